@@ -1,0 +1,1 @@
+"""The Discord front end (discord.py), an adapter over the core."""

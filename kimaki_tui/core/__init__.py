@@ -1,0 +1,1 @@
+"""The core: sessions, queue, approvals and the event bus. No front-end imports here."""

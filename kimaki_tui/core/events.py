@@ -1,0 +1,198 @@
+"""Domain events: what the core tells every front end (Discord bot, control center, CLI).
+
+They are plain frozen dataclasses with no OpenCode or Discord types inside, so a renderer
+can turn them into text and a test can compare them. `session_id` is always set; the
+runtime that owns the session adds nothing Discord-specific — front ends map sessions to
+their own places (threads, rows) themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+PartKind = Literal["text", "tool", "reasoning"]
+SessionState = Literal["idle", "busy", "retry", "waiting", "error"]
+PermissionReply = Literal["once", "always", "reject"]
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartCompleted(DomainEvent):
+    """A finished part of the assistant's answer, posted once, in order.
+
+    For tools: `tool` is the tool name, `title` OpenCode's title, `status` "completed" or
+    "error", `error` the error text, `input` the tool input. For text/reasoning: `text`.
+    """
+
+    part_id: str
+    message_id: str
+    kind: PartKind
+    text: str = ""
+    tool: str = ""
+    title: str = ""
+    status: str = ""
+    error: str = ""
+    input: Mapping[str, Any] = field(default_factory=dict)
+    output: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStarted(DomainEvent):
+    """A tool call began running (the control center shows it live; Discord waits for the end)."""
+
+    part_id: str
+    tool: str
+    input: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta(DomainEvent):
+    part_id: str
+    delta: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanged(DomainEvent):
+    state: SessionState
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnFinished(DomainEvent):
+    """A turn ended. `natural` is False when it was aborted or failed (no footer then)."""
+
+    natural: bool
+    duration_s: float
+    tokens_total: int
+    tokens_input: int
+    tokens_output: int
+    context_tokens: int
+    context_limit: int | None
+    provider_id: str
+    model_id: str
+    agent: str
+    directory: str = ""
+    branch: str = ""
+
+    @property
+    def context_percent(self) -> int | None:
+        if not self.context_limit:
+            return None
+        return round(100 * self.context_tokens / self.context_limit)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFailed(DomainEvent):
+    """OpenCode reported an error for the session (aborts are not reported as failures)."""
+
+    name: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class TitleChanged(DomainEvent):
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionRequest:
+    """A pending approval, front-end neutral. `kind` is OpenCode's permission name (bash, edit…)."""
+
+    request_id: str
+    session_id: str
+    kind: str
+    patterns: tuple[str, ...]
+    always: tuple[str, ...]
+    metadata: Mapping[str, Any]
+    asked_at: float
+
+    @property
+    def summary(self) -> str:
+        """One line saying what is asked: the command, the file or the patterns."""
+        meta = self.metadata
+        for key in ("command", "filepath", "parentDir"):
+            value = meta.get(key)
+            if isinstance(value, str) and value:
+                return value
+        return ", ".join(self.patterns) or self.kind
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionRequest:
+    request_id: str
+    session_id: str
+    questions: tuple[Mapping[str, Any], ...]
+    asked_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionAskedEvent(DomainEvent):
+    request: PermissionRequest
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionResolved(DomainEvent):
+    """`by` names who answered (a user, "control center", "timeout", "opencode")."""
+
+    request: PermissionRequest
+    reply: PermissionReply
+    by: str
+    source: str
+    expired: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionAskedEvent(DomainEvent):
+    request: QuestionRequest
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionResolved(DomainEvent):
+    """`answers` is None when the question was rejected, dismissed or expired."""
+
+    request: QuestionRequest
+    answers: tuple[tuple[str, ...], ...] | None
+    by: str
+    source: str
+    expired: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedItem:
+    item_id: int
+    prompt: str
+    author: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueChanged(DomainEvent):
+    thread_id: str
+    items: tuple[QueuedItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PromptDispatched(DomainEvent):
+    """A prompt left the local queue (or went straight) to OpenCode."""
+
+    thread_id: str
+    prompt: str
+    author: str
+    source: str
+    from_queue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ServerStatus:
+    """OpenCode server health, not tied to a session."""
+
+    state: Literal["starting", "healthy", "restarting", "failed", "stopped"]
+    port: int | None = None
+    detail: str = ""
+    pid: int | None = None

@@ -1,0 +1,1 @@
+"""OpenCode server access: supervisor, typed HTTP client and event stream."""

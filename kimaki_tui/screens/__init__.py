@@ -1,0 +1,1 @@
+"""The Textual control center, an adapter over the core."""

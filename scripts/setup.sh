@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Sets up everything kimaki-tui needs on a Debian machine: system libraries, the Python venv
+# and OpenCode. `scripts/setup.sh` for running, `scripts/setup.sh --dev` for the test suite.
+# Idempotent and quick on a second run (stamp files under .tools/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DEV=0
+[ "${1:-}" = "--dev" ] && DEV=1
+OPENCODE_VERSION=1.18.33
+mkdir -p .tools
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# 1. System packages (needs root; skipped with a hint otherwise).
+debs=(libopus0 git)
+[ "$DEV" = 1 ] && debs+=(tmux dbus gnome-keyring)
+missing=()
+for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing ${missing[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    log "missing system packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})"
+  fi
+fi
+
+# 2. Python venv with the package (and the dev tools for --dev).
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+extra=""; [ "$DEV" = 1 ] && extra="[dev]"
+stamp=".tools/pip-$(sha1sum pyproject.toml | cut -c1-12)$DEV"
+if [ ! -f "$stamp" ]; then
+  log "installing Python packages"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e ".$extra"
+  touch "$stamp"
+fi
+
+# 3. OpenCode (npm package opencode-ai, pinned) unless OPENCODE_PATH or PATH already has one.
+if [ -z "${OPENCODE_PATH:-}" ] && { [ "$DEV" = 1 ] || ! command -v opencode >/dev/null; }; then
+  bin=.tools/opencode/node_modules/.bin/opencode
+  if ! "$bin" --version 2>/dev/null | grep -qx "$OPENCODE_VERSION"; then
+    command -v npm >/dev/null || { log "npm is required to install OpenCode (apt-get install npm)"; exit 1; }
+    log "installing opencode-ai@$OPENCODE_VERSION"
+    mkdir -p .tools/opencode
+    (cd .tools/opencode && { [ -f package.json ] || npm init -y >/dev/null; } \
+      && npm install --no-audit --no-fund --loglevel=error "opencode-ai@$OPENCODE_VERSION" >/dev/null)
+  fi
+fi
+exit 0

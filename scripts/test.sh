@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Quick start: set everything up, then run the whole suite: ruff, mypy, import contracts, pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --dev
+export OPENCODE_PATH="$PWD/.tools/opencode/node_modules/.bin/opencode"
+export PATH="$PWD/.venv/bin:$PATH"
+echo "== ruff"; ruff check kimaki_tui tests bench
+echo "== mypy"; mypy
+echo "== import contracts"; lint-imports --no-cache
+echo "== pytest"; pytest -q "$@"
