@@ -1,0 +1,159 @@
+"""The schema's history: ordered migrations, each applied once in its own transaction.
+
+`MIGRATIONS[n - 1]` brings a file from version n - 1 to n. A migration is written with explicit
+DDL and never edited once released: append a new one instead. `schema_version` keeps one row
+per applied migration, so the current version is its largest `version`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import peewee
+
+from kimaki_tui.store.db import SchemaTooNewError
+from kimaki_tui.store.models import utc_text
+
+log = logging.getLogger(__name__)
+
+Migration = Callable[[peewee.SqliteDatabase], None]
+
+_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY NOT NULL,
+    applied_at TEXT NOT NULL
+)"""
+
+
+def run_sql(database: peewee.SqliteDatabase, statement: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
+    """One SQL statement on the store's connection (typed: execute_sql is untyped in the stubs)."""
+    cursor: sqlite3.Cursor = database.execute_sql(statement, params)  # type: ignore[no-untyped-call]
+    return cursor
+
+
+def _run(database: peewee.SqliteDatabase, statements: Sequence[str]) -> None:
+    # One statement per call: sqlite3's executescript() would commit our open transaction.
+    for statement in statements:
+        run_sql(database, statement)
+
+
+def _v1_mappings(database: peewee.SqliteDatabase) -> None:
+    """Projects, channel and thread mappings, per channel/session preferences."""
+    _run(database, [
+        """CREATE TABLE projects (
+            id INTEGER PRIMARY KEY NOT NULL,
+            directory TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL)""",
+        # Removing a project unlinks its channels.
+        """CREATE TABLE channel_projects (
+            channel_id TEXT PRIMARY KEY NOT NULL,
+            guild_id TEXT NOT NULL,
+            directory TEXT NOT NULL REFERENCES projects (directory) ON DELETE CASCADE,
+            app_id TEXT,
+            created_at TEXT NOT NULL)""",
+        "CREATE INDEX channel_projects_directory ON channel_projects (directory)",
+        "CREATE INDEX channel_projects_guild ON channel_projects (guild_id)",
+        # Not unique on session_id: a resumed session can live in a second thread.
+        """CREATE TABLE thread_sessions (
+            thread_id TEXT PRIMARY KEY NOT NULL,
+            session_id TEXT NOT NULL,
+            channel_id TEXT NOT NULL,
+            directory TEXT NOT NULL,
+            source TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+        "CREATE INDEX thread_sessions_session ON thread_sessions (session_id, updated_at)",
+        """CREATE TABLE channel_prefs (
+            channel_id TEXT PRIMARY KEY NOT NULL,
+            model TEXT,
+            agent TEXT,
+            updated_at TEXT NOT NULL)""",
+        """CREATE TABLE session_prefs (
+            session_id TEXT PRIMARY KEY NOT NULL,
+            model TEXT,
+            agent TEXT,
+            updated_at TEXT NOT NULL)""",
+    ])
+
+
+def _v2_runtime_state(database: peewee.SqliteDatabase) -> None:
+    """What a restart must not lose: the queue, pending requests, and which parts were posted."""
+    _run(database, [
+        """CREATE TABLE queued_messages (
+            id INTEGER PRIMARY KEY NOT NULL,
+            thread_id TEXT NOT NULL,
+            session_id TEXT,
+            position INTEGER NOT NULL,
+            prompt TEXT NOT NULL,
+            author_id TEXT NOT NULL,
+            author_name TEXT NOT NULL,
+            source TEXT NOT NULL,
+            files_json TEXT NOT NULL DEFAULT '[]',
+            discord_message_id TEXT,
+            created_at TEXT NOT NULL)""",
+        "CREATE INDEX queued_messages_order ON queued_messages (thread_id, position, id)",
+        "CREATE INDEX queued_messages_discord ON queued_messages (discord_message_id)",
+        """CREATE TABLE pending_requests (
+            request_id TEXT PRIMARY KEY NOT NULL,
+            kind TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            thread_id TEXT,
+            payload_json TEXT NOT NULL,
+            asked_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            answer_json TEXT,
+            answered_by TEXT,
+            answered_at TEXT,
+            discord_channel_id TEXT,
+            discord_message_id TEXT)""",
+        "CREATE INDEX pending_requests_status ON pending_requests (status, session_id, asked_at)",
+        """CREATE TABLE posted_parts (
+            part_id TEXT PRIMARY KEY NOT NULL,
+            thread_id TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            message_ids_json TEXT NOT NULL,
+            posted_at TEXT NOT NULL)""",
+        "CREATE INDEX posted_parts_thread ON posted_parts (thread_id)",
+    ])
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_mappings, _v2_runtime_state)
+LATEST_VERSION = len(MIGRATIONS)
+
+
+def schema_version(database: peewee.SqliteDatabase) -> int:
+    """The file's version: 0 for a file no migration has touched."""
+    if "schema_version" not in database.get_tables():
+        return 0
+    row = run_sql(database, "SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(
+    database: peewee.SqliteDatabase, migrations: Sequence[Migration] = MIGRATIONS, *, path: str = ""
+) -> int:
+    """Apply every migration the file lacks, in order; return the resulting version.
+
+    A file newer than `migrations` raises `SchemaTooNewError` before anything is written. A
+    failing migration rolls back whole and leaves the file at the previous version.
+    """
+    known = len(migrations)
+    found = schema_version(database)
+    if found > known:
+        raise SchemaTooNewError(path or str(database.database), found, known)
+    for version in range(found + 1, known + 1):
+        with database.atomic():
+            # Another process may have migrated while we waited for the write lock.
+            if schema_version(database) >= version:
+                continue
+            run_sql(database, _VERSION_TABLE)
+            migrations[version - 1](database)
+            run_sql(
+                database,
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                (version, utc_text(datetime.now(UTC))),
+            )
+        log.info("migrated %s to schema version %d", path or database.database, version)
+    return known

@@ -1,0 +1,109 @@
+"""The Store's queue slice: prompts waiting for their thread's session, kept across restarts.
+
+Order within a thread is `position`, then `id`. New items go after the last one; `pop_next`
+takes the first and deletes it in one write transaction, so two callers never get the same item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from peewee import fn
+
+from kimaki_tui.store import records
+from kimaki_tui.store.base import StoreBase, utc_now
+from kimaki_tui.store.models import QueuedModel
+from kimaki_tui.store.records import QueuedRow
+
+
+def _ordered(table: type[QueuedModel], thread_id: str) -> list[QueuedModel]:
+    query = table.select().where(table.thread_id == thread_id).order_by(table.position, table.id)
+    return list(query)
+
+
+class QueueMixin(StoreBase):
+    def enqueue(
+        self,
+        thread_id: str,
+        prompt: str,
+        author_id: str,
+        author_name: str,
+        source: str,
+        files: Sequence[Mapping[str, Any]] = (),
+        session_id: str | None = None,
+        discord_message_id: str | None = None,
+    ) -> QueuedRow:
+        """Append a prompt to the thread's queue. `files` are JSON-able attachment descriptors."""
+        files_json = records.dump_json([dict(item) for item in files])
+        with self._write() as t:
+            last = t.queue.select(fn.MAX(t.queue.position)).where(t.queue.thread_id == thread_id).scalar()
+            row = t.queue.create(
+                thread_id=thread_id,
+                session_id=session_id,
+                position=0 if last is None else int(last) + 1,
+                prompt=prompt,
+                author_id=author_id,
+                author_name=author_name,
+                source=source,
+                files_json=files_json,
+                discord_message_id=discord_message_id,
+                created_at=utc_now(),
+            )
+            return records.queued(row)
+
+    def queue_items(self, thread_id: str) -> list[QueuedRow]:
+        with self._read() as t:
+            return [records.queued(row) for row in _ordered(t.queue, thread_id)]
+
+    def all_queued(self) -> list[QueuedRow]:
+        """Every queued item, grouped by thread, each thread in queue order (for the dashboard)."""
+        with self._read() as t:
+            query = t.queue.select().order_by(t.queue.thread_id, t.queue.position, t.queue.id)
+            return [records.queued(row) for row in query]
+
+    def pop_next(self, thread_id: str) -> QueuedRow | None:
+        """Remove and return the thread's first item, or None when its queue is empty."""
+        with self._write() as t:
+            first = t.queue.select().where(t.queue.thread_id == thread_id).order_by(
+                t.queue.position, t.queue.id
+            ).first()
+            if first is None:
+                return None
+            t.queue.delete().where(t.queue.id == first.id).execute()
+            return records.queued(first)
+
+    def remove_queued(self, item_id: int) -> bool:
+        with self._write() as t:
+            return bool(t.queue.delete().where(t.queue.id == item_id).execute())
+
+    def clear_queue(self, thread_id: str) -> int:
+        """Drop the thread's whole queue; return how many items went."""
+        with self._write() as t:
+            return int(t.queue.delete().where(t.queue.thread_id == thread_id).execute())
+
+    def move_queued(self, item_id: int, delta: int) -> bool:
+        """Move an item `delta` places (negative: earlier), clamped to the queue's ends.
+
+        Returns False when the item does not exist or did not move.
+        """
+        with self._write() as t:
+            item = t.queue.get_or_none(t.queue.id == item_id)
+            if item is None:
+                return False
+            rows = _ordered(t.queue, item.thread_id)
+            old = next(index for index, row in enumerate(rows) if row.id == item_id)
+            new = min(max(old + delta, 0), len(rows) - 1)
+            if new == old:
+                return False
+            rows.insert(new, rows.pop(old))
+            for position, row in enumerate(rows):
+                if row.position != position:
+                    t.queue.update(position=position).where(t.queue.id == row.id).execute()
+            return True
+
+    def update_queued_prompt(self, discord_message_id: str, prompt: str) -> bool:
+        """Follow an edit of the Discord message that queued a prompt; False if none is queued."""
+        with self._write() as t:
+            query = t.queue.update(prompt=prompt).where(t.queue.discord_message_id == discord_message_id)
+            return bool(query.execute())

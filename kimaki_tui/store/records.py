@@ -1,0 +1,187 @@
+"""What the store hands out: frozen dataclasses built from rows, so callers never touch peewee.
+
+All Discord and OpenCode ids are strings (Discord snowflakes included, as the core's events
+carry them); every timestamp is an aware UTC datetime.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Literal, get_args
+
+from kimaki_tui.store.models import (
+    ChannelModel,
+    PendingModel,
+    PostedPartModel,
+    ProjectModel,
+    QueuedModel,
+    ThreadModel,
+)
+
+ThreadSource = Literal["discord", "cli", "resume", "fork", "control-center"]
+PendingKind = Literal["permission", "question"]
+PendingStatus = Literal["pending", "answered", "expired"]
+THREAD_SOURCES: Final = frozenset(get_args(ThreadSource))
+PENDING_KINDS: Final = frozenset(get_args(PendingKind))
+
+
+class Unset(enum.Enum):
+    """Marks an argument that was not given, so that None can mean "clear this value"."""
+
+    UNSET = enum.auto()
+
+
+UNSET: Final = Unset.UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    directory: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelLink:
+    channel_id: str
+    guild_id: str
+    directory: str
+    app_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadSession:
+    thread_id: str
+    session_id: str
+    channel_id: str
+    directory: str
+    source: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Prefs:
+    """A channel's or session's choice; None means "not chosen here" (fall back further)."""
+
+    model: str | None = None
+    agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedRow:
+    id: int
+    thread_id: str
+    session_id: str | None
+    position: int
+    prompt: str
+    author_id: str
+    author_name: str
+    source: str
+    files: tuple[Mapping[str, Any], ...]
+    discord_message_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRow:
+    """A permission or question request; `payload` is OpenCode's raw request, `answer` any JSON."""
+
+    request_id: str
+    kind: str
+    session_id: str
+    thread_id: str | None
+    payload: Mapping[str, Any]
+    asked_at: datetime
+    status: str
+    answer: Any
+    answered_by: str | None
+    answered_at: datetime | None
+    discord_channel_id: str | None
+    discord_message_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PostedPart:
+    part_id: str
+    thread_id: str
+    session_id: str
+    message_ids: tuple[str, ...]
+    posted_at: datetime
+
+
+def dump_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def project(row: ProjectModel) -> Project:
+    return Project(directory=row.directory, created_at=row.created_at)
+
+
+def channel(row: ChannelModel) -> ChannelLink:
+    return ChannelLink(
+        channel_id=row.channel_id,
+        guild_id=row.guild_id,
+        directory=row.directory,
+        app_id=row.app_id,
+        created_at=row.created_at,
+    )
+
+
+def thread(row: ThreadModel) -> ThreadSession:
+    return ThreadSession(
+        thread_id=row.thread_id,
+        session_id=row.session_id,
+        channel_id=row.channel_id,
+        directory=row.directory,
+        source=row.source,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def queued(row: QueuedModel) -> QueuedRow:
+    return QueuedRow(
+        id=row.id,
+        thread_id=row.thread_id,
+        session_id=row.session_id,
+        position=row.position,
+        prompt=row.prompt,
+        author_id=row.author_id,
+        author_name=row.author_name,
+        source=row.source,
+        files=tuple(json.loads(row.files_json)),
+        discord_message_id=row.discord_message_id,
+        created_at=row.created_at,
+    )
+
+
+def pending(row: PendingModel) -> PendingRow:
+    return PendingRow(
+        request_id=row.request_id,
+        kind=row.kind,
+        session_id=row.session_id,
+        thread_id=row.thread_id,
+        payload=json.loads(row.payload_json),
+        asked_at=row.asked_at,
+        status=row.status,
+        answer=None if row.answer_json is None else json.loads(row.answer_json),
+        answered_by=row.answered_by,
+        answered_at=row.answered_at,
+        discord_channel_id=row.discord_channel_id,
+        discord_message_id=row.discord_message_id,
+    )
+
+
+def posted(row: PostedPartModel) -> PostedPart:
+    return PostedPart(
+        part_id=row.part_id,
+        thread_id=row.thread_id,
+        session_id=row.session_id,
+        message_ids=tuple(json.loads(row.message_ids_json)),
+        posted_at=row.posted_at,
+    )

@@ -1,0 +1,275 @@
+"""`Store`: the one API over the SQLite file that the core, the bot and the control center use.
+
+It returns frozen dataclasses (records.py), never peewee objects. Writes are small and
+synchronous, fine to call from the event loop. Each Store owns its database and its own bound
+copies of the models (models.bind_tables), so several stores in one process stay independent.
+peewee keeps one connection per thread; `close()` closes the calling thread's, so use a store
+from one thread (the loop's) apart from short `asyncio.to_thread` bulk jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import peewee
+
+from kimaki_tui.store import migrations, records
+from kimaki_tui.store.base import utc_now
+from kimaki_tui.store.db import StoreError, open_database
+from kimaki_tui.store.models import ChannelPrefModel, SessionPrefModel, bind_tables
+from kimaki_tui.store.pending import PendingMixin
+from kimaki_tui.store.queue import QueueMixin
+from kimaki_tui.store.records import (
+    THREAD_SOURCES,
+    UNSET,
+    ChannelLink,
+    PostedPart,
+    Prefs,
+    Project,
+    ThreadSession,
+    ThreadSource,
+    Unset,
+)
+
+_PrefTable = type[ChannelPrefModel] | type[SessionPrefModel]
+# An argument left out keeps the stored value (UNSET); None clears it.
+_Pref = str | Unset | None
+
+
+def _check_model(model: _Pref) -> None:
+    if isinstance(model, str):
+        provider, _, name = model.partition("/")
+        if not provider or not name:
+            raise ValueError(f"model must look like 'provider/model', got {model!r}")
+
+
+class Store(QueueMixin, PendingMixin):
+    """One SQLite file: projects, channels, threads, preferences, posted parts; queue and pending
+    requests come from the mixins. Build it with `Store.open(path)`."""
+
+    def __init__(self, database: peewee.SqliteDatabase, path: Path) -> None:
+        super().__init__(database, bind_tables(database))
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path) -> Self:
+        """Open or create the file, migrating it to the current schema.
+
+        Raises SchemaTooNewError (leaving the file untouched) if a newer kimaki-tui wrote it, and
+        StoreError if the file is not a usable SQLite database.
+        """
+        file = Path(path)
+        try:
+            database = open_database(file)
+        except peewee.PeeweeException as exc:
+            raise StoreError(f"cannot open {file}: {exc}") from exc
+        try:
+            migrations.migrate(database, path=str(file))
+        except peewee.PeeweeException as exc:
+            database.close()
+            raise StoreError(f"cannot migrate {file}: {exc}") from exc
+        except BaseException:
+            database.close()
+            raise
+        return cls(database, file)
+
+    def close(self) -> None:
+        """Close the connection; later calls raise StoreClosedError. Closing twice is fine."""
+        if self._tables is not None:
+            self._tables = None
+            self._database.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        with self._read():
+            return migrations.schema_version(self._database)
+
+    # -- projects ---------------------------------------------------------------------------
+
+    def add_project(self, directory: str) -> Project:
+        """Register a project directory (idempotent) and return it."""
+        with self._write() as t:
+            t.projects.insert(directory=directory, created_at=utc_now()).on_conflict_ignore().execute()
+            return records.project(t.projects.get(t.projects.directory == directory))
+
+    def remove_project(self, directory: str) -> bool:
+        """Forget a project and unlink its channels; threads keep their history."""
+        with self._write() as t:
+            return bool(t.projects.delete().where(t.projects.directory == directory).execute())
+
+    def list_projects(self) -> list[Project]:
+        with self._read() as t:
+            return [records.project(row) for row in t.projects.select().order_by(t.projects.directory)]
+
+    # -- channels -----------------------------------------------------------------------------
+
+    def link_channel(
+        self, channel_id: str, guild_id: str, directory: str, app_id: str | None = None
+    ) -> ChannelLink:
+        """Make `channel_id` the project's channel (adding the project if new); relinking moves it."""
+        with self._write() as t:
+            now = utc_now()
+            t.projects.insert(directory=directory, created_at=now).on_conflict_ignore().execute()
+            t.channels.insert(
+                channel_id=channel_id, guild_id=guild_id, directory=directory, app_id=app_id, created_at=now
+            ).on_conflict(
+                conflict_target=[t.channels.channel_id],
+                update={
+                    t.channels.guild_id: guild_id,
+                    t.channels.directory: directory,
+                    t.channels.app_id: app_id,
+                },
+            ).execute()
+            return records.channel(t.channels.get(t.channels.channel_id == channel_id))
+
+    def unlink_channel(self, channel_id: str) -> bool:
+        with self._write() as t:
+            return bool(t.channels.delete().where(t.channels.channel_id == channel_id).execute())
+
+    def channel_directory(self, channel_id: str) -> str | None:
+        with self._read() as t:
+            row = t.channels.get_or_none(t.channels.channel_id == channel_id)
+            return None if row is None else row.directory
+
+    def channels_for(self, directory: str) -> list[ChannelLink]:
+        with self._read() as t:
+            query = t.channels.select().where(t.channels.directory == directory)
+            query = query.order_by(t.channels.guild_id, t.channels.channel_id)
+            return [records.channel(row) for row in query]
+
+    def list_channels(self, guild_id: str | None = None) -> list[ChannelLink]:
+        with self._read() as t:
+            query = t.channels.select().order_by(
+                t.channels.guild_id, t.channels.directory, t.channels.channel_id
+            )
+            if guild_id is not None:
+                query = query.where(t.channels.guild_id == guild_id)
+            return [records.channel(row) for row in query]
+
+    # -- threads ------------------------------------------------------------------------------
+
+    def map_thread(
+        self, thread_id: str, session_id: str, channel_id: str, directory: str, source: ThreadSource
+    ) -> ThreadSession:
+        """Map a thread to a session (remapping keeps `created_at` and bumps `updated_at`)."""
+        if source not in THREAD_SOURCES:
+            raise ValueError(f"unknown thread source {source!r}; expected one of {sorted(THREAD_SOURCES)}")
+        with self._write() as t:
+            now = utc_now()
+            t.threads.insert(
+                thread_id=thread_id, session_id=session_id, channel_id=channel_id, directory=directory,
+                source=source, created_at=now, updated_at=now,
+            ).on_conflict(
+                conflict_target=[t.threads.thread_id],
+                update={
+                    t.threads.session_id: session_id,
+                    t.threads.channel_id: channel_id,
+                    t.threads.directory: directory,
+                    t.threads.source: source,
+                    t.threads.updated_at: now,
+                },
+            ).execute()
+            return records.thread(t.threads.get(t.threads.thread_id == thread_id))
+
+    def session_for_thread(self, thread_id: str) -> ThreadSession | None:
+        with self._read() as t:
+            row = t.threads.get_or_none(t.threads.thread_id == thread_id)
+            return None if row is None else records.thread(row)
+
+    def thread_for_session(self, session_id: str) -> ThreadSession | None:
+        """The thread showing a session; the most recently mapped one if several do (resume)."""
+        with self._read() as t:
+            row = t.threads.select().where(t.threads.session_id == session_id).order_by(
+                t.threads.updated_at.desc(), t.threads.thread_id
+            ).first()
+            return None if row is None else records.thread(row)
+
+    def list_threads(self, directory: str | None = None) -> list[ThreadSession]:
+        """Mapped threads, most recently updated first."""
+        with self._read() as t:
+            query = t.threads.select().order_by(t.threads.updated_at.desc(), t.threads.thread_id)
+            if directory is not None:
+                query = query.where(t.threads.directory == directory)
+            return [records.thread(row) for row in query]
+
+    def unmap_thread(self, thread_id: str) -> bool:
+        with self._write() as t:
+            return bool(t.threads.delete().where(t.threads.thread_id == thread_id).execute())
+
+    # -- preferences --------------------------------------------------------------------------
+
+    def set_channel_pref(
+        self, channel_id: str, *, model: _Pref = UNSET, agent: _Pref = UNSET
+    ) -> Prefs:
+        """Change the channel's model and/or agent; an omitted argument keeps, None clears."""
+        with self._write() as t:
+            return self._set_pref(t.channel_prefs, t.channel_prefs.channel_id, channel_id, model, agent)
+
+    def get_channel_pref(self, channel_id: str) -> Prefs:
+        with self._read() as t:
+            return self._get_pref(t.channel_prefs, t.channel_prefs.channel_id, channel_id)
+
+    def set_session_pref(
+        self, session_id: str, *, model: _Pref = UNSET, agent: _Pref = UNSET
+    ) -> Prefs:
+        """Change the session's model and/or agent; an omitted argument keeps, None clears."""
+        with self._write() as t:
+            return self._set_pref(t.session_prefs, t.session_prefs.session_id, session_id, model, agent)
+
+    def get_session_pref(self, session_id: str) -> Prefs:
+        with self._read() as t:
+            return self._get_pref(t.session_prefs, t.session_prefs.session_id, session_id)
+
+    @staticmethod
+    def _get_pref(table: _PrefTable, key: peewee.Field[str], value: str) -> Prefs:
+        row = table.select(table.model, table.agent).where(key == value).first()
+        return Prefs() if row is None else Prefs(model=row.model, agent=row.agent)
+
+    def _set_pref(
+        self, table: _PrefTable, key: peewee.Field[str], value: str, model: _Pref, agent: _Pref
+    ) -> Prefs:
+        _check_model(model)
+        old = self._get_pref(table, key, value)
+        new = Prefs(
+            model=old.model if isinstance(model, Unset) else model,
+            agent=old.agent if isinstance(agent, Unset) else agent,
+        )
+        table.insert(
+            {key: value, table.model: new.model, table.agent: new.agent, table.updated_at: utc_now()}
+        ).on_conflict_replace().execute()
+        return new
+
+    # -- posted parts -------------------------------------------------------------------------
+
+    def mark_posted(self, part_id: str, thread_id: str, session_id: str, message_ids: Sequence[str]) -> bool:
+        """Record the Discord messages showing a part. True if the part was not marked before."""
+        ids_json = records.dump_json(list(message_ids))
+        with self._write() as t:
+            fresh = t.posted.get_or_none(t.posted.part_id == part_id) is None
+            t.posted.insert(
+                part_id=part_id, thread_id=thread_id, session_id=session_id,
+                message_ids_json=ids_json, posted_at=utc_now(),
+            ).on_conflict_replace().execute()
+            return fresh
+
+    def is_posted(self, part_id: str) -> bool:
+        with self._read() as t:
+            return bool(t.posted.select().where(t.posted.part_id == part_id).exists())
+
+    def posted_part(self, part_id: str) -> PostedPart | None:
+        """Which messages show the part (to edit them), or None if it was never posted."""
+        with self._read() as t:
+            row = t.posted.get_or_none(t.posted.part_id == part_id)
+            return None if row is None else records.posted(row)
+

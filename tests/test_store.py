@@ -1,0 +1,567 @@
+"""The persistent store on real SQLite files: every Store method, restarts, migrations, isolation."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import peewee
+import pytest
+
+from kimaki_tui.store import migrations, models
+from kimaki_tui.store.db import SchemaTooNewError, StoreClosedError, StoreError, open_database
+from kimaki_tui.store.records import Prefs
+from kimaki_tui.store.repo import Store
+
+DB_NAME = "discord-sessions.db"
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / DB_NAME
+
+
+@pytest.fixture
+def store(path: Path) -> Iterator[Store]:
+    with Store.open(path) as opened:
+        yield opened
+
+
+def raw(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection, to see the file as another program would."""
+    return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+
+def dump_schema(path: Path) -> list[tuple[str, ...]]:
+    with raw(path) as conn:
+        rows = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+        versions = conn.execute("SELECT version, applied_at FROM schema_version ORDER BY version").fetchall()
+    conn.close()
+    return [tuple(map(str, row)) for row in rows + versions]
+
+
+# -- opening, pragmas, lifetime ---------------------------------------------------------------
+
+
+def test_open_creates_the_file_in_wal_mode_at_the_latest_version(store: Store, path: Path) -> None:
+    assert path.is_file()
+    assert store.schema_version == migrations.LATEST_VERSION >= 2
+    conn = raw(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    versions = [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")]
+    conn.close()
+    assert versions == list(range(1, migrations.LATEST_VERSION + 1))
+
+
+def test_connection_pragmas(store: Store) -> None:
+    database = store._database
+    assert database.pragma("journal_mode") == "wal"
+    assert database.pragma("synchronous") == 1  # NORMAL
+    assert database.pragma("busy_timeout") == 5000
+    assert database.pragma("foreign_keys") == 1
+
+
+def test_a_write_waits_for_another_writer_instead_of_failing(store: Store, path: Path) -> None:
+    locker = raw(path)
+    locker.execute("BEGIN IMMEDIATE")
+    releaser = threading.Timer(0.4, locker.commit)
+    releaser.start()
+    started = time.monotonic()
+    store.add_project("/srv/waited")  # busy_timeout makes this wait for the lock
+    releaser.join()
+    locker.close()
+    assert time.monotonic() - started >= 0.3
+    assert [p.directory for p in store.list_projects()] == ["/srv/waited"]
+
+
+def test_models_stay_unbound_and_stores_stay_separate(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "a" / DB_NAME) as first, Store.open(tmp_path / "b" / DB_NAME) as second:
+        first.add_project("/only/in/a")
+        second.enqueue("t1", "hello b", "u1", "bee", "discord")
+        assert [p.directory for p in first.list_projects()] == ["/only/in/a"]
+        assert second.list_projects() == []
+        assert first.queue_items("t1") == []
+        assert [q.prompt for q in second.queue_items("t1")] == ["hello b"]
+        first.close()
+        assert second.add_project("/b").directory == "/b"  # closing one leaves the other working
+    assert models.ProjectModel._meta.database is None
+    assert models.QueuedModel._meta.database is None
+
+
+def test_closed_store_refuses_calls_and_closes_twice(path: Path) -> None:
+    store = Store.open(path)
+    store.close()
+    store.close()
+    with pytest.raises(StoreClosedError):
+        store.list_projects()
+    with pytest.raises(StoreClosedError):
+        store.enqueue("t", "p", "u", "n", "discord")
+
+
+def test_a_file_that_is_not_sqlite_gives_a_store_error(tmp_path: Path) -> None:
+    bogus = tmp_path / DB_NAME
+    bogus.write_bytes(b"this is not a database at all, just some text " * 100)
+    with pytest.raises(StoreError, match="cannot"):
+        Store.open(bogus)
+
+
+def test_timestamps_are_aware_utc_and_stored_with_offset(store: Store, path: Path) -> None:
+    before = datetime.now(UTC)
+    created = store.add_project("/srv/p").created_at
+    assert created.tzinfo is not None and created.utcoffset() == timedelta(0)
+    assert before <= created <= datetime.now(UTC)
+    conn = raw(path)
+    (text,) = conn.execute("SELECT created_at FROM projects").fetchone()
+    conn.close()
+    assert text.endswith("+00:00")
+    assert datetime.fromisoformat(text) == created
+
+
+def test_no_column_could_hold_a_secret(store: Store, path: Path) -> None:
+    conn = raw(path)
+    tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    columns = [
+        (table, row[1].lower()) for table in tables for row in conn.execute(f"PRAGMA table_info({table})")
+    ]
+    conn.close()
+    assert {"queued_messages", "pending_requests", "posted_parts", "channel_projects"} <= set(tables)
+    assert len(columns) > 40
+    for table, name in columns:
+        for word in ("token", "secret", "password", "passwd", "credential", "cookie", "apikey", "api_key"):
+            assert word not in name, f"{table}.{name}"
+        assert "key" not in name or name.endswith("_id"), f"{table}.{name}"
+
+
+# -- projects and channels --------------------------------------------------------------------
+
+
+def test_projects(store: Store) -> None:
+    first = store.add_project("/srv/b")
+    assert store.add_project("/srv/b") == first  # idempotent, keeps created_at
+    store.add_project("/srv/a")
+    assert [p.directory for p in store.list_projects()] == ["/srv/a", "/srv/b"]
+    assert store.remove_project("/srv/a") is True
+    assert store.remove_project("/srv/a") is False
+    assert [p.directory for p in store.list_projects()] == ["/srv/b"]
+
+
+def test_channels_link_relink_list_unlink(store: Store) -> None:
+    link = store.link_channel("c1", "g1", "/srv/app", app_id="app")
+    assert (link.channel_id, link.guild_id, link.directory, link.app_id) == ("c1", "g1", "/srv/app", "app")
+    assert [p.directory for p in store.list_projects()] == ["/srv/app"]  # linking adds the project
+    store.link_channel("c2", "g2", "/srv/app")
+    store.link_channel("c3", "g1", "/srv/other")
+    assert store.channel_directory("c1") == "/srv/app"
+    assert store.channel_directory("nope") is None
+    assert [c.channel_id for c in store.channels_for("/srv/app")] == ["c1", "c2"]
+    assert [c.channel_id for c in store.list_channels()] == ["c1", "c3", "c2"]
+    assert [c.channel_id for c in store.list_channels(guild_id="g1")] == ["c1", "c3"]
+
+    moved = store.link_channel("c1", "g1", "/srv/other")
+    assert moved.directory == "/srv/other" and moved.app_id is None
+    assert moved.created_at == link.created_at
+    assert [c.channel_id for c in store.channels_for("/srv/other")] == ["c1", "c3"]
+
+    assert store.unlink_channel("c3") is True
+    assert store.unlink_channel("c3") is False
+    assert store.channel_directory("c3") is None
+
+
+def test_removing_a_project_unlinks_its_channels(store: Store) -> None:
+    store.link_channel("c1", "g1", "/srv/gone")
+    store.link_channel("c2", "g1", "/srv/kept")
+    store.map_thread("t1", "s1", "c1", "/srv/gone", "discord")
+    assert store.remove_project("/srv/gone") is True
+    assert [c.channel_id for c in store.list_channels()] == ["c2"]
+    thread = store.session_for_thread("t1")
+    assert thread is not None and thread.directory == "/srv/gone"  # history stays
+
+
+# -- threads ----------------------------------------------------------------------------------
+
+
+def test_threads_map_lookup_list_unmap(store: Store) -> None:
+    first = store.map_thread("t1", "s1", "c1", "/srv/a", "discord")
+    assert (first.thread_id, first.session_id, first.source) == ("t1", "s1", "discord")
+    assert first.created_at == first.updated_at
+    store.map_thread("t2", "s2", "c1", "/srv/b", "cli")
+    found = store.session_for_thread("t1")
+    assert found == first
+    assert store.session_for_thread("none") is None
+    assert store.thread_for_session("s2") is not None
+    assert store.thread_for_session("s-none") is None
+    assert [t.thread_id for t in store.list_threads()] == ["t2", "t1"]
+    assert [t.thread_id for t in store.list_threads(directory="/srv/a")] == ["t1"]
+
+    remapped = store.map_thread("t1", "s3", "c9", "/srv/c", "fork")
+    assert (remapped.session_id, remapped.channel_id, remapped.directory) == ("s3", "c9", "/srv/c")
+    assert remapped.created_at == first.created_at < remapped.updated_at
+    assert [t.thread_id for t in store.list_threads()] == ["t1", "t2"]
+
+    assert store.unmap_thread("t2") is True
+    assert store.unmap_thread("t2") is False
+    assert store.thread_for_session("s2") is None
+
+
+def test_a_resumed_session_maps_to_its_newest_thread(store: Store) -> None:
+    store.map_thread("old", "s1", "c1", "/srv/a", "discord")
+    store.map_thread("new", "s1", "c1", "/srv/a", "resume")
+    newest = store.thread_for_session("s1")
+    assert newest is not None and newest.thread_id == "new"
+    store.map_thread("old", "s1", "c1", "/srv/a", "discord")
+    newest = store.thread_for_session("s1")
+    assert newest is not None and newest.thread_id == "old"
+
+
+def test_unknown_thread_source_is_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="source"):
+        store.map_thread("t", "s", "c", "/d", "carrier-pigeon")  # type: ignore[arg-type]
+    assert store.list_threads() == []
+
+
+# -- preferences ------------------------------------------------------------------------------
+
+
+def test_channel_prefs_set_keep_and_clear(store: Store) -> None:
+    assert store.get_channel_pref("c1") == Prefs()
+    sonnet = "anthropic/claude-sonnet-4"
+    assert store.set_channel_pref("c1", model=sonnet) == Prefs(sonnet)
+    assert store.set_channel_pref("c1", agent="plan") == Prefs("anthropic/claude-sonnet-4", "plan")
+    assert store.get_channel_pref("c1") == Prefs("anthropic/claude-sonnet-4", "plan")
+    assert store.set_channel_pref("c1", model=None) == Prefs(None, "plan")
+    assert store.get_channel_pref("c1") == Prefs(None, "plan")
+    assert store.get_channel_pref("c2") == Prefs()
+
+
+def test_session_prefs_are_separate_from_channel_prefs(store: Store) -> None:
+    store.set_channel_pref("x", model="openai/gpt-5")
+    store.set_session_pref("x", model="openrouter/anthropic/claude", agent="build")
+    assert store.get_channel_pref("x") == Prefs("openai/gpt-5")
+    assert store.get_session_pref("x") == Prefs("openrouter/anthropic/claude", "build")
+    assert store.set_session_pref("x", agent=None) == Prefs("openrouter/anthropic/claude")
+    assert store.get_session_pref("other") == Prefs()
+
+
+@pytest.mark.parametrize("bad", ["claude", "/claude", "anthropic/", ""])
+def test_a_model_needs_provider_and_name(store: Store, bad: str) -> None:
+    with pytest.raises(ValueError, match="provider/model"):
+        store.set_channel_pref("c1", model=bad)
+    assert store.get_channel_pref("c1") == Prefs()
+
+
+# -- queue ------------------------------------------------------------------------------------
+
+
+def prompts(store: Store, thread_id: str) -> list[str]:
+    return [item.prompt for item in store.queue_items(thread_id)]
+
+
+def test_enqueue_returns_the_stored_row(store: Store) -> None:
+    files = [{"filename": "a.png", "url": "https://cdn.example/a.png", "size": 3, "voice": False}]
+    row = store.enqueue(
+        "t1", "fix the bug", "u1", "ann", "discord", files=files, session_id="s1", discord_message_id="m1"
+    )
+    assert row.id > 0 and row.position == 0
+    assert (row.thread_id, row.prompt, row.author_id, row.author_name) == ("t1", "fix the bug", "u1", "ann")
+    assert (row.source, row.session_id, row.discord_message_id) == ("discord", "s1", "m1")
+    assert row.files == tuple(files)
+    assert store.queue_items("t1") == [row]
+    plain = store.enqueue("t1", "then test", "u2", "bob", "control-center")
+    assert plain.position == 1 and plain.files == () and plain.session_id is None
+
+
+def test_pop_next_takes_items_in_order_then_none(store: Store) -> None:
+    for text in ("one", "two", "three"):
+        store.enqueue("t1", text, "u", "n", "discord")
+    store.enqueue("t2", "elsewhere", "u", "n", "discord")
+    popped = store.pop_next("t1")
+    assert popped is not None and popped.prompt == "one"
+    store.enqueue("t1", "four", "u", "n", "discord")
+    taken = [store.pop_next("t1") for _ in range(4)]
+    assert [item.prompt if item else None for item in taken] == ["two", "three", "four", None]
+    assert prompts(store, "t2") == ["elsewhere"]
+
+
+def test_the_queue_survives_a_restart_in_order(path: Path) -> None:
+    with Store.open(path) as before:
+        for text in ("a", "b", "c", "d"):
+            before.enqueue("t1", text, "u", "n", "discord", files=[{"filename": f"{text}.txt"}])
+        items = before.queue_items("t1")
+        before.move_queued(items[3].id, -2)
+        before.pop_next("t1")
+        expected = before.queue_items("t1")
+    with Store.open(path) as after:
+        assert after.queue_items("t1") == expected
+        assert [item.prompt for item in expected] == ["d", "b", "c"]
+        assert after.enqueue("t1", "e", "u", "n", "discord").position > expected[-1].position
+        assert prompts(after, "t1") == ["d", "b", "c", "e"]
+
+
+def test_pop_next_hands_each_item_out_once_across_concurrent_stores(path: Path) -> None:
+    count = 120
+    with Store.open(path) as setup:
+        for index in range(count):
+            setup.enqueue("t1", f"p{index}", "u", "n", "discord")
+    taken: list[list[int]] = [[], [], []]
+    errors: list[BaseException] = []
+
+    def drain(bucket: list[int]) -> None:
+        try:
+            with Store.open(path) as mine:  # its own connection, like another process
+                while (item := mine.pop_next("t1")) is not None:
+                    bucket.append(item.id)
+        except BaseException as exc:  # surfaced below: a thread's exception is otherwise lost
+            errors.append(exc)
+
+    workers = [threading.Thread(target=drain, args=(bucket,)) for bucket in taken]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert errors == []
+    every = [item for bucket in taken for item in bucket]
+    assert len(every) == count == len(set(every))
+    for bucket in taken:
+        assert bucket == sorted(bucket)  # each taker saw the queue's order
+
+
+def test_move_queued_up_down_and_at_the_edges(store: Store) -> None:
+    ids = [store.enqueue("t1", text, "u", "n", "discord").id for text in ("a", "b", "c", "d")]
+    store.enqueue("t2", "x", "u", "n", "discord")
+    assert store.move_queued(ids[2], -1) is True
+    assert prompts(store, "t1") == ["a", "c", "b", "d"]
+    assert store.move_queued(ids[0], +1) is True
+    assert prompts(store, "t1") == ["c", "a", "b", "d"]
+    assert store.move_queued(ids[3], -10) is True  # clamped to the front
+    assert prompts(store, "t1") == ["d", "c", "a", "b"]
+    assert store.move_queued(ids[3], -1) is False  # already first
+    assert store.move_queued(ids[1], +1) is False  # already last
+    assert store.move_queued(ids[1], 0) is False
+    assert store.move_queued(999_999, 1) is False
+    assert prompts(store, "t1") == ["d", "c", "a", "b"]
+    assert prompts(store, "t2") == ["x"]
+    assert [item.position for item in store.queue_items("t1")] == [0, 1, 2, 3]
+
+
+def test_remove_clear_and_edit_queued(store: Store) -> None:
+    first = store.enqueue("t1", "a", "u", "n", "discord", discord_message_id="m-a")
+    store.enqueue("t1", "b", "u", "n", "discord", discord_message_id="m-b")
+    store.enqueue("t2", "c", "u", "n", "cli")
+    assert store.update_queued_prompt("m-b", "b, edited") is True
+    assert store.update_queued_prompt("m-unknown", "x") is False
+    assert store.remove_queued(first.id) is True
+    assert store.remove_queued(first.id) is False
+    assert prompts(store, "t1") == ["b, edited"]
+    store.enqueue("t1", "d", "u", "n", "discord")
+    assert store.clear_queue("t1") == 2
+    assert store.clear_queue("t1") == 0
+    assert store.queue_items("t1") == []
+    assert prompts(store, "t2") == ["c"]
+
+
+def test_all_queued_groups_threads_in_queue_order(store: Store) -> None:
+    store.enqueue("t2", "t2-a", "u", "n", "discord")
+    b = store.enqueue("t1", "t1-a", "u", "n", "discord")
+    store.enqueue("t1", "t1-b", "u", "n", "discord")
+    store.move_queued(b.id, 1)
+    assert [(q.thread_id, q.prompt) for q in store.all_queued()] == [
+        ("t1", "t1-b"), ("t1", "t1-a"), ("t2", "t2-a"),
+    ]
+
+
+# -- pending requests -------------------------------------------------------------------------
+
+PAYLOAD = {"id": "per_1", "sessionID": "s1", "permission": "bash", "patterns": ["ls"], "metadata": {}}
+
+
+def test_save_and_get_pending(store: Store) -> None:
+    asked = datetime(2025, 1, 2, 3, 4, 5, 600, tzinfo=UTC)
+    row = store.save_pending("per_1", "permission", "s1", PAYLOAD, thread_id="t1", asked_at=asked)
+    assert (row.request_id, row.kind, row.session_id, row.thread_id) == ("per_1", "permission", "s1", "t1")
+    assert row.payload == PAYLOAD and row.asked_at == asked and row.status == "pending"
+    assert row.answer is None and row.answered_by is None and row.answered_at is None
+    assert store.get_pending("per_1") == row
+    assert store.get_pending("nope") is None
+
+
+def test_saving_a_known_request_again_changes_nothing(store: Store) -> None:
+    store.save_pending("per_1", "permission", "s1", PAYLOAD)
+    store.resolve_pending("per_1", "answered", "once", by="ann")
+    again = store.save_pending("per_1", "permission", "s1", {"different": True})
+    assert again.status == "answered" and again.payload == PAYLOAD and again.answer == "once"
+
+
+def test_first_answer_wins(path: Path) -> None:
+    with Store.open(path) as bot, Store.open(path) as tui:
+        bot.save_pending("que_1", "question", "s1", {"questions": [{"question": "Which?"}]})
+        assert tui.resolve_pending("que_1", "answered", [["A"]], by="control center") is True
+        assert bot.resolve_pending("que_1", "answered", [["B"]], by="discord:ann") is False
+        assert bot.resolve_pending("que_1", "expired") is False
+        row = bot.get_pending("que_1")
+    assert row is not None
+    assert (row.status, row.answer, row.answered_by) == ("answered", [["A"]], "control center")
+    assert row.answered_at is not None and row.answered_at >= row.asked_at
+
+
+def test_resolve_unknown_or_with_a_bad_status(store: Store) -> None:
+    assert store.resolve_pending("nope", "expired") is False
+    store.save_pending("per_1", "permission", "s1", PAYLOAD)
+    with pytest.raises(ValueError, match="resolves"):
+        store.resolve_pending("per_1", "pending")
+    with pytest.raises(ValueError, match="kind"):
+        store.save_pending("x", "vote", "s1", {})  # type: ignore[arg-type]
+    assert store.get_pending("x") is None
+    pending = store.get_pending("per_1")
+    assert pending is not None and pending.status == "pending"
+
+
+def test_pending_requests_lists_only_pending_oldest_first(store: Store) -> None:
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    store.save_pending("r3", "question", "s1", {}, asked_at=base + timedelta(seconds=3))
+    store.save_pending("r1", "permission", "s1", {}, asked_at=base + timedelta(seconds=1))
+    store.save_pending("r2", "permission", "s2", {}, asked_at=base + timedelta(seconds=2))
+    store.save_pending("r0", "permission", "s1", {}, asked_at=base)
+    store.resolve_pending("r0", "expired", by="restart")
+    assert [r.request_id for r in store.pending_requests()] == ["r1", "r2", "r3"]
+    assert [r.request_id for r in store.pending_requests(session_id="s1")] == ["r1", "r3"]
+    assert store.pending_requests(session_id="s9") == []
+    expired = store.get_pending("r0")
+    assert expired is not None and (expired.status, expired.answered_by) == ("expired", "restart")
+
+
+def test_pending_message_and_restart(path: Path) -> None:
+    with Store.open(path) as before:
+        before.save_pending("per_1", "permission", "s1", PAYLOAD, thread_id="t1")
+        assert before.set_pending_message("per_1", "chan-1", "msg-1") is True
+        assert before.set_pending_message("nope", "chan-1", "msg-2") is False
+    with Store.open(path) as after:
+        (row,) = after.pending_requests()
+        assert (row.request_id, row.discord_channel_id, row.discord_message_id) == (
+            "per_1", "chan-1", "msg-1"
+        )
+        assert row.payload == PAYLOAD
+
+
+# -- posted parts -----------------------------------------------------------------------------
+
+
+def test_posted_parts_are_remembered_across_a_restart(path: Path) -> None:
+    with Store.open(path) as before:
+        assert before.is_posted("prt_1") is False
+        assert before.posted_part("prt_1") is None
+        assert before.mark_posted("prt_1", "t1", "s1", ["m1"]) is True
+        assert before.mark_posted("prt_1", "t1", "s1", ["m1", "m2"]) is False
+    with Store.open(path) as after:
+        assert after.is_posted("prt_1") is True
+        assert after.is_posted("prt_2") is False
+        part = after.posted_part("prt_1")
+        assert part is not None
+        assert (part.thread_id, part.session_id, part.message_ids) == ("t1", "s1", ("m1", "m2"))
+
+
+# -- migrations -------------------------------------------------------------------------------
+
+# The v1 schema as released, frozen here: a file in the wild that the current code must upgrade.
+V1_FILE_SQL = [
+    "CREATE TABLE schema_version (version INTEGER PRIMARY KEY NOT NULL, applied_at TEXT NOT NULL)",
+    "CREATE TABLE projects (id INTEGER PRIMARY KEY NOT NULL, directory TEXT NOT NULL UNIQUE,"
+    " created_at TEXT NOT NULL)",
+    "CREATE TABLE channel_projects (channel_id TEXT PRIMARY KEY NOT NULL, guild_id TEXT NOT NULL,"
+    " directory TEXT NOT NULL REFERENCES projects (directory) ON DELETE CASCADE, app_id TEXT,"
+    " created_at TEXT NOT NULL)",
+    "CREATE INDEX channel_projects_directory ON channel_projects (directory)",
+    "CREATE INDEX channel_projects_guild ON channel_projects (guild_id)",
+    "CREATE TABLE thread_sessions (thread_id TEXT PRIMARY KEY NOT NULL, session_id TEXT NOT NULL,"
+    " channel_id TEXT NOT NULL, directory TEXT NOT NULL, source TEXT NOT NULL, created_at TEXT NOT NULL,"
+    " updated_at TEXT NOT NULL)",
+    "CREATE INDEX thread_sessions_session ON thread_sessions (session_id, updated_at)",
+    "CREATE TABLE channel_prefs (channel_id TEXT PRIMARY KEY NOT NULL, model TEXT, agent TEXT,"
+    " updated_at TEXT NOT NULL)",
+    "CREATE TABLE session_prefs (session_id TEXT PRIMARY KEY NOT NULL, model TEXT, agent TEXT,"
+    " updated_at TEXT NOT NULL)",
+    "INSERT INTO schema_version VALUES (1, '2025-01-01T00:00:00.000000+00:00')",
+    "INSERT INTO projects (directory, created_at) VALUES ('/srv/old', '2025-01-01T00:00:00.000000+00:00')",
+    "INSERT INTO channel_projects VALUES ('c1', 'g1', '/srv/old', NULL, '2025-01-01T00:00:00.000000+00:00')",
+    "INSERT INTO thread_sessions VALUES ('t1', 's1', 'c1', '/srv/old', 'discord',"
+    " '2025-01-01T00:00:00.000000+00:00', '2025-01-02T00:00:00.000000+00:00')",
+    "INSERT INTO channel_prefs VALUES ('c1', 'anthropic/claude-sonnet-4', 'plan',"
+    " '2025-01-01T00:00:00.000000+00:00')",
+]
+
+
+def test_a_v1_file_is_upgraded_and_keeps_its_data(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    conn = raw(path)
+    for statement in V1_FILE_SQL:
+        conn.execute(statement)
+    conn.close()
+    with Store.open(path) as store:
+        assert store.schema_version == migrations.LATEST_VERSION
+        assert store.channel_directory("c1") == "/srv/old"
+        thread = store.thread_for_session("s1")
+        assert thread is not None and thread.updated_at == datetime(2025, 1, 2, tzinfo=UTC)
+        assert store.get_channel_pref("c1") == Prefs("anthropic/claude-sonnet-4", "plan")
+        store.enqueue("t1", "after the upgrade", "u", "n", "discord")  # v2 tables exist
+        store.save_pending("per_1", "permission", "s1", PAYLOAD)
+        store.mark_posted("prt_1", "t1", "s1", ["m1"])
+    conn = raw(path)
+    versions = conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
+    conn.close()
+    assert [v for (v,) in versions] == list(range(1, migrations.LATEST_VERSION + 1))
+
+
+def test_a_newer_file_is_refused_and_left_unchanged(path: Path) -> None:
+    Store.open(path).close()
+    newer = migrations.LATEST_VERSION + 1
+    conn = raw(path)
+    conn.execute("INSERT INTO schema_version VALUES (?, '2030-01-01T00:00:00.000000+00:00')", (newer,))
+    conn.execute("CREATE TABLE from_the_future (x TEXT)")
+    conn.close()
+    before = dump_schema(path)
+    with pytest.raises(SchemaTooNewError) as caught:
+        Store.open(path)
+    assert (caught.value.found, caught.value.known) == (newer, migrations.LATEST_VERSION)
+    assert f"schema version {newer}" in str(caught.value)
+    assert dump_schema(path) == before
+
+
+def test_migrations_run_in_order_once_each(tmp_path: Path) -> None:
+    ran: list[int] = []
+
+    def step(number: int) -> migrations.Migration:
+        def apply(database: peewee.SqliteDatabase) -> None:
+            ran.append(number)
+            migrations.run_sql(database, f"CREATE TABLE step_{number} (x TEXT)")
+
+        return apply
+
+    database = open_database(tmp_path / "m.db")
+    try:
+        assert migrations.migrate(database, [step(1), step(2)]) == 2
+        assert migrations.migrate(database, [step(1), step(2), step(3)]) == 3
+        assert migrations.migrate(database, [step(1), step(2), step(3)]) == 3
+        assert ran == [1, 2, 3]
+        assert migrations.schema_version(database) == 3
+        assert {"step_1", "step_2", "step_3"} <= set(database.get_tables())
+    finally:
+        database.close()
+
+
+def test_a_failing_migration_rolls_back_whole(tmp_path: Path) -> None:
+    def broken(database: peewee.SqliteDatabase) -> None:
+        migrations.run_sql(database, "CREATE TABLE half_done (x TEXT)")
+        raise RuntimeError("migration bug")
+
+    database = open_database(tmp_path / "m.db")
+    try:
+        migrations.migrate(database)
+        with pytest.raises(RuntimeError, match="migration bug"):
+            migrations.migrate(database, [*migrations.MIGRATIONS, broken])
+        assert migrations.schema_version(database) == migrations.LATEST_VERSION
+        assert "half_done" not in database.get_tables()
+    finally:
+        database.close()
