@@ -1,0 +1,385 @@
+"""Typed async client for the OpenCode HTTP API over one httpx.AsyncClient.
+
+Every httpx failure is translated into the `errors` tree at this boundary. Requests are
+scoped to a project with `?directory=`. The supervisor `rebind`s the client after a
+restart (new port, new password); the event stream opens through `open_event_stream`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+import httpx
+from httpx_sse import SSEError, aconnect_sse
+
+from kimaki_tui.opencode.errors import (
+    OpenCodeError,
+    OpenCodeTimeout,
+    OpenCodeUnavailable,
+    SessionNotFound,
+    error_from_response,
+)
+from kimaki_tui.opencode.schema import ModelRef, SessionInfo, file_part, text_part
+
+__all__ = ["JSON", "ModelRef", "OpenCodeClient", "SessionInfo", "file_part", "text_part"]
+
+JSON = Mapping[str, Any]
+PermissionReplyKind = Literal["once", "always", "reject"]
+_UNSET: Any = object()
+
+
+def _check_session_id(session_id: str) -> str:
+    # The server answers 500 (not 404) for ids without the prefix; say what it means instead.
+    if not session_id.startswith("ses"):
+        raise SessionNotFound(404, "NotFoundError", f"Session not found: {session_id}")
+    return session_id
+
+
+def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+class OpenCodeClient:
+    def __init__(
+        self,
+        base_url: str,
+        password: str | None = None,
+        *,
+        username: str = "opencode",
+        timeout: float = 30.0,
+    ) -> None:
+        self._username = username
+        self._timeout = timeout
+        self._http = httpx.AsyncClient(timeout=timeout)
+        self.rebind(base_url, password)
+
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url).rstrip("/")
+
+    def rebind(self, base_url: str, password: str | None) -> None:
+        """Point at a (re)started server: new port, new password."""
+        self._http.base_url = httpx.URL(base_url)
+        # A bare httpx.Auth passes requests through unchanged (no password, no auth header).
+        self._http.auth = httpx.BasicAuth(self._username, password) if password else httpx.Auth()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> OpenCodeClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        directory: str | Path | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = _UNSET,
+        timeout: Any = _UNSET,
+    ) -> Any:
+        query = _drop_none(params or {})
+        if directory is not None:
+            query["directory"] = str(directory)
+        kwargs: dict[str, Any] = {"params": query}
+        if json is not _UNSET:
+            kwargs["json"] = json
+        if timeout is not _UNSET:
+            kwargs["timeout"] = timeout
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise OpenCodeTimeout(f"{method} {path} timed out") from exc
+        except httpx.TransportError as exc:
+            raise OpenCodeUnavailable(f"OpenCode is unreachable at {self.base_url}: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise OpenCodeError(f"{method} {path} failed: {exc}") from exc
+        return self._decode(response, path)
+
+    @staticmethod
+    def _decode(response: httpx.Response, path: str) -> Any:
+        body: Any
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = response.text
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, body, path)
+        return body
+
+    @asynccontextmanager
+    async def open_event_stream(self, path: str = "/global/event") -> AsyncIterator[AsyncIterator[str]]:
+        """One SSE connection (no read timeout); yields an iterator of each event's data string."""
+        timeout = httpx.Timeout(self._timeout, read=None)
+        try:
+            async with aconnect_sse(self._http, "GET", path, timeout=timeout) as source:
+                if source.response.status_code >= 400:
+                    await source.response.aread()
+                    self._decode(source.response, path)  # raises the typed error
+
+                async def data() -> AsyncIterator[str]:
+                    async for sse in source.aiter_sse():
+                        yield sse.data
+
+                yield data()
+        except httpx.TimeoutException as exc:
+            raise OpenCodeTimeout(f"event stream {path} timed out") from exc
+        except httpx.TransportError as exc:
+            raise OpenCodeUnavailable(f"event stream {path} lost: {exc}") from exc
+        except (httpx.HTTPError, SSEError) as exc:
+            raise OpenCodeError(f"event stream {path} failed: {exc}") from exc
+
+    # -- server ---------------------------------------------------------------------------
+
+    async def health(self, *, timeout: float | None = None) -> JSON:
+        result: JSON = await self._request("GET", "/global/health", timeout=timeout or self._timeout)
+        return result
+
+    async def projects(self) -> list[JSON]:
+        return list(await self._request("GET", "/project"))
+
+    async def agents(self, directory: str | Path) -> list[JSON]:
+        return list(await self._request("GET", "/agent", directory=directory))
+
+    async def commands(self, directory: str | Path) -> list[JSON]:
+        return list(await self._request("GET", "/command", directory=directory))
+
+    async def config(self, directory: str | Path) -> JSON:
+        result: JSON = await self._request("GET", "/config", directory=directory)
+        return result
+
+    async def providers(self, directory: str | Path) -> JSON:
+        """Connected providers with their models, and the default model per provider."""
+        result: JSON = await self._request("GET", "/config/providers", directory=directory)
+        return result
+
+    async def vcs(self, directory: str | Path) -> JSON:
+        result: JSON = await self._request("GET", "/vcs", directory=directory)
+        return result
+
+    # -- sessions -------------------------------------------------------------------------
+
+    async def create_session(
+        self,
+        directory: str | Path,
+        *,
+        title: str | None = None,
+        permission: Sequence[JSON] | None = None,
+        agent: str | None = None,
+    ) -> SessionInfo:
+        body = _drop_none({"title": title, "permission": permission, "agent": agent})
+        return SessionInfo.from_json(await self._request("POST", "/session", directory=directory, json=body))
+
+    async def get_session(self, session_id: str, directory: str | Path | None = None) -> SessionInfo:
+        path = f"/session/{_check_session_id(session_id)}"
+        return SessionInfo.from_json(await self._request("GET", path, directory=directory))
+
+    async def list_sessions(
+        self,
+        directory: str | Path,
+        *,
+        limit: int | None = None,
+        search: str | None = None,
+        roots: bool = True,
+    ) -> list[SessionInfo]:
+        params = {"limit": limit, "search": search, "roots": "true" if roots else None}
+        rows = await self._request("GET", "/session", directory=directory, params=params)
+        return [SessionInfo.from_json(row) for row in rows]
+
+    async def delete_session(self, session_id: str, directory: str | Path | None = None) -> bool:
+        path = f"/session/{_check_session_id(session_id)}"
+        return bool(await self._request("DELETE", path, directory=directory))
+
+    async def update_session(
+        self,
+        session_id: str,
+        directory: str | Path | None = None,
+        *,
+        title: str | None = None,
+        permission: Sequence[JSON] | None = None,
+    ) -> SessionInfo:
+        path = f"/session/{_check_session_id(session_id)}"
+        body = _drop_none({"title": title, "permission": permission})
+        return SessionInfo.from_json(await self._request("PATCH", path, directory=directory, json=body))
+
+    async def session_status(self, directory: str | Path | None = None) -> dict[str, JSON]:
+        """Non-idle sessions of one directory only: {session_id: {"type": "busy"|"retry", ...}}."""
+        return dict(await self._request("GET", "/session/status", directory=directory))
+
+    async def messages(
+        self, session_id: str, directory: str | Path | None = None, *, limit: int | None = None
+    ) -> list[JSON]:
+        path = f"/session/{_check_session_id(session_id)}/message"
+        return list(await self._request("GET", path, directory=directory, params={"limit": limit}))
+
+    # -- prompting ------------------------------------------------------------------------
+
+    @staticmethod
+    def _prompt_body(
+        parts: Sequence[JSON],
+        agent: str | None,
+        model: ModelRef | None,
+        system: str | None,
+        no_reply: bool,
+        message_id: str | None,
+    ) -> dict[str, Any]:
+        return _drop_none(
+            {
+                "parts": list(parts),
+                "agent": agent,
+                "model": model.to_json() if model else None,
+                "system": system,
+                "noReply": True if no_reply else None,
+                "messageID": message_id,
+            }
+        )
+
+    async def prompt_async(
+        self,
+        session_id: str,
+        directory: str | Path | None,
+        parts: Sequence[JSON],
+        *,
+        agent: str | None = None,
+        model: ModelRef | None = None,
+        system: str | None = None,
+        no_reply: bool = False,
+        message_id: str | None = None,
+    ) -> None:
+        """Queue a prompt and return at once (204); progress arrives on the event stream."""
+        path = f"/session/{_check_session_id(session_id)}/prompt_async"
+        body = self._prompt_body(parts, agent, model, system, no_reply, message_id)
+        await self._request("POST", path, directory=directory, json=body)
+
+    async def prompt(
+        self,
+        session_id: str,
+        directory: str | Path | None,
+        parts: Sequence[JSON],
+        *,
+        agent: str | None = None,
+        model: ModelRef | None = None,
+        system: str | None = None,
+        no_reply: bool = False,
+        message_id: str | None = None,
+        timeout: float | None = None,
+    ) -> JSON:
+        """Prompt and wait for the whole agent loop (permission waits included): {info, parts}."""
+        path = f"/session/{_check_session_id(session_id)}/message"
+        body = self._prompt_body(parts, agent, model, system, no_reply, message_id)
+        result: JSON = await self._request("POST", path, directory=directory, json=body, timeout=timeout)
+        return result
+
+    async def abort(self, session_id: str, directory: str | Path | None = None) -> bool:
+        path = f"/session/{_check_session_id(session_id)}/abort"
+        return bool(await self._request("POST", path, directory=directory))
+
+    async def command(
+        self,
+        session_id: str,
+        directory: str | Path | None,
+        command: str,
+        arguments: str = "",
+        *,
+        agent: str | None = None,
+        model: ModelRef | str | None = None,
+        timeout: float | None = None,
+    ) -> JSON:
+        """Run a slash command (`init`, `review`, custom ones) and wait for its reply."""
+        path = f"/session/{_check_session_id(session_id)}/command"
+        # This route takes the model as one "provider/model" string, unlike prompts.
+        model_name = str(model) if model else None
+        body = _drop_none({"command": command, "arguments": arguments, "agent": agent, "model": model_name})
+        result: JSON = await self._request("POST", path, directory=directory, json=body, timeout=timeout)
+        return result
+
+    async def shell(
+        self, session_id: str, directory: str | Path | None, command: str, agent: str = "build"
+    ) -> JSON:
+        """Run a shell command in the session without the model; returns the assistant message."""
+        path = f"/session/{_check_session_id(session_id)}/shell"
+        body = {"agent": agent, "command": command}
+        result: JSON = await self._request("POST", path, directory=directory, json=body, timeout=None)
+        return result
+
+    async def summarize(
+        self, session_id: str, directory: str | Path | None, provider_id: str, model_id: str
+    ) -> bool:
+        path = f"/session/{_check_session_id(session_id)}/summarize"
+        body = {"providerID": provider_id, "modelID": model_id}
+        return bool(await self._request("POST", path, directory=directory, json=body, timeout=None))
+
+    # -- history --------------------------------------------------------------------------
+
+    async def fork(
+        self, session_id: str, directory: str | Path | None, message_id: str | None = None
+    ) -> SessionInfo:
+        """A copy of the session with the messages strictly before `message_id` (all if None)."""
+        path = f"/session/{_check_session_id(session_id)}/fork"
+        body = _drop_none({"messageID": message_id})
+        return SessionInfo.from_json(await self._request("POST", path, directory=directory, json=body))
+
+    async def revert(
+        self, session_id: str, directory: str | Path | None, message_id: str, part_id: str | None = None
+    ) -> SessionInfo:
+        path = f"/session/{_check_session_id(session_id)}/revert"
+        body = _drop_none({"messageID": message_id, "partID": part_id})
+        return SessionInfo.from_json(await self._request("POST", path, directory=directory, json=body))
+
+    async def unrevert(self, session_id: str, directory: str | Path | None) -> SessionInfo:
+        path = f"/session/{_check_session_id(session_id)}/unrevert"
+        return SessionInfo.from_json(await self._request("POST", path, directory=directory))
+
+    async def share(self, session_id: str, directory: str | Path | None = None) -> SessionInfo:
+        path = f"/session/{_check_session_id(session_id)}/share"
+        return SessionInfo.from_json(await self._request("POST", path, directory=directory))
+
+    async def unshare(self, session_id: str, directory: str | Path | None = None) -> SessionInfo:
+        path = f"/session/{_check_session_id(session_id)}/share"
+        return SessionInfo.from_json(await self._request("DELETE", path, directory=directory))
+
+    # -- permissions and questions --------------------------------------------------------
+
+    async def list_permissions(self, directory: str | Path | None = None) -> list[JSON]:
+        """Pending permission requests of ONE project directory (None = the server's cwd)."""
+        return list(await self._request("GET", "/permission", directory=directory))
+
+    async def reply_permission(
+        self,
+        request_id: str,
+        reply: PermissionReplyKind,
+        *,
+        message: str | None = None,
+        directory: str | Path | None = None,
+    ) -> bool:
+        """Answer a permission request. Pass the session's `directory`: the server looks the
+        request up per project and answers 404 without it. A `message` with "reject" lets
+        the model continue with that feedback; a bare reject ends the turn."""
+        body = _drop_none({"reply": reply, "message": message})
+        path = f"/permission/{request_id}/reply"
+        return bool(await self._request("POST", path, directory=directory, json=body))
+
+    async def list_questions(self, directory: str | Path | None = None) -> list[JSON]:
+        """Pending questions of ONE project directory (None = the server's cwd)."""
+        return list(await self._request("GET", "/question", directory=directory))
+
+    async def reply_question(
+        self, request_id: str, answers: Sequence[Sequence[str]], directory: str | Path | None = None
+    ) -> bool:
+        """`answers` holds one list of chosen labels per question, in order. Pass `directory`."""
+        body = {"answers": [list(group) for group in answers]}
+        path = f"/question/{request_id}/reply"
+        return bool(await self._request("POST", path, directory=directory, json=body))
+
+    async def reject_question(self, request_id: str, directory: str | Path | None = None) -> bool:
+        return bool(await self._request("POST", f"/question/{request_id}/reject", directory=directory))

@@ -1,0 +1,393 @@
+"""Runs one `opencode serve` process: start, health-wait, restart on crash, stop without orphans.
+
+The server listens on a free loopback port with a fresh password per run; the supervisor
+rebinds its `client` whenever that changes and tells `on_restarted` callbacks so the core can
+reconnect. The child gets its own process group and PR_SET_PDEATHSIG (it dies even if this
+process is SIGKILLed); stopping also ends the tool processes it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import secrets
+import shutil
+import signal
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from kimaki_tui.core.events import ServerStatus
+from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.opencode.errors import (
+    OpenCodeCrashLoop,
+    OpenCodeError,
+    OpenCodeNotInstalled,
+    OpenCodeStartError,
+    OpenCodeUnavailable,
+    strip_ansi,
+)
+from kimaki_tui.opencode.process import child_setup, descendants, signal_group, signal_tree
+
+log = logging.getLogger(__name__)
+
+_LISTENING = re.compile(r"listening on (https?://\S+)")
+_READ_LIMIT = 1 << 20
+_SERVE_ARGS = ("serve", "--hostname", "127.0.0.1", "--port", "0", "--print-logs")
+
+RestartCallback = Callable[[], Awaitable[None]]
+
+
+def find_opencode(env: Mapping[str, str] = os.environ) -> str:
+    """The opencode binary: OPENCODE_PATH if set, else the first `opencode` on PATH."""
+    explicit = env.get("OPENCODE_PATH")
+    if explicit:
+        if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
+            return explicit
+        raise OpenCodeNotInstalled(f"OPENCODE_PATH={explicit} is not an executable file.")
+    found = shutil.which("opencode", path=env.get("PATH", os.defpath))
+    if found is None:
+        raise OpenCodeNotInstalled("opencode was not found on PATH.")
+    return found
+
+
+class OpenCodeSupervisor:
+    def __init__(
+        self,
+        *,
+        binary: str | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        on_status: Callable[[ServerStatus], None] | None = None,
+        health_timeout: float = 30.0,
+        request_timeout: float = 2.0,
+        max_crashes: int = 5,
+        crash_window: float = 60.0,
+        stop_timeout: float = 5.0,
+        client: OpenCodeClient | None = None,
+        restart_backoff: float = 1.0,
+        restart_backoff_max: float = 30.0,
+        log_level: str = "WARN",
+    ) -> None:
+        self._binary = binary
+        self._env = dict(env or {})
+        self._cwd = cwd
+        self._on_status = on_status
+        self._health_timeout = health_timeout
+        self._request_timeout = request_timeout
+        self._max_crashes = max_crashes
+        self._crash_window = crash_window
+        self._stop_timeout = stop_timeout
+        self._backoff = (restart_backoff, restart_backoff_max)
+        self._log_level = log_level
+        self._owns_client = client is None
+        self.client = client or OpenCodeClient("http://127.0.0.1:1")
+        self.on_restarted: list[RestartCallback] = []
+        self.output: deque[str] = deque(maxlen=200)
+        self._proc: asyncio.subprocess.Process | None = None
+        self._readers: list[asyncio.Task[None]] = []
+        self._start_task: asyncio.Task[None] | None = None
+        self._watch_task: asyncio.Task[None] | None = None
+        self._crashes: deque[float] = deque()
+        self._failure: OpenCodeError | None = None
+        self._changed = asyncio.Event()
+        self.port: int | None = None
+        self.password: str | None = None
+        self.healthy = False
+        self.status = ServerStatus("stopped")
+
+    @property
+    def base_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.port}" if self.port else None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    # -- public lifecycle -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Spawn the server and wait until it answers health checks."""
+        self.start_background()
+        await self.wait_healthy()
+
+    def start_background(self) -> asyncio.Task[None]:
+        """Begin starting so other start-up work can overlap; `wait_healthy()` joins it."""
+        if self._start_task is not None and self._active():
+            return self._start_task  # already starting, running or restarting
+        self._failure = None
+        self._start_task = asyncio.create_task(self._initial_start(), name="opencode-start")
+        self._start_task.add_done_callback(_retrieve)
+        return self._start_task
+
+    async def wait_healthy(self, timeout: float | None = None) -> None:
+        """Return once healthy; raise the start or crash-loop error if it gave up."""
+        async with asyncio.timeout(timeout):
+            while True:
+                changed = self._changed
+                if self._failure is not None:
+                    raise self._failure
+                if self.healthy:
+                    return
+                if not self._active():
+                    raise OpenCodeUnavailable("the OpenCode supervisor is not running")
+                await changed.wait()
+
+    async def stop(self) -> None:
+        """Stop the server (SIGTERM to its group, SIGKILL after stop_timeout)."""
+        await self._shutdown()
+        self._publish("stopped")
+
+    async def restart(self) -> None:
+        """Stop and start again (new port), then run the on_restarted callbacks."""
+        await self._shutdown()
+        self._crashes.clear()
+        await self.start()
+        await self._run_restarted()
+
+    async def aclose(self) -> None:
+        await self.stop()
+        if self._owns_client:
+            await self.client.aclose()
+
+    # -- starting -------------------------------------------------------------------------
+
+    def _active(self) -> bool:
+        tasks = (self._start_task, self._watch_task)
+        return any(t is not None and not t.done() for t in tasks)
+
+    async def _initial_start(self) -> None:
+        self._publish("starting")
+        try:
+            proc = await self._start_once()
+        except OpenCodeError as exc:
+            self._fail(exc)
+            raise
+        self._became_healthy(proc)
+
+    def _became_healthy(self, proc: asyncio.subprocess.Process) -> None:
+        self.healthy = True
+        self._publish("healthy")
+        self._watch_task = asyncio.create_task(self._watch(proc), name="opencode-watch")
+
+    async def _start_once(self) -> asyncio.subprocess.Process:
+        """Spawn, read the port from stdout, poll health; kill the process on any failure."""
+        deadline = time.monotonic() + self._health_timeout
+        listening: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        proc = await self._spawn(listening)
+        try:
+            url = await self._wait_listening(proc, listening, deadline)
+            self.port = int(url.rsplit(":", 1)[1].strip("/"))
+            self.client.rebind(url, self.password)
+            await self._poll_health(proc, deadline)
+        except BaseException as exc:
+            await self._kill(proc)
+            if isinstance(exc, OpenCodeStartError | asyncio.CancelledError):
+                raise
+            raise OpenCodeStartError(f"OpenCode failed to start: {exc}", self.output) from exc
+        log.info("opencode %s healthy on port %s (pid %s)", self._binary, self.port, proc.pid)
+        return proc
+
+    async def _spawn(self, listening: asyncio.Future[str]) -> asyncio.subprocess.Process:
+        binary = self._binary = self._binary or find_opencode({**os.environ, **self._env})
+        self.password = secrets.token_urlsafe(24)
+        env = {**os.environ, **self._env, "OPENCODE_SERVER_PASSWORD": self.password}
+        args = [*_SERVE_ARGS, "--log-level", self._log_level]
+        self.output.clear()
+        self.healthy, self.port = False, None
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                binary, *args,
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE, env=env, cwd=self._cwd,
+                start_new_session=True, preexec_fn=child_setup(), limit=_READ_LIMIT,
+            )  # fmt: skip
+        except (FileNotFoundError, PermissionError) as exc:
+            raise OpenCodeNotInstalled(f"cannot run {binary}: {exc}.") from exc
+        self._proc = proc
+        assert proc.stdout is not None and proc.stderr is not None  # both are PIPEs
+
+        def on_stdout(line: str) -> None:
+            match = _LISTENING.search(line)
+            if match and not listening.done():
+                listening.set_result(match.group(1))
+
+        self._readers = [
+            asyncio.create_task(self._drain(proc.stdout, "stdout", on_stdout)),
+            asyncio.create_task(self._drain(proc.stderr, "stderr", None)),
+        ]
+        return proc
+
+    async def _drain(
+        self, stream: asyncio.StreamReader, name: str, on_line: Callable[[str], None] | None
+    ) -> None:
+        """Read a pipe to its end so it never fills; keep the last lines for error messages."""
+        while True:
+            try:
+                raw = await stream.readline()
+            except ValueError:  # a line longer than the limit: drop the rest of it
+                raw = await stream.read(_READ_LIMIT)
+            if not raw:
+                return
+            line = strip_ansi(raw.decode(errors="replace")).rstrip()
+            self.output.append(line)
+            log.debug("opencode %s: %s", name, line)
+            if on_line is not None:
+                on_line(line)
+
+    async def _wait_listening(
+        self, proc: asyncio.subprocess.Process, listening: asyncio.Future[str], deadline: float
+    ) -> str:
+        exited = asyncio.ensure_future(proc.wait())
+        waiters: set[asyncio.Future[Any]] = {listening, exited}
+        try:
+            timeout = max(deadline - time.monotonic(), 0)
+            done, _ = await asyncio.wait(waiters, timeout=timeout, return_when="FIRST_COMPLETED")
+        finally:
+            exited.cancel()
+        if listening in done:
+            return listening.result()
+        if proc.returncode is not None:
+            await self._join_readers()
+            raise OpenCodeStartError(
+                f"OpenCode exited with code {proc.returncode} while starting.", self.output
+            )
+        raise OpenCodeStartError(
+            f"OpenCode did not report a listening port within {self._health_timeout:g} s.", self.output
+        )
+
+    async def _poll_health(self, proc: asyncio.subprocess.Process, deadline: float) -> None:
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if proc.returncode is not None:
+                await self._join_readers()
+                raise OpenCodeStartError(
+                    f"OpenCode exited with code {proc.returncode} while starting.", self.output
+                )
+            try:
+                timeout = min(self._request_timeout, max(deadline - time.monotonic(), 0.05))
+                if (await self.client.health(timeout=timeout)).get("healthy"):
+                    return
+            except OpenCodeError as exc:
+                last = exc
+            await asyncio.sleep(0.1)
+        raise OpenCodeStartError(
+            f"OpenCode was not healthy within {self._health_timeout:g} s (last error: {last}).", self.output
+        )
+
+    # -- watching and restarting ----------------------------------------------------------
+
+    async def _watch(self, proc: asyncio.subprocess.Process) -> None:
+        while True:
+            code = await proc.wait()
+            await self._join_readers()
+            self.healthy = False
+            log.warning("opencode (pid %s) exited unexpectedly with code %s", proc.pid, code)
+            restarted = await self._recover(f"OpenCode exited with code {code}")
+            if restarted is None:
+                return
+            proc = restarted
+            await self._run_restarted()
+
+    async def _recover(self, reason: str) -> asyncio.subprocess.Process | None:
+        """Restart with backoff until healthy; None when the crash budget is spent."""
+        while True:
+            now = time.monotonic()
+            self._crashes.append(now)
+            while self._crashes and now - self._crashes[0] > self._crash_window:
+                self._crashes.popleft()
+            if len(self._crashes) >= self._max_crashes:
+                detail = (
+                    f"OpenCode crashed {len(self._crashes)} times within {self._crash_window:g} s; "
+                    f"gave up restarting. Last: {reason}"
+                )
+                self._fail(OpenCodeCrashLoop(f"{detail}\n" + "\n".join(list(self.output)[-30:])), detail)
+                return None
+            delay = min(self._backoff[0] * 2 ** (len(self._crashes) - 1), self._backoff[1])
+            self._publish("restarting", f"{reason}; restarting in {delay:g} s")
+            await asyncio.sleep(delay)
+            try:
+                proc = await self._start_once()
+            except OpenCodeError as exc:
+                reason = str(exc).splitlines()[0]
+                continue
+            self.healthy = True
+            self._publish("healthy", "restarted")
+            return proc
+
+    async def _run_restarted(self) -> None:
+        for callback in list(self.on_restarted):
+            try:
+                await callback()
+            except Exception:
+                log.exception("on_restarted callback %r failed", callback)
+
+    # -- stopping -------------------------------------------------------------------------
+
+    async def _shutdown(self) -> None:
+        for task in (self._start_task, self._watch_task):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, OpenCodeError):
+                    await task
+        self._start_task = self._watch_task = None
+        if self._proc is not None:
+            await self._kill(self._proc, grace=self._stop_timeout)
+        self.healthy, self.port = False, None
+        self._notify()
+
+    async def _kill(self, proc: asyncio.subprocess.Process, grace: float = 0.0) -> None:
+        """SIGTERM the process group, SIGKILL after `grace`, then reap the leader and its pipes."""
+        # Snapshot first: once the server exits, its detached tools are reparented and lost.
+        tree = descendants(proc.pid)
+        if proc.returncode is None:
+            first = signal.SIGTERM if grace else signal.SIGKILL
+            signal_group(proc.pid, first)
+            signal_tree(tree, first)
+            try:
+                await asyncio.wait_for(proc.wait(), grace or None)
+            except TimeoutError:
+                log.warning("opencode (pid %s) ignored SIGTERM for %g s; killing it", proc.pid, grace)
+                signal_group(proc.pid, signal.SIGKILL)
+                await proc.wait()
+        signal_group(proc.pid, signal.SIGKILL)
+        signal_tree(tree, signal.SIGKILL)
+        await self._join_readers()
+
+    async def _join_readers(self) -> None:
+        readers, self._readers = self._readers, []
+        if readers:
+            _, pending = await asyncio.wait(readers, timeout=2.0)
+            for task in pending:
+                task.cancel()
+
+    # -- status ---------------------------------------------------------------------------
+
+    def _fail(self, error: OpenCodeError, detail: str | None = None) -> None:
+        self._failure = error
+        self.healthy = False
+        self._publish("failed", detail or str(error).splitlines()[0])
+
+    def _publish(self, state: Any, detail: str = "") -> None:
+        self.status = ServerStatus(state, port=self.port, detail=detail, pid=self.pid)
+        self._notify()
+        if self._on_status is not None:
+            try:
+                self._on_status(self.status)
+            except Exception:
+                log.exception("on_status callback failed")
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Mark a background start's error as seen: `wait_healthy` reports it, not the loop."""
+    if not task.cancelled():
+        task.exception()

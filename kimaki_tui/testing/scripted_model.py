@@ -1,0 +1,246 @@
+"""A scripted OpenAI-compatible model server for tests and demos (aiohttp, 127.0.0.1, port 0).
+
+OpenCode talks to it as provider "fake". What it answers depends on keywords in the latest
+user message, so one shared server serves every test:
+
+- tool-less request whose system prompt mentions "title" → a short title from the user text;
+- last message is a tool result → "Tool said: <first line of the tool output>";
+- `RUN_BASH: <command>` → a `bash` tool call; `WRITE_FILE: <path> <content>` → a `write` call;
+- `ASK_QUESTION` → a `question` tool call (Which color do you prefer? Red/Green/Blue);
+- `SLOW[:seconds]` → a reply streamed in small chunks over that many seconds (default 10);
+- `LONG:<n>` → about n characters of prose with a long ```python block;
+- `REPLY: <text>` → exactly that text; anything else → "Echo: <first 200 chars>".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+JSON = Mapping[str, Any]
+MODEL_ID = "fake-model"
+
+
+@dataclass
+class Reply:
+    """What to stream back: text chunks (with a delay between them) and/or one tool call."""
+
+    chunks: list[str] = field(default_factory=list)
+    delay: float = 0.0
+    tool: str | None = None
+    arguments: JSON = field(default_factory=dict)
+
+
+def message_text(message: JSON) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Sequence):
+        texts = [c.get("text", "") for c in content if isinstance(c, Mapping) and c.get("type") == "text"]
+        return "\n".join(t for t in texts if isinstance(t, str))
+    return ""
+
+
+_REMINDER = re.compile(r"<system-reminder>.*?(</system-reminder>|$)", re.DOTALL)
+
+
+def latest_user_text(messages: Sequence[JSON]) -> str:
+    """The last user message's text, without the reminders OpenCode appends (plan mode...)."""
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            return _REMINDER.sub("", message_text(message)).strip()
+    return ""
+
+
+def _system_text(messages: Sequence[JSON]) -> str:
+    return "\n".join(message_text(m) for m in messages if m.get("role") == "system")
+
+
+def _words(text: str, count: int) -> str:
+    return " ".join(text.split()[:count])
+
+
+def _split(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def long_answer(size: int) -> str:
+    """Prose around a fenced python block longer than 2000 chars, about `size` chars in all."""
+    code_lines = [f"def step_{i}(value: int) -> int:\n    return value * {i} + {i}\n" for i in range(80)]
+    code = "```python\n" + "\n".join(code_lines) + "```\n"
+    prose_line = "This paragraph explains the code below in plain words, one sentence at a time. "
+    prose_len = max(size - len(code), 200)
+    head = (prose_line * (prose_len // len(prose_line) // 2 + 1))[: prose_len // 2]
+    tail = (prose_line * (prose_len // len(prose_line) // 2 + 1))[: prose_len - len(head)]
+    return f"{head.strip()}\n\n{code}\n{tail.strip()}"
+
+
+def _title_reply(messages: Sequence[JSON]) -> Reply:
+    # The title request's user text starts with an instruction line; title the rest.
+    lines = [line for line in latest_user_text(messages).splitlines() if line.strip()]
+    lines = [line for line in lines if "generate a title" not in line.lower()] or lines
+    return Reply(chunks=[_words(" ".join(lines), 5) or "Untitled"])
+
+
+def _keyword_reply(text: str) -> Reply:
+    if match := re.search(r"RUN_BASH:[ \t]*(.+)", text):
+        command = match.group(1).strip()
+        return Reply(tool="bash", arguments={"command": command, "description": "run it"})
+    if "ASK_QUESTION" in text:
+        question = {
+            "question": "Which color do you prefer?",
+            "header": "Color",
+            "options": [
+                {"label": c, "description": f"The color {c.lower()}"} for c in ("Red", "Green", "Blue")
+            ],
+        }
+        return Reply(tool="question", arguments={"questions": [question]})
+    if match := re.search(r"WRITE_FILE:[ \t]*(\S+)[ \t]*(.*)", text):
+        return Reply(tool="write", arguments={"filePath": match.group(1), "content": match.group(2)})
+    if match := re.search(r"SLOW(?::(\d+(?:\.\d+)?))?", text):
+        seconds = float(match.group(1) or 10)
+        chunks = [f"tick {i} " for i in range(max(int(seconds * 5), 1))]
+        return Reply(chunks=chunks, delay=seconds / len(chunks))
+    if match := re.search(r"LONG:(\d+)", text):
+        return Reply(chunks=_split(long_answer(int(match.group(1))), 200))
+    if match := re.search(r"REPLY:[ \t]*(.*)", text, re.DOTALL):
+        return Reply(chunks=_split(match.group(1).strip(), 40))
+    return Reply(chunks=_split(f"Echo: {text.strip()[:200]}", 40))
+
+
+def choose_reply(body: JSON) -> Reply:
+    messages: Sequence[JSON] = body.get("messages") or []
+    if not body.get("tools") and "title" in _system_text(messages).lower():
+        return _title_reply(messages)
+    if messages and messages[-1].get("role") == "tool":
+        output = message_text(messages[-1]).strip().splitlines()
+        return Reply(chunks=[f"Tool said: {output[0] if output else '(no output)'}"])
+    return _keyword_reply(latest_user_text(messages))
+
+
+class ScriptedModel:
+    """`await start()` returns the base URL (…/v1); `.requests` keeps every JSON body received."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port: int | None = None
+        self.requests: list[dict[str, Any]] = []
+        self._runner: web.AppRunner | None = None
+        self._ids = itertools.count(1)
+
+    @property
+    def base_url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("ScriptedModel is not started")
+        return f"http://{self.host}:{self.port}/v1"
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._completions)
+        app.router.add_get("/v1/models", self._models)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": MODEL_ID, "object": "model"}]})
+
+    async def _completions(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append(body)
+        reply = choose_reply(body)
+        if not body.get("stream"):
+            return web.json_response(self._whole(body, reply))
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        await response.prepare(request)
+        try:
+            await self._stream(response, body, reply)
+        except ConnectionError:
+            # OpenCode aborted the turn and closed the connection: nothing left to do.
+            log.debug("scripted model: client went away mid-stream")
+            return response
+        return response
+
+    def _chunk(self, cid: str, model: str, delta: JSON | None, finish: str | None = None) -> dict[str, Any]:
+        choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
+        return {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "choices": choices,
+        }
+
+    async def _stream(self, response: web.StreamResponse, body: JSON, reply: Reply) -> None:
+        cid, model = f"chatcmpl-{next(self._ids)}", str(body.get("model") or MODEL_ID)
+
+        async def send(payload: JSON) -> None:
+            await response.write(f"data: {json.dumps(payload)}\n\n".encode())
+
+        await send(self._chunk(cid, model, {"role": "assistant", "content": ""}))
+        for i, piece in enumerate(reply.chunks):
+            if reply.delay and i:
+                await asyncio.sleep(reply.delay)
+            await send(self._chunk(cid, model, {"content": piece}))
+        if reply.tool:
+            call = {
+                "index": 0,
+                "id": f"call_{cid}",
+                "type": "function",
+                "function": {"name": reply.tool, "arguments": json.dumps(reply.arguments)},
+            }
+            await send(self._chunk(cid, model, {"tool_calls": [call]}))
+        await send(self._chunk(cid, model, {}, "tool_calls" if reply.tool else "stop"))
+        final = self._chunk(cid, model, None)
+        final["usage"] = self._usage(body, reply)
+        await send(final)
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+
+    @staticmethod
+    def _usage(body: JSON, reply: Reply) -> dict[str, int]:
+        prompt = max(len(json.dumps(body.get("messages") or [])) // 4, 1)
+        completion = max(sum(len(c) for c in reply.chunks) // 4, 1) + (20 if reply.tool else 0)
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+    def _whole(self, body: JSON, reply: Reply) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(reply.chunks)}
+        if reply.tool:
+            message["tool_calls"] = [
+                {
+                    "id": "call_whole",
+                    "type": "function",
+                    "function": {"name": reply.tool, "arguments": json.dumps(reply.arguments)},
+                }
+            ]
+        return {
+            "id": "chatcmpl-whole",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": str(body.get("model") or MODEL_ID),
+            "choices": [
+                {"index": 0, "message": message, "finish_reason": "tool_calls" if reply.tool else "stop"}
+            ],
+            "usage": self._usage(body, reply),
+        }

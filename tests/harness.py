@@ -1,0 +1,201 @@
+"""Test helpers shared across the suite: an isolated OpenCode environment, git projects,
+polling with a deadline, and a recorder that collects events from a live EventStream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar, overload
+
+from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.opencode.events import Event
+from kimaki_tui.opencode.stream import EventStream
+
+T = TypeVar("T")
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_OPENCODE = REPO / ".tools/opencode/node_modules/.bin/opencode"
+VENV_BIN = REPO / ".venv/bin"
+OPENCODE_VERSION = "1.18.33"
+
+
+def offline_config(model_base_url: str) -> dict[str, Any]:
+    """OpenCode config with only the scripted "fake" provider (no network, bash asks)."""
+    return {
+        "$schema": "https://opencode.ai/config.json",
+        "provider": {
+            "fake": {
+                "npm": "@ai-sdk/openai-compatible",
+                "name": "Fake LLM",
+                "options": {"baseURL": model_base_url, "apiKey": "sk-fake"},
+                "models": {
+                    "fake-model": {
+                        "name": "Fake Model",
+                        "tool_call": True,
+                        "limit": {"context": 128000, "output": 4096},
+                    }
+                },
+            }
+        },
+        "model": "fake/fake-model",
+        "small_model": "fake/fake-model",
+        "enabled_providers": ["fake"],
+        "autoupdate": False,
+        "share": "disabled",
+        "permission": {"bash": "ask"},
+    }
+
+
+def make_opencode_env(root: Path, model_base_url: str) -> dict[str, str]:
+    """An isolated HOME/XDG tree under `root` plus the env vars `opencode serve` needs offline.
+
+    OpenCode `npm install`s @opencode-ai/plugin (63 MB, ~10 s, network) into each config dir
+    whose node_modules is missing or whose package-lock lacks the dependency. An empty
+    node_modules and a lock naming the package make it skip that; the plugin package is only
+    needed for custom TypeScript tools, which the tests do not use.
+    """
+    home = root / "home"
+    xdg = {
+        "XDG_CONFIG_HOME": home / ".config",
+        "XDG_DATA_HOME": home / ".local/share",
+        "XDG_CACHE_HOME": home / ".cache",
+        "XDG_STATE_HOME": home / ".local/state",
+    }
+    for path in xdg.values():
+        path.mkdir(parents=True, exist_ok=True)
+    config_dir = xdg["XDG_CONFIG_HOME"] / "opencode"
+    (config_dir / "node_modules").mkdir(parents=True, exist_ok=True)
+    lock = {"packages": {"": {"dependencies": {"@opencode-ai/plugin": OPENCODE_VERSION}}}}
+    (config_dir / "package-lock.json").write_text(json.dumps(lock))
+    config_file = root / "opencode.json"
+    config_file.write_text(json.dumps(offline_config(model_base_url), indent=2))
+    return {
+        "HOME": str(home),
+        **{key: str(path) for key, path in xdg.items()},
+        "OPENCODE_CONFIG": str(config_file),
+        "OPENCODE_DISABLE_MODELS_FETCH": "1",
+        "OPENCODE_DISABLE_AUTOUPDATE": "1",
+        "OPENCODE_DISABLE_LSP_DOWNLOAD": "1",
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
+    }
+
+
+def git_init(path: Path) -> Path:
+    """A git repository with one commit and a local identity."""
+    path.mkdir(parents=True, exist_ok=True)
+    # A unique root commit: OpenCode derives the project id from it, and "always" approvals
+    # apply per project, so two identical repositories would share them.
+    (path / "README.md").write_text(f"# test project {uuid.uuid4()}\n")
+    for args in (
+        ["init", "-q"],
+        ["config", "user.email", "tests@example.invalid"],
+        ["config", "user.name", "Tests"],
+        ["add", "README.md"],
+        ["commit", "-q", "-m", "init"],
+    ):
+        subprocess.run(["git", *args], cwd=path, check=True, capture_output=True)
+    return path
+
+
+@overload
+async def wait_until(
+    predicate: Callable[[], Awaitable[T | None]],
+    timeout: float = ...,
+    interval: float = ...,
+    message: str = ...,
+) -> T: ...
+@overload
+async def wait_until(
+    predicate: Callable[[], T | None], timeout: float = ..., interval: float = ..., message: str = ...
+) -> T: ...
+async def wait_until(
+    predicate: Callable[[], Any],
+    timeout: float = 20.0,
+    interval: float = 0.1,
+    message: str = "condition",
+) -> Any:
+    """Poll `predicate` (sync or async) until it returns something truthy; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+        await asyncio.sleep(interval)
+
+
+def texts(message: Mapping[str, Any]) -> list[str]:
+    """The text parts of one {info, parts} message."""
+    return [str(p.get("text", "")) for p in message.get("parts", []) if p.get("type") == "text"]
+
+
+def assistant_text(messages: list[Mapping[str, Any]]) -> str:
+    """All assistant text of a session, joined by newlines."""
+    out = [t for m in messages if m["info"].get("role") == "assistant" for t in texts(m)]
+    return "\n".join(out)
+
+
+def tool_parts(messages: list[Mapping[str, Any]], tool: str) -> list[Mapping[str, Any]]:
+    return [
+        p for m in messages for p in m.get("parts", []) if p.get("type") == "tool" and p.get("tool") == tool
+    ]
+
+
+async def wait_turn_done(
+    client: OpenCodeClient, session_id: str, directory: Path | str, timeout: float = 30.0
+) -> list[Mapping[str, Any]]:
+    """Wait until the session is idle and its last message is a completed assistant reply."""
+
+    async def done() -> list[Mapping[str, Any]] | None:
+        if session_id in await client.session_status(directory):
+            return None
+        messages = await client.messages(session_id, directory)
+        last = messages[-1]["info"] if messages else {}
+        finished = last.get("role") == "assistant" and (last.get("time") or {}).get("completed")
+        return messages if finished else None
+
+    return await wait_until(done, timeout, 0.2, f"session {session_id} to finish its turn")
+
+
+class EventRecorder:
+    """Runs an EventStream in the background and keeps every event it delivers."""
+
+    def __init__(self, client: OpenCodeClient, **stream_kwargs: Any) -> None:
+        self.events: list[Event] = []
+        self.connects = 0
+        self.stream = EventStream(client, self.events.append, on_connect=self._on_connect, **stream_kwargs)
+        self._task: asyncio.Task[None] | None = None
+
+    async def _on_connect(self) -> None:
+        self.connects += 1
+
+    async def __aenter__(self) -> EventRecorder:
+        self._task = asyncio.create_task(self.stream.run())
+        if not await self.stream.wait_connected(20):
+            raise AssertionError("event stream did not connect")
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def wait_for(self, predicate: Callable[[Event], bool], timeout: float = 20.0) -> Event:
+        """The first recorded event matching `predicate` (waiting for it if needed)."""
+        return await wait_until(
+            lambda: next((e for e in self.events if predicate(e)), None), timeout, 0.05, "a matching event"
+        )

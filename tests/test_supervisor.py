@@ -1,0 +1,254 @@
+"""OpenCodeSupervisor: finding the binary, start failures, crash restarts, crash loops, no orphans."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from kimaki_tui.core.events import ServerStatus
+from kimaki_tui.opencode.client import text_part
+from kimaki_tui.opencode.errors import OpenCodeCrashLoop, OpenCodeNotInstalled, OpenCodeStartError
+from kimaki_tui.opencode.supervisor import OpenCodeSupervisor, find_opencode
+from tests.harness import REPO, wait_until
+
+# A fake `opencode` that serves /global/health, announces its port like the real one, and
+# exits after LIFETIME seconds (a crash, from the supervisor's point of view).
+HEALTHY_THEN_EXIT = """
+import http.server, json, sys, threading, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"healthy": True, "version": "fake"}).encode()
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def log_message(self, *args): pass
+server = http.server.HTTPServer(("127.0.0.1", 0), H)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+print(f"opencode server listening on http://127.0.0.1:{server.server_port}", flush=True)
+time.sleep(LIFETIME)
+print("fatal: simulated crash", file=sys.stderr, flush=True)
+sys.exit(3)
+"""
+
+NEVER_HEALTHY = """
+import sys, time
+for i in range(50):
+    print(f"\\x1b[31mboot step {i}\\x1b[0m", file=sys.stderr)
+print("Error: database is locked (the last words)", file=sys.stderr, flush=True)
+time.sleep(600)
+"""
+
+EXITS_AT_ONCE = """
+import sys
+print("Error: Unexpected error / ServeError", file=sys.stderr)
+sys.exit(1)
+"""
+
+
+def fake_binary(tmp_path: Path, name: str, source: str) -> str:
+    path = tmp_path / name
+    path.write_text(f"#!{sys.executable}\n{textwrap.dedent(source)}")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)
+
+
+def gone(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return True
+
+
+def cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return list(process.cmdline())
+    except psutil.Error:  # exited (or a zombie) meanwhile
+        return []
+
+
+@pytest.fixture
+def statuses() -> list[ServerStatus]:
+    return []
+
+
+@pytest.fixture
+async def supervisors() -> AsyncIterator[list[OpenCodeSupervisor]]:
+    """Supervisors a test creates; all are closed afterwards, even when the test fails."""
+    created: list[OpenCodeSupervisor] = []
+    yield created
+    for supervisor in created:
+        await supervisor.aclose()
+
+
+def test_find_opencode(tmp_path: Path) -> None:
+    with pytest.raises(OpenCodeNotInstalled) as missing:
+        find_opencode({"PATH": str(tmp_path)})
+    assert "npm install -g opencode-ai" in str(missing.value) and "OPENCODE_PATH" in str(missing.value)
+    with pytest.raises(OpenCodeNotInstalled, match="not an executable"):
+        find_opencode({"OPENCODE_PATH": str(tmp_path / "nope"), "PATH": ""})
+    binary = fake_binary(tmp_path, "opencode", EXITS_AT_ONCE)
+    assert find_opencode({"PATH": str(tmp_path)}) == binary
+    assert find_opencode({"OPENCODE_PATH": binary, "PATH": ""}) == binary
+
+
+async def test_start_without_binary_fails_clearly(
+    tmp_path: Path, statuses: list[ServerStatus], supervisors: list[OpenCodeSupervisor]
+) -> None:
+    env = {"PATH": str(tmp_path), "OPENCODE_PATH": ""}
+    supervisor = OpenCodeSupervisor(env=env, on_status=statuses.append)
+    supervisors.append(supervisor)
+    with pytest.raises(OpenCodeNotInstalled, match="npm install -g opencode-ai"):
+        await supervisor.start()
+    assert statuses[-1].state == "failed"
+
+
+async def test_never_healthy_gives_output_tail(
+    tmp_path: Path, statuses: list[ServerStatus], supervisors: list[OpenCodeSupervisor]
+) -> None:
+    supervisor = OpenCodeSupervisor(
+        binary=fake_binary(tmp_path, "stuck", NEVER_HEALTHY), health_timeout=1.5, on_status=statuses.append
+    )
+    supervisors.append(supervisor)
+    start = time.monotonic()
+    with pytest.raises(OpenCodeStartError) as failed:
+        await supervisor.start()
+    assert time.monotonic() - start < 5
+    message = str(failed.value)
+    assert "the last words" in message and "boot step 49" in message and "\x1b[" not in message
+    assert "boot step 10" not in message  # only the tail (30 lines)
+    assert supervisor.pid is not None and gone(supervisor.pid)
+    assert [s.state for s in statuses] == ["starting", "failed"]
+
+
+async def test_exit_at_start_is_a_start_error(tmp_path: Path, supervisors: list[OpenCodeSupervisor]) -> None:
+    supervisor = OpenCodeSupervisor(binary=fake_binary(tmp_path, "broken", EXITS_AT_ONCE), health_timeout=10)
+    supervisors.append(supervisor)
+    start = time.monotonic()
+    with pytest.raises(OpenCodeStartError, match="exited with code 1") as failed:
+        await supervisor.start()
+    assert "ServeError" in str(failed.value) and time.monotonic() - start < 5
+
+
+async def test_crash_loop_gives_up(
+    tmp_path: Path, statuses: list[ServerStatus], supervisors: list[OpenCodeSupervisor]
+) -> None:
+    binary = fake_binary(tmp_path, "crashy", HEALTHY_THEN_EXIT.replace("LIFETIME", "0.3"))
+    supervisor = OpenCodeSupervisor(
+        binary=binary, max_crashes=3, crash_window=60, restart_backoff=0.05, on_status=statuses.append
+    )
+    supervisors.append(supervisor)
+    restarts: list[int | None] = []
+
+    async def restarted() -> None:
+        restarts.append(supervisor.port)
+
+    supervisor.on_restarted.append(restarted)
+    await supervisor.start()
+    await wait_until(lambda: statuses[-1].state == "failed", 20, 0.05, "the crash loop to give up")
+    with pytest.raises(OpenCodeCrashLoop, match="crashed 3 times"):
+        await supervisor.wait_healthy(timeout=1)
+    assert [s.state for s in statuses] == [
+        "starting", "healthy", "restarting", "healthy", "restarting", "healthy", "failed",
+    ]  # fmt: skip
+    assert "simulated crash" in str(supervisor.status.detail) or "code 3" in supervisor.status.detail
+    assert len(restarts) == 2 and supervisor.pid is not None and gone(supervisor.pid)
+
+
+@pytest.mark.opencode
+async def test_kill_restart_then_stop_leaves_nothing(
+    opencode_binary: str,
+    spare_opencode_env: dict[str, str],
+    project_dir: Path,
+    statuses: list[ServerStatus],
+    supervisors: list[OpenCodeSupervisor],
+) -> None:
+    supervisor = OpenCodeSupervisor(
+        binary=opencode_binary,
+        env=spare_opencode_env,
+        restart_backoff=0.1,
+        on_status=statuses.append,
+        health_timeout=60,
+    )
+    supervisors.append(supervisor)
+    restarted = asyncio.Event()
+
+    async def on_restarted() -> None:
+        restarted.set()
+
+    supervisor.on_restarted.append(on_restarted)
+    supervisor.start_background()  # other start-up work could run here
+    await supervisor.wait_healthy(timeout=60)
+    old_pid, old_password = supervisor.pid, supervisor.password
+    assert old_pid is not None
+    await supervisor.start()  # already running: no second process
+    assert supervisor.pid == old_pid
+    os.kill(old_pid, signal.SIGKILL)
+    await asyncio.wait_for(restarted.wait(), 60)
+    assert supervisor.healthy and supervisor.pid != old_pid and supervisor.password != old_password
+    assert [s.state for s in statuses] == ["starting", "healthy", "restarting", "healthy"]
+    assert statuses[-1].port == supervisor.port and (await supervisor.client.health())["healthy"]
+
+    # A tool process the server started must die with it.
+    session = await supervisor.client.create_session(
+        project_dir, permission=[{"permission": "bash", "pattern": "*", "action": "allow"}]
+    )
+    await supervisor.client.prompt_async(session.id, project_dir, [text_part("RUN_BASH: sleep 300")])
+
+    pid = supervisor.pid
+    assert pid is not None
+
+    def family() -> list[psutil.Process] | None:
+        tree = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+        return tree if any(cmdline(p) == ["sleep", "300"] for p in tree) else None
+
+    tree = await wait_until(family, 20, 0.1, "the bash tool to start sleep")
+    # OpenCode starts tools in their own process group: killing its group alone would miss them.
+    assert any(os.getpgid(p.pid) != pid for p in tree[1:])
+    await supervisor.stop()
+    assert statuses[-1].state == "stopped"
+    await wait_until(lambda: all(gone(p.pid) for p in tree), 10, 0.1, "opencode and its tools to exit")
+
+
+CHILD = """
+import asyncio, json, os, sys
+sys.path.insert(0, {repo!r})
+from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+
+async def main():
+    env = json.loads(os.environ["CHILD_ENV"])
+    supervisor = OpenCodeSupervisor(binary={binary!r}, env=env, health_timeout=60)
+    await supervisor.start()
+    print(supervisor.pid, flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.opencode
+async def test_opencode_dies_with_a_killed_parent(
+    opencode_binary: str, spare_opencode_env: dict[str, str], tmp_path: Path
+) -> None:
+    import json
+
+    script = tmp_path / "parent.py"
+    script.write_text(CHILD.format(repo=str(REPO), binary=opencode_binary))
+    env = {**os.environ, "CHILD_ENV": json.dumps(spare_opencode_env)}
+    parent = await asyncio.create_subprocess_exec(sys.executable, script, stdout=subprocess.PIPE, env=env)
+    assert parent.stdout is not None
+    line = await asyncio.wait_for(parent.stdout.readline(), 60)
+    opencode_pid = int(line)
+    assert psutil.Process(opencode_pid).ppid() == parent.pid
+    parent.kill()  # SIGKILL: no cleanup code runs in the parent
+    await parent.wait()
+    await wait_until(lambda: gone(opencode_pid), 15, 0.1, "opencode to exit after its parent was killed")
