@@ -53,8 +53,11 @@ class ToolStarted(DomainEvent):
 
 @dataclass(frozen=True, slots=True)
 class TextDelta(DomainEvent):
+    """A streamed token for the live view. `kind` is "reasoning" for thinking tokens."""
+
     part_id: str
     delta: str
+    kind: PartKind = "text"
 
 
 @dataclass(frozen=True, slots=True)

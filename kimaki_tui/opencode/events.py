@@ -8,7 +8,7 @@ renderer share it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -235,17 +235,25 @@ def _parse_message(props: JSON, sid: str, d: str | None) -> Event:
     return MessageUpdated("message.updated", sid, props.get("info") or {}, directory=d)
 
 
-_SESSION_PARSERS = {
+_SESSION_PARSERS: dict[str, Callable[[JSON, str, str | None], Event]] = {
     "message.part.delta": _parse_delta,
     "message.part.updated": _parse_part,
     "message.updated": _parse_message,
     "session.status": _parse_status,
     "session.idle": lambda p, s, d: SessionIdle("session.idle", s, directory=d),
     "session.error": _parse_error,
-    "session.created": lambda p, s, d: SessionInfoEvent("session.created", s, p.get("info") or {}, directory=d),
-    "session.updated": lambda p, s, d: SessionInfoEvent("session.updated", s, p.get("info") or {}, directory=d),
-    "session.deleted": lambda p, s, d: SessionInfoEvent("session.deleted", s, p.get("info") or {}, directory=d),
-    "message.removed": lambda p, s, d: MessageRemoved("message.removed", s, _str(p, "messageID"), directory=d),
+    "session.created": lambda p, s, d: SessionInfoEvent(
+        "session.created", s, p.get("info") or {}, directory=d
+    ),
+    "session.updated": lambda p, s, d: SessionInfoEvent(
+        "session.updated", s, p.get("info") or {}, directory=d
+    ),
+    "session.deleted": lambda p, s, d: SessionInfoEvent(
+        "session.deleted", s, p.get("info") or {}, directory=d
+    ),
+    "message.removed": lambda p, s, d: MessageRemoved(
+        "message.removed", s, _str(p, "messageID"), directory=d
+    ),
     "permission.asked": _parse_permission,
     "permission.replied": lambda p, s, d: PermissionReplied(
         "permission.replied", s, _str(p, "requestID"), _str(p, "reply"), directory=d

@@ -1,0 +1,55 @@
+"""Where kimaki keeps its files, and the settings one run starts with.
+
+The data directory is `--data-dir`, else `$KIMAKI_DATA_DIR`, else `~/.kimaki` (kimaki's default).
+It holds the SQLite database and the log; secrets never go there (they live in the keyring).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_DIR = "~/.kimaki"
+DATA_DIR_ENV = "KIMAKI_DATA_DIR"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """One run's settings. Paths derive from `data_dir`; add fields here as options appear."""
+
+    data_dir: Path
+    no_tui: bool = False
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "discord-sessions.db"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "kimaki.log"
+
+
+def resolve_data_dir(
+    explicit: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    create: bool = True,
+) -> Path:
+    """The absolute data directory (created, private to the user, unless `create` is False)."""
+    environ = os.environ if env is None else env
+    raw = os.fspath(explicit) if explicit else environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR
+    path = Path(raw).expanduser().resolve()
+    if create:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def load_settings(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    no_tui: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    return Settings(data_dir=resolve_data_dir(data_dir, env=env), no_tui=no_tui)

@@ -1,0 +1,47 @@
+"""What a front end hands the core when someone asks something: the prompt and its context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+BusyPolicy = Literal["interrupt", "queue"]
+
+
+@dataclass(frozen=True, slots=True)
+class FileInput:
+    """An attachment for OpenCode: `url` is a file:// path or a data: URL."""
+
+    url: str
+    mime: str
+    filename: str
+
+    def to_part(self) -> dict[str, Any]:
+        return {"type": "file", "mime": self.mime, "filename": self.filename, "url": self.url}
+
+    def to_json(self) -> dict[str, str]:
+        return {"url": self.url, "mime": self.mime, "filename": self.filename}
+
+
+@dataclass(frozen=True, slots=True)
+class PromptInput:
+    """One user message for a session. `source` says which front end it came from."""
+
+    text: str
+    author_id: str = ""
+    author_name: str = ""
+    source: str = "discord"
+    files: tuple[FileInput, ...] = ()
+    agent: str | None = None
+    model: str | None = None
+    discord_message_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    """What happened to a prompt: sent now, queued at a position, or held to interrupt."""
+
+    outcome: Literal["sent", "queued", "interrupting", "failed"]
+    position: int = 0
+    message: str = ""

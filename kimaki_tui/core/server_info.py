@@ -1,0 +1,55 @@
+"""Cached facts from the OpenCode server that turn footers need: context limits and git branch.
+
+Looked up once per directory (limits) or at each prompt (branch), off the event path, so the
+reducer's output can be completed synchronously. Failures leave the cache as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.opencode.errors import OpenCodeError
+
+log = logging.getLogger(__name__)
+
+
+class ServerFacts:
+    def __init__(self, client: OpenCodeClient) -> None:
+        self._client = client
+        self._limits: dict[tuple[str, str], int] = {}
+        self._limit_dirs: set[str] = set()
+        self._branches: dict[str, str] = {}
+
+    def context_limit(self, provider_id: str, model_id: str) -> int | None:
+        return self._limits.get((provider_id, model_id))
+
+    def branch(self, directory: str) -> str:
+        return self._branches.get(directory, "")
+
+    async def refresh(self, directory: str) -> None:
+        try:
+            if directory not in self._limit_dirs:
+                self._limits.update(_limits(await self._client.providers(directory)))
+                self._limit_dirs.add(directory)
+            vcs = await self._client.vcs(directory)
+            self._branches[directory] = str(vcs.get("branch") or "")
+        except OpenCodeError as exc:
+            log.debug("could not refresh server facts for %s: %s", directory, exc)
+
+    def forget(self) -> None:
+        """The server restarted: its configuration may have changed."""
+        self._limit_dirs.clear()
+
+
+def _limits(providers: Mapping[str, Any]) -> dict[tuple[str, str], int]:
+    found: dict[tuple[str, str], int] = {}
+    for provider in providers.get("providers") or []:
+        models = provider.get("models") or {}
+        for model_id, model in models.items():
+            context = (model.get("limit") or {}).get("context")
+            if isinstance(context, int) and context > 0:
+                found[(str(provider.get("id")), str(model_id))] = context
+    return found

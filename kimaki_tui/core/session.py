@@ -1,0 +1,428 @@
+"""One thread's session runtime: prompts, the persisted local queue, interrupts and aborts.
+
+Every action on a session (send, queue, drain, abort, interrupt) runs under one lock, so they
+happen one at a time and in arrival order. OpenCode events for the session arrive through
+`handle_event`, go through the pure reducer, and the resulting domain events are published on
+the bus (TurnFinished gets the context limit and git branch filled in here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kimaki_tui.core import reducer
+from kimaki_tui.core.approvals import PermissionBroker, QuestionBroker
+from kimaki_tui.core.bus import EventBus
+from kimaki_tui.core.events import (
+    DomainEvent,
+    PermissionAskedEvent,
+    PromptDispatched,
+    QuestionAskedEvent,
+    QueueChanged,
+    QueuedItem,
+    SessionFailed,
+    StatusChanged,
+    TitleChanged,
+    TurnFinished,
+)
+from kimaki_tui.core.prompts import BusyPolicy, FileInput, PromptInput, SubmitResult
+from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.opencode.errors import OpenCodeError, SessionNotFound
+from kimaki_tui.opencode.events import Event, PermissionReplied, QuestionRejected, QuestionReplied
+from kimaki_tui.opencode.schema import ModelRef, text_part
+from kimaki_tui.store.records import QueuedRow
+from kimaki_tui.store.repo import Store
+
+log = logging.getLogger(__name__)
+
+
+class ServerInfo(Protocol):
+    """Cached facts about the OpenCode server the runtime needs synchronously."""
+
+    def context_limit(self, provider_id: str, model_id: str) -> int | None: ...
+
+    async def refresh(self, directory: str) -> None: ...
+
+    def branch(self, directory: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeOptions:
+    busy_policy: BusyPolicy = "interrupt"
+    interrupt_delay: float = 3.0
+    idle_wait: float = 3.0
+
+
+@dataclass(slots=True)
+class CoreDeps:
+    client: OpenCodeClient
+    store: Store
+    bus: EventBus
+    permissions: PermissionBroker
+    questions: QuestionBroker
+    server: ServerInfo
+    wait_stream: Callable[[], Awaitable[None]]
+    options: RuntimeOptions = dataclasses.field(default_factory=RuntimeOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSnapshot:
+    """A row of the dashboard: what a session is doing right now."""
+
+    thread_id: str
+    channel_id: str
+    session_id: str | None
+    directory: str
+    title: str
+    state: str
+    queued: int
+    tokens: int
+    model: str
+    agent: str
+    last_activity: float
+
+
+class SessionRuntime:
+    def __init__(
+        self,
+        deps: CoreDeps,
+        *,
+        thread_id: str,
+        channel_id: str,
+        directory: str,
+        session_id: str | None,
+        on_session: Callable[[SessionRuntime], None] = lambda runtime: None,
+    ) -> None:
+        self._deps = deps
+        self._on_session = on_session
+        self.thread_id = thread_id
+        self.channel_id = channel_id
+        self.directory = directory
+        self.session_id = session_id
+        self.title = ""
+        self.last_activity = time.time()
+        self._state = reducer.initial_state(session_id or "")
+        self._lock = asyncio.Lock()
+        self._awaiting_turn = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._interrupt_task: asyncio.Task[None] | None = None
+        self._drain_task: asyncio.Task[None] | None = None
+        self._last_turn: TurnFinished | None = None
+        self._errored = False
+
+    # ---- state -------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._awaiting_turn or reducer.is_busy(self._state)
+
+    def snapshot(self) -> SessionSnapshot:
+        queued = len(self._deps.store.queue_items(self.thread_id))
+        turn = self._last_turn
+        sid = self.session_id
+        if sid and (self._deps.permissions.pending(sid) or self._deps.questions.pending(sid)):
+            state = "waiting"
+        elif self.busy:
+            state = "busy"
+        else:
+            state = "error" if self._errored else "idle"
+        return SessionSnapshot(
+            self.thread_id,
+            self.channel_id,
+            self.session_id,
+            self.directory,
+            self.title,
+            state,
+            queued,
+            turn.tokens_total if turn else 0,
+            turn.model_id if turn else "",
+            turn.agent if turn else "",
+            self.last_activity,
+        )
+
+    # ---- front-end commands -------------------------------------------------------------
+    async def submit(self, prompt: PromptInput) -> SubmitResult:
+        """A new message: sent now when idle, otherwise the busy policy decides."""
+        async with self._lock:
+            if not self.busy and not self._deps.store.queue_items(self.thread_id):
+                return await self._send(prompt, from_queue=False)
+            position = self._enqueue(prompt)
+            if self._deps.options.busy_policy == "queue" or not self.busy:
+                self._schedule_drain()
+                return SubmitResult("queued", position)
+            self._schedule_interrupt()
+            return SubmitResult("interrupting", position)
+
+    async def enqueue(self, prompt: PromptInput) -> SubmitResult:
+        """Explicit queueing (/queue): waits for the current turn; sent at once when idle."""
+        async with self._lock:
+            position = self._enqueue(prompt)
+        self._schedule_drain()
+        return SubmitResult("queued", position)
+
+    async def abort(self, *, by: str, source: str) -> bool:
+        """Stop the current turn. Pending approvals are rejected first: OpenCode keeps them otherwise."""
+        self._cancel_interrupt()
+        async with self._lock:
+            was_busy = self.busy
+            await self._stop_turn(by=by, source=source)
+        self._schedule_drain()
+        return was_busy
+
+    def remove_queued(self, item_id: int) -> bool:
+        removed = self._deps.store.remove_queued(item_id)
+        self._publish_queue()
+        return removed
+
+    def move_queued(self, item_id: int, delta: int) -> None:
+        self._deps.store.move_queued(item_id, delta)
+        self._publish_queue()
+
+    def clear_queue(self) -> int:
+        count = self._deps.store.clear_queue(self.thread_id)
+        self._publish_queue()
+        return count
+
+    def resume_queue(self) -> None:
+        """Drain what a previous run left queued, once the session is idle."""
+        if self._deps.store.queue_items(self.thread_id):
+            self._schedule_drain()
+
+    def queue(self) -> tuple[QueuedItem, ...]:
+        return tuple(_item(row) for row in self._deps.store.queue_items(self.thread_id))
+
+    async def ensure_session(self) -> str:
+        if self.session_id is None:
+            await self._create_session()
+        assert self.session_id is not None
+        return self.session_id
+
+    # ---- OpenCode events ------------------------------------------------------------------
+    def handle_event(self, event: Event) -> None:
+        self._state, outputs = reducer.reduce(self._state, event)
+        self.last_activity = time.time()
+        if isinstance(event, PermissionReplied):
+            self._deps.permissions.replied_elsewhere(event.request_id, event.reply)
+        elif isinstance(event, QuestionReplied):
+            self._deps.questions.resolved_elsewhere(event.request_id, event.answers)
+        elif isinstance(event, QuestionRejected):
+            self._deps.questions.resolved_elsewhere(event.request_id, None)
+        for output in outputs:
+            self._on_output(output)
+
+    def _on_output(self, output: DomainEvent) -> None:
+        if isinstance(output, PermissionAskedEvent):
+            self._deps.permissions.register(
+                output.request, directory=self.directory, thread_id=self.thread_id
+            )
+        elif isinstance(output, QuestionAskedEvent):
+            self._deps.questions.register(output.request, directory=self.directory, thread_id=self.thread_id)
+        elif isinstance(output, TitleChanged):
+            self.title = output.title
+        elif isinstance(output, SessionFailed):
+            self._errored = True
+        elif isinstance(output, TurnFinished):
+            output = self._complete(output)
+        elif (
+            isinstance(output, StatusChanged) and output.state == "idle" and not reducer.is_busy(self._state)
+        ):
+            self._awaiting_turn = False
+            self._idle.set()
+            self._schedule_drain()
+        self._deps.bus.publish(output)
+
+    def _complete(self, turn: TurnFinished) -> TurnFinished:
+        server = self._deps.server
+        turn = dataclasses.replace(
+            turn,
+            context_limit=turn.context_limit or server.context_limit(turn.provider_id, turn.model_id),
+            branch=turn.branch or server.branch(self.directory),
+            directory=turn.directory or self.directory,
+        )
+        self._last_turn = turn
+        self._awaiting_turn = False
+        if turn.natural:
+            self._errored = False
+        self._idle.set()
+        self._schedule_drain()
+        return turn
+
+    def fail_turn(self, name: str, message: str) -> None:
+        """The server went away mid-turn: report the turn as failed and free the session."""
+        if not self.busy or self.session_id is None:
+            return
+        self._state = reducer.abandon_turn(self._state)
+        self._deps.bus.publish(SessionFailed(self.session_id, name, message))
+        self._on_output(TurnFinished(self.session_id, False, 0.0, 0, 0, 0, 0, None, "", "", ""))
+
+    # ---- internals ------------------------------------------------------------------------
+    def _enqueue(self, prompt: PromptInput) -> int:
+        self._deps.store.enqueue(
+            self.thread_id,
+            prompt.text,
+            prompt.author_id,
+            prompt.author_name,
+            prompt.source,
+            files=[f.to_json() for f in prompt.files],
+            session_id=self.session_id,
+            discord_message_id=prompt.discord_message_id,
+        )
+        self._publish_queue()
+        return len(self._deps.store.queue_items(self.thread_id))
+
+    def _publish_queue(self) -> None:
+        self._deps.bus.publish(QueueChanged(self.session_id or "", self.thread_id, self.queue()))
+
+    async def _create_session(self) -> None:
+        info = await self._deps.client.create_session(self.directory)
+        self.session_id = info.id
+        self._state = reducer.initial_state(info.id)
+        self._deps.store.map_thread(self.thread_id, info.id, self.channel_id, self.directory, "discord")
+        self._on_session(self)
+
+    def _model_and_agent(self, prompt: PromptInput) -> tuple[ModelRef | None, str | None]:
+        store = self._deps.store
+        session_pref = store.get_session_pref(self.session_id) if self.session_id else None
+        channel_pref = store.get_channel_pref(self.channel_id)
+        model = prompt.model or _pick(session_pref, channel_pref, "model")
+        agent = prompt.agent or _pick(session_pref, channel_pref, "agent")
+        return (ModelRef.parse(model) if model else None), agent
+
+    async def _send(self, prompt: PromptInput, *, from_queue: bool) -> SubmitResult:
+        await self._deps.wait_stream()
+        for attempt in (1, 2):
+            await self.ensure_session()
+            assert self.session_id is not None
+            model, agent = self._model_and_agent(prompt)
+            parts: list[dict[str, Any]] = [text_part(prompt.text), *(f.to_part() for f in prompt.files)]
+            self._awaiting_turn = True
+            self._idle.clear()
+            self._errored = False
+            try:
+                # The footer's branch and context limit are refreshed alongside, not before, the prompt.
+                await asyncio.gather(
+                    self._deps.client.prompt_async(
+                        self.session_id, self.directory, parts, agent=agent, model=model
+                    ),
+                    self._deps.server.refresh(self.directory),
+                )
+            except SessionNotFound:
+                # The stored session vanished on the server: start a fresh one for this thread.
+                self._awaiting_turn = False
+                self._idle.set()
+                if attempt == 2:
+                    raise
+                log.warning(
+                    "session %s not found; creating a new one for thread %s", self.session_id, self.thread_id
+                )
+                self.session_id = None
+                continue
+            except OpenCodeError as exc:
+                self._awaiting_turn = False
+                self._idle.set()
+                self._errored = True
+                self._deps.bus.publish(SessionFailed(self.session_id, type(exc).__name__, str(exc)))
+                return SubmitResult("failed", message=str(exc))
+            break
+        self.last_activity = time.time()
+        assert self.session_id is not None
+        self._deps.bus.publish(
+            PromptDispatched(
+                self.session_id, self.thread_id, prompt.text, prompt.author_name, prompt.source, from_queue
+            )
+        )
+        return SubmitResult("sent")
+
+    async def _stop_turn(self, *, by: str, source: str) -> None:
+        if self.session_id is None:
+            return
+        await self._deps.permissions.reject_session(self.session_id, by=by, source=source)
+        await self._deps.questions.reject_session(self.session_id, by=by, source=source)
+        if not self.busy:
+            return
+        try:
+            await self._deps.client.abort(self.session_id, self.directory)
+        except OpenCodeError as exc:
+            log.warning("abort of %s failed: %s", self.session_id, exc)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), self._deps.options.idle_wait)
+        if self.busy:
+            # OpenCode did not confirm in time; don't leave the thread stuck behind a ghost turn.
+            self._state = reducer.abandon_turn(self._state)
+            self._awaiting_turn = False
+            self._idle.set()
+
+    def _schedule_drain(self) -> None:
+        if self._drain_task is None or self._drain_task.done():
+            self._drain_task = asyncio.ensure_future(self._drain())
+
+    async def _drain(self) -> None:
+        async with self._lock:
+            if self.busy:
+                return
+            rows = self._deps.store.queue_items(self.thread_id)
+            if not rows:
+                return
+            row = rows[0]
+            result = await self._send(_prompt(row), from_queue=True)
+            if result.outcome == "sent":
+                self._deps.store.remove_queued(row.id)
+            self._publish_queue()
+
+    def _schedule_interrupt(self) -> None:
+        if self._interrupt_task is None or self._interrupt_task.done():
+            self._interrupt_task = asyncio.ensure_future(self._interrupt_later())
+
+    def _cancel_interrupt(self) -> None:
+        if self._interrupt_task is not None and not self._interrupt_task.done():
+            self._interrupt_task.cancel()
+
+    async def _interrupt_later(self) -> None:
+        """Kimaki's behaviour: a message sent while busy interrupts the turn after a short delay."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), self._deps.options.interrupt_delay)
+        async with self._lock:
+            if self.busy and self._deps.store.queue_items(self.thread_id):
+                log.info("interrupting session %s for a new message", self.session_id)
+                await self._stop_turn(by="new message", source="interrupt")
+        self._schedule_drain()
+
+    async def close(self) -> None:
+        self._cancel_interrupt()
+        for task in (self._drain_task, self._interrupt_task):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+
+def _pick(session_pref: Any, channel_pref: Any, field: str) -> str | None:
+    for pref in (session_pref, channel_pref):
+        value = getattr(pref, field, None) if pref is not None else None
+        if value:
+            return str(value)
+    return None
+
+
+def _item(row: QueuedRow) -> QueuedItem:
+    return QueuedItem(row.id, row.prompt, row.author_name, row.source)
+
+
+def _prompt(row: QueuedRow) -> PromptInput:
+    files = tuple(FileInput(f["url"], f["mime"], f["filename"]) for f in row.files)
+    return PromptInput(
+        row.prompt,
+        row.author_id,
+        row.author_name,
+        row.source,
+        files,
+        discord_message_id=row.discord_message_id,
+    )

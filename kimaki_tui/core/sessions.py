@@ -1,0 +1,165 @@
+"""The registry of session runtimes: one per thread, fed by the single OpenCode event stream.
+
+Routes each event to the runtime owning its session, resyncs after the stream reconnects
+(status, pending permissions and questions) so nothing is missed, and reports in-flight turns
+as failed when the OpenCode server restarted under them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kimaki_tui.core.events import PermissionResolved, QuestionResolved
+from kimaki_tui.core.session import CoreDeps, SessionRuntime, SessionSnapshot
+from kimaki_tui.opencode.errors import OpenCodeError
+from kimaki_tui.opencode.events import Event, SessionIdle, SessionStatus, parse_event
+from kimaki_tui.store.records import ThreadSource
+
+log = logging.getLogger(__name__)
+
+
+class SessionRegistry:
+    def __init__(self, deps: CoreDeps) -> None:
+        self._deps = deps
+        self._by_thread: dict[str, SessionRuntime] = {}
+        self._by_session: dict[str, SessionRuntime] = {}
+
+    def load(self) -> int:
+        """Create runtimes for every thread mapped in the store (cheap: no I/O to OpenCode)."""
+        for row in self._deps.store.list_threads():
+            self._add(row.thread_id, row.channel_id, row.directory, row.session_id)
+        return len(self._by_thread)
+
+    def _add(self, thread_id: str, channel_id: str, directory: str, session_id: str | None) -> SessionRuntime:
+        runtime = SessionRuntime(
+            self._deps,
+            thread_id=thread_id,
+            channel_id=channel_id,
+            directory=directory,
+            session_id=session_id,
+            on_session=self._index,
+        )
+        self._by_thread[thread_id] = runtime
+        self._index(runtime)
+        return runtime
+
+    def _index(self, runtime: SessionRuntime) -> None:
+        for sid, owner in list(self._by_session.items()):
+            if owner is runtime and sid != runtime.session_id:
+                del self._by_session[sid]
+        if runtime.session_id:
+            self._by_session[runtime.session_id] = runtime
+
+    def open(
+        self,
+        thread_id: str,
+        channel_id: str,
+        directory: str,
+        session_id: str | None = None,
+        source: ThreadSource = "discord",
+    ) -> SessionRuntime:
+        """The runtime for a thread, created (and mapped to `session_id` if given) when new."""
+        runtime = self._by_thread.get(thread_id)
+        if runtime is not None:
+            return runtime
+        if session_id is not None:
+            self._deps.store.map_thread(thread_id, session_id, channel_id, directory, source)
+        return self._add(thread_id, channel_id, directory, session_id)
+
+    def get(self, thread_id: str) -> SessionRuntime | None:
+        return self._by_thread.get(thread_id)
+
+    def for_session(self, session_id: str) -> SessionRuntime | None:
+        return self._by_session.get(session_id)
+
+    def all(self) -> list[SessionRuntime]:
+        return list(self._by_thread.values())
+
+    def snapshots(self) -> list[SessionSnapshot]:
+        return [runtime.snapshot() for runtime in self._by_thread.values()]
+
+    def forget(self, thread_id: str) -> None:
+        runtime = self._by_thread.pop(thread_id, None)
+        if runtime is not None and runtime.session_id:
+            self._by_session.pop(runtime.session_id, None)
+
+    # ---- event stream hooks ---------------------------------------------------------------
+    def handle_event(self, event: Event) -> None:
+        sid = event.session_id
+        if sid is None:
+            return
+        runtime = self._by_session.get(sid)
+        if runtime is not None:
+            runtime.handle_event(event)
+
+    async def resync(self) -> None:
+        """After a (re)connect: catch up on status and pending requests missed while offline."""
+        directories = {r.directory for r in self._by_thread.values() if r.session_id}
+        for directory in sorted(directories):
+            try:
+                await self._resync_directory(directory)
+            except OpenCodeError as exc:
+                log.warning("resync of %s failed: %s", directory, exc)
+
+    async def _resync_directory(self, directory: str) -> None:
+        client = self._deps.client
+        statuses = await client.session_status(directory)
+        for runtime in self._by_thread.values():
+            sid = runtime.session_id
+            if runtime.directory != directory or not sid:
+                continue
+            if sid in statuses and not runtime.busy:
+                # A turn is running that we did not see start (we restarted meanwhile).
+                runtime.handle_event(
+                    SessionStatus("session.status", sid, str(statuses[sid].get("type", "busy")))
+                )
+            elif sid not in statuses and runtime.busy:
+                # The turn ended while we were not listening: replay the end so the queue drains.
+                runtime.handle_event(SessionStatus("session.status", sid, "idle"))
+                runtime.handle_event(SessionIdle("session.idle", sid))
+            runtime.resume_queue()
+        known = {r.request_id for r in self._deps.permissions.pending()}
+        live_permissions = await client.list_permissions(directory)
+        self._replay(live_permissions, "permission.asked", known)
+        known_q = {r.request_id for r in self._deps.questions.pending()}
+        live_questions = await client.list_questions(directory)
+        self._replay(live_questions, "question.asked", known_q)
+        self._drop_vanished(
+            directory,
+            {str(p.get("id")) for p in live_permissions},
+            {str(q.get("id")) for q in live_questions},
+        )
+
+    def _replay(self, requests: list[Any], event_type: str, known: set[str]) -> None:
+        for request in requests:
+            if request.get("id") in known:
+                continue
+            self.handle_event(parse_event({"type": event_type, "properties": request}))
+
+    def _drop_vanished(self, directory: str, live_permissions: set[str], live_questions: set[str]) -> None:
+        sessions = {r.session_id for r in self._by_thread.values() if r.directory == directory}
+        for request in self._deps.permissions.pending():
+            if request.session_id in sessions and request.request_id not in live_permissions:
+                self._deps.permissions.replied_elsewhere(request.request_id, "reject")
+        for question in self._deps.questions.pending():
+            if question.session_id in sessions and question.request_id not in live_questions:
+                self._deps.questions.resolved_elsewhere(question.request_id, None)
+
+    def server_restarted(self) -> None:
+        """OpenCode restarted: running turns and pending requests died with the old process."""
+        bus = self._deps.bus
+        for request in self._deps.permissions.forget_all("server restart"):
+            bus.publish(
+                PermissionResolved(request.session_id, request, "reject", "server restart", "opencode", True)
+            )
+        for question in self._deps.questions.forget_all("server restart"):
+            bus.publish(
+                QuestionResolved(question.session_id, question, None, "server restart", "opencode", True)
+            )
+        for runtime in self._by_thread.values():
+            runtime.fail_turn("ServerRestarted", "OpenCode stopped during this turn and was restarted.")
+
+    async def close(self) -> None:
+        for runtime in self._by_thread.values():
+            await runtime.close()

@@ -1,0 +1,143 @@
+"""Process logging: a log file truncated at each start, an in-memory ring for the TUI, no secrets.
+
+Nothing is ever logged to stdout or stderr, because the TUI owns the terminal. Every handler
+installed here masks Discord bot tokens (and anything registered with `register_secret`)
+before a record is written, including tracebacks.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+MASK = "[redacted]"
+# A Discord bot token: base64 user id . timestamp . HMAC (JWT-like strings are masked too).
+_TOKEN = re.compile(r"(?<![\w-])[\w-]{23,28}\.[\w-]{6,7}\.[\w-]{27,40}(?![\w-])")
+_MIN_SECRET = 6
+# Libraries that log every request at INFO.
+_CHATTY = ("httpx", "httpcore")
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+_secrets_pattern: re.Pattern[str] | None = None
+_ring: RingHandler | None = None
+_installed: list[logging.Handler] = []
+
+
+def register_secret(*secrets: str | None) -> None:
+    """Mask these values wherever they would appear in a log line (short values are ignored)."""
+    global _secrets_pattern
+    with _secrets_lock:
+        _secrets.update(s for s in secrets if s and len(s) >= _MIN_SECRET)
+        if _secrets:
+            ordered = sorted(_secrets, key=len, reverse=True)  # longest first: no partial leftovers
+            _secrets_pattern = re.compile("|".join(re.escape(s) for s in ordered))
+
+
+def mask_secrets(text: str) -> str:
+    pattern = _secrets_pattern
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    return _TOKEN.sub(MASK, text)
+
+
+class SecretFilter(logging.Filter):
+    """Formats the message once, masks it, and masks the traceback text too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad %-format must not lose the record
+            message = f"{record.msg!r} {record.args!r}"
+        record.msg = mask_secrets(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_secrets(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_secrets(record.stack_info)
+        return True
+
+
+class RingHandler(logging.Handler):
+    """Keeps the last `capacity` formatted lines; listeners get each new line as it is logged.
+
+    Listeners run in the logging thread; a UI must hop to its own thread/loop itself.
+    """
+
+    def __init__(self, capacity: int = 1000) -> None:
+        super().__init__()
+        self._lines: deque[str] = deque(maxlen=capacity)
+        self._listeners: list[Callable[[str], None]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        self._lines.append(line)
+        for listener in list(self._listeners):
+            try:
+                listener(line)
+            except Exception:  # a broken view must not break logging (nor log recursively)
+                continue
+
+    def lines(self) -> list[str]:
+        return list(self._lines)
+
+    def subscribe(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call `listener(line)` for every new line; returns the unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+
+def setup_logging(
+    log_path: Path, level: int | str = logging.INFO, *, ring_capacity: int = 1000
+) -> RingHandler:
+    """Log to `log_path` (truncated, with a start header) and to a ring; returns the ring.
+
+    Calling it again replaces the handlers it installed before.
+    """
+    global _ring
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler in _installed or _writes_to_terminal(handler):
+            root.removeHandler(handler)
+            handler.close()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # Truncate (one run per log, like kimaki) and start with a header, then append records.
+    with log_path.open("w", encoding="utf-8") as log_file:
+        log_file.write(f"--- kimaki log started at {datetime.now().astimezone().isoformat()} ---\n")
+    file_handler = logging.FileHandler(log_path, mode="a", encoding="utf-8")
+    ring = RingHandler(ring_capacity)
+    _installed[:] = [file_handler, ring]
+    for handler in _installed:
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler.addFilter(SecretFilter())
+        root.addHandler(handler)
+    root.setLevel(level)
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.captureWarnings(True)  # warnings would otherwise print to stderr, under the TUI
+    _ring = ring
+    return ring
+
+
+def ring_handler() -> RingHandler | None:
+    """The ring installed by the last `setup_logging` call (None before it)."""
+    return _ring
+
+
+def _writes_to_terminal(handler: logging.Handler) -> bool:
+    stream = getattr(handler, "stream", None)
+    terminal = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
+    return isinstance(handler, logging.StreamHandler) and any(stream is s for s in terminal if s is not None)
