@@ -20,12 +20,12 @@ from _common import ROOT, result
 
 sys.path.insert(0, str(ROOT))
 
-from kimaki_tui.config import Settings  # noqa: E402
-from kimaki_tui.core.events import TurnFinished  # noqa: E402
-from kimaki_tui.core.prompts import PromptInput  # noqa: E402
-from kimaki_tui.runtime import Runtime  # noqa: E402
-from kimaki_tui.testing.scripted_model import ScriptedModel  # noqa: E402
-from tests.harness import DEFAULT_OPENCODE, git_init, make_opencode_env  # noqa: E402
+from kimaki_tui.config import Settings
+from kimaki_tui.core.events import TurnFinished
+from kimaki_tui.core.prompts import PromptInput
+from kimaki_tui.runtime import Runtime
+from kimaki_tui.testing.scripted_model import ScriptedModel
+from tests.harness import DEFAULT_OPENCODE, git_init, make_opencode_env, wait_until
 
 SESSIONS = 50
 
@@ -51,9 +51,8 @@ async def measure(tmp: Path) -> float:
                 await asyncio.gather(
                     *(runtime.core.submit(str(10_000 + i), PromptInput(f"REPLY: hello {i}")) for i in batch)
                 )
-                while len(finished) < start + 10:
-                    await asyncio.sleep(0.05)
-            assert all(not s.state == "busy" for s in runtime.core.snapshots())
+                await wait_until(lambda n=start + 10: len(finished) >= n, 60, 0.05, "a batch of turns")
+            assert all(s.state != "busy" for s in runtime.core.snapshots())
             gc.collect()
             await asyncio.sleep(0.5)
             return float(psutil.Process().memory_info().rss) / 2**20
