@@ -1,0 +1,49 @@
+"""REST: who the bot is (users/@me, the application) and user lookups."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import serialize
+from .errors import unknown
+from .rest_app import API, json_response, path_id, world_of
+
+routes = web.RouteTableDef()
+
+
+@routes.get(f"{API}/users/@me")
+async def get_me(request: web.Request) -> web.Response:
+    world = world_of(request)
+    user = serialize.user_json(world.bot_user) | {"verified": True, "mfa_enabled": False, "email": None}
+    return json_response(user)
+
+
+@routes.get(f"{API}/oauth2/applications/@me")
+async def get_application(request: web.Request) -> web.Response:
+    world = world_of(request)
+    return json_response(
+        {
+            "id": str(world.app_id),
+            "name": world.bot_user.name,
+            "description": "",
+            "icon": None,
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "owner": serialize.user_json(world.app_owner),
+            "verify_key": "0" * 64,
+            "team": None,
+            "flags": (1 << 18 if world.message_content_enabled else 0)
+            | (1 << 14 if world.members_intent_enabled else 0),
+            "interactions_endpoint_url": None,
+            "bot": serialize.user_json(world.bot_user),
+        }
+    )
+
+
+@routes.get(f"{API}/users/{{user_id}}")
+async def get_user(request: web.Request) -> web.Response:
+    world = world_of(request)
+    user = world.users.get(path_id(request, "user_id", "User"))
+    if user is None:
+        raise unknown("User")
+    return json_response(serialize.user_json(user))

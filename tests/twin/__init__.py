@@ -1,0 +1,1 @@
+"""Tests of the Discord twin against the real discord.py client."""
