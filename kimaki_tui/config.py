@@ -30,6 +30,23 @@ class Settings:
     def log_path(self) -> Path:
         return self.data_dir / "kimaki.log"
 
+    @property
+    def projects_dir(self) -> Path:
+        """Where `/create-new-project` creates folders."""
+        return self.data_dir / "projects"
+
+
+def app_id_from_token(token: str) -> str | None:
+    """A bot token's first segment is the application id in base64; None if it is not a token."""
+    import base64
+
+    head = token.split(".", 1)[0]
+    try:
+        decoded = base64.b64decode(head + "=" * (-len(head) % 4), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return decoded if decoded.isdigit() and 15 <= len(decoded) <= 21 else None
+
 
 def resolve_data_dir(
     explicit: str | os.PathLike[str] | None = None,

@@ -63,8 +63,9 @@ async def test_kill_opencode_mid_turn_restarts_and_keeps_queue(
             60,
             message="queued prompt answered after the restart",
         )
-        turns = [e for e in events if isinstance(e, TurnFinished)]
-        assert [t.natural for t in turns][-1] is True
+        await wait_until(
+            lambda: any(isinstance(e, TurnFinished) and e.natural for e in events), 30, message="natural turn"
+        )
         assert thread.queue() == ()
         # And a fresh prompt works too.
         await core.submit("42", PromptInput("REPLY: still alive", author_name="alice"))

@@ -199,3 +199,14 @@ class ServerStatus:
     port: int | None = None
     detail: str = ""
     pid: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordStatus:
+    """The Discord connection as the front end reports it (for the dashboard and /readyz)."""
+
+    state: Literal["connecting", "connected", "disconnected", "failed", "stopped"]
+    guilds: int = 0
+    latency_ms: float | None = None
+    detail: str = ""
+    user: str = ""
