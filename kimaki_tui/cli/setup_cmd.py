@@ -1,0 +1,386 @@
+"""`kimaki setup`: the setup wizard on the command line (questionary), for terminals without the
+control center (`--no-tui`) and for re-runs (`--restart-onboarding`, `--add-channels`).
+
+The steps and rules are kimaki_tui.setup's SetupController; this module only asks and prints.
+Without a terminal it never prompts: it says which environment variable to set instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from prompt_toolkit.input import Input
+    from prompt_toolkit.output import Output
+
+    from kimaki_tui.secrets import SecretStore
+    from kimaki_tui.setup import KnownProjects, SetupController, SetupResult
+
+NO_TTY = (
+    "kimaki: no Discord bot token, and no terminal to run the setup wizard in.\n"
+    "Set KIMAKI_BOT_TOKEN to your bot's token (Developer Portal → your application → Bot → "
+    "Reset Token), or run `kimaki setup` once in a terminal."
+)
+Echo = Callable[[str], None]
+
+
+def register(subparsers: Any) -> None:
+    setup = subparsers.add_parser(
+        "setup",
+        help="run the setup wizard (Discord bot, project channels, API keys)",
+        description="Walk through creating the Discord bot, adding it to a server, creating project "
+        "channels and storing the keys. The token is checked with Discord and kept in the OS keyring.",
+    )
+    setup.add_argument("--data-dir", metavar="PATH", default=argparse.SUPPRESS, help="the data dir to set up")
+    setup.add_argument(
+        "--restart-onboarding",
+        action="store_true",
+        help="start over without asking, even when a bot token is already saved",
+    )
+    setup.add_argument(
+        "--add-channels",
+        action="store_true",
+        help="skip to picking projects and creating their channels (uses the saved token)",
+    )
+    setup.add_argument(
+        "--secrets-file",
+        action="store_true",
+        help="when no OS keyring works, store secrets in <data-dir>/secrets.json (mode 0600, plain text)",
+    )
+    setup.set_defaults(handler=run_setup_command)
+
+
+def run_setup_command(args: argparse.Namespace) -> int:
+    from kimaki_tui.config import resolve_data_dir
+
+    return run_setup(
+        resolve_data_dir(getattr(args, "data_dir", None)),
+        restart=args.restart_onboarding,
+        add_channels=args.add_channels,
+        allow_secrets_file=args.secrets_file,
+    )
+
+
+def run_setup(
+    data_dir: Path,
+    *,
+    env: Mapping[str, str] = os.environ,
+    restart: bool = False,
+    add_channels: bool = False,
+    allow_secrets_file: bool = False,
+    interactive: bool | None = None,
+    known_projects: KnownProjects | None = None,
+    input: Input | None = None,
+    output: Output | None = None,
+    echo: Echo | None = None,
+) -> int:
+    """The whole command, before any event loop runs: 0 done (or nothing to do), 1 cancelled or
+    failed, 2 no terminal and no token. `interactive` defaults to "stdin and stdout are terminals"."""
+    from kimaki_tui.secrets import SecretStore
+
+    say = echo or _print
+    secrets = SecretStore(data_dir, env, allow_file=allow_secrets_file)
+    if secrets.warning:
+        _warn(secrets.warning)
+    if interactive is None:
+        interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    has_token = secrets.get_bot_token() is not None
+    if not interactive:
+        if has_token and not (restart or add_channels):
+            return 0
+        _warn(NO_TTY if not has_token else "kimaki: `kimaki setup` needs a terminal.")
+        return 2
+    try:
+        return asyncio.run(
+            _run(
+                data_dir,
+                env,
+                secrets,
+                restart=restart,
+                add_channels=add_channels,
+                has_token=has_token,
+                known_projects=known_projects,
+                prompt_io=_prompt_io(input, output),
+                echo=say,
+            )
+        )
+    except KeyboardInterrupt:
+        say("Setup cancelled.")
+        return 1
+
+
+async def _run(
+    data_dir: Path,
+    env: Mapping[str, str],
+    secrets: SecretStore,
+    *,
+    restart: bool,
+    add_channels: bool,
+    has_token: bool,
+    known_projects: KnownProjects | None,
+    prompt_io: dict[str, Any],
+    echo: Echo,
+) -> int:
+    import questionary
+
+    from kimaki_tui.config import Settings
+    from kimaki_tui.setup import SetupController, Step
+    from kimaki_tui.setup.projects import known_projects_from_new_server
+    from kimaki_tui.store.repo import Store
+
+    if has_token and not (restart or add_channels):
+        question = "A bot token is already saved. Run the whole setup again?"
+        if not await questionary.confirm(question, default=False, **prompt_io).unsafe_ask_async():
+            echo("Nothing changed. (`kimaki setup --add-channels` adds project channels.)")
+            return 0
+    store = Store.open(Settings(data_dir=data_dir).db_path)
+    setup = SetupController(
+        secrets,
+        env=env,
+        known_projects=known_projects or (lambda: known_projects_from_new_server(env)),
+        link=store.link_channel,
+        linked_directories=lambda: {link.directory for link in store.list_channels()},
+        start=Step.PROJECTS if add_channels else Step.CREATE_APP,
+    )
+    try:
+        result = await run_prompts(setup, echo=echo, **prompt_io)
+    finally:
+        await setup.aclose()
+        store.close()
+    return 0 if result.completed else 1
+
+
+def _prompt_io(input: Input | None, output: Output | None) -> dict[str, Any]:
+    """questionary passes these through to prompt_toolkit (tests give a pipe and a dummy output)."""
+    return {k: v for k, v in (("input", input), ("output", output)) if v is not None}
+
+
+async def run_prompts(
+    setup: SetupController,
+    *,
+    echo: Echo = print,
+    open_url: Callable[[str], bool] | None = None,
+    poll_interval: float = 2.0,
+    wait_timeout: float = 300.0,
+    input: Input | None = None,
+    output: Output | None = None,
+) -> SetupResult:
+    """Ask the wizard's questions until done; Ctrl+C (or EOF) ends it with completed=False."""
+    from kimaki_tui.setup import SetupError, Step
+
+    prompter = Prompter(
+        setup,
+        echo=echo,
+        open_url=open_url,
+        poll_interval=poll_interval,
+        wait_timeout=wait_timeout,
+        prompt_io=_prompt_io(input, output),
+    )
+    try:
+        if setup.starts_after_token:
+            await setup.prepare()
+        while setup.step is not Step.DONE:
+            echo(prompter.heading())
+            if not await prompter.ask_step():
+                return setup.result(completed=False)
+            setup.advance()
+    except SetupError as exc:
+        echo(f"✗ {exc}")
+        return setup.result(completed=False)
+    except (KeyboardInterrupt, EOFError):
+        echo("Setup cancelled.")
+        return setup.result(completed=False)
+    echo(prompter.heading())
+    echo(setup.summary())
+    return setup.result()
+
+
+class Prompter:
+    """One questionary exchange per wizard step; returns False when the user backs out."""
+
+    def __init__(
+        self,
+        setup: SetupController,
+        *,
+        echo: Echo,
+        open_url: Callable[[str], bool] | None,
+        poll_interval: float,
+        wait_timeout: float,
+        prompt_io: dict[str, Any],
+    ) -> None:
+        self.setup = setup
+        self.echo = echo
+        self.open_url = open_url
+        self.poll_interval = poll_interval
+        self.wait_timeout = wait_timeout
+        self.io = prompt_io
+
+    def heading(self) -> str:
+        number, total = self.setup.position
+        return f"\n── Step {number}/{total} · {self.setup.title} ──"
+
+    async def ask_step(self) -> bool:
+        from kimaki_tui.setup import Step, guide
+
+        step = self.setup.step
+        if step is Step.CREATE_APP:
+            return await self._info(guide.CREATE_APP)
+        if step is Step.INTENTS:
+            return await self._info(guide.INTENTS)
+        handlers = {
+            Step.TOKEN: self._token,
+            Step.INSTALL: self._install,
+            Step.WAIT_GUILD: self._wait,
+            Step.PROJECTS: self._projects,
+            Step.GEMINI: self._gemini,
+        }
+        return await handlers[step]()
+
+    async def _info(self, text: str) -> bool:
+        import questionary
+
+        self.echo(text)
+        await questionary.press_any_key_to_continue("Press any key when done…", **self.io).unsafe_ask_async()
+        return True
+
+    async def _token(self) -> bool:
+        import questionary
+
+        from kimaki_tui.secrets import mask
+        from kimaki_tui.setup import SetupError, guide
+        from kimaki_tui.setup.controller import clean_token
+
+        self.echo(guide.TOKEN)
+        while True:
+            raw = await questionary.password("Bot token:", **self.io).unsafe_ask_async()
+            try:
+                identity = await self.setup.submit_token(raw or "")
+            except SetupError as exc:
+                self.echo(f"✗ {exc}")
+                continue
+            self.echo(f"✓ Bot {identity.username} · application id {identity.app_id}")
+            self.echo(f"  token {mask(clean_token(raw or ''))} saved ({self.setup.token_saved_in})")
+            if identity.message_content is False:
+                self.echo(f"⚠ {guide.MESSAGE_CONTENT_OFF}")
+            return True
+
+    async def _install(self) -> bool:
+        import questionary
+
+        from kimaki_tui.setup import guide
+        from kimaki_tui.setup.browser import can_open_browser, open_in_browser
+
+        url = self.setup.install_url
+        self.echo(f"{guide.INSTALL}\n\n  {url}\n")
+        opener = self.open_url or (open_in_browser if can_open_browser() else None)
+        if opener is not None:
+            question = questionary.confirm("Open it in your browser now?", default=True, **self.io)
+            if await question.unsafe_ask_async():
+                opener(url)
+        return True
+
+    async def _wait(self) -> bool:
+        import questionary
+
+        from kimaki_tui.setup import guide
+
+        self.echo(guide.WAIT_GUILD)
+        while True:
+            try:
+                guilds = await self.setup.wait_for_guild(
+                    timeout=self.wait_timeout, interval=self.poll_interval
+                )
+            except TimeoutError:
+                again = questionary.confirm("The bot has not joined a server yet. Keep waiting?", **self.io)
+                if not await again.unsafe_ask_async():
+                    return False
+                continue
+            self.echo("✓ The bot is in: " + ", ".join(g.name for g in guilds))
+            return True
+
+    async def _projects(self) -> bool:
+        import questionary
+
+        from kimaki_tui.setup import SetupError, guide
+
+        self.echo(guide.PROJECTS)
+        choices = await self.setup.project_choices()
+        selected: list[str] = []
+        if choices:
+            question = questionary.checkbox(
+                "Projects to create channels for (space selects, enter confirms):", choices=choices, **self.io
+            )
+            selected = list(await question.unsafe_ask_async() or [])
+        else:
+            self.echo("OpenCode knows no projects yet; type their directories instead.")
+        while True:
+            extra = await questionary.text(
+                "Another project directory (enter to finish):",
+                validate=self._valid_directory,
+                validate_while_typing=False,  # a half-typed path "does not exist" yet
+                **self.io,
+            ).unsafe_ask_async()
+            if not (extra or "").strip():
+                break
+            selected.append(self.setup.check_directory(extra))
+        if not selected:
+            return True
+        guild_id = await self._pick_guild()
+        try:
+            created = await self.setup.create_channels(guild_id, selected)
+        except SetupError as exc:
+            self.echo(f"✗ {exc}")
+            return True
+        for channel in created:
+            self.echo(f"✓ #{channel.name} → {channel.directory}  {channel.url}")
+        return True
+
+    def _valid_directory(self, text: str) -> bool | str:
+        if not text.strip():
+            return True
+        try:
+            self.setup.check_directory(text)
+        except ValueError as exc:
+            return str(exc)
+        return True
+
+    async def _pick_guild(self) -> str:
+        import questionary
+
+        guilds = self.setup.guilds
+        if len(guilds) == 1:
+            return guilds[0].id
+        choices = [questionary.Choice(g.name, value=g.id) for g in guilds]
+        picked = await questionary.select("Which server?", choices=choices, **self.io).unsafe_ask_async()
+        return str(picked)
+
+    async def _gemini(self) -> bool:
+        import questionary
+
+        from kimaki_tui.setup import SetupError, guide
+
+        self.echo(guide.GEMINI)
+        while True:
+            key = await questionary.password("Gemini API key (enter to skip):", **self.io).unsafe_ask_async()
+            try:
+                self.setup.save_gemini_key(key or "")
+            except SetupError as exc:
+                self.echo(f"✗ {exc}")
+                continue
+            return True
+
+
+def _print(text: str) -> None:
+    print(text, flush=True)
+
+
+def _warn(text: str) -> None:
+    with contextlib.suppress(OSError):
+        print(text, file=sys.stderr, flush=True)

@@ -1,0 +1,105 @@
+"""What the wizard tells a newcomer, and the install link it builds: shared by the TUI and the CLI.
+
+The permission set is what the bot actually does: read and answer in project channels and their
+threads, create those channels under a "Kimaki" category, manage the "Kimaki" access role, upload
+files and react to messages.
+"""
+
+from __future__ import annotations
+
+from enum import IntFlag
+from urllib.parse import urlencode
+
+PORTAL_URL = "https://discord.com/developers/applications"
+AUTHORIZE_URL = "https://discord.com/oauth2/authorize"
+SCOPES = ("bot", "applications.commands")
+
+
+class Permission(IntFlag):
+    """Discord permission bits the bot asks for (https://discord.com/developers/docs/topics/permissions)."""
+
+    MANAGE_CHANNELS = 1 << 4
+    ADD_REACTIONS = 1 << 6
+    VIEW_CHANNEL = 1 << 10
+    SEND_MESSAGES = 1 << 11
+    EMBED_LINKS = 1 << 14
+    ATTACH_FILES = 1 << 15
+    READ_MESSAGE_HISTORY = 1 << 16
+    MANAGE_ROLES = 1 << 28
+    MANAGE_THREADS = 1 << 34
+    CREATE_PUBLIC_THREADS = 1 << 35
+    SEND_MESSAGES_IN_THREADS = 1 << 38
+
+
+BOT_PERMISSIONS = int(
+    Permission.VIEW_CHANNEL
+    | Permission.SEND_MESSAGES
+    | Permission.SEND_MESSAGES_IN_THREADS
+    | Permission.CREATE_PUBLIC_THREADS
+    | Permission.MANAGE_THREADS
+    | Permission.MANAGE_CHANNELS
+    | Permission.MANAGE_ROLES
+    | Permission.READ_MESSAGE_HISTORY
+    | Permission.ATTACH_FILES
+    | Permission.ADD_REACTIONS
+    | Permission.EMBED_LINKS
+)
+
+# Application flags (GET /oauth2/applications/@me): the Message Content switch on the Bot page.
+# Bots in fewer than 100 servers get the LIMITED flag when the switch is on.
+_MESSAGE_CONTENT_FLAGS = (1 << 18) | (1 << 19)
+
+
+def install_url(app_id: str, permissions: int = BOT_PERMISSIONS) -> str:
+    """The OAuth2 link that adds the bot to a server with its commands and permissions."""
+    query = urlencode({"client_id": app_id, "permissions": str(permissions), "scope": " ".join(SCOPES)})
+    return f"{AUTHORIZE_URL}?{query}"
+
+
+def message_content_enabled(application_flags: int) -> bool:
+    return bool(application_flags & _MESSAGE_CONTENT_FLAGS)
+
+
+def channel_url(guild_id: str, channel_id: str) -> str:
+    return f"https://discord.com/channels/{guild_id}/{channel_id}"
+
+
+# -- step texts (plain text with line breaks; both front ends render them as is) -------------------
+
+CREATE_APP = f"""Kimaki runs as your own Discord bot. First, create a Discord application for it:
+
+  1. Open {PORTAL_URL} and sign in.
+  2. Click "New Application" (top right), give it a name (for example "Kimaki"), accept the terms
+     and click "Create".
+  3. In the left menu, click "Bot". The application now has a bot user."""
+
+INTENTS = """Let the bot read the messages you send it:
+
+  1. Still on the "Bot" page, scroll to "Privileged Gateway Intents".
+  2. Turn on "MESSAGE CONTENT INTENT" (required: without it the bot sees empty messages).
+  3. "SERVER MEMBERS INTENT" is optional. Click "Save Changes"."""
+
+TOKEN = """Give kimaki the bot's token:
+
+  1. On the "Bot" page, click "Reset Token", confirm, and copy the token Discord shows once.
+  2. Paste it below. It is checked with Discord right away and stored in your OS keyring,
+     never in a file or the database."""
+
+INSTALL = """Add the bot to a Discord server you manage with this link (it asks for the permissions
+kimaki needs: read and send messages and threads, create the project channels, manage its
+role, attach files, react):"""
+
+WAIT_GUILD = "Waiting for the bot to join a server… (open the link above and pick a server)"
+
+PROJECTS = """Pick the projects to drive from Discord. Each gets its own text channel under a
+"Kimaki" category; messages there start OpenCode sessions in that directory."""
+
+GEMINI = """Optional: a Gemini API key lets kimaki transcribe voice messages
+(https://aistudio.google.com/apikey). Leave it empty to skip; you can add it later."""
+
+MESSAGE_CONTENT_OFF = (
+    'The Message Content intent looks off for this application: turn on "MESSAGE CONTENT INTENT" '
+    "on the Bot page (Privileged Gateway Intents), or the bot will see empty messages."
+)
+
+TOKEN_HELP = 'Copy the token again from the "Bot" page ("Reset Token") and paste the whole value.'

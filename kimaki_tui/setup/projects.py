@@ -1,0 +1,90 @@
+"""Project directories for the wizard: OpenCode's known projects, and checking a typed path."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kimaki_tui.opencode.client import OpenCodeClient
+
+log = logging.getLogger(__name__)
+
+# OpenCode's "global" project (directories outside any git repository) and kimaki's test folders.
+_SKIP_WORKTREES = ("/",)
+_SKIP_PREFIX = "opencode-test-"
+
+
+class ProjectPathError(ValueError):
+    """A typed directory cannot be a project; the message is meant for the user."""
+
+
+def check_directory(text: str, *, base: Path | None = None) -> str:
+    """The absolute, resolved directory for `text` (~ and relative paths allowed)."""
+    raw = text.strip()
+    if not raw:
+        raise ProjectPathError("Type the path of a project directory.")
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        path = (base or Path.cwd()) / path
+    resolved = path.resolve()
+    if not resolved.exists():
+        raise ProjectPathError(f"{raw} does not exist.")
+    if not resolved.is_dir():
+        raise ProjectPathError(f"{raw} is not a directory.")
+    return str(resolved)
+
+
+def project_directories(projects: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Existing project worktrees from OpenCode's `GET /project`, most recently used first."""
+
+    def updated(project: Mapping[str, Any]) -> float:
+        times = project.get("time") or {}
+        return float(times.get("updated") or times.get("created") or 0)
+
+    seen: set[str] = set()
+    found: list[str] = []
+    for project in sorted(projects, key=updated, reverse=True):
+        worktree = str(project.get("worktree") or "")
+        if not worktree or worktree in _SKIP_WORKTREES or worktree in seen:
+            continue
+        if Path(worktree).name.startswith(_SKIP_PREFIX) or not Path(worktree).is_dir():
+            continue
+        seen.add(worktree)
+        found.append(worktree)
+    return found
+
+
+async def known_projects(client: OpenCodeClient) -> list[str]:
+    """The project directories a running OpenCode server knows."""
+    return project_directories(await client.projects())
+
+
+async def known_projects_from_new_server(
+    env: Mapping[str, str] = os.environ, *, timeout: float = 30.0
+) -> list[str]:
+    """Start a short-lived `opencode serve` to list its projects (for `kimaki setup` outside the app).
+
+    An OpenCode that is missing or does not start gives an empty list and a logged reason: the
+    user can still type directories.
+    """
+    from kimaki_tui.opencode.errors import OpenCodeError
+    from kimaki_tui.opencode.supervisor import OpenCodeSupervisor, find_opencode
+
+    try:
+        binary = find_opencode(env)
+    except OpenCodeError as exc:
+        log.warning("cannot list OpenCode projects: %s", exc)
+        return []
+    supervisor = OpenCodeSupervisor(binary=binary, env=dict(env), health_timeout=timeout)
+    try:
+        await supervisor.start()  # bounded by health_timeout
+        return await known_projects(supervisor.client)
+    except OpenCodeError as exc:
+        log.warning("cannot list OpenCode projects: %s", exc)
+        return []
+    finally:
+        await supervisor.aclose()
