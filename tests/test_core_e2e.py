@@ -172,6 +172,27 @@ async def test_message_while_busy_interrupts_after_delay(
         assert texts[-1] == "switched"
 
 
+async def test_burst_interrupts_only_the_turn_it_arrived_during(
+    opencode_client: OpenCodeClient, project_dir: Path, tmp_path: Path, scripted_model: ScriptedModel
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    async with CoreRig(
+        opencode_client, tmp_path / "db.sqlite", options=RuntimeOptions(interrupt_delay=0.5)
+    ) as rig:
+        thread = rig.thread(project_dir)
+        await rig.core.submit(thread.thread_id, rig.prompt(f"SLOW:30 {marker} long"))
+        await rig.wait_for(TextDelta)
+        for n in range(3):
+            # Each answer streams for 1 s, longer than the interrupt delay: none may cut another off.
+            result = await rig.core.submit(thread.thread_id, rig.prompt(f"SLOW:1 {marker} burst-{n}"))
+            assert result.outcome == "interrupting"
+        turns = await rig.wait_count(TurnFinished, 4, timeout=40)
+        assert [t.natural for t in turns] == [False, True, True, True]
+        assert user_texts(scripted_model, f"{marker} burst") == [
+            f"SLOW:1 {marker} burst-{n}" for n in range(3)
+        ]
+
+
 async def test_permission_expires_after_timeout(
     opencode_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 ) -> None:

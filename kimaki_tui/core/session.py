@@ -114,6 +114,9 @@ class SessionRuntime:
         self._idle = asyncio.Event()
         self._idle.set()
         self._interrupt_task: asyncio.Task[None] | None = None
+        # Turns are numbered so a message only interrupts the turn it arrived during.
+        self._turn_seq = 0
+        self._interrupt_seq = -1
         self._drain_task: asyncio.Task[None] | None = None
         self._last_turn: TurnFinished | None = None
         self._errored = False
@@ -303,6 +306,7 @@ class SessionRuntime:
             model, agent = self._model_and_agent(prompt)
             parts: list[dict[str, Any]] = [text_part(prompt.text), *(f.to_part() for f in prompt.files)]
             self._awaiting_turn = True
+            self._turn_seq += 1
             self._idle.clear()
             self._errored = False
             try:
@@ -378,19 +382,27 @@ class SessionRuntime:
             self._publish_queue()
 
     def _schedule_interrupt(self) -> None:
-        if self._interrupt_task is None or self._interrupt_task.done():
-            self._interrupt_task = asyncio.ensure_future(self._interrupt_later())
+        seq = self._turn_seq
+        pending = self._interrupt_task is not None and not self._interrupt_task.done()
+        if pending and self._interrupt_seq == seq:
+            return
+        self._interrupt_seq = seq
+        self._interrupt_task = asyncio.ensure_future(self._interrupt_later(seq))
 
     def _cancel_interrupt(self) -> None:
         if self._interrupt_task is not None and not self._interrupt_task.done():
             self._interrupt_task.cancel()
 
-    async def _interrupt_later(self) -> None:
-        """Kimaki's behaviour: a message sent while busy interrupts the turn after a short delay."""
+    async def _interrupt_later(self, seq: int) -> None:
+        """Kimaki's behaviour: a message sent while busy interrupts that turn after a short delay.
+
+        Only the turn running when the message arrived is interrupted: messages that were already
+        waiting in a burst then run one after another instead of cutting each other off.
+        """
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), self._deps.options.interrupt_delay)
         async with self._lock:
-            if self.busy and self._deps.store.queue_items(self.thread_id):
+            if self.busy and self._turn_seq == seq and self._deps.store.queue_items(self.thread_id):
                 log.info("interrupting session %s for a new message", self.session_id)
                 await self._stop_turn(by="new message", source="interrupt")
         self._schedule_drain()
