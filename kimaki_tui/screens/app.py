@@ -1,0 +1,211 @@
+"""The control center app: four screens (modes), the bridge from the core, the palette, the wizard.
+
+`KimakiApp(model)` gets everything by injection. Each main screen is a mode with its own stack
+(the session screen is pushed on the dashboard's). Core events arrive through the one bridge,
+feed the transcripts and the approvals badge, and go to the screens of the active stack; hidden
+screens resync when shown. `run_control_center(model)` runs it in the caller's loop.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+
+from kimaki_tui.core.events import DiscordStatus, PermissionReply, ServerStatus
+from kimaki_tui.screens.approvals import ApprovalsScreen
+from kimaki_tui.screens.base import APPROVAL_EVENTS, KimakiScreen
+from kimaki_tui.screens.bridge import Bridge
+from kimaki_tui.screens.commands import KimakiCommands
+from kimaki_tui.screens.dashboard import DashboardScreen
+from kimaki_tui.screens.logbook import LogBook
+from kimaki_tui.screens.logs import LogsScreen
+from kimaki_tui.screens.messages import AbortSession, CoreEvents, LogLines, OpenSession
+from kimaki_tui.screens.model import ControlCenterModel
+from kimaki_tui.screens.projects import ProjectsScreen
+from kimaki_tui.screens.session import SessionScreen
+from kimaki_tui.screens.transcript import TranscriptBook
+
+log = logging.getLogger(__name__)
+WIZARD_MODULE = "kimaki_tui.screens.wizard"
+
+
+class KimakiApp(App[None]):
+    CSS_PATH = Path(__file__).with_name("kimaki.tcss")  # absolute: subclasses live elsewhere
+    TITLE = "kimaki"
+    COMMANDS = App.COMMANDS | {KimakiCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "goto('dashboard')", "Dashboard", tooltip="Sessions and statuses"),
+        Binding("2", "goto('approvals')", "Approvals", tooltip="Pending permissions and questions"),
+        Binding("3", "goto('logs')", "Logs", tooltip="The live log"),
+        Binding("4", "goto('projects')", "Projects", tooltip="Project folders and their channels"),
+        Binding("ctrl+q", "quit", "Quit", tooltip="Stop kimaki", priority=True),
+    ]
+
+    pending_approvals: reactive[int] = reactive(0)
+    server_status: reactive[ServerStatus] = reactive(ServerStatus("stopped"))
+    discord_status: reactive[DiscordStatus] = reactive(DiscordStatus("connecting"))
+
+    def __init__(self, model: ControlCenterModel) -> None:
+        super().__init__()
+        self.model = model
+        self.transcripts = TranscriptBook()
+        self.logbook = LogBook(model.log_capacity)
+        self.bridge = Bridge(self.post_message, model.core.bus, model.log_ring)
+        self._modes_made: list[KimakiScreen] = []
+        self.add_mode("dashboard", lambda: self._made(DashboardScreen(model)))
+        self.add_mode("approvals", lambda: self._made(ApprovalsScreen(model)))
+        self.add_mode("logs", lambda: self._made(LogsScreen(model, self.logbook)))
+        self.add_mode("projects", lambda: self._made(ProjectsScreen(model)))
+
+    def _made(self, screen: KimakiScreen) -> KimakiScreen:
+        self._modes_made.append(screen)
+        return screen
+
+    def on_mount(self) -> None:
+        self.server_status = self.model.server_status
+        self.discord_status = self.model.discord_status
+        if self.model.log_ring is not None:
+            self.logbook.extend(self.model.log_ring.lines())
+        self.bridge.start()
+        self._count_pending()
+        self.switch_mode("dashboard")
+        self._maybe_setup()
+
+    def on_unmount(self) -> None:
+        self.bridge.stop()
+
+    # ---- the bridge's batches -------------------------------------------------------------------
+    def on_core_events(self, message: CoreEvents) -> None:
+        if not self.is_running:
+            return  # shutting down: the screens are being taken apart
+        approvals = False
+        for event in message.events:
+            if isinstance(event, ServerStatus):
+                self.model.server_status = self.server_status = event
+            elif isinstance(event, DiscordStatus):
+                self.model.discord_status = self.discord_status = event
+            else:
+                self.transcripts.apply(event)
+                approvals = approvals or isinstance(event, APPROVAL_EVENTS)
+        if approvals:
+            self._count_pending()
+        active = self._active_screens()
+        for screen in {*self._modes_made, *active}:
+            if screen.is_mounted and screen.is_running:
+                screen.apply_events(message.events, visible=screen in active)
+
+    def on_log_lines(self, message: LogLines) -> None:
+        self.logbook.extend(message.lines)
+        if not self.is_running:
+            return
+        for screen in self._active_screens():
+            screen.apply_log()
+
+    def _active_screens(self) -> list[KimakiScreen]:
+        """Our screens in the active stack (shown, or under a dialog)."""
+        return [s for s in self.screen_stack if isinstance(s, KimakiScreen) and s.is_mounted and s.is_running]
+
+    def _count_pending(self) -> None:
+        core = self.model.core
+        self.pending_approvals = len(core.pending_permissions()) + len(core.pending_questions())
+
+    # ---- navigation -------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "goto":
+            # Not from inside the wizard or a dialog: they must be finished or dismissed first.
+            return isinstance(self.screen, KimakiScreen)
+        return True
+
+    async def action_goto(self, mode: str) -> None:
+        if self.current_mode == mode:
+            while isinstance(self.screen, SessionScreen):
+                self.pop_screen()
+            return
+        await self.switch_mode(mode)
+
+    async def on_open_session(self, message: OpenSession) -> None:
+        await self.open_session(message.thread_id)
+
+    async def open_session(self, thread_id: str) -> None:
+        if not self.model.core.has_thread(thread_id):
+            self.notify("That session is gone.", severity="warning")
+            return
+        await self.action_goto("dashboard")
+        await self.push_screen(SessionScreen(self.model, self.transcripts, thread_id))
+
+    async def action_add_project(self) -> None:
+        await self.switch_mode("projects")
+        if isinstance(self.screen, ProjectsScreen):
+            self.screen.action_add()
+
+    # ---- palette actions ----------------------------------------------------------------------------
+    @work(name="answer-newest", group="answers")
+    async def answer_newest(self, reply: PermissionReply) -> None:
+        model = self.model
+        pending = model.core.pending_permissions()
+        if not pending:
+            self.notify("Nothing is waiting for approval.")
+            return
+        result = await model.core.answer_permission(
+            pending[0].request_id, reply, by=model.user_name, source=model.source
+        )
+        self.notify(
+            "Done." if result.ok else result.message, severity="information" if result.ok else "warning"
+        )
+
+    def on_abort_session(self, message: AbortSession) -> None:
+        self.abort_session(message.thread_id)
+
+    @work(name="abort-session", group="abort")
+    async def abort_session(self, thread_id: str) -> None:
+        model = self.model
+        try:
+            stopped = await model.core.abort(thread_id, by=model.user_name, source=model.source)
+        except LookupError:
+            self.notify("That session is gone.", severity="warning")
+            return
+        self.notify("Turn aborted." if stopped else "No turn was running.")
+
+    @work(name="restart-opencode", exclusive=True, group="opencode")
+    async def restart_opencode(self) -> None:
+        if self.model.restart_opencode is None:
+            return
+        self.notify("Restarting OpenCode…")
+        await self.model.restart_opencode()
+
+    # ---- first run ----------------------------------------------------------------------------------
+    def _maybe_setup(self) -> None:
+        if not self.model.needs_setup:
+            return
+        try:
+            wizard = importlib.import_module(WIZARD_MODULE)
+        except ModuleNotFoundError as exc:
+            if exc.name != WIZARD_MODULE:
+                raise
+            log.warning("first-run setup is needed, but this build has no setup wizard")
+            return
+        self.push_screen(wizard.WizardScreen(self.model.setup), self._setup_done)
+
+    def _setup_done(self, result: object) -> None:
+        self.model.needs_setup = False
+        if isinstance(self.screen, KimakiScreen):
+            self.screen.sync()
+        if self.model.after_setup is not None:
+            self._after_setup(result)
+
+    @work(name="after-setup", exclusive=True, group="setup")
+    async def _after_setup(self, result: object) -> None:
+        assert self.model.after_setup is not None
+        await self.model.after_setup(result)
+
+
+async def run_control_center(model: ControlCenterModel) -> None:
+    """Run the control center in the running loop until the user quits."""
+    await KimakiApp(model).run_async()

@@ -1,0 +1,220 @@
+"""Every pending permission and question across sessions, newest first, answered from the keys.
+
+`o` approves once, `a` always, `d` denies a permission or dismisses a question; Enter moves into
+a question's answer form. Answers go through the core (signed "control center"), which edits the
+Discord prompt by itself; an answer given in Discord reaches here as a resolution event and the
+row disappears. A late answer shows the core's "already answered" message as a notification.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Footer, Static
+
+from kimaki_tui.core.approvals import AnswerResult
+from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest
+from kimaki_tui.screens.base import APPROVAL_EVENTS, KimakiScreen
+from kimaki_tui.screens.format import age, clip
+from kimaki_tui.screens.model import ControlCenterModel
+from kimaki_tui.screens.widgets.question_form import QuestionForm
+from kimaki_tui.screens.widgets.request_detail import PermissionDetail, request_title
+
+Request = PermissionRequest | QuestionRequest
+NOTHING = (
+    "Nothing is waiting for an answer. ✓\n\nPermission prompts and questions from every session appear here."
+)
+
+
+def what(request: Request, directory: str = "") -> str:
+    """One line: the command, the file (relative to the project) or the questions."""
+    if isinstance(request, PermissionRequest):
+        summary = request.summary
+        prefix = directory.rstrip("/") + "/"
+        return summary[len(prefix) :] if directory and summary.startswith(prefix) else summary
+    return " / ".join(str(q.get("question") or q.get("header") or "") for q in request.questions)
+
+
+class RequestTable(DataTable[Text]):
+    """The pending requests; Enter moves into the answer form when the row is a question."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Answer", tooltip="Move to the question's answer form")
+    ]
+    answerable = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.answerable if action == "select_cursor" else True
+
+
+class ApprovalsScreen(KimakiScreen):
+    NAV = "approvals"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "approve('once')", "Approve once", tooltip="Allow this request once"),
+        Binding("a", "approve('always')", "Always", tooltip="Allow requests like this one from now on"),
+        Binding("d", "deny", "Deny / dismiss", tooltip="Deny the permission or dismiss the question"),
+        Binding("escape", "back_to_list", "List", tooltip="Back from the answer form to the list"),
+    ]
+
+    def __init__(self, model: ControlCenterModel) -> None:
+        super().__init__(model)
+        self._requests: dict[str, Request] = {}
+        self._shown: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield self.nav_bar()
+        with Horizontal(id="approvals-body"):
+            table = RequestTable(id="requests", cursor_type="row")
+            table.border_title = "Pending"
+            yield table
+            yield VerticalScroll(id="detail")
+        yield Static(NOTHING, id="nothing")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#requests", DataTable)
+        for key, label, width in (("age", "Age", 4), ("kind", "Kind", 8), ("project", "Project", 12)):
+            table.add_column(label, key=key, width=width)
+        table.add_column("What", key="what", width=44)
+
+    @property
+    def selected(self) -> Request | None:
+        table = self.query_one("#requests", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self._requests.get(key or "")
+
+    # ---- keeping the list current ---------------------------------------------------------------
+    def apply_events(self, events: tuple[object, ...], *, visible: bool = True) -> None:
+        if visible and any(isinstance(event, APPROVAL_EVENTS) for event in events):
+            self.sync()
+
+    def sync(self) -> None:
+        core = self.model.core
+        pending: list[Request] = [*core.pending_permissions(), *core.pending_questions()]
+        pending.sort(key=lambda r: r.asked_at, reverse=True)
+        table = self.query_one("#requests", DataTable)
+        keep = self.selected
+        row = table.cursor_row
+        self._requests = {r.request_id: r for r in pending}
+        table.clear()
+        now = self.model.clock()
+        sessions = self.model.core.sessions
+        for request in pending:
+            project, _ = self.session_label(request.session_id)
+            runtime = sessions.for_session(request.session_id)
+            kind = request.kind if isinstance(request, PermissionRequest) else "question"
+            table.add_row(
+                Text(age(now - request.asked_at), style="dim"),
+                Text(kind, style="bold"),
+                Text(clip(project, 12)),
+                Text(clip(what(request, runtime.directory if runtime else ""), 44)),
+                key=request.request_id,
+            )
+        if keep is not None and keep.request_id in self._requests:
+            row = table.get_row_index(keep.request_id)
+        if pending:
+            table.move_cursor(row=min(row, len(pending) - 1))
+        table.border_subtitle = f"{len(pending)} waiting" if pending else ""
+        self.query_one("#approvals-body").display = bool(pending)
+        self.query_one("#nothing").display = not pending
+        self._show_detail(self.selected)
+
+    @on(DataTable.RowHighlighted, "#requests")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail(self._requests.get(event.row_key.value or ""))
+
+    def _show_detail(self, request: Request | None) -> None:
+        if request is not None and request.request_id == self._shown:
+            return
+        detail = self.query_one("#detail", VerticalScroll)
+        detail.remove_children()
+        self._shown = request.request_id if request else None
+        table = self.query_one(RequestTable)
+        table.answerable = isinstance(request, QuestionRequest)
+        table.refresh_bindings()
+        self.refresh_bindings()
+        if request is None:
+            return
+        project, session = self.session_label(request.session_id)
+        asked = age(self.model.clock() - request.asked_at)
+        palette = self.palette
+        if isinstance(request, PermissionRequest):
+            title = request_title(request.kind, project, session, asked, palette.busy)
+            detail.mount(PermissionDetail(request, title, self.screen.styles.background.hex))
+        else:
+            title = request_title("question", project, session, asked, palette.waiting)
+            detail.mount(Static(title, classes="request-title"))
+            detail.mount(QuestionForm(request))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        request = self.selected
+        if action == "approve":
+            return isinstance(request, PermissionRequest)
+        if action == "deny":
+            return request is not None
+        return True
+
+    # ---- answering --------------------------------------------------------------------------------
+    def action_approve(self, reply: PermissionReply) -> None:
+        if isinstance(request := self.selected, PermissionRequest):
+            self._reply_permission(request.request_id, reply)
+
+    def action_deny(self) -> None:
+        request = self.selected
+        if isinstance(request, PermissionRequest):
+            self._reply_permission(request.request_id, "reject")
+        elif isinstance(request, QuestionRequest):
+            self._dismiss_question(request.request_id)
+
+    @on(DataTable.RowSelected, "#requests")
+    def _answer(self) -> None:
+        for form in self.query(QuestionForm):
+            form.focus_first()
+
+    def action_back_to_list(self) -> None:
+        self.query_one("#requests").focus()
+
+    @on(QuestionForm.Answer)
+    def _answered(self, event: QuestionForm.Answer) -> None:
+        self._answer_question(event.request_id, event.answers)
+
+    @work(name="answer-permission", group="answers")
+    async def _reply_permission(self, request_id: str, reply: PermissionReply) -> None:
+        model = self.model
+        result = await model.core.answer_permission(
+            request_id, reply, by=model.user_name, source=model.source
+        )
+        self._after(
+            result, {"once": "Approved once.", "always": "Approved always.", "reject": "Denied."}[reply]
+        )
+
+    @work(name="answer-question", group="answers")
+    async def _answer_question(self, request_id: str, answers: list[list[str]]) -> None:
+        model = self.model
+        result = await model.core.answer_question(
+            request_id, answers, by=model.user_name, source=model.source
+        )
+        self._after(result, "Answer sent.")
+
+    @work(name="dismiss-question", group="answers")
+    async def _dismiss_question(self, request_id: str) -> None:
+        model = self.model
+        result = await model.core.reject_question(request_id, by=model.user_name, source=model.source)
+        self._after(result, "Question dismissed.")
+
+    def _after(self, result: AnswerResult, done: str) -> None:
+        if result.ok:
+            self.notify(done, timeout=2)
+        else:
+            message = result.message or result.status.replace("_", " ")
+            self.notify(message, severity="error" if result.status == "failed" else "warning")
+        self.sync()
+        if self.focused is None or not self.focused.is_attached:
+            self.query_one("#requests").focus()

@@ -1,0 +1,187 @@
+"""One session up close: the live transcript, a prompt box, abort, and the queue.
+
+A prompt typed here goes through `core.submit` like a Discord message (signed "control center",
+source "control-center", so the bot can mark it in the thread). History older than this run is
+loaded once from OpenCode; everything else arrives live from the bridge.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Input, Static
+
+from kimaki_tui.core.events import PromptDispatched, QueueChanged, TextDelta
+from kimaki_tui.core.prompts import PromptInput
+from kimaki_tui.core.session import SessionRuntime
+from kimaki_tui.opencode.errors import OpenCodeError
+from kimaki_tui.screens.base import KimakiScreen
+from kimaki_tui.screens.format import project_name, status_text, tokens
+from kimaki_tui.screens.history import history_entries
+from kimaki_tui.screens.messages import AbortSession
+from kimaki_tui.screens.model import ControlCenterModel
+from kimaki_tui.screens.transcript import TranscriptBook
+from kimaki_tui.screens.widgets.queue_table import QueueTable
+from kimaki_tui.screens.widgets.transcript_view import TranscriptView
+
+log = logging.getLogger(__name__)
+HISTORY_LIMIT = 200
+OUTCOMES = {
+    "queued": "Queued at position {position}: it is sent when the current turn ends.",
+    "interrupting": "Queued at position {position}: the running turn is interrupted for it.",
+}
+
+
+class SessionScreen(KimakiScreen):
+    NAV = "dashboard"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", tooltip="Back to the dashboard"),
+        Binding(
+            "ctrl+b", "abort", "Abort turn", tooltip="Abort the running turn (pending approvals are denied)"
+        ),
+        # Priority: the prompt box would take these keys to scroll itself.
+        Binding("pageup", "scroll(-1)", "Page up", tooltip="Scroll the transcript up", priority=True),
+        Binding("pagedown", "scroll(1)", "Page down", tooltip="Scroll the transcript down", priority=True),
+    ]
+
+    def __init__(self, model: ControlCenterModel, book: TranscriptBook, thread_id: str) -> None:
+        super().__init__(model)
+        self.book = book
+        self.thread_id = thread_id
+
+    @property
+    def runtime(self) -> SessionRuntime | None:
+        return self.model.core.sessions.get(self.thread_id)
+
+    def compose(self) -> ComposeResult:
+        yield self.nav_bar()
+        yield Static(id="session-header")
+        with Horizontal(id="session-body"):
+            yield TranscriptView(self.palette, id="transcript")
+            with Vertical(id="queue-panel"):
+                yield QueueTable(id="queue")
+                yield Static("Nothing queued.", id="queue-empty")
+        yield Input(placeholder="Message this session — Enter sends (it shows in Discord too)", id="prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#prompt", Input).focus()
+        runtime = self.runtime
+        if runtime is not None and runtime.session_id and self.book.needs_history(runtime.session_id):
+            self._load_history(runtime.session_id, runtime.directory)
+
+    def sync(self) -> None:
+        self._show_header()
+        self._show_queue()
+        self._show_transcript()
+
+    def apply_events(self, events: tuple[object, ...], *, visible: bool = True) -> None:
+        if not visible:
+            return
+        runtime = self.runtime
+        session_id = runtime.session_id if runtime else None
+        mine = [
+            e
+            for e in events
+            if (session_id and getattr(e, "session_id", None) == session_id)
+            or (isinstance(e, QueueChanged | PromptDispatched) and e.thread_id == self.thread_id)
+        ]
+        if not mine:
+            return
+        if not all(isinstance(e, TextDelta) for e in mine):
+            self._show_header()  # streamed tokens change only the transcript
+        self._show_transcript()
+        if any(isinstance(e, QueueChanged) for e in mine):
+            self._show_queue()
+
+    # ---- drawing ----------------------------------------------------------------------------
+    def _show_header(self) -> None:
+        runtime = self.runtime
+        header = self.query_one("#session-header", Static)
+        if runtime is None:
+            header.update(Text(f"thread {self.thread_id} is no longer mapped to a session", style="bold"))
+            return
+        snap = runtime.snapshot()
+        text = Text(project_name(snap.directory), style="bold")
+        text.append(f"  {snap.title or 'thread ' + snap.thread_id}  ")
+        text.append_text(status_text(snap.state, self.palette))
+        details = [d for d in (snap.model, snap.agent) if d]
+        if snap.tokens:
+            details.append(f"{tokens(snap.tokens)} tokens")
+        details.append(snap.directory)
+        text.append("   " + " · ".join(details), style=self.palette.muted)
+        header.update(text)
+
+    def _show_queue(self) -> None:
+        runtime = self.runtime
+        items = runtime.queue() if runtime else ()
+        table = self.query_one(QueueTable)
+        table.show(items)
+        self.query_one("#queue-panel").border_title = f"Queue ({len(items)})" if items else "Queue"
+        table.display = bool(items)
+        self.query_one("#queue-empty").display = not items
+
+    def _show_transcript(self, *, rebuild: bool = False) -> None:
+        runtime = self.runtime
+        entries = self.book.entries(runtime.session_id if runtime else None)
+        self.query_one(TranscriptView).show(entries, rebuild=rebuild)
+
+    @work(name="session-history", exclusive=True, group="history")
+    async def _load_history(self, session_id: str, directory: str) -> None:
+        try:
+            messages = await self.model.core.client.messages(session_id, directory, limit=HISTORY_LIMIT)
+        except OpenCodeError as exc:
+            log.warning("could not load the history of %s: %s", session_id, exc)
+            self.notify(f"Could not load the earlier transcript: {exc}", severity="warning")
+            return
+        self.book.prepend_history(session_id, history_entries(messages))
+        self._show_transcript(rebuild=True)
+
+    # ---- actions ------------------------------------------------------------------------------
+    @on(Input.Submitted, "#prompt")
+    def _submit(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            return
+        event.input.clear()
+        self._send(text)
+
+    @work(name="send-prompt", group="prompt")
+    async def _send(self, text: str) -> None:
+        prompt = PromptInput(text, author_name=self.model.user_name, source=self.model.source)
+        try:
+            result = await self.model.core.submit(self.thread_id, prompt)
+        except (LookupError, OpenCodeError) as exc:
+            self.notify(f"Not sent: {exc}", severity="error")
+            return
+        if result.outcome == "failed":
+            self.notify(f"Not sent: {result.message}", severity="error")
+        elif result.outcome in OUTCOMES:
+            self.notify(OUTCOMES[result.outcome].format(position=result.position))
+        self.sync()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_scroll(self, pages: int) -> None:
+        view = self.query_one(TranscriptView)
+        view.scroll_page_down() if pages > 0 else view.scroll_page_up()
+
+    def action_abort(self) -> None:
+        self.post_message(AbortSession(self.thread_id))
+
+    @on(QueueTable.Remove)
+    def _remove(self, event: QueueTable.Remove) -> None:
+        if self.runtime is not None and not self.runtime.remove_queued(event.item_id):
+            self.notify("That prompt already left the queue.", severity="warning")
+
+    @on(QueueTable.Move)
+    def _move(self, event: QueueTable.Move) -> None:
+        if self.runtime is not None:
+            self.runtime.move_queued(event.item_id, event.delta)

@@ -1,0 +1,121 @@
+"""The dashboard's sessions table: one row per thread, cells updated by key as sessions change.
+
+Rows are keyed by thread id and columns by name, so a status change rewrites one cell, not the
+table. A full rebuild (sorted by last activity, cursor kept on the same session) happens only
+when sessions appear or disappear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+
+from kimaki_tui.core.session import SessionRuntime, SessionSnapshot
+from kimaki_tui.screens.format import Palette, age, clip, project_name, status_text, tokens
+
+# (key, label, width)
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("project", "Project", 14),
+    ("session", "Session", 25),
+    ("status", "Status", 22),
+    ("model", "Model", 16),
+    ("agent", "Agent", 7),
+    ("queued", "Queue", 5),
+    ("tokens", "Tokens", 6),
+    ("active", "Active", 6),
+)
+
+
+def row_cells(snap: SessionSnapshot, now: float, palette: Palette) -> dict[str, Text]:
+    widths = {key: width for key, _, width in COLUMNS}
+
+    def cell(key: str, value: str, style: str = "") -> Text:
+        return Text(clip(value, widths[key]), style=style)
+
+    return {
+        "project": cell("project", project_name(snap.directory), "bold"),
+        "session": cell("session", snap.title or f"thread {snap.thread_id}"),
+        "status": status_text(snap.state, palette),
+        "model": cell("model", snap.model or "—", "" if snap.model else palette.muted),
+        "agent": cell("agent", snap.agent or "—", "" if snap.agent else palette.muted),
+        "queued": cell(
+            "queued", str(snap.queued) if snap.queued else "·", "bold" if snap.queued else palette.muted
+        ),
+        "tokens": cell("tokens", tokens(snap.tokens)),
+        "active": cell("active", age(now - snap.last_activity), palette.muted),
+    }
+
+
+class SessionTable(DataTable[Text]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Open", tooltip="Open the session: transcript, prompt, queue"),
+    ]
+
+    def __init__(self, palette: Palette, clock: Callable[[], float], *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._palette = palette
+        self._clock = clock
+        self._shown: dict[str, dict[str, str]] = {}  # thread -> column -> plain text shown
+        self.states: dict[str, tuple[str, int]] = {}  # thread -> (state, queued)
+
+    def on_mount(self) -> None:
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    @property
+    def threads(self) -> set[str]:
+        return set(self._shown)
+
+    @property
+    def selected_thread(self) -> str | None:
+        if not self.row_count:
+            return None
+        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+
+    def rebuild(self, snapshots: Iterable[SessionSnapshot]) -> None:
+        selected = self.selected_thread
+        self.clear()
+        self._shown.clear()
+        self.states.clear()
+        now = self._clock()
+        for snap in sorted(snapshots, key=lambda s: s.last_activity, reverse=True):
+            cells = row_cells(snap, now, self._palette)
+            self.add_row(*(cells[key] for key, _, _ in COLUMNS), key=snap.thread_id)
+            self._shown[snap.thread_id] = {key: cell.plain for key, cell in cells.items()}
+            self.states[snap.thread_id] = (snap.state, snap.queued)
+        if selected in self._shown:
+            self.move_cursor(row=self.get_row_index(selected), scroll=True)
+
+    def update_row(self, snap: SessionSnapshot) -> None:
+        """Rewrite the cells of one session that changed (the row must exist)."""
+        shown = self._shown[snap.thread_id]
+        self.states[snap.thread_id] = (snap.state, snap.queued)
+        for key, cell in row_cells(snap, self._clock(), self._palette).items():
+            if shown.get(key) != cell.plain:
+                shown[key] = cell.plain
+                self.update_cell(snap.thread_id, key, cell)
+
+    def refresh_ages(self, runtimes: Iterable[SessionRuntime]) -> None:
+        """Rewrite the "active" cells whose age moved on (no store access)."""
+        now = self._clock()
+        for runtime in runtimes:
+            shown = self._shown.get(runtime.thread_id)
+            label = age(now - runtime.last_activity)
+            if shown is not None and shown.get("active") != label:
+                shown["active"] = label
+                self.update_cell(runtime.thread_id, "active", Text(label, style=self._palette.muted))
+
+    def summary(self) -> str:
+        states = [state for state, _ in self.states.values()]
+        queued = sum(count for _, count in self.states.values())
+        parts = [f"{len(states)} session" + ("" if len(states) == 1 else "s")]
+        for state, label in (("busy", "busy"), ("waiting", "waiting"), ("error", "failed")):
+            if states.count(state):
+                parts.append(f"{states.count(state)} {label}")
+        if queued:
+            parts.append(f"{queued} queued")
+        return " · ".join(parts)

@@ -1,0 +1,91 @@
+"""The session transcript: one block per entry, updated in place by key as text streams in.
+
+Streaming text is shown as plain text with a cursor (cheap to re-render twenty times a second);
+once the part is complete it is rendered as markdown once. The view follows the bottom unless
+the reader scrolled up.
+"""
+
+from __future__ import annotations
+
+from rich.console import RenderableType
+from rich.markdown import Markdown
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from kimaki_tui.screens.format import Palette, clip, inline_markdown
+from kimaki_tui.screens.transcript import Entry
+
+REASONING_LIMIT = 400
+
+
+def render_entry(entry: Entry, palette: Palette) -> RenderableType:
+    kind = entry.kind
+    if kind == "user":
+        text = Text(entry.text)
+        if entry.meta:
+            text.append(f"\n{entry.meta}", style=palette.muted)
+        return text
+    if kind == "text":
+        if entry.done:
+            return Markdown(entry.text, code_theme="monokai", justify="left")
+        return Text(entry.text + "▍")
+    if kind == "reasoning":
+        return Text(f"thinking · {clip(entry.text, REASONING_LIMIT)}", style=f"italic {palette.muted}")
+    if kind == "tool":
+        colour = palette.error if entry.meta == "error" else ""
+        text = inline_markdown(entry.text, code_style=f"bold {palette.accent}", base_style=colour)
+        if not entry.done:
+            text.append("  running…", style=palette.busy)
+        return text
+    if kind == "footer":
+        return inline_markdown(entry.text.strip("*"), code_style="bold", base_style=f"italic {palette.muted}")
+    if kind == "error":
+        return Text(entry.text, style=palette.error)
+    style = palette.waiting if entry.meta == "waiting" else palette.muted
+    return inline_markdown(entry.text, base_style=style)
+
+
+def _signature(entry: Entry) -> tuple[str, str, bool, str]:
+    return (entry.kind, entry.text, entry.done, entry.meta)
+
+
+class EntryView(Static):
+    def __init__(self, entry: Entry, palette: Palette) -> None:
+        super().__init__(render_entry(entry, palette), classes=f"entry -{entry.kind}")
+        self.signature = _signature(entry)
+
+    def show(self, entry: Entry, palette: Palette) -> None:
+        self.signature = _signature(entry)
+        self.set_classes(f"entry -{entry.kind}")
+        self.update(render_entry(entry, palette))
+
+
+class TranscriptView(VerticalScroll):
+    def __init__(self, palette: Palette, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._palette = palette
+        self._views: dict[str, EntryView] = {}
+
+    def show(self, entries: list[Entry], *, rebuild: bool = False) -> None:
+        """Bring the view in line with `entries` (appended or updated since the last call)."""
+        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
+        if rebuild:
+            self.remove_children()
+            self._views.clear()
+        wanted = {entry.key for entry in entries}
+        for key in [key for key in self._views if key not in wanted]:
+            self._views.pop(key).remove()
+        fresh: list[EntryView] = []
+        for entry in entries:
+            view = self._views.get(entry.key)
+            if view is None:
+                view = EntryView(entry, self._palette)
+                self._views[entry.key] = view
+                fresh.append(view)
+            elif view.signature != _signature(entry):
+                view.show(entry, self._palette)
+        if fresh:
+            self.mount_all(fresh)
+        if follow:
+            self.call_after_refresh(self.scroll_end, animate=False)

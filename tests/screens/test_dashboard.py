@@ -1,0 +1,109 @@
+"""The dashboard: rows per session with live statuses, the approvals badge, the status bar, abort."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from kimaki_tui.core.events import DiscordStatus, PermissionAskedEvent, ServerStatus, TurnFinished
+from kimaki_tui.screens.app import KimakiApp
+from kimaki_tui.screens.confirm import ConfirmScreen
+from kimaki_tui.screens.dashboard import DashboardScreen
+from kimaki_tui.screens.model import ControlCenterModel
+from kimaki_tui.screens.widgets.session_table import SessionTable
+from tests.core_rig import CoreRig
+from tests.screens.conftest import SIZE, plain, settle, until
+from tests.screens.scene import build_scene
+
+
+def cell(app: KimakiApp, thread: str, column: str) -> str:
+    table = app.screen.query_one(SessionTable)
+    return str(table.get_cell(thread, column))
+
+
+async def test_scene_rows_badge_and_summary(scene: ControlCenterModel) -> None:
+    app = KimakiApp(scene)
+    async with app.run_test(size=SIZE) as pilot:
+        build_scene(scene)
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        table = app.screen.query_one(SessionTable)
+        assert table.row_count == 5
+        assert cell(app, "1001", "status") == "◆ waiting for approval"
+        assert cell(app, "1002", "status") == "● busy"
+        assert cell(app, "1005", "status") == "✗ error"
+        assert cell(app, "1001", "session") == "Fix the flaky login test"
+        assert (cell(app, "1001", "model"), cell(app, "1001", "tokens")) == ("claude-sonnet-4", "18.2k")
+        assert cell(app, "1003", "queued") == "2"
+        assert cell(app, "1001", "active") == "30s"
+        assert app.pending_approvals == 3
+        assert table.border_subtitle == "5 sessions · 1 busy · 3 waiting · 1 failed · 2 queued"
+        assert "⚠3" in plain(app.screen.query_one("#tabs", Static))
+
+
+async def test_status_bar_follows_the_bus(scene: ControlCenterModel) -> None:
+    app = KimakiApp(scene)
+    async with app.run_test(size=SIZE) as pilot:
+        bus = scene.core.bus
+        bus.publish(DiscordStatus("connecting"))
+        bus.publish(DiscordStatus("connected", guilds=2, latency_ms=41.6, user="Kimaki#0001"))
+        bus.publish(ServerStatus("healthy", port=4567, pid=None))
+        await settle(pilot)
+        discord = plain(app.screen.query_one("#discord-status", Static))
+        opencode = plain(app.screen.query_one("#opencode-status", Static))
+        assert discord == "Discord ● connected · Kimaki#0001 · 2 guilds · 42 ms"
+        assert opencode == "OpenCode ● healthy · port 4567"
+        assert plain(app.screen.query_one("#scheduler-status", Static)) == "Scheduler —"
+        assert scene.discord_status.guilds == 2  # the model keeps the latest for others
+        bus.publish(DiscordStatus("failed", detail="Improper token has been passed."))
+        await settle(pilot)
+        assert "✗ failed · Improper token" in plain(app.screen.query_one("#discord-status", Static))
+
+
+async def test_empty_dashboard_says_how_to_start(scene: ControlCenterModel) -> None:
+    app = KimakiApp(scene)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one("#empty").display
+        assert not app.screen.query_one(SessionTable).row_count
+
+
+@pytest.mark.opencode
+async def test_statuses_go_busy_waiting_idle_and_abort(
+    live: ControlCenterModel, rig: CoreRig, project_dir: Path
+) -> None:
+    app = KimakiApp(live)
+    async with app.run_test(size=SIZE) as pilot:
+        thread = rig.thread(project_dir)
+        await until(pilot, lambda: app.screen.query_one(SessionTable).row_count == 1, "the new session's row")
+        assert cell(app, thread.thread_id, "status") == "○ idle"
+
+        await rig.core.submit(thread.thread_id, rig.prompt("SLOW:2 a short story"))
+        await until(pilot, lambda: cell(app, thread.thread_id, "status") == "● busy", "busy")
+        await until(pilot, lambda: cell(app, thread.thread_id, "status") == "○ idle", "idle again", 30)
+        assert cell(app, thread.thread_id, "model") == "fake-model"
+        assert cell(app, thread.thread_id, "agent") == "build"
+        assert cell(app, thread.thread_id, "tokens") != "—"
+
+        await rig.core.submit(thread.thread_id, rig.prompt("RUN_BASH: echo hi > out.txt"))
+        asked = await rig.wait_for(PermissionAskedEvent)
+        await until(
+            pilot, lambda: cell(app, thread.thread_id, "status") == "◆ waiting for approval", "waiting"
+        )
+        assert app.pending_approvals == 1
+        await rig.core.answer_permission(asked.request.request_id, "once", by="alice", source="discord")
+        await rig.wait_count(TurnFinished, 2)
+        await until(pilot, lambda: cell(app, thread.thread_id, "status") == "○ idle", "idle after approval")
+        assert app.pending_approvals == 0
+
+        # `x` asks first, then aborts the running turn.
+        await rig.core.submit(thread.thread_id, rig.prompt("SLOW:30 a very long story"))
+        await until(pilot, lambda: cell(app, thread.thread_id, "status") == "● busy", "busy again")
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        turns = await rig.wait_count(TurnFinished, 3)
+        assert not turns[-1].natural
+        await until(pilot, lambda: cell(app, thread.thread_id, "status") == "○ idle", "idle after abort")
