@@ -1,51 +1,230 @@
-"""Run kimaki: one asyncio loop owning the runtime until SIGINT/SIGTERM asks it to stop.
+"""Run kimaki: one asyncio loop owning the lock port, the runtime, the Discord bot and (on a
+terminal) the control center, until Ctrl+C, SIGTERM, quitting the TUI, or SIGUSR2 (restart).
 
-`run(settings)` is what the root `kimaki` command calls after logging is set up. Start-up
-errors the user can fix (OpenCode missing, never healthy) become one clear message and exit
-code 1, never a traceback.
+Start-up errors the user can fix (no token, another instance, OpenCode missing or never healthy,
+a rejected token) become one clear message and a non-zero exit code, never a traceback.
+Shutdown runs in reverse order: control center, bot, runtime (event stream, core, OpenCode,
+store), lock port. SIGUSR2 does the same and then re-executes kimaki with the same arguments;
+queued messages are in the database, so nothing is lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kimaki_tui.config import Settings
+from kimaki_tui.config import Settings, app_id_from_token
+
+if TYPE_CHECKING:
+    from kimaki_tui.bot.runner import BotWorker
+    from kimaki_tui.control_api import InstanceStatus
+    from kimaki_tui.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+NO_TOKEN = (
+    "kimaki: no Discord bot token. Set KIMAKI_BOT_TOKEN to your bot's token "
+    "(Developer Portal → your application → Bot → Reset Token), or run `kimaki setup` in a terminal."
+)
+RESTART = 75  # internal: the loop ended for a SIGUSR2 restart
 
-def run(settings: Settings) -> int:
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    tui: bool = False
+    replace: bool = False
+    allow_secrets_file: bool = False
+    restart_onboarding: bool = False
+    add_channels: bool = False
+
+
+def run(settings: Settings, options: RunOptions | None = None) -> int:
+    from kimaki_tui.logs import register_secret
+    from kimaki_tui.secrets import SecretStore
+
+    options = options or RunOptions(tui=not settings.no_tui)
+    secrets = SecretStore(settings.data_dir, allow_file=options.allow_secrets_file)
+    if secrets.warning:
+        log.warning("%s", secrets.warning)
+        if not options.tui:
+            _tell(f"kimaki: {secrets.warning}")
+    token = secrets.get_bot_token()
+    if not token and not options.tui:
+        _tell(NO_TOKEN)
+        return 2
+    register_secret(token, secrets.get_gemini_key())
     try:
-        return asyncio.run(_main(settings))
+        code = asyncio.run(_main(settings, token, options))
     except KeyboardInterrupt:
         return 130
+    if code == RESTART:
+        log.info("restarting in place (SIGUSR2)")
+        os.execv(sys.executable, [sys.executable, "-m", "kimaki_tui", *sys.argv[1:]])
+    return code
 
 
-async def _main(settings: Settings) -> int:
-    from kimaki_tui.opencode.errors import OpenCodeError
+class Session:
+    """Everything one run owns, with the status the lock port reports."""
+
+    def __init__(self, settings: Settings, runtime: Runtime, stop: asyncio.Event) -> None:
+        self.settings = settings
+        self.runtime = runtime
+        self.stop = stop
+        self.worker: BotWorker | None = None
+        self.bot_task: asyncio.Task[None] | None = None
+
+    def start_bot(self, token: str) -> None:
+        from kimaki_tui.bot.options import BotOptions
+        from kimaki_tui.bot.runner import BotWorker
+
+        if self.bot_task is not None and not self.bot_task.done():
+            return
+        options = BotOptions(
+            app_id=app_id_from_token(token),
+            data_dir=self.settings.data_dir,
+            projects_dir=self.settings.projects_dir,
+            guild_ready_timeout=0.5,
+        )
+        self.worker = BotWorker(self.runtime.core, token, options)
+        self.bot_task = asyncio.create_task(self.worker.run(), name="discord-bot")
+
+    async def stop_bot(self) -> None:
+        if self.bot_task is not None:
+            self.bot_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.bot_task
+
+    def status(self) -> InstanceStatus:
+        from kimaki_tui.control_api import InstanceStatus
+
+        discord = self.worker.status if self.worker else None
+        server = self.runtime.server_status
+        return InstanceStatus(
+            discord_state=discord.state if discord else "stopped",
+            guilds=discord.guilds if discord else 0,
+            opencode_state=server.state,
+            opencode_port=self.runtime.supervisor.port,
+            active_sessions=sum(1 for s in self.runtime.core.snapshots() if s.state != "idle"),
+        )
+
+    def sessions(self) -> list[dict[str, object]]:
+        return [
+            {"thread_id": s.thread_id, "session_id": s.session_id, "directory": s.directory, "state": s.state}
+            for s in self.runtime.core.snapshots()
+        ]
+
+
+async def _main(settings: Settings, token: str | None, options: RunOptions) -> int:
+    from kimaki_tui.control_api import ControlActions
+    from kimaki_tui.instance import InstanceError, InstanceLock
     from kimaki_tui.runtime import Runtime
 
     stop = asyncio.Event()
+    restart = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with Runtime(settings) as runtime:
-        try:
-            await runtime.wait_ready(timeout=None)
-        except OpenCodeError as exc:
-            log.error("OpenCode could not start: %s", exc)
-            _tell(f"kimaki: {exc}" + (f"\n{exc.hint}" if exc.hint else ""))
-            return 1
-        log.info("kimaki is ready (OpenCode on port %s)", runtime.supervisor.port)
-        _tell(f"kimaki: ready — OpenCode on port {runtime.supervisor.port}; logs in {settings.log_path}")
-        await stop.wait()
-        log.info("stopping")
+
+    def restart_in_place() -> None:
+        restart.set()
+        stop.set()
+
+    loop.add_signal_handler(signal.SIGUSR2, restart_in_place)
+    holder: list[Session] = []
+    lock = InstanceLock(
+        settings.data_dir,
+        lambda: holder[0].status() if holder else _starting(),
+        actions=ControlActions(sessions=lambda: holder[0].sessions() if holder else [], shutdown=stop.set),
+    )
+    try:
+        await lock.acquire(replace=options.replace)
+    except InstanceError as exc:
+        _tell(f"kimaki: {exc}")
+        return 1
+    try:
+        async with Runtime(settings) as runtime:
+            session = Session(settings, runtime, stop)
+            holder.append(session)
+            if token:
+                session.start_bot(token)
+            try:
+                if options.tui:
+                    from kimaki_tui.tui_wiring import run_tui
+
+                    code = await run_tui(session, token, options)
+                else:
+                    code = await _headless(session)
+            finally:
+                await session.stop_bot()
+    finally:
+        await lock.release()
+    return RESTART if restart.is_set() else code
+
+
+def _starting() -> InstanceStatus:
+    from kimaki_tui.control_api import InstanceStatus
+
+    return InstanceStatus(discord_state="connecting", opencode_state="starting")
+
+
+async def _headless(session: Session) -> int:
+    from kimaki_tui.opencode.errors import OpenCodeError
+
+    runtime = session.runtime
+    try:
+        await runtime.wait_ready(timeout=None)
+    except OpenCodeError as exc:
+        log.error("OpenCode could not start: %s", exc)
+        _tell(f"kimaki: {exc}" + (f"\n{exc.hint}" if exc.hint else ""))
+        return 1
+    log.info("OpenCode ready on port %s", runtime.supervisor.port)
+    assert session.worker is not None and session.bot_task is not None
+    stopper = asyncio.create_task(session.stop.wait())
+    try:
+        await _announce_ready(session, {stopper, session.bot_task})
+        await asyncio.wait({stopper, session.bot_task}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+    if session.worker.status.state == "failed":
+        _tell(f"kimaki: {session.worker.status.detail}")
+        return 1
+    log.info("stopping")
     return 0
 
 
+async def _announce_ready(session: Session, stoppers: set[asyncio.Task[object]]) -> None:
+    """Say "ready" once Discord is connected too (the headless user's sign that all is up)."""
+    from kimaki_tui.core.events import DiscordStatus
+
+    worker = session.worker
+    assert worker is not None
+    changed = asyncio.Event()
+
+    def watch(event: object) -> None:
+        if isinstance(event, DiscordStatus) and event.state in ("connected", "failed"):
+            changed.set()
+
+    unsubscribe = session.runtime.core.bus.add_callback(watch)
+    try:
+        if worker.status.state != "connected":
+            waiter = asyncio.create_task(changed.wait())
+            await asyncio.wait({waiter, *stoppers}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+    finally:
+        unsubscribe()
+    status = worker.status
+    if status.state == "connected":
+        port = session.runtime.supervisor.port
+        log.info("ready: Discord connected as %s in %d server(s)", status.user, status.guilds)
+        _tell(f"kimaki: ready — Discord: {status.user} in {status.guilds} server(s); OpenCode on port {port}")
+
+
 def _tell(message: str) -> None:
-    """Headless status for the person at the terminal (the TUI, when present, owns the screen)."""
+    """Headless status for the person at the terminal (only before or without the TUI)."""
     print(message, file=sys.stderr, flush=True)

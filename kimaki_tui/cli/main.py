@@ -10,10 +10,10 @@ import argparse
 from collections.abc import Sequence
 
 from kimaki_tui import __version__
-from kimaki_tui.cli import events_cmd
+from kimaki_tui.cli import events_cmd, setup_cmd
 
 # Each subcommand module offers `register(subparsers)`, which sets a `handler(args) -> int` default.
-_SUBCOMMANDS = (events_cmd,)
+_SUBCOMMANDS = (events_cmd, setup_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +27,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the database and the log live (default: $KIMAKI_DATA_DIR or ~/.kimaki)",
     )
     parser.add_argument("--no-tui", action="store_true", help="run headless, without the control center")
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="stop the kimaki already running for this data dir and take over",
+    )
+    parser.add_argument("--restart-onboarding", action="store_true", help="run the setup wizard again")
+    parser.add_argument("--add-channels", action="store_true", help="open the wizard at the project step")
+    parser.add_argument(
+        "--secrets-file",
+        action="store_true",
+        help="when no OS keyring works, keep secrets in <data-dir>/secrets.json (mode 0600, plain text)",
+    )
     parser.add_argument("--version", action="version", version=f"kimaki {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module in _SUBCOMMANDS:
@@ -43,11 +55,42 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_app(args: argparse.Namespace) -> int:
-    """The root command: the bot and (unless --no-tui) the control center, until stopped."""
-    from kimaki_tui.app import run
+    """The root command: the bot and (on a terminal, unless --no-tui) the control center."""
+    import sys
+
+    from kimaki_tui.app import RunOptions, run
     from kimaki_tui.config import load_settings
     from kimaki_tui.logs import setup_logging
 
-    settings = load_settings(args.data_dir, no_tui=args.no_tui)
-    setup_logging(settings.log_path)
-    return int(run(settings))
+    terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    tui = terminal and not args.no_tui
+    settings = load_settings(args.data_dir, no_tui=not tui)
+    wizard = args.restart_onboarding or args.add_channels
+    if not tui and (wizard or _needs_setup(settings.data_dir, args.secrets_file)) and terminal:
+        # Headless on a terminal: the questionary wizard runs before any event loop.
+        code = setup_cmd.run_setup(
+            settings.data_dir,
+            restart=args.restart_onboarding,
+            add_channels=args.add_channels,
+            allow_secrets_file=args.secrets_file,
+        )
+        if code != 0:
+            return code
+    setup_logging(settings.log_path, ring_capacity=10_000)
+    options = RunOptions(
+        tui=tui,
+        replace=args.replace,
+        allow_secrets_file=args.secrets_file,
+        restart_onboarding=args.restart_onboarding and tui,
+        add_channels=args.add_channels and tui,
+    )
+    return int(run(settings, options))
+
+
+def _needs_setup(data_dir: object, allow_file: bool) -> bool:
+    from pathlib import Path
+
+    from kimaki_tui.secrets import SecretStore
+    from kimaki_tui.setup.controller import needs_setup
+
+    return needs_setup(SecretStore(Path(str(data_dir)), allow_file=allow_file))

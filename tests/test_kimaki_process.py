@@ -1,0 +1,92 @@
+"""The real `kimaki --no-tui` process against the Discord twin and a real OpenCode server.
+
+This is what a user runs on a server: the token comes from KIMAKI_BOT_TOKEN, the Discord endpoints
+from KIMAKI_DISCORD_API_URL / KIMAKI_DISCORD_GATEWAY_URL. A message in the project channel gets
+its thread and answer; SIGTERM stops everything, OpenCode included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from kimaki_tui.store.repo import Store
+from kimaki_tui.testing.discord_twin import DiscordTwin
+
+pytestmark = pytest.mark.opencode
+
+
+async def _read_until(stream: asyncio.StreamReader, marker: str, timeout: float) -> list[str]:
+    lines: list[str] = []
+    async with asyncio.timeout(timeout):
+        while True:
+            raw = await stream.readline()
+            if not raw:
+                raise AssertionError(f"kimaki exited before {marker!r}; said: {lines}")
+            lines.append(raw.decode().rstrip())
+            if marker in lines[-1]:
+                return lines
+
+
+async def test_kimaki_no_tui_answers_in_discord_and_stops_cleanly(
+    opencode_binary: str, spare_opencode_env: dict[str, str], project_dir: Path, tmp_path: Path
+) -> None:
+    async with DiscordTwin(bot_token="process-test-token") as twin:
+        owner = twin.add_user("owner")
+        guild = twin.add_guild("Process Test", owner=owner)
+        category = guild.add_category("Kimaki")
+        channel = guild.add_text_channel("project", category=category)
+        data = tmp_path / "data"
+        with Store.open(data / "discord-sessions.db") as store:
+            store.link_channel(str(channel.id), str(guild.id), str(project_dir))
+        env = {
+            **os.environ,
+            **spare_opencode_env,
+            **twin.env(),
+            "KIMAKI_BOT_TOKEN": twin.bot_token,
+            "OPENCODE_PATH": opencode_binary,
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "kimaki_tui",
+            "--no-tui",
+            "--data-dir",
+            str(data),
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            assert proc.stderr is not None
+            said = await _read_until(proc.stderr, "kimaki: ready", 60)
+            assert "1 server" in said[-1]
+            children = psutil.Process(proc.pid).children(recursive=True)
+            assert any("opencode" in " ".join(c.cmdline()) for c in children)
+
+            await owner.send(channel, "hello from discord")
+            thread = await twin.wait_for_thread(channel, timeout=30)
+            answer = await twin.wait_for_message(
+                thread, lambda m: "Echo: hello from discord" in m.content, timeout=60
+            )
+            assert answer.author.bot
+            footer = await twin.wait_for_message(thread, lambda m: "fake-model" in m.content, timeout=30)
+            assert project_dir.name in footer.content
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(proc.wait(), 30)
+        assert code == 0
+        assert proc.stdout is not None and (await proc.stdout.read()) == b""  # nothing on stdout
+        await asyncio.sleep(0.5)
+        assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+        log = (data / "kimaki.log").read_text()
+        assert twin.bot_token not in log
+        twin.assert_clean()
