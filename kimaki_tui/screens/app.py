@@ -45,7 +45,8 @@ class KimakiApp(App[None]):
         Binding("2", "goto('approvals')", "Approvals", tooltip="Pending permissions and questions"),
         Binding("3", "goto('logs')", "Logs", tooltip="The live log"),
         Binding("4", "goto('projects')", "Projects", tooltip="Project folders and their channels"),
-        Binding("ctrl+q", "quit", "Quit", tooltip="Stop kimaki", priority=True),
+        # Ctrl+C stops kimaki as on the headless command line; Ctrl+Q is Textual's usual quit key.
+        Binding("ctrl+c,ctrl+q", "quit", "Quit", tooltip="Stop kimaki", priority=True),
     ]
 
     pending_approvals: reactive[int] = reactive(0)
