@@ -13,13 +13,27 @@ import signal
 import sys
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
 from kimaki_tui.store.repo import Store
 from kimaki_tui.testing.discord_twin import DiscordTwin
+from tests.harness import wait_until
 
 pytestmark = pytest.mark.opencode
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _status(http: httpx.AsyncClient, path: str, code: int) -> bool:
+    return (await http.get(path)).status_code == code
 
 
 async def _read_until(stream: asyncio.StreamReader, marker: str, timeout: float) -> list[str]:
@@ -43,6 +57,7 @@ async def test_kimaki_no_tui_answers_in_discord_and_stops_cleanly(
         category = guild.add_category("Kimaki")
         channel = guild.add_text_channel("project", category=category)
         data = tmp_path / "data"
+        lock_port = free_port()
         with Store.open(data / "discord-sessions.db") as store:
             store.link_channel(str(channel.id), str(guild.id), str(project_dir))
         env = {
@@ -51,6 +66,7 @@ async def test_kimaki_no_tui_answers_in_discord_and_stops_cleanly(
             **twin.env(),
             "KIMAKI_BOT_TOKEN": twin.bot_token,
             "OPENCODE_PATH": opencode_binary,
+            "KIMAKI_LOCK_PORT": str(lock_port),
         }
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -79,6 +95,33 @@ async def test_kimaki_no_tui_answers_in_discord_and_stops_cleanly(
             assert answer.author.bot
             footer = await twin.wait_for_message(thread, lambda m: "fake-model" in m.content, timeout=30)
             assert project_dir.name in footer.content
+
+            # One instance per data dir: a second kimaki names the running pid and exits.
+            second = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "kimaki_tui",
+                "--no-tui",
+                "--data-dir",
+                str(data),
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            _, err = await asyncio.wait_for(second.communicate(), 30)
+            assert (
+                second.returncode == 1 and f"pid {proc.pid}" in err.decode() and "--replace" in err.decode()
+            )
+
+            # /healthz and /readyz on the lock port; /readyz follows the Discord connection.
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{lock_port}") as http:
+                health = (await http.get("/healthz")).json()
+                assert health["pid"] == proc.pid and health["active_sessions"] >= 0
+                assert (await http.get("/readyz")).status_code == 200
+                async with twin.gateway_outage():
+                    await wait_until(lambda: _status(http, "/readyz", 503), 30, 0.2, "/readyz to say 503")
+                await wait_until(lambda: _status(http, "/readyz", 200), 60, 0.2, "/readyz back to 200")
         finally:
             if proc.returncode is None:
                 proc.send_signal(signal.SIGTERM)
