@@ -133,3 +133,58 @@ async def test_kimaki_no_tui_answers_in_discord_and_stops_cleanly(
         log = (data / "kimaki.log").read_text()
         assert twin.bot_token not in log
         twin.assert_clean()
+
+
+async def test_sigusr2_restarts_in_place_and_keeps_the_queue(
+    opencode_binary: str, spare_opencode_env: dict[str, str], project_dir: Path, tmp_path: Path
+) -> None:
+    async with DiscordTwin(bot_token="restart-test-token") as twin:
+        owner = twin.add_user("owner")
+        guild = twin.add_guild("Restart Test", owner=owner)
+        channel = guild.add_text_channel("project", category=guild.add_category("Kimaki"))
+        data = tmp_path / "data"
+        with Store.open(data / "discord-sessions.db") as store:
+            store.link_channel(str(channel.id), str(guild.id), str(project_dir))
+        env = {
+            **os.environ,
+            **spare_opencode_env,
+            **twin.env(),
+            "KIMAKI_BOT_TOKEN": twin.bot_token,
+            "OPENCODE_PATH": opencode_binary,
+            "KIMAKI_LOCK_PORT": str(free_port()),
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "kimaki_tui",
+            "--no-tui",
+            "--data-dir",
+            str(data),
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            assert proc.stderr is not None
+            await _read_until(proc.stderr, "kimaki: ready", 60)
+            await owner.send(channel, "SLOW:20 a long answer")
+            thread = await twin.wait_for_thread(channel, timeout=30)
+            await twin.wait_for_typing(thread)  # the turn is running
+            await owner.send(thread, "REPLY: survived the restart")
+            with Store.open(data / "discord-sessions.db") as store:
+                await wait_until(
+                    lambda: store.queue_items(str(thread.id)), 10, 0.1, "the message to be queued"
+                )
+            proc.send_signal(signal.SIGUSR2)
+            await _read_until(proc.stderr, "kimaki: ready", 60)  # the same pid, re-executed
+            await twin.wait_for_message(
+                thread,
+                lambda m: "survived the restart" in m.content and not m.content.startswith("»"),
+                timeout=60,
+            )
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(proc.wait(), 30)
+        assert code == 0
