@@ -42,6 +42,8 @@ def offline_config(model_base_url: str) -> dict[str, Any]:
                         "name": "Fake Model",
                         "tool_call": True,
                         "limit": {"context": 128000, "output": 4096},
+                        # Images and PDFs reach the scripted model, as with a real multimodal model.
+                        "modalities": {"input": ["text", "image", "pdf"], "output": ["text"]},
                     }
                 },
             }

@@ -7,7 +7,6 @@ OpenCode connected, then the session a Discord message started. Ctrl+C ends it c
 from __future__ import annotations
 
 import asyncio
-import os
 import shlex
 import shutil
 import subprocess
@@ -82,4 +81,4 @@ async def test_dashboard_in_tmux_shows_discord_and_a_session(
         await asyncio.sleep(0.2)
         log = (data / "kimaki.log").read_text()
         assert twin.bot_token not in log
-        assert os.path.exists(data / "discord-sessions.db")
+        assert (data / "discord-sessions.db").stat().st_size > 0

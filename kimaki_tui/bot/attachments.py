@@ -1,0 +1,160 @@
+"""Turn a Discord message's attachments into prompt material: images and PDFs become OpenCode file
+parts, text files are inlined (or saved and referenced when large), and the rest is refused with a
+reason the user sees. Discord's "send long message as file" (a lone message.txt) is the message.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+
+import discord
+
+from kimaki_tui.core.prompts import FileInput
+
+log = logging.getLogger(__name__)
+
+IMAGE_TYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+}
+TEXT_TYPES = (
+    "application/json",
+    "application/xml",
+    "application/javascript",
+    "application/x-yaml",
+    "application/yaml",
+    "application/toml",
+    "application/x-sh",
+    "application/typescript",
+)
+# Source and text files OpenCode can read (a long word list reads better as one string).
+_TEXT_EXTENSION_WORDS = (
+    "txt md markdown rst csv tsv log json jsonl yaml yml toml ini cfg conf xml html htm css scss js mjs "
+    "cjs ts tsx jsx py pyi rb go rs java kt kts c h cc cpp hpp cs swift php pl lua sh bash zsh fish ps1 "
+    "sql graphql proto vue svelte dart scala clj ex exs erl hs ml tex diff patch env gitignore dockerfile "
+    "makefile"
+)
+TEXT_EXTENSIONS = frozenset(_TEXT_EXTENSION_WORDS.split())
+LONG_MESSAGE_NAME = "message.txt"
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._\-]+")
+
+
+@dataclass
+class Prepared:
+    """The prompt text with inlined files, the file parts, and what was refused (one line each)."""
+
+    text: str
+    files: list[FileInput] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.text.strip() and not self.files
+
+
+def kind_of(filename: str, content_type: str | None) -> str:
+    """One of "image", "pdf", "text" or "other" — by content type, else by extension (discord.py uploads
+    everything as application/octet-stream)."""
+    mime = (content_type or "").split(";")[0].strip().lower()
+    ext = PurePath(filename.lower()).suffix.lstrip(".") or PurePath(filename.lower()).name
+    if mime in IMAGE_TYPES.values() or (ext in IMAGE_TYPES and not mime.startswith("text/")):
+        return "image"
+    if mime == "application/pdf" or ext == "pdf":
+        return "pdf"
+    if mime.startswith("text/") or mime in TEXT_TYPES or ext in TEXT_EXTENSIONS:
+        return "text"
+    return "other"
+
+
+async def prepare(
+    message: discord.Message, text: str, *, save_dir: Path, max_inline: int, max_size: int
+) -> Prepared:
+    """`text` is the message text already cleaned of mentions; `save_dir` receives large text files."""
+    attachments = [a for a in message.attachments if not a.is_voice_message()]
+    result = Prepared(text)
+    voice = len(message.attachments) - len(attachments)
+    if voice:
+        result.problems.append("voice messages are not supported yet")
+    if not text.strip() and len(attachments) == 1 and attachments[0].filename == LONG_MESSAGE_NAME:
+        body = await _read_text(attachments[0], max_size, result)
+        if body is not None:
+            result.text = body
+            return result
+    for attachment in attachments:
+        await _add(attachment, result, save_dir=save_dir, max_inline=max_inline, max_size=max_size)
+    return result
+
+
+async def _add(
+    attachment: discord.Attachment, result: Prepared, *, save_dir: Path, max_inline: int, max_size: int
+) -> None:
+    name = attachment.filename
+    if attachment.size > max_size:
+        limit = _size(max_size)
+        result.problems.append(f"`{name}` is too large ({_size(attachment.size)}; the limit is {limit})")
+        return
+    kind = kind_of(name, attachment.content_type)
+    if kind == "other":
+        result.problems.append(f"`{name}` is not supported (only images, PDFs and text files are)")
+        return
+    if kind == "text":
+        body = await _read_text(attachment, max_size, result)
+        if body is not None:
+            result.text = _append(result.text, _text_block(name, body, save_dir, max_inline))
+        return
+    data = await attachment.read()
+    mime = "application/pdf" if kind == "pdf" else _image_mime(name, attachment.content_type)
+    url = f"data:{mime};base64,{base64.b64encode(data).decode()}"
+    result.files.append(FileInput(url=url, mime=mime, filename=name))
+
+
+async def _read_text(attachment: discord.Attachment, max_size: int, result: Prepared) -> str | None:
+    data = await attachment.read()
+    try:
+        body = data.decode("utf-8")
+    except UnicodeDecodeError:
+        result.problems.append(f"`{attachment.filename}` is not UTF-8 text, so it was left out")
+        return None
+    if "\x00" in body:
+        result.problems.append(f"`{attachment.filename}` looks binary, so it was left out")
+        return None
+    return body
+
+
+def _text_block(name: str, body: str, save_dir: Path, max_inline: int) -> str:
+    if len(body.encode()) <= max_inline:
+        longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+        fence = "`" * max(3, longest + 1)
+        lang = PurePath(name).suffix.lstrip(".")
+        return f"Attached file `{name}`:\n{fence}{lang}\n{body.rstrip()}\n{fence}"
+    path = save_dir / (_SAFE_NAME.sub("_", PurePath(name).name) or "attachment.txt")
+    save_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(body, encoding="utf-8")
+    return (
+        f"Attached file `{name}` ({_size(len(body.encode()))}) is too long to include; "
+        f"it was saved at {path} — read it from there."
+    )
+
+
+def _append(text: str, block: str) -> str:
+    return f"{text.rstrip()}\n\n{block}" if text.strip() else block
+
+
+def _image_mime(name: str, content_type: str | None) -> str:
+    mime = (content_type or "").split(";")[0].strip().lower()
+    if mime.startswith("image/"):
+        return mime
+    return IMAGE_TYPES.get(PurePath(name.lower()).suffix.lstrip("."), "image/png")
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024:
+        return f"{count / 1024 / 1024:.1f} MB"
+    return f"{count / 1024:.0f} KB" if count >= 1024 else f"{count} bytes"

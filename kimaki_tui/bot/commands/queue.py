@@ -1,0 +1,179 @@
+"""/queue and /clear-queue: explicit queueing behind the running answer, and the persistent
+"Remove from queue" button (custom_id `kimaki:queue:remove:<item id>`, valid across restarts).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from kimaki_tui.bot.access import display_name
+from kimaki_tui.bot.commands.common import bot_of, enter_session_thread, locate, permitted, say
+from kimaki_tui.core.events import QueuedItem
+from kimaki_tui.core.prompts import PromptInput
+
+if TYPE_CHECKING:
+    from kimaki_tui.bot.client import KimakiBot
+    from kimaki_tui.core.session import SessionRuntime
+
+QUIET = discord.AllowedMentions.none()
+LINE_MAX = 150
+LIST_MAX = 1900
+
+
+def dispatched_line(author: str, text: str) -> str:
+    """The `» **user:** message` line shown when a prompt goes to OpenCode."""
+    prompt = " ".join(text.split())
+    prompt = prompt if len(prompt) <= LINE_MAX else prompt[: LINE_MAX - 1] + "…"
+    return f"» **{discord.utils.escape_markdown(author)}:** {prompt}"
+
+
+def queued_text(position: int) -> str:
+    return f"Queued (position {position})"
+
+
+def cleared_text(items: Sequence[tuple[int, QueuedItem]], limit: int = LIST_MAX) -> str:
+    """`Cleared N queued message(s):` and one line per item (position, author, prompt), capped."""
+    head = f"Cleared {len(items)} queued message{'s' if len(items) != 1 else ''}:"
+    lines = [head]
+    size = len(head)
+    for shown, (position, item) in enumerate(items):
+        line = f"{position}. " + dispatched_line(item.author or item.source, item.prompt)[2:]
+        rest = f"… and {len(items) - shown} more"
+        if size + 1 + len(line) + 1 + len(rest) > limit:
+            lines.append(rest)
+            break
+        lines.append(line)
+        size += 1 + len(line)
+    return "\n".join(lines)
+
+
+class RemoveQueuedButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"kimaki:queue:remove:(?P<item_id>[0-9]+)"
+):
+    def __init__(self, item_id: int) -> None:
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label="Remove from queue",
+            style=discord.ButtonStyle.secondary,
+            custom_id=f"kimaki:queue:remove:{item_id}",
+        )
+        super().__init__(button)
+        self.item_id = item_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> RemoveQueuedButton:
+        return cls(int(match["item_id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot = bot_of(interaction)
+        place = locate(bot, interaction.channel)
+        runtime = bot.core.sessions.get(place.thread_id) if place and place.thread_id else None
+        if runtime is None:
+            return  # not this instance's thread: another machine may answer
+        refusal = permitted(bot, interaction.user)
+        if refusal is not None:
+            await interaction.response.send_message(refusal, ephemeral=True)
+            return
+        original = interaction.message.content if interaction.message else ""
+        queued = any(item.item_id == self.item_id for item in runtime.queue())
+        if queued and runtime.remove_queued(self.item_id):
+            text = (
+                f"~~{original}~~ — removed by {discord.utils.escape_markdown(display_name(interaction.user))}"
+            )
+        else:
+            text = f"{original} — already sent or removed"
+        await interaction.response.edit_message(content=text[:2000], view=None, allowed_mentions=QUIET)
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (RemoveQueuedButton,)
+
+
+def remove_view(item_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(RemoveQueuedButton(item_id))
+    return view
+
+
+def _new_item(runtime: SessionRuntime, position: int, prompt: PromptInput) -> QueuedItem | None:
+    """The item just queued at `position` (checked against its text, in case the queue moved)."""
+    items = runtime.queue()
+    if 0 < position <= len(items) and items[position - 1].prompt == prompt.text:
+        return items[position - 1]
+    return next(
+        (i for i in reversed(items) if i.prompt == prompt.text and i.author == prompt.author_name), None
+    )
+
+
+class QueueCog(commands.Cog):
+    def __init__(self, bot: KimakiBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="queue", description="Queue a message to send when the current answer ends")
+    @app_commands.describe(message="The message to queue")
+    @app_commands.guild_only()
+    async def queue(
+        self, interaction: discord.Interaction, message: app_commands.Range[str, 1, 6000]
+    ) -> None:
+        entered = await enter_session_thread(interaction, need_session=True)
+        if entered is None:
+            return
+        bot, runtime = entered
+        user = interaction.user
+        author = display_name(user)
+        prompt = PromptInput(message, author_id=str(user.id), author_name=author, source="discord")
+        # Sending may wait for OpenCode longer than the 3 s Discord gives an answer.
+        await interaction.response.defer(thinking=True)
+        if not runtime.busy and not runtime.queue():
+            # `submit`, not `enqueue`: a prompt sent from the queue gets its own » line in the thread,
+            # and this reply already is that line.
+            result = await bot.core.submit(runtime.thread_id, prompt)
+            if result.outcome in ("sent", "failed"):
+                await say(interaction, dispatched_line(author, message), ephemeral=False)
+                return
+        else:
+            result = await bot.core.enqueue(runtime.thread_id, prompt)
+        item = _new_item(runtime, result.position, prompt)
+        text = queued_text(result.position)
+        if item is None:
+            await interaction.followup.send(text, allowed_mentions=QUIET)
+        else:
+            await interaction.followup.send(text, view=remove_view(item.item_id), allowed_mentions=QUIET)
+
+    @app_commands.command(name="clear-queue", description="Clear this thread's queued messages, or only one")
+    @app_commands.describe(position="Only clear the message at this position (1 = next)")
+    @app_commands.guild_only()
+    async def clear_queue(
+        self, interaction: discord.Interaction, position: app_commands.Range[int, 1, 1000] | None = None
+    ) -> None:
+        entered = await enter_session_thread(interaction)
+        if entered is None:
+            return
+        _bot, runtime = entered
+        items = list(enumerate(runtime.queue(), start=1))
+        if not items:
+            await say(interaction, "The queue is empty.")
+            return
+        if position is None:
+            runtime.clear_queue()
+            cleared = items
+        elif position > len(items):
+            await say(
+                interaction,
+                f"There is no queued message at position {position} (the queue has {len(items)}).",
+            )
+            return
+        else:
+            cleared = [items[position - 1]]
+            runtime.remove_queued(cleared[0][1].item_id)
+        await say(interaction, cleared_text(cleared), ephemeral=False)
+
+
+async def setup(bot: KimakiBot) -> None:
+    await bot.add_cog(QueueCog(bot))

@@ -1,0 +1,154 @@
+"""Messages in → core commands. A message in a linked project channel starts a thread (from that
+message) and a session; a message in a session thread is the next prompt (or answers a pending
+question). Channels and threads this instance does not know are ignored silently, since several
+machines can share one server.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from kimaki_tui.bot import attachments
+from kimaki_tui.bot.access import check, display_name
+from kimaki_tui.bot.errors import explain
+from kimaki_tui.bot.threads import thread_name
+from kimaki_tui.core.prompts import PromptInput, SubmitResult
+from kimaki_tui.core.render import render_queue_notice
+from kimaki_tui.opencode.errors import OpenCodeError
+
+if TYPE_CHECKING:
+    from kimaki_tui.bot.client import KimakiBot
+
+log = logging.getLogger(__name__)
+
+_HANDLED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+
+
+class IngressCog(commands.Cog):
+    def __init__(self, bot: KimakiBot) -> None:
+        self.bot = bot
+        self.core = bot.core
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if message.guild is None or message.type not in _HANDLED_TYPES:
+            return
+        channel = message.channel
+        if isinstance(channel, discord.Thread):
+            if not self.core.has_thread(str(channel.id)):
+                return
+            directory = None
+        elif isinstance(channel, discord.TextChannel):
+            directory = self.core.channel_directory(str(channel.id))
+            if directory is None:
+                return
+        else:
+            return
+        decision = check(message.author, self.bot.user, allow_all_users=self.bot.options.allow_all_users)
+        if not decision.allowed:
+            if decision.reply:
+                await message.reply(decision.reply, mention_author=False, silent=True)
+            return
+        if not message.content and not message.attachments:
+            return  # stickers, polls, embeds only: nothing to prompt with
+        if isinstance(channel, discord.Thread):
+            await self._in_thread(message, channel)
+        elif directory is not None:
+            await self._new_thread(message, channel, directory)
+
+    async def _new_thread(
+        self, message: discord.Message, channel: discord.TextChannel, directory: str
+    ) -> None:
+        # A thread started from a message has the message's id: attachments can be saved under it now.
+        prepared = await self._prepare(message, str(message.id))
+        if prepared.empty:
+            # Nothing usable (only refused files): say why here rather than open an empty thread.
+            if prepared.problems:
+                await message.reply(_left_out(prepared), mention_author=False)
+            return
+        first_file = message.attachments[0].filename if message.attachments else ""
+        name = thread_name(message.content or first_file)
+        try:
+            thread = await message.create_thread(name=name, auto_archive_duration=1440)
+        except discord.HTTPException as exc:
+            log.warning("could not start a thread in #%s: %s", channel.name, exc)
+            await message.reply(f"I could not start a thread here: {exc.text or exc}", mention_author=False)
+            return
+        thread_id = str(thread.id)
+        self.core.open_thread(thread_id, str(channel.id), directory)
+        await self._submit(message, thread_id, prepared)
+
+    async def _in_thread(self, message: discord.Message, thread: discord.Thread) -> None:
+        thread_id = str(thread.id)
+        runtime = self.core.runtime(thread_id)
+        if runtime.session_id is not None and await self._answer_question(message, runtime.session_id):
+            return
+        prepared = await self._prepare(message, thread_id)
+        await self._submit(message, thread_id, prepared)
+
+    async def _answer_question(self, message: discord.Message, session_id: str) -> bool:
+        """While a question waits, a plain message is its answer rather than a new prompt."""
+        pending = self.core.pending_questions(session_id)
+        if not pending or not message.content.strip():
+            return False
+        request = pending[-1]  # the oldest: pending() lists newest first
+        answers = self.bot.question_drafts.typed(request, message.clean_content.strip())
+        result = await self.core.answer_question(
+            request.request_id, answers, by=display_name(message.author), source="discord"
+        )
+        if not result.ok:
+            self._say(str(message.channel.id), result.message)
+        return True
+
+    async def _prepare(self, message: discord.Message, thread_id: str) -> attachments.Prepared:
+        options = self.bot.options
+        return await attachments.prepare(
+            message,
+            message.clean_content,
+            save_dir=options.attachments_dir / thread_id,
+            max_inline=options.max_inline_text,
+            max_size=options.max_attachment,
+        )
+
+    async def _submit(self, message: discord.Message, thread_id: str, prepared: attachments.Prepared) -> None:
+        if prepared.problems:
+            self._say(thread_id, _left_out(prepared))
+        if prepared.empty:
+            return
+        prompt = PromptInput(
+            prepared.text,
+            author_id=str(message.author.id),
+            author_name=display_name(message.author),
+            source="discord",
+            files=tuple(prepared.files),
+            discord_message_id=str(message.id),
+        )
+        try:
+            result = await self.core.submit(thread_id, prompt)
+        except OpenCodeError as exc:
+            self._say(thread_id, explain(exc) or str(exc))
+            return
+        notice = submit_notice(result)
+        if notice:
+            self._say(thread_id, notice)
+
+    def _say(self, thread_id: str, text: str) -> None:
+        if self.bot.output is not None:
+            self.bot.output.say(thread_id, text[:2000])
+
+
+def _left_out(prepared: attachments.Prepared) -> str:
+    return ("⚠️ Left out: " + "; ".join(prepared.problems))[:2000]
+
+
+def submit_notice(result: SubmitResult) -> str | None:
+    """The short reply to a message that did not go straight to OpenCode."""
+    if result.outcome == "queued":
+        return render_queue_notice(result.position)
+    if result.outcome == "interrupting":
+        return "⏳ This interrupts the current answer in a moment; your message is sent right after."
+    return None  # "sent" needs no reply; "failed" is reported by the core as a session error

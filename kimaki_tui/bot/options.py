@@ -1,0 +1,29 @@
+"""The Discord bot's settings: one frozen value the composition root builds and the bot reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kimaki_tui.core.render import DEFAULT_VERBOSITY, Verbosity
+
+
+@dataclass(frozen=True, slots=True)
+class BotOptions:
+    """`data_dir/"attachments"` holds saved attachments; `guild_ready_timeout` is discord.py's wait
+    for the last GUILD_CREATE before on_ready (small in tests)."""
+
+    data_dir: Path
+    projects_dir: Path
+    app_id: str | None = None
+    allow_all_users: bool = False
+    verbosity: Verbosity = DEFAULT_VERBOSITY
+    max_inline_text: int = 64 * 1024
+    max_attachment: int = 25 * 1024 * 1024
+    typing_interval: float = 7.0
+    guild_ready_timeout: float = 2.0
+    members_intent: bool = False
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
