@@ -167,7 +167,9 @@ class ThreadOutput:
         elif isinstance(item, QuestionResolved):
             await self._question_resolved(item)
         elif isinstance(item, PromptDispatched):
-            if item.from_queue:
+            # Discord users already see their own message; queued ones and prompts typed elsewhere
+            # (the control center, the CLI) are shown when they start.
+            if item.from_queue or item.source != "discord":
                 await self._send(_dispatched_line(item), notify=False)
         elif isinstance(item, TurnFinished):
             await self.typing.stop()
@@ -256,7 +258,10 @@ class ThreadOutput:
 def _dispatched_line(event: PromptDispatched) -> str:
     prompt = " ".join(event.prompt.split())
     prompt = prompt if len(prompt) <= 300 else prompt[:299] + "…"
-    return f"» **{discord.utils.escape_markdown(event.author or event.source)}:** {prompt}"
+    author = discord.utils.escape_markdown(event.author or event.source)
+    if event.source == "control-center":
+        return f"» **{author}** (sent from the kimaki control center): {prompt}"
+    return f"» **{author}:** {prompt}"
 
 
 def render_question_outcome(
