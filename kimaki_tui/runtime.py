@@ -34,13 +34,15 @@ class Runtime:
         opencode_binary: str | None = None,
         options: RuntimeOptions | None = None,
         approval_timeout: float = 600.0,
+        supervisor: OpenCodeSupervisor | None = None,
     ) -> None:
         self.settings = settings
         self.bus = EventBus()
         self.store = Store.open(settings.db_path)
-        self.supervisor = OpenCodeSupervisor(
-            binary=opencode_binary, env=opencode_env, on_status=self._on_server_status
-        )
+        # A supervisor may be handed in already starting, so OpenCode's start overlaps ours.
+        self.supervisor = supervisor or OpenCodeSupervisor(binary=opencode_binary, env=opencode_env)
+        self.server_status = self.supervisor.status
+        self.supervisor.add_status_listener(self._on_server_status)
         self.core = Core(
             client=self.supervisor.client,
             store=self.store,
@@ -49,8 +51,8 @@ class Runtime:
             options=options,
             approval_timeout=approval_timeout,
         )
+        self.core.restart_server = self.supervisor.restart
         self.stream = EventStream(self.supervisor.client, self.core.handle_event, on_connect=self.core.resync)
-        self.server_status = ServerStatus("stopped")
         self._stream_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

@@ -77,7 +77,7 @@ class OpenCodeSupervisor:
         self._binary = binary
         self._env = dict(env or {})
         self._cwd = cwd
-        self._on_status = on_status
+        self._status_listeners: list[Callable[[ServerStatus], None]] = [on_status] if on_status else []
         self._health_timeout = health_timeout
         self._request_timeout = request_timeout
         self._max_crashes = max_crashes
@@ -376,11 +376,15 @@ class OpenCodeSupervisor:
     def _publish(self, state: Any, detail: str = "") -> None:
         self.status = ServerStatus(state, port=self.port, detail=detail, pid=self.pid)
         self._notify()
-        if self._on_status is not None:
+        for listener in list(self._status_listeners):
             try:
-                self._on_status(self.status)
+                listener(self.status)
             except Exception:
                 log.exception("on_status callback failed")
+
+    def add_status_listener(self, listener: Callable[[ServerStatus], None]) -> None:
+        """Also tell `listener` about every status change (e.g. a runtime built after start)."""
+        self._status_listeners.append(listener)
 
     def _notify(self) -> None:
         self._changed.set()
