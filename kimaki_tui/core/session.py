@@ -32,6 +32,7 @@ from kimaki_tui.core.events import (
     TitleChanged,
     TurnFinished,
 )
+from kimaki_tui.core.memory import IDLE_GAP, MemoryNotes
 from kimaki_tui.core.prompts import BusyPolicy, FileInput, PromptInput, SubmitResult
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeError, SessionNotFound
@@ -58,6 +59,9 @@ class RuntimeOptions:
     busy_policy: BusyPolicy = "interrupt"
     interrupt_delay: float = 3.0
     idle_wait: float = 3.0
+    # MEMORY.md reminders: after this many seconds without activity (clock injectable for tests).
+    memory_idle_gap: float = IDLE_GAP
+    clock: Callable[[], float] = time.monotonic
 
 
 @dataclass(slots=True)
@@ -120,6 +124,7 @@ class SessionRuntime:
         self._drain_task: asyncio.Task[None] | None = None
         self._last_turn: TurnFinished | None = None
         self._errored = False
+        self._memory = MemoryNotes(deps.options.clock, deps.options.memory_idle_gap)
 
     # ---- state -------------------------------------------------------------------------
     @property
@@ -250,6 +255,7 @@ class SessionRuntime:
             directory=turn.directory or self.directory,
         )
         self._last_turn = turn
+        self._memory.touch()
         self._awaiting_turn = False
         if turn.natural:
             self._errored = False
@@ -287,6 +293,7 @@ class SessionRuntime:
         info = await self._deps.client.create_session(self.directory)
         self.session_id = info.id
         self._state = reducer.initial_state(info.id)
+        self._memory.session_created()
         self._deps.store.map_thread(self.thread_id, info.id, self.channel_id, self.directory, "discord")
         self._on_session(self)
 
@@ -298,13 +305,21 @@ class SessionRuntime:
         agent = prompt.agent or _pick(session_pref, channel_pref, "agent")
         return (ModelRef.parse(model) if model else None), agent
 
+    def preferences(self) -> tuple[ModelRef | None, str | None]:
+        """The model and agent the next prompt will ask for (session, then channel preferences)."""
+        return self._model_and_agent(PromptInput(""))
+
     async def _send(self, prompt: PromptInput, *, from_queue: bool) -> SubmitResult:
         await self._deps.wait_stream()
         for attempt in (1, 2):
             await self.ensure_session()
             assert self.session_id is not None
             model, agent = self._model_and_agent(prompt)
-            parts: list[dict[str, Any]] = [text_part(prompt.text), *(f.to_part() for f in prompt.files)]
+            parts: list[dict[str, Any]] = [
+                *self._memory.prompt_parts(self.directory),
+                text_part(prompt.text),
+                *(f.to_part() for f in prompt.files),
+            ]
             self._awaiting_turn = True
             self._turn_seq += 1
             self._idle.clear()
@@ -335,6 +350,7 @@ class SessionRuntime:
                 self._deps.bus.publish(SessionFailed(self.session_id, type(exc).__name__, str(exc)))
                 return SubmitResult("failed", message=str(exc))
             break
+        self._memory.sent()
         self.last_activity = time.time()
         assert self.session_id is not None
         self._deps.bus.publish(
@@ -372,14 +388,21 @@ class SessionRuntime:
         async with self._lock:
             if self.busy:
                 return
-            rows = self._deps.store.queue_items(self.thread_id)
-            if not rows:
+            store = self._deps.store
+            # Taken off the queue before sending, so a removal racing the send cannot "succeed"
+            # for a prompt that still goes out; a failed send puts it back at the head.
+            row = store.pop_next(self.thread_id)
+            if row is None:
                 return
-            row = rows[0]
-            result = await self._send(_prompt(row), from_queue=True)
-            if result.outcome == "sent":
-                self._deps.store.remove_queued(row.id)
             self._publish_queue()
+            result = await self._send(_prompt(row), from_queue=True)
+            if result.outcome != "sent":
+                back = store.enqueue(
+                    row.thread_id, row.prompt, row.author_id, row.author_name, row.source,
+                    files=row.files, session_id=row.session_id, discord_message_id=row.discord_message_id,
+                )  # fmt: skip
+                store.move_queued(back.id, -len(store.queue_items(self.thread_id)))
+                self._publish_queue()
 
     def _schedule_interrupt(self) -> None:
         seq = self._turn_seq

