@@ -57,6 +57,9 @@ class Core:
             options or RuntimeOptions(),
         )
         self.sessions = SessionRegistry(deps)
+        # Set by the composition root: restarts the OpenCode server and returns once it is healthy
+        # (running turns are reported as failed through `server_restarted`). None: not available.
+        self.restart_server: Callable[[], Awaitable[None]] | None = None
 
     def start(self) -> int:
         """Load the thread mappings; requests left pending by a previous run are expired."""
