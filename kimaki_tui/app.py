@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from kimaki_tui.bot.runner import BotWorker
     from kimaki_tui.control_api import InstanceStatus
     from kimaki_tui.runtime import Runtime
+    from kimaki_tui.scheduling.scheduler import TaskScheduler
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,10 @@ class RunOptions:
     allow_secrets_file: bool = False
     restart_onboarding: bool = False
     add_channels: bool = False
+    # `kimaki demo`: OpenCode's env (an isolated offline config), and the front end to run
+    # instead of the control center or the headless wait (it returns the exit code).
+    opencode_env: Mapping[str, str] | None = None
+    front: Callable[[Session], Awaitable[int]] | None = None
 
 
 def run(settings: Settings, options: RunOptions | None = None) -> int:
@@ -58,7 +64,7 @@ def run(settings: Settings, options: RunOptions | None = None) -> int:
     if not token and not options.tui:
         _tell(NO_TOKEN)
         return 2
-    register_secret(token, secrets.get_gemini_key())
+    register_secret(token)
     try:
         code = asyncio.run(_main(settings, token, options))
     except KeyboardInterrupt:
@@ -78,6 +84,8 @@ class Session:
         self.stop = stop
         self.worker: BotWorker | None = None
         self.bot_task: asyncio.Task[None] | None = None
+        self.scheduler: TaskScheduler | None = None
+        self.allow_secrets_file = False  # --secrets-file: keys set from Discord may go to the file
 
     def start_bot(self, token: str) -> None:
         from kimaki_tui.bot.options import BotOptions
@@ -90,6 +98,7 @@ class Session:
             data_dir=self.settings.data_dir,
             projects_dir=self.settings.projects_dir,
             guild_ready_timeout=0.5,
+            allow_secrets_file=self.allow_secrets_file,
         )
         self.worker = BotWorker(self.runtime.core, token, options)
         self.bot_task = asyncio.create_task(self.worker.run(), name="discord-bot")
@@ -113,6 +122,16 @@ class Session:
             active_sessions=sum(1 for s in self.runtime.core.snapshots() if s.state != "idle"),
         )
 
+    def opencode(self) -> dict[str, object] | None:
+        supervisor = self.runtime.supervisor
+        if supervisor.base_url is None:
+            return None
+        return {"url": supervisor.base_url, "username": "opencode", "password": supervisor.password}
+
+    async def tasks_changed(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.sync()
+
     def sessions(self) -> list[dict[str, object]]:
         return [
             {"thread_id": s.thread_id, "session_id": s.session_id, "directory": s.directory, "state": s.state}
@@ -123,6 +142,11 @@ class Session:
 async def _main(settings: Settings, token: str | None, options: RunOptions) -> int:
     from kimaki_tui.control_api import ControlActions
     from kimaki_tui.instance import InstanceError, InstanceLock
+    from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+
+    # OpenCode takes ~2 s to start: spawn it first so everything below overlaps with it.
+    supervisor = OpenCodeSupervisor(env=options.opencode_env)
+    supervisor.start_background()
     from kimaki_tui.runtime import Runtime
 
     stop = asyncio.Event()
@@ -140,31 +164,65 @@ async def _main(settings: Settings, token: str | None, options: RunOptions) -> i
     lock = InstanceLock(
         settings.data_dir,
         lambda: holder[0].status() if holder else _starting(),
-        actions=ControlActions(sessions=lambda: holder[0].sessions() if holder else [], shutdown=stop.set),
+        actions=ControlActions(
+            sessions=lambda: holder[0].sessions() if holder else [],
+            opencode=lambda: holder[0].opencode() if holder else None,
+            tasks_changed=lambda: holder[0].tasks_changed() if holder else None,
+            shutdown=stop.set,
+        ),
     )
     try:
         await lock.acquire(replace=options.replace)
     except InstanceError as exc:
+        await supervisor.aclose()
         _tell(f"kimaki: {exc}")
         return 1
     try:
-        async with Runtime(settings) as runtime:
+        async with Runtime(settings, supervisor=supervisor) as runtime:
             session = Session(settings, runtime, stop)
+            session.allow_secrets_file = options.allow_secrets_file
             holder.append(session)
             if token:
                 session.start_bot(token)
+            await _start_scheduler(session, options.allow_secrets_file)
             try:
-                if options.tui:
+                if options.front is not None:
+                    code = await options.front(session)
+                elif options.tui:
                     from kimaki_tui.tui_wiring import run_tui
 
                     code = await run_tui(session, token, options)
                 else:
                     code = await _headless(session)
             finally:
+                if session.scheduler is not None:
+                    await session.scheduler.aclose()
                 await session.stop_bot()
     finally:
         await lock.release()
     return RESTART if restart.is_set() else code
+
+
+async def _start_scheduler(session: Session, allow_secrets_file: bool) -> None:
+    """Scheduled tasks (`kimaki send --send-at`), posted over REST with the bot token when due."""
+    from kimaki_tui.cli.discord_rest import build_task_scheduler
+    from kimaki_tui.core.events import DiscordStatus
+    from kimaki_tui.secrets import SecretStore
+
+    secrets = SecretStore(session.settings.data_dir, allow_file=allow_secrets_file)
+    scheduler = build_task_scheduler(session.settings.db_path, secrets.get_bot_token)
+    session.scheduler = scheduler
+    pending: set[asyncio.Task[None]] = set()
+
+    def follow(event: object) -> None:
+        # Post only while connected: the bot must receive its own starter messages.
+        if isinstance(event, DiscordStatus) and (event.state == "connected") != scheduler.online:
+            task = asyncio.create_task(scheduler.set_online(event.state == "connected"))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+    session.runtime.core.bus.add_callback(follow)
+    await scheduler.start(online=session.worker is not None and session.worker.status.state == "connected")
 
 
 def _starting() -> InstanceStatus:

@@ -66,6 +66,10 @@ class ControlActions:
     """
 
     sessions: Callable[[], Awaitable[Sequence[JSONObject]] | Sequence[JSONObject]] | None = None
+    # {"url", "username", "password"} of this instance's OpenCode server (for `kimaki session read`).
+    opencode: Callable[[], JSONObject | None] | None = None
+    # Scheduled tasks changed in the database (`kimaki send --send-at`, `kimaki task delete`).
+    tasks_changed: Action | None = None
     shutdown: Action = field(default_factory=lambda: _signal_self(signal.SIGTERM))
     restart: Action = field(default_factory=lambda: _signal_self(signal.SIGUSR2))
 
@@ -134,6 +138,8 @@ def build_app(
     app.router.add_get("/healthz", handlers.healthz)
     app.router.add_get("/readyz", handlers.readyz)
     app.router.add_get("/api/sessions", handlers.sessions)
+    app.router.add_get("/api/opencode", handlers.opencode)
+    app.router.add_post("/api/tasks/sync", handlers.tasks_changed)
     app.router.add_post("/api/shutdown", handlers.later(actions.shutdown, "shutdown"))
     app.router.add_post("/api/restart", handlers.later(actions.restart, "restart"))
     return app
@@ -178,6 +184,24 @@ class _Handlers:
         result = self.actions.sessions()
         rows = await result if inspect.isawaitable(result) else result
         return web.json_response({"sessions": list(rows)})
+
+    async def opencode(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        info = self.actions.opencode() if self.actions.opencode is not None else None
+        if info is None:
+            return web.json_response({"error": "OpenCode is not running"}, status=503)
+        return web.json_response(info)
+
+    async def tasks_changed(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        if self.actions.tasks_changed is None:
+            return web.json_response({"error": "no task scheduler is running"}, status=503)
+        result = self.actions.tasks_changed()
+        if inspect.isawaitable(result):
+            await result
+        return web.json_response({"ok": True})
 
     def later(self, action: Action, what: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         """A handler that answers 202 at once and runs `action` after (it may stop this server)."""
@@ -234,6 +258,13 @@ class ControlClient:
 
     async def sessions(self) -> list[JSONObject]:
         return list((await self._call("GET", "/api/sessions")).get("sessions", []))
+
+    async def opencode(self) -> JSONObject:
+        """The running OpenCode server's url and credentials."""
+        return await self._call("GET", "/api/opencode")
+
+    async def tasks_changed(self) -> None:
+        await self._call("POST", "/api/tasks/sync")
 
     async def shutdown(self) -> None:
         await self._call("POST", "/api/shutdown")

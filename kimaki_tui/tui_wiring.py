@@ -19,13 +19,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def run_tui(session: Session, token: str | None, options: RunOptions) -> int:
+async def run_tui(session: Session, token: str | None, options: RunOptions, *, chat: Any = None) -> int:
+    """Run the control center until it quits or the session stops; `chat` (a ChatWorld, `kimaki
+    demo` only) adds the Discord view."""
     from kimaki_tui.logs import ring_handler
     from kimaki_tui.screens.app import KimakiApp
     from kimaki_tui.screens.model import ControlCenterModel
 
     runtime = session.runtime
     wizard = token is None or options.restart_onboarding or options.add_channels
+    scheduler = session.scheduler
     model = ControlCenterModel(
         core=runtime.core,
         settings=session.settings,
@@ -37,7 +40,12 @@ async def run_tui(session: Session, token: str | None, options: RunOptions) -> i
         needs_setup=wizard,
         setup=_setup_controller(session, options) if wizard else None,
         after_setup=lambda result: _after_setup(session, result),
+        chat=chat,
+        scheduler=scheduler,
+        scheduler_status=scheduler.status_text() if scheduler is not None else None,
     )
+    if scheduler is not None:
+        scheduler.on_change.append(lambda: setattr(model, "scheduler_status", scheduler.status_text()))
     app = KimakiApp(model)
     closer = asyncio.create_task(_close_on_stop(session, app))
     try:

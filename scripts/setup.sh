@@ -12,8 +12,15 @@ mkdir -p .tools
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 # 1. System packages (needs root; skipped with a hint otherwise).
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
 debs=(libopus0 git)
 [ "$DEV" = 1 ] && debs+=(tmux dbus gnome-keyring)
+# A fresh Debian has no ensurepip (python3-venv) and no npm (to install OpenCode).
+[ -x .venv/bin/python ] || "$PY" -c "import ensurepip" 2>/dev/null || debs+=(python3-venv)
+if [ -z "${OPENCODE_PATH:-}" ] && ! command -v opencode >/dev/null && ! command -v npm >/dev/null; then
+  debs+=(npm)
+fi
 missing=()
 for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -27,8 +34,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # 2. Python venv with the package (and the dev tools for --dev).
-PY=${PYTHON:-python3.11}
-command -v "$PY" >/dev/null || PY=python3
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 extra=""; [ "$DEV" = 1 ] && extra="[dev]"
 stamp=".tools/pip-$(sha1sum pyproject.toml | cut -c1-12)$DEV"

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
-import os
 import subprocess
 import time
 import uuid
@@ -19,76 +17,19 @@ from typing import Any, TypeVar, overload
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.events import Event
 from kimaki_tui.opencode.stream import EventStream
+from kimaki_tui.testing.opencode_env import make_opencode_env as _make_opencode_env
 
 T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OPENCODE = REPO / ".tools/opencode/node_modules/.bin/opencode"
 VENV_BIN = REPO / ".venv/bin"
-OPENCODE_VERSION = "1.18.33"
-
-
-def offline_config(model_base_url: str) -> dict[str, Any]:
-    """OpenCode config with only the scripted "fake" provider (no network, bash asks)."""
-    return {
-        "$schema": "https://opencode.ai/config.json",
-        "provider": {
-            "fake": {
-                "npm": "@ai-sdk/openai-compatible",
-                "name": "Fake LLM",
-                "options": {"baseURL": model_base_url, "apiKey": "sk-fake"},
-                "models": {
-                    "fake-model": {
-                        "name": "Fake Model",
-                        "tool_call": True,
-                        "limit": {"context": 128000, "output": 4096},
-                        # Images and PDFs reach the scripted model, as with a real multimodal model.
-                        "modalities": {"input": ["text", "image", "pdf"], "output": ["text"]},
-                    }
-                },
-            }
-        },
-        "model": "fake/fake-model",
-        "small_model": "fake/fake-model",
-        "enabled_providers": ["fake"],
-        "autoupdate": False,
-        "share": "disabled",
-        "permission": {"bash": "ask"},
-    }
 
 
 def make_opencode_env(root: Path, model_base_url: str) -> dict[str, str]:
-    """An isolated HOME/XDG tree under `root` plus the env vars `opencode serve` needs offline.
-
-    OpenCode `npm install`s @opencode-ai/plugin (63 MB, ~10 s, network) into each config dir
-    whose node_modules is missing or whose package-lock lacks the dependency. An empty
-    node_modules and a lock naming the package make it skip that; the plugin package is only
-    needed for custom TypeScript tools, which the tests do not use.
-    """
-    home = root / "home"
-    xdg = {
-        "XDG_CONFIG_HOME": home / ".config",
-        "XDG_DATA_HOME": home / ".local/share",
-        "XDG_CACHE_HOME": home / ".cache",
-        "XDG_STATE_HOME": home / ".local/state",
-    }
-    for path in xdg.values():
-        path.mkdir(parents=True, exist_ok=True)
-    config_dir = xdg["XDG_CONFIG_HOME"] / "opencode"
-    (config_dir / "node_modules").mkdir(parents=True, exist_ok=True)
-    lock = {"packages": {"": {"dependencies": {"@opencode-ai/plugin": OPENCODE_VERSION}}}}
-    (config_dir / "package-lock.json").write_text(json.dumps(lock))
-    config_file = root / "opencode.json"
-    config_file.write_text(json.dumps(offline_config(model_base_url), indent=2))
-    return {
-        "HOME": str(home),
-        **{key: str(path) for key, path in xdg.items()},
-        "OPENCODE_CONFIG": str(config_file),
-        "OPENCODE_DISABLE_MODELS_FETCH": "1",
-        "OPENCODE_DISABLE_AUTOUPDATE": "1",
-        "OPENCODE_DISABLE_LSP_DOWNLOAD": "1",
-        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
-    }
+    """An isolated offline OpenCode env under `root` (see kimaki_tui.testing.opencode_env), with the
+    repository's venv (its `rg`) first on PATH."""
+    return _make_opencode_env(root, model_base_url, bin_dir=VENV_BIN)
 
 
 def git_init(path: Path) -> Path:

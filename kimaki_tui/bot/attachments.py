@@ -42,6 +42,8 @@ _TEXT_EXTENSION_WORDS = (
     "makefile"
 )
 TEXT_EXTENSIONS = frozenset(_TEXT_EXTENSION_WORDS.split())
+# Audio is transcribed by bot/voice.py (the format is then told by the bytes, not the name).
+AUDIO_EXTENSIONS = frozenset(["ogg", "oga", "opus", "wav", "mp3", "flac", "aac", "aiff", "aif", "m4a"])
 LONG_MESSAGE_NAME = "message.txt"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._\-]+")
 
@@ -60,8 +62,8 @@ class Prepared:
 
 
 def kind_of(filename: str, content_type: str | None) -> str:
-    """One of "image", "pdf", "text" or "other" — by content type, else by extension (discord.py uploads
-    everything as application/octet-stream)."""
+    """One of "image", "pdf", "text", "audio" or "other" — by content type, else by extension (discord.py
+    uploads everything as application/octet-stream)."""
     mime = (content_type or "").split(";")[0].strip().lower()
     ext = PurePath(filename.lower()).suffix.lstrip(".") or PurePath(filename.lower()).name
     if mime in IMAGE_TYPES.values() or (ext in IMAGE_TYPES and not mime.startswith("text/")):
@@ -70,18 +72,24 @@ def kind_of(filename: str, content_type: str | None) -> str:
         return "pdf"
     if mime.startswith("text/") or mime in TEXT_TYPES or ext in TEXT_EXTENSIONS:
         return "text"
+    if mime.startswith("audio/") or ext in AUDIO_EXTENSIONS:
+        return "audio"
     return "other"
+
+
+def is_audio(attachment: discord.Attachment) -> bool:
+    return attachment.is_voice_message() or kind_of(attachment.filename, attachment.content_type) == "audio"
 
 
 async def prepare(
     message: discord.Message, text: str, *, save_dir: Path, max_inline: int, max_size: int
 ) -> Prepared:
     """`text` is the message text already cleaned of mentions; `save_dir` receives large text files."""
-    attachments = [a for a in message.attachments if not a.is_voice_message()]
+    attachments = [a for a in message.attachments if not is_audio(a)]
     result = Prepared(text)
-    voice = len(message.attachments) - len(attachments)
-    if voice:
-        result.problems.append("voice messages are not supported yet")
+    audio = [a.filename for a in message.attachments if is_audio(a)]
+    if len(audio) > 1:  # bot/voice.py transcribes the first one
+        result.problems.append(f"only `{audio[0]}` was transcribed (send one audio file per message)")
     if not text.strip() and len(attachments) == 1 and attachments[0].filename == LONG_MESSAGE_NAME:
         body = await _read_text(attachments[0], max_size, result)
         if body is not None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from kimaki_tui.bot import attachments
+from kimaki_tui.bot import attachments, cli_ingress, voice
 from kimaki_tui.bot.access import check, display_name
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.threads import thread_name
@@ -33,13 +33,20 @@ class IngressCog(commands.Cog):
         self.bot = bot
         self.core = bot.core
 
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*voice.DYNAMIC_ITEMS)
+
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         if message.guild is None or message.type not in _HANDLED_TYPES:
             return
+        if self.bot.user is not None and message.author.id == self.bot.user.id:
+            # The bot's own messages are ignored, except those `kimaki send` marked as prompts.
+            await cli_ingress.handle(self.bot, message)
+            return
         channel = message.channel
         if isinstance(channel, discord.Thread):
-            if not self.core.has_thread(str(channel.id)):
+            if not self.core.has_thread(str(channel.id)) and not cli_ingress.adopt(self.bot, channel):
                 return
             directory = None
         elif isinstance(channel, discord.TextChannel):
@@ -65,13 +72,15 @@ class IngressCog(commands.Cog):
     ) -> None:
         # A thread started from a message has the message's id: attachments can be saved under it now.
         prepared = await self._prepare(message, str(message.id))
-        if prepared.empty:
+        audio = voice.audio_attachment(message)
+        if prepared.empty and audio is None:
             # Nothing usable (only refused files): say why here rather than open an empty thread.
             if prepared.problems:
                 await message.reply(_left_out(prepared), mention_author=False)
             return
         first_file = message.attachments[0].filename if message.attachments else ""
-        name = thread_name(message.content or first_file)
+        pending = audio is not None and not message.content.strip()  # named after the transcript later
+        name = voice.PENDING_THREAD_NAME if pending else thread_name(message.content or first_file)
         try:
             thread = await message.create_thread(name=name, auto_archive_duration=1440)
         except discord.HTTPException as exc:
@@ -80,23 +89,78 @@ class IngressCog(commands.Cog):
             return
         thread_id = str(thread.id)
         self.core.open_thread(thread_id, str(channel.id), directory)
+        if audio is not None:
+            await self._voice(message, audio, thread, prepared, rename=pending)
+            return
         await self._submit(message, thread_id, prepared)
 
     async def _in_thread(self, message: discord.Message, thread: discord.Thread) -> None:
         thread_id = str(thread.id)
         runtime = self.core.runtime(thread_id)
-        if runtime.session_id is not None and await self._answer_question(message, runtime.session_id):
+        audio = voice.audio_attachment(message)
+        session_id = runtime.session_id
+        if audio is None and session_id is not None and await self._answer_question(message, session_id):
             return
         prepared = await self._prepare(message, thread_id)
+        if audio is not None:
+            await self._voice(message, audio, thread, prepared, rename=False)
+            return
         await self._submit(message, thread_id, prepared)
 
-    async def _answer_question(self, message: discord.Message, session_id: str) -> bool:
-        """While a question waits, a plain message is its answer rather than a new prompt."""
+    async def _voice(
+        self,
+        message: discord.Message,
+        audio: discord.Attachment,
+        thread: discord.Thread,
+        prepared: attachments.Prepared,
+        *,
+        rename: bool,
+        status: discord.Message | None = None,
+    ) -> None:
+        """Transcribe, then prompt with the transcript (and what else the message had). If that fails
+        nothing is sent: the reason is in the thread, and a retry sends the whole message."""
+        transcript = await voice.transcribe_message(
+            self.bot, message, audio, thread, rename=rename, status=status
+        )
+        if transcript is None:
+            return
+        session_id = self.core.runtime(str(thread.id)).session_id
+        answerable = session_id is not None and not prepared.files
+        if answerable and await self._answer_question(message, str(session_id), transcript):
+            return
+        prepared.text = voice.prompt_text(transcript, prepared.text)
+        await self._submit(message, str(thread.id), prepared)
+
+    async def retry_voice(self, message: discord.Message, *, status: discord.Message | None = None) -> bool:
+        """Transcribe a voice message again (its Gemini key was just set), editing `status`;
+        False when its thread is gone."""
+        audio = voice.audio_attachment(message)
+        channel = message.channel
+        # A message in a project channel started the thread that has the message's id.
+        thread = channel if isinstance(channel, discord.Thread) else message.thread
+        if thread is None:
+            try:
+                found = self.bot.get_channel(message.id) or await self.bot.fetch_channel(message.id)
+            except discord.HTTPException:
+                return False
+            thread = found if isinstance(found, discord.Thread) else None
+        if audio is None or thread is None or not self.core.has_thread(str(thread.id)):
+            return False
+        prepared = await self._prepare(message, str(thread.id))
+        rename = thread.id == message.id and thread.name == voice.PENDING_THREAD_NAME
+        await self._voice(message, audio, thread, prepared, rename=rename, status=status)
+        return True
+
+    async def _answer_question(
+        self, message: discord.Message, session_id: str, text: str | None = None
+    ) -> bool:
+        """While a question waits, a plain message (or a transcript) is its answer, not a new prompt."""
         pending = self.core.pending_questions(session_id)
-        if not pending or not message.content.strip():
+        text = message.clean_content.strip() if text is None else text.strip()
+        if not pending or not text:
             return False
         request = pending[-1]  # the oldest: pending() lists newest first
-        answers = self.bot.question_drafts.typed(request, message.clean_content.strip())
+        answers = self.bot.question_drafts.typed(request, text)
         result = await self.core.answer_question(
             request.request_id, answers, by=display_name(message.author), source="discord"
         )

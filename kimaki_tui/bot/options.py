@@ -6,12 +6,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kimaki_tui.core.render import DEFAULT_VERBOSITY, Verbosity
+from kimaki_tui.voice.pipeline import MAX_SECONDS
+from kimaki_tui.voice.transcribe import DEFAULT_MODEL
 
 
 @dataclass(frozen=True, slots=True)
 class BotOptions:
     """`data_dir/"attachments"` holds saved attachments; `guild_ready_timeout` is discord.py's wait
-    for the last GUILD_CREATE before on_ready (small in tests)."""
+    for the last GUILD_CREATE before on_ready (small in tests). Voice messages: `gemini_model`
+    transcribes them within `transcription_timeout` seconds, up to `max_voice_seconds` long;
+    `allow_secrets_file` is the run's --secrets-file choice (where a Gemini key set in Discord goes)."""
 
     data_dir: Path
     projects_dir: Path
@@ -23,6 +27,10 @@ class BotOptions:
     typing_interval: float = 7.0
     guild_ready_timeout: float = 2.0
     members_intent: bool = False
+    gemini_model: str = DEFAULT_MODEL
+    transcription_timeout: float = 90.0
+    max_voice_seconds: float = MAX_SECONDS
+    allow_secrets_file: bool = False
 
     @property
     def attachments_dir(self) -> Path:

@@ -10,10 +10,30 @@ import argparse
 from collections.abc import Sequence
 
 from kimaki_tui import __version__
-from kimaki_tui.cli import events_cmd, setup_cmd
+from kimaki_tui.cli import (
+    demo_cmd,
+    events_cmd,
+    project_cmd,
+    send_cmd,
+    session_cmd,
+    setup_cmd,
+    task_cmd,
+    upgrade_cmd,
+    upload_cmd,
+)
 
 # Each subcommand module offers `register(subparsers)`, which sets a `handler(args) -> int` default.
-_SUBCOMMANDS = (events_cmd, setup_cmd)
+_SUBCOMMANDS = (
+    events_cmd,
+    setup_cmd,
+    upgrade_cmd,
+    send_cmd,
+    task_cmd,
+    project_cmd,
+    upload_cmd,
+    session_cmd,
+    demo_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

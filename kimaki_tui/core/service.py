@@ -13,6 +13,7 @@ from pathlib import Path
 from kimaki_tui.core.approvals import AnswerResult, PermissionBroker, QuestionBroker
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest
+from kimaki_tui.core.history import SessionHistory
 from kimaki_tui.core.prompts import PromptInput, SubmitResult
 from kimaki_tui.core.server_info import ServerFacts
 from kimaki_tui.core.session import CoreDeps, RuntimeOptions, SessionRuntime, SessionSnapshot
@@ -57,6 +58,7 @@ class Core:
             options or RuntimeOptions(),
         )
         self.sessions = SessionRegistry(deps)
+        self.history = SessionHistory(client)
         # Set by the composition root: restarts the OpenCode server and returns once it is healthy
         # (running turns are reported as failed through `server_restarted`). None: not available.
         self.restart_server: Callable[[], Awaitable[None]] | None = None

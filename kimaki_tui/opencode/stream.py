@@ -34,6 +34,7 @@ class EventStream:
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
         path: str = "/global/event",
+        hello_timeout: float = 10.0,
     ) -> None:
         self._client = client
         self._on_event = on_event
@@ -41,6 +42,8 @@ class EventStream:
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
         self._path = path
+        self._hello_timeout = hello_timeout
+        self._hello: asyncio.Timeout | None = None
         self._wake = asyncio.Event()
         self.connected = asyncio.Event()
         self.reconnect_delay = backoff_initial
@@ -55,8 +58,12 @@ class EventStream:
         return True
 
     def reconnect_now(self) -> None:
-        """Skip the current backoff wait (e.g. the supervisor just restarted the server)."""
+        """Skip the current backoff wait (e.g. the supervisor just restarted the server), and give
+        up a connect attempt the server has not answered yet: it may be stuck on the old server."""
         self._wake.set()
+        hello = self._hello
+        if hello is not None and not hello.expired() and not self.connected.is_set():
+            hello.reschedule(asyncio.get_running_loop().time())
 
     async def run(self) -> None:
         """Stream until cancelled; connection failures only lead to a reconnect."""
@@ -66,6 +73,8 @@ class EventStream:
                 log.info("OpenCode event stream ended; reconnecting")
             except OpenCodeError as exc:
                 log.warning("OpenCode event stream: %s", exc)
+            except TimeoutError:
+                log.warning("OpenCode event stream: no server.connected within %g s", self._hello_timeout)
             except Exception:
                 log.exception("OpenCode event stream failed unexpectedly")
             finally:
@@ -75,27 +84,38 @@ class EventStream:
     async def _sleep_backoff(self) -> None:
         delay = self.reconnect_delay
         self.reconnect_delay = min(delay * 2, self._backoff_max)
+        if self._wake.is_set():
+            # reconnect_now() came while the last attempt was running: retry at once.
+            self._wake.clear()
+            return
         log.debug("OpenCode event stream: reconnecting in %.2f s", delay)
-        self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), delay)
 
     async def _connect_once(self) -> None:
         # The client's base URL is read here, at each connect: a restart changes the port.
-        async with self._client.open_event_stream(self._path) as lines:
-            async for data in lines:
-                event = self._parse(data)
-                if event is None:
-                    continue
-                self.reconnect_delay = self._backoff_initial
-                if isinstance(event, ServerConnected):
-                    await self._connected(event)
-                else:
-                    await self._deliver(event)
+        # OpenCode says server.connected at once; a connection that stays silent (made to a
+        # restarting server that took the same port before it could answer) is given up.
+        try:
+            async with asyncio.timeout(self._hello_timeout) as self._hello:
+                async with self._client.open_event_stream(self._path) as lines:
+                    async for data in lines:
+                        event = self._parse(data)
+                        if event is None:
+                            continue
+                        self.reconnect_delay = self._backoff_initial
+                        if isinstance(event, ServerConnected):
+                            self._hello.reschedule(None)
+                            await self._connected(event)
+                        else:
+                            await self._deliver(event)
+        finally:
+            self._hello = None
 
     async def _connected(self, event: Event) -> None:
         self.connections += 1
         self.connected.set()
+        self._wake.clear()
         log.info("OpenCode event stream connected (%s)", self._client.base_url)
         await self._deliver(event)
         if self._on_connect is not None:

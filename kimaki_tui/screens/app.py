@@ -30,6 +30,7 @@ from kimaki_tui.screens.messages import AbortSession, CoreEvents, LogLines, Open
 from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.projects import ProjectsScreen
 from kimaki_tui.screens.session import SessionScreen
+from kimaki_tui.screens.tasks import TasksScreen
 from kimaki_tui.screens.transcript import TranscriptBook
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ class KimakiApp(App[None]):
         Binding("2", "goto('approvals')", "Approvals", tooltip="Pending permissions and questions"),
         Binding("3", "goto('logs')", "Logs", tooltip="The live log"),
         Binding("4", "goto('projects')", "Projects", tooltip="Project folders and their channels"),
+        Binding("5", "goto('tasks')", "Tasks", tooltip="Scheduled sends (kimaki send --send-at)"),
+        Binding("6", "goto('discord')", "Discord", tooltip="The demo's Discord, as the demo user"),
         # Ctrl+C stops kimaki as on the headless command line; Ctrl+Q is Textual's usual quit key.
         Binding("ctrl+c,ctrl+q", "quit", "Quit", tooltip="Stop kimaki", priority=True),
     ]
@@ -64,6 +67,9 @@ class KimakiApp(App[None]):
         self.add_mode("approvals", lambda: self._made(ApprovalsScreen(model)))
         self.add_mode("logs", lambda: self._made(LogsScreen(model, self.logbook)))
         self.add_mode("projects", lambda: self._made(ProjectsScreen(model)))
+        self.add_mode("tasks", lambda: self._made(TasksScreen(model)))
+        if model.chat is not None:
+            self.add_mode("discord", lambda: self._made(_discord_screen(model)))
 
     def _made(self, screen: KimakiScreen) -> KimakiScreen:
         self._modes_made.append(screen)
@@ -76,7 +82,7 @@ class KimakiApp(App[None]):
             self.logbook.extend(self.model.log_ring.lines())
         self.bridge.start()
         self._count_pending()
-        self.switch_mode("dashboard")
+        self.switch_mode("discord" if self.model.chat is not None else "dashboard")
         self._maybe_setup()
 
     def on_unmount(self) -> None:
@@ -120,6 +126,8 @@ class KimakiApp(App[None]):
     # ---- navigation -------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "goto":
+            if parameters == ("discord",) and self.model.chat is None:
+                return False  # the Discord view exists only in `kimaki demo`
             # Not from inside the wizard or a dialog: they must be finished or dismissed first.
             return isinstance(self.screen, KimakiScreen)
         return True
@@ -205,6 +213,13 @@ class KimakiApp(App[None]):
     async def _after_setup(self, result: object) -> None:
         assert self.model.after_setup is not None
         await self.model.after_setup(result)
+
+
+def _discord_screen(model: ControlCenterModel) -> KimakiScreen:
+    from kimaki_tui.screens.discord_view import DiscordScreen
+
+    assert model.chat is not None
+    return DiscordScreen(model, model.chat)
 
 
 async def run_control_center(model: ControlCenterModel) -> None:

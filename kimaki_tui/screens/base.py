@@ -34,7 +34,7 @@ class KimakiScreen(Screen[None]):
         return palette_from_theme(self.app.current_theme)
 
     def nav_bar(self) -> NavBar:
-        return NavBar(self.NAV, where=str(self.model.data_dir))
+        return NavBar(self.NAV, where=str(self.model.data_dir), discord=self.model.chat is not None)
 
     def apply_events(self, events: tuple[object, ...], *, visible: bool = True) -> None:
         """Live core events. Hidden screens (`visible` False) only take notes; `sync` catches up."""

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, cast
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from kimaki_tui.screens.format import clip, project_name
-from kimaki_tui.screens.widgets.nav_bar import TABS
+from kimaki_tui.screens.gemini_key import open_gemini_key
+from kimaki_tui.screens.widgets.nav_bar import tabs
 
 if TYPE_CHECKING:
     from kimaki_tui.screens.app import KimakiApp
@@ -26,7 +27,7 @@ class KimakiCommands(Provider):
 
     def _commands(self) -> Iterator[Command]:
         app = self.kimaki
-        for mode, key, label in TABS:
+        for mode, key, label in tabs(app.model.chat is not None):
             yield (
                 f"Go to {label}",
                 partial(app.action_goto, mode),
@@ -40,6 +41,7 @@ class KimakiCommands(Provider):
             yield (f"Approve newest permission — {what}", partial(app.answer_newest, "once"), "Allow it once")
             yield (f"Deny newest permission — {what}", partial(app.answer_newest, "reject"), "Deny it")
         yield ("Add project…", app.action_add_project, "Add a project folder")
+        yield ("Set Gemini API key…", partial(open_gemini_key, app), "For transcribing voice messages")
         if app.model.restart_opencode is not None:
             yield ("Restart OpenCode", app.restart_opencode, "Restart the OpenCode server")
         yield ("Quit", app.action_quit, "Stop kimaki (the bot and OpenCode stop too)")

@@ -82,6 +82,7 @@ class DashboardScreen(KimakiScreen):
             table.refresh_ages(runtimes)
         self._dirty.clear()
         self._summarise()
+        self.query_one(StatusBar).show_scheduler(self.model.scheduler_status)
 
     def apply_events(self, events: tuple[object, ...], *, visible: bool = True) -> None:
         sessions = self.model.core.sessions

@@ -11,12 +11,16 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kimaki_tui.config import Settings
 from kimaki_tui.core.events import DiscordStatus, ServerStatus
 from kimaki_tui.core.service import Core
 from kimaki_tui.logs import RingHandler
+from kimaki_tui.screens.chat_model import ChatWorld
+
+if TYPE_CHECKING:
+    from kimaki_tui.scheduling.scheduler import TaskScheduler
 
 AddProject = Callable[[str], Awaitable[str | None]]
 """Registers a project directory (and creates its Discord channel); returns a message to show."""
@@ -36,7 +40,9 @@ class ControlCenterModel:
     setup: Any = None
     # Called with the wizard's result when it is dismissed (e.g. to start the bot with the new token).
     after_setup: Callable[[Any], Awaitable[None]] | None = None
-    # Scheduled tasks arrive in a later issue; None shows as "—" (no scheduler running).
+    # The running task scheduler (None: the Tasks screen reads the database directly), and its
+    # status line for the dashboard; None shows as "—" (no scheduler running).
+    scheduler: TaskScheduler | None = None
     scheduler_status: str | None = None
     # Where the add-project folder picker starts (the home directory when None).
     picker_root: Path | None = None
@@ -45,6 +51,8 @@ class ControlCenterModel:
     # How answers and prompts from the terminal are signed (Discord shows "Accepted once by …").
     user_name: str = "control center"
     source: str = "control-center"
+    # `kimaki demo`: the twin Discord as the demo user sees it; adds the Discord view (key 6).
+    chat: ChatWorld | None = None
 
     @property
     def data_dir(self) -> Path:

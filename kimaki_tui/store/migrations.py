@@ -119,7 +119,41 @@ def _v2_runtime_state(database: peewee.SqliteDatabase) -> None:
     ])
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_mappings, _v2_runtime_state)
+def _v3_scheduled_tasks(database: peewee.SqliteDatabase) -> None:
+    """Scheduled sends (`kimaki send --send-at`) and a record of each time one fired."""
+    _run(database, [
+        # kind "at" runs once at run_at; "cron" runs on cron_expr in timezone. next_run_at is the
+        # next time either is due; payload_json is the send request (target, prompt, options).
+        """CREATE TABLE scheduled_tasks (
+            id INTEGER PRIMARY KEY NOT NULL,
+            kind TEXT NOT NULL,
+            run_at TEXT,
+            cron_expr TEXT,
+            timezone TEXT,
+            next_run_at TEXT,
+            status TEXT NOT NULL,
+            payload_json TEXT NOT NULL,
+            prompt_preview TEXT NOT NULL,
+            channel_id TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+        "CREATE INDEX scheduled_tasks_due ON scheduled_tasks (status, next_run_at)",
+        "CREATE INDEX scheduled_tasks_channel ON scheduled_tasks (channel_id)",
+        """CREATE TABLE task_runs (
+            id INTEGER PRIMARY KEY NOT NULL,
+            task_id INTEGER NOT NULL REFERENCES scheduled_tasks (id) ON DELETE CASCADE,
+            scheduled_for TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            message_id TEXT,
+            thread_id TEXT,
+            error TEXT)""",
+        "CREATE INDEX task_runs_task ON task_runs (task_id, id)",
+    ])
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_mappings, _v2_runtime_state, _v3_scheduled_tasks)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -16,7 +16,19 @@ if TYPE_CHECKING:
 
 
 async def register(bot: KimakiBot) -> None:
-    from kimaki_tui.bot.commands import abort, projects, queue, resume, session
+    from kimaki_tui.bot.commands import (
+        abort,
+        history,
+        new_project,
+        prefs,
+        projects,
+        queue,
+        resume,
+        server,
+        session,
+        tasks,
+        worktrees,
+    )
     from kimaki_tui.bot.commands.common import owns_interaction
 
     async def gate(interaction: discord.Interaction) -> bool:
@@ -27,4 +39,8 @@ async def register(bot: KimakiBot) -> None:
     setattr(bot.tree, "interaction_check", gate)  # noqa: B010
     for module in (session, resume, abort, queue, projects):
         await module.setup(bot)
+    for module in (new_project, worktrees, prefs, history, server):
+        await module.setup(bot)
+    await tasks.setup(bot)
     bot.add_dynamic_items(*queue.DYNAMIC_ITEMS)
+    bot.add_dynamic_items(*tasks.DYNAMIC_ITEMS)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Commands answered anywhere in the guild, whoever owns the channel.
-UNOWNED_OK = frozenset({"add-project"})
+UNOWNED_OK = frozenset({"add-project", "create-new-project"})
 REFUSED_TEXT = "You cannot use kimaki here."
 NEEDS_THREAD_TEXT = "Use this command inside a kimaki session thread."
 NO_SESSION_TEXT = "No session in this thread yet — send a message instead."

@@ -83,6 +83,11 @@ class StatusBar(Horizontal):
         self.watch(self.app, "server_status", self._show_server)
         self.set_interval(MEMORY_INTERVAL, self._sample_memory)
 
+    def show_scheduler(self, status: str | None) -> None:
+        if status != self._scheduler:
+            self._scheduler = status
+            self.query_one("#scheduler-status", Static).update(scheduler_text(status, self._palette))
+
     def _show_discord(self, status: DiscordStatus) -> None:
         self.query_one("#discord-status", Static).update(discord_text(status, self._palette))
 

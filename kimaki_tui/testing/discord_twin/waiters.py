@@ -16,12 +16,25 @@ class Changes:
     def __init__(self) -> None:
         self._event = asyncio.Event()
         self.version = 0
+        self._listeners: list[Callable[[], None]] = []
 
     def notify(self) -> None:
         self.version += 1
         self._event.set()
         # A fresh event, so waiters who wake up and re-wait block until the next change.
         self._event = asyncio.Event()
+        for listener in list(self._listeners):
+            listener()
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener()` after every change (keep it cheap); returns the unsubscribe function."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     async def wait_for(
         self,

@@ -1,0 +1,122 @@
+"""The CLI's starter messages: how `kimaki send` (and a scheduled task) marks a message it posts as
+the bot, and how the running bot reads it back. No discord import: the CLI uses it too.
+
+A marked message carries one embed whose footer is `kimaki-cli {json}`: whether it starts a
+thread (a message in a project channel) or prompts an existing thread, plus agent, model,
+worktree, user, thread name, notify-only, scheduled task id, and the name of the attachment
+holding the prompt when it is too long for a message. Only messages written with the bot's own
+token can carry it, since the bot ignores every other author's marker.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from kimaki_tui.scheduling.request import SendRequest
+
+MARKER_PREFIX = "kimaki-cli "
+EMBED_COLOR = 0x2B2D31
+THREAD_HEADER = "» **kimaki-cli:**\n"
+PROMPT_FILE = "prompt.md"
+CONTENT_MAX = 2000
+PREVIEW_MAX = 1500
+FILE_NOTE = f"\n\n📎 *The full prompt is in {PROMPT_FILE}.*"
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    start: bool
+    agent: str | None = None
+    model: str | None = None
+    worktree: str | None = None
+    user_id: str | None = None
+    name: str | None = None
+    notify_only: bool = False
+    task_id: int | None = None
+    prompt_file: str | None = None
+
+
+def format_footer(marker: Marker) -> str:
+    data = {key: value for key, value in asdict(marker).items() if value not in (None, False)}
+    data["start"] = marker.start
+    return MARKER_PREFIX + json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_footer(text: str) -> Marker | None:
+    """The marker in an embed footer, or None when the footer is not one."""
+    if not text.startswith(MARKER_PREFIX):
+        return None
+    try:
+        data = json.loads(text[len(MARKER_PREFIX) :])
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("start"), bool):
+        return None
+    known = {f.name for f in fields(Marker)}
+    values = {key: value for key, value in data.items() if key in known}
+    try:
+        return Marker(**values)
+    except TypeError:
+        return None
+
+
+def marker_from_embeds(embeds: Sequence[Mapping[str, Any]]) -> Marker | None:
+    """The marker among a message's embeds (as Discord JSON), if any."""
+    for embed in embeds:
+        footer = embed.get("footer") or {}
+        marker = parse_footer(str(footer.get("text") or ""))
+        if marker is not None:
+            return marker
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class StarterMessage:
+    """A message to post: content, the marker embed, and files (name, bytes)."""
+
+    content: str
+    marker: Marker
+    files: tuple[tuple[str, bytes], ...] = ()
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body (or `payload_json`) of `POST /channels/{id}/messages`."""
+        body: dict[str, Any] = {
+            "content": self.content,
+            "embeds": [{"color": EMBED_COLOR, "footer": {"text": format_footer(self.marker)}}],
+            # The prompt may contain mentions: nobody is pinged by a CLI message.
+            "allowed_mentions": {"parse": []},
+        }
+        if self.files:
+            body["attachments"] = [{"id": i, "filename": name} for i, (name, _data) in enumerate(self.files)]
+        return body
+
+
+def build_starter(request: SendRequest, task_id: int | None = None) -> StarterMessage:
+    """The message for a send request: the prompt as content, or in prompt.md when too long."""
+    start = request.target == "channel"
+    header = "" if start else THREAD_HEADER
+    marker = Marker(
+        start=start,
+        agent=request.agent,
+        model=request.model,
+        worktree=request.worktree,
+        user_id=request.user_id,
+        name=request.name,
+        notify_only=request.notify_only,
+        task_id=task_id,
+    )
+    if len(header) + len(request.prompt) <= CONTENT_MAX:
+        return StarterMessage(header + request.prompt, marker)
+    shown = request.prompt[:PREVIEW_MAX].rstrip() + "…"
+    marker = Marker(**{**asdict(marker), "prompt_file": PROMPT_FILE})
+    return StarterMessage(header + shown + FILE_NOTE, marker, ((PROMPT_FILE, request.prompt.encode()),))
+
+
+def prompt_from_content(content: str, marker: Marker) -> str:
+    """The prompt of a marked message without an attached prompt file."""
+    if not marker.start and content.startswith(THREAD_HEADER):
+        return content[len(THREAD_HEADER) :]
+    return content

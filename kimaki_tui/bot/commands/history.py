@@ -1,0 +1,190 @@
+"""The session history commands: /fork (branch a session off before one of its user messages, in a
+new thread), /undo and /redo (step its history and the agent's file changes back and forth),
+/compact (summarize it with its current model) and /share (its public link).
+
+The fork menu is persistent: custom_id `kimaki:fork:<session id>`, values are message ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any, cast
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from kimaki_tui.bot.access import display_name
+from kimaki_tui.bot.commands.common import Place, enter_session_thread, say
+from kimaki_tui.bot.commands.picker import Choice, clip, guarded, one_item_view, select
+from kimaki_tui.bot.commands.resume import assistant_texts
+from kimaki_tui.bot.threads import thread_name
+from kimaki_tui.core.history import HistoryError, RevertResult
+from kimaki_tui.opencode.schema import SessionInfo
+
+if TYPE_CHECKING:
+    from kimaki_tui.bot.client import KimakiBot
+
+log = logging.getLogger(__name__)
+
+QUIET = discord.AllowedMentions.none()
+DIFF_MAX = 1500
+REPLAY_MAX = 1500
+NOTHING_TO_UNDO = "Nothing to undo."
+NOTHING_TO_REDO = "Nothing to redo."
+STALE_MENU_TEXT = "This menu is out of date; run /fork again."
+
+
+def diff_block(diff: str, limit: int = DIFF_MAX) -> str:
+    """The revert's diff as a ```diff block, cut to `limit` characters."""
+    if not diff.strip():
+        return ""
+    body = diff.strip().replace("```", "`\u200b``")
+    if len(body) > limit:
+        body = body[: limit - 1].rstrip() + "\n…"
+    return f"\n```diff\n{body}\n```"
+
+
+def revert_text(verb: str, who: str, result: RevertResult) -> str:
+    if result.finished:
+        return f"↪️ **Redone** by {who} — the session is back to its latest state."
+    return f"{verb} by {who}.{diff_block(result.diff)}"
+
+
+class ForkSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"kimaki:fork:(?P<session>ses\w+)"):
+    def __init__(self, menu: discord.ui.Select[Any], session_id: str) -> None:
+        super().__init__(menu)
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ForkSelect:
+        return cls(cast("discord.ui.Select[Any]", item), match["session"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, lambda bot, place: self._picked(interaction, bot, place))
+
+    async def _picked(self, interaction: discord.Interaction, bot: KimakiBot, place: Place) -> None:
+        runtime = bot.core.sessions.get(place.thread_id) if place.thread_id else None
+        if runtime is None or runtime.session_id != self.session_id or place.channel is None:
+            await interaction.response.edit_message(content=STALE_MENU_TEXT, view=None)
+            return
+        await interaction.response.defer()
+        message_id = self.item.values[0]
+        info = await bot.core.history.fork(runtime, message_id)
+        thread = await place.channel.create_thread(
+            name=thread_name(f"Fork: {info.title or runtime.title or info.id}"),
+            type=discord.ChannelType.public_thread,
+            auto_archive_duration=1440,
+        )
+        await thread.add_user(interaction.user)
+        await _introduce(bot, thread, info, place)
+        bot.core.open_thread(str(thread.id), place.channel_id, runtime.directory, info.id, source="fork")
+        await interaction.edit_original_response(content=f"Forked into {thread.mention}.", view=None)
+
+
+async def _introduce(bot: KimakiBot, thread: discord.Thread, info: SessionInfo, origin: Place) -> None:
+    """The fork thread's header and, briefly, the last answer it inherited."""
+    messages = await bot.core.client.messages(info.id, origin.directory)
+    last = assistant_texts(messages, limit=1)
+    header = f"**Forked** from <#{origin.thread_id}> (`{info.id}`) — send a message to go on from here."
+    await thread.send(header, allowed_mentions=QUIET)
+    if last:
+        part_id, text = last[0]
+        shown = text if len(text) <= REPLAY_MAX else text[: REPLAY_MAX - 1].rstrip() + "…"
+        message = await thread.send(shown, allowed_mentions=QUIET, suppress_embeds=True, silent=True)
+        bot.core.store.mark_posted(part_id, str(thread.id), info.id, [str(message.id)])
+
+
+class HistoryCog(commands.Cog):
+    def __init__(self, bot: KimakiBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="fork", description="Branch this session off before one of its messages")
+    @app_commands.guild_only()
+    async def fork(self, interaction: discord.Interaction) -> None:
+        entered = await enter_session_thread(interaction, need_session=True)
+        if entered is None:
+            return
+        bot, runtime = entered
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        turns = await bot.core.history.fork_choices(runtime)
+        if not turns:
+            await say(interaction, "This session has no messages to fork from yet.")
+            return
+        note = "Fork with everything before this"
+        choices = [Choice(clip(t.text), t.message_id, note) for t in reversed(turns)]
+        assert runtime.session_id is not None
+        menu = select(f"kimaki:fork:{runtime.session_id}", choices, 0, "Fork before which message?")
+        await interaction.followup.send(
+            "Pick a message: the fork keeps everything before it.",
+            view=one_item_view(ForkSelect(menu, runtime.session_id)),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="undo", description="Undo the last turn (its messages and file changes)")
+    @app_commands.guild_only()
+    async def undo(self, interaction: discord.Interaction) -> None:
+        entered = await enter_session_thread(interaction, need_session=True)
+        if entered is None:
+            return
+        bot, runtime = entered
+        await interaction.response.defer(thinking=True)
+        who = display_name(interaction.user)
+        result = await bot.core.history.undo(runtime, by=who, source="discord")
+        text = revert_text("↩️ **Undone**: the last turn and its file changes", who, result)
+        await say(interaction, text if result.done else NOTHING_TO_UNDO, ephemeral=False)
+
+    @app_commands.command(name="redo", description="Redo the turn /undo took back")
+    @app_commands.guild_only()
+    async def redo(self, interaction: discord.Interaction) -> None:
+        entered = await enter_session_thread(interaction, need_session=True)
+        if entered is None:
+            return
+        bot, runtime = entered
+        await interaction.response.defer(thinking=True)
+        who = display_name(interaction.user)
+        try:
+            result = await bot.core.history.redo(runtime)
+        except HistoryError as exc:
+            await say(interaction, str(exc), ephemeral=False)
+            return
+        text = revert_text("↪️ **Redone**: one turn", who, result)
+        await say(interaction, text if result.done else NOTHING_TO_REDO, ephemeral=False)
+
+    @app_commands.command(name="compact", description="Summarize this session to free its context")
+    @app_commands.guild_only()
+    async def compact(self, interaction: discord.Interaction) -> None:
+        entered = await enter_session_thread(interaction, need_session=True)
+        if entered is None:
+            return
+        bot, runtime = entered
+        await interaction.response.defer(thinking=True)
+        try:
+            model = await bot.core.history.compact(runtime)
+        except HistoryError as exc:
+            await say(interaction, str(exc), ephemeral=False)
+            return
+        await say(interaction, f"📦 Session **compacted** (summarized with `{model}`).", ephemeral=False)
+
+    @app_commands.command(name="share", description="Get a public link to this session")
+    @app_commands.guild_only()
+    async def share(self, interaction: discord.Interaction) -> None:
+        entered = await enter_session_thread(interaction, need_session=True)
+        if entered is None:
+            return
+        bot, runtime = entered
+        await interaction.response.defer(thinking=True)
+        try:
+            url = await bot.core.history.share(runtime)
+        except HistoryError as exc:
+            await say(interaction, str(exc), ephemeral=False)
+            return
+        await say(interaction, f"🔗 **Session shared:** {url}", ephemeral=False)
+
+
+async def setup(bot: KimakiBot) -> None:
+    await bot.add_cog(HistoryCog(bot))
+    bot.add_dynamic_items(ForkSelect)

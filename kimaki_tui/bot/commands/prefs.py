@@ -1,0 +1,308 @@
+"""/model and /agent: pick what the next prompts use, for this session or this whole channel.
+
+/model: provider → model → scope; /agent: agent → scope (OpenCode's primary, visible agents).
+In a project channel (no session) the choice applies to the channel directly. Choices are stored
+as session/channel preferences; the core reads them for every prompt (session first). The menus
+are persistent components: custom_ids `kimaki:model:p`, `kimaki:model:m:<provider>`,
+`kimaki:agent:a`, `kimaki:<model|agent>:scope:<value>`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from kimaki_tui.bot.commands.common import Place, enter, say
+from kimaki_tui.bot.commands.picker import (
+    VALUE_MAX,
+    Choice,
+    clip,
+    guarded,
+    one_item_view,
+    select,
+    turned_page,
+)
+
+if TYPE_CHECKING:
+    from kimaki_tui.bot.client import KimakiBot
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["model", "agent"]
+SCOPE_PREFIX = {"model": "kimaki:model:scope:", "agent": "kimaki:agent:scope:"}
+NO_PROVIDER_TEXT = "No AI provider is connected in OpenCode; connect one (`opencode auth login`) first."
+QUIET = discord.AllowedMentions.none()
+
+
+# ---- what OpenCode offers ------------------------------------------------------------------------
+
+
+def provider_choices(providers: Mapping[str, Any]) -> list[Choice]:
+    found = []
+    for provider in providers.get("providers") or []:
+        count = len(provider.get("models") or {})
+        label = str(provider.get("name") or provider.get("id"))
+        found.append(Choice(label, str(provider.get("id")), f"{count} model{'s' if count != 1 else ''}"))
+    return found
+
+
+def model_choices(providers: Mapping[str, Any], provider_id: str) -> list[Choice]:
+    """The provider's models whose `provider/model` fits in a custom_id (all real ones do)."""
+    default = (providers.get("default") or {}).get(provider_id)
+    room = VALUE_MAX - len(SCOPE_PREFIX["model"])
+    found = []
+    for provider in providers.get("providers") or []:
+        if provider.get("id") != provider_id:
+            continue
+        for model_id, model in (provider.get("models") or {}).items():
+            ref = f"{provider_id}/{model_id}"
+            if len(ref) > room:
+                log.debug("model %s has too long an id for a menu; skipped", ref)
+                continue
+            note = "default" if model_id == default else ""
+            found.append(Choice(str((model or {}).get("name") or model_id), ref, note or ref))
+    return found
+
+
+def agent_choices(agents: list[Mapping[str, Any]]) -> list[Choice]:
+    """Primary agents people pick from (OpenCode's hidden helpers and subagents are left out)."""
+    room = VALUE_MAX - len(SCOPE_PREFIX["agent"])
+    return [
+        Choice(str(a["name"]), str(a["name"]), str(a.get("description") or a.get("mode") or ""))
+        for a in agents
+        if a.get("mode") in ("primary", "all") and not a.get("hidden") and len(str(a.get("name"))) <= room
+    ]
+
+
+# ---- applying a choice ---------------------------------------------------------------------------
+
+
+async def apply_choice(bot: KimakiBot, place: Place, kind: Kind, value: str, scope: str) -> str:
+    """Store the preference and say what changed."""
+    store = bot.core.store
+    runtime = bot.core.sessions.get(place.thread_id) if place.thread_id else None
+    what = f"{'Model' if kind == 'model' else 'Agent'} `{value}`"
+    if scope == "session" and runtime is not None:
+        session_id = await runtime.ensure_session()
+        if kind == "model":
+            store.set_session_pref(session_id, model=value)
+        else:
+            store.set_session_pref(session_id, agent=value)
+        return f"✅ {what} for this session — the next message uses it."
+    if kind == "model":
+        store.set_channel_pref(place.channel_id, model=value)
+    else:
+        store.set_channel_pref(place.channel_id, agent=value)
+    return f"✅ {what} for <#{place.channel_id}> — new messages there use it (unless a session has its own)."
+
+
+def scope_view(kind: Kind, value: str) -> discord.ui.View:
+    menu: discord.ui.Select[Any] = discord.ui.Select(
+        custom_id=SCOPE_PREFIX[kind] + value,
+        placeholder="Use it for…",
+        options=[
+            discord.SelectOption(label="This session", value="session", description="Only this thread"),
+            discord.SelectOption(
+                label="This channel", value="channel", description="New threads in this project channel"
+            ),
+        ],
+    )
+    return one_item_view(ScopeSelect(menu, kind, value))
+
+
+async def choose_scope(
+    interaction: discord.Interaction, bot: KimakiBot, place: Place, kind: Kind, value: str
+) -> None:
+    """In a session thread, ask where the choice applies; in the channel, apply it there.
+    (The menu's interaction was deferred: the message is edited through it.)"""
+    if place.thread_id is not None and bot.core.sessions.get(place.thread_id) is not None:
+        text = f"Use {kind} `{value}` for this session or for the whole channel?"
+        await interaction.edit_original_response(content=text, view=scope_view(kind, value))
+        return
+    done = await apply_choice(bot, place, kind, value, "channel")
+    await interaction.edit_original_response(content=done, view=None)
+
+
+def current(bot: KimakiBot, place: Place, kind: Kind) -> str:
+    runtime = bot.core.sessions.get(place.thread_id) if place.thread_id else None
+    value: str | None
+    if runtime is not None:
+        model, agent = runtime.preferences()
+        value = (str(model) if model else None) if kind == "model" else agent
+    else:
+        prefs = bot.core.store.get_channel_pref(place.channel_id)
+        value = prefs.model if kind == "model" else prefs.agent
+    return f"`{value}`" if value else "OpenCode's default"
+
+
+# ---- menus -------------------------------------------------------------------------------------
+
+
+class ProviderSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"kimaki:model:p"):
+    def __init__(self, menu: discord.ui.Select[Any]) -> None:
+        super().__init__(menu)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ProviderSelect:
+        return cls(cast("discord.ui.Select[Any]", item))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, lambda bot, place: self._picked(interaction, bot, place))
+
+    async def _picked(self, interaction: discord.Interaction, bot: KimakiBot, place: Place) -> None:
+        # OpenCode may take longer than the 3 s Discord gives to answer: defer, then edit.
+        await interaction.response.defer()
+        value = self.item.values[0]
+        providers = await bot.core.client.providers(place.directory)
+        page = turned_page(value)
+        if page is not None:
+            await interaction.edit_original_response(view=provider_view(providers, page))
+            return
+        await interaction.edit_original_response(
+            content=f"Provider **{clip(value, 80)}** — pick a model:", view=model_view(providers, value, 0)
+        )
+
+
+class ModelSelect(
+    discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"kimaki:model:m:(?P<provider>.+)"
+):
+    def __init__(self, menu: discord.ui.Select[Any], provider: str) -> None:
+        super().__init__(menu)
+        self.provider = provider
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ModelSelect:
+        return cls(cast("discord.ui.Select[Any]", item), match["provider"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, lambda bot, place: self._picked(interaction, bot, place))
+
+    async def _picked(self, interaction: discord.Interaction, bot: KimakiBot, place: Place) -> None:
+        await interaction.response.defer()
+        value = self.item.values[0]
+        page = turned_page(value)
+        if page is not None:
+            providers = await bot.core.client.providers(place.directory)
+            await interaction.edit_original_response(view=model_view(providers, self.provider, page))
+            return
+        await choose_scope(interaction, bot, place, "model", value)
+
+
+class AgentSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"kimaki:agent:a"):
+    def __init__(self, menu: discord.ui.Select[Any]) -> None:
+        super().__init__(menu)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> AgentSelect:
+        return cls(cast("discord.ui.Select[Any]", item))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, lambda bot, place: self._picked(interaction, bot, place))
+
+    async def _picked(self, interaction: discord.Interaction, bot: KimakiBot, place: Place) -> None:
+        await interaction.response.defer()
+        value = self.item.values[0]
+        page = turned_page(value)
+        if page is not None:
+            agents = agent_choices(await bot.core.client.agents(place.directory))
+            await interaction.edit_original_response(view=agent_view(agents, page))
+            return
+        await choose_scope(interaction, bot, place, "agent", value)
+
+
+class ScopeSelect(
+    discord.ui.DynamicItem[discord.ui.Select[Any]],
+    template=r"kimaki:(?P<kind>model|agent):scope:(?P<value>.+)",
+):
+    def __init__(self, menu: discord.ui.Select[Any], kind: Kind, value: str) -> None:
+        super().__init__(menu)
+        self.kind: Kind = kind
+        self.value = value
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ScopeSelect:
+        return cls(cast("discord.ui.Select[Any]", item), cast(Kind, match["kind"]), match["value"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, lambda bot, place: self._picked(interaction, bot, place))
+
+    async def _picked(self, interaction: discord.Interaction, bot: KimakiBot, place: Place) -> None:
+        await interaction.response.defer()
+        done = await apply_choice(bot, place, self.kind, self.value, self.item.values[0])
+        await interaction.edit_original_response(content=done, view=None)
+
+
+def provider_view(providers: Mapping[str, Any], page: int) -> discord.ui.View:
+    menu = select("kimaki:model:p", provider_choices(providers), page, "Provider")
+    return one_item_view(ProviderSelect(menu))
+
+
+def model_view(providers: Mapping[str, Any], provider: str, page: int) -> discord.ui.View:
+    menu = select(f"kimaki:model:m:{provider}", model_choices(providers, provider), page, "Model")
+    return one_item_view(ModelSelect(menu, provider))
+
+
+def agent_view(agents: list[Choice], page: int) -> discord.ui.View:
+    return one_item_view(AgentSelect(select("kimaki:agent:a", agents, page, "Agent")))
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    ProviderSelect,
+    ModelSelect,
+    AgentSelect,
+    ScopeSelect,
+)
+
+
+class PrefsCog(commands.Cog):
+    def __init__(self, bot: KimakiBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="model", description="Choose the model for this session or this channel")
+    @app_commands.guild_only()
+    async def model(self, interaction: discord.Interaction) -> None:
+        entered = await enter(interaction)
+        if entered is None:
+            return
+        bot, place = entered
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        providers = await bot.core.client.providers(place.directory)
+        if not provider_choices(providers):
+            await say(interaction, NO_PROVIDER_TEXT)
+            return
+        text = f"Current model: {current(bot, place, 'model')}. Pick a provider:"
+        await interaction.followup.send(text, view=provider_view(providers, 0), ephemeral=True)
+
+    @app_commands.command(name="agent", description="Choose the agent for this session or this channel")
+    @app_commands.guild_only()
+    async def agent(self, interaction: discord.Interaction) -> None:
+        entered = await enter(interaction)
+        if entered is None:
+            return
+        bot, place = entered
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        agents = agent_choices(await bot.core.client.agents(place.directory))
+        if not agents:
+            await say(interaction, "OpenCode offers no agents to choose from here.")
+            return
+        text = f"Current agent: {current(bot, place, 'agent')}. Pick an agent:"
+        await interaction.followup.send(text, view=agent_view(agents, 0), ephemeral=True)
+
+
+async def setup(bot: KimakiBot) -> None:
+    await bot.add_cog(PrefsCog(bot))
+    bot.add_dynamic_items(*DYNAMIC_ITEMS)

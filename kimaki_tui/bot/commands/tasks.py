@@ -1,0 +1,142 @@
+"""/tasks: the scheduled sends of this project channel (`kimaki send --send-at`), each with a
+persistent Delete button (custom_id `kimaki:task:del:<task id>`, valid across restarts).
+
+Tasks are read from the database each time; a deleted task never fires, since the scheduler
+reads its row when it falls due.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from kimaki_tui.bot.access import display_name
+from kimaki_tui.bot.commands.common import bot_of, enter, locate, permitted
+
+if TYPE_CHECKING:
+    from kimaki_tui.bot.client import KimakiBot
+    from kimaki_tui.scheduling.store import ScheduledTask
+
+QUIET = discord.AllowedMentions.none()
+SHOWN = 20  # buttons for at most 20 tasks (Discord allows 25 per message)
+PER_ROW = 5
+NONE_TEXT = "No scheduled tasks in this channel. Schedule one with `kimaki send --send-at …`."
+
+
+def task_line(task: ScheduledTask) -> str:
+    when = f"<t:{int(task.next_run_at.timestamp())}:f>" if task.next_run_at else "—"
+    schedule = f"cron `{task.cron}` ({task.timezone})" if task.kind == "cron" else "once"
+    where = "new thread" if task.request.target == "channel" else f"<#{task.request.target_id}>"
+    prompt = discord.utils.escape_markdown(task.prompt_preview[:80])
+    return f"`#{task.id}` {when} · {schedule} · {where} · {prompt}"
+
+
+def tasks_text(tasks: list[ScheduledTask]) -> str:
+    if not tasks:
+        return NONE_TEXT
+    lines = [f"**Scheduled tasks** ({len(tasks)})"]
+    lines += [task_line(task) for task in tasks[:SHOWN]]
+    if len(tasks) > SHOWN:
+        lines.append(f"… and {len(tasks) - SHOWN} more (`kimaki task list` shows them all)")
+    return "\n".join(lines)[:2000]
+
+
+def tasks_view(tasks: list[ScheduledTask]) -> discord.ui.View | None:
+    if not tasks:
+        return None
+    view = discord.ui.View(timeout=None)
+    for i, task in enumerate(tasks[:SHOWN]):
+        view.add_item(DeleteTaskButton(task.id, row=i // PER_ROW))
+    return view
+
+
+def channel_tasks(bot: KimakiBot, channel_id: str) -> list[ScheduledTask]:
+    from kimaki_tui.scheduling.store import TaskStore
+
+    store = TaskStore.open(bot.core.store.path)
+    try:
+        return store.list_tasks(channel_id=channel_id)
+    finally:
+        store.close()
+
+
+def delete_task(bot: KimakiBot, task_id: int, channel_id: str) -> bool:
+    """Delete a task of this channel (a button can outlive its task or be clicked elsewhere)."""
+    from kimaki_tui.scheduling.store import TaskStore
+
+    store = TaskStore.open(bot.core.store.path)
+    try:
+        task = store.get(task_id)
+        return task is not None and task.channel_id == channel_id and store.delete(task_id)
+    finally:
+        store.close()
+
+
+class DeleteTaskButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"kimaki:task:del:(?P<task_id>[0-9]+)"
+):
+    def __init__(self, task_id: int, row: int | None = None) -> None:
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=f"Delete #{task_id}",
+            style=discord.ButtonStyle.danger,
+            custom_id=f"kimaki:task:del:{task_id}",
+            row=row,
+        )
+        super().__init__(button)
+        self.task_id = task_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> DeleteTaskButton:
+        return cls(int(match["task_id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot = bot_of(interaction)
+        place = locate(bot, interaction.channel)
+        if place is None:
+            return  # another machine's channel: it may answer
+        refusal = permitted(bot, interaction.user)
+        if refusal is not None:
+            await interaction.response.send_message(refusal, ephemeral=True)
+            return
+        deleted = delete_task(bot, self.task_id, place.channel_id)
+        tasks = channel_tasks(bot, place.channel_id)
+        who = discord.utils.escape_markdown(display_name(interaction.user))
+        note = (
+            f"Deleted task #{self.task_id} ({who})." if deleted else f"Task #{self.task_id} was already gone."
+        )
+        await interaction.response.edit_message(
+            content=f"{note}\n{tasks_text(tasks)}"[:2000], view=tasks_view(tasks), allowed_mentions=QUIET
+        )
+
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (DeleteTaskButton,)
+
+
+class TasksCog(commands.Cog):
+    def __init__(self, bot: KimakiBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="tasks", description="This channel's scheduled sends, with Delete buttons")
+    @app_commands.guild_only()
+    async def tasks(self, interaction: discord.Interaction) -> None:
+        entered = await enter(interaction)
+        if entered is None:
+            return
+        bot, place = entered
+        tasks = channel_tasks(bot, place.channel_id)
+        view = tasks_view(tasks)
+        text = tasks_text(tasks)
+        if view is None:
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=QUIET)
+        else:
+            await interaction.response.send_message(text, view=view, ephemeral=True, allowed_mentions=QUIET)
+
+
+async def setup(bot: KimakiBot) -> None:
+    await bot.add_cog(TasksCog(bot))

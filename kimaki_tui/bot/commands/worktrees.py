@@ -1,0 +1,129 @@
+"""/new-worktree and /merge-worktree: a session on its own git branch and checkout, in a thread
+marked ⬦, and merging that branch back into the project (rebase, then fast-forward).
+
+The thread maps to the worktree's directory, so everything the agent does there happens in the
+worktree; /merge-worktree finds the branch and the project checkout from that directory.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from kimaki_tui.bot.access import display_name
+from kimaki_tui.bot.commands.common import enter, enter_session_thread, say
+from kimaki_tui.bot.threads import thread_name
+from kimaki_tui.core.prompts import PromptInput
+from kimaki_tui.core.worktrees import (
+    RebaseConflict,
+    WorktreeError,
+    conflict_prompt,
+    create_worktree,
+    merge_worktree,
+)
+
+if TYPE_CHECKING:
+    from kimaki_tui.bot.client import KimakiBot
+
+log = logging.getLogger(__name__)
+
+WORKTREE_MARK = "⬦ "
+QUIET = discord.AllowedMentions.none()
+
+
+def unmarked(name: str) -> str:
+    """The thread name without the ⬦ worktree mark (shown once the branch is merged)."""
+    return name[len(WORKTREE_MARK) :] if name.startswith(WORKTREE_MARK) else name
+
+
+class WorktreesCog(commands.Cog):
+    def __init__(self, bot: KimakiBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name="new-worktree", description="Start a session in a new git worktree (own branch) in a new thread"
+    )
+    @app_commands.describe(name="Name of the worktree and its branch (kimaki/<name>)", prompt="First message")
+    @app_commands.guild_only()
+    async def new_worktree(
+        self,
+        interaction: discord.Interaction,
+        name: app_commands.Range[str, 1, 60],
+        prompt: app_commands.Range[str, 1, 6000] | None = None,
+    ) -> None:
+        entered = await enter(interaction)
+        if entered is None:
+            return
+        bot, place = entered
+        project = bot.core.channel_directory(place.channel_id)
+        if place.channel is None or project is None:
+            await say(interaction, "I cannot find this project's channel.")
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            worktree = await create_worktree(project, name, bot.options.data_dir)
+        except WorktreeError as exc:
+            await say(interaction, str(exc))
+            return
+        thread = await place.channel.create_thread(
+            name=thread_name(f"{WORKTREE_MARK}worktree: {worktree.name}"),
+            type=discord.ChannelType.public_thread,
+            auto_archive_duration=1440,
+        )
+        await thread.add_user(interaction.user)
+        thread_id = str(thread.id)
+        bot.core.open_thread(thread_id, place.channel_id, str(worktree.path))
+        await thread.send(
+            f"🌳 **Worktree ready** — branch `{worktree.branch}` in `{worktree.path}`.\n"
+            "Messages in this thread run there. /merge-worktree merges the branch into the project.",
+            allowed_mentions=QUIET,
+        )
+        if prompt:
+            user = interaction.user
+            await bot.core.submit(
+                thread_id, PromptInput(prompt, str(user.id), display_name(user), source="discord")
+            )
+        await say(interaction, f"Created {thread.mention} on branch `{worktree.branch}`.")
+
+    @app_commands.command(
+        name="merge-worktree",
+        description="Merge this worktree's branch into the project (rebase, then fast-forward)",
+    )
+    @app_commands.guild_only()
+    async def merge_worktree(self, interaction: discord.Interaction) -> None:
+        entered = await enter_session_thread(interaction)
+        if entered is None:
+            return
+        bot, runtime = entered
+        if runtime.busy:
+            await say(interaction, "The agent is still working; wait for it (or /abort), then merge.")
+            return
+        await interaction.response.defer(thinking=True)
+        try:
+            merged = await merge_worktree(runtime.directory)
+        except RebaseConflict as exc:
+            who = interaction.user
+            await say(interaction, f"⚠️ {exc}", ephemeral=False)
+            prompt = PromptInput(conflict_prompt(exc), str(who.id), display_name(who), "discord")
+            await bot.core.submit(runtime.thread_id, prompt)
+            return
+        except WorktreeError as exc:
+            await say(interaction, f"⚠️ {exc}", ephemeral=False)
+            return
+        thread = interaction.channel
+        if isinstance(thread, discord.Thread) and thread.name.startswith(WORKTREE_MARK):
+            await thread.edit(name=unmarked(thread.name))
+        commits = f"{merged.commits} commit{'s' if merged.commits != 1 else ''}"
+        await say(
+            interaction,
+            f"✅ Merged `{merged.branch}` into `{merged.target}` ({commits}) in `{merged.project}`.",
+            ephemeral=False,
+        )
+
+
+async def setup(bot: KimakiBot) -> None:
+    await bot.add_cog(WorktreesCog(bot))

@@ -1,0 +1,134 @@
+"""What the automation subcommands share: the data dir and its database, the bot token, the kimaki
+running for the data dir (through its control API), error reporting and plain-text tables.
+
+Results go to stdout; errors go to stderr as `kimaki: <message>` with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kimaki_tui.control_api import ControlClient
+    from kimaki_tui.opencode.client import OpenCodeClient
+    from kimaki_tui.scheduling.store import TaskStore
+    from kimaki_tui.store.repo import Store
+
+NO_TOKEN = (
+    "no Discord bot token: set KIMAKI_BOT_TOKEN (e.g. in CI), or run `kimaki setup` to keep it in the "
+    "OS keyring"
+)
+
+
+class CliError(Exception):
+    """A failure the user can act on; reported as `kimaki: <message>` with `code`."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir", metavar="PATH", default=argparse.SUPPRESS, help="kimaki's data dir (default: ~/.kimaki)"
+    )
+
+
+def data_dir_of(args: argparse.Namespace) -> Path:
+    from kimaki_tui.config import resolve_data_dir
+
+    return resolve_data_dir(getattr(args, "data_dir", None))
+
+
+def db_path(data_dir: Path) -> Path:
+    from kimaki_tui.config import Settings
+
+    return Settings(data_dir).db_path
+
+
+def open_store(data_dir: Path) -> Store:
+    from kimaki_tui.store.repo import Store
+
+    return Store.open(db_path(data_dir))
+
+
+def open_tasks(data_dir: Path) -> TaskStore:
+    from kimaki_tui.scheduling.store import TaskStore
+
+    return TaskStore.open(db_path(data_dir))
+
+
+def bot_token(data_dir: Path) -> str:
+    from kimaki_tui.secrets import SecretStore
+
+    token = SecretStore(data_dir).get_bot_token()
+    if not token:
+        raise CliError(NO_TOKEN, 2)
+    return token
+
+
+def run(main: Callable[[], Coroutine[Any, Any, int] | int]) -> int:
+    """Run a subcommand (a coroutine runs in its own loop); known errors become one line on stderr
+    and an exit code."""
+    from kimaki_tui.control_api import ControlError
+    from kimaki_tui.opencode.errors import OpenCodeError
+    from kimaki_tui.setup.discord_api import DiscordApiError
+    from kimaki_tui.store.db import StoreError
+
+    try:
+        result = main()
+        return asyncio.run(result) if inspect.iscoroutine(result) else int(result)  # type: ignore[arg-type]
+    except CliError as exc:
+        return fail(str(exc), exc.code)
+    except DiscordApiError as exc:
+        return fail(f"Discord: {exc}")
+    except (ControlError, OpenCodeError, StoreError) as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+
+
+def fail(message: str, code: int = 1) -> int:
+    print(f"kimaki: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+def out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+async def running_control(data_dir: Path) -> ControlClient | None:
+    """A control client for the kimaki running for `data_dir`, or None when none runs."""
+    from kimaki_tui.instance import control_client, running_instance
+
+    if await running_instance(data_dir) is None:
+        return None
+    return control_client(data_dir)
+
+
+async def running_opencode(control: ControlClient) -> OpenCodeClient:
+    """A client for the running kimaki's OpenCode server (close it when done)."""
+    from kimaki_tui.opencode.client import OpenCodeClient
+
+    info = await control.opencode()
+    url = info.get("url")
+    if not isinstance(url, str):
+        raise CliError("the running kimaki did not say where its OpenCode server is")
+    password = info.get("password")
+    return OpenCodeClient(
+        url, str(password) if password else None, username=str(info.get("username") or "opencode")
+    )
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain, column-aligned text table."""
+    cells = [[str(h) for h in headers], *[[("" if c is None else str(c)) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in cells]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])

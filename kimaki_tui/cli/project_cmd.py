@@ -1,0 +1,120 @@
+"""`kimaki project add|list|remove`: link project folders to Discord channels from the command line.
+
+`add` creates the channel over REST (only the bot token is needed) under the "Kimaki" category
+and records the link in the database; `remove` forgets the link and leaves the channel alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, data_dir_of, open_store, out, run, table
+
+
+def register(subparsers: Any) -> None:
+    project = subparsers.add_parser("project", help="link project folders to Discord channels")
+    actions = project.add_subparsers(dest="project_command", metavar="ACTION", title="actions")
+    project.set_defaults(handler=lambda args: _usage(project))
+    add = actions.add_parser("add", help="create a channel for a folder and link it")
+    add.add_argument(
+        "directory", nargs="?", default=".", metavar="DIR", help="the project folder (default: .)"
+    )
+    add.add_argument(
+        "-g", "--guild", metavar="ID", help="the server (default: the one already used, else the first)"
+    )
+    add.add_argument("-a", "--app-id", metavar="ID", help="the bot application (default: from the token)")
+    add_data_dir(add)
+    add.set_defaults(handler=run_add)
+    listing = actions.add_parser("list", help="the linked folders and their channels")
+    add_data_dir(listing)
+    listing.set_defaults(handler=run_list)
+    remove = actions.add_parser("remove", help="unlink a channel (the Discord channel is kept)")
+    remove.add_argument("channel_id", metavar="CHANNEL_ID")
+    add_data_dir(remove)
+    remove.set_defaults(handler=run_remove)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def run_add(args: argparse.Namespace) -> int:
+    def main() -> Coroutine[Any, Any, int]:
+        path = Path(args.directory).expanduser().resolve()
+        if not path.is_dir():
+            raise CliError(f"{args.directory} is not a folder", 2)
+        return add_project(args, path)
+
+    return run(main)
+
+
+async def add_project(args: argparse.Namespace, path: Path) -> int:
+    from kimaki_tui.config import app_id_from_token
+    from kimaki_tui.setup.channels import create_channels_over_rest
+    from kimaki_tui.setup.discord_api import DiscordSetupApi
+
+    data_dir = data_dir_of(args)
+    token = bot_token(data_dir)
+    api = DiscordSetupApi()
+    try:
+        with open_store(data_dir) as store:
+            guild_id = args.guild or await _default_guild(api, token, store.list_channels())
+            linked = [c for c in store.channels_for(str(path)) if c.guild_id == guild_id]
+            if linked:
+                raise CliError(
+                    f"{path} is already linked to channel {linked[0].channel_id} in server {guild_id}"
+                )
+            app_id = args.app_id or app_id_from_token(token)
+            created = await create_channels_over_rest(
+                api, token, guild_id, [str(path)], app_id=app_id, link=store.link_channel
+            )
+    finally:
+        await api.aclose()
+    channel = created[0]
+    out(f"Linked {path} to #{channel.name} ({channel.channel_id}) in server {guild_id}: {channel.url}")
+    return 0
+
+
+async def _default_guild(api: Any, token: str, links: list[Any]) -> str:
+    """The server of the most recently linked channel, else the bot's only (or first) server."""
+    if links:
+        return str(max(links, key=lambda link: link.created_at).guild_id)
+    guilds = await api.guilds(token)
+    if not guilds:
+        raise CliError("the bot is in no server yet: invite it first (`kimaki setup` shows the link)")
+    return str(guilds[0]["id"])
+
+
+def run_list(args: argparse.Namespace) -> int:
+    def main() -> int:
+        with open_store(data_dir_of(args)) as store:
+            links = store.list_channels()
+            bare = [p.directory for p in store.list_projects() if not store.channels_for(p.directory)]
+        rows: list[tuple[object, ...]] = [(c.directory, c.channel_id, c.guild_id) for c in links]
+        rows += [(directory, "—", "—") for directory in bare]
+        if not rows:
+            out("No projects. Add one with `kimaki project add DIR`.")
+            return 0
+        out(table(("FOLDER", "CHANNEL", "SERVER"), sorted(rows, key=lambda row: str(row[0]))))
+        return 0
+
+    return run(main)
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    def main() -> int:
+        with open_store(data_dir_of(args)) as store:
+            directory = store.channel_directory(args.channel_id)
+            if directory is None or not store.unlink_channel(args.channel_id):
+                raise CliError(
+                    f"channel {args.channel_id} is not linked to a project (see `kimaki project list`)"
+                )
+        out(f"Unlinked channel {args.channel_id} from {directory}; the Discord channel was left as it is.")
+        return 0
+
+    return run(main)

@@ -1,0 +1,306 @@
+"""`kimaki send`: post a prompt as the bot (over REST, with only the bot token) for the running kimaki
+to pick up, now or at `--send-at`; `--wait` prints the answer.
+
+In a project channel the message starts a thread and a session; in a thread (or the thread of a
+`--session`) it is the session's next prompt. The message carries the CLI marker
+(bot/cli_marker.py), which is how the running bot tells it from its own replies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, data_dir_of, open_store, out, run
+
+if TYPE_CHECKING:
+    from kimaki_tui.cli.discord_rest import DiscordRest
+    from kimaki_tui.control_api import ControlClient
+    from kimaki_tui.scheduling.request import PostedStarter, SendRequest
+    from kimaki_tui.scheduling.when import Schedule
+
+_USER = re.compile(r"^(?:<@!?)?(?P<id>\d{15,21})>?$")
+PICKUP_WAIT = 15.0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "send",
+        help="send a prompt to a project channel, thread or session (the running kimaki answers)",
+        description="Post a prompt as the bot for the running kimaki to pick up: in a project channel it "
+        "starts a thread and a session, in a thread it is the session's next prompt. Needs only the "
+        "bot token (KIMAKI_BOT_TOKEN in CI). With --send-at the send is scheduled instead.",
+    )
+    where = parser.add_argument_group("where (one of; default: the project of the current folder)")
+    where.add_argument(
+        "-c", "--channel", metavar="ID", help="a project channel: start a thread and a session"
+    )
+    where.add_argument("-d", "--project", metavar="DIR", help="the channel linked to this folder or a parent")
+    where.add_argument("--thread", metavar="ID", help="an existing thread: prompt its session")
+    where.add_argument("--session", metavar="ID", help="the thread showing this OpenCode session")
+    parser.add_argument(
+        "-p",
+        "--prompt",
+        required=True,
+        metavar="TEXT",
+        help="the prompt; - reads it from stdin (over 2000 characters it travels as prompt.md)",
+    )
+    new = parser.add_argument_group("new threads (--channel / --project)")
+    new.add_argument("-n", "--name", metavar="NAME", help="the thread's name (default: from the prompt)")
+    new.add_argument(
+        "-a", "--app-id", metavar="ID", help="with --project: the channel of this bot application"
+    )
+    new.add_argument(
+        "--notify-only", action="store_true", help="only post; the first reply starts the session"
+    )
+    new.add_argument(
+        "--worktree", metavar="NAME", help="run the session in a new git worktree (branch kimaki/NAME)"
+    )
+    session = parser.add_argument_group("session")
+    session.add_argument("--agent", metavar="NAME", help="the OpenCode agent (e.g. build, plan)")
+    session.add_argument(
+        "--model", metavar="PROVIDER/MODEL", help="the model, e.g. anthropic/claude-sonnet-4"
+    )
+    session.add_argument("-u", "--user", metavar="ID", help="act for this Discord user (id or <@id> mention)")
+    parser.add_argument(
+        "--wait", action="store_true", help="wait for the session to finish and print the answer"
+    )
+    parser.add_argument(
+        "--send-at",
+        metavar="WHEN",
+        help="schedule it: a UTC date like 2030-01-31T09:00:00Z, or a cron expression in local time",
+    )
+    add_data_dir(parser)
+    parser.set_defaults(handler=run_send)
+
+
+def check_flags(args: argparse.Namespace) -> str | None:
+    """The first conflict among the flags, as a message; None when they make sense together."""
+    targets = [flag for flag in ("channel", "project", "thread", "session") if getattr(args, flag)]
+    if len(targets) > 1:
+        return (
+            f"--{targets[0]} and --{targets[1]} cannot be combined: give one of --channel, --project, "
+            "--thread or --session"
+        )
+    existing = args.thread or args.session
+    for flag in ("name", "notify_only", "worktree", "app_id"):
+        if existing and getattr(args, flag):
+            option = "--" + flag.replace("_", "-")
+            return (
+                f"{option} only applies when starting a new thread (--channel or --project), "
+                f"not with --{targets[0]}"
+            )
+    if args.app_id and args.channel:
+        return "--app-id only chooses the channel of a --project; --channel already names one"
+    pairs = (
+        ("wait", "send_at", "a scheduled send has no answer to wait for yet"),
+        ("wait", "notify_only", "--notify-only starts no session until someone replies"),
+        ("worktree", "notify_only", "--notify-only starts nothing, so there is no worktree to run in"),
+    )
+    for first, second, why in pairs:
+        if getattr(args, first) and getattr(args, second):
+            return f"--{first.replace('_', '-')} cannot be combined with --{second.replace('_', '-')}: {why}"
+    if args.model and not re.fullmatch(r"[^/\s]+/\S+", args.model):
+        return f"--model must look like provider/model, got {args.model!r}"
+    if args.user and not _USER.match(args.user.strip()):
+        return f"--user must be a Discord user id or a <@id> mention, got {args.user!r}"
+    return None
+
+
+def run_send(args: argparse.Namespace) -> int:
+    return run(lambda: send(args))
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    kind: str  # "channel" or "thread"
+    target_id: str
+    channel_id: str  # the project channel (a thread's parent)
+    guild_id: str | None
+
+
+async def send(args: argparse.Namespace) -> int:
+    from kimaki_tui.cli.discord_rest import DiscordRest
+    from kimaki_tui.scheduling.request import SendRequest
+
+    problem = check_flags(args)
+    if problem:
+        raise CliError(problem, 2)
+    prompt = _prompt_text(args.prompt)
+    schedule = _schedule(args.send_at) if args.send_at else None
+    data_dir = data_dir_of(args)
+    async with DiscordRest(bot_token(data_dir)) as rest:
+        target = await resolve_target(args, data_dir, rest)
+        user = _USER.match(args.user.strip()) if args.user else None
+        request = SendRequest(
+            target.kind,  # type: ignore[arg-type]
+            target.target_id,
+            prompt,
+            name=args.name,
+            agent=args.agent,
+            model=args.model,
+            worktree=args.worktree,
+            user_id=user["id"] if user else None,
+            notify_only=args.notify_only,
+        )
+        if schedule is not None:
+            return await _add_task(data_dir, schedule, request, target)
+        return await _post(args, data_dir, rest, request, target)
+
+
+def _prompt_text(value: str) -> str:
+    text = sys.stdin.read() if value == "-" else value
+    if not text.strip():
+        raise CliError("the prompt is empty", 2)
+    return text
+
+
+def _schedule(when: str) -> Schedule:
+    from datetime import UTC, datetime
+
+    from kimaki_tui.scheduling.when import WhenError, parse_when
+
+    try:
+        return parse_when(when, now=datetime.now(UTC))
+    except WhenError as exc:
+        raise CliError(str(exc), 2) from None
+
+
+async def resolve_target(args: argparse.Namespace, data_dir: Path, rest: DiscordRest) -> Target:
+    from kimaki_tui.cli.discord_rest import THREAD_TYPES
+
+    if args.thread or args.session:
+        thread_id = args.thread or _thread_of_session(data_dir, args.session)
+        info = await rest.channel(thread_id)
+        if info.get("type") not in THREAD_TYPES:
+            raise CliError(f"{thread_id} is not a thread; use --channel to start a thread in a channel", 2)
+        return Target("thread", thread_id, str(info.get("parent_id")), _guild(info))
+    channel_id = args.channel or _channel_of_project(data_dir, args.project or os.getcwd(), args.app_id)
+    info = await rest.channel(channel_id)
+    if info.get("type") in THREAD_TYPES:
+        raise CliError(f"{channel_id} is a thread; use --thread to prompt its session", 2)
+    return Target("channel", channel_id, channel_id, _guild(info))
+
+
+def _guild(info: dict[str, Any]) -> str | None:
+    guild = info.get("guild_id")
+    return str(guild) if guild else None
+
+
+def _thread_of_session(data_dir: Path, session_id: str) -> str:
+    with open_store(data_dir) as store:
+        row = store.thread_for_session(session_id)
+    if row is None:
+        raise CliError(
+            f"no thread shows session {session_id} here (`kimaki session list` shows the known ones)"
+        )
+    return row.thread_id
+
+
+def _channel_of_project(data_dir: Path, directory: str, app_id: str | None) -> str:
+    """The channel linked to `directory` or the nearest folder above it."""
+    path = Path(directory).expanduser().resolve()
+    if not path.is_dir():
+        raise CliError(f"{directory} is not a folder", 2)
+    with open_store(data_dir) as store:
+        for candidate in (path, *path.parents):
+            links = [
+                c for c in store.channels_for(str(candidate)) if not app_id or c.app_id in (None, app_id)
+            ]
+            if links:
+                return links[0].channel_id
+    raise CliError(
+        f"no channel is linked to {path} or a folder above it: "
+        f"run `kimaki project add {path}` or pass --channel"
+    )
+
+
+async def _add_task(data_dir: Path, schedule: Schedule, request: SendRequest, target: Target) -> int:
+    from kimaki_tui.cli.local import open_tasks, running_control
+    from kimaki_tui.control_api import ControlError
+
+    tasks = open_tasks(data_dir)
+    try:
+        task = tasks.add(schedule, request, channel_id=target.channel_id)
+    finally:
+        tasks.close()
+    local = schedule.first_run.astimezone()
+    out(f"Scheduled task {task.id}: {schedule.describe()}; next run {local:%Y-%m-%d %H:%M %Z}.")
+    control = await running_control(data_dir)
+    if control is None:
+        out(f"No kimaki is running for {data_dir}: the task runs once it is started.")
+        return 0
+    try:
+        await control.tasks_changed()
+    except ControlError:
+        pass  # the running kimaki re-reads its tasks every few seconds anyway
+    return 0
+
+
+async def _post(
+    args: argparse.Namespace, data_dir: Path, rest: DiscordRest, request: SendRequest, target: Target
+) -> int:
+    from kimaki_tui.cli.discord_rest import post_starter
+    from kimaki_tui.cli.local import running_control
+
+    control = await running_control(data_dir)
+    if args.wait:
+        if control is None:
+            raise CliError(f"--wait needs kimaki running on this machine for {data_dir}")
+        return await _post_and_wait(control, rest, request, target)
+    posted = await post_starter(rest, request)
+    _report(posted, target, request)
+    if control is not None and target.kind == "channel" and not request.notify_only:
+        await _report_session(control, posted.thread_id)
+    return 0
+
+
+def _report(posted: PostedStarter, target: Target, request: SendRequest) -> None:
+    from kimaki_tui.cli.discord_rest import message_url
+
+    thread_url = message_url(target.guild_id, posted.thread_id)
+    if target.kind == "thread":
+        url = message_url(target.guild_id, posted.thread_id, posted.message_id)
+        out(f"Sent to thread {posted.thread_id}: {url}")
+    elif request.notify_only:
+        out(f"Thread {posted.thread_id} (notify only; a reply starts the session): {thread_url}")
+    else:
+        out(f"Thread {posted.thread_id}: {thread_url}")
+
+
+async def _report_session(control: ControlClient, thread_id: str) -> None:
+    from kimaki_tui.cli.waiting import wait_for_session
+
+    try:
+        state = await wait_for_session(control, thread_id, PICKUP_WAIT)
+    except CliError as exc:
+        out(f"Session: not started yet ({exc})")
+        return
+    out(f"Session: {state.session_id}")
+
+
+async def _post_and_wait(
+    control: ControlClient, rest: DiscordRest, request: SendRequest, target: Target
+) -> int:
+    from kimaki_tui.cli.discord_rest import post_starter
+    from kimaki_tui.cli.local import running_opencode
+    from kimaki_tui.cli.session_markdown import render
+    from kimaki_tui.cli.waiting import thread_state, user_messages, wait_for_answer
+
+    opencode = await running_opencode(control)
+    async with opencode:
+        before = 0
+        if target.kind == "thread":
+            before = await user_messages(opencode, await thread_state(control, target.target_id))
+        posted = await post_starter(rest, request)
+        _report(posted, target, request)
+        answer = await wait_for_answer(control, opencode, posted.thread_id, before)
+    out(f"Session: {answer.session_id}")
+    out()
+    out(render(answer.messages, assistant_only=True).rstrip())
+    return 1 if answer.failed else 0

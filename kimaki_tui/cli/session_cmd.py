@@ -1,0 +1,108 @@
+"""`kimaki session list|read`: the sessions mapped to Discord threads, and one conversation as Markdown.
+
+`read` asks the OpenCode server of the kimaki running for the data dir (its control API gives the
+address and password); without one it starts a short-lived `opencode serve` of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kimaki_tui.cli.local import CliError, add_data_dir, data_dir_of, open_store, out, run, table
+
+if TYPE_CHECKING:
+    from kimaki_tui.opencode.client import OpenCodeClient
+
+
+def register(subparsers: Any) -> None:
+    session = subparsers.add_parser("session", help="list sessions or print one as Markdown")
+    actions = session.add_subparsers(dest="session_command", metavar="ACTION", title="actions")
+    session.set_defaults(handler=lambda args: _usage(session))
+    listing = actions.add_parser("list", help="sessions mapped to Discord threads, newest first")
+    listing.add_argument("--project", metavar="DIR", help="only this project folder's sessions")
+    add_data_dir(listing)
+    listing.set_defaults(handler=run_list)
+    read = actions.add_parser("read", help="print a session's conversation as Markdown")
+    read.add_argument("session_id", metavar="ID")
+    read.add_argument("--project", metavar="DIR", help="the session's folder, when no thread shows it")
+    add_data_dir(read)
+    read.set_defaults(handler=run_read)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def run_list(args: argparse.Namespace) -> int:
+    def main() -> int:
+        directory = str(Path(args.project).expanduser().resolve()) if args.project else None
+        with open_store(data_dir_of(args)) as store:
+            threads = store.list_threads(directory)
+        if not threads:
+            out("No sessions yet.")
+            return 0
+        rows = [
+            (
+                t.session_id,
+                Path(t.directory).name,
+                t.thread_id,
+                t.source,
+                f"{t.updated_at.astimezone():%Y-%m-%d %H:%M}",
+            )
+            for t in threads
+        ]
+        out(table(("SESSION", "PROJECT", "THREAD", "SOURCE", "UPDATED"), rows))
+        return 0
+
+    return run(main)
+
+
+def run_read(args: argparse.Namespace) -> int:
+    return run(lambda: read(args))
+
+
+async def read(args: argparse.Namespace) -> int:
+    from kimaki_tui.cli.session_markdown import render
+
+    data_dir = data_dir_of(args)
+    directory = _directory(data_dir, args.session_id, args.project)
+    async with opencode_for(data_dir) as client:
+        info = await client.get_session(args.session_id, directory)
+        messages = await client.messages(args.session_id, directory)
+    sys.stdout.write(render(messages, title=info.title or args.session_id))
+    return 0
+
+
+def _directory(data_dir: Path, session_id: str, project: str | None) -> str:
+    if project:
+        return str(Path(project).expanduser().resolve())
+    with open_store(data_dir) as store:
+        row = store.thread_for_session(session_id)
+    if row is None:
+        raise CliError(f"no thread shows session {session_id} here: pass --project DIR to say where it ran")
+    return row.directory
+
+
+@asynccontextmanager
+async def opencode_for(data_dir: Path) -> AsyncIterator[OpenCodeClient]:
+    """The running kimaki's OpenCode, else a short-lived server of our own (stopped on exit)."""
+    from kimaki_tui.cli.local import running_control, running_opencode
+    from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+
+    control = await running_control(data_dir)
+    if control is not None:
+        async with await running_opencode(control) as client:
+            yield client
+        return
+    supervisor = OpenCodeSupervisor(health_timeout=60.0)
+    try:
+        await supervisor.start()
+        yield supervisor.client
+    finally:
+        await supervisor.aclose()

@@ -1,0 +1,222 @@
+"""A session's history commands: undo/redo (OpenCode revert), fork, compact and share.
+
+OpenCode keeps reverted messages in GET /message until the next prompt deletes them, so every
+view of the history here hides the messages from `session.revert.messageID` on. Undo steps back
+one user turn; redo steps forward one, and unreverts when it reaches the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kimaki_tui.core.session import SessionRuntime
+from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.opencode.errors import OpenCodeBusy, OpenCodeError, OpenCodeHTTPError
+from kimaki_tui.opencode.schema import ModelRef, SessionInfo
+
+log = logging.getLogger(__name__)
+
+JSON = Mapping[str, Any]
+FORK_CHOICES = 25
+BUSY_RETRY_WAIT = 2.0
+
+
+class HistoryError(Exception):
+    """A history command cannot be done; the message is meant for the user as is."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserTurn:
+    message_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RevertResult:
+    """What undo/redo did: `done` False means there was nothing to do. `diff` is OpenCode's."""
+
+    done: bool
+    diff: str = ""
+    finished: bool = False  # redo reached the end (the session is whole again)
+
+
+def visible(messages: Sequence[JSON], revert: JSON | None) -> list[JSON]:
+    """The messages before the revert point (all of them when nothing is reverted)."""
+    boundary = _index(messages, revert)
+    return list(messages[:boundary])
+
+
+def _index(messages: Sequence[JSON], revert: JSON | None) -> int:
+    target = (revert or {}).get("messageID")
+    for i, message in enumerate(messages):
+        if _info(message).get("id") == target:
+            return i
+    return len(messages)
+
+
+def _info(message: JSON) -> JSON:
+    info = message.get("info")
+    return info if isinstance(info, Mapping) else {}
+
+
+def turn_text(message: JSON) -> str:
+    """What the user typed: the message's non-synthetic text parts."""
+    texts = [
+        str(part.get("text") or "")
+        for part in message.get("parts") or []
+        if part.get("type") == "text" and not part.get("synthetic") and not part.get("ignored")
+    ]
+    return "\n".join(t for t in texts if t.strip()).strip()
+
+
+def user_turns(messages: Sequence[JSON], revert: JSON | None, limit: int = FORK_CHOICES) -> list[UserTurn]:
+    """The last `limit` visible user messages that have typed text, oldest first."""
+    turns = [
+        UserTurn(str(_info(m).get("id")), turn_text(m))
+        for m in visible(messages, revert)
+        if _info(m).get("role") == "user" and turn_text(m)
+    ]
+    return turns[-limit:] if limit > 0 else []
+
+
+def _user_ids(messages: Sequence[JSON]) -> list[str]:
+    return [str(_info(m).get("id")) for m in messages if _info(m).get("role") == "user"]
+
+
+def undo_target(messages: Sequence[JSON], revert: JSON | None) -> str | None:
+    """The user message to revert to: the last one before the current revert point."""
+    ids = _user_ids(visible(messages, revert))
+    return ids[-1] if ids else None
+
+
+def redo_target(messages: Sequence[JSON], revert: JSON | None) -> str | None:
+    """The next user message after the revert point; None means unrevert (or nothing to redo)."""
+    if not revert:
+        return None
+    boundary = _index(messages, revert)
+    later = _user_ids(messages[boundary + 1 :])
+    return later[0] if later else None
+
+
+def last_model(messages: Sequence[JSON]) -> ModelRef | None:
+    """The model the session used last (assistant providerID/modelID, or a user message's model)."""
+    for message in reversed(messages):
+        info = _info(message)
+        model = info.get("model")
+        if isinstance(model, Mapping) and model.get("providerID") and model.get("modelID"):
+            return ModelRef(str(model["providerID"]), str(model["modelID"]))
+        if info.get("providerID") and info.get("modelID"):
+            return ModelRef(str(info["providerID"]), str(info["modelID"]))
+    return None
+
+
+class SessionHistory:
+    """The history commands on one OpenCode client."""
+
+    def __init__(self, client: OpenCodeClient) -> None:
+        self._client = client
+
+    async def _state(self, runtime: SessionRuntime) -> tuple[str, SessionInfo, list[JSON]]:
+        sid = _session(runtime)
+        info = await self._client.get_session(sid, runtime.directory)
+        return sid, info, await self._client.messages(sid, runtime.directory)
+
+    async def undo(self, runtime: SessionRuntime, *, by: str, source: str) -> RevertResult:
+        """Revert to before the last user turn, stopping a running answer first."""
+        if runtime.busy:
+            await runtime.abort(by=by, source=source)
+        sid, info, messages = await self._state(runtime)
+        target = undo_target(messages, info.revert)
+        if target is None:
+            return RevertResult(False)
+        reverted = await self._revert(runtime, sid, target)
+        return RevertResult(True, _diff(reverted))
+
+    async def redo(self, runtime: SessionRuntime) -> RevertResult:
+        sid, info, messages = await self._state(runtime)
+        if not info.revert:
+            return RevertResult(False)
+        target = redo_target(messages, info.revert)
+        if target is None:
+            await self._client.unrevert(sid, runtime.directory)
+            return RevertResult(True, finished=True)
+        reverted = await self._revert(runtime, sid, target)
+        return RevertResult(True, _diff(reverted))
+
+    async def _revert(self, runtime: SessionRuntime, sid: str, message_id: str) -> SessionInfo:
+        try:
+            return await self._client.revert(sid, runtime.directory, message_id)
+        except OpenCodeBusy:
+            # The abort has not settled on the server yet: one more try after a short wait.
+            await asyncio.sleep(BUSY_RETRY_WAIT)
+            return await self._client.revert(sid, runtime.directory, message_id)
+
+    async def fork_choices(self, runtime: SessionRuntime) -> list[UserTurn]:
+        _sid, info, messages = await self._state(runtime)
+        return user_turns(messages, info.revert)
+
+    async def fork(self, runtime: SessionRuntime, message_id: str | None) -> SessionInfo:
+        """A new session with the messages strictly before `message_id` (all when None)."""
+        return await self._client.fork(_session(runtime), runtime.directory, message_id)
+
+    async def compact(self, runtime: SessionRuntime) -> ModelRef:
+        """Summarize the session with its current model; returns the model used."""
+        if runtime.busy:
+            raise HistoryError("The session is busy; wait for the answer to finish (or /abort) first.")
+        sid, _info, messages = await self._state(runtime)
+        model = runtime.preferences()[0] or last_model(messages) or await self._default_model(runtime)
+        if model is None:
+            raise HistoryError("No model is configured for this session, so it cannot be compacted.")
+        await self._client.summarize(sid, runtime.directory, model.provider_id, model.model_id)
+        return model
+
+    async def _default_model(self, runtime: SessionRuntime) -> ModelRef | None:
+        configured = (await self._client.config(runtime.directory)).get("model")
+        try:
+            return ModelRef.parse(str(configured)) if configured else None
+        except ValueError:
+            return None
+
+    async def share(self, runtime: SessionRuntime) -> str:
+        """The session's public URL (sharing it if needed), or HistoryError saying why not."""
+        sid = _session(runtime)
+        info = await self._client.get_session(sid, runtime.directory)
+        if info.share_url:
+            return info.share_url
+        try:
+            shared = await self._client.share(sid, runtime.directory)
+        except OpenCodeHTTPError as exc:
+            raise HistoryError(await self._share_refusal(runtime, exc)) from exc
+        if not shared.share_url:
+            raise HistoryError("OpenCode did not return a share link for this session.")
+        return shared.share_url
+
+    async def _share_refusal(self, runtime: SessionRuntime, exc: OpenCodeHTTPError) -> str:
+        try:
+            mode = (await self._client.config(runtime.directory)).get("share")
+        except OpenCodeError:
+            mode = None
+        if mode == "disabled":
+            return (
+                'Sharing is turned off in OpenCode\'s configuration (`"share": "disabled"`). '
+                'Set `"share": "manual"` in opencode.json to allow /share.'
+            )
+        log.warning("sharing a session failed: %s", exc)
+        return (
+            "OpenCode could not share this session: its share service is unreachable or refused "
+            f"({exc.message or exc.name})."
+        )
+
+
+def _session(runtime: SessionRuntime) -> str:
+    if runtime.session_id is None:
+        raise HistoryError("No session in this thread yet — send a message first.")
+    return runtime.session_id
+
+
+def _diff(info: SessionInfo) -> str:
+    return str((info.revert or {}).get("diff") or "")

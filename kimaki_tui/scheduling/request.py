@@ -1,0 +1,56 @@
+"""What `kimaki send` asks for: a prompt for a channel (new thread) or a thread, and its options.
+
+The same value is posted at once by the CLI or stored as a scheduled task's payload (JSON) and
+posted when the task fires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Target = Literal["channel", "thread"]
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    target: Target
+    target_id: str
+    prompt: str
+    name: str | None = None
+    agent: str | None = None
+    model: str | None = None
+    worktree: str | None = None
+    user_id: str | None = None
+    notify_only: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if value not in (None, False)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SendRequest:
+        target = data.get("target")
+        if target not in ("channel", "thread"):
+            raise ValueError(f"unknown send target {target!r}")
+        text = {k: (str(data[k]) if data.get(k) is not None else None) for k in _OPTIONAL}
+        return cls(
+            target=target,
+            target_id=str(data["target_id"]),
+            prompt=str(data.get("prompt", "")),
+            notify_only=bool(data.get("notify_only", False)),
+            **text,
+        )
+
+
+_OPTIONAL = ("name", "agent", "model", "worktree", "user_id")
+
+
+@dataclass(frozen=True, slots=True)
+class PostedStarter:
+    """Where a starter message went: its id, and the thread its prompt lives in (for a channel
+    send, the thread the bot starts from the message has the message's id)."""
+
+    channel_id: str
+    message_id: str
+    thread_id: str
+    guild_id: str | None = None

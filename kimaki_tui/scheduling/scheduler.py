@@ -1,0 +1,246 @@
+"""TaskScheduler: fires scheduled tasks on time with apscheduler 3's AsyncIOScheduler.
+
+The database is the truth; apscheduler only keeps the timers. Each active task has one date
+job at its `next_run_at` (a cron task gets the next one after each run, computed by
+`scheduling.cron` with standard cron semantics). A periodic sync picks up tasks added or deleted
+by other processes (`kimaki send --send-at`, `kimaki task delete`); the control API triggers one
+at once. Tasks are posted only while `online` (the bot connected to Discord: it must see its own
+starter messages arrive); due tasks wait for it, within the grace.
+
+Every firing goes through `run_due(now)`: a task due for longer than `grace` is not sent late —
+a one-shot task is marked "missed", a cron task records a missed run and moves on. That covers
+a kimaki that was down: at start-up, what fell due less than `grace` ago is sent once. A task is
+claimed in the database before it is posted, so it never fires twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from kimaki_tui.scheduling.cron import CronError, parse_cron
+from kimaki_tui.scheduling.request import PostedStarter, SendRequest
+from kimaki_tui.scheduling.store import ScheduledTask, TaskStore
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = logging.getLogger(__name__)
+
+# Posts the starter message of a task's request (task id given for the marker).
+PostStarter = Callable[[SendRequest, int], Awaitable[PostedStarter]]
+DEFAULT_GRACE = timedelta(minutes=10)
+SYNC_JOB = "tasks-sync"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def job_id(task_id: int) -> str:
+    return f"task-{task_id}"
+
+
+class TaskScheduler:
+    def __init__(
+        self,
+        store: TaskStore,
+        post: PostStarter,
+        *,
+        grace: timedelta = DEFAULT_GRACE,
+        sync_interval: float = 15.0,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.store = store
+        self.grace = grace
+        self._post = post
+        self._sync_interval = sync_interval
+        self._clock = clock
+        self._aps: AsyncIOScheduler | None = None
+        self._lock = asyncio.Lock()
+        self.online = False
+        self.on_change: list[Callable[[], None]] = []
+
+    async def start(self, *, online: bool = False) -> None:
+        """Recover tasks a stopped process left mid-post and set the timers; post once `online`."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        self._recover()
+        self._aps = AsyncIOScheduler(timezone=UTC)
+        self._aps.start(paused=True)
+        self._aps.add_job(
+            self.sync,
+            IntervalTrigger(seconds=self._sync_interval),
+            id=SYNC_JOB,
+            coalesce=True,
+            max_instances=1,
+        )
+        self._reschedule()
+        await self.set_online(online)
+        log.info("task scheduler started: %s", self.status_text())
+
+    async def set_online(self, online: bool) -> None:
+        """Posting allowed or not; coming online sends what fell due meanwhile (within the grace)."""
+        self.online = online
+        if self._aps is None:
+            return
+        if online:
+            self._aps.resume()
+            await self.sync()
+        else:
+            self._aps.pause()
+            self._changed()
+
+    async def stop(self) -> None:
+        self.online = False
+        if self._aps is not None:
+            self._aps.shutdown(wait=False)
+            self._aps = None
+        async with self._lock:  # a firing in progress finishes its bookkeeping
+            pass
+
+    async def aclose(self) -> None:
+        """Stop, and close the task store (the composition root's scheduler owns its store)."""
+        await self.stop()
+        self.store.close()
+
+    async def sync(self) -> None:
+        """Send what is due, then make the timers match the database."""
+        await self.run_due()
+        self._reschedule()
+        self._changed()
+
+    def delete(self, task_id: int) -> bool:
+        deleted = self.store.delete(task_id)
+        self._drop_job(task_id)
+        self._changed()
+        return deleted
+
+    def next_job_time(self, task_id: int) -> datetime | None:
+        """When apscheduler will wake up for this task (None without a timer)."""
+        job = self._aps.get_job(job_id(task_id)) if self._aps is not None else None
+        return None if job is None or job.next_run_time is None else job.next_run_time.astimezone(UTC)
+
+    def status_text(self) -> str:
+        if self._aps is None:
+            return "stopped"
+        if not self.online:
+            return "waiting for Discord"
+        tasks = self.store.list_tasks()
+        if not tasks:
+            return "running · no tasks"
+        soonest = min((t.next_run_at for t in tasks if t.next_run_at), default=None)
+        count = f"{len(tasks)} task" + ("" if len(tasks) == 1 else "s")
+        return f"running · {count}" + (f" · next {soonest.astimezone():%H:%M}" if soonest else "")
+
+    # -- firing -----------------------------------------------------------------------------------
+
+    async def run_due(self, now: datetime | None = None) -> list[int]:
+        """Handle every task due at `now` (default: the clock); returns the ids that were posted."""
+        posted: list[int] = []
+        if not self.online:
+            return posted
+        async with self._lock:
+            moment = now or self._clock()
+            due = self.store.due(moment)
+            for task in due:
+                if await self._run(task, moment):
+                    posted.append(task.id)
+        if due:
+            self._reschedule()
+            self._changed()
+        return posted
+
+    async def _run(self, task: ScheduledTask, now: datetime) -> bool:
+        if not self.store.claim(task.id):
+            return False
+        slot = task.next_run_at or now
+        if now - slot > self.grace:
+            log.warning("task %s was due at %s, more than %s ago: skipped", task.id, slot, self.grace)
+            self.store.add_run(task.id, slot, "missed")
+            self._after(task, now, "missed", error=f"missed: due at {slot:%Y-%m-%d %H:%M} UTC")
+            return False
+        try:
+            posted = await self._post(task.request, task.id)
+        except Exception as exc:  # the task records any failure; the scheduler keeps going
+            log.warning("task %s failed to post: %s", task.id, exc)
+            self.store.add_run(task.id, slot, "failed", error=str(exc))
+            self._after(task, now, "failed", error=str(exc))
+            return False
+        log.info("task %s posted message %s in %s", task.id, posted.message_id, posted.channel_id)
+        self.store.add_run(task.id, slot, "posted", message_id=posted.message_id, thread_id=posted.thread_id)
+        self._after(task, now, "done")
+        return True
+
+    def _after(self, task: ScheduledTask, now: datetime, outcome: str, error: str | None = None) -> None:
+        """A one-shot task ends with the outcome; a cron task moves to its next time."""
+        if task.kind != "cron":
+            status = "done" if outcome == "done" else outcome
+            self.store.settle(task.id, status, error=error)  # type: ignore[arg-type]
+            return
+        following = _next_cron(task, now)
+        if following is None:
+            self.store.settle(task.id, "failed", error=error or "the cron expression never fires again")
+        else:
+            self.store.settle(task.id, "scheduled", next_run_at=following, error=error)
+
+    def _recover(self) -> None:
+        for task in self.store.stuck():
+            if task.kind == "cron":
+                self.store.settle(task.id, "scheduled", next_run_at=_next_cron(task, self._clock()))
+            else:
+                # It may or may not have been posted: never post twice, say so instead.
+                self.store.settle(task.id, "failed", error="interrupted while posting")
+
+    # -- timers -----------------------------------------------------------------------------------
+
+    def _reschedule(self) -> None:
+        aps = self._aps
+        if aps is None:
+            return
+        from apscheduler.triggers.date import DateTrigger
+
+        wanted = {
+            job_id(t.id): t for t in self.store.list_tasks() if t.status == "scheduled" and t.next_run_at
+        }
+        for job in aps.get_jobs():
+            if job.id != SYNC_JOB and job.id not in wanted:
+                job.remove()
+        for jid, task in wanted.items():
+            assert task.next_run_at is not None
+            job = aps.get_job(jid)
+            if job is not None and job.next_run_time == task.next_run_at:
+                continue
+            aps.add_job(
+                self.run_due,
+                DateTrigger(run_date=task.next_run_at),
+                id=jid,
+                replace_existing=True,
+                misfire_grace_time=None,
+                coalesce=True,  # lateness is judged by run_due's grace
+            )
+
+    def _drop_job(self, task_id: int) -> None:
+        if self._aps is not None:
+            with contextlib.suppress(Exception):
+                self._aps.remove_job(job_id(task_id))
+
+    def _changed(self) -> None:
+        for callback in list(self.on_change):
+            try:
+                callback()
+            except Exception:
+                log.exception("task change callback failed")
+
+
+def _next_cron(task: ScheduledTask, after: datetime) -> datetime | None:
+    try:
+        return parse_cron(task.cron or "", task.timezone or "UTC").next_after(after)
+    except CronError as exc:
+        log.warning("task %s has a bad cron expression: %s", task.id, exc)
+        return None

@@ -1,0 +1,170 @@
+"""AutomationRig: what a machine running kimaki looks like to the CLI, in one test process.
+
+The real KimakiBot and core (the bot rig's parts) on the shared OpenCode server and the Discord
+twin, with the database in a data dir, the lock port serving the control API, and the task
+scheduler posting over REST — the same wiring as app.py. `cli(...)` runs `kimaki ...` through
+`main()` in a worker thread (its own event loop, as in a real process) and captures its output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import socket
+import sys
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kimaki_tui.cli.discord_rest import StarterPoster
+from kimaki_tui.cli.main import main
+from kimaki_tui.control_api import ControlActions, InstanceStatus
+from kimaki_tui.instance import InstanceLock
+from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+from kimaki_tui.scheduling.scheduler import TaskScheduler
+from kimaki_tui.scheduling.store import TaskStore
+from kimaki_tui.testing.discord_twin import DiscordTwin
+from tests.bot.rig import TOKEN, BotRig, ErrorLog, build_guild
+from tests.core_rig import CoreRig
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True, slots=True)
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@dataclass
+class AutomationRig:
+    bot: BotRig
+    data_dir: Path
+    server: OpenCodeSupervisor
+    tasks: TaskStore
+    grace: timedelta = timedelta(minutes=10)
+    scheduler: TaskScheduler | None = None
+    _cli_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def twin(self) -> DiscordTwin:
+        return self.bot.twin
+
+    async def cli(self, *argv: str, stdin: str | None = None) -> CliResult:
+        """`kimaki --data-dir <data dir> ARGV...` in a worker thread; stdout/stderr captured."""
+        args = ["--data-dir", str(self.data_dir), *argv]
+        async with self._cli_lock:  # sys.stdout is process-wide: one CLI run at a time
+            return await asyncio.to_thread(_run_cli, args, stdin)
+
+    async def start_scheduler(self) -> TaskScheduler:
+        poster = StarterPoster(lambda: TOKEN, base_url=self.twin.api_url)
+        self.scheduler = TaskScheduler(self.tasks, poster, grace=self.grace, sync_interval=0.5)
+        await self.scheduler.start(online=True)
+        return self.scheduler
+
+    async def stop_scheduler(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+            self.scheduler = None
+
+    def sessions(self) -> list[dict[str, object]]:
+        return [
+            {"thread_id": s.thread_id, "session_id": s.session_id, "directory": s.directory, "state": s.state}
+            for s in self.bot.core.snapshots()
+        ]
+
+    async def tasks_changed(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.sync()
+
+
+def _run_cli(args: Sequence[str], stdin: str | None) -> CliResult:
+    out, err = io.StringIO(), io.StringIO()
+    old_stdin = sys.stdin
+    try:
+        if stdin is not None:
+            sys.stdin = io.StringIO(stdin)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse errors
+                code = int(exc.code or 0)
+    finally:
+        sys.stdin = old_stdin
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@contextlib.asynccontextmanager
+async def automation_rig(
+    server: OpenCodeSupervisor,
+    project_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    scheduler: bool = True,
+    **bot_options: Any,
+) -> AsyncIterator[AutomationRig]:
+    from kimaki_tui.bot.options import BotOptions
+
+    errors = ErrorLog()
+    errors.install()
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    try:
+        async with DiscordTwin(bot_token=TOKEN, bot_name="Kimaki") as twin:
+            monkeypatch.setenv("KIMAKI_BOT_TOKEN", TOKEN)
+            monkeypatch.setenv("KIMAKI_DISCORD_API_URL", twin.api_url)
+            monkeypatch.setenv("KIMAKI_LOCK_PORT", str(free_port()))
+            guild, users = build_guild(twin)
+            category = guild.add_category("Kimaki")
+            channel = guild.add_text_channel(project_dir.name, category=category)
+            options = BotOptions(
+                data_dir=data_dir,
+                projects_dir=tmp_path,
+                app_id=str(twin.app_id),
+                guild_ready_timeout=0.05,
+                **bot_options,
+            )
+            async with CoreRig(server.client, data_dir / "discord-sessions.db") as core_rig:
+                core_rig.core.link_channel(str(channel.id), str(guild.id), str(project_dir))
+                bot = BotRig(twin, core_rig, guild, category, channel, users, project_dir, options)
+                rig = AutomationRig(bot, data_dir, server, TaskStore.open(data_dir / "discord-sessions.db"))
+                lock = InstanceLock(
+                    data_dir,
+                    lambda: InstanceStatus(discord_state="connected", opencode_state="healthy"),
+                    actions=ControlActions(
+                        sessions=rig.sessions,
+                        opencode=lambda: {
+                            "url": server.base_url,
+                            "username": "opencode",
+                            "password": server.password,
+                        },
+                        tasks_changed=rig.tasks_changed,
+                    ),
+                )
+                await lock.acquire()
+                try:
+                    await bot.start_bot()
+                    if scheduler:
+                        await rig.start_scheduler()
+                    yield rig
+                finally:
+                    await rig.stop_scheduler()
+                    await bot.stop_bot()
+                    await lock.release()
+                    rig.tasks.close()
+            twin.assert_clean()
+    finally:
+        errors.remove()
+    lines = errors.lines()
+    assert not lines, "the bot logged errors:\n" + "\n".join(lines)

@@ -1,0 +1,103 @@
+"""The control center's Tasks screen (key 5) and the dashboard's scheduler status, with Pilot."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from kimaki_tui.scheduling.request import PostedStarter, SendRequest
+from kimaki_tui.scheduling.scheduler import TaskScheduler
+from kimaki_tui.scheduling.store import TaskStore
+from kimaki_tui.scheduling.when import parse_when
+from kimaki_tui.screens.app import KimakiApp
+from kimaki_tui.screens.model import ControlCenterModel
+from kimaki_tui.screens.tasks import TasksScreen
+from tests.screens.scene import offline_model
+
+SIZE = (140, 36)
+
+
+async def never_posts(request: SendRequest, task_id: int) -> PostedStarter:
+    raise AssertionError("nothing is due in these tests")
+
+
+@pytest.fixture
+async def model(tmp_path: Path) -> AsyncIterator[ControlCenterModel]:
+    model = offline_model(tmp_path)
+    yield model
+    await model.core.close()
+    model.core.store.close()
+
+
+def add(store: TaskStore, when: str, prompt: str) -> int:
+    schedule = parse_when(when, now=datetime.now(UTC), timezone="UTC")
+    return store.add(schedule, SendRequest("channel", "900", prompt), channel_id="900").id
+
+
+def rows(app: KimakiApp) -> list[list[str]]:
+    table = app.screen.query_one("#tasks", DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_tasks_screen_lists_and_deletes_through_the_scheduler(model: ControlCenterModel) -> None:
+    store = TaskStore.open(model.core.store.path)
+    scheduler = TaskScheduler(store, never_posts)
+    await scheduler.start(online=True)
+    model.scheduler = scheduler
+    # As tui_wiring does: the dashboard shows the status the scheduler reports on each change.
+    scheduler.on_change.append(lambda: setattr(model, "scheduler_status", scheduler.status_text()))
+    try:
+        later = add(store, "2099-01-01T09:00:00Z", "write the yearly report")
+        soon = add(store, "*/30 * * * *", "check the build")
+        await scheduler.sync()
+        app = KimakiApp(model)
+        async with app.run_test(size=SIZE) as pilot:
+            status = app.screen.query_one("#scheduler-status", Static)
+            assert "running · 2 tasks" in str(status.render())
+            await pilot.press("5")
+            assert isinstance(app.screen, TasksScreen)
+            listed = rows(app)
+            assert [row[0] for row in listed] == [str(soon), str(later)]
+            assert listed[0][1] == "scheduled" and listed[0][3] == "cron */30 * * * * (UTC)"
+            assert listed[1][5] == "write the yearly report"
+
+            await pilot.press("x", "n")  # cancelled
+            assert len(rows(app)) == 2
+            await pilot.press("x", "y")
+            await pilot.pause()
+            assert [row[0] for row in rows(app)] == [str(later)]
+            assert store.get(soon) is None and scheduler.next_job_time(soon) is None
+            assert scheduler.next_job_time(later) is not None
+            await pilot.press("1")
+            await pilot.pause()
+            assert "running · 1 task ·" in str(status.render())
+    finally:
+        await scheduler.stop()
+        store.close()
+
+
+async def test_tasks_screen_without_a_scheduler_reads_the_database(model: ControlCenterModel) -> None:
+    store = TaskStore.open(model.core.store.path)
+    try:
+        app = KimakiApp(model)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("5")
+            assert rows(app) == []
+            assert app.screen.query_one("#no-tasks").display
+            # Added by another process (the CLI): the screen picks it up when it re-reads.
+            task = add(store, "2099-01-01T09:00:00Z", "from the cli")
+            store.settle(task, "done")
+            assert isinstance(app.screen, TasksScreen)
+            app.screen.sync()
+            assert rows(app) == []  # finished tasks are hidden
+            await pilot.press("a")
+            assert [row[1] for row in rows(app)] == ["done"]
+            await pilot.press("delete", "y")
+            await pilot.pause()
+            assert rows(app) == [] and store.get(task) is None
+    finally:
+        store.close()

@@ -1,0 +1,126 @@
+"""/model and /agent end to end: menus (paged beyond 25 models), scopes, and the next prompt really
+using the choice — as seen by the scripted model (`body["model"]`, the agent's system prompt).
+
+The project's own opencode.json adds 31 models to the fake provider and a "reviewer" agent, so the
+shared OpenCode server is not reconfigured for anyone else.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kimaki_tui.testing.discord_twin import Channel, Message
+from kimaki_tui.testing.scripted_model import ScriptedModel, latest_user_text, message_text
+from tests.bot.rig import BotRig, is_footer
+
+pytestmark = pytest.mark.opencode
+
+MODEL = {"tool_call": True, "limit": {"context": 64000, "output": 2048}}
+
+
+def project_config(directory: Path, marker: str) -> None:
+    models = {f"extra-{i:02d}": {"name": f"Extra {i:02d}", **MODEL} for i in range(30)}
+    models["fake-model-2"] = {"name": "Fake Two", **MODEL}
+    config = {
+        "provider": {"fake": {"models": models}},
+        "agent": {
+            "reviewer": {"mode": "primary", "description": "Reviews", "prompt": f"You are REVIEWER-{marker}."}
+        },
+    }
+    (directory / "opencode.json").write_text(json.dumps(config))
+
+
+def request_for(model: ScriptedModel, text: str) -> Mapping[str, Any]:
+    for body in model.requests:
+        if body.get("tools") and latest_user_text(body.get("messages", [])) == text:
+            return body
+    raise AssertionError(f"the model never got {text!r}")
+
+
+def system_prompt(body: Mapping[str, Any]) -> str:
+    return "\n".join(message_text(m) for m in body.get("messages", []) if m.get("role") == "system")
+
+
+def option_values(message: Message) -> list[str]:
+    return [o["value"] for row in message.components for c in row["components"] for o in c.get("options", [])]
+
+
+async def ask(rig: BotRig, where: Channel, text: str) -> None:
+    """A message in a thread (or a channel: a new thread), answered with its footer."""
+    await rig.user_says("owner", text, where)
+    thread = where if where.is_thread else await rig.wait_thread(where, lambda t: t.name == text)
+    got = await rig.wait_bot_message(thread, lambda m: text.removeprefix("REPLY: ") in m.content, 60)
+    await rig.wait_bot_message(thread, is_footer, after=got, timeout=60)
+
+
+async def pick(rig: BotRig, message: Message, custom_id: str, value: str) -> Message:
+    """Choose in a menu; returns the message once the bot edited it (at once or after a defer)."""
+    before = (message.content, message.components)
+    inter = await rig.users.owner.select(message, custom_id, [value])
+    await inter.wait_callback(15)
+    await rig.twin.wait_until(lambda: (message.content, message.components) != before, 15, "a menu change")
+    return message
+
+
+async def test_model_for_this_session(bot_rig: BotRig, scripted_model: ScriptedModel) -> None:
+    marker = uuid.uuid4().hex[:8]
+    project_config(bot_rig.project_dir, marker)
+    await ask(bot_rig, bot_rig.channel, f"REPLY: before-{marker}")
+    thread = await bot_rig.wait_thread(predicate=lambda t: t.name == f"REPLY: before-{marker}")
+    assert request_for(scripted_model, f"REPLY: before-{marker}")["model"] == "fake-model"
+
+    reply = await (await bot_rig.users.owner.slash(thread, "model")).wait_response(15)
+    assert reply.ephemeral and reply.content == "Current model: OpenCode's default. Pick a provider:"
+    assert reply.message is not None and option_values(reply.message) == ["fake"]
+    menu = await pick(bot_rig, reply.message, "kimaki:model:p", "fake")
+    assert menu.content == "Provider **fake** — pick a model:"
+    first_page = option_values(menu)
+    assert len(first_page) == 24 and first_page[-1] == "page:1" and "fake/fake-model" in first_page
+    menu = await pick(bot_rig, menu, "kimaki:model:m:fake", "page:1")
+    assert option_values(menu)[0] == "page:0" and "fake/fake-model-2" in option_values(menu)
+    menu = await pick(bot_rig, menu, "kimaki:model:m:fake", "fake/fake-model-2")
+    assert option_values(menu) == ["session", "channel"]
+    done = await pick(bot_rig, menu, "kimaki:model:scope:fake/fake-model-2", "session")
+    assert done.content == "✅ Model `fake/fake-model-2` for this session — the next message uses it."
+    assert done.components == []
+
+    await ask(bot_rig, thread, f"REPLY: after-{marker}")
+    assert request_for(scripted_model, f"REPLY: after-{marker}")["model"] == "fake-model-2"
+    # Only this session: a new thread in the channel keeps the default.
+    await ask(bot_rig, bot_rig.channel, f"REPLY: elsewhere-{marker}")
+    assert request_for(scripted_model, f"REPLY: elsewhere-{marker}")["model"] == "fake-model"
+    again = await (await bot_rig.users.owner.slash(thread, "model")).wait_response(15)
+    assert again.content.startswith("Current model: `fake/fake-model-2`.")
+
+
+async def test_agent_for_this_channel(bot_rig: BotRig, scripted_model: ScriptedModel) -> None:
+    marker = uuid.uuid4().hex[:8]
+    project_config(bot_rig.project_dir, marker)
+    reply = await (await bot_rig.users.owner.slash(bot_rig.channel, "agent")).wait_response(15)
+    assert reply.message is not None and reply.content == "Current agent: OpenCode's default. Pick an agent:"
+    agents = option_values(reply.message)
+    assert {"build", "plan", "reviewer"} <= set(agents)
+    assert not {"compaction", "summary", "title", "general", "explore"} & set(agents)
+    done = await pick(bot_rig, reply.message, "kimaki:agent:a", "reviewer")
+    assert done.content.startswith(f"✅ Agent `reviewer` for <#{bot_rig.channel.id}>")
+    assert bot_rig.core.store.get_channel_pref(str(bot_rig.channel.id)).agent == "reviewer"
+
+    await ask(bot_rig, bot_rig.channel, f"REPLY: reviewed-{marker}")
+    reviewed = request_for(scripted_model, f"REPLY: reviewed-{marker}")
+    assert f"You are REVIEWER-{marker}." in system_prompt(reviewed)
+
+    # In a thread the scope is asked; "This session" overrides the channel's agent there.
+    thread = await bot_rig.wait_thread(predicate=lambda t: t.name == f"REPLY: reviewed-{marker}")
+    reply = await (await bot_rig.users.owner.slash(thread, "agent")).wait_response(15)
+    assert reply.message is not None and reply.content.startswith("Current agent: `reviewer`.")
+    scope = await pick(bot_rig, reply.message, "kimaki:agent:a", "build")
+    done = await pick(bot_rig, scope, "kimaki:agent:scope:build", "session")
+    assert done.content == "✅ Agent `build` for this session — the next message uses it."
+    await ask(bot_rig, thread, f"REPLY: built-{marker}")
+    assert "REVIEWER-" not in system_prompt(request_for(scripted_model, f"REPLY: built-{marker}"))

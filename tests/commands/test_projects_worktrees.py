@@ -1,0 +1,129 @@
+"""/create-new-project, /new-worktree and /merge-worktree end to end: the twin (real discord.py
+client) + real OpenCode + scripted model, on real git repositories."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from kimaki_tui.bot.commands.new_project import INIT_PROMPT
+from kimaki_tui.testing.discord_twin import Channel
+from kimaki_tui.testing.scripted_model import ScriptedModel, latest_user_text
+from tests.bot.rig import BotRig, is_footer
+
+pytestmark = pytest.mark.opencode
+
+
+def run_git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def commit_all(cwd: Path, message: str) -> None:
+    run_git(cwd, "add", "-A")
+    run_git(cwd, "commit", "-q", "-m", message)
+
+
+async def say_and_wait(rig: BotRig, thread: Channel, text: str) -> None:
+    """Send a message in the thread and wait until its turn's footer is posted."""
+    before = rig.twin.messages(thread)[-1] if rig.twin.messages(thread) else None
+    await rig.user_says("owner", text, thread)
+    await rig.wait_bot_message(thread, is_footer, timeout=60, after=before)
+
+
+async def test_create_new_project(bot_rig: BotRig, tmp_path: Path) -> None:
+    owner = bot_rig.users.owner
+    elsewhere = bot_rig.guild.add_text_channel("general")  # works from any channel, like /add-project
+    reply = await (await owner.slash(elsewhere, "create-new-project", name="Rocket App")).wait_response(20)
+    folder = (tmp_path / "rocket-app").resolve()
+    channel = next(c for c in bot_rig.guild.channels if c.name == "rocket-app")
+    thread = await bot_rig.wait_thread(channel)
+    assert reply.ephemeral and reply.content == (
+        f"Created `{folder}`, its channel <#{channel.id}> and <#{thread.id}>."
+    )
+    assert (folder / ".git").is_dir() and channel.parent_id == bot_rig.category.id
+    assert bot_rig.core.channel_directory(str(channel.id)) == str(folder)
+    assert thread.name == "Init: rocket-app" and owner.id in thread.thread_members
+    starter = next(m for m in bot_rig.twin.messages(channel) if m.id == thread.id)
+    assert starter.content == f"🚀 **New project initialized** — `{folder}`"
+    answer = await bot_rig.wait_bot_message(thread, lambda m: f"Echo: {INIT_PROMPT}" in m.content, 60)
+    await bot_rig.wait_bot_message(thread, is_footer, after=answer)
+    assert bot_rig.core.runtime(str(thread.id)).directory == str(folder)
+
+    channels = len(bot_rig.guild.channels)
+    for name, expected in [
+        ("../escape", "not a plain name"),
+        ("/tmp/absolute", "is a path"),
+        ("Rocket App", "already exists"),
+        ("project", "already exists"),  # the rig's own project folder
+    ]:
+        inter = await owner.slash(bot_rig.channel, "create-new-project", name=name)
+        refused = await inter.wait_response(15)
+        assert refused.ephemeral and expected in refused.content, (name, refused.content)
+    assert len(bot_rig.guild.channels) == channels and not (tmp_path.parent / "escape").exists()
+    inter = await bot_rig.users.member.slash(elsewhere, "create-new-project", name="x")
+    member = await inter.wait_response()
+    assert member.ephemeral and "role" in member.content and not (tmp_path / "x").exists()
+
+
+async def test_worktree_work_then_merge(bot_rig: BotRig, scripted_model: ScriptedModel) -> None:
+    owner, project = bot_rig.users.owner, bot_rig.project_dir
+    main = run_git(project, "symbolic-ref", "--short", "HEAD")
+    reply = await (await owner.slash(bot_rig.channel, "new-worktree", name="Fast Path")).wait_response(20)
+    thread = await bot_rig.wait_thread(predicate=lambda t: t.name.startswith("⬦"))
+    assert thread.name == "⬦ worktree: fast-path"
+    assert reply.content == f"Created <#{thread.id}> on branch `kimaki/fast-path`."
+    worktree = Path(bot_rig.core.runtime(str(thread.id)).directory)
+    assert worktree.parent.parent == bot_rig.options.data_dir / "worktrees"
+    intro = bot_rig.bot_messages(thread)[0].content
+    assert intro.startswith("🌳 **Worktree ready** — branch `kimaki/fast-path`")
+
+    await say_and_wait(bot_rig, thread, "WRITE_FILE: speed.txt vroom")
+    assert (worktree / "speed.txt").read_text() == "vroom" and not (project / "speed.txt").exists()
+
+    refused = await (await owner.slash(thread, "merge-worktree")).wait_response(20)
+    assert "uncommitted changes (`speed.txt`)" in refused.content
+    commit_all(worktree, "go faster")
+    merged = await (await owner.slash(thread, "merge-worktree")).wait_response(20)
+    assert merged.content == f"✅ Merged `kimaki/fast-path` into `{main}` (1 commit) in `{project}`."
+    assert (project / "speed.txt").read_text() == "vroom"
+    assert run_git(project, "log", "-1", "--format=%s", main) == "go faster"
+    assert thread.name == "worktree: fast-path"  # the ⬦ mark is gone
+    again = await (await owner.slash(thread, "merge-worktree")).wait_response(20)
+    assert "nothing to merge" in again.content
+
+    outside = await (await owner.slash(bot_rig.channel, "merge-worktree")).wait_response()
+    assert outside.ephemeral and outside.content == "Use this command inside a kimaki session thread."
+    plain = await (await owner.slash(bot_rig.channel, "session", prompt="a plain thread")).wait_response(15)
+    assert plain.content.startswith("Started")
+    plain_thread = await bot_rig.wait_thread(predicate=lambda t: t.name == "a plain thread")
+    await bot_rig.wait_bot_message(plain_thread, is_footer, timeout=60)
+    not_wt = await (await owner.slash(plain_thread, "merge-worktree")).wait_response(20)
+    assert "does not run in a worktree" in not_wt.content
+
+
+async def test_worktree_conflict_asks_the_agent(bot_rig: BotRig, scripted_model: ScriptedModel) -> None:
+    owner, project = bot_rig.users.owner, bot_rig.project_dir
+    marker = uuid.uuid4().hex[:8]
+    await (await owner.slash(bot_rig.channel, "new-worktree", name=f"clash {marker}")).wait_response(20)
+    thread = await bot_rig.wait_thread(predicate=lambda t: t.name.startswith("⬦"))
+    worktree = Path(bot_rig.core.runtime(str(thread.id)).directory)
+    (worktree / "README.md").write_text("the worktree's version\n")
+    commit_all(worktree, "worktree edit")
+    (project / "README.md").write_text("the project's version\n")
+    commit_all(project, "project edit")
+
+    reply = await (await owner.slash(thread, "merge-worktree")).wait_response(20)
+    assert reply.content.startswith(f"⚠️ Rebasing `kimaki/clash-{marker}` onto")
+    assert "conflicts in `README.md`" in reply.content and not reply.ephemeral
+    asked = await bot_rig.wait_bot_message(thread, lambda m: "Echo: I tried to merge" in m.content, 60)
+    await bot_rig.wait_bot_message(thread, is_footer, after=asked, timeout=60)
+    requests = [b for b in scripted_model.requests if b.get("tools") and b.get("messages")]
+    prompts = [latest_user_text(b["messages"]) for b in requests]
+    resolve = next(p for p in prompts if f"kimaki/clash-{marker}" in p)
+    assert "- README.md" in resolve and "git rebase --continue" in resolve
+    assert thread.name.startswith("⬦")
+    still = await (await owner.slash(thread, "merge-worktree")).wait_response(20)
+    assert "rebase is still in progress" in still.content

@@ -1,0 +1,62 @@
+"""The real `kimaki demo` in tmux (120x40): the Discord view opens, a typed message asks for
+permission, Accept is pressed from the keyboard, the view shows the result; Ctrl+C ends it."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.harness import wait_until
+
+pytestmark = [
+    pytest.mark.opencode,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (scripts/setup.sh --dev)"),
+]
+
+
+def tmux(socket: str, *args: str) -> str:
+    return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, check=False).stdout
+
+
+async def test_kimaki_demo_in_tmux(opencode_binary: str, tmp_path: Path) -> None:
+    socket = f"kimaki-demo-{uuid.uuid4().hex[:8]}"
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        "HOME": str(home),
+        "OPENCODE_PATH": opencode_binary,
+        "TERM": "xterm-256color",
+        "PATH": os.environ.get("PATH", ""),
+    }
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    command = f"env -i {exports} {shlex.quote(sys.executable)} -m kimaki_tui demo"
+    tmux(socket, "new-session", "-d", "-x", "120", "-y", "40", command)
+
+    def screen() -> str:
+        return tmux(socket, "capture-pane", "-p")
+
+    try:
+        await wait_until(lambda: "Message # sample-project" in screen(), 60, 0.3, "the Discord view")
+        assert "6 Discord" in screen() and "sample-project" in screen()
+        tmux(socket, "send-keys", "-l", "RUN_BASH: echo tmux > tmux.txt")
+        tmux(socket, "send-keys", "Enter")
+        await wait_until(lambda: "Permission needed" in screen(), 90, 0.3, "the permission prompt")
+        assert "Accept Always" in screen()
+        # Shift+Tab from the message box walks back over Deny and Accept Always to Accept.
+        for _ in range(3):
+            tmux(socket, "send-keys", "BTab")
+        tmux(socket, "send-keys", "Enter")
+        await wait_until(lambda: "Accepted once by you" in screen(), 60, 0.3, "the edited prompt")
+        await wait_until(lambda: "Tool said" in screen(), 60, 0.3, "the rest of the turn")
+        tmux(socket, "send-keys", "C-c")
+        await wait_until(lambda: not tmux(socket, "list-sessions"), 30, 0.5, "kimaki demo to exit")
+    finally:
+        tmux(socket, "kill-server")
+    assert not (home / ".kimaki").exists()
