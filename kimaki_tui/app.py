@@ -182,7 +182,8 @@ async def _main(settings: Settings, token: str | None, options: RunOptions) -> i
             session = Session(settings, runtime, stop)
             session.allow_secrets_file = options.allow_secrets_file
             holder.append(session)
-            if token:
+            if token and not (options.tui and options.front is None):
+                # With the control center, the bot starts once the dashboard is drawn (tui_wiring).
                 session.start_bot(token)
             await _start_scheduler(session, options.allow_secrets_file)
             try:

@@ -34,7 +34,9 @@ async def run_tui(session: Session, token: str | None, options: RunOptions, *, c
         settings=session.settings,
         log_ring=ring_handler(),
         server_status=runtime.server_status,
-        discord_status=session.worker.status if session.worker else DiscordStatus("stopped"),
+        discord_status=session.worker.status
+        if session.worker
+        else DiscordStatus("connecting" if token else "stopped"),
         add_project=lambda directory: add_project(session, directory),
         restart_opencode=runtime.supervisor.restart,
         needs_setup=wizard,
@@ -48,6 +50,9 @@ async def run_tui(session: Session, token: str | None, options: RunOptions, *, c
         scheduler.on_change.append(lambda: setattr(model, "scheduler_status", scheduler.status_text()))
     app = KimakiApp(model)
     closer = asyncio.create_task(_close_on_stop(session, app))
+    if token:
+        # Importing and starting discord.py blocks the loop for a moment: draw the dashboard first.
+        app.call_later(lambda: app.call_after_refresh(session.start_bot, token))
     try:
         await app.run_async()
     finally:
