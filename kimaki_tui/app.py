@@ -146,7 +146,12 @@ async def _main(settings: Settings, token: str | None, options: RunOptions) -> i
 
     # OpenCode takes ~2 s to start: spawn it first so everything below overlaps with it.
     supervisor = OpenCodeSupervisor(env=options.opencode_env)
-    supervisor.start_background()
+    starting = supervisor.start_background()
+    # Let the spawn actually happen before the (synchronous) imports below.
+    for _ in range(200):
+        if supervisor.pid is not None or starting.done():
+            break
+        await asyncio.sleep(0.001)
     from kimaki_tui.runtime import Runtime
 
     stop = asyncio.Event()
