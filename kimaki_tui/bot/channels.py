@@ -7,13 +7,13 @@ informative, for people and for other tools that read it.
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
-from xml.sax.saxutils import escape
 
 import discord
+
+# The naming rules are shared with the setup wizard, which may not import the bot.
+from kimaki_tui.setup.channels import channel_topic, sanitize_channel_name
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
@@ -21,28 +21,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CATEGORY_NAME = "Kimaki"
-CHANNEL_NAME_MAX = 100
-TOPIC_MAX = 1024
 
 
 class ProjectChannelError(Exception):
     """A project channel could not be made; the message is meant for the user as is."""
-
-
-def sanitize_channel_name(folder: str) -> str:
-    """A Discord channel name for a folder: lowercase ASCII, digits and single dashes, ≤ 100 chars."""
-    ascii_name = unicodedata.normalize("NFKD", folder).encode("ascii", "ignore").decode()
-    name = re.sub(r"[^a-z0-9-]+", "-", ascii_name.lower())
-    name = re.sub(r"-{2,}", "-", name).strip("-")
-    name = name[:CHANNEL_NAME_MAX].rstrip("-")
-    return name or "project"
-
-
-def channel_topic(directory: str, app_id: str | int | None) -> str | None:
-    """The `<kimaki>` topic, or None when the path is too long for Discord's 1024-char topic."""
-    app = f"<app>{escape(str(app_id))}</app>" if app_id else ""
-    topic = f"<kimaki><directory>{escape(directory)}</directory>{app}</kimaki>"
-    return topic if len(topic) <= TOPIC_MAX else None
 
 
 def resolve_project_dir(text: str) -> str:
