@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import discord
 from discord import app_commands
@@ -25,8 +26,10 @@ from kimaki_tui.opencode.schema import SessionInfo
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
+    from kimaki_tui.core.session import SessionRuntime
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 QUIET = discord.AllowedMentions.none()
 DIFF_MAX = 1500
@@ -127,62 +130,52 @@ class HistoryCog(commands.Cog):
     @app_commands.command(name="undo", description="Undo the last turn (its messages and file changes)")
     @app_commands.guild_only()
     async def undo(self, interaction: discord.Interaction) -> None:
-        entered = await enter_session_thread(interaction, need_session=True)
-        if entered is None:
-            return
-        bot, runtime = entered
-        await interaction.response.defer(thinking=True)
         who = display_name(interaction.user)
-        result = await bot.core.history.undo(runtime, by=who, source="discord")
-        text = revert_text("↩️ **Undone**: the last turn and its file changes", who, result)
-        await say(interaction, text if result.done else NOTHING_TO_UNDO, ephemeral=False)
+        result = await _history_call(
+            interaction, lambda bot, runtime: bot.core.history.undo(runtime, by=who, source="discord")
+        )
+        if result is not None:
+            text = revert_text("↩️ **Undone**: the last turn and its file changes", who, result)
+            await say(interaction, text if result.done else NOTHING_TO_UNDO, ephemeral=False)
 
     @app_commands.command(name="redo", description="Redo the turn /undo took back")
     @app_commands.guild_only()
     async def redo(self, interaction: discord.Interaction) -> None:
-        entered = await enter_session_thread(interaction, need_session=True)
-        if entered is None:
-            return
-        bot, runtime = entered
-        await interaction.response.defer(thinking=True)
         who = display_name(interaction.user)
-        try:
-            result = await bot.core.history.redo(runtime)
-        except HistoryError as exc:
-            await say(interaction, str(exc), ephemeral=False)
-            return
-        text = revert_text("↪️ **Redone**: one turn", who, result)
-        await say(interaction, text if result.done else NOTHING_TO_REDO, ephemeral=False)
+        result = await _history_call(interaction, lambda bot, runtime: bot.core.history.redo(runtime))
+        if result is not None:
+            text = revert_text("↪️ **Redone**: one turn", who, result)
+            await say(interaction, text if result.done else NOTHING_TO_REDO, ephemeral=False)
 
     @app_commands.command(name="compact", description="Summarize this session to free its context")
     @app_commands.guild_only()
     async def compact(self, interaction: discord.Interaction) -> None:
-        entered = await enter_session_thread(interaction, need_session=True)
-        if entered is None:
-            return
-        bot, runtime = entered
-        await interaction.response.defer(thinking=True)
-        try:
-            model = await bot.core.history.compact(runtime)
-        except HistoryError as exc:
-            await say(interaction, str(exc), ephemeral=False)
-            return
-        await say(interaction, f"📦 Session **compacted** (summarized with `{model}`).", ephemeral=False)
+        model = await _history_call(interaction, lambda bot, runtime: bot.core.history.compact(runtime))
+        if model is not None:
+            await say(interaction, f"📦 Session **compacted** (summarized with `{model}`).", ephemeral=False)
 
     @app_commands.command(name="share", description="Get a public link to this session")
     @app_commands.guild_only()
     async def share(self, interaction: discord.Interaction) -> None:
-        entered = await enter_session_thread(interaction, need_session=True)
-        if entered is None:
-            return
-        bot, runtime = entered
-        await interaction.response.defer(thinking=True)
-        try:
-            url = await bot.core.history.share(runtime)
-        except HistoryError as exc:
-            await say(interaction, str(exc), ephemeral=False)
-            return
-        await say(interaction, f"🔗 **Session shared:** {url}", ephemeral=False)
+        url = await _history_call(interaction, lambda bot, runtime: bot.core.history.share(runtime))
+        if url is not None:
+            await say(interaction, f"🔗 **Session shared:** {url}", ephemeral=False)
+
+
+async def _history_call(
+    interaction: discord.Interaction, call: Callable[[KimakiBot, SessionRuntime], Awaitable[T]]
+) -> T | None:
+    """Enter the session thread, defer, run one history action; a HistoryError is told to the user."""
+    entered = await enter_session_thread(interaction, need_session=True)
+    if entered is None:
+        return None
+    bot, runtime = entered
+    await interaction.response.defer(thinking=True)
+    try:
+        return await call(bot, runtime)
+    except HistoryError as exc:
+        await say(interaction, str(exc), ephemeral=False)
+        return None
 
 
 async def setup(bot: KimakiBot) -> None:
