@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 from kimaki_tui.store.repo import Store
-from kimaki_tui.testing.discord_twin import DiscordTwin
+from kimaki_tui.testing.discord_twin import Actor, Channel, DiscordTwin
 from tests.harness import wait_until
 
 pytestmark = pytest.mark.opencode
@@ -34,6 +34,37 @@ def free_port() -> int:
 
 async def _status(http: httpx.AsyncClient, path: str, code: int) -> bool:
     return (await http.get(path)).status_code == code
+
+
+def _linked_guild(twin: DiscordTwin, name: str, project_dir: Path, data: Path) -> tuple[Actor, Channel]:
+    """A guild with an owner and a project channel linked to `project_dir` in kimaki's database."""
+    owner = twin.add_user("owner")
+    guild = twin.add_guild(name, owner=owner)
+    channel = guild.add_text_channel("project", category=guild.add_category("Kimaki"))
+    with Store.open(data / "discord-sessions.db") as store:
+        store.link_channel(str(channel.id), str(guild.id), str(project_dir))
+    return owner, channel
+
+
+def _kimaki_env(
+    twin: DiscordTwin, opencode_env: dict[str, str], binary: str, lock_port: int
+) -> dict[str, str]:
+    return {
+        **os.environ,
+        **opencode_env,
+        **twin.env(),
+        "KIMAKI_BOT_TOKEN": twin.bot_token,
+        "OPENCODE_PATH": binary,
+        "KIMAKI_LOCK_PORT": str(lock_port),
+    }
+
+
+async def _start_kimaki(data: Path, env: dict[str, str], stdout: int) -> asyncio.subprocess.Process:
+    """The real `kimaki --no-tui`, as a user starts it on a server."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "kimaki_tui", "--no-tui", "--data-dir", str(data),
+        env=env, stdin=asyncio.subprocess.DEVNULL, stdout=stdout, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
 
 
 async def _read_until(stream: asyncio.StreamReader, marker: str, timeout: float) -> list[str]:
@@ -52,34 +83,11 @@ async def test_kimaki_no_tui_answers_in_discord_and_stops_cleanly(
     opencode_binary: str, spare_opencode_env: dict[str, str], project_dir: Path, tmp_path: Path
 ) -> None:
     async with DiscordTwin(bot_token="process-test-token") as twin:
-        owner = twin.add_user("owner")
-        guild = twin.add_guild("Process Test", owner=owner)
-        category = guild.add_category("Kimaki")
-        channel = guild.add_text_channel("project", category=category)
         data = tmp_path / "data"
+        owner, channel = _linked_guild(twin, "Process Test", project_dir, data)
         lock_port = free_port()
-        with Store.open(data / "discord-sessions.db") as store:
-            store.link_channel(str(channel.id), str(guild.id), str(project_dir))
-        env = {
-            **os.environ,
-            **spare_opencode_env,
-            **twin.env(),
-            "KIMAKI_BOT_TOKEN": twin.bot_token,
-            "OPENCODE_PATH": opencode_binary,
-            "KIMAKI_LOCK_PORT": str(lock_port),
-        }
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "kimaki_tui",
-            "--no-tui",
-            "--data-dir",
-            str(data),
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        env = _kimaki_env(twin, spare_opencode_env, opencode_binary, lock_port)
+        proc = await _start_kimaki(data, env, asyncio.subprocess.PIPE)
         try:
             assert proc.stderr is not None
             said = await _read_until(proc.stderr, "kimaki: ready", 60)
@@ -97,18 +105,7 @@ async def test_kimaki_no_tui_answers_in_discord_and_stops_cleanly(
             assert project_dir.name in footer.content
 
             # One instance per data dir: a second kimaki names the running pid and exits.
-            second = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "kimaki_tui",
-                "--no-tui",
-                "--data-dir",
-                str(data),
-                env=env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
+            second = await _start_kimaki(data, env, asyncio.subprocess.PIPE)
             _, err = await asyncio.wait_for(second.communicate(), 30)
             assert (
                 second.returncode == 1 and f"pid {proc.pid}" in err.decode() and "--replace" in err.decode()
@@ -139,32 +136,10 @@ async def test_sigusr2_restarts_in_place_and_keeps_the_queue(
     opencode_binary: str, spare_opencode_env: dict[str, str], project_dir: Path, tmp_path: Path
 ) -> None:
     async with DiscordTwin(bot_token="restart-test-token") as twin:
-        owner = twin.add_user("owner")
-        guild = twin.add_guild("Restart Test", owner=owner)
-        channel = guild.add_text_channel("project", category=guild.add_category("Kimaki"))
         data = tmp_path / "data"
-        with Store.open(data / "discord-sessions.db") as store:
-            store.link_channel(str(channel.id), str(guild.id), str(project_dir))
-        env = {
-            **os.environ,
-            **spare_opencode_env,
-            **twin.env(),
-            "KIMAKI_BOT_TOKEN": twin.bot_token,
-            "OPENCODE_PATH": opencode_binary,
-            "KIMAKI_LOCK_PORT": str(free_port()),
-        }
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "kimaki_tui",
-            "--no-tui",
-            "--data-dir",
-            str(data),
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        owner, channel = _linked_guild(twin, "Restart Test", project_dir, data)
+        env = _kimaki_env(twin, spare_opencode_env, opencode_binary, free_port())
+        proc = await _start_kimaki(data, env, asyncio.subprocess.DEVNULL)
         try:
             assert proc.stderr is not None
             await _read_until(proc.stderr, "kimaki: ready", 60)
