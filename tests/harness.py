@@ -16,7 +16,7 @@ from typing import Any, TypeVar, overload
 
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.events import Event
-from kimaki_tui.opencode.messages import Message
+from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.parts import ToolPart
 from kimaki_tui.opencode.stream import EventStream
 from kimaki_tui.testing.opencode_env import make_opencode_env as _make_opencode_env

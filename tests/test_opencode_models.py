@@ -21,7 +21,7 @@ from kimaki_tui.opencode.catalog import (
     ProviderCatalog,
     VcsInfo,
 )
-from kimaki_tui.opencode.messages import Message, MessageInfo
+from kimaki_tui.opencode.models import Message, MessageInfo
 from kimaki_tui.opencode.parts import (
     AgentPart,
     CompactionPart,

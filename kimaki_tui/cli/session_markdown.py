@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kimaki_tui.opencode.messages import Message
+from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.parts import FilePart, Part, TextPart, ToolPart
 
 TOOL_INPUT_MAX = 120

@@ -19,7 +19,7 @@ from kimaki_tui.cli.local import CliError
 if TYPE_CHECKING:
     from kimaki_tui.control_api import ControlClient
     from kimaki_tui.opencode.client import OpenCodeClient
-    from kimaki_tui.opencode.messages import Message
+    from kimaki_tui.opencode.models import Message
 
 POLL = 0.5
 PICKUP_TIMEOUT = 60.0

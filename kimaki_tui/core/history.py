@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from kimaki_tui.core.session import SessionRuntime
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeBusy, OpenCodeError, OpenCodeHTTPError
-from kimaki_tui.opencode.messages import Message
+from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import ModelRef, Revert, SessionInfo
 
 log = logging.getLogger(__name__)

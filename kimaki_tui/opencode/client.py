@@ -32,7 +32,7 @@ from kimaki_tui.opencode.errors import (
     SessionNotFound,
     error_from_response,
 )
-from kimaki_tui.opencode.messages import Message
+from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.pending import PendingPermission, PendingQuestion, SessionStatusInfo
 from kimaki_tui.opencode.schema import ModelRef, SessionInfo, file_part, text_part
 

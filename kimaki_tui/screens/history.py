@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from kimaki_tui.core.events import PartCompleted
 from kimaki_tui.core.render import render_tool_line
-from kimaki_tui.opencode.messages import Message, MessageInfo
+from kimaki_tui.opencode.models import Message, MessageInfo
 from kimaki_tui.opencode.parts import Part, ReasoningPart, TextPart, ToolPart
 from kimaki_tui.screens.transcript import Entry
 

@@ -15,7 +15,7 @@ import pytest
 from kimaki_tui.bot.commands.queue import cleared_text, dispatched_line
 from kimaki_tui.bot.commands.resume import assistant_texts, batch_texts
 from kimaki_tui.core.events import QueuedItem
-from kimaki_tui.opencode.messages import Message as OpenCodeMessage
+from kimaki_tui.opencode.models import Message as OpenCodeMessage
 from kimaki_tui.opencode.schema import text_part
 from kimaki_tui.testing.discord_twin import Channel, ChannelType, Interaction, Message
 from kimaki_tui.testing.discord_twin import threads as twin_threads

@@ -28,7 +28,7 @@ from kimaki_tui.core.worktrees import (
     worktree_path,
     worktree_slug,
 )
-from kimaki_tui.opencode.messages import Message
+from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import Revert
 from tests.harness import git_init
 

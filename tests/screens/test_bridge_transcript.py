@@ -23,7 +23,7 @@ from kimaki_tui.core.events import (
     TurnFinished,
 )
 from kimaki_tui.logs import RingHandler
-from kimaki_tui.opencode.messages import Message as OpenCodeMessage
+from kimaki_tui.opencode.models import Message as OpenCodeMessage
 from kimaki_tui.screens.bridge import Bridge, coalesce
 from kimaki_tui.screens.history import history_entries
 from kimaki_tui.screens.messages import CoreEvents, LogLines

@@ -15,7 +15,7 @@ from kimaki_tui.bot.commands.common import bot_of, enter, locate, permitted, say
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.split import DISCORD_LIMIT, split_message
 from kimaki_tui.opencode.errors import OpenCodeError, SessionNotFound
-from kimaki_tui.opencode.messages import Message
+from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import SessionInfo
 
 if TYPE_CHECKING:
