@@ -9,13 +9,15 @@ import inspect
 import subprocess
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.events import Event
+from kimaki_tui.opencode.models import Message
+from kimaki_tui.opencode.parts import ToolPart
 from kimaki_tui.opencode.stream import EventStream
 from kimaki_tui.testing.opencode_env import make_opencode_env as _make_opencode_env
 
@@ -79,34 +81,31 @@ async def wait_until(
         await asyncio.sleep(interval)
 
 
-def texts(message: Mapping[str, Any]) -> list[str]:
-    """The text parts of one {info, parts} message."""
-    return [str(p.get("text", "")) for p in message.get("parts", []) if p.get("type") == "text"]
+def texts(message: Message) -> list[str]:
+    """The text parts of one message."""
+    return [p.text for p in message.text_parts()]
 
 
-def assistant_text(messages: list[Mapping[str, Any]]) -> str:
+def assistant_text(messages: list[Message]) -> str:
     """All assistant text of a session, joined by newlines."""
-    out = [t for m in messages if m["info"].get("role") == "assistant" for t in texts(m)]
+    out = [t for m in messages if m.info.is_assistant for t in texts(m)]
     return "\n".join(out)
 
 
-def tool_parts(messages: list[Mapping[str, Any]], tool: str) -> list[Mapping[str, Any]]:
-    return [
-        p for m in messages for p in m.get("parts", []) if p.get("type") == "tool" and p.get("tool") == tool
-    ]
+def tool_parts(messages: list[Message], tool: str) -> list[ToolPart]:
+    return [p for m in messages for p in m.parts if isinstance(p, ToolPart) and p.tool == tool]
 
 
 async def wait_turn_done(
     client: OpenCodeClient, session_id: str, directory: Path | str, timeout: float = 30.0
-) -> list[Mapping[str, Any]]:
+) -> list[Message]:
     """Wait until the session is idle and its last message is a completed assistant reply."""
 
-    async def done() -> list[Mapping[str, Any]] | None:
+    async def done() -> list[Message] | None:
         if session_id in await client.session_status(directory):
             return None
         messages = await client.messages(session_id, directory)
-        last = messages[-1]["info"] if messages else {}
-        finished = last.get("role") == "assistant" and (last.get("time") or {}).get("completed")
+        finished = bool(messages) and messages[-1].info.is_assistant and bool(messages[-1].info.completed)
         return messages if finished else None
 
     return await wait_until(done, timeout, 0.2, f"session {session_id} to finish its turn")

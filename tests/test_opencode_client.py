@@ -19,6 +19,7 @@ from kimaki_tui.opencode.errors import (
     SessionNotFound,
     error_from_response,
 )
+from kimaki_tui.opencode.pending import PendingPermission, PendingQuestion
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 from kimaki_tui.testing.scripted_model import ScriptedModel
 from tests.harness import assistant_text, texts, tool_parts, wait_turn_done, wait_until
@@ -28,8 +29,8 @@ pytestmark = pytest.mark.opencode
 
 async def test_health(opencode_client: OpenCodeClient) -> None:
     health = await opencode_client.health()
-    assert health["healthy"] is True
-    assert health["version"]
+    assert health.healthy is True
+    assert health.version
 
 
 async def test_session_crud(opencode_client: OpenCodeClient, project_dir: Path) -> None:
@@ -55,10 +56,10 @@ async def test_prompt_async_then_messages(opencode_client: OpenCodeClient, proje
     session = await opencode_client.create_session(project_dir)
     await opencode_client.prompt_async(session.id, project_dir, [text_part("hello async")])
     messages = await wait_turn_done(opencode_client, session.id, project_dir)
-    assert [m["info"]["role"] for m in messages] == ["user", "assistant"]
+    assert [m.role for m in messages] == ["user", "assistant"]
     assert texts(messages[0]) == ["hello async"]
     assert assistant_text(messages) == "Echo: hello async"
-    assert messages[1]["info"]["tokens"]["output"] > 0
+    assert messages[1].info.tokens.output > 0
     title = await wait_until(
         lambda: _title_if_set(opencode_client, session.id), 15, 0.2, "the generated title"
     )
@@ -84,7 +85,7 @@ async def test_sync_prompt_passes_model_agent_system(
         timeout=30,
     )
     assert texts(reply) == ["synced"]
-    assert reply["info"]["agent"] == "plan" and reply["info"]["modelID"] == "fake-model"
+    assert reply.info.agent == "plan" and reply.info.model_id == "fake-model"
     sent = [r for r in scripted_model.requests if "SYSTEM-MARKER-42" in str(r.get("messages"))]
     assert sent and sent[-1]["model"] == "fake-model"
 
@@ -111,17 +112,18 @@ async def test_abort_busy_and_timeout(opencode_client: OpenCodeClient, project_d
     )
     messages = await opencode_client.messages(session.id, project_dir)
     with pytest.raises(OpenCodeBusy) as busy:
-        await opencode_client.revert(session.id, project_dir, messages[0]["info"]["id"])
+        await opencode_client.revert(session.id, project_dir, messages[0].id)
     assert busy.value.status == 409 and busy.value.name == "SessionBusyError"
     assert await opencode_client.abort(session.id, project_dir) is True
     messages = await wait_turn_done(opencode_client, session.id, project_dir, timeout=15)
-    assert messages[-1]["info"]["error"]["name"] == "MessageAbortedError"
+    error = messages[-1].info.error
+    assert error is not None and error.name == "MessageAbortedError"
     assert session.id not in await opencode_client.session_status(project_dir)
 
 
 async def _busy(client: OpenCodeClient, session_id: str, directory: Path) -> bool:
     status = await client.session_status(directory)
-    return status.get(session_id, {}).get("type") == "busy"
+    return session_id in status and status[session_id].type == "busy"
 
 
 async def test_fork(opencode_client: OpenCodeClient, project_dir: Path) -> None:
@@ -129,7 +131,7 @@ async def test_fork(opencode_client: OpenCodeClient, project_dir: Path) -> None:
     await opencode_client.prompt(session.id, project_dir, [text_part("REPLY: one")], timeout=30)
     await opencode_client.prompt(session.id, project_dir, [text_part("REPLY: two")], timeout=30)
     messages = await opencode_client.messages(session.id, project_dir)
-    second_user = messages[2]["info"]["id"]
+    second_user = messages[2].id
     partial = await opencode_client.fork(session.id, project_dir, second_user)
     assert partial.id != session.id and partial.title.startswith("orig (fork")
     assert assistant_text(await opencode_client.messages(partial.id, project_dir)) == "one"
@@ -145,9 +147,9 @@ async def test_revert_and_unrevert_restore_files(opencode_client: OpenCodeClient
     )
     assert target.read_text() == "hello from the model"
     messages = await opencode_client.messages(session.id, project_dir)
-    assert tool_parts(messages, "write")[0]["state"]["status"] == "completed"
-    reverted = await opencode_client.revert(session.id, project_dir, messages[0]["info"]["id"])
-    assert reverted.revert is not None and reverted.revert["messageID"] == messages[0]["info"]["id"]
+    assert tool_parts(messages, "write")[0].state.status == "completed"
+    reverted = await opencode_client.revert(session.id, project_dir, messages[0].id)
+    assert reverted.revert is not None and reverted.revert.message_id == messages[0].id
     assert not target.exists()
     restored = await opencode_client.unrevert(session.id, project_dir)
     assert restored.revert is None
@@ -160,28 +162,28 @@ async def test_shell_runs_without_model(
     session = await opencode_client.create_session(project_dir)
     before = len(scripted_model.requests)
     result = await opencode_client.shell(session.id, project_dir, "echo shell-ok")
-    assert result["info"]["role"] == "assistant"
+    assert result.role == "assistant"
     messages = await opencode_client.messages(session.id, project_dir)
     bash = tool_parts(messages, "bash")
-    assert bash and "shell-ok" in bash[0]["state"]["output"]
+    assert bash and "shell-ok" in bash[0].state.output
     assert len(scripted_model.requests) == before
 
 
 async def test_catalogue_endpoints(opencode_client: OpenCodeClient, project_dir: Path) -> None:
-    commands = {c["name"] for c in await opencode_client.commands(project_dir)}
+    commands = {c.name for c in await opencode_client.commands(project_dir)}
     assert {"init", "review"} <= commands
-    agents = {a["name"]: a for a in await opencode_client.agents(project_dir)}
-    assert agents["build"]["mode"] == "primary" and agents["plan"]["mode"] == "primary"
+    agents = {a.name: a for a in await opencode_client.agents(project_dir)}
+    assert agents["build"].mode == "primary" and agents["plan"].mode == "primary"
     providers = await opencode_client.providers(project_dir)
-    assert [p["id"] for p in providers["providers"]] == ["fake"]
-    assert "fake-model" in providers["providers"][0]["models"]
-    assert providers["default"] == {"fake": "fake-model"}
+    assert [p.id for p in providers.providers] == ["fake"]
+    assert "fake-model" in [m.id for m in providers.providers[0].models]
+    assert providers.defaults == {"fake": "fake-model"}
     config = await opencode_client.config(project_dir)
-    assert config["model"] == "fake/fake-model"
+    assert str(config.model) == "fake/fake-model"
     vcs = await opencode_client.vcs(project_dir)
-    assert vcs["branch"] in ("main", "master")
+    assert vcs.branch in ("main", "master")
     projects = await opencode_client.projects()
-    assert any(Path(p["worktree"]) == project_dir for p in projects)
+    assert any(Path(p.worktree) == project_dir for p in projects)
 
 
 async def test_command_runs_a_template(opencode_client: OpenCodeClient, project_dir: Path) -> None:
@@ -197,8 +199,8 @@ async def test_summarize_compacts(opencode_client: OpenCodeClient, project_dir: 
     )
     assert await opencode_client.summarize(session.id, project_dir, "fake", "fake-model") is True
     messages = await opencode_client.messages(session.id, project_dir)
-    assert any(p["type"] == "compaction" for m in messages for p in m["parts"])
-    assert any(m["info"].get("summary") for m in messages)
+    assert any(p.type == "compaction" for m in messages for p in m.parts)
+    assert any(m.info.summary for m in messages)
 
 
 async def test_unknown_session_ids(opencode_client: OpenCodeClient) -> None:
@@ -264,41 +266,41 @@ def test_parts_and_model_refs(tmp_path: Path) -> None:
         ModelRef.parse("no-slash")
 
 
-async def _ask_bash(client: OpenCodeClient, directory: Path, command: str) -> tuple[str, dict[str, object]]:
+async def _ask_bash(client: OpenCodeClient, directory: Path, command: str) -> tuple[str, PendingPermission]:
     """Start a turn that runs `command` through bash and return (session id, the pending request)."""
     session = await client.create_session(directory)
     await client.prompt_async(session.id, directory, [text_part(f"RUN_BASH: {command}")])
 
-    async def pending() -> dict[str, object] | None:
-        requests = [r for r in await client.list_permissions(directory) if r["sessionID"] == session.id]
-        return dict(requests[0]) if requests else None
+    async def pending() -> PendingPermission | None:
+        requests = [r for r in await client.list_permissions(directory) if r.session_id == session.id]
+        return requests[0] if requests else None
 
     return session.id, await wait_until(pending, 20, 0.1, "the bash permission request")
 
 
 async def test_permission_once(opencode_client: OpenCodeClient, project_dir: Path) -> None:
     sid, request = await _ask_bash(opencode_client, project_dir, "echo once-ok | tee once.txt")
-    assert request["permission"] == "bash" and request["metadata"] == {
+    assert request.permission == "bash" and request.metadata == {
         "command": "echo once-ok | tee once.txt"
     }
     assert await opencode_client.list_permissions() == []  # listed per directory only
     with pytest.raises(OpenCodeNotFound):  # and only found with the directory
-        await opencode_client.reply_permission(str(request["id"]), "once")
-    assert await opencode_client.reply_permission(str(request["id"]), "once", directory=project_dir) is True
+        await opencode_client.reply_permission(request.id, "once")
+    assert await opencode_client.reply_permission(request.id, "once", directory=project_dir) is True
     messages = await wait_turn_done(opencode_client, sid, project_dir)
     assert (project_dir / "once.txt").read_text() == "once-ok\n"
     assert "Tool said: once-ok" in assistant_text(messages)
     assert await opencode_client.list_permissions(project_dir) == []
     with pytest.raises(OpenCodeNotFound):  # already answered
-        await opencode_client.reply_permission(str(request["id"]), "once", directory=project_dir)
+        await opencode_client.reply_permission(request.id, "once", directory=project_dir)
 
 
 async def test_permission_always_covers_new_sessions(
     opencode_client: OpenCodeClient, project_dir: Path
 ) -> None:
     sid, request = await _ask_bash(opencode_client, project_dir, "echo first > always1.txt")
-    assert "echo *" in request["always"]  # type: ignore[operator]
-    await opencode_client.reply_permission(str(request["id"]), "always", directory=project_dir)
+    assert "echo *" in request.always
+    await opencode_client.reply_permission(request.id, "always", directory=project_dir)
     await wait_turn_done(opencode_client, sid, project_dir)
     assert (project_dir / "always1.txt").exists()
     second = await opencode_client.create_session(project_dir)
@@ -315,11 +317,11 @@ async def test_permission_reject_stops_the_turn(
 ) -> None:
     sid, request = await _ask_bash(opencode_client, project_dir, "echo no > rejected.txt")
     calls_before = len(scripted_model.requests)
-    await opencode_client.reply_permission(str(request["id"]), "reject", directory=project_dir)
+    await opencode_client.reply_permission(request.id, "reject", directory=project_dir)
     messages = await wait_turn_done(opencode_client, sid, project_dir)
     assert not (project_dir / "rejected.txt").exists()
-    state = tool_parts(messages, "bash")[0]["state"]
-    assert state["status"] == "error" and "rejected" in state["error"]
+    state = tool_parts(messages, "bash")[0].state
+    assert state.status == "error" and "rejected" in state.error
     assert "Tool said" not in assistant_text(messages)
     assert len(scripted_model.requests) == calls_before  # the model was not called again
 
@@ -329,34 +331,34 @@ async def test_permission_reject_with_feedback_continues(
 ) -> None:
     sid, request = await _ask_bash(opencode_client, project_dir, "echo no > feedback.txt")
     await opencode_client.reply_permission(
-        str(request["id"]), "reject", message="use python instead", directory=project_dir
+        request.id, "reject", message="use python instead", directory=project_dir
     )
     messages = await wait_turn_done(opencode_client, sid, project_dir)
     assert not (project_dir / "feedback.txt").exists()
     assert "Tool said:" in assistant_text(messages)
-    assert "use python instead" in tool_parts(messages, "bash")[0]["state"]["error"]
+    assert "use python instead" in tool_parts(messages, "bash")[0].state.error
 
 
-async def _ask_question(client: OpenCodeClient, directory: Path) -> tuple[str, dict[str, object]]:
+async def _ask_question(client: OpenCodeClient, directory: Path) -> tuple[str, PendingQuestion]:
     session = await client.create_session(directory)
     await client.prompt_async(session.id, directory, [text_part("ASK_QUESTION")])
 
-    async def pending() -> dict[str, object] | None:
-        requests = [r for r in await client.list_questions(directory) if r["sessionID"] == session.id]
-        return dict(requests[0]) if requests else None
+    async def pending() -> PendingQuestion | None:
+        requests = [r for r in await client.list_questions(directory) if r.session_id == session.id]
+        return requests[0] if requests else None
 
     return session.id, await wait_until(pending, 20, 0.1, "the question request")
 
 
 async def test_question_reply(opencode_client: OpenCodeClient, project_dir: Path) -> None:
     sid, request = await _ask_question(opencode_client, project_dir)
-    question = request["questions"][0]  # type: ignore[index]
-    assert question["header"] == "Color" and [o["label"] for o in question["options"]] == [
+    question = request.questions[0]
+    assert question.header == "Color" and [o.label for o in question.options] == [
         "Red",
         "Green",
         "Blue",
     ]
-    assert await opencode_client.reply_question(str(request["id"]), [["Blue"]], project_dir) is True
+    assert await opencode_client.reply_question(request.id, [["Blue"]], project_dir) is True
     messages = await wait_turn_done(opencode_client, sid, project_dir)
     assert (
         'Tool said: User has answered your questions: "Which color do you prefer?"="Blue"'
@@ -367,8 +369,8 @@ async def test_question_reply(opencode_client: OpenCodeClient, project_dir: Path
 
 async def test_question_reject(opencode_client: OpenCodeClient, project_dir: Path) -> None:
     sid, request = await _ask_question(opencode_client, project_dir)
-    assert await opencode_client.reject_question(str(request["id"]), project_dir) is True
+    assert await opencode_client.reject_question(request.id, project_dir) is True
     messages = await wait_turn_done(opencode_client, sid, project_dir)
-    state = tool_parts(messages, "question")[0]["state"]
-    assert state["status"] == "error" and "dismissed" in state["error"]
+    state = tool_parts(messages, "question")[0].state
+    assert state.status == "error" and "dismissed" in state.error
     assert "Tool said" not in assistant_text(messages)

@@ -80,6 +80,15 @@ async def test_reply_is_exact(scripted_model: ScriptedModel) -> None:
     assert content(chunks) == "exactly this, and a comma"
 
 
+async def test_think_streams_reasoning_before_the_reply(scripted_model: ScriptedModel) -> None:
+    chunks, _ = await stream_chunks(scripted_model, body("THINK REPLY: decided"))
+    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+    reasoning = [d["reasoning_content"] for d in deltas if "reasoning_content" in d]
+    assert "".join(reasoning) == "Thinking it over." and content(chunks) == "decided"
+    first_text = next(i for i, d in enumerate(deltas) if d.get("content"))
+    assert all("reasoning_content" not in d for d in deltas[first_text:])
+
+
 async def test_run_bash_is_a_bash_tool_call(scripted_model: ScriptedModel) -> None:
     chunks, done = await stream_chunks(scripted_model, body("please\nRUN_BASH: echo hi > out.txt\nthanks"))
     assert done

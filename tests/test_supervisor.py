@@ -196,7 +196,7 @@ async def test_kill_restart_then_stop_leaves_nothing(
     await asyncio.wait_for(restarted.wait(), 60)
     assert supervisor.healthy and supervisor.pid != old_pid and supervisor.password != old_password
     assert [s.state for s in statuses] == ["starting", "healthy", "restarting", "healthy"]
-    assert statuses[-1].port == supervisor.port and (await supervisor.client.health())["healthy"]
+    assert statuses[-1].port == supervisor.port and (await supervisor.client.health()).healthy
 
     # A tool process the server started must die with it.
     session = await supervisor.client.create_session(

@@ -14,6 +14,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, SelectionList, Static
 
+from kimaki_tui.opencode.catalog import Project
 from kimaki_tui.screens.wizard import WizardScreen
 from kimaki_tui.secrets import SecretStore
 from kimaki_tui.setup import SetupController, SetupError, SetupResult, Step
@@ -123,15 +124,14 @@ def test_project_listing_and_naming(tmp_path: Path) -> None:
     old, new = tmp_path / "old", tmp_path / "opencode-test-x"
     for folder in (old, new):
         folder.mkdir()
-    listed = project_directories(
-        [
-            {"worktree": "/", "time": {"created": 9}},
-            {"worktree": str(old), "time": {"created": 1}},
-            {"worktree": str(tmp_path), "time": {"created": 1, "updated": 5}},
-            {"worktree": str(new), "time": {"created": 7}},
-            {"worktree": str(tmp_path / "gone"), "time": {"created": 8}},
-        ]
-    )
+    recorded = [
+        {"worktree": "/", "time": {"created": 9}},
+        {"worktree": str(old), "time": {"created": 1}},
+        {"worktree": str(tmp_path), "time": {"created": 1, "updated": 5}},
+        {"worktree": str(new), "time": {"created": 7}},
+        {"worktree": str(tmp_path / "gone"), "time": {"created": 8}},
+    ]
+    listed = project_directories([Project.from_json(p) for p in recorded])
     assert listed == [str(tmp_path), str(old)]
     assert sanitize_channel_name("Mon Projet_Été!!") == "mon-projet-ete"
     assert sanitize_channel_name("???") == "project"

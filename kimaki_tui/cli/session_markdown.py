@@ -10,20 +10,17 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-Message = Mapping[str, Any]
+from kimaki_tui.opencode.models import Message
+from kimaki_tui.opencode.parts import FilePart, Part, TextPart, ToolPart
+
 TOOL_INPUT_MAX = 120
-
-
-def role_of(message: Message) -> str:
-    return str((message.get("info") or {}).get("role", ""))
 
 
 def render(messages: Sequence[Message], *, title: str | None = None, assistant_only: bool = False) -> str:
     """The conversation as Markdown (only what the assistant said, with `assistant_only`)."""
     blocks: list[str] = [f"# {title}"] if title else []
     for message in messages:
-        role = role_of(message)
-        if assistant_only and role != "assistant":
+        if assistant_only and not message.info.is_assistant:
             continue
         body = _body(message)
         if not body:
@@ -36,59 +33,42 @@ def render(messages: Sequence[Message], *, title: str | None = None, assistant_o
 
 
 def _heading(message: Message) -> str:
-    info = message.get("info") or {}
-    if info.get("role") == "user":
+    if message.info.is_user:
         return "User"
-    model = info.get("modelID")
+    model = message.info.model_id
     return f"Assistant ({model})" if model else "Assistant"
 
 
 def _body(message: Message) -> str:
-    lines: list[str] = []
-    for part in message.get("parts") or []:
-        text = _part(part)
-        if text:
-            lines.append(text)
-    error = (message.get("info") or {}).get("error")
-    if error:
-        lines.append(f"> ⚠️ {_error_text(error)}")
+    lines = [text for text in map(_part, message.parts) if text]
+    if message.info.error:
+        lines.append(f"> ⚠️ {message.info.error}")
     return "\n\n".join(lines)
 
 
-def _part(part: Mapping[str, Any]) -> str:
-    kind = part.get("type")
-    if kind == "text" and not part.get("synthetic") and not part.get("ignored"):
-        return str(part.get("text") or "").strip()
-    if kind == "tool":
+def _part(part: Part) -> str:
+    if isinstance(part, TextPart) and part.typed:
+        return part.text.strip()
+    if isinstance(part, ToolPart):
         return _tool(part)
-    if kind == "file":
-        return f"📎 {part.get('filename') or part.get('url', 'file')}"
+    if isinstance(part, FilePart):
+        return f"📎 {part.filename or part.url or 'file'}"
     return ""
 
 
-def _tool(part: Mapping[str, Any]) -> str:
-    state = part.get("state") or {}
-    status = state.get("status", "")
-    what = state.get("title") or _short_input(state.get("input"))
-    line = f"- 🔧 `{part.get('tool', 'tool')}`" + (f" {what}" if what else "")
-    if status == "error":
-        line += f" — failed: {state.get('error', '')}".rstrip()
-    elif status not in ("completed", ""):
-        line += f" ({status})"
+def _tool(part: ToolPart) -> str:
+    state = part.state
+    what = state.title or _short_input(state.input)
+    line = f"- 🔧 `{part.tool or 'tool'}`" + (f" {what}" if what else "")
+    if state.status == "error":
+        line += f" — failed: {state.error}".rstrip()
+    elif state.status not in ("completed", ""):
+        line += f" ({state.status})"
     return line
 
 
-def _short_input(value: Any) -> str:
+def _short_input(value: Mapping[str, Any]) -> str:
     if not value:
         return ""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = " ".join(text.split())
+    text = " ".join(json.dumps(value, ensure_ascii=False).split())
     return text if len(text) <= TOOL_INPUT_MAX else text[: TOOL_INPUT_MAX - 1] + "…"
-
-
-def _error_text(error: Any) -> str:
-    if isinstance(error, Mapping):
-        data = error.get("data") or {}
-        message = data.get("message") if isinstance(data, Mapping) else None
-        return f"{error.get('name', 'Error')}: {message}" if message else str(error.get("name", "Error"))
-    return str(error)

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kimaki_tui.cli.local import CliError
-from kimaki_tui.cli.session_markdown import role_of
 
 if TYPE_CHECKING:
     from kimaki_tui.control_api import ControlClient
     from kimaki_tui.opencode.client import OpenCodeClient
+    from kimaki_tui.opencode.models import Message
 
 POLL = 0.5
 PICKUP_TIMEOUT = 60.0
@@ -38,7 +37,7 @@ class ThreadState:
 @dataclass(frozen=True, slots=True)
 class Answer:
     session_id: str
-    messages: list[Mapping[str, Any]]  # from the prompt's user message on
+    messages: list[Message]  # from the prompt's user message on
     failed: bool
 
 
@@ -57,7 +56,7 @@ async def user_messages(client: OpenCodeClient, state: ThreadState | None) -> in
     if state is None or state.session_id is None:
         return 0
     messages = await client.messages(state.session_id, state.directory)
-    return sum(1 for m in messages if role_of(m) == "user")
+    return sum(1 for m in messages if m.info.is_user)
 
 
 async def wait_for_session(
@@ -92,17 +91,11 @@ async def wait_for_answer(
         session_id = current.session_id or state.session_id
         assert session_id is not None
         messages = await client.messages(session_id, current.directory)
-        users = [i for i, m in enumerate(messages) if role_of(m) == "user"]
-        if len(users) > users_before and current.state in ("idle", "error") and _finished(messages):
-            failed = current.state == "error" or bool((messages[-1].get("info") or {}).get("error"))
+        users = [i for i, m in enumerate(messages) if m.info.is_user]
+        finished = bool(messages) and messages[-1].info.finished
+        if len(users) > users_before and current.state in ("idle", "error") and finished:
+            failed = current.state == "error" or messages[-1].info.error is not None
             return Answer(session_id, messages[users[users_before] :], failed)
         if time.monotonic() > deadline:
             raise CliError(f"no answer in thread {thread_id} within {timeout:g} s")
         await asyncio.sleep(POLL)
-
-
-def _finished(messages: list[Mapping[str, Any]]) -> bool:
-    info = (messages[-1].get("info") or {}) if messages else {}
-    return info.get("role") == "assistant" and bool(
-        (info.get("time") or {}).get("completed") or info.get("error")
-    )

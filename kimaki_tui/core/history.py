@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from kimaki_tui.core.session import SessionRuntime
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeBusy, OpenCodeError, OpenCodeHTTPError
-from kimaki_tui.opencode.schema import ModelRef, SessionInfo
+from kimaki_tui.opencode.models import Message
+from kimaki_tui.opencode.schema import ModelRef, Revert, SessionInfo
 
 log = logging.getLogger(__name__)
 
-JSON = Mapping[str, Any]
 FORK_CHOICES = 25
 BUSY_RETRY_WAIT = 2.0
 
@@ -44,56 +43,43 @@ class RevertResult:
     finished: bool = False  # redo reached the end (the session is whole again)
 
 
-def visible(messages: Sequence[JSON], revert: JSON | None) -> list[JSON]:
+def visible(messages: Sequence[Message], revert: Revert | None) -> list[Message]:
     """The messages before the revert point (all of them when nothing is reverted)."""
-    boundary = _index(messages, revert)
-    return list(messages[:boundary])
+    return list(messages[: _index(messages, revert)])
 
 
-def _index(messages: Sequence[JSON], revert: JSON | None) -> int:
-    target = (revert or {}).get("messageID")
-    for i, message in enumerate(messages):
-        if _info(message).get("id") == target:
-            return i
-    return len(messages)
+def _index(messages: Sequence[Message], revert: Revert | None) -> int:
+    target = revert.message_id if revert else None
+    return next((i for i, message in enumerate(messages) if message.id == target), len(messages))
 
 
-def _info(message: JSON) -> JSON:
-    info = message.get("info")
-    return info if isinstance(info, Mapping) else {}
-
-
-def turn_text(message: JSON) -> str:
+def turn_text(message: Message) -> str:
     """What the user typed: the message's non-synthetic text parts."""
-    texts = [
-        str(part.get("text") or "")
-        for part in message.get("parts") or []
-        if part.get("type") == "text" and not part.get("synthetic") and not part.get("ignored")
-    ]
+    texts = [part.text for part in message.text_parts() if part.typed]
     return "\n".join(t for t in texts if t.strip()).strip()
 
 
-def user_turns(messages: Sequence[JSON], revert: JSON | None, limit: int = FORK_CHOICES) -> list[UserTurn]:
+def user_turns(
+    messages: Sequence[Message], revert: Revert | None, limit: int = FORK_CHOICES
+) -> list[UserTurn]:
     """The last `limit` visible user messages that have typed text, oldest first."""
     turns = [
-        UserTurn(str(_info(m).get("id")), turn_text(m))
-        for m in visible(messages, revert)
-        if _info(m).get("role") == "user" and turn_text(m)
+        UserTurn(m.id, turn_text(m)) for m in visible(messages, revert) if m.info.is_user and turn_text(m)
     ]
     return turns[-limit:] if limit > 0 else []
 
 
-def _user_ids(messages: Sequence[JSON]) -> list[str]:
-    return [str(_info(m).get("id")) for m in messages if _info(m).get("role") == "user"]
+def _user_ids(messages: Sequence[Message]) -> list[str]:
+    return [m.id for m in messages if m.info.is_user]
 
 
-def undo_target(messages: Sequence[JSON], revert: JSON | None) -> str | None:
+def undo_target(messages: Sequence[Message], revert: Revert | None) -> str | None:
     """The user message to revert to: the last one before the current revert point."""
     ids = _user_ids(visible(messages, revert))
     return ids[-1] if ids else None
 
 
-def redo_target(messages: Sequence[JSON], revert: JSON | None) -> str | None:
+def redo_target(messages: Sequence[Message], revert: Revert | None) -> str | None:
     """The next user message after the revert point; None means unrevert (or nothing to redo)."""
     if not revert:
         return None
@@ -102,16 +88,9 @@ def redo_target(messages: Sequence[JSON], revert: JSON | None) -> str | None:
     return later[0] if later else None
 
 
-def last_model(messages: Sequence[JSON]) -> ModelRef | None:
-    """The model the session used last (assistant providerID/modelID, or a user message's model)."""
-    for message in reversed(messages):
-        info = _info(message)
-        model = info.get("model")
-        if isinstance(model, Mapping) and model.get("providerID") and model.get("modelID"):
-            return ModelRef(str(model["providerID"]), str(model["modelID"]))
-        if info.get("providerID") and info.get("modelID"):
-            return ModelRef(str(info["providerID"]), str(info["modelID"]))
-    return None
+def last_model(messages: Sequence[Message]) -> ModelRef | None:
+    """The model the session used last (an answer's model, or the one a user message asked for)."""
+    return next((m.info.model for m in reversed(messages) if m.info.model), None)
 
 
 class SessionHistory:
@@ -120,7 +99,7 @@ class SessionHistory:
     def __init__(self, client: OpenCodeClient) -> None:
         self._client = client
 
-    async def _state(self, runtime: SessionRuntime) -> tuple[str, SessionInfo, list[JSON]]:
+    async def _state(self, runtime: SessionRuntime) -> tuple[str, SessionInfo, list[Message]]:
         sid = _session(runtime)
         info = await self._client.get_session(sid, runtime.directory)
         return sid, info, await self._client.messages(sid, runtime.directory)
@@ -175,11 +154,7 @@ class SessionHistory:
         return model
 
     async def _default_model(self, runtime: SessionRuntime) -> ModelRef | None:
-        configured = (await self._client.config(runtime.directory)).get("model")
-        try:
-            return ModelRef.parse(str(configured)) if configured else None
-        except ValueError:
-            return None
+        return (await self._client.config(runtime.directory)).model
 
     async def share(self, runtime: SessionRuntime) -> str:
         """The session's public URL (sharing it if needed), or HistoryError saying why not."""
@@ -197,9 +172,9 @@ class SessionHistory:
 
     async def _share_refusal(self, runtime: SessionRuntime, exc: OpenCodeHTTPError) -> str:
         try:
-            mode = (await self._client.config(runtime.directory)).get("share")
+            mode = (await self._client.config(runtime.directory)).share
         except OpenCodeError:
-            mode = None
+            mode = ""
         if mode == "disabled":
             return (
                 'Sharing is turned off in OpenCode\'s configuration (`"share": "disabled"`). '
@@ -219,4 +194,4 @@ def _session(runtime: SessionRuntime) -> str:
 
 
 def _diff(info: SessionInfo) -> str:
-    return str((info.revert or {}).get("diff") or "")
+    return info.revert.diff if info.revert else ""

@@ -7,9 +7,8 @@ reducer's output can be completed synchronously. Failures leave the cache as it 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
 
+from kimaki_tui.opencode.catalog import ProviderCatalog
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeError
 
@@ -34,8 +33,7 @@ class ServerFacts:
             if directory not in self._limit_dirs:
                 self._limits.update(_limits(await self._client.providers(directory)))
                 self._limit_dirs.add(directory)
-            vcs = await self._client.vcs(directory)
-            self._branches[directory] = str(vcs.get("branch") or "")
+            self._branches[directory] = (await self._client.vcs(directory)).branch
         except OpenCodeError as exc:
             log.debug("could not refresh server facts for %s: %s", directory, exc)
 
@@ -44,12 +42,10 @@ class ServerFacts:
         self._limit_dirs.clear()
 
 
-def _limits(providers: Mapping[str, Any]) -> dict[tuple[str, str], int]:
-    found: dict[tuple[str, str], int] = {}
-    for provider in providers.get("providers") or []:
-        models = provider.get("models") or {}
-        for model_id, model in models.items():
-            context = (model.get("limit") or {}).get("context")
-            if isinstance(context, int) and context > 0:
-                found[(str(provider.get("id")), str(model_id))] = context
-    return found
+def _limits(catalog: ProviderCatalog) -> dict[tuple[str, str], int]:
+    return {
+        (provider.id, model.id): model.context_limit
+        for provider in catalog.providers
+        for model in provider.models
+        if model.context_limit > 0
+    }

@@ -8,12 +8,13 @@ as failed when the OpenCode server restarted under them.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
 
 from kimaki_tui.core.events import PermissionResolved, QuestionResolved
 from kimaki_tui.core.session import CoreDeps, SessionRuntime, SessionSnapshot
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.opencode.events import Event, SessionIdle, SessionStatus, parse_event
+from kimaki_tui.opencode.pending import PendingPermission, PendingQuestion
 from kimaki_tui.store.records import ThreadSource
 
 log = logging.getLogger(__name__)
@@ -111,9 +112,7 @@ class SessionRegistry:
                 continue
             if sid in statuses and not runtime.busy:
                 # A turn is running that we did not see start (we restarted meanwhile).
-                runtime.handle_event(
-                    SessionStatus("session.status", sid, str(statuses[sid].get("type", "busy")))
-                )
+                runtime.handle_event(SessionStatus("session.status", sid, statuses[sid].type))
             elif sid not in statuses and runtime.busy:
                 # The turn ended while we were not listening: replay the end so the queue drains.
                 runtime.handle_event(SessionStatus("session.status", sid, "idle"))
@@ -125,17 +124,16 @@ class SessionRegistry:
         known_q = {r.request_id for r in self._deps.questions.pending()}
         live_questions = await client.list_questions(directory)
         self._replay(live_questions, "question.asked", known_q)
-        self._drop_vanished(
-            directory,
-            {str(p.get("id")) for p in live_permissions},
-            {str(q.get("id")) for q in live_questions},
-        )
+        self._drop_vanished(directory, {p.id for p in live_permissions}, {q.id for q in live_questions})
 
-    def _replay(self, requests: list[Any], event_type: str, known: set[str]) -> None:
+    def _replay(
+        self, requests: Sequence[PendingPermission | PendingQuestion], event_type: str, known: set[str]
+    ) -> None:
         for request in requests:
-            if request.get("id") in known:
+            if request.id in known:
                 continue
-            self.handle_event(parse_event({"type": event_type, "properties": request}))
+            # The listed request has the event's shape: replayed through the one event parser.
+            self.handle_event(parse_event({"type": event_type, "properties": request.raw}))
 
     def _drop_vanished(self, directory: str, live_permissions: set[str], live_questions: set[str]) -> None:
         sessions = {r.session_id for r in self._by_thread.values() if r.directory == directory}

@@ -1,1 +1,1 @@
-"""OpenCode server access: supervisor, typed HTTP client and event stream."""
+"""OpenCode server access: supervisor, typed HTTP client, typed models of what it answers, events."""

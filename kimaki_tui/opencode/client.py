@@ -16,6 +16,15 @@ from typing import Any, Literal
 import httpx
 from httpx_sse import SSEError, aconnect_sse
 
+from kimaki_tui.opencode.catalog import (
+    Agent,
+    Command,
+    Health,
+    OpenCodeConfig,
+    Project,
+    ProviderCatalog,
+    VcsInfo,
+)
 from kimaki_tui.opencode.errors import (
     OpenCodeError,
     OpenCodeTimeout,
@@ -23,6 +32,8 @@ from kimaki_tui.opencode.errors import (
     SessionNotFound,
     error_from_response,
 )
+from kimaki_tui.opencode.models import Message
+from kimaki_tui.opencode.pending import PendingPermission, PendingQuestion, SessionStatusInfo
 from kimaki_tui.opencode.schema import ModelRef, SessionInfo, file_part, text_part
 
 __all__ = ["JSON", "ModelRef", "OpenCodeClient", "SessionInfo", "file_part", "text_part"]
@@ -41,6 +52,11 @@ def _check_session_id(session_id: str) -> str:
 
 def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
+
+
+def _rows(body: Any) -> list[Any]:
+    """A list answer's items (an empty list for anything else)."""
+    return list(body) if isinstance(body, list) else []
 
 
 class OpenCodeClient:
@@ -141,31 +157,31 @@ class OpenCodeClient:
 
     # -- server ---------------------------------------------------------------------------
 
-    async def health(self, *, timeout: float | None = None) -> JSON:
-        result: JSON = await self._request("GET", "/global/health", timeout=timeout or self._timeout)
-        return result
+    async def health(self, *, timeout: float | None = None) -> Health:
+        return Health.from_json(
+            await self._request("GET", "/global/health", timeout=timeout or self._timeout)
+        )
 
-    async def projects(self) -> list[JSON]:
-        return list(await self._request("GET", "/project"))
+    async def projects(self) -> list[Project]:
+        return [Project.from_json(row) for row in _rows(await self._request("GET", "/project"))]
 
-    async def agents(self, directory: str | Path) -> list[JSON]:
-        return list(await self._request("GET", "/agent", directory=directory))
+    async def agents(self, directory: str | Path) -> list[Agent]:
+        rows = _rows(await self._request("GET", "/agent", directory=directory))
+        return [Agent.from_json(row) for row in rows]
 
-    async def commands(self, directory: str | Path) -> list[JSON]:
-        return list(await self._request("GET", "/command", directory=directory))
+    async def commands(self, directory: str | Path) -> list[Command]:
+        rows = _rows(await self._request("GET", "/command", directory=directory))
+        return [Command.from_json(row) for row in rows]
 
-    async def config(self, directory: str | Path) -> JSON:
-        result: JSON = await self._request("GET", "/config", directory=directory)
-        return result
+    async def config(self, directory: str | Path) -> OpenCodeConfig:
+        return OpenCodeConfig.from_json(await self._request("GET", "/config", directory=directory))
 
-    async def providers(self, directory: str | Path) -> JSON:
+    async def providers(self, directory: str | Path) -> ProviderCatalog:
         """Connected providers with their models, and the default model per provider."""
-        result: JSON = await self._request("GET", "/config/providers", directory=directory)
-        return result
+        return ProviderCatalog.from_json(await self._request("GET", "/config/providers", directory=directory))
 
-    async def vcs(self, directory: str | Path) -> JSON:
-        result: JSON = await self._request("GET", "/vcs", directory=directory)
-        return result
+    async def vcs(self, directory: str | Path) -> VcsInfo:
+        return VcsInfo.from_json(await self._request("GET", "/vcs", directory=directory))
 
     # -- sessions -------------------------------------------------------------------------
 
@@ -212,15 +228,18 @@ class OpenCodeClient:
         body = _drop_none({"title": title, "permission": permission})
         return SessionInfo.from_json(await self._request("PATCH", path, directory=directory, json=body))
 
-    async def session_status(self, directory: str | Path | None = None) -> dict[str, JSON]:
-        """Non-idle sessions of one directory only: {session_id: {"type": "busy"|"retry", ...}}."""
-        return dict(await self._request("GET", "/session/status", directory=directory))
+    async def session_status(self, directory: str | Path | None = None) -> dict[str, SessionStatusInfo]:
+        """Non-idle sessions of one directory only: {session_id: status (busy or retry)}."""
+        body = await self._request("GET", "/session/status", directory=directory)
+        statuses = body if isinstance(body, Mapping) else {}
+        return {str(sid): SessionStatusInfo.from_json(status) for sid, status in statuses.items()}
 
     async def messages(
         self, session_id: str, directory: str | Path | None = None, *, limit: int | None = None
-    ) -> list[JSON]:
+    ) -> list[Message]:
         path = f"/session/{_check_session_id(session_id)}/message"
-        return list(await self._request("GET", path, directory=directory, params={"limit": limit}))
+        rows = _rows(await self._request("GET", path, directory=directory, params={"limit": limit}))
+        return [Message.from_json(row) for row in rows]
 
     # -- prompting ------------------------------------------------------------------------
 
@@ -273,12 +292,13 @@ class OpenCodeClient:
         no_reply: bool = False,
         message_id: str | None = None,
         timeout: float | None = None,
-    ) -> JSON:
-        """Prompt and wait for the whole agent loop (permission waits included): {info, parts}."""
+    ) -> Message:
+        """Prompt and wait for the whole agent loop (permission waits included): the last answer."""
         path = f"/session/{_check_session_id(session_id)}/message"
         body = self._prompt_body(parts, agent, model, system, no_reply, message_id)
-        result: JSON = await self._request("POST", path, directory=directory, json=body, timeout=timeout)
-        return result
+        return Message.from_json(
+            await self._request("POST", path, directory=directory, json=body, timeout=timeout)
+        )
 
     async def abort(self, session_id: str, directory: str | Path | None = None) -> bool:
         path = f"/session/{_check_session_id(session_id)}/abort"
@@ -294,23 +314,25 @@ class OpenCodeClient:
         agent: str | None = None,
         model: ModelRef | str | None = None,
         timeout: float | None = None,
-    ) -> JSON:
+    ) -> Message:
         """Run a slash command (`init`, `review`, custom ones) and wait for its reply."""
         path = f"/session/{_check_session_id(session_id)}/command"
         # This route takes the model as one "provider/model" string, unlike prompts.
         model_name = str(model) if model else None
         body = _drop_none({"command": command, "arguments": arguments, "agent": agent, "model": model_name})
-        result: JSON = await self._request("POST", path, directory=directory, json=body, timeout=timeout)
-        return result
+        return Message.from_json(
+            await self._request("POST", path, directory=directory, json=body, timeout=timeout)
+        )
 
     async def shell(
         self, session_id: str, directory: str | Path | None, command: str, agent: str = "build"
-    ) -> JSON:
+    ) -> Message:
         """Run a shell command in the session without the model; returns the assistant message."""
         path = f"/session/{_check_session_id(session_id)}/shell"
         body = {"agent": agent, "command": command}
-        result: JSON = await self._request("POST", path, directory=directory, json=body, timeout=None)
-        return result
+        return Message.from_json(
+            await self._request("POST", path, directory=directory, json=body, timeout=None)
+        )
 
     async def summarize(
         self, session_id: str, directory: str | Path | None, provider_id: str, model_id: str
@@ -350,9 +372,10 @@ class OpenCodeClient:
 
     # -- permissions and questions --------------------------------------------------------
 
-    async def list_permissions(self, directory: str | Path | None = None) -> list[JSON]:
+    async def list_permissions(self, directory: str | Path | None = None) -> list[PendingPermission]:
         """Pending permission requests of ONE project directory (None = the server's cwd)."""
-        return list(await self._request("GET", "/permission", directory=directory))
+        rows = _rows(await self._request("GET", "/permission", directory=directory))
+        return [PendingPermission.from_json(row) for row in rows]
 
     async def reply_permission(
         self,
@@ -369,9 +392,10 @@ class OpenCodeClient:
         path = f"/permission/{request_id}/reply"
         return bool(await self._request("POST", path, directory=directory, json=body))
 
-    async def list_questions(self, directory: str | Path | None = None) -> list[JSON]:
+    async def list_questions(self, directory: str | Path | None = None) -> list[PendingQuestion]:
         """Pending questions of ONE project directory (None = the server's cwd)."""
-        return list(await self._request("GET", "/question", directory=directory))
+        rows = _rows(await self._request("GET", "/question", directory=directory))
+        return [PendingQuestion.from_json(row) for row in rows]
 
     async def reply_question(
         self, request_id: str, answers: Sequence[Sequence[str]], directory: str | Path | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +35,37 @@ class ModelRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Revert:
+    """Where a session is reverted to: messages from `message_id` on are undone (but still listed)."""
+
+    message_id: str
+    part_id: str | None = None
+    snapshot: str = ""
+    diff: str = ""  # the unified diff the revert undid
+
+    @classmethod
+    def from_json(cls, data: object) -> Revert | None:
+        if not isinstance(data, Mapping) or not isinstance(data.get("messageID"), str):
+            return None
+        part = data.get("partID")
+        return cls(
+            message_id=data["messageID"],
+            part_id=part if isinstance(part, str) else None,
+            snapshot=str(data.get("snapshot") or ""),
+            diff=str(data.get("diff") or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class SessionInfo:
     id: str
     title: str
     directory: str
     parent_id: str | None
     share_url: str | None
-    revert: JSON | None
+    revert: Revert | None
     created: int
     updated: int
-    raw: JSON = field(repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: JSON) -> SessionInfo:
@@ -56,10 +77,9 @@ class SessionInfo:
             directory=str(data.get("directory", "")),
             parent_id=data.get("parentID"),
             share_url=share.get("url") if isinstance(share, Mapping) else None,
-            revert=data.get("revert") or None,
+            revert=Revert.from_json(data.get("revert")),
             created=int(time.get("created") or 0),
             updated=int(time.get("updated") or 0),
-            raw=data,
         )
 
 

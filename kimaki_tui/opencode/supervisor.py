@@ -271,7 +271,7 @@ class OpenCodeSupervisor:
                 )
             try:
                 timeout = min(self._request_timeout, max(deadline - time.monotonic(), 0.05))
-                if (await self.client.health(timeout=timeout)).get("healthy"):
+                if (await self.client.health(timeout=timeout)).healthy:
                     return
             except OpenCodeError as exc:
                 last = exc

@@ -7,62 +7,57 @@ transcript would (prompts, text, tool lines from `kimaki_tui.core.render`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Sequence
 
 from kimaki_tui.core.events import PartCompleted
 from kimaki_tui.core.render import render_tool_line
+from kimaki_tui.opencode.models import Message, MessageInfo
+from kimaki_tui.opencode.parts import Part, ReasoningPart, TextPart, ToolPart
 from kimaki_tui.screens.transcript import Entry
 
 
-def history_entries(messages: list[Mapping[str, Any]]) -> list[Entry]:
+def history_entries(messages: Sequence[Message]) -> list[Entry]:
     entries: list[Entry] = []
     for message in messages:
-        info = _map(message.get("info"))
-        role = info.get("role")
-        for part in message.get("parts") or []:
-            entry = _entry(role, _map(part), str(info.get("sessionID") or ""))
+        for part in message.parts:
+            entry = _entry(message.info, part)
             if entry is not None:
                 entries.append(entry)
     return entries
 
 
-def _entry(role: object, part: Mapping[str, Any], session_id: str) -> Entry | None:
-    kind = part.get("type")
-    key = str(part.get("id") or "")
+def _entry(info: MessageInfo, part: Part) -> Entry | None:
+    key = part.id
     if not key:
         return None
-    if kind == "text" and not part.get("synthetic"):
-        text = str(part.get("text") or "")
-        if not text.strip():
+    if isinstance(part, TextPart) and not part.synthetic:
+        if not part.text.strip():
             return None
-        return Entry(key, "user", text, meta="earlier") if role == "user" else Entry(key, "text", text)
-    if role != "assistant":
+        return (
+            Entry(key, "user", part.text, meta="earlier") if info.is_user else Entry(key, "text", part.text)
+        )
+    if not info.is_assistant:
         return None
-    if kind == "reasoning":
-        text = str(part.get("text") or "")
-        return Entry(key, "reasoning", text) if text.strip() else None
-    if kind == "tool":
-        return _tool_entry(key, part, session_id)
+    if isinstance(part, ReasoningPart):
+        return Entry(key, "reasoning", part.text) if part.text.strip() else None
+    if isinstance(part, ToolPart):
+        return _tool_entry(part, info.session_id)
     return None
 
 
-def _tool_entry(key: str, part: Mapping[str, Any], session_id: str) -> Entry:
-    state = _map(part.get("state"))
-    status = str(state.get("status") or "")
+def _tool_entry(part: ToolPart, session_id: str) -> Entry:
+    state = part.state
     completed = PartCompleted(
         session_id,
-        key,
-        str(part.get("messageID") or ""),
+        part.id,
+        part.message_id,
         "tool",
-        tool=str(part.get("tool") or ""),
-        title=str(state.get("title") or ""),
-        status=status,
-        error=str(state.get("error") or ""),
-        input=_map(state.get("input")),
+        tool=part.tool,
+        title=state.title,
+        status=state.status,
+        error=state.error,
+        input=state.input,
     )
-    return Entry(key, "tool", render_tool_line(completed), meta="error" if status == "error" else "")
-
-
-def _map(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    return Entry(
+        part.id, "tool", render_tool_line(completed), meta="error" if state.status == "error" else ""
+    )

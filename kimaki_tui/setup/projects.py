@@ -6,9 +6,10 @@ import logging
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from kimaki_tui.opencode.catalog import Project
     from kimaki_tui.opencode.client import OpenCodeClient
 
 log = logging.getLogger(__name__)
@@ -38,17 +39,12 @@ def check_directory(text: str, *, base: Path | None = None) -> str:
     return str(resolved)
 
 
-def project_directories(projects: Iterable[Mapping[str, Any]]) -> list[str]:
+def project_directories(projects: Iterable[Project]) -> list[str]:
     """Existing project worktrees from OpenCode's `GET /project`, most recently used first."""
-
-    def updated(project: Mapping[str, Any]) -> float:
-        times = project.get("time") or {}
-        return float(times.get("updated") or times.get("created") or 0)
-
     seen: set[str] = set()
     found: list[str] = []
-    for project in sorted(projects, key=updated, reverse=True):
-        worktree = str(project.get("worktree") or "")
+    for project in sorted(projects, key=lambda p: p.updated or p.created, reverse=True):
+        worktree = project.worktree
         if not worktree or worktree in _SKIP_WORKTREES or worktree in seen:
             continue
         if Path(worktree).name.startswith(_SKIP_PREFIX) or not Path(worktree).is_dir():

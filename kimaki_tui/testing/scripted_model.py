@@ -9,7 +9,8 @@ user message, so one shared server serves every test:
 - `ASK_QUESTION` → a `question` tool call (Which color do you prefer? Red/Green/Blue);
 - `SLOW[:seconds]` → a reply streamed in small chunks over that many seconds (default 10);
 - `LONG:<n>` → about n characters of prose with a long ```python block;
-- `REPLY: <text>` → exactly that text; anything else → "Echo: <first 200 chars>".
+- `REPLY: <text>` → exactly that text; anything else → "Echo: <first 200 chars>";
+- `THINK` (with any of the above) → the reply is preceded by reasoning ("Thinking it over.").
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Reply:
     delay: float = 0.0
     tool: str | None = None
     arguments: JSON = field(default_factory=dict)
+    reasoning: list[str] = field(default_factory=list)
 
 
 def message_text(message: JSON) -> str:
@@ -94,6 +96,13 @@ def _title_reply(messages: Sequence[JSON]) -> Reply:
 
 
 def _keyword_reply(text: str) -> Reply:
+    reply = _reply_for(text)
+    if "THINK" in text:
+        reply.reasoning = ["Thinking ", "it over."]
+    return reply
+
+
+def _reply_for(text: str) -> Reply:
     if match := re.search(r"RUN_BASH:[ \t]*(.+)", text):
         command = match.group(1).strip()
         return Reply(tool="bash", arguments={"command": command, "description": "run it"})
@@ -199,6 +208,8 @@ class ScriptedModel:
             await response.write(f"data: {json.dumps(payload)}\n\n".encode())
 
         await send(self._chunk(cid, model, {"role": "assistant", "content": ""}))
+        for piece in reply.reasoning:
+            await send(self._chunk(cid, model, {"reasoning_content": piece}))
         for i, piece in enumerate(reply.chunks):
             if reply.delay and i:
                 await asyncio.sleep(reply.delay)
@@ -226,6 +237,8 @@ class ScriptedModel:
 
     def _whole(self, body: JSON, reply: Reply) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": "".join(reply.chunks)}
+        if reply.reasoning:
+            message["reasoning_content"] = "".join(reply.reasoning)
         if reply.tool:
             message["tool_calls"] = [
                 {

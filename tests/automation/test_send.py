@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from kimaki_tui.bot.cli_marker import PROMPT_FILE, marker_from_embeds
-from kimaki_tui.cli.session_markdown import role_of
 from kimaki_tui.testing.discord_twin import Channel
 from tests.automation.rig import AutomationRig
 from tests.bot.rig import is_footer
@@ -30,7 +29,7 @@ async def user_texts_in_session(rig: AutomationRig, thread: Channel) -> list[str
     runtime = rig.bot.core.runtime(str(thread.id))
     assert runtime.session_id is not None
     messages = await rig.server.client.messages(runtime.session_id, runtime.directory)
-    return [" ".join(texts(m)) for m in messages if role_of(m) == "user"]
+    return [" ".join(texts(m)) for m in messages if m.info.is_user]
 
 
 async def test_send_to_a_channel_starts_a_thread_and_a_session(auto_rig: AutomationRig) -> None:
@@ -159,7 +158,7 @@ async def test_agent_and_model_are_used_and_kept_for_the_session(auto_rig: Autom
     prefs = rig.bot.core.store.get_session_pref(runtime.session_id)
     assert (prefs.agent, prefs.model) == ("plan", "fake/fake-model")
     messages = await rig.server.client.messages(runtime.session_id, runtime.directory)
-    assert [m["info"].get("agent") for m in messages if role_of(m) == "user"] == ["plan"]
+    assert [m.info.agent for m in messages if m.info.is_user] == ["plan"]
 
 
 async def test_worktree_runs_the_session_in_a_new_branch(auto_rig: AutomationRig) -> None:

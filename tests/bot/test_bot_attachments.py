@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from kimaki_tui.opencode.parts import FilePart
 from kimaki_tui.testing.scripted_model import ScriptedModel, latest_user_text
 from tests.bot.rig import BotRig, is_footer
 
@@ -46,10 +47,10 @@ async def test_an_image_reaches_opencode_as_a_file_part(
     session_id = bot_rig.core.runtime(str(thread.id)).session_id
     assert session_id is not None
     messages = await bot_rig.core.client.messages(session_id, str(bot_rig.project_dir))
-    user_parts = [p for m in messages if m["info"]["role"] == "user" for p in m["parts"]]
-    [image] = [p for p in user_parts if p["type"] == "file"]
-    assert (image["mime"], image["filename"]) == ("image/png", "dot.png")
-    assert image["url"] == "data:image/png;base64," + base64.b64encode(png).decode()
+    user_parts = [p for m in messages if m.info.is_user for p in m.parts]
+    [image] = [p for p in user_parts if isinstance(p, FilePart)]
+    assert (image.mime, image.filename) == ("image/png", "dot.png")
+    assert image.url == "data:image/png;base64," + base64.b64encode(png).decode()
     # The test model declares image input, so the picture itself reaches it.
     content = user_message(scripted_model, "IMG-MARKER")["content"]
     urls = [c["image_url"]["url"] for c in content if c.get("type") == "image_url"]

@@ -15,6 +15,7 @@ import pytest
 from kimaki_tui.bot.commands.queue import cleared_text, dispatched_line
 from kimaki_tui.bot.commands.resume import assistant_texts, batch_texts
 from kimaki_tui.core.events import QueuedItem
+from kimaki_tui.opencode.models import Message as OpenCodeMessage
 from kimaki_tui.opencode.schema import text_part
 from kimaki_tui.testing.discord_twin import Channel, ChannelType, Interaction, Message
 from kimaki_tui.testing.discord_twin import threads as twin_threads
@@ -62,8 +63,8 @@ def user_texts(model: ScriptedModel, marker: str) -> list[str]:
 
 
 def test_replay_takes_the_last_assistant_texts_and_batches_them() -> None:
-    def msg(role: str, *parts: dict[str, object]) -> dict[str, object]:
-        return {"info": {"role": role}, "parts": list(parts)}
+    def msg(role: str, *parts: dict[str, object]) -> OpenCodeMessage:
+        return OpenCodeMessage.from_json({"info": {"role": role}, "parts": list(parts)})
 
     messages = [
         msg("user", {"id": "u1", "type": "text", "text": "question"}),
@@ -150,8 +151,8 @@ async def test_resume_replays_the_session_and_continues_it(bot_rig: BotRig) -> N
     got = await bot_rig.wait_bot_message(thread, lambda m: "Echo: and now the lexer" in m.content)
     await bot_rig.wait_bot_message(thread, is_footer, after=got)
     assert bot_rig.core.runtime(str(thread.id)).session_id == info.id
-    users = [m for m in await client.messages(info.id, directory) if m["info"]["role"] == "user"]
-    assert [p.get("text") for p in users[-1]["parts"] if p.get("type") == "text"] == ["and now the lexer"]
+    users = [m for m in await client.messages(info.id, directory) if m.info.is_user]
+    assert [p.text for p in users[-1].text_parts()] == ["and now the lexer"]
 
 
 async def test_resume_refuses_unknown_sessions_and_threads(bot_rig: BotRig) -> None:

@@ -98,7 +98,7 @@ async def test_share_compact_and_places(bot_rig: BotRig, scripted_model: Scripte
     assert compacted == "📦 Session **compacted** (summarized with `fake/fake-model`)."
     runtime = bot_rig.core.runtime(str(thread.id))
     messages = await bot_rig.core.client.messages(runtime.session_id or "", runtime.directory)
-    assert any(msg["info"].get("summary") for msg in messages if msg["info"]["role"] == "assistant")
+    assert any(msg.info.summary for msg in messages if msg.info.is_assistant)
     await ask(bot_rig, thread, f"REPLY: still-{m}", f"still-{m}")
 
     for name in ("fork", "undo", "redo", "share", "compact"):

@@ -54,9 +54,9 @@ async def test_memory_context_then_reminder_after_idle_gap(
         assert "About 11 minutes passed" in third and "save what matters" in third and "MEMORY.md" in third
         # The reminder is synthetic: kept out of what people see as the user's message.
         messages = await opencode_client.messages(rig.core.runtime("1000").session_id or "", project_dir)
-        last_user = [m for m in messages if m["info"]["role"] == "user"][-1]
-        synthetic = [p for p in last_user["parts"] if p.get("synthetic")]
-        assert len(synthetic) == 1 and "MEMORY.md" in synthetic[0]["text"]
+        last_user = [m for m in messages if m.info.is_user][-1]
+        synthetic = [p for p in last_user.text_parts() if p.synthetic]
+        assert len(synthetic) == 1 and "MEMORY.md" in synthetic[0].text
 
 
 async def test_no_memory_file_no_extra_parts(

@@ -28,6 +28,8 @@ from kimaki_tui.core.worktrees import (
     worktree_path,
     worktree_slug,
 )
+from kimaki_tui.opencode.models import Message
+from kimaki_tui.opencode.schema import Revert
 from tests.harness import git_init
 
 
@@ -142,9 +144,13 @@ async def test_worktree_needs_a_git_repository_with_commits(tmp_path: Path) -> N
 # ---- history ---------------------------------------------------------------------------------
 
 
-def _msg(mid: str, role: str, *texts: str, synthetic: bool = False) -> dict[str, object]:
+def _msg(mid: str, role: str, *texts: str, synthetic: bool = False) -> Message:
     parts = [{"type": "text", "text": t, "synthetic": synthetic} for t in texts]
-    return {"info": {"id": mid, "role": role}, "parts": parts}
+    return Message.from_json({"info": {"id": mid, "role": role}, "parts": parts})
+
+
+def _at(message_id: str) -> Revert | None:
+    return Revert.from_json({"messageID": message_id})
 
 
 MESSAGES = [
@@ -159,17 +165,17 @@ MESSAGES = [
 
 def test_undo_redo_walk_user_turns() -> None:
     assert undo_target(MESSAGES, None) == "m5"
-    assert undo_target(MESSAGES, {"messageID": "m5"}) == "m3"
-    assert undo_target(MESSAGES, {"messageID": "m1"}) is None
+    assert undo_target(MESSAGES, _at("m5")) == "m3"
+    assert undo_target(MESSAGES, _at("m1")) is None
     assert redo_target(MESSAGES, None) is None
-    assert redo_target(MESSAGES, {"messageID": "m3"}) == "m5"
-    assert redo_target(MESSAGES, {"messageID": "m5"}) is None  # the end: unrevert
-    assert [m["info"]["id"] for m in visible(MESSAGES, {"messageID": "m5"})] == ["m1", "m2", "m3", "m4"]
+    assert redo_target(MESSAGES, _at("m3")) == "m5"
+    assert redo_target(MESSAGES, _at("m5")) is None  # the end: unrevert
+    assert [m.id for m in visible(MESSAGES, _at("m5"))] == ["m1", "m2", "m3", "m4"]
 
 
 def test_fork_choices_skip_synthetic_and_reverted_messages() -> None:
     assert [(t.message_id, t.text) for t in user_turns(MESSAGES, None)] == [("m1", "first"), ("m5", "second")]
-    assert [t.message_id for t in user_turns(MESSAGES, {"messageID": "m5"})] == ["m1"]
+    assert [t.message_id for t in user_turns(MESSAGES, _at("m5"))] == ["m1"]
     many = [_msg(f"u{i}", "user", f"q{i}") for i in range(30)]
     turns = user_turns(many, None)
     assert len(turns) == 25 and turns[0].text == "q5" and turns[-1].text == "q29"

@@ -23,6 +23,7 @@ from kimaki_tui.core.events import (
     TurnFinished,
 )
 from kimaki_tui.logs import RingHandler
+from kimaki_tui.opencode.models import Message as OpenCodeMessage
 from kimaki_tui.screens.bridge import Bridge, coalesce
 from kimaki_tui.screens.history import history_entries
 from kimaki_tui.screens.messages import CoreEvents, LogLines
@@ -115,7 +116,7 @@ def test_transcript_limit_and_history_merge() -> None:
     for n in range(5):
         book.apply(PartCompleted("s", f"p{n}", "m", "text", text=f"part {n}"))
     assert [e.key for e in book.entries("s")] == ["p2", "p3", "p4"]
-    messages: list[Mapping[str, Any]] = [
+    recorded: list[Mapping[str, Any]] = [
         {"info": {"role": "user", "sessionID": "s"}, "parts": [{"id": "u1", "type": "text", "text": "hi"}]},
         {
             "info": {"role": "assistant", "sessionID": "s"},
@@ -132,7 +133,7 @@ def test_transcript_limit_and_history_merge() -> None:
             ],
         },
     ]
-    history = history_entries(messages)
+    history = history_entries([OpenCodeMessage.from_json(m) for m in recorded])
     assert [(e.key, e.kind) for e in history] == [("u1", "user"), ("t1", "tool"), ("p4", "text")]
     assert history[1].text == "┣ bash `false` ✗ exit 1" and history[1].meta == "error"
     book.prepend_history("s", history)

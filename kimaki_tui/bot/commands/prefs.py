@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import discord
@@ -28,6 +27,7 @@ from kimaki_tui.bot.commands.picker import (
     select,
     turned_page,
 )
+from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
@@ -43,40 +43,36 @@ QUIET = discord.AllowedMentions.none()
 # ---- what OpenCode offers ------------------------------------------------------------------------
 
 
-def provider_choices(providers: Mapping[str, Any]) -> list[Choice]:
+def provider_choices(catalog: ProviderCatalog) -> list[Choice]:
     found = []
-    for provider in providers.get("providers") or []:
-        count = len(provider.get("models") or {})
-        label = str(provider.get("name") or provider.get("id"))
-        found.append(Choice(label, str(provider.get("id")), f"{count} model{'s' if count != 1 else ''}"))
+    for provider in catalog.providers:
+        count = len(provider.models)
+        label = provider.name or provider.id
+        found.append(Choice(label, provider.id, f"{count} model{'s' if count != 1 else ''}"))
     return found
 
 
-def model_choices(providers: Mapping[str, Any], provider_id: str) -> list[Choice]:
+def model_choices(catalog: ProviderCatalog, provider_id: str) -> list[Choice]:
     """The provider's models whose `provider/model` fits in a custom_id (all real ones do)."""
-    default = (providers.get("default") or {}).get(provider_id)
+    provider = catalog.provider(provider_id)
+    default = catalog.default_model(provider_id)
     room = VALUE_MAX - len(SCOPE_PREFIX["model"])
     found = []
-    for provider in providers.get("providers") or []:
-        if provider.get("id") != provider_id:
+    for model in provider.models if provider else ():
+        ref = f"{provider_id}/{model.id}"
+        if len(ref) > room:
+            log.debug("model %s has too long an id for a menu; skipped", ref)
             continue
-        for model_id, model in (provider.get("models") or {}).items():
-            ref = f"{provider_id}/{model_id}"
-            if len(ref) > room:
-                log.debug("model %s has too long an id for a menu; skipped", ref)
-                continue
-            note = "default" if model_id == default else ""
-            found.append(Choice(str((model or {}).get("name") or model_id), ref, note or ref))
+        note = "default" if model.id == default else ""
+        found.append(Choice(model.name or model.id, ref, note or ref))
     return found
 
 
-def agent_choices(agents: list[Mapping[str, Any]]) -> list[Choice]:
+def agent_choices(agents: list[Agent]) -> list[Choice]:
     """Primary agents people pick from (OpenCode's hidden helpers and subagents are left out)."""
     room = VALUE_MAX - len(SCOPE_PREFIX["agent"])
     return [
-        Choice(str(a["name"]), str(a["name"]), str(a.get("description") or a.get("mode") or ""))
-        for a in agents
-        if a.get("mode") in ("primary", "all") and not a.get("hidden") and len(str(a.get("name"))) <= room
+        Choice(a.name, a.name, a.description or a.mode) for a in agents if a.pickable and len(a.name) <= room
     ]
 
 
@@ -246,12 +242,12 @@ class ScopeSelect(
         await interaction.edit_original_response(content=done, view=None)
 
 
-def provider_view(providers: Mapping[str, Any], page: int) -> discord.ui.View:
+def provider_view(providers: ProviderCatalog, page: int) -> discord.ui.View:
     menu = select("kimaki:model:p", provider_choices(providers), page, "Provider")
     return one_item_view(ProviderSelect(menu))
 
 
-def model_view(providers: Mapping[str, Any], provider: str, page: int) -> discord.ui.View:
+def model_view(providers: ProviderCatalog, provider: str, page: int) -> discord.ui.View:
     menu = select(f"kimaki:model:m:{provider}", model_choices(providers, provider), page, "Model")
     return one_item_view(ModelSelect(menu, provider))
 

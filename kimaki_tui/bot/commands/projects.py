@@ -55,12 +55,9 @@ async def known_directories(bot: KimakiBot, typed: str) -> list[str]:
     except OpenCodeError as exc:
         log.warning("listing OpenCode projects for /add-project failed: %s", exc)
         projects = []
-    worktrees = sorted(
-        (p for p in projects if isinstance(p.get("worktree"), str)),
-        key=lambda p: -int((p.get("time") or {}).get("updated") or 0),
-    )
+    worktrees = sorted((p for p in projects if p.worktree), key=lambda p: -p.updated)
     # "/" is OpenCode's global project (sessions outside any repository), not a real project.
-    paths = [str(p["worktree"]) for p in worktrees if p["worktree"] != "/"]
+    paths = [p.worktree for p in worktrees if p.worktree != "/"]
     return _existing_dirs([typed.strip(), *paths])
 
 

@@ -4,8 +4,8 @@ its last answers so the conversation can go on where it stopped."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -15,6 +15,7 @@ from kimaki_tui.bot.commands.common import bot_of, enter, locate, permitted, say
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.split import DISCORD_LIMIT, split_message
 from kimaki_tui.opencode.errors import OpenCodeError, SessionNotFound
+from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import SessionInfo
 
 if TYPE_CHECKING:
@@ -29,24 +30,15 @@ CHOICE_LEN = 100
 RESUMED_TEXT = "Session resumed — send a message to continue."
 
 
-def assistant_texts(
-    messages: Sequence[Mapping[str, Any]], limit: int = REPLAY_PARTS
-) -> list[tuple[str, str]]:
+def assistant_texts(messages: Sequence[Message], limit: int = REPLAY_PARTS) -> list[tuple[str, str]]:
     """(part id, text) of the last `limit` visible text parts the assistant wrote, oldest first."""
-    found: list[tuple[str, str]] = []
-    for message in messages:
-        info = message.get("info") or {}
-        if info.get("role") != "assistant":
-            continue
-        for part in message.get("parts") or []:
-            text = str(part.get("text") or "")
-            if (
-                part.get("type") == "text"
-                and text.strip()
-                and not part.get("synthetic")
-                and not part.get("ignored")
-            ):
-                found.append((str(part.get("id", "")), text.strip()))
+    found = [
+        (part.id, part.text.strip())
+        for message in messages
+        if message.info.is_assistant
+        for part in message.text_parts()
+        if part.typed and part.text.strip()
+    ]
     return found[-limit:] if limit > 0 else []
 
 
