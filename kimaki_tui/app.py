@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from kimaki_tui.bot.runner import BotWorker
     from kimaki_tui.control_api import InstanceStatus
     from kimaki_tui.runtime import Runtime
+    from kimaki_tui.scheduling.request import PostedStarter, SendRequest
     from kimaki_tui.scheduling.scheduler import TaskScheduler
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,14 @@ class Session:
         if self.scheduler is not None:
             await self.scheduler.sync()
 
+    async def submit_task(self, request: SendRequest) -> PostedStarter:
+        """The scheduler's TaskSubmitter: the bot's (imported when a task is due, so discord.py
+        still loads after the dashboard is drawn)."""
+        from kimaki_tui.bot.scheduled import BotTaskSubmitter
+
+        submitter = BotTaskSubmitter(lambda: self.worker.bot if self.worker is not None else None)
+        return await submitter.submit_task(request)
+
     def sessions(self) -> list[dict[str, object]]:
         return [
             {"thread_id": s.thread_id, "session_id": s.session_id, "directory": s.directory, "state": s.state}
@@ -190,7 +199,7 @@ async def _main(settings: Settings, token: str | None, options: RunOptions) -> i
             if token and not (options.tui and options.front is None):
                 # With the control center, the bot starts once the dashboard is drawn (tui_wiring).
                 session.start_bot(token)
-            await _start_scheduler(session, options.allow_secrets_file)
+            await _start_scheduler(session)
             try:
                 if options.front is not None:
                     code = await options.front(session)
@@ -202,26 +211,24 @@ async def _main(settings: Settings, token: str | None, options: RunOptions) -> i
                     code = await _headless(session)
             finally:
                 if session.scheduler is not None:
-                    await session.scheduler.aclose()
+                    await session.scheduler.stop()
                 await session.stop_bot()
     finally:
         await lock.release()
     return RESTART if restart.is_set() else code
 
 
-async def _start_scheduler(session: Session, allow_secrets_file: bool) -> None:
-    """Scheduled tasks (`kimaki send --send-at`), posted over REST with the bot token when due."""
-    from kimaki_tui.cli.discord_rest import build_task_scheduler
+async def _start_scheduler(session: Session) -> None:
+    """Scheduled tasks (`kimaki send --send-at`) from the shared store, sent by the bot when due."""
     from kimaki_tui.core.events import DiscordStatus
-    from kimaki_tui.secrets import SecretStore
+    from kimaki_tui.scheduling.scheduler import TaskScheduler
 
-    secrets = SecretStore(session.settings.data_dir, allow_file=allow_secrets_file)
-    scheduler = build_task_scheduler(session.settings.db_path, secrets.get_bot_token)
+    scheduler = TaskScheduler(session.runtime.store, session)
     session.scheduler = scheduler
     pending: set[asyncio.Task[None]] = set()
 
     def follow(event: object) -> None:
-        # Post only while connected: the bot must receive its own starter messages.
+        # Send only while connected: the bot posts the starter and starts the thread.
         if isinstance(event, DiscordStatus) and (event.state == "connected") != scheduler.online:
             task = asyncio.create_task(scheduler.set_online(event.state == "connected"))
             pending.add(task)

@@ -9,9 +9,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kimaki_tui.discord_rest import DiscordRest
 from kimaki_tui.secrets import SecretStore
 from kimaki_tui.setup import SetupController, Step
-from kimaki_tui.setup.discord_api import DiscordSetupApi
 from kimaki_tui.testing.discord_twin import Channel, ChannelType, DiscordTwin
 from tests.harness import git_init
 
@@ -63,7 +63,7 @@ def controller(
 
     return SetupController(
         SecretStore(tmp_path / "data", env={}),
-        api=DiscordSetupApi(env=twin.env()),
+        api=DiscordRest(env=twin.env()),
         known_projects=known_projects,
         link=links,
         start=start,

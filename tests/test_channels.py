@@ -1,4 +1,4 @@
-"""Pure parts of project-channel management: channel names, the XML topic, path checks."""
+"""Pure parts of project-channel management: the channel plan (category, name, topic), path checks."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from kimaki_tui.bot.channels import (
-    ProjectChannelError,
+from kimaki_tui.bot.channels import ProjectChannelError, resolve_project_dir
+from kimaki_tui.setup.channel_plan import (
+    CATEGORY_NAME,
+    ChannelPlan,
+    ExistingChannel,
     channel_topic,
-    resolve_project_dir,
+    plan_project_channel,
     sanitize_channel_name,
 )
 
@@ -47,6 +50,29 @@ def test_channel_topic_is_xml_and_escaped() -> None:
         channel_topic("/srv/a&b<c>", None) == "<kimaki><directory>/srv/a&amp;b&lt;c&gt;</directory></kimaki>"
     )
     assert channel_topic("/" + "d" * 1100, 1) is None
+
+
+def test_the_plan_reuses_the_kimaki_category_whatever_its_case() -> None:
+    existing = [
+        ExistingChannel("1", "general", is_category=False),
+        ExistingChannel("2", "kimaki", is_category=False),  # a text channel of that name is no category
+        ExistingChannel("3", "Projects", is_category=True),
+        ExistingChannel("4", "KIMAKI", is_category=True),
+    ]
+    plan = plan_project_channel(existing, "/srv/My App", "42")
+    assert plan == ChannelPlan(
+        category_id="4",
+        name="my-app",
+        topic="<kimaki><directory>/srv/My App</directory><app>42</app></kimaki>",
+        reason="Kimaki project /srv/My App",
+    )
+
+
+def test_the_plan_asks_for_a_category_when_the_guild_has_none() -> None:
+    existing = [ExistingChannel("1", "general", is_category=False), ExistingChannel("2", "Other", True)]
+    plan = plan_project_channel(existing, "/" + "d" * 1100, None)
+    assert plan.category_id is None and CATEGORY_NAME == "Kimaki"
+    assert plan.name == "d" * 100 and plan.topic is None  # too long a path: no topic rather than a cut one
 
 
 def test_resolve_project_dir_accepts_absolute_existing_directories(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from kimaki_tui.opencode.catalog import Project
 from kimaki_tui.screens.wizard import WizardScreen
 from kimaki_tui.secrets import SecretStore
 from kimaki_tui.setup import SetupController, SetupError, SetupResult, Step
-from kimaki_tui.setup.channels import channel_topic, sanitize_channel_name
+from kimaki_tui.setup.channel_plan import channel_topic, sanitize_channel_name
 from kimaki_tui.setup.guide import BOT_PERMISSIONS
 from kimaki_tui.setup.projects import project_directories
 from kimaki_tui.testing.discord_twin import DiscordTwin

@@ -1,4 +1,5 @@
-"""Project channels: the "Kimaki" category and one text channel per project directory.
+"""Project channels through discord.py: carries out `setup.channel_plan` (the "Kimaki" category
+and one text channel per project directory), the same rule the wizard follows over REST.
 
 The channel ↔ directory mapping lives in the database (`core.link_channel`); the XML topic is only
 informative, for people and for other tools that read it.
@@ -12,15 +13,19 @@ from typing import TYPE_CHECKING
 
 import discord
 
-# The naming rules are shared with the setup wizard, which may not import the bot.
-from kimaki_tui.setup.channels import channel_topic, sanitize_channel_name
+# The rule is shared with the setup wizard, which may not import the bot.
+from kimaki_tui.setup.channel_plan import (
+    CATEGORY_NAME,
+    CATEGORY_REASON,
+    ChannelPlan,
+    ExistingChannel,
+    plan_project_channel,
+)
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
 
 log = logging.getLogger(__name__)
-
-CATEGORY_NAME = "Kimaki"
 
 
 class ProjectChannelError(Exception):
@@ -45,16 +50,24 @@ def resolve_project_dir(text: str) -> str:
     return str(resolved)
 
 
-async def ensure_category(guild: discord.Guild, name: str = CATEGORY_NAME) -> discord.CategoryChannel:
-    """The guild's category of that name (case-insensitive), created when missing."""
-    for category in guild.categories:
-        if category.name.lower() == name.lower():
-            return category
+def existing_channels(guild: discord.Guild) -> list[ExistingChannel]:
+    """The guild's channels as the plan reads them."""
+    return [
+        ExistingChannel(str(c.id), c.name, isinstance(c, discord.CategoryChannel)) for c in guild.channels
+    ]
+
+
+async def _category(guild: discord.Guild, plan: ChannelPlan) -> discord.CategoryChannel:
+    """The plan's category, created when the plan says there is none."""
+    found = guild.get_channel(int(plan.category_id)) if plan.category_id else None
+    if isinstance(found, discord.CategoryChannel):
+        return found
     try:
-        return await guild.create_category(name, reason="Kimaki project channels")
+        return await guild.create_category(CATEGORY_NAME, reason=CATEGORY_REASON)
     except discord.Forbidden as exc:
         raise ProjectChannelError(
-            f"I am not allowed to create the `{name}` category (I need the Manage Channels permission)."
+            f"I am not allowed to create the `{CATEGORY_NAME}` category (I need the Manage Channels "
+            "permission)."
         ) from exc
 
 
@@ -87,14 +100,12 @@ async def create_project_channel(bot: KimakiBot, guild: discord.Guild, directory
     if existing is not None:
         log.info("%s is already linked to #%s in guild %s", resolved, existing.name, guild.id)
         return existing
-    category = await ensure_category(guild)
     app_id = bot.options.app_id
+    plan = plan_project_channel(existing_channels(guild), resolved, app_id)
+    category = await _category(guild, plan)
     try:
         channel = await guild.create_text_channel(
-            sanitize_channel_name(Path(resolved).name),
-            category=category,
-            topic=channel_topic(resolved, app_id) or discord.utils.MISSING,
-            reason=f"Kimaki project {resolved}",
+            plan.name, category=category, topic=plan.topic or discord.utils.MISSING, reason=plan.reason
         )
     except discord.Forbidden as exc:
         raise ProjectChannelError(

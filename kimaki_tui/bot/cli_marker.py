@@ -1,9 +1,10 @@
-"""The CLI's starter messages: how `kimaki send` (and a scheduled task) marks a message it posts as
-the bot, and how the running bot reads it back. No discord import: the CLI uses it too.
+"""Starter messages: what `kimaki send` and a scheduled task post to show the prompt, and how the
+CLI marks the one it posts as the bot so the running bot reads it back. No discord import: the
+CLI uses it too. (The in-process scheduler posts the same content without the marker.)
 
 A marked message carries one embed whose footer is `kimaki-cli {json}`: whether it starts a
 thread (a message in a project channel) or prompts an existing thread, plus agent, model,
-worktree, user, thread name, notify-only, scheduled task id, and the name of the attachment
+worktree, user, thread name, notify-only, and the name of the attachment
 holding the prompt when it is too long for a message. Only messages written with the bot's own
 token can carry it, since the bot ignores every other author's marker.
 """
@@ -35,7 +36,6 @@ class Marker:
     user_id: str | None = None
     name: str | None = None
     notify_only: bool = False
-    task_id: int | None = None
     prompt_file: str | None = None
 
 
@@ -94,7 +94,7 @@ class StarterMessage:
         return body
 
 
-def build_starter(request: SendRequest, task_id: int | None = None) -> StarterMessage:
+def build_starter(request: SendRequest) -> StarterMessage:
     """The message for a send request: the prompt as content, or in prompt.md when too long."""
     start = request.target == "channel"
     header = "" if start else THREAD_HEADER
@@ -106,13 +106,27 @@ def build_starter(request: SendRequest, task_id: int | None = None) -> StarterMe
         user_id=request.user_id,
         name=request.name,
         notify_only=request.notify_only,
-        task_id=task_id,
     )
     if len(header) + len(request.prompt) <= CONTENT_MAX:
         return StarterMessage(header + request.prompt, marker)
     shown = request.prompt[:PREVIEW_MAX].rstrip() + "…"
     marker = Marker(**{**asdict(marker), "prompt_file": PROMPT_FILE})
     return StarterMessage(header + shown + FILE_NOTE, marker, ((PROMPT_FILE, request.prompt.encode()),))
+
+
+def request_from_marker(marker: Marker, target_id: str, prompt: str) -> SendRequest:
+    """The send request a marked message carries (`target_id`: where it was posted)."""
+    return SendRequest(
+        "channel" if marker.start else "thread",
+        target_id,
+        prompt,
+        name=marker.name,
+        agent=marker.agent,
+        model=marker.model,
+        worktree=marker.worktree,
+        user_id=marker.user_id,
+        notify_only=marker.notify_only,
+    )
 
 
 def prompt_from_content(content: str, marker: Marker) -> str:

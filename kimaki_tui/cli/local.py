@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kimaki_tui.control_api import ControlClient
     from kimaki_tui.opencode.client import OpenCodeClient
-    from kimaki_tui.scheduling.store import TaskStore
     from kimaki_tui.store.repo import Store
 
 NO_TOKEN = (
@@ -58,12 +57,6 @@ def open_store(data_dir: Path) -> Store:
     return Store.open(db_path(data_dir))
 
 
-def open_tasks(data_dir: Path) -> TaskStore:
-    from kimaki_tui.scheduling.store import TaskStore
-
-    return TaskStore.open(db_path(data_dir))
-
-
 def bot_token(data_dir: Path) -> str:
     from kimaki_tui.secrets import SecretStore
 
@@ -77,8 +70,8 @@ def run(main: Callable[[], Coroutine[Any, Any, int] | int]) -> int:
     """Run a subcommand (a coroutine runs in its own loop); known errors become one line on stderr
     and an exit code."""
     from kimaki_tui.control_api import ControlError
+    from kimaki_tui.discord_rest import DiscordApiError
     from kimaki_tui.opencode.errors import OpenCodeError
-    from kimaki_tui.setup.discord_api import DiscordApiError
     from kimaki_tui.store.db import StoreError
 
     try:
@@ -87,7 +80,7 @@ def run(main: Callable[[], Coroutine[Any, Any, int] | int]) -> int:
     except CliError as exc:
         return fail(str(exc), exc.code)
     except DiscordApiError as exc:
-        return fail(f"Discord: {exc}")
+        return fail(f"Discord: {exc}" + (f"\n{exc.hint}" if exc.hint else ""))
     except (ControlError, OpenCodeError, StoreError) as exc:
         return fail(str(exc))
     except KeyboardInterrupt:

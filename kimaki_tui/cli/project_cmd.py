@@ -10,9 +10,13 @@ import argparse
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, data_dir_of, open_store, out, run, table
+
+if TYPE_CHECKING:
+    from kimaki_tui.discord_rest import DiscordRest
+    from kimaki_tui.store.records import ChannelLink
 
 
 def register(subparsers: Any) -> None:
@@ -55,15 +59,14 @@ def run_add(args: argparse.Namespace) -> int:
 
 async def add_project(args: argparse.Namespace, path: Path) -> int:
     from kimaki_tui.config import app_id_from_token
+    from kimaki_tui.discord_rest import DiscordRest
     from kimaki_tui.setup.channels import create_channels_over_rest
-    from kimaki_tui.setup.discord_api import DiscordSetupApi
 
     data_dir = data_dir_of(args)
     token = bot_token(data_dir)
-    api = DiscordSetupApi()
-    try:
+    async with DiscordRest(token) as rest:
         with open_store(data_dir) as store:
-            guild_id = args.guild or await _default_guild(api, token, store.list_channels())
+            guild_id = args.guild or await _default_guild(rest, store.list_channels())
             linked = [c for c in store.channels_for(str(path)) if c.guild_id == guild_id]
             if linked:
                 raise CliError(
@@ -71,20 +74,18 @@ async def add_project(args: argparse.Namespace, path: Path) -> int:
                 )
             app_id = args.app_id or app_id_from_token(token)
             created = await create_channels_over_rest(
-                api, token, guild_id, [str(path)], app_id=app_id, link=store.link_channel
+                rest, guild_id, [str(path)], app_id=app_id, link=store.link_channel
             )
-    finally:
-        await api.aclose()
     channel = created[0]
     out(f"Linked {path} to #{channel.name} ({channel.channel_id}) in server {guild_id}: {channel.url}")
     return 0
 
 
-async def _default_guild(api: Any, token: str, links: list[Any]) -> str:
+async def _default_guild(rest: DiscordRest, links: list[ChannelLink]) -> str:
     """The server of the most recently linked channel, else the bot's only (or first) server."""
     if links:
         return str(max(links, key=lambda link: link.created_at).guild_id)
-    guilds = await api.guilds(token)
+    guilds = await rest.guilds()
     if not guilds:
         raise CliError("the bot is in no server yet: invite it first (`kimaki setup` shows the link)")
     return str(guilds[0]["id"])

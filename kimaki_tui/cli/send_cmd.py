@@ -1,5 +1,6 @@
 """`kimaki send`: post a prompt as the bot (over REST, with only the bot token) for the running kimaki
-to pick up, now or at `--send-at`; `--wait` prints the answer.
+to pick up; `--wait` prints the answer. With `--send-at` the request is stored as a scheduled task
+instead, which the running kimaki's bot sends itself when it falls due.
 
 In a project channel the message starts a thread and a session; in a thread (or the thread of a
 `--session`) it is the session's next prompt. The message carries the CLI marker
@@ -19,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, data_dir_of, open_store, out, run
 
 if TYPE_CHECKING:
-    from kimaki_tui.cli.discord_rest import DiscordRest
     from kimaki_tui.control_api import ControlClient
+    from kimaki_tui.discord_rest import DiscordRest
     from kimaki_tui.scheduling.request import PostedStarter, SendRequest
     from kimaki_tui.scheduling.when import Schedule
 
@@ -125,7 +126,7 @@ class Target:
 
 
 async def send(args: argparse.Namespace) -> int:
-    from kimaki_tui.cli.discord_rest import DiscordRest
+    from kimaki_tui.discord_rest import DiscordRest
     from kimaki_tui.scheduling.request import SendRequest
 
     problem = check_flags(args)
@@ -172,7 +173,7 @@ def _schedule(when: str) -> Schedule:
 
 
 async def resolve_target(args: argparse.Namespace, data_dir: Path, rest: DiscordRest) -> Target:
-    from kimaki_tui.cli.discord_rest import THREAD_TYPES
+    from kimaki_tui.discord_rest import THREAD_TYPES
 
     if args.thread or args.session:
         thread_id = args.thread or _thread_of_session(data_dir, args.session)
@@ -221,14 +222,11 @@ def _channel_of_project(data_dir: Path, directory: str, app_id: str | None) -> s
 
 
 async def _add_task(data_dir: Path, schedule: Schedule, request: SendRequest, target: Target) -> int:
-    from kimaki_tui.cli.local import open_tasks, running_control
+    from kimaki_tui.cli.local import running_control
     from kimaki_tui.control_api import ControlError
 
-    tasks = open_tasks(data_dir)
-    try:
-        task = tasks.add(schedule, request, channel_id=target.channel_id)
-    finally:
-        tasks.close()
+    with open_store(data_dir) as store:
+        task = store.add_task(schedule, request, channel_id=target.channel_id)
     local = schedule.first_run.astimezone()
     out(f"Scheduled task {task.id}: {schedule.describe()}; next run {local:%Y-%m-%d %H:%M %Z}.")
     control = await running_control(data_dir)
@@ -245,7 +243,6 @@ async def _add_task(data_dir: Path, schedule: Schedule, request: SendRequest, ta
 async def _post(
     args: argparse.Namespace, data_dir: Path, rest: DiscordRest, request: SendRequest, target: Target
 ) -> int:
-    from kimaki_tui.cli.discord_rest import post_starter
     from kimaki_tui.cli.local import running_control
 
     control = await running_control(data_dir)
@@ -261,7 +258,7 @@ async def _post(
 
 
 def _report(posted: PostedStarter, target: Target, request: SendRequest) -> None:
-    from kimaki_tui.cli.discord_rest import message_url
+    from kimaki_tui.discord_rest import message_url
 
     thread_url = message_url(target.guild_id, posted.thread_id)
     if target.kind == "thread":
@@ -287,7 +284,6 @@ async def _report_session(control: ControlClient, thread_id: str) -> None:
 async def _post_and_wait(
     control: ControlClient, rest: DiscordRest, request: SendRequest, target: Target
 ) -> int:
-    from kimaki_tui.cli.discord_rest import post_starter
     from kimaki_tui.cli.local import running_opencode
     from kimaki_tui.cli.session_markdown import render
     from kimaki_tui.cli.waiting import thread_state, user_messages, wait_for_answer
@@ -304,3 +300,17 @@ async def _post_and_wait(
     out()
     out(render(answer.messages, assistant_only=True).rstrip())
     return 1 if answer.failed else 0
+
+
+async def post_starter(rest: DiscordRest, request: SendRequest) -> PostedStarter:
+    """Post the marked starter message of `request` (the running bot takes it from there)."""
+    from kimaki_tui.bot.cli_marker import build_starter
+    from kimaki_tui.scheduling.request import PostedStarter
+
+    starter = build_starter(request)
+    message = await rest.send_message(request.target_id, starter.payload(), starter.files)
+    message_id = str(message["id"])
+    # A thread started from a message has the message's id.
+    thread_id = message_id if request.target == "channel" else request.target_id
+    guild = message.get("guild_id")
+    return PostedStarter(request.target_id, message_id, thread_id, str(guild) if guild else None)

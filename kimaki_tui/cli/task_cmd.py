@@ -7,10 +7,10 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, data_dir_of, open_tasks, out, run, table
+from kimaki_tui.cli.local import CliError, add_data_dir, data_dir_of, open_store, out, run, table
 
 if TYPE_CHECKING:
-    from kimaki_tui.scheduling.store import ScheduledTask
+    from kimaki_tui.store.records import ScheduledTask
 
 
 def register(subparsers: Any) -> None:
@@ -34,11 +34,8 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     def main() -> int:
-        tasks = open_tasks(data_dir_of(args))
-        try:
-            rows = tasks.list_tasks(all_states=args.all)
-        finally:
-            tasks.close()
+        with open_store(data_dir_of(args)) as store:
+            rows = store.list_tasks(all_states=args.all)
         if not rows:
             out("No scheduled tasks." if not args.all else "No tasks.")
             return 0
@@ -49,7 +46,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def _row(task: ScheduledTask) -> tuple[object, ...]:
-    request = task.request
+    from kimaki_tui.scheduling.request import SendRequest
+
+    request = SendRequest.from_json(task.payload)
     where = f"{request.target} {request.target_id}"
     status = task.status + (f" ({task.last_error})" if task.last_error and task.status != "done" else "")
     return (task.id, status, when_text(task.next_run_at), task.schedule_text, where, task.prompt_preview[:60])
@@ -65,11 +64,8 @@ def run_delete(args: argparse.Namespace) -> int:
         from kimaki_tui.control_api import ControlError
 
         data_dir = data_dir_of(args)
-        tasks = open_tasks(data_dir)
-        try:
-            deleted = tasks.delete(args.id)
-        finally:
-            tasks.close()
+        with open_store(data_dir) as store:
+            deleted = store.delete_task(args.id)
         if not deleted:
             raise CliError(f"no task {args.id} (see `kimaki task list --all`)")
         control = await running_control(data_dir)

@@ -5,10 +5,14 @@ anything is sent."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, data_dir_of, open_store, out, run
+
+MAX_FILES = 10
+MAX_FILE_SIZE = 25 * 1024 * 1024
 
 
 def register(subparsers: Any) -> None:
@@ -29,7 +33,7 @@ def run_upload(args: argparse.Namespace) -> int:
 
 
 async def upload(args: argparse.Namespace) -> int:
-    from kimaki_tui.cli.discord_rest import DiscordRest, check_upload, message_url
+    from kimaki_tui.discord_rest import DiscordRest, message_url
 
     try:
         files = check_upload(list(args.files))
@@ -48,3 +52,19 @@ async def upload(args: argparse.Namespace) -> int:
     names = ", ".join(name for name, _data in files)
     out(f"Uploaded {names}: {message_url(str(guild) if guild else None, row.thread_id, str(message['id']))}")
     return 0
+
+
+def check_upload(paths: Sequence[Path], *, limit: int = MAX_FILE_SIZE) -> list[tuple[str, bytes]]:
+    """Read files for one message; ValueError names the first file that cannot go."""
+    if not paths:
+        raise ValueError("give at least one file")
+    if len(paths) > MAX_FILES:
+        raise ValueError(f"Discord takes at most {MAX_FILES} files per message, got {len(paths)}")
+    for path in paths:
+        if not path.is_file():
+            raise ValueError(f"{path} is not a file" if path.exists() else f"{path} does not exist")
+        size = path.stat().st_size
+        if size > limit:
+            mb = size / 1024 / 1024
+            raise ValueError(f"{path} is {mb:.1f} MB; Discord takes files up to {limit // (1024 * 1024)} MB")
+    return [(path.name, path.read_bytes()) for path in paths]

@@ -51,8 +51,8 @@ def build_world(twin: DiscordTwin, project: Path, db_path: Path, *, intro: str =
 
 @contextlib.contextmanager
 def pointed_at(twin: DiscordTwin) -> Iterator[None]:
-    """Point this process's Discord use at the twin (the bot reads these when it starts, as does the
-    task scheduler), with the twin's token in the env so the OS keyring is never consulted."""
+    """Point this process's Discord use at the twin (the bot reads these when it starts), with the
+    twin's token in the env so the OS keyring is never consulted."""
     values = {**twin.env(), "KIMAKI_BOT_TOKEN": twin.bot_token}
     saved = {key: os.environ.get(key) for key in values}
     os.environ.update(values)

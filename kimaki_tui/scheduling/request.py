@@ -1,11 +1,12 @@
 """What `kimaki send` asks for: a prompt for a channel (new thread) or a thread, and its options.
 
-The same value is posted at once by the CLI or stored as a scheduled task's payload (JSON) and
-posted when the task fires.
+The same value is posted at once by the CLI (as a marked starter message) or stored as a scheduled
+task's payload (JSON) and handed to the running bot when the task fires.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -28,10 +29,12 @@ class SendRequest:
         return {key: value for key, value in asdict(self).items() if value not in (None, False)}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> SendRequest:
+    def from_json(cls, data: Mapping[str, Any]) -> SendRequest:
         target = data.get("target")
         if target not in ("channel", "thread"):
             raise ValueError(f"unknown send target {target!r}")
+        if not data.get("target_id"):
+            raise ValueError("the send request names no channel or thread (target_id)")
         text = {k: (str(data[k]) if data.get(k) is not None else None) for k in _OPTIONAL}
         return cls(
             target=target,
@@ -48,7 +51,7 @@ _OPTIONAL = ("name", "agent", "model", "worktree", "user_id")
 @dataclass(frozen=True, slots=True)
 class PostedStarter:
     """Where a starter message went: its id, and the thread its prompt lives in (for a channel
-    send, the thread the bot starts from the message has the message's id)."""
+    send, the thread started from the message has the message's id)."""
 
     channel_id: str
     message_id: str

@@ -1,16 +1,17 @@
 """TaskScheduler: fires scheduled tasks on time with apscheduler 3's AsyncIOScheduler.
 
-The database is the truth; apscheduler only keeps the timers. Each active task has one date
-job at its `next_run_at` (a cron task gets the next one after each run, computed by
-`scheduling.cron` with standard cron semantics). A periodic sync picks up tasks added or deleted
-by other processes (`kimaki send --send-at`, `kimaki task delete`); the control API triggers one
-at once. Tasks are posted only while `online` (the bot connected to Discord: it must see its own
-starter messages arrive); due tasks wait for it, within the grace.
+The database (the shared Store's task slice) is the truth; apscheduler only keeps the timers.
+Each active task has one date job at its `next_run_at` (a cron task gets the next one after each
+run, computed by `scheduling.cron` with standard cron semantics). A periodic sync picks up tasks
+added or deleted by other processes (`kimaki send --send-at`, `kimaki task delete`); the control
+API triggers one at once. A due task is handed to the injected `TaskSubmitter` (in kimaki, the
+bot's: it starts the thread and the session itself), only while `online` (the bot connected to
+Discord); due tasks wait for it, within the grace.
 
 Every firing goes through `run_due(now)`: a task due for longer than `grace` is not sent late —
 a one-shot task is marked "missed", a cron task records a missed run and moves on. That covers
 a kimaki that was down: at start-up, what fell due less than `grace` ago is sent once. A task is
-claimed in the database before it is posted, so it never fires twice.
+claimed in the database before it is submitted, so it never fires twice.
 """
 
 from __future__ import annotations
@@ -18,21 +19,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from kimaki_tui.scheduling.cron import CronError, parse_cron
 from kimaki_tui.scheduling.request import PostedStarter, SendRequest
-from kimaki_tui.scheduling.store import ScheduledTask, TaskStore
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+    from kimaki_tui.store.records import ScheduledTask
+    from kimaki_tui.store.repo import Store
+
 log = logging.getLogger(__name__)
 
-# Posts the starter message of a task's request (task id given for the marker).
-PostStarter = Callable[[SendRequest, int], Awaitable[PostedStarter]]
+
+class TaskSubmitter(Protocol):
+    """Sends a due task's request: posts its starter message and starts or prompts the session.
+
+    Raises (any exception, its text meant for the user) when it could not; the task records it.
+    """
+
+    async def submit_task(self, request: SendRequest) -> PostedStarter: ...
+
+
+Outcome = Literal["done", "missed", "failed"]
 DEFAULT_GRACE = timedelta(minutes=10)
 SYNC_JOB = "tasks-sync"
 
@@ -48,8 +60,8 @@ def job_id(task_id: int) -> str:
 class TaskScheduler:
     def __init__(
         self,
-        store: TaskStore,
-        post: PostStarter,
+        store: Store,
+        submitter: TaskSubmitter,
         *,
         grace: timedelta = DEFAULT_GRACE,
         sync_interval: float = 15.0,
@@ -57,7 +69,7 @@ class TaskScheduler:
     ) -> None:
         self.store = store
         self.grace = grace
-        self._post = post
+        self._submitter = submitter
         self._sync_interval = sync_interval
         self._clock = clock
         self._aps: AsyncIOScheduler | None = None
@@ -97,17 +109,13 @@ class TaskScheduler:
             self._changed()
 
     async def stop(self) -> None:
+        """Stop the timers (the store stays open: it is shared)."""
         self.online = False
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
         async with self._lock:  # a firing in progress finishes its bookkeeping
             pass
-
-    async def aclose(self) -> None:
-        """Stop, and close the task store (the composition root's scheduler owns its store)."""
-        await self.stop()
-        self.store.close()
 
     async def sync(self) -> None:
         """Send what is due, then make the timers match the database."""
@@ -116,7 +124,7 @@ class TaskScheduler:
         self._changed()
 
     def delete(self, task_id: int) -> bool:
-        deleted = self.store.delete(task_id)
+        deleted = self.store.delete_task(task_id)
         self._drop_job(task_id)
         self._changed()
         return deleted
@@ -141,13 +149,13 @@ class TaskScheduler:
     # -- firing -----------------------------------------------------------------------------------
 
     async def run_due(self, now: datetime | None = None) -> list[int]:
-        """Handle every task due at `now` (default: the clock); returns the ids that were posted."""
+        """Handle every task due at `now` (default: the clock); returns the ids that were submitted."""
         posted: list[int] = []
         if not self.online:
             return posted
         async with self._lock:
             moment = now or self._clock()
-            due = self.store.due(moment)
+            due = self.store.due_tasks(moment)
             for task in due:
                 if await self._run(task, moment):
                     posted.append(task.id)
@@ -157,45 +165,46 @@ class TaskScheduler:
         return posted
 
     async def _run(self, task: ScheduledTask, now: datetime) -> bool:
-        if not self.store.claim(task.id):
+        if not self.store.claim_task(task.id):
             return False
         slot = task.next_run_at or now
         if now - slot > self.grace:
             log.warning("task %s was due at %s, more than %s ago: skipped", task.id, slot, self.grace)
-            self.store.add_run(task.id, slot, "missed")
+            self.store.add_task_run(task.id, slot, "missed")
             self._after(task, now, "missed", error=f"missed: due at {slot:%Y-%m-%d %H:%M} UTC")
             return False
         try:
-            posted = await self._post(task.request, task.id)
+            posted = await self._submitter.submit_task(SendRequest.from_json(task.payload))
         except Exception as exc:  # the task records any failure; the scheduler keeps going
-            log.warning("task %s failed to post: %s", task.id, exc)
-            self.store.add_run(task.id, slot, "failed", error=str(exc))
+            log.warning("task %s failed: %s", task.id, exc)
+            self.store.add_task_run(task.id, slot, "failed", error=str(exc))
             self._after(task, now, "failed", error=str(exc))
             return False
         log.info("task %s posted message %s in %s", task.id, posted.message_id, posted.channel_id)
-        self.store.add_run(task.id, slot, "posted", message_id=posted.message_id, thread_id=posted.thread_id)
+        self.store.add_task_run(
+            task.id, slot, "posted", message_id=posted.message_id, thread_id=posted.thread_id
+        )
         self._after(task, now, "done")
         return True
 
-    def _after(self, task: ScheduledTask, now: datetime, outcome: str, error: str | None = None) -> None:
+    def _after(self, task: ScheduledTask, now: datetime, outcome: Outcome, error: str | None = None) -> None:
         """A one-shot task ends with the outcome; a cron task moves to its next time."""
         if task.kind != "cron":
-            status = "done" if outcome == "done" else outcome
-            self.store.settle(task.id, status, error=error)  # type: ignore[arg-type]
+            self.store.settle_task(task.id, outcome, error=error)
             return
         following = _next_cron(task, now)
         if following is None:
-            self.store.settle(task.id, "failed", error=error or "the cron expression never fires again")
+            self.store.settle_task(task.id, "failed", error=error or "the cron expression never fires again")
         else:
-            self.store.settle(task.id, "scheduled", next_run_at=following, error=error)
+            self.store.settle_task(task.id, "scheduled", next_run_at=following, error=error)
 
     def _recover(self) -> None:
-        for task in self.store.stuck():
+        for task in self.store.stuck_tasks():
             if task.kind == "cron":
-                self.store.settle(task.id, "scheduled", next_run_at=_next_cron(task, self._clock()))
+                self.store.settle_task(task.id, "scheduled", next_run_at=_next_cron(task, self._clock()))
             else:
                 # It may or may not have been posted: never post twice, say so instead.
-                self.store.settle(task.id, "failed", error="interrupted while posting")
+                self.store.settle_task(task.id, "failed", error="interrupted while posting")
 
     # -- timers -----------------------------------------------------------------------------------
 

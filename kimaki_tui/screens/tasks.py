@@ -1,6 +1,6 @@
 """Tasks: the scheduled sends (`kimaki send --send-at`), soonest first; delete one, show finished ones.
 
-Tasks are read from the database (the CLI adds them from another process), so the table is
+Tasks are read from the shared Store (the CLI adds them from another process), so the table is
 re-read every few seconds. Deleting goes through the running scheduler when there is one, so its
 timer goes at once; otherwise straight to the database.
 """
@@ -15,13 +15,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static
 
+from kimaki_tui.scheduling.request import SendRequest
 from kimaki_tui.screens.base import KimakiScreen
 from kimaki_tui.screens.confirm import ConfirmScreen
 from kimaki_tui.screens.format import clip
 from kimaki_tui.screens.model import ControlCenterModel
 
 if TYPE_CHECKING:
-    from kimaki_tui.scheduling.store import ScheduledTask, TaskStore
+    from kimaki_tui.store.records import ScheduledTask
 
 REFRESH = 5.0
 NONE = "No scheduled tasks. Schedule one with `kimaki send --send-at WHEN --prompt …`."
@@ -42,7 +43,6 @@ class TasksScreen(KimakiScreen):
     def __init__(self, model: ControlCenterModel, *, id: str | None = None) -> None:
         super().__init__(model, id=id)
         self.show_all = False
-        self._store: TaskStore | None = None
 
     def compose(self) -> ComposeResult:
         yield self.nav_bar()
@@ -65,26 +65,10 @@ class TasksScreen(KimakiScreen):
             table.add_column(label, key=key, width=width)
         self.set_interval(REFRESH, self.sync)
 
-    def on_unmount(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
-
-    @property
-    def store(self) -> TaskStore:
-        scheduler = self.model.scheduler
-        if scheduler is not None:
-            return scheduler.store
-        if self._store is None:
-            from kimaki_tui.scheduling.store import TaskStore
-
-            self._store = TaskStore.open(self.model.core.store.path)
-        return self._store
-
     def sync(self) -> None:
         table = self.query_one("#tasks", DataTable)
         row = table.cursor_row
-        tasks = self.store.list_tasks(all_states=self.show_all)
+        tasks = self.model.core.store.list_tasks(all_states=self.show_all)
         table.clear()
         for task in tasks:
             table.add_row(*self._cells(task), key=str(task.id))
@@ -96,7 +80,7 @@ class TasksScreen(KimakiScreen):
 
     @staticmethod
     def _cells(task: ScheduledTask) -> tuple[Text, ...]:
-        request = task.request
+        request = SendRequest.from_json(task.payload)
         target = (
             "new thread in #" + request.target_id
             if request.target == "channel"
@@ -124,7 +108,8 @@ class TasksScreen(KimakiScreen):
 
     def action_delete(self) -> None:
         task_id = self._selected()
-        task = self.store.get(task_id) if task_id is not None else None
+        store = self.model.core.store
+        task = store.get_task(task_id) if task_id is not None else None
         if task is None:
             return
 
@@ -132,7 +117,7 @@ class TasksScreen(KimakiScreen):
             if not confirmed:
                 return
             scheduler = self.model.scheduler
-            deleted = scheduler.delete(task.id) if scheduler is not None else self.store.delete(task.id)
+            deleted = scheduler.delete(task.id) if scheduler is not None else store.delete_task(task.id)
             self.notify(f"Deleted task {task.id}." if deleted else f"Task {task.id} was already gone.")
             self.sync()
 

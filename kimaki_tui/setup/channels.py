@@ -1,52 +1,41 @@
-"""Project channels over Discord REST, for the wizard (no gateway connection needed yet).
+"""Project channels over Discord REST, for the wizard and `kimaki project add` (no gateway needed).
 
-One text channel per directory under a "Kimaki" category, with kimaki's `<kimaki>` XML topic; the
-channel ↔ directory link is recorded through an injected `link` callable (the store or the core).
-The naming rules here are discord-free so any front end can use them.
+Carries out `channel_plan` (one text channel per directory under the "Kimaki" category, with the
+`<kimaki>` topic); the channel ↔ directory link is recorded through an injected `link` callable
+(the store or the core).
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from xml.sax.saxutils import escape
 
-from kimaki_tui.setup.discord_api import JSON, DiscordSetupApi
+from kimaki_tui.discord_rest import GUILD_CATEGORY, GUILD_TEXT, JSON, DiscordRest
+from kimaki_tui.setup.channel_plan import (
+    CATEGORY_NAME,
+    CATEGORY_REASON,
+    ChannelPlan,
+    ExistingChannel,
+    plan_project_channel,
+)
 from kimaki_tui.setup.models import CreatedChannel
 
 log = logging.getLogger(__name__)
-
-CATEGORY_NAME = "Kimaki"
-CHANNEL_NAME_MAX = 100
-TOPIC_MAX = 1024
-GUILD_TEXT, GUILD_CATEGORY = 0, 4
 
 # (channel_id, guild_id, directory, app_id): e.g. Store.link_channel or Core.link_channel.
 LinkChannel = Callable[[str, str, str, str | None], object]
 
 
-def sanitize_channel_name(folder: str) -> str:
-    """A Discord channel name for a folder: lowercase ASCII, digits and single dashes, ≤ 100 chars."""
-    ascii_name = unicodedata.normalize("NFKD", folder).encode("ascii", "ignore").decode()
-    name = re.sub(r"[^a-z0-9-]+", "-", ascii_name.lower())
-    name = re.sub(r"-{2,}", "-", name).strip("-")
-    name = name[:CHANNEL_NAME_MAX].rstrip("-")
-    return name or "project"
-
-
-def channel_topic(directory: str, app_id: str | int | None) -> str | None:
-    """The `<kimaki>` topic, or None when the path is too long for Discord's 1024-char topic."""
-    app = f"<app>{escape(str(app_id))}</app>" if app_id else ""
-    topic = f"<kimaki><directory>{escape(directory)}</directory>{app}</kimaki>"
-    return topic if len(topic) <= TOPIC_MAX else None
+def existing_channels(channels: Sequence[JSON]) -> list[ExistingChannel]:
+    """A guild's channels (Discord JSON) as the plan reads them."""
+    return [
+        ExistingChannel(str(c["id"]), str(c.get("name", "")), is_category=c.get("type") == GUILD_CATEGORY)
+        for c in channels
+    ]
 
 
 async def create_channels_over_rest(
-    api: DiscordSetupApi,
-    token: str,
+    rest: DiscordRest,
     guild_id: str,
     directories: Sequence[str],
     *,
@@ -54,19 +43,12 @@ async def create_channels_over_rest(
     link: LinkChannel | None = None,
 ) -> list[CreatedChannel]:
     """Create (under the "Kimaki" category, made when missing) one text channel per directory."""
-    existing = await api.guild_channels(token, guild_id)
-    category_id = await _ensure_category(api, token, guild_id, existing)
+    existing = existing_channels(await rest.guild_channels(guild_id))
     created: list[CreatedChannel] = []
     for directory in directories:
-        body: JSON = {
-            "name": sanitize_channel_name(Path(directory).name),
-            "type": GUILD_TEXT,
-            "parent_id": category_id,
-        }
-        topic = channel_topic(directory, app_id)
-        if topic is not None:
-            body["topic"] = topic
-        channel = await api.create_channel(token, guild_id, body, reason=f"Kimaki project {directory}")
+        plan = plan_project_channel(existing, directory, app_id)
+        category_id = plan.category_id or await _create_category(rest, guild_id, existing)
+        channel = await rest.create_channel(guild_id, _channel_body(plan, category_id), reason=plan.reason)
         channel_id = str(channel["id"])
         if link is not None:
             link(channel_id, guild_id, directory, app_id)
@@ -75,10 +57,16 @@ async def create_channels_over_rest(
     return created
 
 
-async def _ensure_category(api: DiscordSetupApi, token: str, guild_id: str, channels: list[JSON]) -> str:
-    for channel in channels:
-        if channel.get("type") == GUILD_CATEGORY and str(channel.get("name", "")).lower() == "kimaki":
-            return str(channel["id"])
+def _channel_body(plan: ChannelPlan, category_id: str) -> JSON:
+    body: JSON = {"name": plan.name, "type": GUILD_TEXT, "parent_id": category_id}
+    if plan.topic is not None:
+        body["topic"] = plan.topic
+    return body
+
+
+async def _create_category(rest: DiscordRest, guild_id: str, existing: list[ExistingChannel]) -> str:
+    """Make the Kimaki category and add it to `existing`, so the next plan finds it."""
     body: JSON = {"name": CATEGORY_NAME, "type": GUILD_CATEGORY}
-    category = await api.create_channel(token, guild_id, body, reason="Kimaki project channels")
+    category = await rest.create_channel(guild_id, body, reason=CATEGORY_REASON)
+    existing.append(ExistingChannel(str(category["id"]), CATEGORY_NAME, is_category=True))
     return str(category["id"])

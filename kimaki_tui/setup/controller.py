@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
 
 from kimaki_tui.config import app_id_from_token
+from kimaki_tui.discord_rest import DiscordApiError, DiscordRest
 from kimaki_tui.logs import register_secret
 from kimaki_tui.secrets import BOT_TOKEN, GEMINI_API_KEY, SecretStore, SecretsUnavailable, Source
 from kimaki_tui.setup import guide
 from kimaki_tui.setup.channels import LinkChannel, create_channels_over_rest
-from kimaki_tui.setup.discord_api import DiscordApiError, DiscordSetupApi
 from kimaki_tui.setup.models import BotIdentity, CreatedChannel, GuildInfo, SetupResult
 from kimaki_tui.setup.projects import check_directory
 
@@ -75,7 +75,7 @@ class SetupController:
         self,
         secrets: SecretStore,
         *,
-        api: DiscordSetupApi | None = None,
+        api: DiscordRest | None = None,
         env: Mapping[str, str] = os.environ,
         known_projects: KnownProjects | None = None,
         create_channels: CreateChannels | None = None,
@@ -84,7 +84,9 @@ class SetupController:
         start: Step = Step.CREATE_APP,
     ) -> None:
         self.secrets = secrets
-        self.api = api or DiscordSetupApi(env=env)
+        # Tokenless: each call speaks with the checked token (`with_token`), so a wrong paste
+        # never sticks.
+        self.api = api or DiscordRest(env=env, timeout=10.0)
         self._known_projects = known_projects
         self._create_channels = create_channels
         self._link = link
@@ -167,13 +169,13 @@ class SetupController:
     async def _check_token(self, token: str) -> BotIdentity:
         app_id = app_id_from_token(token)
         try:
-            me = await self.api.me(token)
+            me = await self.api.with_token(token).me()
         except DiscordApiError as exc:
             if exc.status == 401:
                 raise SetupError(f"Discord rejected this token (401). {guide.TOKEN_HELP}") from None
             raise SetupError(f"Could not check the token: {exc}") from None
         try:
-            flags = int((await self.api.application(token)).get("flags") or 0)
+            flags = int((await self.api.with_token(token).application()).get("flags") or 0)
             message_content: bool | None = guide.message_content_enabled(flags)
         except DiscordApiError as exc:
             log.info("cannot read the application flags: %s", exc)
@@ -196,7 +198,7 @@ class SetupController:
     # -- servers --------------------------------------------------------------------------------
 
     async def refresh_guilds(self) -> list[GuildInfo]:
-        guilds = await self.api.guilds(self._require_token())
+        guilds = await self.api.with_token(self._require_token()).guilds()
         self.guilds = [GuildInfo(str(g["id"]), str(g.get("name", g["id"]))) for g in guilds]
         return self.guilds
 
@@ -236,8 +238,9 @@ class SetupController:
                 created = list(await self._create_channels(guild_id, unique))
             else:
                 app_id = self.identity.app_id if self.identity else None
+                rest = self.api.with_token(self._require_token())
                 created = await create_channels_over_rest(
-                    self.api, self._require_token(), guild_id, unique, app_id=app_id, link=self._link
+                    rest, guild_id, unique, app_id=app_id, link=self._link
                 )
         except DiscordApiError as exc:
             raise SetupError(f"Could not create the channels: {exc}") from None

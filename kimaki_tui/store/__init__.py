@@ -1,1 +1,1 @@
-"""Persistent state in SQLite (peewee): projects, threads, queue, pending requests."""
+"""Persistent state in SQLite (peewee): projects, threads, queue, pending requests, scheduled tasks."""

@@ -166,6 +166,39 @@ class PostedPartModel(_Unbound):
         table_name = "posted_parts"
 
 
+class ScheduledTaskModel(_Unbound):
+    id = peewee.AutoField()
+    kind = peewee.TextField()
+    run_at = OptionalUtcDateTimeField()
+    cron_expr = peewee.TextField(null=True)
+    timezone = peewee.TextField(null=True)
+    next_run_at = OptionalUtcDateTimeField()
+    status = peewee.TextField()
+    payload_json = peewee.TextField()
+    prompt_preview = peewee.TextField()
+    channel_id = peewee.TextField(null=True)
+    last_error = peewee.TextField(null=True)
+    created_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
+
+    class Meta:
+        table_name = "scheduled_tasks"
+
+
+class TaskRunModel(_Unbound):
+    id = peewee.AutoField()
+    task_id = peewee.IntegerField()
+    scheduled_for = UtcDateTimeField()
+    started_at = UtcDateTimeField()
+    status = peewee.TextField()
+    message_id = peewee.TextField(null=True)
+    thread_id = peewee.TextField(null=True)
+    error = peewee.TextField(null=True)
+
+    class Meta:
+        table_name = "task_runs"
+
+
 M = TypeVar("M", bound=peewee.Model)
 
 
@@ -188,6 +221,8 @@ class Tables:
     queue: type[QueuedModel]
     pending: type[PendingModel]
     posted: type[PostedPartModel]
+    tasks: type[ScheduledTaskModel]
+    task_runs: type[TaskRunModel]
 
 
 def bind_tables(database: peewee.SqliteDatabase) -> Tables:
@@ -200,4 +235,6 @@ def bind_tables(database: peewee.SqliteDatabase) -> Tables:
         queue=_bound_copy(QueuedModel, database),
         pending=_bound_copy(PendingModel, database),
         posted=_bound_copy(PostedPartModel, database),
+        tasks=_bound_copy(ScheduledTaskModel, database),
+        task_runs=_bound_copy(TaskRunModel, database),
     )

@@ -19,12 +19,18 @@ from kimaki_tui.store.models import (
     PostedPartModel,
     ProjectModel,
     QueuedModel,
+    ScheduledTaskModel,
+    TaskRunModel,
     ThreadModel,
 )
 
 ThreadSource = Literal["discord", "cli", "resume", "fork", "control-center"]
 PendingKind = Literal["permission", "question"]
 PendingStatus = Literal["pending", "answered", "expired"]
+# A scheduled task: scheduled → running (claimed while it fires) → scheduled again (cron) or
+# done / missed / failed (one-shot). A run records each firing (or skipped firing).
+TaskStatus = Literal["scheduled", "running", "done", "missed", "failed"]
+TaskRunStatus = Literal["posted", "failed", "missed"]
 THREAD_SOURCES: Final = frozenset(get_args(ThreadSource))
 PENDING_KINDS: Final = frozenset(get_args(PendingKind))
 
@@ -114,6 +120,40 @@ class PostedPart:
     posted_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ScheduledTask:
+    """A scheduled send; `payload` is what to send (JSON), read by `scheduling.request`."""
+
+    id: int
+    kind: str
+    run_at: datetime | None
+    cron: str | None
+    timezone: str | None
+    next_run_at: datetime | None
+    status: str
+    payload: Mapping[str, Any]
+    prompt_preview: str
+    channel_id: str | None
+    last_error: str | None
+    created_at: datetime
+
+    @property
+    def schedule_text(self) -> str:
+        return f"cron {self.cron} ({self.timezone})" if self.kind == "cron" else "once"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    id: int
+    task_id: int
+    scheduled_for: datetime
+    started_at: datetime
+    status: str
+    message_id: str | None
+    thread_id: str | None
+    error: str | None
+
+
 def dump_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -184,4 +224,34 @@ def posted(row: PostedPartModel) -> PostedPart:
         session_id=row.session_id,
         message_ids=tuple(json.loads(row.message_ids_json)),
         posted_at=row.posted_at,
+    )
+
+
+def scheduled_task(row: ScheduledTaskModel) -> ScheduledTask:
+    return ScheduledTask(
+        id=row.id,
+        kind=row.kind,
+        run_at=row.run_at,
+        cron=row.cron_expr,
+        timezone=row.timezone,
+        next_run_at=row.next_run_at,
+        status=row.status,
+        payload=json.loads(row.payload_json),
+        prompt_preview=row.prompt_preview,
+        channel_id=row.channel_id,
+        last_error=row.last_error,
+        created_at=row.created_at,
+    )
+
+
+def task_run(row: TaskRunModel) -> TaskRun:
+    return TaskRun(
+        id=row.id,
+        task_id=row.task_id,
+        scheduled_for=row.scheduled_for,
+        started_at=row.started_at,
+        status=row.status,
+        message_id=row.message_id,
+        thread_id=row.thread_id,
+        error=row.error,
     )

@@ -33,6 +33,7 @@ from kimaki_tui.store.records import (
     ThreadSource,
     Unset,
 )
+from kimaki_tui.store.tasks import TasksMixin
 
 _PrefTable = type[ChannelPrefModel] | type[SessionPrefModel]
 # An argument left out keeps the stored value (UNSET); None clears it.
@@ -46,9 +47,9 @@ def _check_model(model: _Pref) -> None:
             raise ValueError(f"model must look like 'provider/model', got {model!r}")
 
 
-class Store(QueueMixin, PendingMixin):
-    """One SQLite file: projects, channels, threads, preferences, posted parts; queue and pending
-    requests come from the mixins. Build it with `Store.open(path)`."""
+class Store(QueueMixin, PendingMixin, TasksMixin):
+    """One SQLite file: projects, channels, threads, preferences, posted parts; the queue, pending
+    requests and scheduled tasks come from the mixins. Build it with `Store.open(path)`."""
 
     def __init__(self, database: peewee.SqliteDatabase, path: Path) -> None:
         super().__init__(database, bind_tables(database))

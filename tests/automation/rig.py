@@ -2,7 +2,7 @@
 
 The real KimakiBot and core (the bot rig's parts) on the shared OpenCode server and the Discord
 twin, with the database in a data dir, the lock port serving the control API, and the task
-scheduler posting over REST — the same wiring as app.py. `cli(...)` runs `kimaki ...` through
+scheduler handing due tasks to the bot — the same wiring as app.py. `cli(...)` runs `kimaki ...` through
 `main()` in a worker thread (its own event loop, as in a real process) and captures its output.
 """
 
@@ -21,13 +21,13 @@ from typing import Any
 
 import pytest
 
-from kimaki_tui.cli.discord_rest import StarterPoster
+from kimaki_tui.bot.scheduled import BotTaskSubmitter
 from kimaki_tui.cli.main import main
 from kimaki_tui.control_api import ControlActions, InstanceStatus
 from kimaki_tui.instance import InstanceLock
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 from kimaki_tui.scheduling.scheduler import TaskScheduler
-from kimaki_tui.scheduling.store import TaskStore
+from kimaki_tui.store.repo import Store
 from kimaki_tui.testing.discord_twin import DiscordTwin
 from tests.bot.rig import TOKEN, BotRig, ErrorLog, build_guild
 from tests.core_rig import CoreRig
@@ -51,7 +51,6 @@ class AutomationRig:
     bot: BotRig
     data_dir: Path
     server: OpenCodeSupervisor
-    tasks: TaskStore
     grace: timedelta = timedelta(minutes=10)
     scheduler: TaskScheduler | None = None
     _cli_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -60,6 +59,11 @@ class AutomationRig:
     def twin(self) -> DiscordTwin:
         return self.bot.twin
 
+    @property
+    def store(self) -> Store:
+        """The running kimaki's store (scheduled tasks included)."""
+        return self.bot.core.store
+
     async def cli(self, *argv: str, stdin: str | None = None) -> CliResult:
         """`kimaki --data-dir <data dir> ARGV...` in a worker thread; stdout/stderr captured."""
         args = ["--data-dir", str(self.data_dir), *argv]
@@ -67,8 +71,8 @@ class AutomationRig:
             return await asyncio.to_thread(_run_cli, args, stdin)
 
     async def start_scheduler(self) -> TaskScheduler:
-        poster = StarterPoster(lambda: TOKEN, base_url=self.twin.api_url)
-        self.scheduler = TaskScheduler(self.tasks, poster, grace=self.grace, sync_interval=0.5)
+        submitter = BotTaskSubmitter(lambda: self.bot.bot)
+        self.scheduler = TaskScheduler(self.store, submitter, grace=self.grace, sync_interval=0.5)
         await self.scheduler.start(online=True)
         return self.scheduler
 
@@ -138,7 +142,7 @@ async def automation_rig(
             async with CoreRig(server.client, data_dir / "discord-sessions.db") as core_rig:
                 core_rig.core.link_channel(str(channel.id), str(guild.id), str(project_dir))
                 bot = BotRig(twin, core_rig, guild, category, channel, users, project_dir, options)
-                rig = AutomationRig(bot, data_dir, server, TaskStore.open(data_dir / "discord-sessions.db"))
+                rig = AutomationRig(bot, data_dir, server)
                 lock = InstanceLock(
                     data_dir,
                     lambda: InstanceStatus(discord_state="connected", opencode_state="healthy"),
@@ -162,7 +166,6 @@ async def automation_rig(
                     await rig.stop_scheduler()
                     await bot.stop_bot()
                     await lock.release()
-                    rig.tasks.close()
             twin.assert_clean()
     finally:
         errors.remove()

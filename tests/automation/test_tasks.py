@@ -49,26 +49,26 @@ async def test_a_date_a_few_seconds_ahead_fires_once(auto_rig: AutomationRig) ->
 
     thread = await rig.bot.wait_thread(timeout=15)
     await rig.bot.wait_bot_message(thread, lambda m: m.content == "⬥ on time")
-    task = rig.tasks.get(tid)
+    task = rig.store.get_task(tid)
     assert task is not None and task.status == "done"
-    runs = rig.tasks.runs(tid)
+    runs = rig.store.task_runs(tid)
     assert [(r.status, r.thread_id) for r in runs] == [("posted", str(thread.id))]
     await rig.scheduler.sync()
     await asyncio.sleep(1.0)  # two more periodic syncs
-    assert len(rig.twin.threads(rig.bot.channel)) == 1 and len(rig.tasks.runs(tid)) == 1
+    assert len(rig.twin.threads(rig.bot.channel)) == 1 and len(rig.store.task_runs(tid)) == 1
     assert rig.scheduler.next_job_time(tid) is None
 
 
 async def test_a_task_due_while_kimaki_was_down_runs_once_at_start_up(make_auto_rig: MakeRig) -> None:
     async with make_auto_rig(scheduler=False) as rig:
         now = datetime.now(UTC)
-        due_soon = rig.tasks.add(
+        due_soon = rig.store.add_task(
             parse_when(utc_text(now + timedelta(seconds=1)), now=now),
             request(rig, "REPLY: late but fine"),
             channel_id=str(rig.bot.channel.id),
         )
         long_ago = now - timedelta(hours=2)
-        too_old = rig.tasks.add(
+        too_old = rig.store.add_task(
             Schedule("at", long_ago, run_at=long_ago),
             request(rig, "REPLY: too old"),
             channel_id=str(rig.bot.channel.id),
@@ -80,17 +80,17 @@ async def test_a_task_due_while_kimaki_was_down_runs_once_at_start_up(make_auto_
 
         thread = await rig.bot.wait_thread(timeout=15)
         await rig.bot.wait_bot_message(thread, lambda m: m.content == "⬥ late but fine")
-        first, old = rig.tasks.get(due_soon.id), rig.tasks.get(too_old.id)
+        first, old = rig.store.get_task(due_soon.id), rig.store.get_task(too_old.id)
         assert first is not None and first.status == "done"
         assert old is not None and old.status == "missed" and "missed" in (old.last_error or "")
-        assert [r.status for r in rig.tasks.runs(too_old.id)] == ["missed"]
+        assert [r.status for r in rig.store.task_runs(too_old.id)] == ["missed"]
 
         # Another restart fires nothing again.
         await rig.stop_scheduler()
         await rig.start_scheduler()
         await asyncio.sleep(1.0)
         assert [t.name for t in rig.twin.threads(rig.bot.channel)] == ["REPLY: late but fine"]
-        assert len(rig.tasks.runs(due_soon.id)) == 1
+        assert len(rig.store.task_runs(due_soon.id)) == 1
 
 
 async def test_a_cron_task_fires_on_schedule_with_a_driven_clock(auto_rig: AutomationRig) -> None:
@@ -98,7 +98,7 @@ async def test_a_cron_task_fires_on_schedule_with_a_driven_clock(auto_rig: Autom
     scheduler = rig.scheduler
     assert scheduler is not None
     schedule = parse_when("*/5 * * * *", now=datetime.now(UTC), timezone="UTC")
-    task = rig.tasks.add(
+    task = rig.store.add_task(
         schedule, request(rig, "cron check-in", notify_only=True), channel_id=str(rig.bot.channel.id)
     )
     slot = schedule.first_run
@@ -109,7 +109,7 @@ async def test_a_cron_task_fires_on_schedule_with_a_driven_clock(auto_rig: Autom
     assert await scheduler.run_due(now=slot - timedelta(seconds=1)) == []
     assert await scheduler.run_due(now=slot) == [task.id]
     await rig.bot.wait_thread(timeout=10)
-    after_first = rig.tasks.get(task.id)
+    after_first = rig.store.get_task(task.id)
     assert after_first is not None and after_first.status == "scheduled"
     assert after_first.next_run_at == slot + timedelta(minutes=5)
     assert scheduler.next_job_time(task.id) == slot + timedelta(minutes=5)
@@ -121,10 +121,10 @@ async def test_a_cron_task_fires_on_schedule_with_a_driven_clock(auto_rig: Autom
     # Far too late (past the grace): the occurrence is recorded as missed, the next one kept.
     late = slot + timedelta(minutes=10) + rig.grace + timedelta(minutes=1)
     assert await scheduler.run_due(now=late) == []
-    after_miss = rig.tasks.get(task.id)
+    after_miss = rig.store.get_task(task.id)
     assert after_miss is not None and after_miss.status == "scheduled"
     assert after_miss.next_run_at is not None and after_miss.next_run_at > late
-    assert [r.status for r in rig.tasks.runs(task.id)] == ["posted", "posted", "missed"]
+    assert [r.status for r in rig.store.task_runs(task.id)] == ["posted", "posted", "missed"]
     assert len(rig.twin.threads(rig.bot.channel)) == 2
     # Each post is a notify-only starter: threads, no sessions.
     assert all(rig.bot.core.runtime(str(t.id)).session_id is None for t in rig.twin.threads(rig.bot.channel))
@@ -159,17 +159,17 @@ async def test_task_list_and_delete(auto_rig: AutomationRig) -> None:
 async def test_tasks_command_lists_this_channels_tasks_with_delete_buttons(auto_rig: AutomationRig) -> None:
     rig = auto_rig
     now = datetime.now(UTC)
-    kept = rig.tasks.add(
+    kept = rig.store.add_task(
         parse_when("2099-01-01T00:00:00Z", now=now),
         request(rig, "keep me"),
         channel_id=str(rig.bot.channel.id),
     )
-    gone = rig.tasks.add(
+    gone = rig.store.add_task(
         parse_when("30 7 * * *", now=now, timezone="UTC"),
         request(rig, "delete me"),
         channel_id=str(rig.bot.channel.id),
     )
-    elsewhere = rig.tasks.add(
+    elsewhere = rig.store.add_task(
         parse_when("2099-01-01T00:00:00Z", now=now), request(rig, "other channel"), channel_id="42"
     )
 
@@ -190,4 +190,4 @@ async def test_tasks_command_lists_this_channels_tasks_with_delete_buttons(auto_
     assert edited is not None and edited.content.startswith(f"Deleted task #{gone.id}")
     assert "delete me" not in edited.content.split("\n", 1)[1]
     assert custom_ids(edited) == [f"kimaki:task:del:{kept.id}"]
-    assert rig.tasks.get(gone.id) is None and rig.tasks.get(elsewhere.id) is not None
+    assert rig.store.get_task(gone.id) is None and rig.store.get_task(elsewhere.id) is not None

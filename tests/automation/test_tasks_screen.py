@@ -11,18 +11,19 @@ from textual.widgets import DataTable, Static
 
 from kimaki_tui.scheduling.request import PostedStarter, SendRequest
 from kimaki_tui.scheduling.scheduler import TaskScheduler
-from kimaki_tui.scheduling.store import TaskStore
 from kimaki_tui.scheduling.when import parse_when
 from kimaki_tui.screens.app import KimakiApp
 from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.tasks import TasksScreen
+from kimaki_tui.store.repo import Store
 from tests.screens.scene import offline_model
 
 SIZE = (140, 36)
 
 
-async def never_posts(request: SendRequest, task_id: int) -> PostedStarter:
-    raise AssertionError("nothing is due in these tests")
+class NeverSubmits:
+    async def submit_task(self, request: SendRequest) -> PostedStarter:
+        raise AssertionError("nothing is due in these tests")
 
 
 @pytest.fixture
@@ -33,9 +34,9 @@ async def model(tmp_path: Path) -> AsyncIterator[ControlCenterModel]:
     model.core.store.close()
 
 
-def add(store: TaskStore, when: str, prompt: str) -> int:
+def add(store: Store, when: str, prompt: str) -> int:
     schedule = parse_when(when, now=datetime.now(UTC), timezone="UTC")
-    return store.add(schedule, SendRequest("channel", "900", prompt), channel_id="900").id
+    return store.add_task(schedule, SendRequest("channel", "900", prompt), channel_id="900").id
 
 
 def rows(app: KimakiApp) -> list[list[str]]:
@@ -44,8 +45,8 @@ def rows(app: KimakiApp) -> list[list[str]]:
 
 
 async def test_tasks_screen_lists_and_deletes_through_the_scheduler(model: ControlCenterModel) -> None:
-    store = TaskStore.open(model.core.store.path)
-    scheduler = TaskScheduler(store, never_posts)
+    store = model.core.store
+    scheduler = TaskScheduler(store, NeverSubmits())
     await scheduler.start(online=True)
     model.scheduler = scheduler
     # As tui_wiring does: the dashboard shows the status the scheduler reports on each change.
@@ -70,18 +71,18 @@ async def test_tasks_screen_lists_and_deletes_through_the_scheduler(model: Contr
             await pilot.press("x", "y")
             await pilot.pause()
             assert [row[0] for row in rows(app)] == [str(later)]
-            assert store.get(soon) is None and scheduler.next_job_time(soon) is None
+            assert store.get_task(soon) is None and scheduler.next_job_time(soon) is None
             assert scheduler.next_job_time(later) is not None
             await pilot.press("1")
             await pilot.pause()
             assert "running · 1 task ·" in str(status.render())
     finally:
         await scheduler.stop()
-        store.close()
 
 
 async def test_tasks_screen_without_a_scheduler_reads_the_database(model: ControlCenterModel) -> None:
-    store = TaskStore.open(model.core.store.path)
+    # Another process (the CLI) writes to the same file through its own connection.
+    store = Store.open(model.core.store.path)
     try:
         app = KimakiApp(model)
         async with app.run_test(size=SIZE) as pilot:
@@ -90,7 +91,7 @@ async def test_tasks_screen_without_a_scheduler_reads_the_database(model: Contro
             assert app.screen.query_one("#no-tasks").display
             # Added by another process (the CLI): the screen picks it up when it re-reads.
             task = add(store, "2099-01-01T09:00:00Z", "from the cli")
-            store.settle(task, "done")
+            store.settle_task(task, "done")
             assert isinstance(app.screen, TasksScreen)
             app.screen.sync()
             assert rows(app) == []  # finished tasks are hidden
@@ -98,6 +99,6 @@ async def test_tasks_screen_without_a_scheduler_reads_the_database(model: Contro
             assert [row[1] for row in rows(app)] == ["done"]
             await pilot.press("delete", "y")
             await pilot.pause()
-            assert rows(app) == [] and store.get(task) is None
+            assert rows(app) == [] and store.get_task(task) is None
     finally:
         store.close()

@@ -1,7 +1,7 @@
 """/tasks: the scheduled sends of this project channel (`kimaki send --send-at`), each with a
 persistent Delete button (custom_id `kimaki:task:del:<task id>`, valid across restarts).
 
-Tasks are read from the database each time; a deleted task never fires, since the scheduler
+Tasks are read from the shared Store each time; a deleted task never fires, since the scheduler
 reads its row when it falls due.
 """
 
@@ -16,10 +16,11 @@ from discord.ext import commands
 
 from kimaki_tui.bot.access import display_name
 from kimaki_tui.bot.commands.common import bot_of, enter, locate, permitted
+from kimaki_tui.scheduling.request import SendRequest
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
-    from kimaki_tui.scheduling.store import ScheduledTask
+    from kimaki_tui.store.records import ScheduledTask
 
 QUIET = discord.AllowedMentions.none()
 SHOWN = 20  # buttons for at most 20 tasks (Discord allows 25 per message)
@@ -28,9 +29,10 @@ NONE_TEXT = "No scheduled tasks in this channel. Schedule one with `kimaki send 
 
 
 def task_line(task: ScheduledTask) -> str:
+    request = SendRequest.from_json(task.payload)
     when = f"<t:{int(task.next_run_at.timestamp())}:f>" if task.next_run_at else "—"
     schedule = f"cron `{task.cron}` ({task.timezone})" if task.kind == "cron" else "once"
-    where = "new thread" if task.request.target == "channel" else f"<#{task.request.target_id}>"
+    where = "new thread" if request.target == "channel" else f"<#{request.target_id}>"
     prompt = discord.utils.escape_markdown(task.prompt_preview[:80])
     return f"`#{task.id}` {when} · {schedule} · {where} · {prompt}"
 
@@ -55,25 +57,14 @@ def tasks_view(tasks: list[ScheduledTask]) -> discord.ui.View | None:
 
 
 def channel_tasks(bot: KimakiBot, channel_id: str) -> list[ScheduledTask]:
-    from kimaki_tui.scheduling.store import TaskStore
-
-    store = TaskStore.open(bot.core.store.path)
-    try:
-        return store.list_tasks(channel_id=channel_id)
-    finally:
-        store.close()
+    return bot.core.store.list_tasks(channel_id=channel_id)
 
 
 def delete_task(bot: KimakiBot, task_id: int, channel_id: str) -> bool:
     """Delete a task of this channel (a button can outlive its task or be clicked elsewhere)."""
-    from kimaki_tui.scheduling.store import TaskStore
-
-    store = TaskStore.open(bot.core.store.path)
-    try:
-        task = store.get(task_id)
-        return task is not None and task.channel_id == channel_id and store.delete(task_id)
-    finally:
-        store.close()
+    store = bot.core.store
+    task = store.get_task(task_id)
+    return task is not None and task.channel_id == channel_id and store.delete_task(task_id)
 
 
 class DeleteTaskButton(

@@ -1,0 +1,128 @@
+"""A send request (`kimaki send`, a scheduled task) acted on once its starter message is posted.
+
+In a project channel the starter message starts a thread (named from the prompt or `--name`, in
+a new git worktree with `--worktree`) and a session with the request's agent and model; with
+`--notify-only` only the thread is made, and the first reply there starts the session. In a
+thread the starter is the next prompt of that thread's session. Both the marked messages the CLI
+posts over REST (cli_ingress) and the scheduler's in-process tasks (scheduled) end up here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from kimaki_tui.bot.errors import explain
+from kimaki_tui.bot.threads import thread_name
+from kimaki_tui.core.prompts import PromptInput
+from kimaki_tui.opencode.errors import OpenCodeError
+from kimaki_tui.store.records import UNSET
+
+if TYPE_CHECKING:
+    from kimaki_tui.bot.client import KimakiBot
+    from kimaki_tui.scheduling.request import SendRequest
+
+log = logging.getLogger(__name__)
+
+CLI_AUTHOR = "kimaki-cli"
+
+
+class SendFailed(Exception):
+    """The request could not be acted on; the message says why, for the user."""
+
+
+async def start_thread(
+    bot: KimakiBot,
+    starter: discord.Message,
+    channel: discord.TextChannel,
+    directory: str,
+    request: SendRequest,
+) -> str:
+    """Start the request's thread from `starter` and (unless notify-only) its session; the thread id."""
+    name = thread_name(request.name or request.prompt)
+    if request.worktree:
+        directory, mark = await _worktree(bot, starter, directory, request.worktree)
+        name = thread_name(mark + name)
+    try:
+        thread = await starter.create_thread(name=name, auto_archive_duration=1440)
+    except discord.HTTPException as exc:
+        raise SendFailed(f"could not start a thread in #{channel.name}: {exc.text or exc}") from None
+    thread_id = str(thread.id)
+    bot.core.open_thread(thread_id, str(channel.id), directory)
+    if request.user_id:
+        await _add_member(thread, request.user_id)
+    if not request.notify_only:
+        await submit(bot, starter, thread_id, request, remember=True)
+    return thread_id
+
+
+async def submit(
+    bot: KimakiBot, starter: discord.Message, thread_id: str, request: SendRequest, *, remember: bool
+) -> None:
+    """The request's prompt to the thread's session (`starter` is the message showing it)."""
+    from kimaki_tui.bot.ingress import submit_notice
+
+    author = await _author_name(starter.guild, request.user_id)
+    prompt = PromptInput(
+        request.prompt,
+        author_id=request.user_id or str(starter.author.id),
+        author_name=author,
+        # "discord": the prompt is already visible there (the starter message), no » echo needed.
+        source="discord",
+        agent=request.agent,
+        model=request.model,
+        discord_message_id=str(starter.id),
+    )
+    try:
+        result = await bot.core.submit(thread_id, prompt)
+    except OpenCodeError as exc:
+        _say(bot, thread_id, explain(exc) or str(exc))
+        return
+    session_id = bot.core.runtime(thread_id).session_id
+    if remember and session_id and (request.agent or request.model):
+        # The session keeps the sender's choice for the replies that follow.
+        bot.core.store.set_session_pref(
+            session_id, model=request.model or UNSET, agent=request.agent or UNSET
+        )
+    notice = submit_notice(result)
+    if notice:
+        _say(bot, thread_id, notice)
+
+
+async def _worktree(bot: KimakiBot, starter: discord.Message, directory: str, name: str) -> tuple[str, str]:
+    """(worktree directory, thread name mark); SendFailed after saying why in the channel."""
+    from kimaki_tui.bot.commands.worktrees import WORKTREE_MARK
+    from kimaki_tui.core.worktrees import WorktreeError, create_worktree
+
+    try:
+        worktree = await create_worktree(directory, name, bot.options.data_dir)
+    except WorktreeError as exc:
+        await starter.reply(f"⚠️ {exc}"[:2000], mention_author=False)
+        raise SendFailed(str(exc)) from None
+    return str(worktree.path), WORKTREE_MARK
+
+
+async def _author_name(guild: discord.Guild | None, user_id: str | None) -> str:
+    if guild is None or not user_id:
+        return CLI_AUTHOR
+    member = guild.get_member(int(user_id))
+    if member is None:
+        try:
+            member = await guild.fetch_member(int(user_id))
+        except discord.HTTPException:
+            return CLI_AUTHOR
+    return member.display_name or member.name
+
+
+async def _add_member(thread: discord.Thread, user_id: str) -> None:
+    try:
+        await thread.add_user(discord.Object(int(user_id)))
+    except discord.HTTPException as exc:
+        log.warning("could not add user %s to thread %s: %s", user_id, thread.id, exc)
+
+
+def _say(bot: KimakiBot, thread_id: str, text: str) -> None:
+    if bot.output is not None:
+        bot.output.say(thread_id, text[:2000])
