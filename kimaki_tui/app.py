@@ -25,6 +25,7 @@ from kimaki_tui.config import Settings, app_id_from_token
 if TYPE_CHECKING:
     from kimaki_tui.bot.runner import BotWorker
     from kimaki_tui.control_api import InstanceStatus
+    from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
     from kimaki_tui.runtime import Runtime
     from kimaki_tui.scheduling.scheduler import TaskScheduler
 
@@ -42,6 +43,7 @@ class RunOptions:
     tui: bool = False
     replace: bool = False
     allow_secrets_file: bool = False
+    reset_database: bool = False  # --reset-database: move the database aside (once the lock is held)
     restart_onboarding: bool = False
     add_channels: bool = False
     # `kimaki demo`: OpenCode's env (an isolated offline config), and the front end to run
@@ -55,6 +57,10 @@ def run(settings: Settings, options: RunOptions | None = None) -> int:
     from kimaki_tui.secrets import SecretStore
 
     options = options or RunOptions(tui=not settings.no_tui)
+    if not options.reset_database:
+        from kimaki_tui.store.db import check_database_file
+
+        check_database_file(settings.db_path)  # a damaged database fails before OpenCode starts
     secrets = SecretStore(settings.data_dir, allow_file=options.allow_secrets_file)
     if secrets.warning:
         log.warning("%s", secrets.warning)
@@ -152,7 +158,6 @@ async def _main(settings: Settings, token: str | None, options: RunOptions) -> i
         if supervisor.pid is not None or starting.done():
             break
         await asyncio.sleep(0.001)
-    from kimaki_tui.runtime import Runtime
 
     stop = asyncio.Event()
     restart = asyncio.Event()
@@ -182,8 +187,17 @@ async def _main(settings: Settings, token: str | None, options: RunOptions) -> i
         await supervisor.aclose()
         _tell(f"kimaki: {exc}")
         return 1
+    except BaseException:
+        await supervisor.aclose()
+        raise
     try:
-        async with Runtime(settings, supervisor=supervisor) as runtime:
+        runtime = _open_runtime(settings, supervisor, reset_database=options.reset_database)
+    except BaseException:
+        await supervisor.aclose()
+        await lock.release()
+        raise
+    try:
+        async with runtime:
             session = Session(settings, runtime, stop)
             session.allow_secrets_file = options.allow_secrets_file
             holder.append(session)
@@ -207,6 +221,19 @@ async def _main(settings: Settings, token: str | None, options: RunOptions) -> i
     finally:
         await lock.release()
     return RESTART if restart.is_set() else code
+
+
+def _open_runtime(settings: Settings, supervisor: OpenCodeSupervisor, *, reset_database: bool) -> Runtime:
+    """The runtime (it opens the database). Only now that this process holds the lock port may
+    `--reset-database` move the database aside: no other kimaki is using it."""
+    from kimaki_tui.runtime import Runtime
+    from kimaki_tui.store.db import set_database_aside
+
+    if reset_database:
+        aside = set_database_aside(settings.db_path)
+        if aside is not None:
+            _tell(f"kimaki: moved the database aside to {aside}; starting with an empty one.")
+    return Runtime(settings, supervisor=supervisor)
 
 
 async def _start_scheduler(session: Session, allow_secrets_file: bool) -> None:

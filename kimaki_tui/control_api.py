@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kimaki_tui.private_files import open_private
+
 if TYPE_CHECKING:
     from aiohttp import web
 
@@ -90,8 +92,7 @@ def write_token(data_dir: Path, token: str) -> None:
     path = token_path(data_dir)
     with contextlib.suppress(FileNotFoundError):
         path.unlink()  # a file left by a crash may have other modes; start from nothing
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
+    with os.fdopen(open_private(path, exclusive=True), "w", encoding="ascii") as handle:
         handle.write(token)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path, PurePath
 import discord
 
 from kimaki_tui.core.prompts import FileInput
+from kimaki_tui.private_files import write_private
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +144,7 @@ def _text_block(name: str, body: str, save_dir: Path, max_inline: int) -> str:
         lang = PurePath(name).suffix.lstrip(".")
         return f"Attached file `{name}`:\n{fence}{lang}\n{body.rstrip()}\n{fence}"
     path = save_dir / (_SAFE_NAME.sub("_", PurePath(name).name) or "attachment.txt")
-    save_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(body, encoding="utf-8")
+    write_private(path, body)
     return (
         f"Attached file `{name}` ({_size(len(body.encode()))}) is too long to include; "
         f"it was saved at {path} — read it from there."

@@ -21,7 +21,7 @@ import peewee
 from kimaki_tui.scheduling.request import SendRequest
 from kimaki_tui.scheduling.when import Schedule
 from kimaki_tui.store import migrations
-from kimaki_tui.store.db import StoreError, open_database
+from kimaki_tui.store.db import database_error, open_database
 from kimaki_tui.store.models import OptionalUtcDateTimeField, UtcDateTimeField
 
 TaskStatus = Literal["scheduled", "running", "done", "missed", "failed"]
@@ -113,11 +113,15 @@ class TaskStore:
     @classmethod
     def open(cls, path: str | Path) -> Self:
         """Open (and migrate, if needed) the kimaki database at `path`."""
+        database = open_database(path)
         try:
-            database = open_database(path)
             migrations.migrate(database, path=str(path))
         except peewee.PeeweeException as exc:
-            raise StoreError(f"cannot open {path}: {exc}") from exc
+            database.close()
+            raise database_error(exc, path) from exc
+        except BaseException:
+            database.close()
+            raise
         return cls(database)
 
     def close(self) -> None:
@@ -129,7 +133,7 @@ class TaskStore:
         try:
             yield
         except peewee.PeeweeException as exc:
-            raise StoreError(str(exc)) from exc
+            raise database_error(exc, str(self._db.database)) from exc
 
     @contextmanager
     def _write(self) -> Iterator[None]:

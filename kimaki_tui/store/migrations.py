@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import peewee
 
-from kimaki_tui.store.db import SchemaTooNewError
+from kimaki_tui.store.db import CorruptDatabaseError, SchemaTooNewError
 from kimaki_tui.store.models import utc_text
 
 log = logging.getLogger(__name__)
@@ -177,6 +177,11 @@ def migrate(
     found = schema_version(database)
     if found > known:
         raise SchemaTooNewError(path or str(database.database), found, known)
+    if found == 0 and database.get_tables():
+        # Tables but no schema version: another program's database. Migrating would write ours
+        # into it; refuse and leave it as it is.
+        reason = "it belongs to another program: it has tables but no kimaki schema"
+        raise CorruptDatabaseError(path or str(database.database), reason)
     for version in range(found + 1, known + 1):
         with database.atomic():
             # Another process may have migrated while we waited for the write lock.

@@ -18,7 +18,7 @@ import peewee
 
 from kimaki_tui.store import migrations, records
 from kimaki_tui.store.base import utc_now
-from kimaki_tui.store.db import StoreError, open_database
+from kimaki_tui.store.db import database_error, open_database
 from kimaki_tui.store.models import ChannelPrefModel, SessionPrefModel, bind_tables
 from kimaki_tui.store.pending import PendingMixin
 from kimaki_tui.store.queue import QueueMixin
@@ -58,19 +58,18 @@ class Store(QueueMixin, PendingMixin):
     def open(cls, path: str | Path) -> Self:
         """Open or create the file, migrating it to the current schema.
 
-        Raises SchemaTooNewError (leaving the file untouched) if a newer kimaki-tui wrote it, and
-        StoreError if the file is not a usable SQLite database.
+        Raises SchemaTooNewError (leaving the file untouched) if a newer kimaki-tui wrote it,
+        EmptyDatabaseError / CorruptDatabaseError (file untouched) for a zero-byte, damaged or
+        foreign file, DatabaseUnwritable for a read-only data dir or a full disk, and StoreError
+        for anything else SQLite refuses.
         """
         file = Path(path)
-        try:
-            database = open_database(file)
-        except peewee.PeeweeException as exc:
-            raise StoreError(f"cannot open {file}: {exc}") from exc
+        database = open_database(file)
         try:
             migrations.migrate(database, path=str(file))
         except peewee.PeeweeException as exc:
             database.close()
-            raise StoreError(f"cannot migrate {file}: {exc}") from exc
+            raise database_error(exc, file) from exc
         except BaseException:
             database.close()
             raise
