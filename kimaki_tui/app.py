@@ -25,6 +25,7 @@ from kimaki_tui.config import Settings, app_id_from_token
 if TYPE_CHECKING:
     from kimaki_tui.bot.runner import BotWorker
     from kimaki_tui.control_api import InstanceStatus
+    from kimaki_tui.core.events import DiscordStatus
     from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
     from kimaki_tui.runtime import Runtime
     from kimaki_tui.scheduling.scheduler import TaskScheduler
@@ -138,6 +139,10 @@ class Session:
         if self.scheduler is not None:
             await self.scheduler.sync()
 
+    def guilds_changed(self) -> None:
+        """`kimaki guild allow|deny` wrote the database: the bot follows (commands at once)."""
+        self.runtime.core.guilds.reload()
+
     def sessions(self) -> list[dict[str, object]]:
         return [
             {"thread_id": s.thread_id, "session_id": s.session_id, "directory": s.directory, "state": s.state}
@@ -178,6 +183,7 @@ async def _main(settings: Settings, token: str | None, options: RunOptions) -> i
             sessions=lambda: holder[0].sessions() if holder else [],
             opencode=lambda: holder[0].opencode() if holder else None,
             tasks_changed=lambda: holder[0].tasks_changed() if holder else None,
+            guilds_changed=lambda: holder[0].guilds_changed() if holder else None,
             shutdown=stop.set,
         ),
     )
@@ -314,6 +320,20 @@ async def _announce_ready(session: Session, stoppers: set[asyncio.Task[object]])
         port = session.runtime.supervisor.port
         log.info("ready: Discord connected as %s in %d server(s)", status.user, status.guilds)
         _tell(f"kimaki: ready — Discord: {status.user} in {status.guilds} server(s); OpenCode on port {port}")
+        _warn_access(session, status)
+
+
+def _warn_access(session: Session, status: DiscordStatus) -> None:
+    """Headless start-up warnings about who can reach the bot (the control center logs them)."""
+    from kimaki_tui.setup.guide import PUBLIC_BOT
+
+    if status.public_bot:
+        log.warning("%s", PUBLIC_BOT)
+        _tell(f"kimaki: warning: {PUBLIC_BOT}")
+    pending = session.runtime.core.guilds.pending()
+    if pending:
+        names = ", ".join(f"{g.name} ({g.guild_id})" for g in pending)
+        _tell(f"kimaki: {len(pending)} server(s) waiting for your approval: {names} (kimaki guild allow ID)")
 
 
 def _tell(message: str) -> None:

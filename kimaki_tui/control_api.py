@@ -72,6 +72,8 @@ class ControlActions:
     opencode: Callable[[], JSONObject | None] | None = None
     # Scheduled tasks changed in the database (`kimaki send --send-at`, `kimaki task delete`).
     tasks_changed: Action | None = None
+    # Server decisions changed in the database (`kimaki guild allow|deny`).
+    guilds_changed: Action | None = None
     shutdown: Action = field(default_factory=lambda: _signal_self(signal.SIGTERM))
     restart: Action = field(default_factory=lambda: _signal_self(signal.SIGUSR2))
 
@@ -141,6 +143,7 @@ def build_app(
     app.router.add_get("/api/sessions", handlers.sessions)
     app.router.add_get("/api/opencode", handlers.opencode)
     app.router.add_post("/api/tasks/sync", handlers.tasks_changed)
+    app.router.add_post("/api/guilds/sync", handlers.guilds_changed)
     app.router.add_post("/api/shutdown", handlers.later(actions.shutdown, "shutdown"))
     app.router.add_post("/api/restart", handlers.later(actions.restart, "restart"))
     return app
@@ -195,11 +198,17 @@ class _Handlers:
         return web.json_response(info)
 
     async def tasks_changed(self, request: web.Request) -> web.Response:
+        return await self._run_now(self.actions.tasks_changed, "no task scheduler is running")
+
+    async def guilds_changed(self, request: web.Request) -> web.Response:
+        return await self._run_now(self.actions.guilds_changed, "kimaki is still starting")
+
+    async def _run_now(self, action: Action | None, unavailable: str) -> web.Response:
         from aiohttp import web
 
-        if self.actions.tasks_changed is None:
-            return web.json_response({"error": "no task scheduler is running"}, status=503)
-        result = self.actions.tasks_changed()
+        if action is None:
+            return web.json_response({"error": unavailable}, status=503)
+        result = action()
         if inspect.isawaitable(result):
             await result
         return web.json_response({"ok": True})
@@ -266,6 +275,9 @@ class ControlClient:
 
     async def tasks_changed(self) -> None:
         await self._call("POST", "/api/tasks/sync")
+
+    async def guilds_changed(self) -> None:
+        await self._call("POST", "/api/guilds/sync")
 
     async def shutdown(self) -> None:
         await self._call("POST", "/api/shutdown")

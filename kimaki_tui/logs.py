@@ -22,7 +22,7 @@ from kimaki_tui.private_files import open_private, private_dir
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 MASK = "[redacted]"
 # A Discord bot token: base64 user id . timestamp . HMAC (JWT-like strings are masked too).
-_TOKEN = re.compile(r"(?<![\w-])[\w-]{23,28}\.[\w-]{6,7}\.[\w-]{27,40}(?![\w-])")
+TOKEN_PATTERN = re.compile(r"(?<![\w-])[\w-]{23,28}\.[\w-]{6,7}\.[\w-]{27,40}(?![\w-])")
 _MIN_SECRET = 6
 # Libraries that log every request at INFO.
 _CHATTY = ("httpx", "httpcore")
@@ -54,7 +54,7 @@ def mask_secrets(text: str) -> str:
     pattern = _secrets_pattern
     if pattern is not None:
         text = pattern.sub(MASK, text)
-    return _TOKEN.sub(MASK, text)
+    return TOKEN_PATTERN.sub(MASK, text)
 
 
 class SecretFilter(logging.Filter):

@@ -39,6 +39,7 @@ async def _status(http: httpx.AsyncClient, path: str, code: int) -> bool:
 def _linked_guild(twin: DiscordTwin, name: str, project_dir: Path, data: Path) -> tuple[Actor, Channel]:
     """A guild with an owner and a project channel linked to `project_dir` in kimaki's database."""
     owner = twin.add_user("owner")
+    twin.set_application_owner(owner)  # the operator's own server: served without approval
     guild = twin.add_guild(name, owner=owner)
     channel = guild.add_text_channel("project", category=guild.add_category("Kimaki"))
     with Store.open(data / "discord-sessions.db") as store:

@@ -17,6 +17,7 @@ from kimaki_tui import __version__
 from kimaki_tui.cli import (
     demo_cmd,
     events_cmd,
+    guild_cmd,
     project_cmd,
     send_cmd,
     session_cmd,
@@ -34,6 +35,7 @@ _SUBCOMMANDS = (
     send_cmd,
     task_cmd,
     project_cmd,
+    guild_cmd,
     upload_cmd,
     session_cmd,
     demo_cmd,

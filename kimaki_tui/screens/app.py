@@ -154,6 +154,11 @@ class KimakiApp(App[None]):
         if isinstance(self.screen, ProjectsScreen):
             self.screen.action_add()
 
+    async def action_servers(self) -> None:
+        await self.switch_mode("projects")
+        if isinstance(self.screen, ProjectsScreen):
+            self.screen.action_servers()
+
     # ---- palette actions ----------------------------------------------------------------------------
     @work(name="answer-newest", group="answers")
     async def answer_newest(self, reply: PermissionReply) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from kimaki_tui.core.names import strip_invisible
 from kimaki_tui.setup.discord_api import JSON, DiscordSetupApi
 from kimaki_tui.setup.models import CreatedChannel
 
@@ -30,7 +31,8 @@ LinkChannel = Callable[[str, str, str, str | None], object]
 
 def sanitize_channel_name(folder: str) -> str:
     """A Discord channel name for a folder: lowercase ASCII, digits and single dashes, ≤ 100 chars."""
-    ascii_name = unicodedata.normalize("NFKD", folder).encode("ascii", "ignore").decode()
+    # ASCII only, so invisible and bidi control characters cannot survive (stripped first anyway).
+    ascii_name = unicodedata.normalize("NFKD", strip_invisible(folder)).encode("ascii", "ignore").decode()
     name = re.sub(r"[^a-z0-9-]+", "-", ascii_name.lower())
     name = re.sub(r"-{2,}", "-", name).strip("-")
     name = name[:CHANNEL_NAME_MAX].rstrip("-")

@@ -153,7 +153,28 @@ def _v3_scheduled_tasks(database: peewee.SqliteDatabase) -> None:
     ])
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_mappings, _v2_runtime_state, _v3_scheduled_tasks)
+def _v4_guilds(database: peewee.SqliteDatabase) -> None:
+    """The Discord servers the bot was added to, and whether kimaki serves them (issue: a public
+    bot can be added to anyone's server; only the operator's are served)."""
+    _run(database, [
+        # status is the last evaluation (pending / allowed / denied) so a CLI can list it without
+        # asking Discord; decision is the operator's explicit allow/deny (NULL: none, status then
+        # follows who owns the server). notice_sent_at: the "waiting for approval" notice, once.
+        """CREATE TABLE guilds (
+            guild_id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            owner_id TEXT,
+            status TEXT NOT NULL,
+            decision TEXT,
+            decided_by TEXT,
+            decided_at TEXT,
+            notice_sent_at TEXT,
+            first_seen_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+    ])
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_mappings, _v2_runtime_state, _v3_scheduled_tasks, _v4_guilds)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -166,6 +166,22 @@ class PostedPartModel(_Unbound):
         table_name = "posted_parts"
 
 
+class GuildModel(_Unbound):
+    guild_id = peewee.TextField(primary_key=True)
+    name = peewee.TextField()
+    owner_id = peewee.TextField(null=True)
+    status = peewee.TextField()
+    decision = peewee.TextField(null=True)
+    decided_by = peewee.TextField(null=True)
+    decided_at = OptionalUtcDateTimeField()
+    notice_sent_at = OptionalUtcDateTimeField()
+    first_seen_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
+
+    class Meta:
+        table_name = "guilds"
+
+
 M = TypeVar("M", bound=peewee.Model)
 
 
@@ -188,6 +204,7 @@ class Tables:
     queue: type[QueuedModel]
     pending: type[PendingModel]
     posted: type[PostedPartModel]
+    guilds: type[GuildModel]
 
 
 def bind_tables(database: peewee.SqliteDatabase) -> Tables:
@@ -200,4 +217,5 @@ def bind_tables(database: peewee.SqliteDatabase) -> Tables:
         queue=_bound_copy(QueuedModel, database),
         pending=_bound_copy(PendingModel, database),
         posted=_bound_copy(PostedPartModel, database),
+        guilds=_bound_copy(GuildModel, database),
     )

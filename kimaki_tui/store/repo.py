@@ -19,6 +19,7 @@ import peewee
 from kimaki_tui.store import migrations, records
 from kimaki_tui.store.base import utc_now
 from kimaki_tui.store.db import database_error, open_database
+from kimaki_tui.store.guilds import GuildMixin
 from kimaki_tui.store.models import ChannelPrefModel, SessionPrefModel, bind_tables
 from kimaki_tui.store.pending import PendingMixin
 from kimaki_tui.store.queue import QueueMixin
@@ -46,9 +47,9 @@ def _check_model(model: _Pref) -> None:
             raise ValueError(f"model must look like 'provider/model', got {model!r}")
 
 
-class Store(QueueMixin, PendingMixin):
-    """One SQLite file: projects, channels, threads, preferences, posted parts; queue and pending
-    requests come from the mixins. Build it with `Store.open(path)`."""
+class Store(QueueMixin, PendingMixin, GuildMixin):
+    """One SQLite file: projects, channels, threads, preferences, posted parts; queue, pending
+    requests and guilds come from the mixins. Build it with `Store.open(path)`."""
 
     def __init__(self, database: peewee.SqliteDatabase, path: Path) -> None:
         super().__init__(database, bind_tables(database))
