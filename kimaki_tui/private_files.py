@@ -22,8 +22,12 @@ _CANNOT_CHMOD = frozenset({errno.EPERM, errno.EROFS})
 
 
 def private_dir(path: Path) -> Path:
-    """Create `path` (and missing parents) and make it 0700; an existing one is narrowed too."""
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    """Create `path` (and missing parents, all 0700) and make it 0700; an existing one is narrowed
+    too. (mkdir(parents=True) would give the parents the umask's mode.)"""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=DIR_MODE, exist_ok=True)
+        _chmod(directory, DIR_MODE)
     _chmod(path, DIR_MODE)
     return path
 

@@ -115,6 +115,9 @@ class GuildKeeper:
             log.warning("server %s (%s) has no system channel for the approval notice", guild.name, guild.id)
             return
         if not self.access.claim_notice(str(guild.id)):
+            log.info(
+                "server %s (%s) is still waiting for approval (notice already posted)", guild.name, guild.id
+            )
             return
         try:
             await channel.send(PENDING_NOTICE.format(guild_id=guild.id), allowed_mentions=QUIET)

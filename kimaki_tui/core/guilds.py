@@ -123,9 +123,10 @@ class GuildAccess:
     def reload(self) -> list[GuildRecord]:
         """Re-read every decision (another process, e.g. `kimaki guild allow`, changed them)."""
         records = self.records()
-        for record in records:
-            if record.decision is not None:
-                self._remember(record)
+        decided = [record for record in records if record.decision is not None]
+        for record in decided:
+            self._remember(record)
+        log.info("re-read %d server decision(s)", len(decided))
         return records
 
     def _decide(self, guild_id: str, decision: GuildDecision, by: str) -> GuildRecord:

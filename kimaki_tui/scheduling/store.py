@@ -21,7 +21,7 @@ import peewee
 from kimaki_tui.scheduling.request import SendRequest
 from kimaki_tui.scheduling.when import Schedule
 from kimaki_tui.store import migrations
-from kimaki_tui.store.db import database_error, open_database
+from kimaki_tui.store.db import database_error
 from kimaki_tui.store.models import OptionalUtcDateTimeField, UtcDateTimeField
 
 TaskStatus = Literal["scheduled", "running", "done", "missed", "failed"]
@@ -113,16 +113,7 @@ class TaskStore:
     @classmethod
     def open(cls, path: str | Path) -> Self:
         """Open (and migrate, if needed) the kimaki database at `path`."""
-        database = open_database(path)
-        try:
-            migrations.migrate(database, path=str(path))
-        except peewee.PeeweeException as exc:
-            database.close()
-            raise database_error(exc, path) from exc
-        except BaseException:
-            database.close()
-            raise
-        return cls(database)
+        return cls(migrations.open_migrated(path))
 
     def close(self) -> None:
         self._db.close()

@@ -2,8 +2,12 @@
 
 Before SQLite sees an existing file it is checked, so a damaged one is refused and left exactly
 as it was: a zero-byte file (SQLite would silently treat it as a new, empty database and every
-channel link would be forgotten), a file that is not SQLite, or one shorter than its own header
-says (truncated). The file and its -wal/-shm are kept at mode 0600.
+channel link would be forgotten), a file that is not SQLite, one shorter than its own header says
+(truncated), or another program's database. The file and its -wal/-shm are kept at mode 0600.
+
+The check reads the file, so it runs only while this process has no SQLite connection to it:
+closing any descriptor of a database file drops every POSIX lock the process holds on it, and an
+open connection would then lose its locks (another process could delete the WAL under it).
 """
 
 from __future__ import annotations
@@ -11,14 +15,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sqlite3
 import stat
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import peewee
 
 from kimaki_tui.errors import KimakiError, disk_full, read_only
-from kimaki_tui.private_files import DIR_MODE, make_private, open_private
+from kimaki_tui.private_files import make_private, open_private, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -86,24 +93,76 @@ class DatabaseUnwritable(StoreError, KimakiError):
     """SQLite cannot write the file: the data dir is read-only or the disk is full."""
 
 
-def database_error(exc: peewee.PeeweeException, path: Path | str) -> StoreError:
-    """The store's error for a failure SQLite reported on `path`, with a hint when we know one."""
-    text = str(exc)
-    lowered = text.lower()
+def database_error(exc: BaseException, path: Path | str) -> StoreError:
+    """The store's error for a failure SQLite reported on `path`, with a hint when we know one.
+
+    The whole exception chain is read: a failed BEGIN on a full disk surfaces as "cannot rollback
+    - no transaction is active", with the real cause in its context.
+    """
     file = Path(path)
-    if "disk is full" in lowered:
-        full = disk_full(file.parent, text)
+    texts = [str(e) for e in _chain(exc)]
+    lowered = " | ".join(texts).lower()
+    if "disk is full" in lowered or (_AMBIGUOUS_IO in lowered and _nearly_full(file.parent)):
+        full = disk_full(file.parent, "database or disk is full")
         return DatabaseUnwritable(full.problem, full.hint)
     if "readonly" in lowered or "read-only" in lowered or "unable to open database file" in lowered:
-        denied = read_only(file.parent, text)
+        denied = read_only(file.parent, texts[0])
         return DatabaseUnwritable(denied.problem, denied.hint)
     if "malformed" in lowered or "not a database" in lowered:
-        return CorruptDatabaseError(file, text)
-    return StoreError(f"{file}: {text}")
+        return CorruptDatabaseError(file, texts[0])
+    return StoreError(f"{file}: {texts[0]}")
+
+
+# SQLite reports a full tmpfs (its shared-memory file cannot grow) as a plain I/O error.
+_AMBIGUOUS_IO = "disk i/o error"
+_NEARLY_FULL = 1 << 20
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _nearly_full(directory: Path) -> bool:
+    try:
+        info = os.statvfs(directory)
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < _NEARLY_FULL
+
+
+# Database files this process has open through SQLite (see the module docstring).
+_connected: Counter[str] = Counter()
+
+
+class _Database(peewee.SqliteDatabase):
+    """Counts itself in `_connected` from `open_database` until `close()`."""
+
+    counted: str | None = None
+
+    def close(self) -> bool:
+        closed: bool = super().close()
+        key, self.counted = self.counted, None
+        if key is not None:
+            _connected[key] -= 1
+            if _connected[key] <= 0:
+                del _connected[key]
+        return closed
+
+
+def _key(file: Path) -> str:
+    return os.path.realpath(file)
 
 
 def check_database_file(file: Path) -> None:
-    """Refuse an existing file SQLite would misread; a missing file is fine (it gets created)."""
+    """Refuse an existing file SQLite would misread; a missing file is fine (it gets created).
+    Skipped while this process has the file open (it was checked then, and must not be read)."""
+    if _connected[_key(file)]:
+        return
     try:
         info = file.stat()
     except FileNotFoundError:
@@ -124,6 +183,24 @@ def check_database_file(file: Path) -> None:
         raise CorruptDatabaseError(
             file, f"it is truncated: {info.st_size} bytes, but its header says {pages * page_size}"
         )
+    if _foreign(file):
+        raise CorruptDatabaseError(file, FOREIGN)
+
+
+FOREIGN = "it belongs to another program: it has tables but no kimaki schema"
+
+
+def _foreign(file: Path) -> bool:
+    """Tables but no `schema_version`, read without touching the file (`immutable`: no locks, no
+    journal). Opening it normally would already switch another program's database to WAL."""
+    uri = f"file:{quote(str(file))}?immutable=1"
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+            rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise CorruptDatabaseError(file, str(exc)) from exc
+    tables = {str(row[0]) for row in rows}
+    return bool(tables) and "schema_version" not in tables
 
 
 def open_database(path: str | Path) -> peewee.SqliteDatabase:
@@ -134,21 +211,36 @@ def open_database(path: str | Path) -> peewee.SqliteDatabase:
     read to write in WAL mode fails at once with SQLITE_BUSY.
     """
     file = Path(path)
-    file.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    if not file.parent.exists():
+        private_dir(file.parent)
     check_database_file(file)
+    created = False
     with contextlib.suppress(FileExistsError):
         # Created 0600 here, so SQLite never makes it world-readable; its -wal and -shm files
         # are created with the database file's mode.
         os.close(open_private(file, exclusive=True))
-    database = peewee.SqliteDatabase(str(file), pragmas=PRAGMAS, lock_type="IMMEDIATE")
+        created = True
+    database = _Database(str(file), pragmas=PRAGMAS, lock_type="IMMEDIATE")
     try:
         database.connect()
     except peewee.PeeweeException as exc:
+        if created:
+            remove_new_database(file)
         raise database_error(exc, file) from exc
+    database.counted = _key(file)
+    _connected[database.counted] += 1
     for name in (file, *(file.with_name(file.name + suffix) for suffix in SIDE_FILES)):
         make_private(name)  # files made by an older version or another tool
     log.debug("opened %s", file)
     return database
+
+
+def remove_new_database(file: Path) -> None:
+    """Undo a first open that failed (a full disk...): an empty file left behind would be refused
+    as an empty database at the next start."""
+    for suffix in ("", *SIDE_FILES):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(file.with_name(file.name + suffix))
 
 
 def set_database_aside(path: Path, *, now: datetime | None = None) -> Path | None:

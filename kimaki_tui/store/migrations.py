@@ -11,10 +11,18 @@ import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import peewee
 
-from kimaki_tui.store.db import CorruptDatabaseError, SchemaTooNewError
+from kimaki_tui.store.db import (
+    FOREIGN,
+    CorruptDatabaseError,
+    SchemaTooNewError,
+    database_error,
+    open_database,
+    remove_new_database,
+)
 from kimaki_tui.store.models import utc_text
 
 log = logging.getLogger(__name__)
@@ -201,8 +209,7 @@ def migrate(
     if found == 0 and database.get_tables():
         # Tables but no schema version: another program's database. Migrating would write ours
         # into it; refuse and leave it as it is.
-        reason = "it belongs to another program: it has tables but no kimaki schema"
-        raise CorruptDatabaseError(path or str(database.database), reason)
+        raise CorruptDatabaseError(path or str(database.database), FOREIGN)
     for version in range(found + 1, known + 1):
         with database.atomic():
             # Another process may have migrated while we waited for the write lock.
@@ -217,3 +224,25 @@ def migrate(
             )
         log.info("migrated %s to schema version %d", path or database.database, version)
     return known
+
+
+def open_migrated(path: str | Path) -> peewee.SqliteDatabase:
+    """Open the kimaki database at `path` and bring it to the current schema.
+
+    Errors come out as the store's typed errors (kimaki_tui.store.db). A file this call created is
+    removed again when its first migration fails (a full disk...), so the next start does not
+    find a half-made database.
+    """
+    file = Path(path)
+    fresh = not file.exists()
+    database = open_database(file)
+    try:
+        migrate(database, path=str(file))
+    except BaseException as exc:
+        database.close()
+        if fresh:
+            remove_new_database(file)
+        if isinstance(exc, peewee.PeeweeException):
+            raise database_error(exc, file) from exc
+        raise
+    return database

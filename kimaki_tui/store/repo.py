@@ -18,7 +18,6 @@ import peewee
 
 from kimaki_tui.store import migrations, records
 from kimaki_tui.store.base import utc_now
-from kimaki_tui.store.db import database_error, open_database
 from kimaki_tui.store.guilds import GuildMixin
 from kimaki_tui.store.models import ChannelPrefModel, SessionPrefModel, bind_tables
 from kimaki_tui.store.pending import PendingMixin
@@ -65,16 +64,7 @@ class Store(QueueMixin, PendingMixin, GuildMixin):
         for anything else SQLite refuses.
         """
         file = Path(path)
-        database = open_database(file)
-        try:
-            migrations.migrate(database, path=str(file))
-        except peewee.PeeweeException as exc:
-            database.close()
-            raise database_error(exc, file) from exc
-        except BaseException:
-            database.close()
-            raise
-        return cls(database, file)
+        return cls(migrations.open_migrated(file), file)
 
     def close(self) -> None:
         """Close the connection; later calls raise StoreClosedError. Closing twice is fine."""
