@@ -79,7 +79,11 @@ class GuildKeeper:
         self.access.set_operators(operator_ids(app))
         self._unsubscribe = self.bot.core.bus.add_callback(self._on_event)
         async for partial in self.bot.fetch_guilds(limit=None):
-            guild = await self.bot.fetch_guild(partial.id, with_counts=False)
+            try:
+                guild = await self.bot.fetch_guild(partial.id, with_counts=False)
+            except discord.HTTPException as exc:  # it stays unknown, so not served, until GUILD_CREATE
+                log.warning("cannot read server %s (%s): %s", partial.name, partial.id, exc)
+                continue
             self.access.seen(str(guild.id), guild.name, _owner(guild))
             await self.apply(guild.id)
 
@@ -91,7 +95,14 @@ class GuildKeeper:
             await self._post_notice(guild)
 
     async def apply(self, guild_id: int) -> None:
-        """Commands in an allowed server, none elsewhere; the Kimaki role only where allowed."""
+        """Commands in an allowed server, none elsewhere; the Kimaki role only where allowed.
+        A refusal (the bot was added without the applications.commands scope) is only logged."""
+        try:
+            await self._apply(guild_id)
+        except discord.HTTPException as exc:
+            log.warning("updating the commands of server %s failed: %s", guild_id, exc)
+
+    async def _apply(self, guild_id: int) -> None:
         lock = self._locks.setdefault(guild_id, asyncio.Lock())
         async with lock:
             target = discord.Object(guild_id)
@@ -133,15 +144,9 @@ class GuildKeeper:
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, GuildAccessChanged):
-            task = asyncio.create_task(self._apply_logged(int(event.guild_id)))
+            task = asyncio.create_task(self.apply(int(event.guild_id)))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-
-    async def _apply_logged(self, guild_id: int) -> None:
-        try:
-            await self.apply(guild_id)
-        except discord.HTTPException as exc:
-            log.warning("updating the commands of server %s failed: %s", guild_id, exc)
 
     def close(self) -> None:
         if self._unsubscribe is not None:

@@ -3,7 +3,7 @@ body, whichever code path built it (thread posts, edits, command replies, follow
 
 This is the second line of defence: OpenCode never gets kimaki's secrets in its environment
 (opencode/environment.py), but an answer can still quote one it found elsewhere. Masked are the
-secret values kimaki registered (the bot token, the Gemini key, OpenCode's server password...),
+secret values kimaki has read (kimaki_tui.logs.register_secret: the bot token, the Gemini key),
 at least MIN_MASKED characters long so a short value cannot blank out ordinary text, and
 anything shaped like a Discord bot token.
 
