@@ -327,8 +327,7 @@ def _warn_access(session: Session, status: DiscordStatus) -> None:
     """Headless start-up warnings about who can reach the bot (the control center logs them)."""
     from kimaki_tui.setup.guide import PUBLIC_BOT
 
-    if status.public_bot:
-        log.warning("%s", PUBLIC_BOT)
+    if status.public_bot:  # the bot logged it at login
         _tell(f"kimaki: warning: {PUBLIC_BOT}")
     pending = session.runtime.core.guilds.pending()
     if pending:

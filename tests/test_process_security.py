@@ -162,6 +162,31 @@ async def test_a_strangers_server_is_served_only_after_kimaki_guild_allow(
 # ---- start-up failures ---------------------------------------------------------------------------
 
 
+async def test_an_empty_database_is_refused_until_reset_database_moves_it_aside(
+    opencode_binary: str, spare_opencode_env: dict[str, str], tmp_path: Path
+) -> None:
+    async with DiscordTwin(bot_token="reset-process-token") as twin:
+        owner = twin.add_user("owner")
+        twin.set_application_owner(owner)
+        twin.add_guild("Home", owner=owner)
+        data = tmp_path / "data"
+        data.mkdir()
+        (data / DB).touch()
+        env = kimaki_env(twin, spare_opencode_env, opencode_binary, free_port())
+        code, _, err = await kimaki_cli(env, "--no-tui", "--data-dir", str(data))
+        assert code == 1 and "is empty (0 bytes)" in err and (data / DB).stat().st_size == 0
+        proc = await start_kimaki(data, env, asyncio.subprocess.DEVNULL, "--reset-database")
+        try:
+            assert proc.stderr is not None
+            said = await read_until(proc.stderr, "kimaki: ready", 60)
+        finally:
+            code = await stop(proc)
+        assert code == 0
+        [aside] = data.glob(f"{DB}.broken-*")
+        assert any(f"moved the database aside to {aside}" in line for line in said)
+        assert aside.stat().st_size == 0 and (data / DB).stat().st_size > 0
+
+
 def _unshare_works() -> bool:
     if shutil.which("unshare") is None:
         return False

@@ -20,6 +20,7 @@ import discord
 from kimaki_tui.bot.access import ensure_access_role
 from kimaki_tui.core.events import GuildAccessChanged
 from kimaki_tui.core.guilds import PENDING_NOTICE
+from kimaki_tui.setup.guide import PUBLIC_BOT
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
@@ -77,6 +78,8 @@ class GuildKeeper:
         """At login, before the gateway: the operators, then every server the bot is in (over
         REST, so commands are in place, or removed, before the first event arrives)."""
         self.access.set_operators(operator_ids(app))
+        if app.bot_public:
+            log.warning("%s", PUBLIC_BOT)
         self._unsubscribe = self.bot.core.bus.add_callback(self._on_event)
         async for partial in self.bot.fetch_guilds(limit=None):
             try:
