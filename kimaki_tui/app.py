@@ -324,7 +324,8 @@ async def _announce_ready(session: Session, stoppers: set[asyncio.Task[object]])
 
 
 def _warn_access(session: Session, status: DiscordStatus) -> None:
-    """Headless start-up warnings about who can reach the bot (the control center logs them)."""
+    """Headless start-up warnings about who can reach the bot (the control center shows them in its
+    status bar and as notices; the bot logs them)."""
     from kimaki_tui.setup.guide import PUBLIC_BOT
 
     if status.public_bot:  # the bot logged it at login

@@ -80,10 +80,8 @@ class QuietFileHandler(logging.FileHandler):
     """A log file that never prints "--- Logging error ---" and a traceback to stderr (the TUI owns
     the terminal) when a record cannot be written, e.g. on a full disk: the record is dropped."""
 
-    failed_writes = 0
-
     def handleError(self, record: logging.LogRecord) -> None:
-        self.failed_writes += 1
+        return  # nowhere left to report it: stderr may be the control center's screen
 
 
 def file_logging_active() -> bool:
