@@ -125,6 +125,7 @@ async def bench_bot(
     twin: DiscordTwin, supervisor: OpenCodeSupervisor, project: Path, tmp: Path, prompts: PromptTimes
 ) -> None:
     owner = twin.add_user("owner")
+    twin.set_application_owner(owner)
     guild = twin.add_guild("Bench", owner=owner)
     channel = guild.add_text_channel("bench", category=guild.add_category("Kimaki"))
     options = BotOptions(data_dir=tmp / "data", projects_dir=tmp / "projects", guild_ready_timeout=0.1)

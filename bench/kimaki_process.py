@@ -42,6 +42,7 @@ class World:
     def __init__(self, tmp: Path, twin: DiscordTwin, model: ScriptedModel) -> None:
         self.tmp, self.twin = tmp, twin
         self.owner = twin.add_user("owner")
+        twin.set_application_owner(self.owner)
         guild = twin.add_guild("Bench", owner=self.owner)
         self.channel = guild.add_text_channel("project", category=guild.add_category("Kimaki"))
         self.project = git_init(tmp / "project")

@@ -25,6 +25,8 @@ from kimaki_tui.config import Settings, app_id_from_token
 if TYPE_CHECKING:
     from kimaki_tui.bot.runner import BotWorker
     from kimaki_tui.control_api import InstanceStatus
+    from kimaki_tui.core.events import DiscordStatus
+    from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
     from kimaki_tui.runtime import Runtime
     from kimaki_tui.scheduling.request import PostedStarter, SendRequest
     from kimaki_tui.scheduling.scheduler import TaskScheduler
@@ -43,6 +45,7 @@ class RunOptions:
     tui: bool = False
     replace: bool = False
     allow_secrets_file: bool = False
+    reset_database: bool = False  # --reset-database: move the database aside (once the lock is held)
     restart_onboarding: bool = False
     add_channels: bool = False
     # `kimaki demo`: OpenCode's env (an isolated offline config), and the front end to run
@@ -56,6 +59,10 @@ def run(settings: Settings, options: RunOptions | None = None) -> int:
     from kimaki_tui.secrets import SecretStore
 
     options = options or RunOptions(tui=not settings.no_tui)
+    if not options.reset_database:
+        from kimaki_tui.store.db import check_database_file
+
+        check_database_file(settings.db_path)  # a damaged database fails before OpenCode starts
     secrets = SecretStore(settings.data_dir, allow_file=options.allow_secrets_file)
     if secrets.warning:
         log.warning("%s", secrets.warning)
@@ -141,6 +148,10 @@ class Session:
         submitter = BotTaskSubmitter(lambda: self.worker.bot if self.worker is not None else None)
         return await submitter.submit_task(request)
 
+    def guilds_changed(self) -> None:
+        """`kimaki guild allow|deny` wrote the database: the bot follows (commands at once)."""
+        self.runtime.core.guilds.reload()
+
     def sessions(self) -> list[dict[str, object]]:
         return [
             {"thread_id": s.thread_id, "session_id": s.session_id, "directory": s.directory, "state": s.state}
@@ -161,7 +172,6 @@ async def _main(settings: Settings, token: str | None, options: RunOptions) -> i
         if supervisor.pid is not None or starting.done():
             break
         await asyncio.sleep(0.001)
-    from kimaki_tui.runtime import Runtime
 
     stop = asyncio.Event()
     restart = asyncio.Event()
@@ -182,6 +192,7 @@ async def _main(settings: Settings, token: str | None, options: RunOptions) -> i
             sessions=lambda: holder[0].sessions() if holder else [],
             opencode=lambda: holder[0].opencode() if holder else None,
             tasks_changed=lambda: holder[0].tasks_changed() if holder else None,
+            guilds_changed=lambda: holder[0].guilds_changed() if holder else None,
             shutdown=stop.set,
         ),
     )
@@ -191,8 +202,17 @@ async def _main(settings: Settings, token: str | None, options: RunOptions) -> i
         await supervisor.aclose()
         _tell(f"kimaki: {exc}")
         return 1
+    except BaseException:
+        await supervisor.aclose()
+        raise
     try:
-        async with Runtime(settings, supervisor=supervisor) as runtime:
+        runtime = _open_runtime(settings, supervisor, reset_database=options.reset_database)
+    except BaseException:
+        await supervisor.aclose()
+        await lock.release()
+        raise
+    try:
+        async with runtime:
             session = Session(settings, runtime, stop)
             session.allow_secrets_file = options.allow_secrets_file
             holder.append(session)
@@ -216,6 +236,19 @@ async def _main(settings: Settings, token: str | None, options: RunOptions) -> i
     finally:
         await lock.release()
     return RESTART if restart.is_set() else code
+
+
+def _open_runtime(settings: Settings, supervisor: OpenCodeSupervisor, *, reset_database: bool) -> Runtime:
+    """The runtime (it opens the database). Only now that this process holds the lock port may
+    `--reset-database` move the database aside: no other kimaki is using it."""
+    from kimaki_tui.runtime import Runtime
+    from kimaki_tui.store.db import set_database_aside
+
+    if reset_database:
+        aside = set_database_aside(settings.db_path)
+        if aside is not None:
+            _tell(f"kimaki: moved the database aside to {aside}; starting with an empty one.")
+    return Runtime(settings, supervisor=supervisor)
 
 
 async def _start_scheduler(session: Session) -> None:
@@ -294,6 +327,20 @@ async def _announce_ready(session: Session, stoppers: set[asyncio.Task[object]])
         port = session.runtime.supervisor.port
         log.info("ready: Discord connected as %s in %d server(s)", status.user, status.guilds)
         _tell(f"kimaki: ready — Discord: {status.user} in {status.guilds} server(s); OpenCode on port {port}")
+        _warn_access(session, status)
+
+
+def _warn_access(session: Session, status: DiscordStatus) -> None:
+    """Headless start-up warnings about who can reach the bot (the control center shows them in its
+    status bar and as notices; the bot logs them)."""
+    from kimaki_tui.setup.guide import PUBLIC_BOT
+
+    if status.public_bot:  # the bot logged it at login
+        _tell(f"kimaki: warning: {PUBLIC_BOT}")
+    pending = session.runtime.core.guilds.pending()
+    if pending:
+        names = ", ".join(f"{g.name} ({g.guild_id})" for g in pending)
+        _tell(f"kimaki: {len(pending)} server(s) waiting for your approval: {names} (kimaki guild allow ID)")
 
 
 def _tell(message: str) -> None:

@@ -2,6 +2,7 @@
 
 The data directory is `--data-dir`, else `$KIMAKI_DATA_DIR`, else `~/.kimaki` (kimaki's default).
 It holds the SQLite database and the log; secrets never go there (they live in the keyring).
+The directory is kept at mode 0700 and its files at 0600 (kimaki_tui.private_files).
 """
 
 from __future__ import annotations
@@ -54,12 +55,14 @@ def resolve_data_dir(
     env: Mapping[str, str] | None = None,
     create: bool = True,
 ) -> Path:
-    """The absolute data directory (created, private to the user, unless `create` is False)."""
+    """The absolute data directory (created if missing and made 0700, unless `create` is False)."""
+    from kimaki_tui.private_files import private_dir
+
     environ = os.environ if env is None else env
     raw = os.fspath(explicit) if explicit else environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR
     path = Path(raw).expanduser().resolve()
     if create:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(path)
     return path
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kimaki_tui.private_files import open_private
+
 if TYPE_CHECKING:
     from aiohttp import web
 
@@ -70,6 +72,8 @@ class ControlActions:
     opencode: Callable[[], JSONObject | None] | None = None
     # Scheduled tasks changed in the database (`kimaki send --send-at`, `kimaki task delete`).
     tasks_changed: Action | None = None
+    # Server decisions changed in the database (`kimaki guild allow|deny`).
+    guilds_changed: Action | None = None
     shutdown: Action = field(default_factory=lambda: _signal_self(signal.SIGTERM))
     restart: Action = field(default_factory=lambda: _signal_self(signal.SIGUSR2))
 
@@ -90,8 +94,7 @@ def write_token(data_dir: Path, token: str) -> None:
     path = token_path(data_dir)
     with contextlib.suppress(FileNotFoundError):
         path.unlink()  # a file left by a crash may have other modes; start from nothing
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
+    with os.fdopen(open_private(path, exclusive=True), "w", encoding="ascii") as handle:
         handle.write(token)
 
 
@@ -140,6 +143,7 @@ def build_app(
     app.router.add_get("/api/sessions", handlers.sessions)
     app.router.add_get("/api/opencode", handlers.opencode)
     app.router.add_post("/api/tasks/sync", handlers.tasks_changed)
+    app.router.add_post("/api/guilds/sync", handlers.guilds_changed)
     app.router.add_post("/api/shutdown", handlers.later(actions.shutdown, "shutdown"))
     app.router.add_post("/api/restart", handlers.later(actions.restart, "restart"))
     return app
@@ -194,11 +198,17 @@ class _Handlers:
         return web.json_response(info)
 
     async def tasks_changed(self, request: web.Request) -> web.Response:
+        return await self._run_now(self.actions.tasks_changed, "no task scheduler is running")
+
+    async def guilds_changed(self, request: web.Request) -> web.Response:
+        return await self._run_now(self.actions.guilds_changed, "kimaki is still starting")
+
+    async def _run_now(self, action: Action | None, unavailable: str) -> web.Response:
         from aiohttp import web
 
-        if self.actions.tasks_changed is None:
-            return web.json_response({"error": "no task scheduler is running"}, status=503)
-        result = self.actions.tasks_changed()
+        if action is None:
+            return web.json_response({"error": unavailable}, status=503)
+        result = action()
         if inspect.isawaitable(result):
             await result
         return web.json_response({"ok": True})
@@ -265,6 +275,9 @@ class ControlClient:
 
     async def tasks_changed(self) -> None:
         await self._call("POST", "/api/tasks/sync")
+
+    async def guilds_changed(self) -> None:
+        await self._call("POST", "/api/guilds/sync")
 
     async def shutdown(self) -> None:
         await self._call("POST", "/api/shutdown")

@@ -172,7 +172,11 @@ class InstanceLock:
                 raise InstanceError(f"cannot listen on {HOST}:{self.port}: {exc.strerror or exc}") from exc
             return False
         # Only now: the file belongs to whoever holds the port (a refused start must not clobber it).
-        write_token(self.data_dir, token)
+        try:
+            write_token(self.data_dir, token)
+        except OSError:  # a read-only or full data dir: the caller explains it
+            await runner.cleanup()
+            raise
         self._runner, self._token = runner, token
         log.info("holding lock port %s:%s for %s", HOST, self.port, self.data_dir)
         return True

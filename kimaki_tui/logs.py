@@ -8,6 +8,7 @@ before a record is written, including tracebacks.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import threading
@@ -16,10 +17,12 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from kimaki_tui.private_files import open_private, private_dir
+
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 MASK = "[redacted]"
 # A Discord bot token: base64 user id . timestamp . HMAC (JWT-like strings are masked too).
-_TOKEN = re.compile(r"(?<![\w-])[\w-]{23,28}\.[\w-]{6,7}\.[\w-]{27,40}(?![\w-])")
+TOKEN_PATTERN = re.compile(r"(?<![\w-])[\w-]{23,28}\.[\w-]{6,7}\.[\w-]{27,40}(?![\w-])")
 _MIN_SECRET = 6
 # Libraries that log every request at INFO.
 _CHATTY = ("httpx", "httpcore")
@@ -41,11 +44,17 @@ def register_secret(*secrets: str | None) -> None:
             _secrets_pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
 
+def known_secrets() -> frozenset[str]:
+    """Every secret value registered so far (for filtering what leaves this process)."""
+    with _secrets_lock:
+        return frozenset(_secrets)
+
+
 def mask_secrets(text: str) -> str:
     pattern = _secrets_pattern
     if pattern is not None:
         text = pattern.sub(MASK, text)
-    return _TOKEN.sub(MASK, text)
+    return TOKEN_PATTERN.sub(MASK, text)
 
 
 class SecretFilter(logging.Filter):
@@ -65,6 +74,19 @@ class SecretFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = mask_secrets(record.stack_info)
         return True
+
+
+class QuietFileHandler(logging.FileHandler):
+    """A log file that never prints "--- Logging error ---" and a traceback to stderr (the TUI owns
+    the terminal) when a record cannot be written, e.g. on a full disk: the record is dropped."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        return  # nowhere left to report it: stderr may be the control center's screen
+
+
+def file_logging_active() -> bool:
+    """True once `setup_logging` installed the log file in this process."""
+    return any(isinstance(handler, QuietFileHandler) for handler in _installed)
 
 
 class RingHandler(logging.Handler):
@@ -113,11 +135,12 @@ def setup_logging(
         if handler in _installed or _writes_to_terminal(handler):
             root.removeHandler(handler)
             handler.close()
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    # Truncate (one run per log, like kimaki) and start with a header, then append records.
-    with log_path.open("w", encoding="utf-8") as log_file:
+    private_dir(log_path.parent)
+    # Truncate (one run per log, like kimaki) and start with a header, then append records. The
+    # file is created 0600: it holds prompts, paths and session ids.
+    with os.fdopen(open_private(log_path), "w", encoding="utf-8") as log_file:
         log_file.write(f"--- kimaki log started at {datetime.now().astimezone().isoformat()} ---\n")
-    file_handler = logging.FileHandler(log_path, mode="a", encoding="utf-8")
+    file_handler = QuietFileHandler(log_path, mode="a", encoding="utf-8")
     ring = RingHandler(ring_capacity)
     _installed[:] = [file_handler, ring]
     for handler in _installed:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from kimaki_tui.logs import register_secret
+from kimaki_tui.private_files import open_private, private_dir
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -212,11 +213,10 @@ class SecretStore:
         return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
     def _write_file(self, values: dict[str, str]) -> None:
-        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         temp = self.file_path.with_name(f".{SECRETS_FILE}.{os.getpid()}.tmp")
         # Created 0600 from the first byte (never chmod after writing), then renamed over the old one.
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(open_private(temp), "w", encoding="utf-8") as handle:
             json.dump(values, handle)
         os.replace(temp, self.file_path)
 

@@ -78,6 +78,7 @@ def _setup_controller(session: Session, options: RunOptions) -> Any:
         known_projects=lambda: known_projects(runtime.supervisor.client),
         link=runtime.core.link_channel,
         linked_directories=lambda: {c.directory for c in runtime.store.list_channels()},
+        approve_guild=lambda guild_id: runtime.core.guilds.allow(guild_id, by="setup wizard"),
         start=Step.PROJECTS if options.add_channels else Step.CREATE_APP,
     )
 
@@ -99,10 +100,12 @@ async def add_project(session: Session, directory: str) -> str | None:
     """Link a directory: create its channel in the bot's first server when Discord is connected."""
     worker = session.worker
     bot = worker.bot if worker else None
-    if bot is None or not bot.guilds:
+    allowed = session.runtime.core.guilds.allowed
+    guild = next((g for g in bot.guilds if allowed(g.id)), None) if bot is not None else None
+    if bot is None or guild is None:
         session.runtime.core.store.add_project(directory)
         return f"Added {directory}; its Discord channel is created once the bot is connected to a server."
     from kimaki_tui.bot.channels import create_project_channel
 
-    channel = await create_project_channel(bot, bot.guilds[0], directory)
-    return f"Added {directory} as #{channel.name} in {bot.guilds[0].name}"
+    channel = await create_project_channel(bot, guild, directory)
+    return f"Added {directory} as #{channel.name} in {guild.name}"

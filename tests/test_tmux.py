@@ -37,6 +37,7 @@ async def test_dashboard_in_tmux_shows_discord_and_a_session(
     socket = f"kimaki-{uuid.uuid4().hex[:8]}"
     async with DiscordTwin(bot_token="tmux-test-token") as twin:
         owner = twin.add_user("owner")
+        twin.set_application_owner(owner)
         guild = twin.add_guild("Tmux Guild", owner=owner)
         channel = guild.add_text_channel("project", category=guild.add_category("Kimaki"))
         data = tmp_path / "data"

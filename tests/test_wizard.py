@@ -14,6 +14,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, SelectionList, Static
 
+from kimaki_tui.discord_rest import DiscordRest
 from kimaki_tui.opencode.catalog import Project
 from kimaki_tui.screens.wizard import WizardScreen
 from kimaki_tui.secrets import SecretStore
@@ -93,6 +94,36 @@ async def test_message_content_off_is_reported(tmp_path: Path, twin: DiscordTwin
     setup = controller(tmp_path, twin, [], Links(), start=Step.TOKEN)
     assert (await setup.submit_token(TOKEN)).message_content is False
     assert "MESSAGE CONTENT INTENT" in setup.summary()
+    await setup.aclose()
+
+
+@pytest.mark.parametrize("public", [True, False])
+async def test_a_public_bot_is_warned_about(tmp_path: Path, twin: DiscordTwin, public: bool) -> None:
+    twin.configure(bot_public=public)
+    setup = controller(tmp_path, twin, [], Links(), start=Step.TOKEN)
+    identity = await setup.submit_token(TOKEN)
+    assert identity.public is public
+    assert ('untick "PUBLIC BOT"' in " ".join(identity.warnings)) is public
+    assert ("The bot is Public" in setup.summary()) is public
+    await setup.aclose()
+
+
+async def test_the_server_picked_for_channels_is_allowed(
+    tmp_path: Path, twin: DiscordTwin, projects: list[str]
+) -> None:
+    approved: list[str] = []
+    setup = SetupController(
+        SecretStore(tmp_path / "data", env={}),
+        api=DiscordRest(env=twin.env()),
+        link=Links(),
+        approve_guild=approved.append,
+        start=Step.TOKEN,
+    )
+    await setup.submit_token(TOKEN)
+    home = twin.add_guild("Home")
+    await setup.wait_for_guild(timeout=10, interval=0.05)
+    await setup.create_channels(str(home.id), projects[:1])
+    assert approved == [str(home.id)]
     await setup.aclose()
 
 

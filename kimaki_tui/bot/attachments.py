@@ -1,6 +1,10 @@
 """Turn a Discord message's attachments into prompt material: images and PDFs become OpenCode file
 parts, text files are inlined (or saved and referenced when large), and the rest is refused with a
 reason the user sees. Discord's "send long message as file" (a lone message.txt) is the message.
+
+Every attachment, message.txt included, is checked against the size limits before it is
+downloaded (Discord says its size up front), and a refusal names the file and its size, never
+what is in it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path, PurePath
 import discord
 
 from kimaki_tui.core.prompts import FileInput
+from kimaki_tui.private_files import write_private
 
 log = logging.getLogger(__name__)
 
@@ -90,23 +95,31 @@ async def prepare(
     audio = [a.filename for a in message.attachments if is_audio(a)]
     if len(audio) > 1:  # bot/voice.py transcribes the first one
         result.problems.append(f"only `{audio[0]}` was transcribed (send one audio file per message)")
-    if not text.strip() and len(attachments) == 1 and attachments[0].filename == LONG_MESSAGE_NAME:
-        body = await _read_text(attachments[0], max_size, result)
+    lone = attachments[0] if len(attachments) == 1 and not text.strip() else None
+    if lone is not None and lone.filename == LONG_MESSAGE_NAME and lone.size <= max_inline:
+        body = await _read_text(lone, max_size, result)
         if body is not None:
             result.text = body
             return result
+    # A larger message.txt is handled like any text file below: refused over max_size, else saved.
     for attachment in attachments:
         await _add(attachment, result, save_dir=save_dir, max_inline=max_inline, max_size=max_size)
     return result
+
+
+def _too_large(attachment: discord.Attachment, max_size: int, result: Prepared) -> bool:
+    if attachment.size <= max_size:
+        return False
+    size, limit = _size(attachment.size), _size(max_size)
+    result.problems.append(f"`{attachment.filename}` is too large ({size}; the limit is {limit})")
+    return True
 
 
 async def _add(
     attachment: discord.Attachment, result: Prepared, *, save_dir: Path, max_inline: int, max_size: int
 ) -> None:
     name = attachment.filename
-    if attachment.size > max_size:
-        limit = _size(max_size)
-        result.problems.append(f"`{name}` is too large ({_size(attachment.size)}; the limit is {limit})")
+    if _too_large(attachment, max_size, result):
         return
     kind = kind_of(name, attachment.content_type)
     if kind == "other":
@@ -124,7 +137,12 @@ async def _add(
 
 
 async def _read_text(attachment: discord.Attachment, max_size: int, result: Prepared) -> str | None:
+    if _too_large(attachment, max_size, result):
+        return None
     data = await attachment.read()
+    if len(data) > max_size:  # Discord's size was wrong: still never keep more than the limit
+        result.problems.append(f"`{attachment.filename}` is larger than it said; it was left out")
+        return None
     try:
         body = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -143,8 +161,7 @@ def _text_block(name: str, body: str, save_dir: Path, max_inline: int) -> str:
         lang = PurePath(name).suffix.lstrip(".")
         return f"Attached file `{name}`:\n{fence}{lang}\n{body.rstrip()}\n{fence}"
     path = save_dir / (_SAFE_NAME.sub("_", PurePath(name).name) or "attachment.txt")
-    save_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(body, encoding="utf-8")
+    write_private(path, body)
     return (
         f"Attached file `{name}` ({_size(len(body.encode()))}) is too long to include; "
         f"it was saved at {path} — read it from there."

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from kimaki_tui.core.projects import system_directory_problem
+
 # The rule is shared with the setup wizard, which may not import the bot.
 from kimaki_tui.setup.channel_plan import (
     CATEGORY_NAME,
@@ -47,6 +49,9 @@ def resolve_project_dir(text: str) -> str:
         raise ProjectChannelError(f"`{raw}` does not exist.")
     if not resolved.is_dir():
         raise ProjectChannelError(f"`{raw}` is not a directory.")
+    problem = system_directory_problem(resolved)
+    if problem is not None:
+        raise ProjectChannelError(problem)
     return str(resolved)
 
 
@@ -90,6 +95,9 @@ def _existing_dir(directory: str) -> str:
     if not path.is_dir():
         what = "is not a directory" if path.exists() else "does not exist"
         raise ProjectChannelError(f"`{directory}` {what}.")
+    problem = system_directory_problem(path.resolve())
+    if problem is not None:
+        raise ProjectChannelError(problem)
     return str(path.resolve())
 
 

@@ -49,7 +49,8 @@ class BotWorker:
     def _connected(self, bot: KimakiBot) -> None:
         latency = bot.latency * 1000 if bot.latency == bot.latency else None  # NaN before a heartbeat
         user = str(bot.user) if bot.user else ""
-        self._publish(DiscordStatus("connected", len(bot.guilds), latency, user=user))
+        public = bot.application.bot_public if bot.application is not None else None
+        self._publish(DiscordStatus("connected", len(bot.guilds), latency, user=user, public_bot=public))
 
     def _watch(self, bot: KimakiBot) -> None:
         async def on_ready() -> None:

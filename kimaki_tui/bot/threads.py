@@ -10,6 +10,8 @@ import re
 
 import discord
 
+from kimaki_tui.core.names import strip_invisible
+
 log = logging.getLogger(__name__)
 
 THREAD_NAME_LIMIT = 80  # kimaki's choice; Discord allows 100
@@ -19,8 +21,9 @@ _MENTION = re.compile(r"<(?:@[!&]?|#)\d+>")
 
 
 def thread_name(text: str, fallback: str = DEFAULT_THREAD_NAME) -> str:
-    """Mentions stripped, whitespace collapsed, at most THREAD_NAME_LIMIT characters."""
-    name = " ".join(_MENTION.sub(" ", text).split())
+    """Mentions and invisible or bidi control characters stripped, whitespace collapsed, at most
+    THREAD_NAME_LIMIT characters."""
+    name = " ".join(_MENTION.sub(" ", strip_invisible(text)).split())
     if len(name) > THREAD_NAME_LIMIT:
         name = name[: THREAD_NAME_LIMIT - 1].rstrip() + "…"
     return name or fallback

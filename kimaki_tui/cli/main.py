@@ -2,6 +2,10 @@
 
 Module imports stay light so `kimaki --help` is fast: the application (Discord, Textual, httpx)
 and each subcommand's machinery load only inside the function that needs them.
+
+Start-up failures the user can fix (a damaged or empty database, a read-only data dir, a full
+disk, a database from a newer version) are turned into one line here, and only here: `kimaki:
+<problem> <hint>` on stderr, the same line in the log when the log is writable, exit code 1.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from kimaki_tui import __version__
 from kimaki_tui.cli import (
     demo_cmd,
     events_cmd,
+    guild_cmd,
     project_cmd,
     send_cmd,
     session_cmd,
@@ -30,6 +35,7 @@ _SUBCOMMANDS = (
     send_cmd,
     task_cmd,
     project_cmd,
+    guild_cmd,
     upload_cmd,
     session_cmd,
     demo_cmd,
@@ -59,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="when no OS keyring works, keep secrets in <data-dir>/secrets.json (mode 0600, plain text)",
     )
+    parser.add_argument(
+        "--reset-database",
+        action="store_true",
+        help="move the database aside (renamed <name>.broken-<time>) and start with an empty one; "
+        "for a damaged or empty database",
+    )
     parser.add_argument("--version", action="version", version=f"kimaki {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for module in _SUBCOMMANDS:
@@ -69,9 +81,34 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = getattr(args, "handler", None)
-    if handler is not None:
-        return int(handler(args))
-    return _run_app(args)
+    try:
+        return int(handler(args)) if handler is not None else _run_app(args)
+    except Exception as exc:
+        line = _startup_failure(exc, getattr(args, "data_dir", None))
+        if line is None:
+            raise
+        return 1
+
+
+def _startup_failure(exc: Exception, data_dir: str | None) -> str | None:
+    """Report a failure the user can fix (one line on stderr, and in the log when there is one)
+    and return that line; None for anything else (a bug keeps its traceback)."""
+    import logging
+    import sys
+
+    from kimaki_tui.config import resolve_data_dir
+    from kimaki_tui.errors import startup_error
+    from kimaki_tui.logs import file_logging_active
+    from kimaki_tui.store.db import StoreError
+
+    problem = startup_error(exc, resolve_data_dir(data_dir, create=False))
+    if problem is None and not isinstance(exc, StoreError):
+        return None
+    text = str(problem or exc)
+    print(f"kimaki: {text}", file=sys.stderr, flush=True)
+    if file_logging_active():
+        logging.getLogger("kimaki_tui.cli").error("cannot start: %s", text)
+    return text
 
 
 def _run_app(args: argparse.Namespace) -> int:
@@ -101,6 +138,7 @@ def _run_app(args: argparse.Namespace) -> int:
         tui=tui,
         replace=args.replace,
         allow_secrets_file=args.secrets_file,
+        reset_database=args.reset_database,
         restart_onboarding=args.restart_onboarding and tui,
         add_channels=args.add_channels and tui,
     )

@@ -49,9 +49,14 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def run_add(args: argparse.Namespace) -> int:
     def main() -> Coroutine[Any, Any, int]:
+        from kimaki_tui.core.projects import system_directory_problem
+
         path = Path(args.directory).expanduser().resolve()
         if not path.is_dir():
             raise CliError(f"{args.directory} is not a folder", 2)
+        problem = system_directory_problem(path)
+        if problem is not None:
+            raise CliError(problem.replace("`", ""), 2)
         return add_project(args, path)
 
     return run(main)

@@ -131,6 +131,7 @@ async def _run(
     import questionary
 
     from kimaki_tui.config import Settings
+    from kimaki_tui.core.guilds import GuildAccess
     from kimaki_tui.setup import SetupController, Step
     from kimaki_tui.setup.projects import known_projects_from_new_server
     from kimaki_tui.store.repo import Store
@@ -147,6 +148,7 @@ async def _run(
         known_projects=known_projects or (lambda: known_projects_from_new_server(env)),
         link=store.link_channel,
         linked_directories=lambda: {link.directory for link in store.list_channels()},
+        approve_guild=lambda guild_id: GuildAccess(store).allow(guild_id, by="setup wizard"),
         start=Step.PROJECTS if add_channels else Step.CREATE_APP,
     )
     try:
@@ -267,8 +269,8 @@ class Prompter:
                 continue
             self.echo(f"✓ Bot {identity.username} · application id {identity.app_id}")
             self.echo(f"  token {mask(clean_token(raw or ''))} saved ({self.setup.token_saved_in})")
-            if identity.message_content is False:
-                self.echo(f"⚠ {guide.MESSAGE_CONTENT_OFF}")
+            for warning in identity.warnings:
+                self.echo(f"⚠ {warning}")
             return True
 
     async def _install(self) -> bool:

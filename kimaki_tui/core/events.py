@@ -210,3 +210,14 @@ class DiscordStatus:
     latency_ms: float | None = None
     detail: str = ""
     user: str = ""
+    # The application is Public (anyone can add the bot to their own server); None until known.
+    public_bot: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GuildAccessChanged:
+    """A Discord server's status changed: "allowed" (served), "pending" or "denied" (ignored)."""
+
+    guild_id: str
+    status: Literal["pending", "allowed", "denied"]
+    name: str = ""

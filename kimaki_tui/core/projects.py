@@ -1,4 +1,5 @@
-"""New projects: a safe folder name under the projects directory, created and `git init`ed."""
+"""Project folders: which ones may be projects at all (never `/` or a system directory), and new
+projects: a safe folder name under the projects directory, created and `git init`ed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,32 @@ from kimaki_tui.core.git import git
 
 NAME_MAX = 64
 _UNSAFE = re.compile(r"[^a-z0-9-]+")
+
+
+# The agent gets a shell in its project: these would hand it the machine. /root is refused only
+# when it is not the user's home; the pseudo-filesystems are refused with everything under them.
+SYSTEM_DIRECTORIES = frozenset(
+    ["/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/root", "/run",
+     "/sbin", "/sys", "/usr", "/var"]
+)  # fmt: skip
+SYSTEM_TREES = ("/proc", "/sys", "/dev", "/boot", "/run")
+
+
+def system_directory_problem(directory: str | Path, home: str | Path | None = None) -> str | None:
+    """Why `directory` (absolute, resolved) cannot be a project, or None when it can."""
+    path = Path(directory)
+    text = str(path)
+    home_path = Path(home) if home is not None else Path.home()
+    if text == "/root" and home_path == path:
+        return None
+    inside = next((tree for tree in SYSTEM_TREES if path.is_relative_to(tree)), None)
+    if text in SYSTEM_DIRECTORIES or inside is not None:
+        what = "the root of the filesystem" if text == "/" else f"a system directory ({inside or text})"
+        return (
+            f"`{text}` is {what}: a project there would let the agent (and anyone who can talk to "
+            "the bot) run commands on the whole system. Pick the folder of one project instead."
+        )
+    return None
 
 
 class ProjectNameError(ValueError):

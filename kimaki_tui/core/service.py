@@ -1,4 +1,5 @@
-"""The core facade every front end talks to: prompts, queue, aborts, approvals, projects.
+"""The core facade every front end talks to: prompts, queue, aborts, approvals, projects, and
+which Discord servers are served (`guilds`).
 
 An approval clicked in Discord and one pressed in the control center arrive here through the
 same call; the brokers decide who was first and announce the outcome on the bus.
@@ -13,6 +14,7 @@ from pathlib import Path
 from kimaki_tui.core.approvals import AnswerResult, PermissionBroker, QuestionBroker
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest
+from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.history import SessionHistory
 from kimaki_tui.core.prompts import PromptInput, SubmitResult
 from kimaki_tui.core.server_info import ServerFacts
@@ -59,6 +61,7 @@ class Core:
         )
         self.sessions = SessionRegistry(deps)
         self.history = SessionHistory(client)
+        self.guilds = GuildAccess(store, bus)
         # Set by the composition root: restarts the OpenCode server and returns once it is healthy
         # (running turns are reported as failed through `server_restarted`). None: not available.
         self.restart_server: Callable[[], Awaitable[None]] | None = None

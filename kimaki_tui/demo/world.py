@@ -41,6 +41,7 @@ class DemoWorld:
 def build_world(twin: DiscordTwin, project: Path, db_path: Path, *, intro: str = INTRO) -> DemoWorld:
     """Create the guild, the user and the project channel, and link the channel in the database."""
     user = twin.add_user(DEMO_USER)
+    twin.set_application_owner(user)  # the demo user runs kimaki: their server is served at once
     guild = twin.add_guild(GUILD_NAME, owner=user)
     category = guild.add_category("Kimaki")
     channel = guild.add_text_channel(project.name, category=category)

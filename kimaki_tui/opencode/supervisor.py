@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from kimaki_tui.core.events import ServerStatus
+from kimaki_tui.logs import known_secrets
 from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.opencode.environment import agent_environment
 from kimaki_tui.opencode.errors import (
     OpenCodeCrashLoop,
     OpenCodeError,
@@ -196,7 +198,11 @@ class OpenCodeSupervisor:
     async def _spawn(self, listening: asyncio.Future[str]) -> asyncio.subprocess.Process:
         binary = self._binary = self._binary or find_opencode({**os.environ, **self._env})
         self.password = secrets.token_urlsafe(24)
-        env = {**os.environ, **self._env, "OPENCODE_SERVER_PASSWORD": self.password}
+        env = agent_environment(
+            {**os.environ, **self._env},
+            secret_values=known_secrets(),
+            extra={"OPENCODE_SERVER_PASSWORD": self.password},
+        )
         args = [*_SERVE_ARGS, "--log-level", self._log_level]
         self.output.clear()
         self.healthy, self.port = False, None

@@ -18,7 +18,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 
-from kimaki_tui.core.events import DiscordStatus, PermissionReply, ServerStatus
+from kimaki_tui.core.events import DiscordStatus, GuildAccessChanged, PermissionReply, ServerStatus
 from kimaki_tui.screens.approvals import ApprovalsScreen
 from kimaki_tui.screens.base import APPROVAL_EVENTS, KimakiScreen
 from kimaki_tui.screens.bridge import Bridge
@@ -98,6 +98,10 @@ class KimakiApp(App[None]):
                 self.model.server_status = self.server_status = event
             elif isinstance(event, DiscordStatus):
                 self.model.discord_status = self.discord_status = event
+            elif isinstance(event, GuildAccessChanged):
+                if event.status == "pending":
+                    text = f"Discord server {event.name or event.guild_id} is waiting for your approval"
+                    self.notify(f"{text} (Projects → s).", severity="warning", timeout=30)
             else:
                 self.transcripts.apply(event)
                 approvals = approvals or isinstance(event, APPROVAL_EVENTS)
@@ -153,6 +157,11 @@ class KimakiApp(App[None]):
         await self.switch_mode("projects")
         if isinstance(self.screen, ProjectsScreen):
             self.screen.action_add()
+
+    async def action_servers(self) -> None:
+        await self.switch_mode("projects")
+        if isinstance(self.screen, ProjectsScreen):
+            self.screen.action_servers()
 
     # ---- palette actions ----------------------------------------------------------------------------
     @work(name="answer-newest", group="answers")

@@ -41,6 +41,7 @@ class KimakiCommands(Provider):
             yield (f"Approve newest permission — {what}", partial(app.answer_newest, "once"), "Allow it once")
             yield (f"Deny newest permission — {what}", partial(app.answer_newest, "reject"), "Deny it")
         yield ("Add project…", app.action_add_project, "Add a project folder")
+        yield ("Discord servers…", app.action_servers, "The servers the bot is in: allow or deny them")
         yield ("Set Gemini API key…", partial(open_gemini_key, app), "For transcribing voice messages")
         if app.model.restart_opencode is not None:
             yield ("Restart OpenCode", app.restart_opencode, "Restart the OpenCode server")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kimaki_tui.config import Settings
 from kimaki_tui.core.events import DiscordStatus, ServerStatus
+from kimaki_tui.core.projects import system_directory_problem
 from kimaki_tui.core.service import Core
 from kimaki_tui.logs import RingHandler
 from kimaki_tui.screens.chat_model import ChatWorld
@@ -68,10 +69,13 @@ class ControlCenterModel:
 
 
 def project_directory(directory: str) -> str:
-    """The absolute path of an existing folder; ValueError otherwise."""
+    """The absolute path of an existing folder that may be a project; ValueError otherwise."""
     path = Path(directory).expanduser()
     if not path.is_dir():
         raise ValueError(f"{directory} is not a directory")
+    problem = system_directory_problem(path.resolve())
+    if problem is not None:
+        raise ValueError(problem.replace("`", ""))
     return str(path.resolve())
 
 

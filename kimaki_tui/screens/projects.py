@@ -16,6 +16,7 @@ from kimaki_tui.screens.add_project import AddProjectScreen
 from kimaki_tui.screens.base import KimakiScreen
 from kimaki_tui.screens.confirm import ConfirmScreen
 from kimaki_tui.screens.format import clip
+from kimaki_tui.screens.servers import ServersScreen
 
 NONE = "No projects yet. Press n to add the folder of one."
 
@@ -34,6 +35,7 @@ class ProjectsScreen(KimakiScreen):
         Binding(
             "x,delete", "remove", "Remove", tooltip="Unlink the channel, or forget a project without one"
         ),
+        Binding("s", "servers", "Servers", tooltip="Discord servers: allow or deny"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -88,6 +90,9 @@ class ProjectsScreen(KimakiScreen):
         if not table.row_count:
             return None
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def action_servers(self) -> None:
+        self.app.push_screen(ServersScreen(self.model))
 
     def action_add(self) -> None:
         def picked(directory: str | None) -> None:

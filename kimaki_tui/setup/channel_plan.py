@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Final
 from xml.sax.saxutils import escape
 
+from kimaki_tui.core.names import strip_invisible
+
 CATEGORY_NAME: Final = "Kimaki"
 CATEGORY_REASON: Final = "Kimaki project channels"
 CHANNEL_NAME_MAX = 100
@@ -44,7 +46,8 @@ class ChannelPlan:
 
 def sanitize_channel_name(folder: str) -> str:
     """A Discord channel name for a folder: lowercase ASCII, digits and single dashes, ≤ 100 chars."""
-    ascii_name = unicodedata.normalize("NFKD", folder).encode("ascii", "ignore").decode()
+    # ASCII only, so invisible and bidi control characters cannot survive (stripped first anyway).
+    ascii_name = unicodedata.normalize("NFKD", strip_invisible(folder)).encode("ascii", "ignore").decode()
     name = re.sub(r"[^a-z0-9-]+", "-", ascii_name.lower())
     name = re.sub(r"-{2,}", "-", name).strip("-")
     name = name[:CHANNEL_NAME_MAX].rstrip("-")

@@ -81,6 +81,7 @@ class SetupController:
         create_channels: CreateChannels | None = None,
         link: LinkChannel | None = None,
         linked_directories: Callable[[], Iterable[str]] | None = None,
+        approve_guild: Callable[[str], object] | None = None,
         start: Step = Step.CREATE_APP,
     ) -> None:
         self.secrets = secrets
@@ -91,6 +92,8 @@ class SetupController:
         self._create_channels = create_channels
         self._link = link
         self._linked_directories = linked_directories
+        # The server picked for project channels is the operator's choice: kimaki serves it.
+        self._approve_guild = approve_guild
         self.first_step = start
         self.step = start
         self.identity: BotIdentity | None = None
@@ -174,17 +177,20 @@ class SetupController:
             if exc.status == 401:
                 raise SetupError(f"Discord rejected this token (401). {guide.TOKEN_HELP}") from None
             raise SetupError(f"Could not check the token: {exc}") from None
+        message_content: bool | None = None
+        public: bool | None = None
         try:
-            flags = int((await self.api.with_token(token).application()).get("flags") or 0)
-            message_content: bool | None = guide.message_content_enabled(flags)
+            application = await self.api.with_token(token).application()
+            message_content = guide.message_content_enabled(int(application.get("flags") or 0))
+            public = bool(application["bot_public"]) if "bot_public" in application else None
         except DiscordApiError as exc:
-            log.info("cannot read the application flags: %s", exc)
-            message_content = None
+            log.info("cannot read the application: %s", exc)
         self.identity = BotIdentity(
             user_id=str(me.get("id", "")),
             username=str(me.get("username", "")),
             app_id=app_id or str(me.get("id", "")),
             message_content=message_content,
+            public=public,
         )
         self._token = token
         return self.identity
@@ -244,6 +250,8 @@ class SetupController:
                 )
         except DiscordApiError as exc:
             raise SetupError(f"Could not create the channels: {exc}") from None
+        if created and self._approve_guild is not None:
+            self._approve_guild(guild_id)
         self.channels.extend(created)
         return created
 
@@ -266,8 +274,7 @@ class SetupController:
         lines: list[str] = []
         if self.identity is not None:
             lines.append(f"Bot: {self.identity.username} (application id {self.identity.app_id})")
-            if self.identity.message_content is False:
-                lines.append(f"⚠ {guide.MESSAGE_CONTENT_OFF}")
+            lines += [f"⚠ {warning}" for warning in self.identity.warnings]
         if self.token_saved_in:
             lines.append(f"Token stored in: {self.token_saved_in}")
         if self.secrets.source_of(BOT_TOKEN) == "env":

@@ -102,4 +102,18 @@ MESSAGE_CONTENT_OFF = (
     "on the Bot page (Privileged Gateway Intents), or the bot will see empty messages."
 )
 
+PUBLIC_BOT = (
+    "The bot is Public: anyone with its invite link or application id can add it to their own "
+    "server. kimaki only serves servers you (or your team) own or allow (`kimaki guild list`), but "
+    'turn it off: Developer Portal → your application → "Bot" → untick "PUBLIC BOT" → "Save Changes" '
+    '(if Discord refuses, first set "Installation" → "Install Link" to "None").'
+)
+
+
+def identity_warnings(message_content: bool | None, public: bool | None) -> list[str]:
+    """What to warn about once the token is checked (the same lines in both wizards)."""
+    warnings = [MESSAGE_CONTENT_OFF] if message_content is False else []
+    return [*warnings, PUBLIC_BOT] if public else warnings
+
+
 TOKEN_HELP = 'Copy the token again from the "Bot" page ("Reset Token") and paste the whole value.'

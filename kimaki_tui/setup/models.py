@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kimaki_tui.setup.guide import channel_url
+from kimaki_tui.setup.guide import channel_url, identity_warnings
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,6 +13,11 @@ class BotIdentity:
     username: str
     app_id: str
     message_content: bool | None = None  # None when the application flags could not be read
+    public: bool | None = None  # the application's "Public Bot" switch (None: not read)
+
+    @property
+    def warnings(self) -> list[str]:
+        return identity_warnings(self.message_content, self.public)
 
 
 @dataclass(frozen=True, slots=True)

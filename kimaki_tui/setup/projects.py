@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kimaki_tui.core.projects import system_directory_problem
+
 if TYPE_CHECKING:
     from kimaki_tui.opencode.catalog import Project
     from kimaki_tui.opencode.client import OpenCodeClient
@@ -36,6 +38,9 @@ def check_directory(text: str, *, base: Path | None = None) -> str:
         raise ProjectPathError(f"{raw} does not exist.")
     if not resolved.is_dir():
         raise ProjectPathError(f"{raw} is not a directory.")
+    problem = system_directory_problem(resolved)
+    if problem is not None:
+        raise ProjectPathError(problem)
     return str(resolved)
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import peewee
 
-from kimaki_tui.store.db import StoreClosedError, StoreError
+from kimaki_tui.store.db import StoreClosedError, database_error
 from kimaki_tui.store.models import Tables
 
 
@@ -32,7 +32,7 @@ class StoreBase:
         try:
             yield tables
         except peewee.PeeweeException as exc:
-            raise StoreError(str(exc)) from exc
+            raise database_error(exc, str(self._database.database)) from exc
 
     @contextmanager
     def _write(self) -> Iterator[Tables]:

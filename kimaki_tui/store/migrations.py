@@ -11,10 +11,18 @@ import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import peewee
 
-from kimaki_tui.store.db import SchemaTooNewError
+from kimaki_tui.store.db import (
+    FOREIGN,
+    CorruptDatabaseError,
+    SchemaTooNewError,
+    database_error,
+    open_database,
+    remove_new_database,
+)
 from kimaki_tui.store.models import utc_text
 
 log = logging.getLogger(__name__)
@@ -153,7 +161,28 @@ def _v3_scheduled_tasks(database: peewee.SqliteDatabase) -> None:
     ])
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_mappings, _v2_runtime_state, _v3_scheduled_tasks)
+def _v4_guilds(database: peewee.SqliteDatabase) -> None:
+    """The Discord servers the bot was added to, and whether kimaki serves them (issue: a public
+    bot can be added to anyone's server; only the operator's are served)."""
+    _run(database, [
+        # status is the last evaluation (pending / allowed / denied) so a CLI can list it without
+        # asking Discord; decision is the operator's explicit allow/deny (NULL: none, status then
+        # follows who owns the server). notice_sent_at: the "waiting for approval" notice, once.
+        """CREATE TABLE guilds (
+            guild_id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            owner_id TEXT,
+            status TEXT NOT NULL,
+            decision TEXT,
+            decided_by TEXT,
+            decided_at TEXT,
+            notice_sent_at TEXT,
+            first_seen_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+    ])
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_mappings, _v2_runtime_state, _v3_scheduled_tasks, _v4_guilds)
 LATEST_VERSION = len(MIGRATIONS)
 
 
@@ -177,6 +206,10 @@ def migrate(
     found = schema_version(database)
     if found > known:
         raise SchemaTooNewError(path or str(database.database), found, known)
+    if found == 0 and database.get_tables():
+        # Tables but no schema version: another program's database. Migrating would write ours
+        # into it; refuse and leave it as it is.
+        raise CorruptDatabaseError(path or str(database.database), FOREIGN)
     for version in range(found + 1, known + 1):
         with database.atomic():
             # Another process may have migrated while we waited for the write lock.
@@ -191,3 +224,25 @@ def migrate(
             )
         log.info("migrated %s to schema version %d", path or database.database, version)
     return known
+
+
+def open_migrated(path: str | Path) -> peewee.SqliteDatabase:
+    """Open the kimaki database at `path` and bring it to the current schema.
+
+    Errors come out as the store's typed errors (kimaki_tui.store.db). A file this call created is
+    removed again when its first migration fails (a full disk...), so the next start does not
+    find a half-made database.
+    """
+    file = Path(path)
+    fresh = not file.exists()
+    database = open_database(file)
+    try:
+        migrate(database, path=str(file))
+    except BaseException as exc:
+        database.close()
+        if fresh:
+            remove_new_database(file)
+        if isinstance(exc, peewee.PeeweeException):
+            raise database_error(exc, file) from exc
+        raise
+    return database

@@ -199,6 +199,22 @@ class TaskRunModel(_Unbound):
         table_name = "task_runs"
 
 
+class GuildModel(_Unbound):
+    guild_id = peewee.TextField(primary_key=True)
+    name = peewee.TextField()
+    owner_id = peewee.TextField(null=True)
+    status = peewee.TextField()
+    decision = peewee.TextField(null=True)
+    decided_by = peewee.TextField(null=True)
+    decided_at = OptionalUtcDateTimeField()
+    notice_sent_at = OptionalUtcDateTimeField()
+    first_seen_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
+
+    class Meta:
+        table_name = "guilds"
+
+
 M = TypeVar("M", bound=peewee.Model)
 
 
@@ -223,6 +239,7 @@ class Tables:
     posted: type[PostedPartModel]
     tasks: type[ScheduledTaskModel]
     task_runs: type[TaskRunModel]
+    guilds: type[GuildModel]
 
 
 def bind_tables(database: peewee.SqliteDatabase) -> Tables:
@@ -237,4 +254,5 @@ def bind_tables(database: peewee.SqliteDatabase) -> Tables:
         posted=_bound_copy(PostedPartModel, database),
         tasks=_bound_copy(ScheduledTaskModel, database),
         task_runs=_bound_copy(TaskRunModel, database),
+        guilds=_bound_copy(GuildModel, database),
     )

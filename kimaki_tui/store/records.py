@@ -11,10 +11,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final, Literal, cast, get_args
 
 from kimaki_tui.store.models import (
     ChannelModel,
+    GuildModel,
     PendingModel,
     PostedPartModel,
     ProjectModel,
@@ -27,11 +28,14 @@ from kimaki_tui.store.models import (
 ThreadSource = Literal["discord", "cli", "resume", "fork", "control-center"]
 PendingKind = Literal["permission", "question"]
 PendingStatus = Literal["pending", "answered", "expired"]
+GuildStatus = Literal["pending", "allowed", "denied"]
+GuildDecision = Literal["allowed", "denied"]
 # A scheduled task: scheduled → running (claimed while it fires) → scheduled again (cron) or
 # done / missed / failed (one-shot). A run records each firing (or skipped firing).
 TaskStatus = Literal["scheduled", "running", "done", "missed", "failed"]
 TaskRunStatus = Literal["posted", "failed", "missed"]
 THREAD_SOURCES: Final = frozenset(get_args(ThreadSource))
+GUILD_DECISIONS: Final = frozenset(get_args(GuildDecision))
 PENDING_KINDS: Final = frozenset(get_args(PendingKind))
 
 
@@ -154,6 +158,23 @@ class TaskRun:
     error: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class GuildRecord:
+    """A Discord server the bot is (or was) in. `status` is what kimaki last decided; `decision` the
+    operator's explicit allow/deny, None when the status follows who owns the server."""
+
+    guild_id: str
+    name: str
+    owner_id: str | None
+    status: GuildStatus
+    decision: GuildDecision | None
+    decided_by: str | None
+    decided_at: datetime | None
+    notice_sent_at: datetime | None
+    first_seen_at: datetime
+    updated_at: datetime
+
+
 def dump_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -254,4 +275,19 @@ def task_run(row: TaskRunModel) -> TaskRun:
         message_id=row.message_id,
         thread_id=row.thread_id,
         error=row.error,
+    )
+
+
+def guild(row: GuildModel) -> GuildRecord:
+    return GuildRecord(
+        guild_id=row.guild_id,
+        name=row.name,
+        owner_id=row.owner_id,
+        status=cast("GuildStatus", row.status),
+        decision=cast("GuildDecision | None", row.decision),
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        notice_sent_at=row.notice_sent_at,
+        first_seen_at=row.first_seen_at,
+        updated_at=row.updated_at,
     )

@@ -18,7 +18,7 @@ import peewee
 
 from kimaki_tui.store import migrations, records
 from kimaki_tui.store.base import utc_now
-from kimaki_tui.store.db import StoreError, open_database
+from kimaki_tui.store.guilds import GuildMixin
 from kimaki_tui.store.models import ChannelPrefModel, SessionPrefModel, bind_tables
 from kimaki_tui.store.pending import PendingMixin
 from kimaki_tui.store.queue import QueueMixin
@@ -47,9 +47,9 @@ def _check_model(model: _Pref) -> None:
             raise ValueError(f"model must look like 'provider/model', got {model!r}")
 
 
-class Store(QueueMixin, PendingMixin, TasksMixin):
+class Store(QueueMixin, PendingMixin, TasksMixin, GuildMixin):
     """One SQLite file: projects, channels, threads, preferences, posted parts; the queue, pending
-    requests and scheduled tasks come from the mixins. Build it with `Store.open(path)`."""
+    requests, scheduled tasks and guild decisions come from the mixins. Build it with `Store.open(path)`."""
 
     def __init__(self, database: peewee.SqliteDatabase, path: Path) -> None:
         super().__init__(database, bind_tables(database))
@@ -59,23 +59,13 @@ class Store(QueueMixin, PendingMixin, TasksMixin):
     def open(cls, path: str | Path) -> Self:
         """Open or create the file, migrating it to the current schema.
 
-        Raises SchemaTooNewError (leaving the file untouched) if a newer kimaki-tui wrote it, and
-        StoreError if the file is not a usable SQLite database.
+        Raises SchemaTooNewError (leaving the file untouched) if a newer kimaki-tui wrote it,
+        EmptyDatabaseError / CorruptDatabaseError (file untouched) for a zero-byte, damaged or
+        foreign file, DatabaseUnwritable for a read-only data dir or a full disk, and StoreError
+        for anything else SQLite refuses.
         """
         file = Path(path)
-        try:
-            database = open_database(file)
-        except peewee.PeeweeException as exc:
-            raise StoreError(f"cannot open {file}: {exc}") from exc
-        try:
-            migrations.migrate(database, path=str(file))
-        except peewee.PeeweeException as exc:
-            database.close()
-            raise StoreError(f"cannot migrate {file}: {exc}") from exc
-        except BaseException:
-            database.close()
-            raise
-        return cls(database, file)
+        return cls(migrations.open_migrated(file), file)
 
     def close(self) -> None:
         """Close the connection; later calls raise StoreClosedError. Closing twice is fine."""

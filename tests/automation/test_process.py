@@ -46,6 +46,7 @@ async def test_scheduled_send_and_wait_with_the_real_kimaki(
 ) -> None:
     async with DiscordTwin(bot_token="automation-process-token") as twin:
         owner = twin.add_user("owner")
+        twin.set_application_owner(owner)
         guild = twin.add_guild("Automation", owner=owner)
         channel = guild.add_text_channel("project", category=guild.add_category("Kimaki"))
         data = tmp_path / "data"

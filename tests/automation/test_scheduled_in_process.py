@@ -3,14 +3,12 @@ and opens the thread and session itself, with no marked message making a trip th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
 from kimaki_tui.bot.cli_marker import marker_from_embeds
-from kimaki_tui.cli.session_markdown import role_of
+from kimaki_tui.opencode.models import Message
 from kimaki_tui.scheduling.request import SendRequest
 from kimaki_tui.scheduling.when import Schedule
 from kimaki_tui.testing.discord_twin import Channel
@@ -26,11 +24,11 @@ def due_now() -> Schedule:
     return Schedule("at", now, run_at=now)
 
 
-async def user_messages(rig: AutomationRig, thread: Channel) -> list[Mapping[str, Any]]:
+async def user_messages(rig: AutomationRig, thread: Channel) -> list[Message]:
     runtime = rig.bot.core.runtime(str(thread.id))
     assert runtime.session_id is not None
     messages = await rig.server.client.messages(runtime.session_id, runtime.directory)
-    return [m for m in messages if role_of(m) == "user"]
+    return [m for m in messages if m.role == "user"]
 
 
 def no_marked_messages(rig: AutomationRig, *channels: Channel) -> bool:
@@ -64,7 +62,7 @@ async def test_a_due_channel_task_is_answered_in_its_new_thread(auto_rig: Automa
 
     sent = await user_messages(rig, thread)
     assert [" ".join(texts(m)) for m in sent] == ["REPLY: straight to the core"]
-    assert [m["info"].get("agent") for m in sent] == ["plan"]
+    assert [m.info.agent for m in sent] == ["plan"]
     session = rig.bot.core.runtime(str(thread.id)).session_id
     assert session is not None
     prefs = rig.store.get_session_pref(session)

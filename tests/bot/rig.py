@@ -172,6 +172,7 @@ class BotRig:
 
 def build_guild(twin: DiscordTwin) -> tuple[Guild, Users]:
     owner = twin.add_user("owner")
+    twin.set_application_owner(owner)  # the operator's own server: served without approval
     guild = twin.add_guild("Rig Guild", owner=owner)
     admins = guild.add_role("Admins", Perm.ADMINISTRATOR)
     managers = guild.add_role("Managers", Perm.MANAGE_GUILD)

@@ -57,6 +57,11 @@ async def test_status_bar_follows_the_bus(scene: ControlCenterModel) -> None:
         assert opencode == "OpenCode ● healthy · port 4567"
         assert plain(app.screen.query_one("#scheduler-status", Static)) == "Scheduler —"
         assert scene.discord_status.guilds == 2  # the model keeps the latest for others
+        bus.publish(DiscordStatus("connected", guilds=2, user="Kimaki#0001", public_bot=True))
+        await settle(pilot)
+        discord = plain(app.screen.query_one("#discord-status", Static))
+        assert discord == "Discord ● connected · Kimaki#0001 · 2 guilds · ⚠ public"
+        assert "untick" in str(app.screen.query_one("#discord-status", Static).tooltip)
         bus.publish(DiscordStatus("failed", detail="Improper token has been passed."))
         await settle(pilot)
         assert "✗ failed · Improper token" in plain(app.screen.query_one("#discord-status", Static))

@@ -10,12 +10,14 @@ import pytest
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from kimaki_tui.core.events import GuildAccessChanged
 from kimaki_tui.screens.add_project import AddProjectScreen
 from kimaki_tui.screens.app import KimakiApp
 from kimaki_tui.screens.dashboard import DashboardScreen
 from kimaki_tui.screens.logs import LogsScreen
 from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.projects import ProjectsScreen
+from kimaki_tui.screens.servers import ServersScreen
 from kimaki_tui.screens.session import SessionScreen
 from tests.screens.conftest import SIZE, notifications, plain, settle, until
 from tests.screens.scene import HOME, build_scene, offline_model
@@ -171,3 +173,34 @@ async def test_first_run_pushes_the_wizard_then_the_dashboard(
         await until(pilot, lambda: results, "the after-setup call")
         assert results == ["completed"]
     await model.core.close()
+
+
+async def test_servers_list_allows_and_denies(scene: ControlCenterModel) -> None:
+    """Projects → s: the Discord servers; a pending one is allowed with `a`, another denied with `d`,
+    and the core publishes each decision (the bot follows it)."""
+    guilds = scene.core.guilds
+    guilds.set_operators({"42"})
+    guilds.seen("111111111111111111", "Home", "42")
+    guilds.seen("222222222222222222", "Mallory's", "666")
+    changed: list[object] = []
+    scene.core.bus.add_callback(changed.append)
+    app = KimakiApp(scene)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4", "s")
+        assert isinstance(app.screen, ServersScreen)
+        table = app.screen.query_one("#servers", DataTable)
+        rows = [str(row.key.value) for row in table.ordered_rows]
+        assert rows == ["111111111111111111", "222222222222222222"]
+        assert "1 waiting for you" in str(table.border_subtitle)
+        await pilot.press("down", "a")
+        await settle(pilot)
+        assert guilds.allowed("222222222222222222")
+        assert "Mallory's is now allowed." in notifications(app)
+        await pilot.press("up", "d")
+        await settle(pilot)
+        assert guilds.status("111111111111111111") == "denied"
+        assert "0 waiting for you" in str(table.border_subtitle)
+        await pilot.press("escape")
+        assert isinstance(app.screen, ProjectsScreen)
+    statuses = [(e.guild_id, e.status) for e in changed if isinstance(e, GuildAccessChanged)]
+    assert statuses == [("222222222222222222", "allowed"), ("111111111111111111", "denied")]

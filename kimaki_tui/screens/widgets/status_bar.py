@@ -42,6 +42,8 @@ def discord_text(status: DiscordStatus, palette: Palette) -> Text:
         details.append(clip(status.detail, 60))
     for detail in details:
         text.append(f" · {detail}", style=palette.muted)
+    if status.public_bot:  # anyone can add it to their server: the tooltip and the log say more
+        text.append(" · ⚠ public", style=palette.busy)
     return text
 
 
@@ -89,7 +91,14 @@ class StatusBar(Horizontal):
             self.query_one("#scheduler-status", Static).update(scheduler_text(status, self._palette))
 
     def _show_discord(self, status: DiscordStatus) -> None:
-        self.query_one("#discord-status", Static).update(discord_text(status, self._palette))
+        widget = self.query_one("#discord-status", Static)
+        widget.update(discord_text(status, self._palette))
+        if status.public_bot:
+            from kimaki_tui.setup.guide import PUBLIC_BOT  # the wizard's words, loaded when needed
+
+            widget.tooltip = PUBLIC_BOT
+        else:
+            widget.tooltip = None
 
     def _show_server(self, status: ServerStatus) -> None:
         self._server = status

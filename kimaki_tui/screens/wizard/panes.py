@@ -117,8 +117,7 @@ class TokenPane(Pane):
             f"✓ Bot {identity.username} · application id {identity.app_id}",
             f"  token {mask(clean_token(raw))} saved ({self.setup.token_saved_in})",
         ]
-        if identity.message_content is False:
-            lines.append(f"⚠ {guide.MESSAGE_CONTENT_OFF}")
+        lines += [f"⚠ {warning}" for warning in identity.warnings]
         token_input.value = ""
         self.query_one("#token-ok", Static).update("\n".join(lines))
         next_button = self.query_one("#token-next", Button)

@@ -79,6 +79,7 @@ class Actor:
                 "guild_id": str(ch.guild_id),
             }
         messaging.parse_mentions(self.world, msg)
+        msg.pinged = list(msg.mentions)  # people's clients send no allowed_mentions
         if ch.is_thread:
             threads.add_member(self.world, ch, self.user)
         messaging.post(self.world, ch, msg)

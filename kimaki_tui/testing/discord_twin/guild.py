@@ -23,6 +23,7 @@ class Guild:
         self.id = world.ids.next()
         self.name = name
         self.owner_id = owner.id
+        self.system_channel_id: int | None = None  # where Discord posts joins (and bots post notices)
         self.roles: dict[int, Role] = {}
         self.members: dict[int, Member] = {}
         self.roles[self.id] = Role(self.id, self.id, "@everyone", int(DEFAULT_EVERYONE), 0)
@@ -149,6 +150,7 @@ class Guild:
         topic: str | None = None,
         overwrites: list[Overwrite] | None = None,
         position: int | None = None,
+        emit: bool = True,
     ) -> Channel:
         if kind in (ChannelType.TEXT, ChannelType.NEWS):
             # Discord normalises text channel names: lower case, spaces become dashes.
@@ -168,7 +170,8 @@ class Guild:
             created_at=now_iso(),
         )
         self.world.channels[channel.id] = channel
-        self.emit_channel("CHANNEL_CREATE", channel)
+        if emit:
+            self.emit_channel("CHANNEL_CREATE", channel)
         return channel
 
     def create_role(self, name: str, permissions: int, **style: Any) -> Role:

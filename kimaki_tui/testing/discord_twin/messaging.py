@@ -95,7 +95,11 @@ def apply_draft(world: World, msg: Message, draft: Draft, *, creating: bool) -> 
     _apply_attachments(world, msg, draft, creating)
     if not msg.content and not msg.embeds and not msg.attachments and not msg.components:
         raise ApiError(400, 50006, "Cannot send an empty message", kind="limit")
+    if creating or "allowed_mentions" in fields:
+        msg.allowed_mentions = serialize.strip(fields.get("allowed_mentions"))
     parse_mentions(world, msg)
+    if creating:  # an edit never notifies anyone
+        msg.pinged = pinged_users(world, msg)
 
 
 def _apply_attachments(world: World, msg: Message, draft: Draft, creating: bool) -> None:
@@ -129,6 +133,24 @@ def parse_mentions(world: World, msg: Message) -> None:
         roles = world.guilds[msg.guild_id].roles
         msg.mention_roles = [int(r) for r in _ROLE_MENTION.findall(msg.content) if int(r) in roles]
     msg.mention_everyone = "@everyone" in msg.content or "@here" in msg.content
+
+
+def pinged_users(world: World, msg: Message) -> list[int]:
+    """Who Discord notifies, by `allowed_mentions`: without it everyone mentioned and a replied-to
+    author; with it only users allowed by `parse: ["users"]` or listed in `users`, and a replied-to
+    author only with `replied_user: true`."""
+    allowed = msg.allowed_mentions
+    if allowed is None:
+        users, reply_pings = list(msg.mentions), True
+    else:
+        listed = {int(u) for u in allowed.get("users") or []}
+        everyone = "users" in (allowed.get("parse") or [])
+        users = [uid for uid in msg.mentions if everyone or uid in listed]
+        reply_pings = bool(allowed.get("replied_user"))
+    replied = world.messages.get(int((msg.reference or {}).get("message_id", 0) or 0))
+    if reply_pings and replied is not None and replied.author.id not in users:
+        users.append(replied.author.id)
+    return users
 
 
 def new_message(world: World, channel: Channel, author: User, **values: Any) -> Message:

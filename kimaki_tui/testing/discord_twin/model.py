@@ -42,6 +42,17 @@ class User:
 
 
 @dataclass(eq=False)
+class Team:
+    """A Developer Portal team owning the application; `members` accepted, `invited` not yet."""
+
+    id: int
+    name: str
+    owner: User
+    members: list[User] = field(default_factory=list)
+    invited: list[User] = field(default_factory=list)
+
+
+@dataclass(eq=False)
 class Role:
     id: int
     guild_id: int
@@ -145,6 +156,10 @@ class Message:
     mentions: list[int] = field(default_factory=list)
     mention_roles: list[int] = field(default_factory=list)
     mention_everyone: bool = False
+    # What the sender asked for (None: not given, Discord then pings everyone mentioned) on the
+    # last create or edit, and the users Discord notified when the message was created.
+    allowed_mentions: JSON | None = None
+    pinged: list[int] = field(default_factory=list)
     reference: JSON | None = None
     webhook_id: int | None = None
     application_id: int | None = None

@@ -127,6 +127,7 @@ def edit_original(world: World, inter: Interaction, draft: Draft) -> Message:
         messaging.validate(world, draft)
         msg.flags &= ~MessageFlag.LOADING
         messaging.apply_draft(world, msg, draft, creating=False)
+        msg.pinged = messaging.pinged_users(world, msg)  # the "thinking" message's first content
         messaging.edited(world, msg)
         return msg
     return messaging.edit(world, msg, draft)

@@ -52,18 +52,21 @@ async def my_guilds(request: web.Request) -> web.Response:
 
 @routes.get(f"{API}/oauth2/applications/@me")
 async def get_application(request: web.Request) -> web.Response:
+    """Like Discord: `owner` is the owning user, or for a team-owned application a pseudo-user
+    standing for the team (flags 1024) with the people in `team.members`."""
     world = world_of(request)
+    team = world.app_team
     return json_response(
         {
             "id": str(world.app_id),
             "name": world.bot_user.name,
             "description": "",
             "icon": None,
-            "bot_public": True,
+            "bot_public": world.bot_public,
             "bot_require_code_grant": False,
-            "owner": serialize.user_json(world.app_owner),
+            "owner": serialize.user_json(world.app_owner) if team is None else serialize.team_user_json(team),
             "verify_key": "0" * 64,
-            "team": None,
+            "team": None if team is None else serialize.team_json(team),
             "flags": (1 << 18 if world.message_content_enabled else 0)
             | (1 << 14 if world.members_intent_enabled else 0),
             "interactions_endpoint_url": None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .model import JSON, Attachment, Channel, ChannelType, Command, Member, Message, Role, User
+from .model import JSON, Attachment, Channel, ChannelType, Command, Member, Message, Role, Team, User
 
 if TYPE_CHECKING:
     from .guild import Guild
@@ -27,6 +27,37 @@ def user_json(user: User) -> JSON:
         "flags": 0,
         "banner": None,
         "accent_color": None,
+    }
+
+
+def team_user_json(team: Team) -> JSON:
+    """The pseudo-user Discord puts in an application's `owner` when a team owns it."""
+    flags = 1 << 10  # TEAM_PSEUDO_USER
+    return {
+        "id": str(team.id),
+        "username": f"team{team.id}",
+        "discriminator": "0000",
+        "global_name": None,
+        "avatar": None,
+        "public_flags": flags,
+        "flags": flags,
+    }
+
+
+def team_json(team: Team) -> JSON:
+    def member(user: User, state: int) -> JSON:
+        role = "admin" if user is team.owner else "developer"
+        return {"membership_state": state, "team_id": str(team.id), "user": user_json(user), "role": role,
+                "permissions": ["*"]}  # fmt: skip
+
+    accepted, invited = 2, 1
+    return {
+        "id": str(team.id),
+        "name": team.name,
+        "icon": None,
+        "owner_user_id": str(team.owner.id),
+        "members": [member(u, accepted) for u in [team.owner, *team.members]]
+        + [member(u, invited) for u in team.invited],
     }
 
 
@@ -257,7 +288,7 @@ def guild_json(guild: Guild) -> JSON:
         "premium_tier": 0,
         "premium_subscription_count": 0,
         "preferred_locale": "en-US",
-        "system_channel_id": None,
+        "system_channel_id": sid(guild.system_channel_id),
         "system_channel_flags": 0,
         "rules_channel_id": None,
         "afk_channel_id": None,

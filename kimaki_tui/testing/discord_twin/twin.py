@@ -14,7 +14,7 @@ async with DiscordTwin(bot_token="t") as twin:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
@@ -33,7 +33,7 @@ from .actors import Actor
 from .errors import RequestRecord, UnexpectedRequest, Violation
 from .gateway import ConnectionRecord, Gateway
 from .guild import Guild
-from .model import Channel, Command, Message, TypingEvent, User
+from .model import Channel, ChannelType, Command, Message, Team, TypingEvent, User
 from .patch import point_discord_at
 from .permissions import DEFAULT_BOT
 from .rest_app import API, RateLimitInjector, make_app
@@ -142,9 +142,13 @@ class DiscordTwin:
         message_content_intent: bool | None = None,
         members_intent: bool | None = None,
         interaction_timeout: float | None = None,
+        bot_public: bool | None = None,
     ) -> None:
-        """Developer Portal switches and limits (privileged intents enabled by default)."""
+        """Developer Portal switches and limits (privileged intents enabled and the bot Public by
+        default, as for a new application)."""
         world = self.world
+        if bot_public is not None:
+            world.bot_public = bot_public
         if upload_limit is not None:
             world.upload_limit = upload_limit
         if message_content_intent is not None:
@@ -153,6 +157,28 @@ class DiscordTwin:
             world.members_intent_enabled = members_intent
         if interaction_timeout is not None:
             world.interaction_timeout = interaction_timeout
+
+    def set_application_owner(self, owner: Actor | User) -> None:
+        """The person who created the application in the Developer Portal (the operator)."""
+        self.world.app_owner = owner.user if isinstance(owner, Actor) else owner
+        self.world.app_team = None
+
+    def set_application_team(
+        self,
+        owner: Actor,
+        members: Sequence[Actor] = (),
+        *,
+        invited: Sequence[Actor] = (),
+        name: str = "Team",
+    ) -> None:
+        """Move the application to a Developer Portal team: `members` accepted, `invited` not yet."""
+        self.world.app_team = Team(
+            id=self.world.ids.next(),
+            name=name,
+            owner=owner.user,
+            members=[m.user for m in members],
+            invited=[m.user for m in invited],
+        )
 
     # -- building the world ---------------------------------------------------------------------
 
@@ -169,11 +195,20 @@ class DiscordTwin:
         return self.add_user(name)
 
     def add_guild(
-        self, name: str, *, owner: Actor | User | None = None, bot_permissions: int = DEFAULT_BOT
+        self,
+        name: str,
+        *,
+        owner: Actor | User | None = None,
+        bot_permissions: int = DEFAULT_BOT,
+        system_channel: str | None = None,
     ) -> Guild:
-        """A guild the bot is in (with its managed role); owner defaults to a new user 'owner'."""
+        """A guild the bot is in (with its managed role); owner defaults to a new user 'owner'.
+        `system_channel` names a text channel made with it that Discord posts joins to (a new
+        server's #general)."""
         owner_user = (owner.user if isinstance(owner, Actor) else owner) or self.add_user("owner").user
         guild = Guild(self.world, name, owner_user, bot_permissions)
+        if system_channel is not None:  # part of the server before the bot hears of it: no event
+            guild.system_channel_id = guild.create_channel(ChannelType.TEXT, system_channel, emit=False).id
         self.world.guilds[guild.id] = guild
         self.gateway.announce_guild(guild)
         return guild

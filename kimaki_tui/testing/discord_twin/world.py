@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from . import serialize
 from .errors import RequestRecord, UnexpectedRequest, Violation, missing_access, missing_permissions, unknown
-from .model import JSON, Attachment, Channel, Command, Member, Message, TypingEvent, User
+from .model import JSON, Attachment, Channel, Command, Member, Message, Team, TypingEvent, User
 from .permissions import ALL_PERMISSIONS, Perm, channel_permissions, missing
 from .snowflake import SnowflakeGen
 from .waiters import Changes
@@ -45,6 +45,8 @@ class World:
         self.bot_user = User(id=app_id or self.ids.next(), name=bot_name, bot=True)
         self.app_id = self.bot_user.id
         self.app_owner = User(id=self.ids.next(), name="app-owner")
+        self.app_team: Team | None = None  # a team-owned application (set_application_team)
+        self.bot_public = True  # Discord's default: anyone with the invite link can add the bot
         self.users: dict[int, User] = {self.bot_user.id: self.bot_user, self.app_owner.id: self.app_owner}
         self.guilds: dict[int, Guild] = {}
         self.channels: dict[int, Channel] = {}
