@@ -22,6 +22,7 @@ from kimaki_tui.testing.opencode_env import make_opencode_env as _make_opencode_
 T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests/fixtures"
 DEFAULT_OPENCODE = REPO / ".tools/opencode/node_modules/.bin/opencode"
 VENV_BIN = REPO / ".venv/bin"
 

@@ -44,11 +44,13 @@ class PartCompleted(DomainEvent):
 
 @dataclass(frozen=True, slots=True)
 class ToolStarted(DomainEvent):
-    """A tool call began running (the control center shows it live; Discord waits for the end)."""
+    """A tool call began running. The control center shows it live; Discord waits for the end,
+    except for a subagent task, which is announced when it starts. `title` is OpenCode's, if any."""
 
     part_id: str
     tool: str
     input: Mapping[str, Any] = field(default_factory=dict)
+    title: str = ""
 
 
 @dataclass(frozen=True, slots=True)
