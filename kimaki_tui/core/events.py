@@ -195,12 +195,14 @@ class PromptDispatched(DomainEvent):
 
 @dataclass(frozen=True, slots=True)
 class ServerStatus:
-    """OpenCode server health, not tied to a session."""
+    """OpenCode server health, not tied to a session. `warning` stays shown while healthy (e.g. an
+    OpenCode newer than kimaki was tested with)."""
 
     state: Literal["starting", "healthy", "restarting", "failed", "stopped"]
     port: int | None = None
     detail: str = ""
     pid: int | None = None
+    warning: str = ""
 
 
 @dataclass(frozen=True, slots=True)
