@@ -16,13 +16,15 @@ import asyncio
 import contextlib
 import json
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.schema import text_part
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+from kimaki_tui.opencode.version import probe_binary_version
+from kimaki_tui.testing.opencode_env import OPENCODE_VERSION
 from kimaki_tui.testing.scripted_model import ScriptedModel
 from tests.harness import git_init, make_opencode_env, wait_until
 
@@ -40,7 +42,19 @@ class StreamTape:
         self.payloads: list[Raw] = []
         self.connected = asyncio.Event()
 
-    async def run(self) -> None:
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[StreamTape]:
+        """Record from `server.connected` on, until the block ends."""
+        reader = asyncio.create_task(self._run())
+        try:
+            await asyncio.wait_for(self.connected.wait(), 20)
+            yield self
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+    async def _run(self) -> None:
         async with self.client.open_event_stream("/global/event") as lines:
             async for data in lines:
                 self._keep(data)
@@ -121,19 +135,15 @@ async def record(binary: str) -> list[str]:
     await model.start()
     with tempfile.TemporaryDirectory(prefix="kimaki-record-") as tmp:
         root = Path(tmp)
-        supervisor = OpenCodeSupervisor(
-            binary=binary, env=make_opencode_env(root, model.base_url), cwd=root, health_timeout=60
-        )
+        version = await probe_binary_version(binary, {})
+        env = make_opencode_env(root, model.base_url, str(version or OPENCODE_VERSION))
+        supervisor = OpenCodeSupervisor(binary=binary, env=env, cwd=root, health_timeout=60)
         try:
             await supervisor.start()
             project = git_init(root / "demo")
             tape = StreamTape(supervisor.client, str(project))
-            reader = asyncio.create_task(tape.run())
-            await asyncio.wait_for(tape.connected.wait(), 20)
-            await play(supervisor.client, tape, project)
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+            async with tape.running():
+                await play(supervisor.client, tape, project)
         finally:
             await supervisor.aclose()
             await model.stop()

@@ -125,3 +125,14 @@ def test_kimaki_refuses_an_old_opencode_at_start(tmp_path: Path) -> None:
     assert "OpenCode 1.1.9 is older than the oldest supported 1.2.0." in done.stderr
     assert "npm install -g opencode-ai@latest" in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_the_control_center_shows_the_warning_while_healthy() -> None:
+    from kimaki_tui.screens.format import Palette
+    from kimaki_tui.screens.widgets.status_bar import server_text
+
+    warning = check_version(Version(1, 19, 0)).short
+    line = server_text(ServerStatus("healthy", port=4567, warning=warning), None, Palette()).plain
+    assert line == f"OpenCode ● healthy · port 4567 · ⚠ {warning}"
+    assert warning == "OpenCode 1.19.0 is newer than the newest tested 1.18.33"
+    assert "⚠" not in server_text(ServerStatus("healthy", port=4567), None, Palette()).plain

@@ -174,9 +174,9 @@ def _generic_summary(args: Mapping[str, Any]) -> str:
 
 
 # ---- footer, errors, prompts -------------------------------------------------------------------
-def render_footer(turn: TurnFinished) -> str:
-    """`*project · ⎇ main · 12.3s · 34% · model · agent*`; unknown fields and the default
-    agent (`build`) are left out."""
+def render_footer(turn: TurnFinished, *, show_default_agent: bool = False) -> str:
+    """`*project · ⎇ main · 12.3s · 34% · model · agent*`; unknown fields are left out, and so is
+    the default agent (`build`) unless `show_default_agent` (the control center's transcript)."""
     fields: list[str] = []
     folder = turn.directory.rstrip("/").rsplit("/", 1)[-1]
     if folder:
@@ -187,7 +187,7 @@ def render_footer(turn: TurnFinished) -> str:
         fields.append(format_duration(turn.duration_s))
     if turn.context_percent is not None:
         fields.append(f"{turn.context_percent}%")
-    agent = "" if turn.agent == DEFAULT_AGENT else turn.agent
+    agent = "" if turn.agent == DEFAULT_AGENT and not show_default_agent else turn.agent
     for value in (turn.model_id, agent):
         if value:
             fields.append(_escape(_clip(value, 60)))

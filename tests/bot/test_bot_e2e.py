@@ -20,7 +20,8 @@ pytestmark = pytest.mark.opencode
 MakeRig = Callable[..., AbstractAsyncContextManager[BotRig]]
 
 
-async def test_message_starts_a_thread_and_gets_the_answer_and_footer(bot_rig: BotRig) -> None:
+async def test_message_starts_a_thread_and_gets_the_answer_and_footer(versioned_bot_rig: BotRig) -> None:
+    bot_rig = versioned_bot_rig
     msg = await bot_rig.user_says("owner", "hello <@123> there   friend")
     thread = await bot_rig.wait_thread()
     assert thread.id == msg.id
@@ -31,7 +32,7 @@ async def test_message_starts_a_thread_and_gets_the_answer_and_footer(bot_rig: B
     fields = footer.content.strip("*").split(" · ")
     assert fields[0] == bot_rig.project_dir.name
     assert fields[1] in ("⎇ main", "⎇ master")
-    assert "fake-model" in fields and "build" in fields
+    assert "fake-model" in fields and "build" not in fields  # the default agent goes unsaid
     await bot_rig.settle()
     # Nothing else: no duplicate answer, no notices.
     assert [m.id for m in bot_rig.bot_messages(thread)] == [answer.id, footer.id]
