@@ -133,6 +133,8 @@ def _on_text(state: StreamState, part: Mapping[str, Any], mid: str, kind: PartKi
 
 
 def _set_open(state: StreamState, updated: OpenPart) -> StreamState:
+    if len(state.open_parts) == 1:  # the usual case, on every token: skip the generator
+        return replace(state, open_parts=(updated,))
     parts = tuple(updated if p.part_id == updated.part_id else p for p in state.open_parts)
     return replace(state, open_parts=parts)
 
@@ -199,5 +201,6 @@ def on_delta(state: StreamState, ev: PartDelta) -> Result:
     opened = _find_open(admitted, ev.part_id)
     if opened is None:  # not a part we keep (its part event was missed)
         return admitted, (TextDelta(state.session_id, ev.part_id, ev.delta, "text"),)
-    new = _set_open(admitted, replace(opened, text=opened.text + ev.delta))
+    grown = OpenPart(opened.part_id, opened.message_id, opened.kind, opened.text + ev.delta)
+    new = _set_open(admitted, grown)
     return new, (TextDelta(state.session_id, ev.part_id, ev.delta, opened.kind),)
