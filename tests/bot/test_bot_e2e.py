@@ -46,6 +46,19 @@ async def test_a_message_that_mentions_the_bot_first_is_a_prompt(bot_rig: BotRig
     await bot_rig.wait_bot_message(thread, lambda m: m.content == "⬥ at your service")
 
 
+async def test_subagent_tasks_are_announced_as_they_start_and_thinking_is_not_posted(
+    bot_rig: BotRig,
+) -> None:
+    await bot_rig.user_says("owner", "THINK SUBAGENTS:2")
+    thread = await bot_rig.wait_thread()
+    footer = await bot_rig.wait_bot_message(thread, is_footer)
+    await bot_rig.settle()
+    posted = [m.content for m in bot_rig.bot_messages(thread)]
+    # Task 2 finishes first; the lines follow the order the tasks started, once each.
+    tasks = ["┣ task **sleep task 1**", "┣ task **sleep task 2**"]
+    assert posted == [*tasks, "⬥ Tool said: subtask 2 done", footer.content]
+
+
 async def test_later_messages_in_the_thread_continue_the_same_session(bot_rig: BotRig) -> None:
     await bot_rig.user_says("owner", "first question")
     thread = await bot_rig.wait_thread()
