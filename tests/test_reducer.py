@@ -62,7 +62,7 @@ def user(mid: str, created: int) -> dict[str, Any]:
 def assistant(mid: str, created: int, *, finish: str = "", completed: int = 0, **extra: Any) -> Raw:
     info: dict[str, Any] = {
         "id": mid, "role": "assistant", "agent": "build", "modelID": "m1", "providerID": "p1",
-        "path": {"cwd": "/work/proj", "root": "/work/proj"}, "time": {"created": created},
+        "path": {"cwd": "/home/user/proj", "root": "/home/user/proj"}, "time": {"created": created},
         "tokens": {"input": 100, "output": 20, "reasoning": 5, "cache": {"read": 50, "write": 10}},
     }
     if finish:
@@ -268,7 +268,7 @@ def test_tool_step_then_stop_step_gives_one_natural_turn() -> None:
     assert turn.natural is True
     assert turn.duration_s == pytest.approx(2.5)
     assert (turn.provider_id, turn.model_id, turn.agent) == ("p1", "m1", "build")
-    assert turn.directory == "/work/proj"
+    assert turn.directory == "/home/user/proj"
     # input + cache.read + cache.write + output of the last assistant message
     assert turn.context_tokens == 100 + 50 + 10 + 20
     assert turn.tokens_total == 100 + 20 + 5 + 50 + 10
