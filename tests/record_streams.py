@@ -84,15 +84,27 @@ class StreamTape:
         await self.wait(_of("session.idle", session_id), "session.idle", start)
 
 
-def _answered(session_id: str) -> Callable[[Raw], bool]:
+def _assistant_done(session_id: str, aborted: bool) -> Callable[[Raw], bool]:
+    """An assistant message of the session completed: with an abort error, or finished ("stop")."""
+
     def completed(payload: Raw) -> bool:
         info = (payload.get("properties") or {}).get("info") or {}
-        done = (info.get("time") or {}).get("completed")
-        return payload.get("type") == "message.updated" and info.get("sessionID") == session_id and (
-            info.get("finish") == "stop" and bool(done)
-        )
+        if payload.get("type") != "message.updated" or info.get("sessionID") != session_id:
+            return False
+        if not (info.get("time") or {}).get("completed"):
+            return False
+        error = (info.get("error") or {}).get("name")
+        return error == "MessageAbortedError" if aborted else info.get("finish") == "stop"
 
     return completed
+
+
+def _answered(session_id: str) -> Callable[[Raw], bool]:
+    return _assistant_done(session_id, aborted=False)
+
+
+def _closed_by_abort(session_id: str) -> Callable[[Raw], bool]:
+    return _assistant_done(session_id, aborted=True)
 
 
 def _of(kind: str, session_id: str) -> Callable[[Raw], bool]:
@@ -122,9 +134,10 @@ async def play(client: OpenCodeClient, tape: StreamTape, project: Path) -> None:
     start = await turn("SLOW:20 tell a long story")
     await tape.wait(_of("message.part.delta", sid), "a streamed token", start)
     await client.abort(sid, project)
-    await tape.idle(sid, start)
-    # A last turn: it also collects what OpenCode sends late for the aborted one (OpenCode 1.2
-    # reports the abort while this turn already runs), so wait for its own answer first.
+    # OpenCode 1.2 goes idle before it has finished aborting, and aborts a prompt sent meanwhile
+    # too: wait until the aborted answer is closed, as the core does.
+    await tape.wait(_closed_by_abort(sid), "the aborted answer to be closed", start)
+    # A last turn, which also collects what OpenCode sends late for the aborted one.
     start = await turn("REPLY: All done.")
     await tape.idle(sid, await tape.wait(_answered(sid), "the last answer", start))
 

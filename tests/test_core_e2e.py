@@ -160,11 +160,27 @@ async def test_queued_messages_drain_in_order(
         assert thread.queue() == () and rig.store.queue_items(thread.thread_id) == []
 
 
+async def test_a_message_queued_behind_an_aborted_turn_is_answered(
+    versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path
+) -> None:
+    """OpenCode 1.2 goes idle before it has finished an abort and aborts a prompt sent meanwhile;
+    the queued message must wait for the abort to settle (without that, 7 runs in 10 lost it)."""
+    async with CoreRig(versioned_client, tmp_path / "db.sqlite") as rig:
+        thread = rig.thread(project_dir)
+        await rig.core.submit(thread.thread_id, rig.prompt("SLOW:20 a long story"))
+        await rig.wait_for(TextDelta)
+        await rig.core.enqueue(thread.thread_id, rig.prompt("REPLY: after the abort"))
+        assert await rig.core.abort(thread.thread_id, by="alice", source="test")
+        await rig.wait_for(PartCompleted, lambda e: e.text == "after the abort")
+        turns = await rig.wait_count(TurnFinished, 2)
+        assert [t.natural for t in turns][-1] is True and rig.of_type(SessionFailed) == []
+
+
 async def test_message_while_busy_interrupts_after_delay(
-    opencode_client: OpenCodeClient, project_dir: Path, tmp_path: Path
+    versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 ) -> None:
     options = RuntimeOptions(interrupt_delay=0.5)
-    async with CoreRig(opencode_client, tmp_path / "db.sqlite", options=options) as rig:
+    async with CoreRig(versioned_client, tmp_path / "db.sqlite", options=options) as rig:
         thread = rig.thread(project_dir)
         await rig.core.submit(thread.thread_id, rig.prompt("SLOW:30 long work"))
         await rig.wait_for(TextDelta)

@@ -133,3 +133,17 @@ def test_an_abort_reported_inside_the_next_turn_does_not_lose_that_turn() -> Non
     # The early idle ends the second turn too soon (without a footer); the real end has one.
     assert [t.natural for t in turns] == [False, False, True]
     assert turns[-1].model_id == "m"
+
+
+def test_an_abort_settles_when_opencode_closes_the_cut_message() -> None:
+    """Between 1.2's first idle and its closing of the aborted message a new prompt would be
+    aborted too; `settling` says to wait."""
+    state = reducer.initial_state(SID)
+    steps = [user("msg_u", 1000), status("busy"), assistant("msg_a", 1010), text("msg_a", "prt_t", ""),
+             status("idle"), IDLE, ABORTED, status("idle"), IDLE]  # fmt: skip
+    for raw in steps:
+        state, _ = reducer.reduce(state, parse_event(raw))
+    assert reducer.settling(state) and not reducer.is_busy(state)
+    closed = assistant("msg_a", 1010, error={"name": "MessageAbortedError"}, time={"completed": 1500})
+    state, _ = reducer.reduce(state, parse_event(closed))
+    assert not reducer.settling(state)

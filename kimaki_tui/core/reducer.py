@@ -50,6 +50,7 @@ from kimaki_tui.core.stream_state import current_turn_message_ids as current_tur
 from kimaki_tui.core.stream_state import is_busy as is_busy
 from kimaki_tui.core.stream_state import pending_permission_ids as pending_permission_ids
 from kimaki_tui.core.stream_state import pending_question_ids as pending_question_ids
+from kimaki_tui.core.stream_state import settling as settling
 from kimaki_tui.opencode.events import (
     Event,
     MessageUpdated,

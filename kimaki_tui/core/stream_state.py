@@ -107,6 +107,14 @@ def pending_question_ids(state: StreamState) -> frozenset[str]:
     return state.pending_questions
 
 
+def settling(state: StreamState) -> bool:
+    """OpenCode still owes the end of a message that a turn's idle cut off (an abort settling).
+
+    OpenCode 1.2 says idle before it has finished aborting, and aborts a prompt sent meanwhile.
+    """
+    return bool(state.cut_messages)
+
+
 def current_turn_message_ids(state: StreamState) -> tuple[str, ...]:
     """The assistant messages of the open turn, oldest first."""
     return state.turn_assistants
