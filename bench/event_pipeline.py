@@ -3,7 +3,9 @@
 Synthesizes a 100,000-event `/global/event` stream shaped like the recorded sample (several
 sessions interleaved; per turn: prompt, a bash call with an occasional permission, reasoning,
 a streamed answer of ~40 deltas, step finishes, status changes, idle, heartbeats), keeps it as
-JSON lines in memory, then times the whole pipeline over it (median of 3 runs).
+JSON lines in memory, then times the whole pipeline over it (median of 3 runs). Half the
+sessions use OpenCode 1.2's shapes (no top-level session id on part, message and session
+events), so the parser's fallbacks are timed too.
 """
 
 from __future__ import annotations
@@ -39,7 +41,14 @@ def _id(prefix: str) -> str:
 Raw = dict[str, Any]
 
 
+# Sessions whose events come in OpenCode 1.2's shapes (the session id only inside part/info).
+OLD_SHAPED: set[str] = set()
+_NESTED = frozenset({"message.updated", "message.part.updated", "session.updated"})
+
+
 def _event(etype: str, props: Raw) -> Raw:
+    if etype in _NESTED and props.get("sessionID") in OLD_SHAPED:
+        props = {key: value for key, value in props.items() if key != "sessionID"}
     payload = {"id": _id("evt"), "type": etype, "properties": props}
     return {"directory": DIRECTORY, "project": "0a0bd53d", "payload": payload}
 
@@ -141,6 +150,8 @@ def _streamed(sid: str, mid: str, kind: str, text: str, pieces: int, t: int) -> 
 
 def _session(index: int) -> Iterator[Raw]:
     sid = f"ses_{index:04d}ffe2yJvhYB6CC92tl"
+    if index % 2:
+        OLD_SHAPED.add(sid)
     for n in count():
         yield from _turn(sid, n, 1795311579708 + n * 10_000)
 

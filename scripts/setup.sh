@@ -8,6 +8,8 @@ ROOT=$PWD
 DEV=0
 [ "${1:-}" = "--dev" ] && DEV=1
 OPENCODE_VERSION=1.18.33
+# The oldest supported OpenCode line: --dev installs it too, the end-to-end subset runs against both.
+OPENCODE_OLDEST_VERSION=1.2.27
 mkdir -p .tools
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -53,6 +55,24 @@ if [ -z "${OPENCODE_PATH:-}" ] && { [ "$DEV" = 1 ] || ! command -v opencode >/de
     mkdir -p .tools/opencode
     (cd .tools/opencode && { [ -f package.json ] || npm init -y >/dev/null; } \
       && npm install --no-audit --no-fund --loglevel=error "opencode-ai@$OPENCODE_VERSION" >/dev/null)
+  fi
+fi
+# 4. (--dev) The oldest supported OpenCode under .tools/opencode-1.2/bin/opencode. On Linux x64 the
+#    platform package alone (185 MB; the opencode-ai wrapper pulls a second, baseline binary).
+if [ "$DEV" = 1 ] && [ -z "${OPENCODE_1_2_PATH:-}" ]; then
+  old=.tools/opencode-1.2
+  if ! "$old/bin/opencode" --version 2>/dev/null | grep -qx "$OPENCODE_OLDEST_VERSION"; then
+    command -v npm >/dev/null || { log "npm is required to install OpenCode (apt-get install npm)"; exit 1; }
+    if [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ]; then
+      pkg=opencode-linux-x64 binary=node_modules/opencode-linux-x64/bin/opencode
+    else
+      pkg=opencode-ai binary=node_modules/.bin/opencode
+    fi
+    log "installing $pkg@$OPENCODE_OLDEST_VERSION (the tests also run against the oldest supported OpenCode)"
+    mkdir -p "$old/bin"
+    (cd "$old" && { [ -f package.json ] || npm init -y >/dev/null; } \
+      && npm install --no-audit --no-fund --loglevel=error "$pkg@$OPENCODE_OLDEST_VERSION" >/dev/null)
+    ln -sfn "$ROOT/$old/$binary" "$old/bin/opencode"
   fi
 fi
 exit 0

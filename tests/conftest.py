@@ -2,6 +2,10 @@
 
 Per-test isolation comes from `project_dir` (a fresh git repository): OpenCode scopes every
 request by directory, so tests sharing the server do not see each other's sessions.
+
+A second server runs the oldest supported OpenCode (1.2.27) for the end-to-end subset that takes
+`versioned_client` (once per version). Without that binary those tests fail, saying how to
+install it, unless KIMAKI_SKIP_OPENCODE_1_2=1 asks to skip them.
 """
 
 from __future__ import annotations
@@ -16,7 +20,15 @@ from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeNotInstalled
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor, find_opencode
 from kimaki_tui.testing.scripted_model import ScriptedModel
-from tests.harness import DEFAULT_OPENCODE, git_init, make_opencode_env
+from tests.harness import (
+    DEFAULT_OPENCODE,
+    OLD_OPENCODE,
+    OLD_OPENCODE_VERSION,
+    git_init,
+    make_opencode_env,
+)
+
+SKIP_OLD_OPENCODE = "KIMAKI_SKIP_OPENCODE_1_2"
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +81,43 @@ async def opencode_server(
 @pytest.fixture
 def opencode_client(opencode_server: OpenCodeSupervisor) -> OpenCodeClient:
     return opencode_server.client
+
+
+@pytest.fixture(scope="session")
+def old_opencode_binary() -> str:
+    path = os.environ.get("OPENCODE_1_2_PATH") or str(OLD_OPENCODE)
+    if os.path.isfile(path) and os.access(path, os.X_OK):
+        return path
+    missing = f"OpenCode {OLD_OPENCODE_VERSION} is not installed at {path}: run scripts/setup.sh --dev"
+    if os.environ.get(SKIP_OLD_OPENCODE) == "1":
+        pytest.skip(f"{missing} ({SKIP_OLD_OPENCODE}=1 skips the tests against it)")
+    pytest.fail(f"{missing}, or set {SKIP_OLD_OPENCODE}=1 to skip the tests against it", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+async def old_opencode_server(
+    old_opencode_binary: str, scripted_model: ScriptedModel, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[OpenCodeSupervisor]:
+    """The oldest supported OpenCode, shared like `opencode_server` (started on first use)."""
+    root = tmp_path_factory.mktemp("opencode-1.2")
+    supervisor = OpenCodeSupervisor(
+        binary=old_opencode_binary,
+        env=make_opencode_env(root, scripted_model.base_url, OLD_OPENCODE_VERSION),
+        cwd=root,
+        health_timeout=60,
+    )
+    await supervisor.start()
+    yield supervisor
+    await supervisor.aclose()
+
+
+@pytest.fixture(params=["pinned", "oldest"], ids=["opencode-1.18", "opencode-1.2"])
+def versioned_client(request: pytest.FixtureRequest) -> OpenCodeClient:
+    """A client of the pinned OpenCode, then of the oldest supported one: a test taking it runs
+    against both real servers."""
+    server = "opencode_server" if request.param == "pinned" else "old_opencode_server"
+    supervisor: OpenCodeSupervisor = request.getfixturevalue(server)
+    return supervisor.client
 
 
 @pytest.fixture

@@ -19,19 +19,25 @@ from kimaki_tui.opencode.events import Event
 from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.parts import ToolPart
 from kimaki_tui.opencode.stream import EventStream
+from kimaki_tui.testing.opencode_env import OPENCODE_VERSION
 from kimaki_tui.testing.opencode_env import make_opencode_env as _make_opencode_env
 
 T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests/fixtures"
 DEFAULT_OPENCODE = REPO / ".tools/opencode/node_modules/.bin/opencode"
+# The oldest supported OpenCode line, which `scripts/setup.sh --dev` installs next to the pinned one
+# (OPENCODE_1_2_PATH points elsewhere; KIMAKI_SKIP_OPENCODE_1_2=1 skips its tests instead of failing).
+OLD_OPENCODE_VERSION = "1.2.27"
+OLD_OPENCODE = REPO / ".tools/opencode-1.2/bin/opencode"
 VENV_BIN = REPO / ".venv/bin"
 
 
-def make_opencode_env(root: Path, model_base_url: str) -> dict[str, str]:
-    """An isolated offline OpenCode env under `root` (see kimaki_tui.testing.opencode_env), with the
-    repository's venv (its `rg`) first on PATH."""
-    return _make_opencode_env(root, model_base_url, bin_dir=VENV_BIN)
+def make_opencode_env(root: Path, model_base_url: str, version: str = OPENCODE_VERSION) -> dict[str, str]:
+    """An isolated offline OpenCode env under `root` for OpenCode `version` (see
+    kimaki_tui.testing.opencode_env), with the repository's venv (its `rg`) first on PATH."""
+    return _make_opencode_env(root, model_base_url, bin_dir=VENV_BIN, version=version)
 
 
 def git_init(path: Path) -> Path:

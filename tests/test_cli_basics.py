@@ -14,8 +14,9 @@ import pytest
 from kimaki_tui import config, logs
 from kimaki_tui.cli import events_cmd
 from kimaki_tui.core.render import VERBOSITIES
+from tests.harness import FIXTURES
 
-SAMPLE = Path("/work/shared/data/opencode/events-sample.jsonl")
+SAMPLE = FIXTURES / "events-sample-1.18.33.jsonl"
 TOKEN = "MTA5ODc2NTQzMjEwOTg3NjU0Mw.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"
 
 
@@ -31,12 +32,12 @@ def test_render_the_recorded_stream() -> None:
     assert "┣ bash `echo hi > out.txt`" in out
     assert "⚠️ **Permission needed** — bash: `echo hi > out.txt`" in out
     assert "⬥ TOOL_RESULT_SEEN: (no output)" in out
-    assert "*demo · 0.7s · fake-model · build*" in out
+    assert "*demo · <1s · fake-model*" in out
     assert "✗ opencode error: APIError: Cannot connect to API" in out
     # Each message comes after its own header, numbered in posting order.
     headers = [line for line in out.splitlines() if line.startswith("─── message ")]
     assert [h.split()[2] for h in headers] == [str(n) for n in range(1, len(headers) + 1)]
-    assert out.index("TOOL_RESULT_SEEN") < out.index("*demo · 0.7s")
+    assert out.index("TOOL_RESULT_SEEN") < out.index("*demo · <1s")
     assert "warning" not in done.stderr
 
 
@@ -55,7 +56,7 @@ def test_malformed_lines_are_reported_and_skipped(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert "warning: line 2:" in done.stderr
     assert "warning: line 42:" in done.stderr and "warning: line 43:" in done.stderr
-    assert "┣ bash `echo hi > out.txt`" in done.stdout and "*demo · 0.7s · fake-model · build*" in done.stdout
+    assert "┣ bash `echo hi > out.txt`" in done.stdout and "*demo · <1s · fake-model*" in done.stdout
 
 
 def test_missing_file_fails_cleanly(tmp_path: Path) -> None:

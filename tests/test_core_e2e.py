@@ -1,4 +1,8 @@
-"""The core against the real OpenCode server and the scripted model: turns, approvals, queue, abort."""
+"""The core against the real OpenCode server and the scripted model: turns, approvals, queue, abort.
+
+The tests taking `versioned_client` run twice: against the pinned OpenCode and the oldest
+supported one (1.2), whose events carry the session id elsewhere and settle an abort differently.
+"""
 
 from __future__ import annotations
 
@@ -41,9 +45,9 @@ def user_texts(model: ScriptedModel, marker: str) -> list[str]:
 
 
 async def test_prompt_streams_answer_and_finishes_turn(
-    opencode_client: OpenCodeClient, project_dir: Path, tmp_path: Path
+    versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 ) -> None:
-    async with CoreRig(opencode_client, tmp_path / "db.sqlite") as rig:
+    async with CoreRig(versioned_client, tmp_path / "db.sqlite") as rig:
         thread = rig.thread(project_dir)
         result = await rig.core.submit(thread.thread_id, rig.prompt("hello there"))
         assert result.outcome == "sent"
@@ -61,9 +65,9 @@ async def test_prompt_streams_answer_and_finishes_turn(
 
 @pytest.mark.parametrize("reply", ["once", "always", "reject"])
 async def test_permission_replies_behave_as_documented(
-    reply: str, opencode_client: OpenCodeClient, project_dir: Path, tmp_path: Path
+    reply: str, versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 ) -> None:
-    async with CoreRig(opencode_client, tmp_path / "db.sqlite") as rig:
+    async with CoreRig(versioned_client, tmp_path / "db.sqlite") as rig:
         thread = rig.thread(project_dir)
         await rig.core.submit(thread.thread_id, rig.prompt("RUN_BASH: echo hi > out.txt"))
         asked = await rig.wait_for(PermissionAskedEvent)
@@ -80,7 +84,7 @@ async def test_permission_replies_behave_as_documented(
         tools = [e for e in rig.of_type(PartCompleted) if e.kind == "tool"]
         assert tools[0].status == ("error" if reply == "reject" else "completed")
         assert rig.core.pending_permissions() == []
-        assert await opencode_client.list_permissions(str(project_dir)) == []
+        assert await versioned_client.list_permissions(str(project_dir)) == []
         if reply == "always":
             second = rig.thread(project_dir, thread_id="1001")
             await rig.core.submit(second.thread_id, rig.prompt("RUN_BASH: echo again > two.txt"))
@@ -90,9 +94,9 @@ async def test_permission_replies_behave_as_documented(
 
 
 async def test_question_answered_reaches_the_model(
-    opencode_client: OpenCodeClient, project_dir: Path, tmp_path: Path, scripted_model: ScriptedModel
+    versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path, scripted_model: ScriptedModel
 ) -> None:
-    async with CoreRig(opencode_client, tmp_path / "db.sqlite") as rig:
+    async with CoreRig(versioned_client, tmp_path / "db.sqlite") as rig:
         thread = rig.thread(project_dir)
         await rig.core.submit(thread.thread_id, rig.prompt("ASK_QUESTION please"))
         asked = await rig.wait_for(QuestionAskedEvent)
@@ -110,9 +114,9 @@ async def test_question_answered_reaches_the_model(
 
 
 async def test_abort_mid_stream_and_while_permission_pending(
-    opencode_client: OpenCodeClient, project_dir: Path, tmp_path: Path
+    versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 ) -> None:
-    async with CoreRig(opencode_client, tmp_path / "db.sqlite") as rig:
+    async with CoreRig(versioned_client, tmp_path / "db.sqlite") as rig:
         thread = rig.thread(project_dir)
         await rig.core.submit(thread.thread_id, rig.prompt("SLOW:20 tell a story"))
         await rig.wait_for(TextDelta)
@@ -128,17 +132,17 @@ async def test_abort_mid_stream_and_while_permission_pending(
         resolved = await rig.wait_for(PermissionResolved)
         assert resolved.request.request_id == asked.request.request_id and resolved.reply == "reject"
         await rig.wait_count(TurnFinished, 2)
-        assert await opencode_client.list_permissions(str(project_dir)) == []
+        assert await versioned_client.list_permissions(str(project_dir)) == []
         assert rig.core.pending_permissions() == []
         await asyncio.sleep(0.5)
         assert not (project_dir / "late.txt").exists()
 
 
 async def test_queued_messages_drain_in_order(
-    opencode_client: OpenCodeClient, project_dir: Path, tmp_path: Path, scripted_model: ScriptedModel
+    versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path, scripted_model: ScriptedModel
 ) -> None:
     marker = uuid.uuid4().hex[:8]
-    async with CoreRig(opencode_client, tmp_path / "db.sqlite") as rig:
+    async with CoreRig(versioned_client, tmp_path / "db.sqlite") as rig:
         thread = rig.thread(project_dir)
         await rig.core.submit(thread.thread_id, rig.prompt(f"SLOW:2 {marker} zero"))
         for word in ("one", "two", "three"):
@@ -156,11 +160,27 @@ async def test_queued_messages_drain_in_order(
         assert thread.queue() == () and rig.store.queue_items(thread.thread_id) == []
 
 
+async def test_a_message_queued_behind_an_aborted_turn_is_answered(
+    versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path
+) -> None:
+    """OpenCode 1.2 goes idle before it has finished an abort and aborts a prompt sent meanwhile;
+    the queued message must wait for the abort to settle (without that, 7 runs in 10 lost it)."""
+    async with CoreRig(versioned_client, tmp_path / "db.sqlite") as rig:
+        thread = rig.thread(project_dir)
+        await rig.core.submit(thread.thread_id, rig.prompt("SLOW:20 a long story"))
+        await rig.wait_for(TextDelta)
+        await rig.core.enqueue(thread.thread_id, rig.prompt("REPLY: after the abort"))
+        assert await rig.core.abort(thread.thread_id, by="alice", source="test")
+        await rig.wait_for(PartCompleted, lambda e: e.text == "after the abort")
+        turns = await rig.wait_count(TurnFinished, 2)
+        assert [t.natural for t in turns][-1] is True and rig.of_type(SessionFailed) == []
+
+
 async def test_message_while_busy_interrupts_after_delay(
-    opencode_client: OpenCodeClient, project_dir: Path, tmp_path: Path
+    versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 ) -> None:
     options = RuntimeOptions(interrupt_delay=0.5)
-    async with CoreRig(opencode_client, tmp_path / "db.sqlite", options=options) as rig:
+    async with CoreRig(versioned_client, tmp_path / "db.sqlite", options=options) as rig:
         thread = rig.thread(project_dir)
         await rig.core.submit(thread.thread_id, rig.prompt("SLOW:30 long work"))
         await rig.wait_for(TextDelta)

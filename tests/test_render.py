@@ -16,6 +16,7 @@ from kimaki_tui.core.events import (
     SessionFailed,
     StatusChanged,
     TextDelta,
+    ToolStarted,
     TurnFinished,
 )
 from kimaki_tui.core.render import (
@@ -75,10 +76,6 @@ def test_tool_lines() -> None:
     assert render_event(tool("edit", title="src/x.py", filePath="/p/src/x.py")) == ["┣ edit `src/x.py`"]
     assert render_event(tool("write", filePath="/p/docs/new.md")) == ["┣ write `/p/docs/new.md`"]
     assert render_event(tool("webfetch", url="https://example.com")) == ["┣ webfetch `https://example.com`"]
-    assert render_event(tool("question", questions=[{"question": "?"}])) == ["┣ question"]
-    assert render_event(tool("task", description="Explore the code", subagent_type="explore")) == [
-        "┣ explore **Explore the code**"
-    ]
     weather = tool("mcp_weather", city="Paris", days=3)
     assert render_event(weather) == ["┣ mcp\\_weather (city: Paris, days: 3)"]
 
@@ -107,7 +104,7 @@ def test_backticks_in_a_command_keep_the_code_span_intact() -> None:
     ("verbosity", "shown"),
     [
         ("tools_and_text", ["read", "bash", "thinking", "text"]),
-        ("text_and_essential_tools", ["bash", "thinking", "text"]),
+        ("text_and_essential_tools", ["bash", "text"]),
         ("text_only", ["text"]),
     ],
 )
@@ -140,12 +137,38 @@ def test_unknown_verbosity_is_an_error() -> None:
 
 # ---- footer, errors, others ---------------------------------------------------------------------
 def test_footer() -> None:
-    assert render_event(turn()) == ["*project · ⎇ main · 12.3s · 34% · fake-model · build*"]
+    # The default agent (build) is left out; any other agent is named.
+    assert render_event(turn()) == ["*project · ⎇ main · 12.3s · 34% · fake-model*"]
+    assert render_event(turn(agent="plan")) == ["*project · ⎇ main · 12.3s · 34% · fake-model · plan*"]
     sparse = turn(directory="", branch="", context_limit=None, duration_s=0.0, agent="")
     assert render_event(sparse) == ["*fake-model*"]
     assert render_event(turn(directory="/w/my_proj", duration_s=125)) == [
-        "*my\\_proj · ⎇ main · 2m 5s · 34% · fake-model · build*"
+        "*my\\_proj · ⎇ main · 2m 5s · 34% · fake-model*"
     ]
+    assert render_event(turn(duration_s=0.42)) == ["*project · ⎇ main · <1s · 34% · fake-model*"]
+
+
+def test_interaction_tools_get_no_tool_line() -> None:
+    """The question form (and kimaki's upload/button tools) is the message; no bare tool line."""
+    for name in ("question", "kimaki_file_upload", "kimaki_action_buttons"):
+        for verbosity in VERBOSITIES:
+            assert render_event(tool(name, questions=[{"question": "?"}]), verbosity=verbosity) == []
+
+
+def test_a_task_is_announced_when_it_starts() -> None:
+    def task(description: str = "", agent: str = "general", title: str = "") -> ToolStarted:
+        args = {"description": description, "subagent_type": agent} if description else {}
+        return ToolStarted(SID, "prt_t", "task", args, title=title)
+
+    started = task("sleep 10 task 1")
+    assert render_event(started) == ["┣ task **sleep 10 task 1**"]
+    assert render_event(task("Explore the code", "explore")) == ["┣ task **Explore the code** *explore*"]
+    # No description: OpenCode's title says what the task does.
+    assert render_event(task(title="look around")) == ["┣ task **look around**"]
+    assert render_event(started, verbosity="text_only") == []
+    # Its end is not posted again, and other tools are posted at their end only.
+    assert render_event(tool("task", description="sleep 10 task 1")) == []
+    assert render_event(ToolStarted(SID, "prt_b", "bash", {"command": "ls"})) == []
 
 
 def test_no_footer_after_an_interrupted_turn() -> None:
@@ -153,7 +176,8 @@ def test_no_footer_after_an_interrupted_turn() -> None:
 
 
 def test_durations() -> None:
-    assert [format_duration(s) for s in (0.658, 12.34, 65, 3725)] == ["0.7s", "12.3s", "1m 5s", "1h 2m"]
+    durations = [format_duration(s) for s in (0.658, 1.04, 12.34, 65, 3725)]
+    assert durations == ["<1s", "1.0s", "12.3s", "1m 5s", "1h 2m"]
 
 
 def test_session_failed() -> None:

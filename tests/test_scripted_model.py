@@ -84,7 +84,7 @@ async def test_think_streams_reasoning_before_the_reply(scripted_model: Scripted
     chunks, _ = await stream_chunks(scripted_model, body("THINK REPLY: decided"))
     deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
     reasoning = [d["reasoning_content"] for d in deltas if "reasoning_content" in d]
-    assert "".join(reasoning) == "Thinking it over." and content(chunks) == "decided"
+    assert "".join(reasoning) == "Let me think about this for a moment." and content(chunks) == "decided"
     first_text = next(i for i, d in enumerate(deltas) if d.get("content"))
     assert all("reasoning_content" not in d for d in deltas[first_text:])
 
@@ -120,6 +120,33 @@ async def test_tool_result_is_quoted(scripted_model: ScriptedModel) -> None:
     ]
     chunks, _ = await stream_chunks(scripted_model, payload)
     assert content(chunks) == "Tool said: hi there"
+
+
+async def test_subagents_are_parallel_task_calls_and_think_streams_reasoning(
+    scripted_model: ScriptedModel,
+) -> None:
+    chunks, done = await stream_chunks(scripted_model, body("THINK SUBAGENTS:2"))
+    assert done
+    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+    reasoning = "".join(d.get("reasoning_content") or "" for d in deltas)
+    assert reasoning == "Let me think about this for a moment."
+    calls = [call for d in deltas for call in d.get("tool_calls") or []]
+    assert [(c["index"], c["function"]["name"]) for c in calls] == [(0, "task"), (1, "task")]
+    tasks = [json.loads(c["function"]["arguments"]) for c in calls]
+    assert [t["description"] for t in tasks] == ["sleep task 1", "sleep task 2"]
+    assert tasks[0]["prompt"].startswith("SLOW:") and tasks[1]["prompt"] == "REPLY: subtask 2 done"
+    assert {t["subagent_type"] for t in tasks} == {"general"}
+
+
+async def test_a_task_result_is_quoted_from_its_result(scripted_model: ScriptedModel) -> None:
+    payload = body("SUBAGENTS:1")
+    result = "task_id: ses_1\n\n<task_result>\ndone\n</task_result>"
+    payload["messages"] += [
+        {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function"}]},
+        {"role": "tool", "tool_call_id": "c1", "content": result},
+    ]
+    chunks, _ = await stream_chunks(scripted_model, payload)
+    assert content(chunks) == "Tool said: done"
 
 
 async def test_title_request_gets_short_title(scripted_model: ScriptedModel) -> None:

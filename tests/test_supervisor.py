@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import stat
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,46 +18,8 @@ from kimaki_tui.core.events import ServerStatus
 from kimaki_tui.opencode.client import text_part
 from kimaki_tui.opencode.errors import OpenCodeCrashLoop, OpenCodeNotInstalled, OpenCodeStartError
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor, find_opencode
+from tests.fake_opencode import EXITS_AT_ONCE, HEALTHY_THEN_EXIT, NEVER_HEALTHY, fake_binary
 from tests.harness import REPO, wait_until
-
-# A fake `opencode` that serves /global/health, announces its port like the real one, and
-# exits after LIFETIME seconds (a crash, from the supervisor's point of view).
-HEALTHY_THEN_EXIT = """
-import http.server, json, sys, threading, time
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = json.dumps({"healthy": True, "version": "fake"}).encode()
-        self.send_response(200); self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-    def log_message(self, *args): pass
-server = http.server.HTTPServer(("127.0.0.1", 0), H)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-print(f"opencode server listening on http://127.0.0.1:{server.server_port}", flush=True)
-time.sleep(LIFETIME)
-print("fatal: simulated crash", file=sys.stderr, flush=True)
-sys.exit(3)
-"""
-
-NEVER_HEALTHY = """
-import sys, time
-for i in range(50):
-    print(f"\\x1b[31mboot step {i}\\x1b[0m", file=sys.stderr)
-print("Error: database is locked (the last words)", file=sys.stderr, flush=True)
-time.sleep(600)
-"""
-
-EXITS_AT_ONCE = """
-import sys
-print("Error: Unexpected error / ServeError", file=sys.stderr)
-sys.exit(1)
-"""
-
-
-def fake_binary(tmp_path: Path, name: str, source: str) -> str:
-    path = tmp_path / name
-    path.write_text(f"#!{sys.executable}\n{textwrap.dedent(source)}")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path)
 
 
 def gone(pid: int) -> bool:

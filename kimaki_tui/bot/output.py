@@ -34,7 +34,7 @@ from kimaki_tui.core.events import (
     ToolStarted,
     TurnFinished,
 )
-from kimaki_tui.core.render import render_event, render_permission_outcome
+from kimaki_tui.core.render import STARTED_TOOLS, render_event, render_permission_outcome
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
@@ -42,8 +42,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUIET = discord.AllowedMentions.none()
-# Live-view events (token deltas, tool starts, queue listings, titles): nothing to post for them.
-_NOT_POSTED = (TextDelta, ToolStarted, QueueChanged, TitleChanged)
+# Live-view events (token deltas, queue listings, titles): nothing to post for them. Tool starts
+# are posted only for the tools announced when they start (subagent tasks).
+_NOT_POSTED = (TextDelta, QueueChanged, TitleChanged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,8 @@ class OutputRouter:
 
     def _on_event(self, event: object) -> None:
         if not isinstance(event, DomainEvent) or isinstance(event, _NOT_POSTED):
+            return
+        if isinstance(event, ToolStarted) and event.tool not in STARTED_TOOLS:
             return
         thread_id = self._thread_of(event)
         if thread_id is not None:
@@ -156,7 +159,7 @@ class ThreadOutput:
             await self._send(item.text, notify=False)
         elif isinstance(item, StatusChanged):
             await self._status(item)
-        elif isinstance(item, PartCompleted):
+        elif isinstance(item, PartCompleted | ToolStarted):
             await self._part(item)
         elif isinstance(item, PermissionAskedEvent):
             await self._permission_asked(item)
@@ -188,7 +191,8 @@ class ThreadOutput:
         core = self.bot.core
         return bool(core.pending_permissions(session_id) or core.pending_questions(session_id))
 
-    async def _part(self, part: PartCompleted) -> None:
+    async def _part(self, part: PartCompleted | ToolStarted) -> None:
+        """Post a part once, even across restarts (a started task's end is not posted again)."""
         store = self.bot.core.store
         if store.is_posted(part.part_id):
             return

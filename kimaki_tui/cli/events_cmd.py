@@ -2,7 +2,8 @@
 
 Lines may be `/event` objects or `/global/event` envelopes; extra keys (like the sample's
 `_section`) are ignored. A line that is not an event is reported on stderr and skipped. Each
-session gets its own reducer state, as each Discord thread has its own runtime.
+session gets its own reducer state, as each Discord thread has its own runtime; a subagent's
+session (created with a `parentID`) has no thread, so its events are left out, as in Discord.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ _LABELS = {
     "QuestionAskedEvent": "question",
     "TurnFinished": "footer",
     "SessionFailed": "error",
+    "ToolStarted": "tool",
 }
 
 
@@ -79,12 +81,13 @@ def render_lines(
     from kimaki_tui.core.reducer import initial_state, reduce
     from kimaki_tui.core.render import render_event
     from kimaki_tui.core.stream_state import StreamState
-    from kimaki_tui.opencode.events import EventParseError, parse_event
+    from kimaki_tui.opencode.events import EventParseError, SessionInfoEvent, parse_event
 
     if verbosity not in VERBOSITIES:
         raise ValueError(f"unknown verbosity {verbosity!r}")
     level = cast("Verbosity", verbosity)
     states: dict[str, StreamState] = {}
+    subagents: set[str] = set()
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -94,7 +97,9 @@ def render_lines(
             warn(f"line {number}: not an OpenCode event ({exc}); skipped")
             continue
         session_id = event.session_id
-        if session_id is None:
+        if isinstance(event, SessionInfoEvent) and event.info.get("parentID") and session_id:
+            subagents.add(session_id)
+        if session_id is None or session_id in subagents:
             continue
         state, outputs = reduce(states.get(session_id) or initial_state(session_id), event)
         states[session_id] = state

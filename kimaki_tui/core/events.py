@@ -44,11 +44,13 @@ class PartCompleted(DomainEvent):
 
 @dataclass(frozen=True, slots=True)
 class ToolStarted(DomainEvent):
-    """A tool call began running (the control center shows it live; Discord waits for the end)."""
+    """A tool call began running. The control center shows it live; Discord waits for the end,
+    except for a subagent task, which is announced when it starts. `title` is OpenCode's, if any."""
 
     part_id: str
     tool: str
     input: Mapping[str, Any] = field(default_factory=dict)
+    title: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,12 +195,14 @@ class PromptDispatched(DomainEvent):
 
 @dataclass(frozen=True, slots=True)
 class ServerStatus:
-    """OpenCode server health, not tied to a session."""
+    """OpenCode server health, not tied to a session. `warning` stays shown while healthy (e.g. an
+    OpenCode newer than kimaki was tested with)."""
 
     state: Literal["starting", "healthy", "restarting", "failed", "stopped"]
     port: int | None = None
     detail: str = ""
     pid: int | None = None
+    warning: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,13 @@
 """Pure reducer: one session's OpenCode events in, (new state, domain events) out.
 
 No I/O and no clock: durations and `asked_at` come from timestamps inside the events. An event
-that changes nothing returns the same state object (most events are token deltas). A turn opens
-with the first message, part or error after the last `session.idle`; `session.idle` closes it with
-exactly one `TurnFinished`, and its message ids join `closed_messages` so that a part event
-repeated later is never posted twice. The selectors (`is_busy`, ...) are re-exported from
-`stream_state`, so callers need only this module.
+that changes nothing returns the same state object. A turn opens with the first message, part or
+error after the last `session.idle`; `session.idle` closes it with exactly one `TurnFinished`
+(after posting any text left open), and its message ids join `closed_messages` so that a part
+event repeated later is never posted twice. An assistant message the idle caught unfinished is
+only "cut": OpenCode 1.2 reports an abort with extra idles that can land inside the next turn,
+and a cut message that OpenCode then goes on with (while busy) opens a turn again. The
+selectors (`is_busy`, ...) are re-exported from `stream_state`, so callers need only this module.
 """
 
 from __future__ import annotations
@@ -28,7 +30,14 @@ from kimaki_tui.core.events import (
     TurnFinished,
 )
 from kimaki_tui.core.reducer_parts import OUTPUT_LIMIT as OUTPUT_LIMIT
-from kimaki_tui.core.reducer_parts import between_turns, close_message, on_delta, on_part
+from kimaki_tui.core.reducer_parts import (
+    between_turns,
+    close_message,
+    flush_parts,
+    on_delta,
+    on_part,
+    reopen,
+)
 from kimaki_tui.core.stream_state import (
     StreamState,
     Usage,
@@ -41,6 +50,7 @@ from kimaki_tui.core.stream_state import current_turn_message_ids as current_tur
 from kimaki_tui.core.stream_state import is_busy as is_busy
 from kimaki_tui.core.stream_state import pending_permission_ids as pending_permission_ids
 from kimaki_tui.core.stream_state import pending_question_ids as pending_question_ids
+from kimaki_tui.core.stream_state import settling as settling
 from kimaki_tui.opencode.events import (
     Event,
     MessageUpdated,
@@ -69,7 +79,7 @@ _SERVER_STATES: dict[str, SessionState] = {"busy": "busy", "idle": "idle", "retr
 _TURN_RESET: dict[str, Any] = {
     "turn_open": False, "turn_failed": False, "turn_started_ms": 0, "turn_messages": _EMPTY,
     "turn_assistants": (), "last_assistant": None, "step_usage": None, "emitted": _EMPTY,
-    "started_tools": _EMPTY, "reasoning_parts": _EMPTY,
+    "started_tools": _EMPTY, "open_parts": (),
 }
 
 
@@ -93,10 +103,11 @@ def abandon_turn(state: StreamState) -> StreamState:
     Unlike a fresh `initial_state`, the turn's messages stay closed, so their late events
     (OpenCode sends some after an abort) are not posted.
     """
-    closed = state.closed_messages | state.turn_messages
+    closed = state.closed_messages | state.turn_messages | state.cut_messages
     return replace(
         state, server_status="idle", status="idle", status_detail="", retry_detail="",
-        pending_permissions=_EMPTY, pending_questions=_EMPTY, closed_messages=closed, **_TURN_RESET,
+        pending_permissions=_EMPTY, pending_questions=_EMPTY, closed_messages=closed,
+        cut_messages=_EMPTY, **_TURN_RESET,
     )
 
 
@@ -148,12 +159,20 @@ def _on_error(state: StreamState, ev: SessionErrorEvent) -> Result:
 def _on_idle(state: StreamState, ev: SessionIdle) -> Result:
     if not state.turn_open:
         return _settle(state, server_status="idle") if state.server_status != "idle" else (state, _NONE)
+    state, flushed = flush_parts(state)
     finished = _turn_finished(state)
+    last = state.last_assistant
+    cut = (
+        frozenset({last.message_id})
+        if last is not None and not last.completed_ms and not last.error_name
+        else _EMPTY
+    )
     return _settle(
         state,
-        (finished,),
+        (*flushed, finished),
         server_status="idle",
-        closed_messages=state.closed_messages | state.turn_messages,
+        closed_messages=state.closed_messages | (state.turn_messages - cut),
+        cut_messages=state.cut_messages | cut,
         **_TURN_RESET,
     )
 
@@ -193,9 +212,11 @@ def _on_message(state: StreamState, ev: MessageUpdated) -> Result:
         return _on_user_message(state, mid, info)
     if role != "assistant":
         return state, _NONE
-    if between_turns(state):
-        return close_message(state, mid)
     assistant = assistant_from(info)
+    if between_turns(state) or (mid in state.cut_messages and assistant.error_name):
+        return close_message(state, mid)  # late news of a turn that already ended
+    if mid in state.cut_messages:
+        state = reopen(state, mid)
     changes: dict[str, Any] = {"turn_open": True}
     if mid not in state.turn_assistants:
         changes["turn_assistants"] = (*state.turn_assistants, mid)
@@ -208,7 +229,8 @@ def _on_message(state: StreamState, ev: MessageUpdated) -> Result:
     clock = max(assistant.created_ms, assistant.completed_ms)
     if clock > state.clock_ms:
         changes["clock_ms"] = clock
-    return replace(state, **changes), _NONE
+    new = replace(state, **changes)
+    return flush_parts(new, mid) if assistant.completed_ms else (new, _NONE)
 
 
 def _on_user_message(state: StreamState, mid: str, info: Mapping[str, Any]) -> Result:

@@ -1,8 +1,11 @@
 """Render domain events as Discord message texts (pure; every text fits one message).
 
 Kimaki's look: a text part is posted as markdown (split to 2000 characters), every tool call is
-one short `┣ tool summary` line, a natural end of turn gets an italic footer, permission and
-question prompts say what is asked. Verbosity decides which tool lines appear.
+one short `┣ tool summary` line when it ends (a subagent task when it starts, so parallel tasks
+appear in the order they began), a natural end of turn gets an italic footer, permission and
+question prompts say what is asked. Tools that are themselves an exchange with the user (the
+question tool) get no tool line: their prompt is the message. Verbosity decides which tool lines
+and whether reasoning (`┣ thinking`) appear.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from kimaki_tui.core.events import (
     QuestionAskedEvent,
     QuestionRequest,
     SessionFailed,
+    ToolStarted,
     TurnFinished,
 )
 from kimaki_tui.core.split import DISCORD_LIMIT, split_message
@@ -30,6 +34,12 @@ DEFAULT_VERBOSITY: Verbosity = "text_and_essential_tools"
 
 # Tools that only look around; hidden from tool lines unless verbosity is tools_and_text.
 MINOR_TOOLS = frozenset({"read", "glob", "grep", "list", "todoread", "todowrite"})
+# Tools whose whole purpose is an exchange with the Discord user: the prompt they raise is shown
+# (the question form; kimaki's upload and button tools), so no tool line repeats them.
+INTERACTION_TOOLS = frozenset({"question", "kimaki_file_upload", "kimaki_action_buttons"})
+# Announced when they start (ToolStarted), not when they end.
+STARTED_TOOLS = frozenset({"task"})
+DEFAULT_AGENT = "build"
 LINE_LIMIT = 300
 _SUMMARY = 100
 _MARKDOWN_START = re.compile(r"^(?:[#*_\->`\[|]|\d+\.|<callout)")
@@ -45,6 +55,8 @@ def render_event(event: DomainEvent, *, verbosity: Verbosity = DEFAULT_VERBOSITY
         raise ValueError(f"unknown verbosity {verbosity!r}")
     if isinstance(event, PartCompleted):
         return _render_part(event, verbosity)
+    if isinstance(event, ToolStarted):
+        return _render_started(event, verbosity)
     if isinstance(event, TurnFinished):
         footer = render_footer(event) if event.natural else ""
         return [footer] if footer else []
@@ -65,9 +77,20 @@ def _render_part(part: PartCompleted, verbosity: Verbosity) -> list[str]:
     if verbosity == "text_only":
         return []
     if part.kind == "reasoning":
-        return ["┣ thinking"]
+        return ["┣ thinking"] if verbosity == "tools_and_text" else []
+    if part.tool in INTERACTION_TOOLS or part.tool in STARTED_TOOLS:
+        return []
     if verbosity == "text_and_essential_tools" and is_minor_tool(part.tool):
         return []
+    return [render_tool_line(part)]
+
+
+def _render_started(event: ToolStarted, verbosity: Verbosity) -> list[str]:
+    if event.tool not in STARTED_TOOLS or verbosity == "text_only":
+        return []
+    part = PartCompleted(
+        event.session_id, event.part_id, "", "tool", tool=event.tool, title=event.title, input=event.input
+    )
     return [render_tool_line(part)]
 
 
@@ -79,10 +102,7 @@ def is_minor_tool(tool: str) -> bool:
 # ---- tool lines --------------------------------------------------------------------------------
 def render_tool_line(part: PartCompleted) -> str:
     """`┣ bash `echo hi``, `┣ edit `src/x.py``, `┣ bash `false` ✗ exit 1`; at most LINE_LIMIT chars."""
-    name = part.tool or "tool"
-    if part.tool == "task":
-        name = str(part.input.get("subagent_type") or "task")
-    name = _escape(_clip(name, 60))
+    name = _escape(_clip(part.tool or "tool", 60))
     summary = _tool_summary(part)
     line = f"┣ {name} {summary}" if summary else f"┣ {name}"
     if part.status == "error":
@@ -98,7 +118,7 @@ def _tool_summary(part: PartCompleted) -> str:
     if tool in ("question", "todoread"):
         return ""
     if tool == "task":
-        return f"**{_escape(_clip(_str(args, 'description'), _SUMMARY))}**" if args.get("description") else ""
+        return _task_summary(args, part.title)
     if tool == "todowrite":
         return _todo_summary(args)
     if tool in _FILE_TOOLS:
@@ -126,6 +146,16 @@ def _bash_summary(args: Mapping[str, Any]) -> str:
     return _code(_clip(command.split("\n", 1)[0].rstrip(), _SUMMARY - 1) + "…")
 
 
+def _task_summary(args: Mapping[str, Any], title: str) -> str:
+    """`**what it does**`, plus the subagent unless it is OpenCode's default `general`."""
+    what = _str(args, "description") or title
+    agent = _str(args, "subagent_type")
+    summary = f"**{_escape(_clip(what, _SUMMARY))}**" if what else ""
+    if agent and agent != "general":
+        summary = f"{summary} *{_escape(_clip(agent, 40))}*".strip()
+    return summary
+
+
 def _todo_summary(args: Mapping[str, Any]) -> str:
     todos = args.get("todos")
     for todo in todos if isinstance(todos, list) else []:
@@ -144,8 +174,9 @@ def _generic_summary(args: Mapping[str, Any]) -> str:
 
 
 # ---- footer, errors, prompts -------------------------------------------------------------------
-def render_footer(turn: TurnFinished) -> str:
-    """`*project · ⎇ main · 12.3s · 34% · model · agent*`; unknown fields are left out."""
+def render_footer(turn: TurnFinished, *, show_default_agent: bool = False) -> str:
+    """`*project · ⎇ main · 12.3s · 34% · model · agent*`; unknown fields are left out, and so is
+    the default agent (`build`) unless `show_default_agent` (the control center's transcript)."""
     fields: list[str] = []
     folder = turn.directory.rstrip("/").rsplit("/", 1)[-1]
     if folder:
@@ -156,13 +187,16 @@ def render_footer(turn: TurnFinished) -> str:
         fields.append(format_duration(turn.duration_s))
     if turn.context_percent is not None:
         fields.append(f"{turn.context_percent}%")
-    for value in (turn.model_id, turn.agent):
+    agent = "" if turn.agent == DEFAULT_AGENT and not show_default_agent else turn.agent
+    for value in (turn.model_id, agent):
         if value:
             fields.append(_escape(_clip(value, 60)))
     return f"*{' · '.join(fields)}*" if fields else ""
 
 
 def format_duration(seconds: float) -> str:
+    if seconds < 1:
+        return "<1s"
     if seconds < 60:
         return f"{seconds:.1f}s"
     whole = round(seconds)

@@ -117,6 +117,8 @@ class SessionRuntime:
         self._awaiting_turn = False
         self._idle = asyncio.Event()
         self._idle.set()
+        self._settled = asyncio.Event()  # clear while OpenCode still settles an abort
+        self._settled.set()
         self._interrupt_task: asyncio.Task[None] | None = None
         # Turns are numbered so a message only interrupts the turn it arrived during.
         self._turn_seq = 0
@@ -215,6 +217,10 @@ class SessionRuntime:
     # ---- OpenCode events ------------------------------------------------------------------
     def handle_event(self, event: Event) -> None:
         self._state, outputs = reducer.reduce(self._state, event)
+        if reducer.settling(self._state):
+            self._settled.clear()
+        else:
+            self._settled.set()
         self.last_activity = time.time()
         if isinstance(event, PermissionReplied):
             self._deps.permissions.replied_elsewhere(event.request_id, event.reply)
@@ -268,6 +274,7 @@ class SessionRuntime:
         if not self.busy or self.session_id is None:
             return
         self._state = reducer.abandon_turn(self._state)
+        self._settled.set()
         self._deps.bus.publish(SessionFailed(self.session_id, name, message))
         self._on_output(TurnFinished(self.session_id, False, 0.0, 0, 0, 0, 0, None, "", "", ""))
 
@@ -379,6 +386,12 @@ class SessionRuntime:
             self._state = reducer.abandon_turn(self._state)
             self._awaiting_turn = False
             self._idle.set()
+            self._settled.set()
+            return
+        # The next prompt waits until OpenCode has closed the aborted message: 1.2 goes idle
+        # first and would abort a prompt sent before that too.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._settled.wait(), self._deps.options.idle_wait)
 
     def _schedule_drain(self) -> None:
         if self._drain_task is None or self._drain_task.done():

@@ -11,9 +11,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kimaki_tui.core.events import SessionState
+from kimaki_tui.core.events import PartKind, SessionState
 
 _EMPTY: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class OpenPart:
+    """A text or reasoning part still streaming: the text so far (its deltas, or the server's)."""
+
+    part_id: str
+    message_id: str
+    kind: PartKind
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +77,9 @@ class StreamState:
     asked_requests: frozenset[str] = _EMPTY
     user_messages: frozenset[str] = _EMPTY
     closed_messages: frozenset[str] = _EMPTY
+    # Assistant messages a turn ended without completing: after an abort OpenCode closes them
+    # late; OpenCode 1.2 may also send a stale idle mid-turn and then go on with them.
+    cut_messages: frozenset[str] = _EMPTY
     clock_ms: int = 0
     # The current turn:
     turn_open: bool = False
@@ -78,7 +91,7 @@ class StreamState:
     step_usage: Usage | None = None
     emitted: frozenset[str] = _EMPTY
     started_tools: frozenset[str] = _EMPTY
-    reasoning_parts: frozenset[str] = _EMPTY
+    open_parts: tuple[OpenPart, ...] = ()
 
 
 # ---- selectors (the reducer re-exports them) -------------------------------------------------
@@ -92,6 +105,14 @@ def pending_permission_ids(state: StreamState) -> frozenset[str]:
 
 def pending_question_ids(state: StreamState) -> frozenset[str]:
     return state.pending_questions
+
+
+def settling(state: StreamState) -> bool:
+    """OpenCode still owes the end of a message that a turn's idle cut off (an abort settling).
+
+    OpenCode 1.2 says idle before it has finished aborting, and aborts a prompt sent meanwhile.
+    """
+    return bool(state.cut_messages)
 
 
 def current_turn_message_ids(state: StreamState) -> tuple[str, ...]:

@@ -78,6 +78,12 @@ class OpenCodeNotInstalled(OpenCodeError):
         super().__init__(f"{message or 'opencode was not found on PATH.'} {self.hint}")
 
 
+class OpenCodeTooOld(OpenCodeError):
+    """The opencode binary is older than the oldest version kimaki supports."""
+
+    hint = "Upgrade it with `npm install -g opencode-ai@latest`, or set OPENCODE_PATH to a newer opencode."
+
+
 class OpenCodeStartError(OpenCodeError):
     """The server never became healthy or exited while starting. `output` is its last lines."""
 

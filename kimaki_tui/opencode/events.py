@@ -4,6 +4,11 @@ Accepts both shapes the server sends: `/event` lines (`{"type", "properties"}`) 
 `/global/event` envelopes (`{"directory", "payload": {...}}`). Unknown types are kept as
 `UnknownEvent`, never fatal. Parsing is a pure function so the reducer and the recorded-stream
 renderer share it.
+
+The session id is taken from wherever the event carries it: OpenCode 1.18 puts it at the top of
+`properties`; 1.2 sends `message.part.updated` with only `{part}` (`part.sessionID`),
+`message.updated` with only `{info}` (`info.sessionID`) and session events with only the
+Session object (`info.id`).
 """
 
 from __future__ import annotations
@@ -266,6 +271,25 @@ _SESSION_PARSERS: dict[str, Callable[[JSON, str, str | None], Event]] = {
 }
 
 
+# Where OpenCode versions without a top-level `sessionID` keep it: (object key, id key).
+_NESTED_SESSION_ID: dict[str, tuple[str, str]] = {
+    "message.part.updated": ("part", "sessionID"),
+    "message.updated": ("info", "sessionID"),
+    "session.created": ("info", "id"),
+    "session.updated": ("info", "id"),
+    "session.deleted": ("info", "id"),
+}
+
+
+def _nested_session_id(etype: str, props: JSON) -> str | None:
+    where = _NESTED_SESSION_ID.get(etype)
+    if where is None:
+        return None
+    holder = props.get(where[0])
+    sid = holder.get(where[1]) if isinstance(holder, Mapping) else None
+    return sid if isinstance(sid, str) and sid else None
+
+
 def parse_event(raw: object) -> Event:
     """Turn one decoded JSON object (either envelope shape) into a typed event."""
     if not isinstance(raw, Mapping):
@@ -283,6 +307,8 @@ def parse_event(raw: object) -> Event:
     if etype == "server.connected":
         return ServerConnected(etype, directory=directory)
     sid = props.get("sessionID")
+    if not isinstance(sid, str):
+        sid = _nested_session_id(etype, props)
     parser = _SESSION_PARSERS.get(etype)
     if parser is None or not isinstance(sid, str):
         return UnknownEvent(etype, props, sid if isinstance(sid, str) else None, directory=directory)

@@ -2,8 +2,10 @@
 
 The server listens on a free loopback port with a fresh password per run; the supervisor
 rebinds its `client` whenever that changes and tells `on_restarted` callbacks so the core can
-reconnect. The child gets its own process group and PR_SET_PDEATHSIG (it dies even if this
-process is SIGKILLed); stopping also ends the tool processes it started.
+reconnect. Each start checks OpenCode's version (see `version.py`): too old is a start error,
+newer than tested a warning in the log and in `status`. The child gets its own process group
+and PR_SET_PDEATHSIG (it dies even if this process is SIGKILLed); stopping also ends the tool
+processes it started.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 from kimaki_tui.core.events import ServerStatus
 from kimaki_tui.logs import known_secrets
+from kimaki_tui.opencode.catalog import Health
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.environment import agent_environment
 from kimaki_tui.opencode.errors import (
@@ -31,10 +34,12 @@ from kimaki_tui.opencode.errors import (
     OpenCodeError,
     OpenCodeNotInstalled,
     OpenCodeStartError,
+    OpenCodeTooOld,
     OpenCodeUnavailable,
     strip_ansi,
 )
 from kimaki_tui.opencode.process import child_setup, descendants, signal_group, signal_tree
+from kimaki_tui.opencode.version import VersionCheck, judge_version
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +106,7 @@ class OpenCodeSupervisor:
         self.port: int | None = None
         self.password: str | None = None
         self.healthy = False
+        self.version: VersionCheck | None = None
         self.status = ServerStatus("stopped")
 
     @property
@@ -186,10 +192,15 @@ class OpenCodeSupervisor:
             url = await self._wait_listening(proc, listening, deadline)
             self.port = int(url.rsplit(":", 1)[1].strip("/"))
             self.client.rebind(url, self.password)
-            await self._poll_health(proc, deadline)
+            health = await self._poll_health(proc, deadline)
+            await self._check_version(health.version or None)
         except BaseException as exc:
             await self._kill(proc)
-            if isinstance(exc, OpenCodeStartError | asyncio.CancelledError):
+            if isinstance(exc, asyncio.CancelledError | OpenCodeTooOld):
+                raise
+            # A release too old to serve kimaki's API often fails this way: say so instead.
+            await self._check_version(None, failure=exc)
+            if isinstance(exc, OpenCodeStartError):
                 raise
             raise OpenCodeStartError(f"OpenCode failed to start: {exc}", self.output) from exc
         log.info("opencode %s healthy on port %s (pid %s)", self._binary, self.port, proc.pid)
@@ -267,7 +278,20 @@ class OpenCodeSupervisor:
             f"OpenCode did not report a listening port within {self._health_timeout:g} s.", self.output
         )
 
-    async def _poll_health(self, proc: asyncio.subprocess.Process, deadline: float) -> None:
+    async def _check_version(self, reported: object, *, failure: BaseException | None = None) -> None:
+        """Raise OpenCodeTooOld for a version kimaki cannot work with (chained to `failure`, the
+        start error it explains, if any); log a newer-than-tested one once."""
+        result = await judge_version(reported, self._binary, self._env)
+        if failure is not None and result.ok:
+            return  # the start failed for another reason; report that one
+        if result != self.version and result.message:
+            log_at = log.error if not result.ok else log.warning
+            log_at("%s", result.message + ("" if result.ok else f" {OpenCodeTooOld.hint}"))
+        self.version = result
+        if not result.ok:
+            raise OpenCodeTooOld(result.message) from failure
+
+    async def _poll_health(self, proc: asyncio.subprocess.Process, deadline: float) -> Health:
         last: Exception | None = None
         while time.monotonic() < deadline:
             if proc.returncode is not None:
@@ -277,8 +301,9 @@ class OpenCodeSupervisor:
                 )
             try:
                 timeout = min(self._request_timeout, max(deadline - time.monotonic(), 0.05))
-                if (await self.client.health(timeout=timeout)).healthy:
-                    return
+                health = await self.client.health(timeout=timeout)
+                if health.healthy:
+                    return health
             except OpenCodeError as exc:
                 last = exc
             await asyncio.sleep(0.1)
@@ -319,6 +344,9 @@ class OpenCodeSupervisor:
             await asyncio.sleep(delay)
             try:
                 proc = await self._start_once()
+            except OpenCodeTooOld as exc:  # restarting cannot help
+                self._fail(exc)
+                return None
             except OpenCodeError as exc:
                 reason = str(exc).splitlines()[0]
                 continue
@@ -380,7 +408,8 @@ class OpenCodeSupervisor:
         self._publish("failed", detail or str(error).splitlines()[0])
 
     def _publish(self, state: Any, detail: str = "") -> None:
-        self.status = ServerStatus(state, port=self.port, detail=detail, pid=self.pid)
+        warning = self.version.short if self.version is not None and self.version.ok else ""
+        self.status = ServerStatus(state, port=self.port, detail=detail, pid=self.pid, warning=warning)
         self._notify()
         for listener in list(self._status_listeners):
             try:

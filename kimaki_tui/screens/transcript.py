@@ -131,7 +131,7 @@ class TranscriptBook:
     def _turn(self, event: TurnFinished) -> None:
         self._settle(event.session_id)
         if event.natural:
-            footer = render_footer(event)
+            footer = render_footer(event, show_default_agent=True)
             if footer:
                 self._put(event.session_id, Entry(f"footer-{next(self._ids)}", "footer", footer))
         else:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# The @opencode-ai/plugin version the config dir's lock claims (the pinned OpenCode's own version).
+# The @opencode-ai/plugin version the config dir claims by default (the pinned OpenCode's own).
 OPENCODE_VERSION = "1.18.33"
 
 
@@ -45,14 +45,18 @@ def offline_config(model_base_url: str) -> dict[str, Any]:
     }
 
 
-def make_opencode_env(root: Path, model_base_url: str, *, bin_dir: Path | None = None) -> dict[str, str]:
+def make_opencode_env(
+    root: Path, model_base_url: str, *, bin_dir: Path | None = None, version: str = OPENCODE_VERSION
+) -> dict[str, str]:
     """An isolated HOME/XDG tree under `root` plus the env vars `opencode serve` needs offline.
 
     OpenCode `npm install`s @opencode-ai/plugin (63 MB, ~10 s, network) into each config dir
-    whose node_modules is missing or whose package-lock lacks the dependency. An empty
-    node_modules and a lock naming the package make it skip that; the plugin package is only
-    needed for custom TypeScript tools, which the scripted model never calls. `bin_dir` (default:
-    this Python's bin directory, where the `rg` wheel lives) goes first on PATH for OpenCode's grep.
+    whose node_modules is missing or which does not name the dependency at its own `version`
+    (1.18 reads package-lock.json, 1.2 package.json). An empty node_modules and both files naming
+    the package make it skip that; the plugin package is only needed for custom TypeScript tools,
+    which the scripted model never calls. Default plugins (provider logins, which 1.2 installs
+    from npm) are turned off. `bin_dir` (default: this Python's bin directory, where the `rg`
+    wheel lives) goes first on PATH for OpenCode's grep.
     """
     home = root / "home"
     xdg = {
@@ -65,8 +69,10 @@ def make_opencode_env(root: Path, model_base_url: str, *, bin_dir: Path | None =
         path.mkdir(parents=True, exist_ok=True)
     config_dir = xdg["XDG_CONFIG_HOME"] / "opencode"
     (config_dir / "node_modules").mkdir(parents=True, exist_ok=True)
-    lock = {"packages": {"": {"dependencies": {"@opencode-ai/plugin": OPENCODE_VERSION}}}}
+    dependencies = {"@opencode-ai/plugin": version}
+    lock = {"packages": {"": {"dependencies": dependencies}}}
     (config_dir / "package-lock.json").write_text(json.dumps(lock))
+    (config_dir / "package.json").write_text(json.dumps({"dependencies": dependencies}))
     config_file = root / "opencode.json"
     config_file.write_text(json.dumps(offline_config(model_base_url), indent=2))
     first = bin_dir or Path(sys.executable).parent
@@ -77,5 +83,6 @@ def make_opencode_env(root: Path, model_base_url: str, *, bin_dir: Path | None =
         "OPENCODE_DISABLE_MODELS_FETCH": "1",
         "OPENCODE_DISABLE_AUTOUPDATE": "1",
         "OPENCODE_DISABLE_LSP_DOWNLOAD": "1",
+        "OPENCODE_DISABLE_DEFAULT_PLUGINS": "1",
         "PATH": f"{first}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
     }

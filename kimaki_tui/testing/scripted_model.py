@@ -4,13 +4,14 @@ OpenCode talks to it as provider "fake". What it answers depends on keywords in 
 user message, so one shared server serves every test:
 
 - tool-less request whose system prompt mentions "title" → a short title from the user text;
-- last message is a tool result → "Tool said: <first line of the tool output>";
+- last message is a tool result → "Tool said: <first line of the tool output (or task result)>";
 - `RUN_BASH: <command>` → a `bash` tool call; `WRITE_FILE: <path> <content>` → a `write` call;
 - `ASK_QUESTION` → a `question` tool call (Which color do you prefer? Red/Green/Blue);
+- `SUBAGENTS:<n>` → n parallel `task` calls ("sleep task 1".."n"); task 1's subagent answers slowest;
+- `THINK` (with any of the others) → a few reasoning tokens streamed before the answer;
 - `SLOW[:seconds]` → a reply streamed in small chunks over that many seconds (default 10);
 - `LONG:<n>` → about n characters of prose with a long ```python block;
-- `REPLY: <text>` → exactly that text; anything else → "Echo: <first 200 chars>";
-- `THINK` (with any of the above) → the reply is preceded by reasoning ("Thinking it over.").
+- `REPLY: <text>` → exactly that text; anything else → "Echo: <first 200 chars>".
 """
 
 from __future__ import annotations
@@ -41,7 +42,13 @@ class Reply:
     delay: float = 0.0
     tool: str | None = None
     arguments: JSON = field(default_factory=dict)
+    more_calls: list[tuple[str, JSON]] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
+
+    @property
+    def calls(self) -> list[tuple[str, JSON]]:
+        """Every tool call, in order (`tool` first)."""
+        return ([(self.tool, self.arguments)] if self.tool else []) + self.more_calls
 
 
 def message_text(message: JSON) -> str:
@@ -95,14 +102,20 @@ def _title_reply(messages: Sequence[JSON]) -> Reply:
     return Reply(chunks=[_words(" ".join(lines), 5) or "Untitled"])
 
 
+def _subagent_calls(count: int) -> list[tuple[str, JSON]]:
+    """`count` task calls; the first subagent is the slowest, so tasks finish in reverse order."""
+    calls: list[tuple[str, JSON]] = []
+    for n in range(1, count + 1):
+        prompt = f"SLOW:{0.4 * (count - n + 1):.1f} subtask {n}" if n < count else f"REPLY: subtask {n} done"
+        args = {"description": f"sleep task {n}", "prompt": prompt, "subagent_type": "general"}
+        calls.append(("task", args))
+    return calls
+
+
 def _keyword_reply(text: str) -> Reply:
-    reply = _reply_for(text)
-    if "THINK" in text:
-        reply.reasoning = ["Thinking ", "it over."]
-    return reply
-
-
-def _reply_for(text: str) -> Reply:
+    if match := re.search(r"SUBAGENTS:(\d+)", text):
+        (tool, arguments), *more = _subagent_calls(max(int(match.group(1)), 1))
+        return Reply(tool=tool, arguments=arguments, more_calls=more)
     if match := re.search(r"RUN_BASH:[ \t]*(.+)", text):
         command = match.group(1).strip()
         return Reply(tool="bash", arguments={"command": command, "description": "run it"})
@@ -128,14 +141,25 @@ def _reply_for(text: str) -> Reply:
     return Reply(chunks=_split(f"Echo: {text.strip()[:200]}", 40))
 
 
+def _tool_gist(output: str) -> str:
+    """The first line of a tool's output; for a subagent task, of its result (the task id and
+    its wrapping differ between OpenCode versions)."""
+    _, found, result = output.partition("<task_result>")
+    lines = [line for line in (result if found else output).strip().splitlines() if line.strip()]
+    return lines[0].strip() if lines else "(no output)"
+
+
 def choose_reply(body: JSON) -> Reply:
     messages: Sequence[JSON] = body.get("messages") or []
     if not body.get("tools") and "title" in _system_text(messages).lower():
         return _title_reply(messages)
     if messages and messages[-1].get("role") == "tool":
-        output = message_text(messages[-1]).strip().splitlines()
-        return Reply(chunks=[f"Tool said: {output[0] if output else '(no output)'}"])
-    return _keyword_reply(latest_user_text(messages))
+        return Reply(chunks=[f"Tool said: {_tool_gist(message_text(messages[-1]))}"])
+    text = latest_user_text(messages)
+    reply = _keyword_reply(text)
+    if "THINK" in text:
+        reply.reasoning = ["Let me think ", "about this ", "for a moment."]
+    return reply
 
 
 class ScriptedModel:
@@ -214,15 +238,15 @@ class ScriptedModel:
             if reply.delay and i:
                 await asyncio.sleep(reply.delay)
             await send(self._chunk(cid, model, {"content": piece}))
-        if reply.tool:
+        for index, (tool, arguments) in enumerate(reply.calls):
             call = {
-                "index": 0,
-                "id": f"call_{cid}",
+                "index": index,
+                "id": f"call_{cid}_{index}" if index else f"call_{cid}",
                 "type": "function",
-                "function": {"name": reply.tool, "arguments": json.dumps(reply.arguments)},
+                "function": {"name": tool, "arguments": json.dumps(arguments)},
             }
             await send(self._chunk(cid, model, {"tool_calls": [call]}))
-        await send(self._chunk(cid, model, {}, "tool_calls" if reply.tool else "stop"))
+        await send(self._chunk(cid, model, {}, "tool_calls" if reply.calls else "stop"))
         final = self._chunk(cid, model, None)
         final["usage"] = self._usage(body, reply)
         await send(final)
@@ -232,20 +256,21 @@ class ScriptedModel:
     @staticmethod
     def _usage(body: JSON, reply: Reply) -> dict[str, int]:
         prompt = max(len(json.dumps(body.get("messages") or [])) // 4, 1)
-        completion = max(sum(len(c) for c in reply.chunks) // 4, 1) + (20 if reply.tool else 0)
+        completion = max(sum(len(c) for c in reply.chunks) // 4, 1) + 20 * len(reply.calls)
         return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
     def _whole(self, body: JSON, reply: Reply) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": "".join(reply.chunks)}
         if reply.reasoning:
             message["reasoning_content"] = "".join(reply.reasoning)
-        if reply.tool:
+        if reply.calls:
             message["tool_calls"] = [
                 {
-                    "id": "call_whole",
+                    "id": f"call_whole_{index}" if index else "call_whole",
                     "type": "function",
-                    "function": {"name": reply.tool, "arguments": json.dumps(reply.arguments)},
+                    "function": {"name": tool, "arguments": json.dumps(arguments)},
                 }
+                for index, (tool, arguments) in enumerate(reply.calls)
             ]
         return {
             "id": "chatcmpl-whole",
@@ -253,7 +278,7 @@ class ScriptedModel:
             "created": int(time.time()),
             "model": str(body.get("model") or MODEL_ID),
             "choices": [
-                {"index": 0, "message": message, "finish_reason": "tool_calls" if reply.tool else "stop"}
+                {"index": 0, "message": message, "finish_reason": "tool_calls" if reply.calls else "stop"}
             ],
             "usage": self._usage(body, reply),
         }

@@ -1,4 +1,5 @@
-"""Fixtures for the bot's end-to-end tests: `bot_rig` (defaults) and `make_bot_rig` (custom options)."""
+"""Fixtures for the bot's end-to-end tests: `bot_rig` (defaults), `versioned_bot_rig` (once per
+supported OpenCode version) and `make_bot_rig` (custom options)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,15 @@ async def bot_rig(
     opencode_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 ) -> AsyncIterator[BotRig]:
     async with bot_rig_context(opencode_client, project_dir, tmp_path) as rig:
+        yield rig
+
+
+@pytest.fixture
+async def versioned_bot_rig(
+    versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path
+) -> AsyncIterator[BotRig]:
+    """`bot_rig` on the pinned OpenCode, then on the oldest supported one."""
+    async with bot_rig_context(versioned_client, project_dir, tmp_path) as rig:
         yield rig
 
 

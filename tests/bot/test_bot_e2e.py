@@ -20,7 +20,8 @@ pytestmark = pytest.mark.opencode
 MakeRig = Callable[..., AbstractAsyncContextManager[BotRig]]
 
 
-async def test_message_starts_a_thread_and_gets_the_answer_and_footer(bot_rig: BotRig) -> None:
+async def test_message_starts_a_thread_and_gets_the_answer_and_footer(versioned_bot_rig: BotRig) -> None:
+    bot_rig = versioned_bot_rig
     msg = await bot_rig.user_says("owner", "hello <@123> there   friend")
     thread = await bot_rig.wait_thread()
     assert thread.id == msg.id
@@ -31,7 +32,7 @@ async def test_message_starts_a_thread_and_gets_the_answer_and_footer(bot_rig: B
     fields = footer.content.strip("*").split(" · ")
     assert fields[0] == bot_rig.project_dir.name
     assert fields[1] in ("⎇ main", "⎇ master")
-    assert "fake-model" in fields and "build" in fields
+    assert "fake-model" in fields and "build" not in fields  # the default agent goes unsaid
     await bot_rig.settle()
     # Nothing else: no duplicate answer, no notices.
     assert [m.id for m in bot_rig.bot_messages(thread)] == [answer.id, footer.id]
@@ -43,6 +44,19 @@ async def test_a_message_that_mentions_the_bot_first_is_a_prompt(bot_rig: BotRig
     thread = await bot_rig.wait_thread()
     assert thread.name == "REPLY: at your service"
     await bot_rig.wait_bot_message(thread, lambda m: m.content == "⬥ at your service")
+
+
+async def test_subagent_tasks_are_announced_as_they_start_and_thinking_is_not_posted(
+    bot_rig: BotRig,
+) -> None:
+    await bot_rig.user_says("owner", "THINK SUBAGENTS:2")
+    thread = await bot_rig.wait_thread()
+    footer = await bot_rig.wait_bot_message(thread, is_footer)
+    await bot_rig.settle()
+    posted = [m.content for m in bot_rig.bot_messages(thread)]
+    # Task 2 finishes first; the lines follow the order the tasks started, once each.
+    tasks = ["┣ task **sleep task 1**", "┣ task **sleep task 2**"]
+    assert posted == [*tasks, "⬥ Tool said: subtask 2 done", footer.content]
 
 
 async def test_later_messages_in_the_thread_continue_the_same_session(bot_rig: BotRig) -> None:

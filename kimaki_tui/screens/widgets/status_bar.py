@@ -58,6 +58,8 @@ def server_text(status: ServerStatus, rss: int | None, palette: Palette) -> Text
         details.append(clip(status.detail, 60))
     for detail in details:
         text.append(f" · {detail}", style=palette.muted)
+    if status.warning and status.state != "failed":
+        text.append(f" · ⚠ {clip(status.warning, 60)}", style=palette.busy)
     return text
 
 
