@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOOKUPS_AT_ONCE = 8
-_Answer = dict[str, Any] | str  # Discord's channel object, or why there is none
 SECRET_NAMES = {BOT_TOKEN: "bot token", GEMINI_API_KEY: "Gemini key"}
+_Answer = dict[str, Any] | str  # Discord's channel object, or why there is none
 _UNREACHABLE = frozenset({0, 401})  # Discord not reached, or the token refused: stop asking
 
 
@@ -90,6 +90,9 @@ class KimakiImporter:
         await self._threads()
         self._prefs()
         self._tasks()
+        done = "would import" if self.dry_run else "imported"
+        imported, skipped = self.report.total_imported, len(self.report.skips)
+        log.info("kimaki import from %s: %s %d rows, skipped %d", self.data.path, done, imported, skipped)
         return self.report
 
     def _write(self, action: Callable[[], object]) -> None:
