@@ -1,7 +1,8 @@
 """Where kimaki keeps its files, and the settings one run starts with.
 
 The data directory is `--data-dir`, else `$KIMAKI_DATA_DIR`, else `~/.kimaki` (kimaki's default).
-It holds the SQLite database and the log; secrets never go there (they live in the keyring).
+It holds the SQLite database (kimaki_tui.database_file says which file) and the log; secrets
+never go there (they live in the keyring).
 The directory is kept at mode 0700 and its files at 0600 (kimaki_tui.private_files).
 """
 
@@ -25,7 +26,10 @@ class Settings:
 
     @property
     def db_path(self) -> Path:
-        return self.data_dir / "discord-sessions.db"
+        """`discord-sessions.db`, or `kimaki-tui.db` beside kimaki's own database (database_file)."""
+        from kimaki_tui.database_file import choose_database
+
+        return choose_database(self.data_dir).path
 
     @property
     def log_path(self) -> Path:

@@ -68,18 +68,21 @@ async def _close_on_stop(session: Session, app: Any) -> None:
 
 
 def _setup_controller(session: Session, options: RunOptions) -> Any:
+    from kimaki_tui.migrate_kimaki import KimakiOffer
     from kimaki_tui.secrets import SecretStore
     from kimaki_tui.setup.controller import SetupController, Step
     from kimaki_tui.setup.projects import known_projects
 
     runtime = session.runtime
+    secrets = SecretStore(session.settings.data_dir, allow_file=options.allow_secrets_file)
     return SetupController(
-        SecretStore(session.settings.data_dir, allow_file=options.allow_secrets_file),
+        secrets,
         known_projects=lambda: known_projects(runtime.supervisor.client),
         link=runtime.core.link_channel,
         linked_directories=lambda: {c.directory for c in runtime.store.list_channels()},
         approve_guild=lambda guild_id: runtime.core.guilds.allow(guild_id, by="setup wizard"),
         start=Step.PROJECTS if options.add_channels else Step.CREATE_APP,
+        kimaki=KimakiOffer.find(session.settings.data_dir, runtime.store, secrets),
     )
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
 from kimaki_tui import __version__
 from kimaki_tui.cli import (
     demo_cmd,
     events_cmd,
     guild_cmd,
+    import_cmd,
     project_cmd,
     send_cmd,
     session_cmd,
@@ -38,6 +40,7 @@ _SUBCOMMANDS = (
     guild_cmd,
     upload_cmd,
     session_cmd,
+    import_cmd,
     demo_cmd,
 )
 
@@ -134,6 +137,7 @@ def _run_app(args: argparse.Namespace) -> int:
         if code != 0:
             return code
     setup_logging(settings.log_path, ring_capacity=10_000)
+    _kimaki_notice(settings.data_dir, tell=not tui)
     options = RunOptions(
         tui=tui,
         replace=args.replace,
@@ -143,6 +147,22 @@ def _run_app(args: argparse.Namespace) -> int:
         add_channels=args.add_channels and tui,
     )
     return int(run(settings, options))
+
+
+def _kimaki_notice(data_dir: Path, *, tell: bool) -> None:
+    """On the first start beside kimaki's database: say that kimaki-tui keeps its own file and how
+    to import kimaki's (on stderr when headless; always in the log)."""
+    import logging
+    import sys
+
+    from kimaki_tui.database_file import choose_database
+
+    notice = choose_database(data_dir).notice
+    if notice is None:
+        return
+    logging.getLogger("kimaki_tui.cli").warning("%s", notice)
+    if tell:
+        print(f"kimaki: {notice}", file=sys.stderr, flush=True)
 
 
 def _needs_setup(data_dir: object, allow_file: bool) -> bool:

@@ -132,6 +132,7 @@ async def _run(
 
     from kimaki_tui.config import Settings
     from kimaki_tui.core.guilds import GuildAccess
+    from kimaki_tui.migrate_kimaki import KimakiOffer
     from kimaki_tui.setup import SetupController, Step
     from kimaki_tui.setup.projects import known_projects_from_new_server
     from kimaki_tui.store.repo import Store
@@ -150,6 +151,7 @@ async def _run(
         linked_directories=lambda: {link.directory for link in store.list_channels()},
         approve_guild=lambda guild_id: GuildAccess(store).allow(guild_id, by="setup wizard"),
         start=Step.PROJECTS if add_channels else Step.CREATE_APP,
+        kimaki=KimakiOffer.find(data_dir, store, secrets, env),
     )
     try:
         result = await run_prompts(setup, echo=echo, **prompt_io)
@@ -188,6 +190,8 @@ async def run_prompts(
     try:
         if setup.starts_after_token:
             await setup.prepare()
+        if setup.kimaki_offer:
+            await prompter.offer_kimaki()
         while setup.step is not Step.DONE:
             echo(prompter.heading())
             if not await prompter.ask_step():
@@ -244,6 +248,22 @@ class Prompter:
             Step.GEMINI: self._gemini,
         }
         return await handlers[step]()
+
+    async def offer_kimaki(self) -> None:
+        """kimaki's database is in the data dir: offer to import it before the first step."""
+        import questionary
+
+        from kimaki_tui.setup import SetupError
+
+        self.echo(f"\n── Moving from kimaki ──\n{self.setup.kimaki_offer}")
+        question = "Import its bot token, channels, threads, scheduled tasks and preferences now?"
+        if not await questionary.confirm(question, default=True, **self.io).unsafe_ask_async():
+            self.echo("Not imported (`kimaki import-kimaki` does it later).")
+            return
+        try:
+            self.echo(await self.setup.import_from_kimaki())
+        except SetupError as exc:
+            self.echo(f"✗ {exc}")
 
     async def _info(self, text: str) -> bool:
         import questionary
