@@ -90,7 +90,9 @@ class AgentToolServer:
     async def start(self) -> None:
         from kimaki_tui.agent_tools.embedded_http import EmbeddedServer
 
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets that say so, and
+        # without it every response on a kept-alive connection waited 40 ms (Nagle + delayed ACK).
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         listener.bind((self.host, 0))
         self.port = listener.getsockname()[1]
         server = self._http = EmbeddedServer(require_bearer(self._mcp_app(), self.secret))
@@ -163,6 +165,9 @@ class AgentToolServer:
 async def _ask_root(ctx: ServerRequestContext[Any]) -> str | None:
     from mcp import MCPDeprecationWarning, MCPError
 
+    capabilities = ctx.session.client_capabilities
+    if capabilities is None or capabilities.roots is None:
+        return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", MCPDeprecationWarning)  # still what OpenCode speaks

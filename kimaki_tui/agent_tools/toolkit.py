@@ -31,6 +31,8 @@ from kimaki_tui.agent_tools.ports import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Check = Callable[[Mapping[str, Any]], Any]
+Run = Callable[[SessionPlace, Any], Awaitable["ToolResult"]]
 
 SERVER_NAME = "kimaki"  # OpenCode names an MCP tool "<server>_<tool>": kimaki_file_upload...
 
@@ -109,11 +111,12 @@ class AgentToolkit:
 
     async def call(self, name: str, arguments: Mapping[str, Any], directory: str | None) -> ToolResult:
         """Run one MCP tool call; `directory` is the calling OpenCode instance's, when known."""
-        run = self._handlers().get(name)
-        if run is None:
+        tool = self._tools().get(name)
+        if tool is None:
             return ToolResult(f"kimaki has no tool named {name!r}.", error=True)
+        check, run = tool
         try:
-            checked = _check(name, arguments, self)
+            checked = check(arguments)
             place = await self._caller(name, arguments, directory)
             return await run(place, checked)
         except ToolRefused as exc:
@@ -135,14 +138,18 @@ class AgentToolkit:
             raise ToolRefused("kimaki tools only work in sessions kimaki runs for a thread.")
         return place
 
-    def _handlers(self) -> dict[str, Callable[[SessionPlace, Any], Awaitable[ToolResult]]]:
+    def _tools(self) -> dict[str, tuple[Check, Run]]:
+        """Each tool's argument check and what it does with the checked arguments."""
         return {
-            "file_upload": self._file_upload,
-            "action_buttons": self._action_buttons,
-            "send_file": self._send_file,
-            "sleep": self._sleep,
-            "send": self._send,
+            "file_upload": (args.file_upload_args, self._file_upload),
+            "action_buttons": (args.buttons_args, self._action_buttons),
+            "send_file": (args.send_file_args, self._send_file),
+            "sleep": (self._sleep_args, self._sleep),
+            "send": (args.send_args, self._send),
         }
+
+    def _sleep_args(self, raw: Mapping[str, Any]) -> args.SleepArgs:
+        return args.sleep_args(raw, now=self.now(), longest=self.limits.longest_sleep)
 
     async def _bounded(self, wait: Awaitable[T | NoAnswer], timeout: float) -> T | NoAnswer:
         # The adapter times itself out; this only guards against one that never returns, well
@@ -193,15 +200,3 @@ class AgentToolkit:
     async def _send(self, place: SessionPlace, checked: args.SendArgs) -> ToolResult:
         started = await self.starter.start_session(checked.target, checked.prompt, place)
         return ToolResult(f"Started a session in {started.where} (thread {started.thread_id}).")
-
-
-def _check(name: str, raw: Mapping[str, Any], kit: AgentToolkit) -> object:
-    if name == "sleep":
-        return args.sleep_args(raw, now=kit.now(), longest=kit.limits.longest_sleep)
-    parse: dict[str, Callable[[Mapping[str, Any]], object]] = {
-        "file_upload": args.file_upload_args,
-        "action_buttons": args.buttons_args,
-        "send_file": args.send_file_args,
-        "send": args.send_args,
-    }
-    return parse[name](raw)
