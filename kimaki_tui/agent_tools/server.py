@@ -19,7 +19,6 @@ import json
 import logging
 import secrets
 import socket
-import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
@@ -87,6 +86,11 @@ class AgentToolServer:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secret}"}
 
+    @property
+    def project_directories(self) -> frozenset[str]:
+        """The directories OpenCode instances said they serve when they called a tool (1.18+)."""
+        return frozenset(d for d in self._directories.values() if d is not None)
+
     async def start(self) -> None:
         from kimaki_tui.agent_tools.embedded_http import EmbeddedServer
 
@@ -123,8 +127,8 @@ class AgentToolServer:
         server: Server[Any] = Server(
             SERVER_NAME, on_list_tools=self._list_tools, on_call_tool=self._call_tool
         )
-        # One MCP connection per OpenCode instance for the whole run: never reap an idle one
-        # (OpenCode would not reconnect on its own).
+        # OpenCode keeps one MCP connection per project instance for as long as it runs: never
+        # reap an idle one (its next call would get 404 for an unknown MCP session).
         app: ASGIApp = server.streamable_http_app(
             streamable_http_path=PATH, session_idle_timeout=None, host=self.host
         )
@@ -163,16 +167,16 @@ class AgentToolServer:
 
 
 async def _ask_root(ctx: ServerRequestContext[Any]) -> str | None:
-    from mcp import MCPDeprecationWarning, MCPError
+    from mcp import MCPError, types
 
     capabilities = ctx.session.client_capabilities
     if capabilities is None or capabilities.roots is None:
         return None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", MCPDeprecationWarning)  # still what OpenCode speaks
-            async with asyncio.timeout(_ROOTS_TIMEOUT):
-                roots = await ctx.session.list_roots()
+        async with asyncio.timeout(_ROOTS_TIMEOUT):
+            # The request `session.list_roots()` sends, without its deprecation warning: roots are
+            # deprecated by the newest protocol revision, but they are what OpenCode 1.18 answers.
+            roots = await ctx.session.send_request(types.ListRootsRequest(), types.ListRootsResult)
     except (MCPError, TimeoutError) as exc:
         log.debug("the MCP client gave no roots: %s", exc)
         return None
