@@ -121,9 +121,7 @@ class AgentToolkit:
             return await run(place, checked)
         except ToolRefused as exc:
             return ToolResult(str(exc), error=True)
-        except (asyncio.CancelledError, KeyboardInterrupt):
-            raise
-        except Exception:
+        except Exception:  # cancellation (an aborted turn) is a BaseException and passes through
             log.exception("kimaki tool %s failed", name)
             failed = f"kimaki could not run {opencode_tool_id(name)}: an internal error (see kimaki.log)."
             return ToolResult(failed, error=True)
