@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shlex
 import shutil
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -112,7 +113,8 @@ def _serve_on_fixed_port(args: Sequence[str]) -> list[str]:
 
 def shim_command(python: str, shim: Path, socket: Path, server: Sequence[str]) -> list[str]:
     """Run the unix-socket forwarder in the background, then become the server."""
-    script = f'{python} -I -S {shim} {socket} {SANDBOX_PORT} & exec "$@"'
+    forwarder = shlex.join([python, "-I", "-S", str(shim), str(socket), str(SANDBOX_PORT)])
+    script = f'{forwarder} & exec "$@"'
     return ["/bin/sh", "-c", script, "sh", *server]
 
 

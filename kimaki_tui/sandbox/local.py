@@ -98,6 +98,7 @@ class LocalBackend:
         self._health_timeout = health_timeout
         self._log_level = log_level
         self._running: dict[str, _Running] = {}
+        self._starting: dict[str, asyncio.Lock] = {}
 
     # -- for subclasses -------------------------------------------------------------------
 
@@ -128,6 +129,10 @@ class LocalBackend:
                 Path(path).mkdir(parents=True, exist_ok=True)
 
     async def start(self, handle: SandboxHandle) -> RunningServer:
+        async with self._starting.setdefault(handle.key, asyncio.Lock()):  # one start per sandbox
+            return await self._start(handle)
+
+    async def _start(self, handle: SandboxHandle) -> RunningServer:
         running = self._running.get(handle.key)
         if running is not None and running.supervisor.status.state != "failed":
             await running.supervisor.wait_healthy()

@@ -8,6 +8,7 @@ leaving processes behind; without network the agent cannot reach a host port.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from pathlib import Path
@@ -136,7 +137,8 @@ async def test_pause_and_resume_keep_the_session(rig: SandboxRig) -> None:
 
 async def test_a_crash_restarts_the_server_without_orphans(rig: SandboxRig) -> None:
     handle = await rig.backend.create(rig.spec("a"))
-    server = await rig.backend.start(handle)
+    server, same = await asyncio.gather(rig.backend.start(handle), rig.backend.start(handle))
+    assert server is same  # concurrent starts share one server
     assert isinstance(server, OpenCodeSupervisor)
     first = sandbox_pids(server)
     leader = server.pid
