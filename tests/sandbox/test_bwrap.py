@@ -68,7 +68,14 @@ def sandbox_pids(server: RunningServer) -> set[int]:
 
 
 def gone(pids: set[int]) -> bool:
-    return not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie" for pid in pids)
+    """None of `pids` runs any more (a zombie awaiting its parent's wait counts as gone)."""
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                return False
+        except psutil.NoSuchProcess:
+            continue
+    return True
 
 
 async def test_two_sandboxes_cannot_see_each_other_or_write_outside(rig: SandboxRig) -> None:
