@@ -128,7 +128,7 @@ async def _transcribe(bot: KimakiBot, attachment: discord.Attachment, thread_id:
     audio = await asyncio.to_thread(prepare_audio, data, max_seconds=options.max_voice_seconds)
     view = bot.core.conversations.get(thread_id)
     if view is None:
-        raise VoiceError("this thread has no kimaki session any more")
+        raise VoiceError("This thread has no kimaki session any more.")
     tree = await project_tree(view.directory)
     settings = GeminiSettings(api_key=key, model=options.gemini_model, timeout=options.transcription_timeout)
     return await transcribe(audio.data, audio.mime, settings, tree=tree)
