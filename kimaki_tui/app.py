@@ -25,7 +25,7 @@ from kimaki_tui.config import Settings, app_id_from_token
 if TYPE_CHECKING:
     from kimaki_tui.bot.runner import BotWorker
     from kimaki_tui.control_api import InstanceStatus
-    from kimaki_tui.core.events import DiscordStatus
+    from kimaki_tui.core.events import ChatStatus
     from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
     from kimaki_tui.runtime import Runtime
     from kimaki_tui.scheduling.request import PostedStarter, SendRequest
@@ -127,7 +127,7 @@ class Session:
             guilds=discord.guilds if discord else 0,
             opencode_state=server.state,
             opencode_port=self.runtime.supervisor.port,
-            active_sessions=sum(1 for s in self.runtime.core.snapshots() if s.state != "idle"),
+            active_sessions=sum(1 for s in self.runtime.core.conversations.all() if s.state != "idle"),
         )
 
     def opencode(self) -> dict[str, object] | None:
@@ -155,7 +155,7 @@ class Session:
     def sessions(self) -> list[dict[str, object]]:
         return [
             {"thread_id": s.thread_id, "session_id": s.session_id, "directory": s.directory, "state": s.state}
-            for s in self.runtime.core.snapshots()
+            for s in self.runtime.core.conversations.all()
         ]
 
 
@@ -253,16 +253,17 @@ def _open_runtime(settings: Settings, supervisor: OpenCodeSupervisor, *, reset_d
 
 async def _start_scheduler(session: Session) -> None:
     """Scheduled tasks (`kimaki send --send-at`) from the shared store, sent by the bot when due."""
-    from kimaki_tui.core.events import DiscordStatus
+    from kimaki_tui.core.events import ChatStatus
     from kimaki_tui.scheduling.scheduler import TaskScheduler
 
     scheduler = TaskScheduler(session.runtime.store, session)
     session.scheduler = scheduler
+    session.runtime.core.tasks.use_timers(scheduler)
     pending: set[asyncio.Task[None]] = set()
 
     def follow(event: object) -> None:
         # Send only while connected: the bot posts the starter and starts the thread.
-        if isinstance(event, DiscordStatus) and (event.state == "connected") != scheduler.online:
+        if isinstance(event, ChatStatus) and (event.state == "connected") != scheduler.online:
             task = asyncio.create_task(scheduler.set_online(event.state == "connected"))
             pending.add(task)
             task.add_done_callback(pending.discard)
@@ -304,14 +305,14 @@ async def _headless(session: Session) -> int:
 
 async def _announce_ready(session: Session, stoppers: set[asyncio.Task[object]]) -> None:
     """Say "ready" once Discord is connected too (the headless user's sign that all is up)."""
-    from kimaki_tui.core.events import DiscordStatus
+    from kimaki_tui.core.events import ChatStatus
 
     worker = session.worker
     assert worker is not None
     changed = asyncio.Event()
 
     def watch(event: object) -> None:
-        if isinstance(event, DiscordStatus) and event.state in ("connected", "failed"):
+        if isinstance(event, ChatStatus) and event.state in ("connected", "failed"):
             changed.set()
 
     unsubscribe = session.runtime.core.bus.add_callback(watch)
@@ -330,7 +331,7 @@ async def _announce_ready(session: Session, stoppers: set[asyncio.Task[object]])
         _warn_access(session, status)
 
 
-def _warn_access(session: Session, status: DiscordStatus) -> None:
+def _warn_access(session: Session, status: ChatStatus) -> None:
     """Headless start-up warnings about who can reach the bot (the control center shows them in its
     status bar and as notices; the bot logs them)."""
     from kimaki_tui.setup.guide import PUBLIC_BOT

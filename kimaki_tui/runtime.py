@@ -15,9 +15,9 @@ from types import TracebackType
 
 from kimaki_tui.config import Settings
 from kimaki_tui.core.bus import EventBus
-from kimaki_tui.core.events import ServerStatus
 from kimaki_tui.core.service import Core
 from kimaki_tui.core.session import RuntimeOptions
+from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.opencode.stream import EventStream
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 from kimaki_tui.store.repo import Store
@@ -51,7 +51,8 @@ class Runtime:
             options=options,
             approval_timeout=approval_timeout,
         )
-        self.core.restart_server = self.supervisor.restart
+        self.core.server.use_restart(self.supervisor.restart)
+        self.core.server.report(self.server_status)
         self.stream = EventStream(self.supervisor.client, self.core.handle_event, on_connect=self.core.resync)
         self._stream_task: asyncio.Task[None] | None = None
 
@@ -81,7 +82,7 @@ class Runtime:
 
     def _on_server_status(self, status: ServerStatus) -> None:
         self.server_status = status
-        self.bus.publish(status)
+        self.core.server.report(status)
 
     async def stop(self) -> None:
         if self._stream_task is not None:

@@ -11,7 +11,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.core.events import DiscordStatus
+from kimaki_tui.core.events import ChatStatus
 
 if TYPE_CHECKING:
     from kimaki_tui.app import RunOptions, Session
@@ -36,14 +36,12 @@ async def run_tui(session: Session, token: str | None, options: RunOptions, *, c
         server_status=runtime.server_status,
         discord_status=session.worker.status
         if session.worker
-        else DiscordStatus("connecting" if token else "stopped"),
+        else ChatStatus("connecting" if token else "stopped"),
         add_project=lambda directory: add_project(session, directory),
-        restart_opencode=runtime.supervisor.restart,
         needs_setup=wizard,
         setup=_setup_controller(session, options) if wizard else None,
         after_setup=lambda result: _after_setup(session, result),
         chat=chat,
-        scheduler=scheduler,
         scheduler_status=scheduler.status_text() if scheduler is not None else None,
     )
     if scheduler is not None:
@@ -77,12 +75,12 @@ def _setup_controller(session: Session, options: RunOptions) -> Any:
     secrets = SecretStore(session.settings.data_dir, allow_file=options.allow_secrets_file)
     return SetupController(
         secrets,
-        known_projects=lambda: known_projects(runtime.supervisor.client),
-        link=runtime.core.link_channel,
-        linked_directories=lambda: {c.directory for c in runtime.store.list_channels()},
+        known_projects=lambda: known_projects(runtime.core.projects),
+        link=runtime.core.projects.link,
+        linked_directories=lambda: {c.directory for c in runtime.core.projects.links()},
         approve_guild=lambda guild_id: runtime.core.guilds.allow(guild_id, by="setup wizard"),
         start=Step.PROJECTS if options.add_channels else Step.CREATE_APP,
-        kimaki=KimakiOffer.find(session.settings.data_dir, runtime.store, secrets),
+        kimaki=KimakiOffer.find(session.settings.data_dir, session.settings.db_path, secrets),
     )
 
 
@@ -106,7 +104,7 @@ async def add_project(session: Session, directory: str) -> str | None:
     allowed = session.runtime.core.guilds.allowed
     guild = next((g for g in bot.guilds if allowed(g.id)), None) if bot is not None else None
     if bot is None or guild is None:
-        session.runtime.core.store.add_project(directory)
+        session.runtime.core.projects.add(directory)
         return f"Added {directory}; its Discord channel is created once the bot is connected to a server."
     from kimaki_tui.bot.channels import create_project_channel
 

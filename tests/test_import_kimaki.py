@@ -81,14 +81,14 @@ async def test_every_imported_table_lands_in_kimaki_tui(world: KimakiWorld) -> N
         threads = {t.thread_id: t for t in store.list_threads()}
         assert set(threads) == {str(world.plain.id), str(world.worktree.id), str(world.synced.id)}
         plain, worktree = threads[str(world.plain.id)], threads[str(world.worktree.id)]
-        assert (plain.session_id, plain.channel_id, plain.directory, plain.source) == (
+        assert (plain.session_id, plain.channel_id, plain.directory, plain.origin) == (
             "ses_plain",
             str(world.alpha.id),
             str(world.alpha_dir),
             "discord",
         )
         assert (worktree.channel_id, worktree.directory) == (str(world.beta.id), str(world.worktree_dir))
-        assert threads[str(world.synced.id)].source == "resume"
+        assert threads[str(world.synced.id)].origin == "resume"
         assert store.get_channel_pref(str(world.alpha.id)).model == "anthropic/claude-sonnet-4"
         assert store.get_channel_pref(str(world.beta.id)).agent == "plan"
         assert store.get_session_pref("ses_plain").model == "openai/gpt-5"

@@ -1,4 +1,4 @@
-"""KimakiBot: the discord.py client with the core injected. Wires the cogs, persistent views, the
+"""KimakiBot: the discord.py client with the core's API injected. Wires the cogs, persistent views, the
 one error handler and the output router; the GuildKeeper syncs commands to allowed servers only.
 The caller runs it with `async with bot: await bot.start(token)` (never `Client.run()`, which owns
 the loop and logging).
@@ -16,11 +16,10 @@ from kimaki_tui.bot import errors
 from kimaki_tui.bot.guilds import GuildKeeper, install_gate
 from kimaki_tui.bot.options import BotOptions
 from kimaki_tui.bot.outgoing import install_outgoing_filter, use_masking_webhooks
-from kimaki_tui.bot.views import QuestionDrafts
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.output import OutputRouter
-    from kimaki_tui.core.service import Core
+    from kimaki_tui.core.api import CoreApi
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ def make_intents(options: BotOptions) -> discord.Intents:
 
 
 class KimakiBot(commands.Bot):
-    def __init__(self, core: Core, *, options: BotOptions) -> None:
+    def __init__(self, core: CoreApi, *, options: BotOptions) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=make_intents(options),
@@ -48,7 +47,6 @@ class KimakiBot(commands.Bot):
         self.core = core
         self.options = options
         self.output: OutputRouter | None = None
-        self.question_drafts = QuestionDrafts()
         self.guild_keeper = GuildKeeper(self)
         install_gate(self._connection, core.guilds.allowed)
         install_outgoing_filter(self)

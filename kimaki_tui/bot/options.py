@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kimaki_tui.core.render import DEFAULT_VERBOSITY, Verbosity
+from kimaki_tui.presentation.render import DEFAULT_VERBOSITY, Verbosity
 from kimaki_tui.voice.pipeline import MAX_SECONDS
 from kimaki_tui.voice.transcribe import DEFAULT_MODEL
 

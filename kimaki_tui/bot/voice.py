@@ -126,7 +126,10 @@ async def _transcribe(bot: KimakiBot, attachment: discord.Attachment, thread_id:
         raise MissingKey()
     data = await attachment.read()
     audio = await asyncio.to_thread(prepare_audio, data, max_seconds=options.max_voice_seconds)
-    tree = await project_tree(bot.core.runtime(thread_id).directory)
+    view = bot.core.conversations.get(thread_id)
+    if view is None:
+        raise VoiceError("This thread has no kimaki session any more.")
+    tree = await project_tree(view.directory)
     settings = GeminiSettings(api_key=key, model=options.gemini_model, timeout=options.transcription_timeout)
     return await transcribe(audio.data, audio.mime, settings, tree=tree)
 
@@ -198,7 +201,7 @@ class GeminiKeyButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = cast("KimakiBot", interaction.client)
-        if not bot.core.has_thread(str(interaction.channel_id)):
+        if bot.core.conversations.get(str(interaction.channel_id)) is None:
             return  # another kimaki sharing this server owns the thread
         try:
             refusal = admin_refusal(bot, interaction.user)

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
     from kimaki_tui.control_api import ControlClient
-    from kimaki_tui.opencode.client import OpenCodeClient
-    from kimaki_tui.store.repo import Store
+    from kimaki_tui.core.offline import OfflineCore, SessionReader
 
 NO_TOKEN = (
     "no Discord bot token: set KIMAKI_BOT_TOKEN (e.g. in CI), or run `kimaki setup` to keep it in the "
@@ -51,10 +52,11 @@ def db_path(data_dir: Path) -> Path:
     return Settings(data_dir).db_path
 
 
-def open_store(data_dir: Path) -> Store:
-    from kimaki_tui.store.repo import Store
+def open_core(data_dir: Path) -> OfflineCore:
+    """The core's database services for `data_dir` (a context manager: closed when done)."""
+    from kimaki_tui.core.offline import OfflineCore
 
-    return Store.open(db_path(data_dir))
+    return OfflineCore.open(db_path(data_dir))
 
 
 def bot_token(data_dir: Path) -> str:
@@ -70,9 +72,9 @@ def run(main: Callable[[], Coroutine[Any, Any, int] | int]) -> int:
     """Run a subcommand (a coroutine runs in its own loop); known errors become one line on stderr
     and an exit code."""
     from kimaki_tui.control_api import ControlError
+    from kimaki_tui.core.offline import StoreError
     from kimaki_tui.discord_rest import DiscordApiError
     from kimaki_tui.opencode.errors import OpenCodeError
-    from kimaki_tui.store.db import StoreError
 
     try:
         result = main()
@@ -105,18 +107,17 @@ async def running_control(data_dir: Path) -> ControlClient | None:
     return control_client(data_dir)
 
 
-async def running_opencode(control: ControlClient) -> OpenCodeClient:
-    """A client for the running kimaki's OpenCode server (close it when done)."""
-    from kimaki_tui.opencode.client import OpenCodeClient
+async def running_opencode(control: ControlClient) -> AbstractAsyncContextManager[SessionReader]:
+    """The sessions of the running kimaki's OpenCode server (`async with` it)."""
+    from kimaki_tui.core.offline import remote_sessions
 
     info = await control.opencode()
     url = info.get("url")
     if not isinstance(url, str):
         raise CliError("the running kimaki did not say where its OpenCode server is")
     password = info.get("password")
-    return OpenCodeClient(
-        url, str(password) if password else None, username=str(info.get("username") or "opencode")
-    )
+    username = str(info.get("username") or "opencode")
+    return remote_sessions(url, str(password) if password else None, username)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, data_dir_of, open_store, out, run
+from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, data_dir_of, open_core, out, run
 
 if TYPE_CHECKING:
     from kimaki_tui.control_api import ControlClient
@@ -194,8 +194,8 @@ def _guild(info: dict[str, Any]) -> str | None:
 
 
 def _thread_of_session(data_dir: Path, session_id: str) -> str:
-    with open_store(data_dir) as store:
-        row = store.thread_for_session(session_id)
+    with open_core(data_dir) as core:
+        row = core.thread_of_session(session_id)
     if row is None:
         raise CliError(
             f"no thread shows session {session_id} here (`kimaki session list` shows the known ones)"
@@ -208,10 +208,10 @@ def _channel_of_project(data_dir: Path, directory: str, app_id: str | None) -> s
     path = Path(directory).expanduser().resolve()
     if not path.is_dir():
         raise CliError(f"{directory} is not a folder", 2)
-    with open_store(data_dir) as store:
+    with open_core(data_dir) as core:
         for candidate in (path, *path.parents):
             links = [
-                c for c in store.channels_for(str(candidate)) if not app_id or c.app_id in (None, app_id)
+                c for c in core.projects.links_for(str(candidate)) if not app_id or c.app_id in (None, app_id)
             ]
             if links:
                 return links[0].channel_id
@@ -225,8 +225,8 @@ async def _add_task(data_dir: Path, schedule: Schedule, request: SendRequest, ta
     from kimaki_tui.cli.local import running_control
     from kimaki_tui.control_api import ControlError
 
-    with open_store(data_dir) as store:
-        task = store.add_task(schedule, request, channel_id=target.channel_id)
+    with open_core(data_dir) as core:
+        task = core.tasks.add(schedule, request, channel_id=target.channel_id)
     local = schedule.first_run.astimezone()
     out(f"Scheduled task {task.id}: {schedule.describe()}; next run {local:%Y-%m-%d %H:%M %Z}.")
     control = await running_control(data_dir)
@@ -288,8 +288,7 @@ async def _post_and_wait(
     from kimaki_tui.cli.session_markdown import render
     from kimaki_tui.cli.waiting import thread_state, user_messages, wait_for_answer
 
-    opencode = await running_opencode(control)
-    async with opencode:
+    async with await running_opencode(control) as opencode:
         before = 0
         if target.kind == "thread":
             before = await user_messages(opencode, await thread_state(control, target.target_id))

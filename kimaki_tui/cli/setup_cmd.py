@@ -131,33 +131,37 @@ async def _run(
     import questionary
 
     from kimaki_tui.config import Settings
-    from kimaki_tui.core.guilds import GuildAccess
+    from kimaki_tui.core.offline import OfflineCore, opencode_projects_from_new_server
     from kimaki_tui.migrate_kimaki import KimakiOffer
     from kimaki_tui.setup import SetupController, Step
-    from kimaki_tui.setup.projects import known_projects_from_new_server
-    from kimaki_tui.store.repo import Store
+    from kimaki_tui.setup.projects import project_directories
 
     if has_token and not (restart or add_channels):
         question = "A bot token is already saved. Run the whole setup again?"
         if not await questionary.confirm(question, default=False, **prompt_io).unsafe_ask_async():
             echo("Nothing changed. (`kimaki setup --add-channels` adds project channels.)")
             return 0
-    store = Store.open(Settings(data_dir=data_dir).db_path)
+
+    async def from_new_server() -> list[str]:
+        return project_directories(await opencode_projects_from_new_server(env))
+
+    db_path = Settings(data_dir=data_dir).db_path
+    core = OfflineCore.open(db_path)
     setup = SetupController(
         secrets,
         env=env,
-        known_projects=known_projects or (lambda: known_projects_from_new_server(env)),
-        link=store.link_channel,
-        linked_directories=lambda: {link.directory for link in store.list_channels()},
-        approve_guild=lambda guild_id: GuildAccess(store).allow(guild_id, by="setup wizard"),
+        known_projects=known_projects or from_new_server,
+        link=core.projects.link,
+        linked_directories=lambda: {link.directory for link in core.projects.links()},
+        approve_guild=lambda guild_id: core.guilds.allow(guild_id, by="setup wizard"),
         start=Step.PROJECTS if add_channels else Step.CREATE_APP,
-        kimaki=KimakiOffer.find(data_dir, store, secrets, env),
+        kimaki=KimakiOffer.find(data_dir, db_path, secrets, env),
     )
     try:
         result = await run_prompts(setup, echo=echo, **prompt_io)
     finally:
         await setup.aclose()
-        store.close()
+        core.close()
     return 0 if result.completed else 1
 
 

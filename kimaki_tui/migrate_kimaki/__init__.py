@@ -97,20 +97,21 @@ class KimakiOffer:
     """The setup wizard's offer: what kimaki's database holds, and the import on acceptance."""
 
     def __init__(
-        self, source: Path, store: Store, secrets: SecretStore, env: Mapping[str, str] = os.environ
+        self, source: Path, db_path: Path, secrets: SecretStore, env: Mapping[str, str] = os.environ
     ) -> None:
         self.source = source
-        self._store = store
+        self._db_path = db_path
         self._secrets = secrets
         self._env = env
 
     @classmethod
     def find(
-        cls, data_dir: Path, store: Store, secrets: SecretStore, env: Mapping[str, str] = os.environ
+        cls, data_dir: Path, db_path: Path, secrets: SecretStore, env: Mapping[str, str] = os.environ
     ) -> KimakiOffer | None:
-        """The offer when kimaki's database is in `data_dir`, else None."""
+        """The offer when kimaki's database is in `data_dir`, else None. The import writes into
+        kimaki-tui's database at `db_path` through a connection of its own."""
         source = find_kimaki_database(data_dir)
-        return None if source is None else cls(source, store, secrets, env)
+        return None if source is None else cls(source, db_path, secrets, env)
 
     def describe(self) -> str:
         try:
@@ -121,5 +122,6 @@ class KimakiOffer:
 
     async def run(self) -> str:
         """Import, and return the report as text."""
-        report = await import_kimaki(self.source, self._store, self._secrets, env=self._env)
+        with Store.open(self._db_path) as store:
+            report = await import_kimaki(self.source, store, self._secrets, env=self._env)
         return report.text()

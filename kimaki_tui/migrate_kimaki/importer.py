@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from kimaki_tui.scheduling.request import SendRequest
     from kimaki_tui.scheduling.when import Schedule
     from kimaki_tui.secrets import SecretStore
-    from kimaki_tui.store.records import ScheduledTask, ThreadSource
+    from kimaki_tui.store.records import ScheduledTask, ThreadOrigin
     from kimaki_tui.store.repo import Store
 
 log = logging.getLogger(__name__)
@@ -208,8 +208,8 @@ class KimakiImporter:
             self.report.skip(table, key, f"its channel {channel_id} is not a linked project channel")
             return
         where = thread.worktree_directory or directory
-        source: ThreadSource = "resume" if thread.source == "external_poll" else "discord"
-        self._write(lambda: self.store.map_thread(key, thread.session_id, channel_id, where, source))
+        origin: ThreadOrigin = "resume" if thread.source == "external_poll" else "discord"
+        self._write(lambda: self.store.map_thread(key, thread.session_id, channel_id, where, origin))
         self.thread_channels[key] = channel_id
         self.report.imported(table)
 

@@ -25,7 +25,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from kimaki_tui.core.events import ServerStatus
 from kimaki_tui.logs import known_secrets
 from kimaki_tui.opencode.catalog import Health
 from kimaki_tui.opencode.client import OpenCodeClient
@@ -41,6 +40,7 @@ from kimaki_tui.opencode.errors import (
 )
 from kimaki_tui.opencode.launcher import DirectLauncher, ServeLauncher
 from kimaki_tui.opencode.process import child_setup, descendants, signal_group, signal_tree
+from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.opencode.version import VersionCheck, judge_version
 
 log = logging.getLogger(__name__)
