@@ -122,6 +122,8 @@ class KimakiOffer:
 
     async def run(self) -> str:
         """Import, and return the report as text."""
+        from kimaki_tui.store.repo import Store
+
         with Store.open(self._db_path) as store:
             report = await import_kimaki(self.source, store, self._secrets, env=self._env)
         return report.text()
