@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.private_files import open_private
 
 if TYPE_CHECKING:
@@ -240,7 +241,7 @@ async def _run_action(action: Action, what: str) -> None:
 # -- client ---------------------------------------------------------------------------------------
 
 
-class ControlError(Exception):
+class ControlError(KimakiError):
     """The running kimaki could not be reached or refused the request."""
 
 

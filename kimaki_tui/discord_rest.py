@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from kimaki_tui import __version__
+from kimaki_tui.errors import KimakiError
 
 if TYPE_CHECKING:
     import httpx
@@ -42,7 +43,7 @@ _HINTS: Final = {
 }
 
 
-class DiscordApiError(Exception):
+class DiscordApiError(KimakiError):
     """Discord answered with an error (or not at all). `status` 0 means it was not reached;
     `code` is Discord's JSON error code; `hint` says what the user can do about it."""
 

@@ -28,6 +28,7 @@ from kimaki_tui.control_api import (
     remove_token,
     write_token,
 )
+from kimaki_tui.errors import KimakiError
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -58,7 +59,7 @@ def _js_string_hash(text: str) -> int:
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
-class InstanceError(Exception):
+class InstanceError(KimakiError):
     """The lock port cannot be taken. The message is meant for the user as is."""
 
 

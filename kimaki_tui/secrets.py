@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.logs import register_secret
 from kimaki_tui.private_files import open_private, private_dir
 
@@ -48,7 +49,7 @@ FILE_WARNING = (
 )
 
 
-class SecretsUnavailable(Exception):
+class SecretsUnavailable(KimakiError):
     """No place to store a secret: no keyring and no opt-in file. The message says what to do."""
 
 

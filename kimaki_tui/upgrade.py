@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
+from kimaki_tui.errors import KimakiError
+
 log = logging.getLogger(__name__)
 
 DIST = "kimaki-tui"
@@ -25,7 +27,7 @@ RUN_TIMEOUT = 900.0
 InstallKind = Literal["uv-tool", "pipx", "editable", "uv-pip", "pip"]
 
 
-class UpgradeRefused(Exception):
+class UpgradeRefused(KimakiError):
     """kimaki cannot upgrade itself for this kind of installation; the message says what to do."""
 
 

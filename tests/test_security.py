@@ -169,9 +169,9 @@ def test_reset_moves_the_database_and_its_side_files_aside(tmp_path: Path) -> No
 def test_startup_errors_for_the_data_dir(tmp_path: Path) -> None:
     full = startup_error(OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x")), tmp_path)
     read_only = startup_error(OSError(errno.EROFS, "Read-only file system", str(tmp_path)), tmp_path)
-    assert isinstance(full, DataDirError) and "no space left" in full.problem
+    assert isinstance(full, DataDirError) and "no space left" in str(full)
     assert "Free some space" in full.hint
-    assert isinstance(read_only, DataDirError) and "not writable" in read_only.problem
+    assert isinstance(read_only, DataDirError) and "not writable" in str(read_only)
     assert startup_error(OSError(errno.EROFS, "elsewhere", "/somewhere/else"), tmp_path) is None
     assert startup_error(ValueError("a bug"), tmp_path) is None
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from kimaki_tui.core.projects import system_directory_problem
+from kimaki_tui.errors import KimakiError
 
 # The rule is shared with the setup wizard, which may not import the bot.
 from kimaki_tui.setup.channel_plan import (
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class ProjectChannelError(Exception):
+class ProjectChannelError(KimakiError):
     """A project channel could not be made; the message is meant for the user as is."""
 
 

@@ -17,6 +17,7 @@ import discord
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.prompts import PromptInput
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.store.records import UNSET
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 CLI_AUTHOR = "kimaki-cli"
 
 
-class SendFailed(Exception):
+class SendFailed(KimakiError):
     """The request could not be acted on; the message says why, for the user."""
 
 

@@ -14,6 +14,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kimaki_tui.errors import KimakiError
+
 if TYPE_CHECKING:
     from kimaki_tui.control_api import ControlClient
     from kimaki_tui.opencode.client import OpenCodeClient
@@ -25,7 +27,7 @@ NO_TOKEN = (
 )
 
 
-class CliError(Exception):
+class CliError(KimakiError):
     """A failure the user can act on; reported as `kimaki: <message>` with `code`."""
 
     def __init__(self, message: str, code: int = 1) -> None:

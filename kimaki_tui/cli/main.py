@@ -97,14 +97,13 @@ def _startup_failure(exc: Exception, data_dir: str | None) -> str | None:
     import sys
 
     from kimaki_tui.config import resolve_data_dir
-    from kimaki_tui.errors import startup_error
+    from kimaki_tui.errors import one_line, startup_error
     from kimaki_tui.logs import file_logging_active
-    from kimaki_tui.store.db import StoreError
 
     problem = startup_error(exc, resolve_data_dir(data_dir, create=False))
-    if problem is None and not isinstance(exc, StoreError):
+    if problem is None:
         return None
-    text = str(problem or exc)
+    text = one_line(problem)
     print(f"kimaki: {text}", file=sys.stderr, flush=True)
     if file_logging_active():
         logging.getLogger("kimaki_tui.cli").error("cannot start: %s", text)

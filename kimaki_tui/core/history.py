@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kimaki_tui.core.session import SessionRuntime
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeBusy, OpenCodeError, OpenCodeHTTPError
 from kimaki_tui.opencode.models import Message
@@ -24,7 +25,7 @@ FORK_CHOICES = 25
 BUSY_RETRY_WAIT = 2.0
 
 
-class HistoryError(Exception):
+class HistoryError(KimakiError):
     """A history command cannot be done; the message is meant for the user as is."""
 
 

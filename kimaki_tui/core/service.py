@@ -20,6 +20,7 @@ from kimaki_tui.core.prompts import PromptInput, SubmitResult
 from kimaki_tui.core.server_info import ServerFacts
 from kimaki_tui.core.session import CoreDeps, RuntimeOptions, SessionRuntime, SessionSnapshot
 from kimaki_tui.core.sessions import SessionRegistry
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.events import Event
 from kimaki_tui.store.records import ThreadSource
@@ -28,7 +29,7 @@ from kimaki_tui.store.repo import Store
 log = logging.getLogger(__name__)
 
 
-class UnknownThread(LookupError):
+class UnknownThread(KimakiError, LookupError):
     """A thread with no session mapping in this instance."""
 
 

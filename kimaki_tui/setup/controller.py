@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from kimaki_tui.config import app_id_from_token
 from kimaki_tui.discord_rest import DiscordApiError, DiscordRest
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.logs import register_secret
 from kimaki_tui.secrets import BOT_TOKEN, GEMINI_API_KEY, SecretStore, SecretsUnavailable, Source
 from kimaki_tui.setup import guide
@@ -53,7 +54,7 @@ TITLES = {
 }
 
 
-class SetupError(Exception):
+class SetupError(KimakiError):
     """Something the user can fix; the message is shown as is (it never contains a secret)."""
 
 
