@@ -18,7 +18,6 @@ import pytest
 
 from kimaki_tui.bot.outgoing import mask_form, mask_payload, mask_text
 from kimaki_tui.bot.threads import thread_name
-from kimaki_tui.config import resolve_data_dir
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.events import GuildAccessChanged
 from kimaki_tui.core.guilds import GuildAccess, InvalidGuildId, evaluate, reason
@@ -28,6 +27,7 @@ from kimaki_tui.errors import DataDirError, startup_error
 from kimaki_tui.logs import MASK, register_secret
 from kimaki_tui.opencode.environment import agent_environment
 from kimaki_tui.private_files import private_dir, write_private
+from kimaki_tui.settings import resolve_data_dir
 from kimaki_tui.setup.channel_plan import sanitize_channel_name
 from kimaki_tui.store.db import (
     CorruptDatabaseError,

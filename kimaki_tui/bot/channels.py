@@ -109,7 +109,7 @@ async def create_project_channel(bot: KimakiBot, guild: discord.Guild, directory
     if existing is not None:
         log.info("%s is already linked to #%s in guild %s", resolved, existing.name, guild.id)
         return existing
-    app_id = bot.options.app_id
+    app_id = bot.app_id
     plan = plan_project_channel(existing_channels(guild), resolved, app_id)
     category = await _category(guild, plan)
     try:

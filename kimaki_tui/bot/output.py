@@ -131,7 +131,7 @@ class ThreadOutput:
         self.thread_id = thread_id
         self.channel = bot.get_partial_messageable(int(thread_id), type=discord.ChannelType.public_thread)
         self.queue: asyncio.Queue[Item] = asyncio.Queue()
-        self.typing = TypingPulse(self.channel, bot.options.typing_interval)
+        self.typing = TypingPulse(self.channel, bot.settings.discord.typing_interval)
         self._worker = asyncio.create_task(self._run(), name=f"kimaki-output-{thread_id}")
 
     def put(self, item: Item) -> None:
@@ -196,12 +196,12 @@ class ThreadOutput:
         store = self.bot.core.store
         if store.is_posted(part.part_id):
             return
-        texts = render_event(part, verbosity=self.bot.options.verbosity)
+        texts = render_event(part, verbosity=self.bot.settings.discord.verbosity)
         ids = [str((await self._send(text, notify=False)).id) for text in texts]
         store.mark_posted(part.part_id, self.thread_id, part.session_id, ids)
 
     async def _post_rendered(self, event: DomainEvent, *, notify: bool) -> None:
-        for text in render_event(event, verbosity=self.bot.options.verbosity):
+        for text in render_event(event, verbosity=self.bot.settings.discord.verbosity):
             await self._send(text, notify=notify)
 
     async def _send(self, text: str, *, notify: bool, view: discord.ui.View | None = None) -> discord.Message:

@@ -98,7 +98,7 @@ async def _worktree(bot: KimakiBot, starter: discord.Message, directory: str, na
     from kimaki_tui.core.worktrees import WorktreeError, create_worktree
 
     try:
-        worktree = await create_worktree(directory, name, bot.options.data_dir)
+        worktree = await create_worktree(directory, name, bot.settings.data_dir)
     except WorktreeError as exc:
         await starter.reply(f"⚠️ {exc}"[:2000], mention_author=False)
         raise SendFailed(str(exc)) from None

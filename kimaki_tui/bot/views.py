@@ -42,7 +42,7 @@ async def _guarded(interaction: discord.Interaction, run: Callable[[KimakiBot], 
     """Refuse users without access (ephemeral), route failures to the one error handler."""
     bot = _bot(interaction)
     try:
-        decision = check(interaction.user, bot.user, allow_all_users=bot.options.allow_all_users)
+        decision = check(interaction.user, bot.user, allow_all_users=bot.settings.discord.allow_all_users)
         if not decision.allowed:
             text = decision.reply or "You cannot use kimaki here."
             await interaction.response.send_message(text, ephemeral=True)

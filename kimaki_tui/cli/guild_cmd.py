@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, data_dir_of, open_store, out, run, table
+from kimaki_tui.cli.local import CliError, add_data_dir, data_dir_of, open_store, out, run, settings_of, table
 
 if TYPE_CHECKING:
     from kimaki_tui.store.records import GuildDecision, GuildRecord
@@ -68,8 +68,8 @@ def run_decide(args: argparse.Namespace, decision: GuildDecision) -> int:
         from kimaki_tui.control_api import ControlError
         from kimaki_tui.core.guilds import GuildAccess, InvalidGuildId
 
-        data_dir = data_dir_of(args)
-        with open_store(data_dir) as store:
+        settings = settings_of(args)
+        with open_store(settings.data_dir) as store:
             access = GuildAccess(store)
             decide = access.allow if decision == "allowed" else access.deny
             try:
@@ -78,7 +78,7 @@ def run_decide(args: argparse.Namespace, decision: GuildDecision) -> int:
                 raise CliError(str(exc), 2) from None
         name = record.name or "not seen yet: it applies when the bot joins it"
         out(f"Server {record.guild_id} ({name}) is now {decision}.")
-        control = await running_control(data_dir)
+        control = await running_control(settings)
         if control is not None:
             try:
                 await control.guilds_changed()

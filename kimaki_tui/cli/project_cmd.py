@@ -12,7 +12,17 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, data_dir_of, open_store, out, run, table
+from kimaki_tui.cli.local import (
+    CliError,
+    add_data_dir,
+    bot_token,
+    data_dir_of,
+    open_store,
+    out,
+    run,
+    settings_of,
+    table,
+)
 
 if TYPE_CHECKING:
     from kimaki_tui.discord_rest import DiscordRest
@@ -63,14 +73,14 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 async def add_project(args: argparse.Namespace, path: Path) -> int:
-    from kimaki_tui.config import app_id_from_token
     from kimaki_tui.discord_rest import DiscordRest
+    from kimaki_tui.secrets import app_id_from_token
     from kimaki_tui.setup.channels import create_channels_over_rest
 
-    data_dir = data_dir_of(args)
-    token = bot_token(data_dir)
-    async with DiscordRest(token) as rest:
-        with open_store(data_dir) as store:
+    settings = settings_of(args)
+    token = bot_token(settings)
+    async with DiscordRest(token, base_url=settings.discord.api_url) as rest:
+        with open_store(settings.data_dir) as store:
             guild_id = args.guild or await _default_guild(rest, store.list_channels())
             linked = [c for c in store.channels_for(str(path)) if c.guild_id == guild_id]
             if linked:

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, data_dir_of, open_store, out, run
+from kimaki_tui.cli.local import CliError, add_data_dir, discord_rest, open_store, out, run, settings_of
 
 if TYPE_CHECKING:
     from kimaki_tui.control_api import ControlClient
     from kimaki_tui.discord_rest import DiscordRest
     from kimaki_tui.scheduling.request import PostedStarter, SendRequest
     from kimaki_tui.scheduling.when import Schedule
+    from kimaki_tui.settings import Settings
 
 _USER = re.compile(r"^(?:<@!?)?(?P<id>\d{15,21})>?$")
 PICKUP_WAIT = 15.0
@@ -126,7 +127,6 @@ class Target:
 
 
 async def send(args: argparse.Namespace) -> int:
-    from kimaki_tui.discord_rest import DiscordRest
     from kimaki_tui.scheduling.request import SendRequest
 
     problem = check_flags(args)
@@ -134,8 +134,9 @@ async def send(args: argparse.Namespace) -> int:
         raise CliError(problem, 2)
     prompt = _prompt_text(args.prompt)
     schedule = _schedule(args.send_at) if args.send_at else None
-    data_dir = data_dir_of(args)
-    async with DiscordRest(bot_token(data_dir)) as rest:
+    settings = settings_of(args)
+    data_dir = settings.data_dir
+    async with discord_rest(settings) as rest:
         target = await resolve_target(args, data_dir, rest)
         user = _USER.match(args.user.strip()) if args.user else None
         request = SendRequest(
@@ -150,8 +151,8 @@ async def send(args: argparse.Namespace) -> int:
             notify_only=args.notify_only,
         )
         if schedule is not None:
-            return await _add_task(data_dir, schedule, request, target)
-        return await _post(args, data_dir, rest, request, target)
+            return await _add_task(settings, schedule, request, target)
+        return await _post(args, settings, rest, request, target)
 
 
 def _prompt_text(value: str) -> str:
@@ -221,15 +222,16 @@ def _channel_of_project(data_dir: Path, directory: str, app_id: str | None) -> s
     )
 
 
-async def _add_task(data_dir: Path, schedule: Schedule, request: SendRequest, target: Target) -> int:
+async def _add_task(settings: Settings, schedule: Schedule, request: SendRequest, target: Target) -> int:
     from kimaki_tui.cli.local import running_control
     from kimaki_tui.control_api import ControlError
 
+    data_dir = settings.data_dir
     with open_store(data_dir) as store:
         task = store.add_task(schedule, request, channel_id=target.channel_id)
     local = schedule.first_run.astimezone()
     out(f"Scheduled task {task.id}: {schedule.describe()}; next run {local:%Y-%m-%d %H:%M %Z}.")
-    control = await running_control(data_dir)
+    control = await running_control(settings)
     if control is None:
         out(f"No kimaki is running for {data_dir}: the task runs once it is started.")
         return 0
@@ -241,14 +243,14 @@ async def _add_task(data_dir: Path, schedule: Schedule, request: SendRequest, ta
 
 
 async def _post(
-    args: argparse.Namespace, data_dir: Path, rest: DiscordRest, request: SendRequest, target: Target
+    args: argparse.Namespace, settings: Settings, rest: DiscordRest, request: SendRequest, target: Target
 ) -> int:
     from kimaki_tui.cli.local import running_control
 
-    control = await running_control(data_dir)
+    control = await running_control(settings)
     if args.wait:
         if control is None:
-            raise CliError(f"--wait needs kimaki running on this machine for {data_dir}")
+            raise CliError(f"--wait needs kimaki running on this machine for {settings.data_dir}")
         return await _post_and_wait(control, rest, request, target)
     posted = await post_starter(rest, request)
     _report(posted, target, request)

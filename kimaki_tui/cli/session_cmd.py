@@ -13,10 +13,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, data_dir_of, open_store, out, run, table
+from kimaki_tui.cli.local import CliError, add_data_dir, data_dir_of, open_store, out, run, settings_of, table
 
 if TYPE_CHECKING:
     from kimaki_tui.opencode.client import OpenCodeClient
+    from kimaki_tui.settings import Settings
 
 
 def register(subparsers: Any) -> None:
@@ -70,9 +71,9 @@ def run_read(args: argparse.Namespace) -> int:
 async def read(args: argparse.Namespace) -> int:
     from kimaki_tui.cli.session_markdown import render
 
-    data_dir = data_dir_of(args)
-    directory = _directory(data_dir, args.session_id, args.project)
-    async with opencode_for(data_dir) as client:
+    settings = settings_of(args)
+    directory = _directory(settings.data_dir, args.session_id, args.project)
+    async with opencode_for(settings) as client:
         info = await client.get_session(args.session_id, directory)
         messages = await client.messages(args.session_id, directory)
     sys.stdout.write(render(messages, title=info.title or args.session_id))
@@ -90,17 +91,19 @@ def _directory(data_dir: Path, session_id: str, project: str | None) -> str:
 
 
 @asynccontextmanager
-async def opencode_for(data_dir: Path) -> AsyncIterator[OpenCodeClient]:
+async def opencode_for(settings: Settings) -> AsyncIterator[OpenCodeClient]:
     """The running kimaki's OpenCode, else a short-lived server of our own (stopped on exit)."""
     from kimaki_tui.cli.local import running_control, running_opencode
     from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 
-    control = await running_control(data_dir)
+    control = await running_control(settings)
     if control is not None:
         async with await running_opencode(control) as client:
             yield client
         return
-    supervisor = OpenCodeSupervisor(health_timeout=60.0)
+    supervisor = OpenCodeSupervisor(
+        binary=settings.opencode.path, health_timeout=60.0, log_level=settings.opencode.log_level
+    )
     try:
         await supervisor.start()
         yield supervisor.client

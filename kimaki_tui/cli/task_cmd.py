@@ -7,7 +7,7 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, data_dir_of, open_store, out, run, table
+from kimaki_tui.cli.local import CliError, add_data_dir, data_dir_of, open_store, out, run, settings_of, table
 
 if TYPE_CHECKING:
     from kimaki_tui.store.records import ScheduledTask
@@ -63,12 +63,12 @@ def run_delete(args: argparse.Namespace) -> int:
         from kimaki_tui.cli.local import running_control
         from kimaki_tui.control_api import ControlError
 
-        data_dir = data_dir_of(args)
-        with open_store(data_dir) as store:
+        settings = settings_of(args)
+        with open_store(settings.data_dir) as store:
             deleted = store.delete_task(args.id)
         if not deleted:
             raise CliError(f"no task {args.id} (see `kimaki task list --all`)")
-        control = await running_control(data_dir)
+        control = await running_control(settings)
         if control is not None:
             try:
                 await control.tasks_changed()

@@ -8,6 +8,7 @@ same call; the brokers decide who was first and announce the outcome on the bus.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -18,11 +19,12 @@ from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.history import SessionHistory
 from kimaki_tui.core.prompts import PromptInput, SubmitResult
 from kimaki_tui.core.server_info import ServerFacts
-from kimaki_tui.core.session import CoreDeps, RuntimeOptions, SessionRuntime, SessionSnapshot
+from kimaki_tui.core.session import CoreDeps, SessionRuntime, SessionSnapshot
 from kimaki_tui.core.sessions import SessionRegistry
 from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.events import Event
+from kimaki_tui.settings import SessionSettings
 from kimaki_tui.store.records import ThreadSource
 from kimaki_tui.store.repo import Store
 
@@ -41,14 +43,15 @@ class Core:
         store: Store,
         bus: EventBus,
         wait_stream: Callable[[], Awaitable[None]],
-        options: RuntimeOptions | None = None,
-        approval_timeout: float = 600.0,
+        options: SessionSettings | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        options = options or SessionSettings()
         self.client = client
         self.store = store
         self.bus = bus
-        self.permissions = PermissionBroker(client, bus, store, timeout=approval_timeout)
-        self.questions = QuestionBroker(client, bus, store, timeout=approval_timeout)
+        self.permissions = PermissionBroker(client, bus, store, timeout=options.approval_timeout)
+        self.questions = QuestionBroker(client, bus, store, timeout=options.approval_timeout)
         self.server = ServerFacts(client)
         deps = CoreDeps(
             client,
@@ -58,7 +61,8 @@ class Core:
             self.questions,
             self.server,
             wait_stream,
-            options or RuntimeOptions(),
+            options,
+            clock,
         )
         self.sessions = SessionRegistry(deps)
         self.history = SessionHistory(client)

@@ -3,9 +3,6 @@ project's channel, linked to the project directory in the demo's database."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,20 +45,3 @@ def build_world(twin: DiscordTwin, project: Path, db_path: Path, *, intro: str =
     with Store.open(db_path) as store:
         store.link_channel(str(channel.id), str(guild.id), str(project), app_id=str(twin.app_id))
     return DemoWorld(twin, guild, user, channel, TwinChat(twin, user, guild, [channel], intro))
-
-
-@contextlib.contextmanager
-def pointed_at(twin: DiscordTwin) -> Iterator[None]:
-    """Point this process's Discord use at the twin (the bot reads these when it starts), with the
-    twin's token in the env so the OS keyring is never consulted."""
-    values = {**twin.env(), "KIMAKI_BOT_TOKEN": twin.bot_token}
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old

@@ -50,9 +50,9 @@ _SERVE_ARGS = ("serve", "--hostname", "127.0.0.1", "--port", "0", "--print-logs"
 RestartCallback = Callable[[], Awaitable[None]]
 
 
-def find_opencode(env: Mapping[str, str] = os.environ) -> str:
-    """The opencode binary: OPENCODE_PATH if set, else the first `opencode` on PATH."""
-    explicit = env.get("OPENCODE_PATH")
+def find_opencode(explicit: str | None = None, env: Mapping[str, str] = os.environ) -> str:
+    """The opencode binary: `explicit` (the `opencode.path` setting, OPENCODE_PATH) if given, else
+    the first `opencode` on the PATH of `env` (the environment OpenCode will run in)."""
     if explicit:
         if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
             return explicit
@@ -207,7 +207,7 @@ class OpenCodeSupervisor:
         return proc
 
     async def _spawn(self, listening: asyncio.Future[str]) -> asyncio.subprocess.Process:
-        binary = self._binary = self._binary or find_opencode({**os.environ, **self._env})
+        binary = self._binary = self._binary or find_opencode(None, {**os.environ, **self._env})
         self.password = secrets.token_urlsafe(24)
         env = agent_environment(
             {**os.environ, **self._env},

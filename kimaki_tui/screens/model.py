@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.config import Settings
 from kimaki_tui.core.events import DiscordStatus, ServerStatus
 from kimaki_tui.core.projects import system_directory_problem
 from kimaki_tui.core.service import Core
 from kimaki_tui.logs import RingHandler
 from kimaki_tui.screens.chat_model import ChatWorld
+from kimaki_tui.secrets import SecretStore
+from kimaki_tui.settings import Settings
 
 if TYPE_CHECKING:
     from kimaki_tui.scheduling.scheduler import TaskScheduler
@@ -31,6 +32,8 @@ AddProject = Callable[[str], Awaitable[str | None]]
 class ControlCenterModel:
     core: Core
     settings: Settings
+    # The run's one SecretStore (the Gemini key dialog writes there); None: that dialog is unavailable.
+    secrets: SecretStore | None = None
     log_ring: RingHandler | None = None
     server_status: ServerStatus = field(default_factory=lambda: ServerStatus("stopped"))
     discord_status: DiscordStatus = field(default_factory=lambda: DiscordStatus("connecting"))

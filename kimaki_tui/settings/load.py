@@ -44,7 +44,9 @@ class Option:
     @property
     def metavar(self) -> str:
         """What the flag takes: `{a,b}` for choices, else the name in capitals."""
-        return "{" + ",".join(self.choices) + "}" if self.choices else self.name.upper()
+        if self.choices:
+            return "{" + ",".join(self.choices) + "}"
+        return "PATH" if _base(self.kind) is Path else self.name.upper()
 
     @property
     def in_config(self) -> bool:

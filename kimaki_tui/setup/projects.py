@@ -66,9 +66,10 @@ async def known_projects(client: OpenCodeClient) -> list[str]:
 
 
 async def known_projects_from_new_server(
-    env: Mapping[str, str] = os.environ, *, timeout: float = 30.0
+    binary: str | None = None, env: Mapping[str, str] = os.environ, *, timeout: float = 30.0
 ) -> list[str]:
-    """Start a short-lived `opencode serve` to list its projects (for `kimaki setup` outside the app).
+    """Start a short-lived `opencode serve` to list its projects (for `kimaki setup` outside the app);
+    `binary` is the `opencode.path` setting, `env` the environment OpenCode runs in.
 
     An OpenCode that is missing or does not start gives an empty list and a logged reason: the
     user can still type directories.
@@ -77,7 +78,7 @@ async def known_projects_from_new_server(
     from kimaki_tui.opencode.supervisor import OpenCodeSupervisor, find_opencode
 
     try:
-        binary = find_opencode(env)
+        binary = find_opencode(binary, env)
     except OpenCodeError as exc:
         log.warning("cannot list OpenCode projects: %s", exc)
         return []
