@@ -234,7 +234,7 @@ async def _run_action(action: Action, what: str) -> None:
         result = action()
         if inspect.isawaitable(result):
             await result
-    except Exception:
+    except Exception:  # runs after the 202: nobody else can hear of the failure
         log.exception("control API: %s failed", what)
 
 

@@ -149,7 +149,7 @@ class ThreadOutput:
                 await self._handle(item)
             except discord.HTTPException as exc:
                 log.warning("posting %s in thread %s failed: %s", type(item).__name__, self.thread_id, exc)
-            except Exception:
+            except Exception:  # the thread's post worker must outlive one bad item
                 log.exception("could not post %s in thread %s", type(item).__name__, self.thread_id)
             finally:
                 self.queue.task_done()

@@ -48,7 +48,7 @@ async def _guarded(interaction: discord.Interaction, run: Callable[[KimakiBot], 
             await interaction.response.send_message(text, ephemeral=True)
             return
         await run(bot)
-    except Exception as exc:
+    except Exception as exc:  # a component's boundary: the one handler explains it or logs the bug
         await errors.report(interaction, exc)
 
 

@@ -97,7 +97,7 @@ async def transcribe_message(
     except discord.HTTPException as exc:
         await _show(thread, status, DOWNLOAD_FAILED_TEXT.format(detail=exc.text or exc.status))
         return None
-    except Exception:
+    except Exception:  # the boundary of a transcription: the thread always gets an answer
         log.exception("transcribing voice message %s failed", message.id)
         await _show(thread, status, APOLOGY_TEXT)
         return None
@@ -209,7 +209,7 @@ class GeminiKeyButton(
                 await retry(bot, self.channel_id, self.message_id, interaction.message)
                 return
             await interaction.response.send_modal(GeminiKeyModal(self.channel_id, self.message_id))
-        except Exception as exc:
+        except Exception as exc:  # a component's boundary: the one handler explains it or logs the bug
             await errors.report(interaction, exc)
 
 

@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = getattr(args, "handler", None)
     try:
         return int(handler(args)) if handler is not None else _run_app(args)
-    except Exception as exc:
+    except Exception as exc:  # the command's boundary: a failure the user can fix is one line
         code = _startup_failure(exc, getattr(args, "data_dir", None))
         if code is None:
             raise

@@ -207,7 +207,8 @@ class OpenCodeSupervisor:
         return proc
 
     async def _spawn(self, listening: asyncio.Future[str]) -> asyncio.subprocess.Process:
-        binary = self._binary = self._binary or find_opencode(None, {**os.environ, **self._env})
+        # Checked at each spawn: a configured path that is not (or no longer) a binary is named.
+        binary = self._binary = find_opencode(self._binary, {**os.environ, **self._env})
         self.password = secrets.token_urlsafe(24)
         env = agent_environment(
             {**os.environ, **self._env},
@@ -358,7 +359,7 @@ class OpenCodeSupervisor:
         for callback in list(self.on_restarted):
             try:
                 await callback()
-            except Exception:
+            except Exception:  # one subscriber's bug must not stop the others hearing of it
                 log.exception("on_restarted callback %r failed", callback)
 
     # -- stopping -------------------------------------------------------------------------
@@ -414,7 +415,7 @@ class OpenCodeSupervisor:
         for listener in list(self._status_listeners):
             try:
                 listener(self.status)
-            except Exception:
+            except Exception:  # one subscriber's bug must not stop the others hearing of it
                 log.exception("on_status callback failed")
 
     def add_status_listener(self, listener: Callable[[ServerStatus], None]) -> None:

@@ -201,5 +201,5 @@ async def _finish(task: asyncio.Task[None] | None, what: str) -> None:
         await task
     except asyncio.CancelledError:
         pass
-    except Exception:
+    except Exception:  # shutting down: report it, and close the rest
         log.exception("%s failed", what)

@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from kimaki_tui.core.events import DiscordStatus
+from kimaki_tui.errors import describe
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.root.build import Services
 from kimaki_tui.root.run import tell
@@ -21,7 +22,8 @@ async def run_headless(services: Services) -> int:
         await services.wait_ready(timeout=None)
     except OpenCodeError as exc:
         log.error("OpenCode could not start: %s", exc)
-        tell(f"kimaki: {exc}" + (f"\n{exc.hint}" if exc.hint else ""))
+        message, hint = describe(exc)  # the message may hold OpenCode's last output lines
+        tell(f"kimaki: {message}" + (f"\n{hint}" if hint and hint not in message else ""))
         return 1
     log.info("OpenCode ready on port %s", services.supervisor.port)
     worker, bot_task = services.worker, services.bot_task

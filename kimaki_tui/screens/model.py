@@ -20,6 +20,7 @@ from kimaki_tui.logs import RingHandler
 from kimaki_tui.screens.chat_model import ChatWorld
 from kimaki_tui.secrets import SecretStore
 from kimaki_tui.settings import Settings
+from kimaki_tui.setup.projects import ProjectPathError
 
 if TYPE_CHECKING:
     from kimaki_tui.scheduling.scheduler import TaskScheduler
@@ -63,7 +64,7 @@ class ControlCenterModel:
         return self.settings.data_dir
 
     async def add_project_directory(self, directory: str) -> str:
-        """Add a project from the terminal; raises ValueError for a path that is not a directory."""
+        """Add a project from the terminal; raises ProjectPathError for a path that is not a directory."""
         resolved = project_directory(directory)
         if self.add_project is not None:
             return await self.add_project(resolved) or f"Added {resolved}"
@@ -72,13 +73,13 @@ class ControlCenterModel:
 
 
 def project_directory(directory: str) -> str:
-    """The absolute path of an existing folder that may be a project; ValueError otherwise."""
+    """The absolute path of an existing folder that may be a project; ProjectPathError otherwise."""
     path = Path(directory).expanduser()
     if not path.is_dir():
-        raise ValueError(f"{directory} is not a directory")
+        raise ProjectPathError(f"{directory} is not a directory")
     problem = system_directory_problem(path.resolve())
     if problem is not None:
-        raise ValueError(problem.replace("`", ""))
+        raise ProjectPathError(problem.replace("`", ""))
     return str(path.resolve())
 
 

@@ -138,7 +138,7 @@ class SessionScreen(KimakiScreen):
             messages = await self.model.core.client.messages(session_id, directory, limit=HISTORY_LIMIT)
         except OpenCodeError as exc:
             log.warning("could not load the history of %s: %s", session_id, exc)
-            self.notify(f"Could not load the earlier transcript: {exc}", severity="warning")
+            self.notify_failure("Could not load the earlier transcript", exc, severity="warning")
             return
         self.book.prepend_history(session_id, history_entries(messages))
         self._show_transcript(rebuild=True)
@@ -158,7 +158,7 @@ class SessionScreen(KimakiScreen):
         try:
             result = await self.model.core.submit(self.thread_id, prompt)
         except (LookupError, OpenCodeError) as exc:
-            self.notify(f"Not sent: {exc}", severity="error")
+            self.notify_failure("Not sent", exc)
             return
         if result.outcome == "failed":
             self.notify(f"Not sent: {result.message}", severity="error")
