@@ -130,7 +130,7 @@ async def bench_bot(
     channel = guild.add_text_channel("bench", category=guild.add_category("Kimaki"))
     settings = Settings(data_dir=tmp / "data", discord=DiscordSettings(guild_ready_timeout=0.1))
     async with CoreRig(supervisor.client, tmp / "db.sqlite") as rig:
-        rig.core.link_channel(str(channel.id), str(guild.id), str(project))
+        rig.core.projects.link(str(channel.id), str(guild.id), str(project))
         bot = TestBot(rig.core, settings=settings, secrets=open_secrets(settings, env={}))
         with twin.patch_discord():
             task = asyncio.create_task(bot.start(twin.bot_token))

@@ -19,9 +19,9 @@ from typing import Any
 from _common import median, result
 
 from kimaki_tui.core.reducer import initial_state, reduce
-from kimaki_tui.core.render import render_event
 from kimaki_tui.core.stream_state import StreamState
 from kimaki_tui.opencode.events import parse_event
+from kimaki_tui.presentation.render import render_event
 
 EVENTS = 100_000
 SESSIONS = 6

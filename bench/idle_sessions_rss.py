@@ -48,14 +48,17 @@ async def measure(tmp: Path) -> float:
         async with runtime:
             await runtime.wait_ready(60)
             for index in range(SESSIONS):
-                runtime.core.open_thread(str(10_000 + index), "1", str(project))
+                runtime.core.sessions.open(str(10_000 + index), "1", str(project))
             for start in range(0, SESSIONS, 10):
                 batch = range(start, start + 10)
                 await asyncio.gather(
-                    *(runtime.core.submit(str(10_000 + i), PromptInput(f"REPLY: hello {i}")) for i in batch)
+                    *(
+                        runtime.core.conversations.submit(str(10_000 + i), PromptInput(f"REPLY: hello {i}"))
+                        for i in batch
+                    )
                 )
                 await wait_until(lambda n=start + 10: len(finished) >= n, 60, 0.05, "a batch of turns")
-            assert all(s.state != "busy" for s in runtime.core.snapshots())
+            assert all(s.state != "busy" for s in runtime.core.conversations.all())
             gc.collect()
             await asyncio.sleep(0.5)
             return float(psutil.Process().memory_info().rss) / 2**20

@@ -173,7 +173,7 @@ def feed_sessions(model: ControlCenterModel) -> None:
     for n in range(SESSIONS):
         directory = f"/home/user/project-{n % 20:02d}"
         sid = f"ses_bench{n:05d}"
-        core.open_thread(str(10_000 + n), str(900 + n % 20), directory, session_id=sid)
+        core.sessions.open(str(10_000 + n), str(900 + n % 20), directory, sid)
         for raw in _turn(sid, n, directory):
             core.handle_event(parse_event(raw))
 

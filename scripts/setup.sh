@@ -18,6 +18,8 @@ PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
 debs=(libopus0 git)
 [ "$DEV" = 1 ] && debs+=(tmux dbus gnome-keyring)
+# Sandboxed threads (`--sandbox bwrap`; the test suite runs them) need bubblewrap.
+{ [ "$DEV" = 1 ] || [ "${KIMAKI_SANDBOX:-}" = bwrap ]; } && debs+=(bubblewrap)
 # A fresh Debian has no ensurepip (python3-venv) and no npm (to install OpenCode).
 [ -x .venv/bin/python ] || "$PY" -c "import ensurepip" 2>/dev/null || debs+=(python3-venv)
 if [ -z "${OPENCODE_PATH:-}" ] && ! command -v opencode >/dev/null && ! command -v npm >/dev/null; then

@@ -70,11 +70,11 @@ class CoreRig:
         self.store.close()
 
     def thread(self, directory: Path, thread_id: str = "1000", channel_id: str = "900") -> SessionRuntime:
-        return self.core.open_thread(thread_id, channel_id, str(directory))
+        return self.core.sessions.open(thread_id, channel_id, str(directory))
 
     @staticmethod
-    def prompt(text: str, author: str = "alice", source: str = "test") -> PromptInput:
-        return PromptInput(text, author_id=author, author_name=author, source=source)
+    def prompt(text: str, author: str = "alice", origin: str = "test") -> PromptInput:
+        return PromptInput(text, author_id=author, author_name=author, origin=origin)
 
     def of_type(self, kind: type[E], predicate: Callable[[E], bool] = lambda e: True) -> list[E]:
         return [e for e in self.events if isinstance(e, kind) and predicate(e)]

@@ -13,7 +13,7 @@ import pytest
 
 from kimaki_tui import logs, settings
 from kimaki_tui.cli import events_cmd
-from kimaki_tui.core.render import VERBOSITIES
+from kimaki_tui.presentation.render import VERBOSITIES
 from tests.harness import FIXTURES
 
 SAMPLE = FIXTURES / "events-sample-1.18.33.jsonl"

@@ -49,7 +49,7 @@ async def test_prompt_streams_answer_and_finishes_turn(
 ) -> None:
     async with CoreRig(versioned_client, tmp_path / "db.sqlite") as rig:
         thread = rig.thread(project_dir)
-        result = await rig.core.submit(thread.thread_id, rig.prompt("hello there"))
+        result = await rig.core.conversations.submit(thread.thread_id, rig.prompt("hello there"))
         assert result.outcome == "sent"
         turn = await rig.wait_for(TurnFinished)
         texts = [e.text for e in rig.of_type(PartCompleted) if e.kind == "text"]
@@ -69,25 +69,31 @@ async def test_permission_replies_behave_as_documented(
 ) -> None:
     async with CoreRig(versioned_client, tmp_path / "db.sqlite") as rig:
         thread = rig.thread(project_dir)
-        await rig.core.submit(thread.thread_id, rig.prompt("RUN_BASH: echo hi > out.txt"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt("RUN_BASH: echo hi > out.txt"))
         asked = await rig.wait_for(PermissionAskedEvent)
         assert asked.request.kind == "bash" and asked.request.summary == "echo hi > out.txt"
-        assert [r.request_id for r in rig.core.pending_permissions()] == [asked.request.request_id]
-        result = await rig.core.answer_permission(asked.request.request_id, reply, by="alice", source="test")  # type: ignore[arg-type]
+        assert [r.request_id for r in rig.core.approvals.pending_permissions()] == [asked.request.request_id]
+        result = await rig.core.approvals.answer_permission(
+            asked.request.request_id, reply, by="alice", origin="test"
+        )  # type: ignore[arg-type]
         assert result.ok
-        again = await rig.core.answer_permission(asked.request.request_id, "once", by="bob", source="tui")
+        again = await rig.core.approvals.answer_permission(
+            asked.request.request_id, "once", by="bob", origin="tui"
+        )
         assert again.status == "already_answered"
         resolved = await rig.wait_for(PermissionResolved)
-        assert (resolved.reply, resolved.by, resolved.source) == (reply, "alice", "test")
+        assert (resolved.reply, resolved.by, resolved.origin) == (reply, "alice", "test")
         await rig.wait_for(TurnFinished)
         assert (project_dir / "out.txt").exists() == (reply != "reject")
         tools = [e for e in rig.of_type(PartCompleted) if e.kind == "tool"]
         assert tools[0].status == ("error" if reply == "reject" else "completed")
-        assert rig.core.pending_permissions() == []
+        assert rig.core.approvals.pending_permissions() == []
         assert await versioned_client.list_permissions(str(project_dir)) == []
         if reply == "always":
             second = rig.thread(project_dir, thread_id="1001")
-            await rig.core.submit(second.thread_id, rig.prompt("RUN_BASH: echo again > two.txt"))
+            await rig.core.conversations.submit(
+                second.thread_id, rig.prompt("RUN_BASH: echo again > two.txt")
+            )
             await rig.wait_count(TurnFinished, 2)
             assert (project_dir / "two.txt").exists()
             assert len(rig.of_type(PermissionAskedEvent)) == 1
@@ -98,12 +104,12 @@ async def test_question_answered_reaches_the_model(
 ) -> None:
     async with CoreRig(versioned_client, tmp_path / "db.sqlite") as rig:
         thread = rig.thread(project_dir)
-        await rig.core.submit(thread.thread_id, rig.prompt("ASK_QUESTION please"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt("ASK_QUESTION please"))
         asked = await rig.wait_for(QuestionAskedEvent)
         options = [o["label"] for o in asked.request.questions[0]["options"]]
         assert options == ["Red", "Green", "Blue"]
-        result = await rig.core.answer_question(
-            asked.request.request_id, [["Blue"]], by="alice", source="test"
+        result = await rig.core.approvals.answer_question(
+            asked.request.request_id, [["Blue"]], by="alice", origin="test"
         )
         assert result.ok
         resolved = await rig.wait_for(QuestionResolved)
@@ -118,22 +124,22 @@ async def test_abort_mid_stream_and_while_permission_pending(
 ) -> None:
     async with CoreRig(versioned_client, tmp_path / "db.sqlite") as rig:
         thread = rig.thread(project_dir)
-        await rig.core.submit(thread.thread_id, rig.prompt("SLOW:20 tell a story"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt("SLOW:20 tell a story"))
         await rig.wait_for(TextDelta)
-        assert await rig.core.abort(thread.thread_id, by="alice", source="test")
+        assert await rig.core.conversations.abort(thread.thread_id, by="alice", origin="test")
         turn = await rig.wait_for(TurnFinished)
         assert not turn.natural
         assert rig.of_type(SessionFailed) == []  # an abort is not an error
         assert not thread.busy
 
-        await rig.core.submit(thread.thread_id, rig.prompt("RUN_BASH: echo late > late.txt"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt("RUN_BASH: echo late > late.txt"))
         asked = await rig.wait_for(PermissionAskedEvent)
-        await rig.core.abort(thread.thread_id, by="alice", source="test")
+        await rig.core.conversations.abort(thread.thread_id, by="alice", origin="test")
         resolved = await rig.wait_for(PermissionResolved)
         assert resolved.request.request_id == asked.request.request_id and resolved.reply == "reject"
         await rig.wait_count(TurnFinished, 2)
         assert await versioned_client.list_permissions(str(project_dir)) == []
-        assert rig.core.pending_permissions() == []
+        assert rig.core.approvals.pending_permissions() == []
         await asyncio.sleep(0.5)
         assert not (project_dir / "late.txt").exists()
 
@@ -144,9 +150,9 @@ async def test_queued_messages_drain_in_order(
     marker = uuid.uuid4().hex[:8]
     async with CoreRig(versioned_client, tmp_path / "db.sqlite") as rig:
         thread = rig.thread(project_dir)
-        await rig.core.submit(thread.thread_id, rig.prompt(f"SLOW:2 {marker} zero"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt(f"SLOW:2 {marker} zero"))
         for word in ("one", "two", "three"):
-            result = await rig.core.enqueue(thread.thread_id, rig.prompt(f"{marker} {word}"))
+            result = await rig.core.conversations.enqueue(thread.thread_id, rig.prompt(f"{marker} {word}"))
             assert result.outcome == "queued"
         assert [i.prompt for i in thread.queue()] == [f"{marker} one", f"{marker} two", f"{marker} three"]
         await rig.wait_count(TurnFinished, 4, timeout=60)
@@ -167,10 +173,10 @@ async def test_a_message_queued_behind_an_aborted_turn_is_answered(
     the queued message must wait for the abort to settle (without that, 7 runs in 10 lost it)."""
     async with CoreRig(versioned_client, tmp_path / "db.sqlite") as rig:
         thread = rig.thread(project_dir)
-        await rig.core.submit(thread.thread_id, rig.prompt("SLOW:20 a long story"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt("SLOW:20 a long story"))
         await rig.wait_for(TextDelta)
-        await rig.core.enqueue(thread.thread_id, rig.prompt("REPLY: after the abort"))
-        assert await rig.core.abort(thread.thread_id, by="alice", source="test")
+        await rig.core.conversations.enqueue(thread.thread_id, rig.prompt("REPLY: after the abort"))
+        assert await rig.core.conversations.abort(thread.thread_id, by="alice", origin="test")
         await rig.wait_for(PartCompleted, lambda e: e.text == "after the abort")
         turns = await rig.wait_count(TurnFinished, 2)
         assert [t.natural for t in turns][-1] is True and rig.of_type(SessionFailed) == []
@@ -182,9 +188,9 @@ async def test_message_while_busy_interrupts_after_delay(
     options = SessionSettings(interrupt_delay=0.5)
     async with CoreRig(versioned_client, tmp_path / "db.sqlite", options=options) as rig:
         thread = rig.thread(project_dir)
-        await rig.core.submit(thread.thread_id, rig.prompt("SLOW:30 long work"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt("SLOW:30 long work"))
         await rig.wait_for(TextDelta)
-        result = await rig.core.submit(thread.thread_id, rig.prompt("REPLY: switched"))
+        result = await rig.core.conversations.submit(thread.thread_id, rig.prompt("REPLY: switched"))
         assert result.outcome == "interrupting"
         turns = await rig.wait_count(TurnFinished, 2, timeout=20)
         assert [t.natural for t in turns] == [False, True]
@@ -200,11 +206,13 @@ async def test_burst_interrupts_only_the_turn_it_arrived_during(
         opencode_client, tmp_path / "db.sqlite", options=SessionSettings(interrupt_delay=0.5)
     ) as rig:
         thread = rig.thread(project_dir)
-        await rig.core.submit(thread.thread_id, rig.prompt(f"SLOW:30 {marker} long"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt(f"SLOW:30 {marker} long"))
         await rig.wait_for(TextDelta)
         for n in range(3):
             # Each answer streams for 1 s, longer than the interrupt delay: none may cut another off.
-            result = await rig.core.submit(thread.thread_id, rig.prompt(f"SLOW:1 {marker} burst-{n}"))
+            result = await rig.core.conversations.submit(
+                thread.thread_id, rig.prompt(f"SLOW:1 {marker} burst-{n}")
+            )
             assert result.outcome == "interrupting"
         turns = await rig.wait_count(TurnFinished, 4, timeout=40)
         assert [t.natural for t in turns] == [False, True, True, True]
@@ -219,11 +227,13 @@ async def test_permission_expires_after_timeout(
     expiring = SessionSettings(approval_timeout=1.0)
     async with CoreRig(opencode_client, tmp_path / "db.sqlite", options=expiring) as rig:
         thread = rig.thread(project_dir)
-        await rig.core.submit(thread.thread_id, rig.prompt("RUN_BASH: echo never > never.txt"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt("RUN_BASH: echo never > never.txt"))
         asked = await rig.wait_for(PermissionAskedEvent)
         resolved = await rig.wait_for(PermissionResolved, timeout=10)
         assert resolved.expired and resolved.reply == "reject" and resolved.by == "timeout"
-        late = await rig.core.answer_permission(asked.request.request_id, "once", by="alice", source="test")
+        late = await rig.core.approvals.answer_permission(
+            asked.request.request_id, "once", by="alice", origin="test"
+        )
         assert late.status == "already_answered"
         await rig.wait_for(TurnFinished)
         assert not (project_dir / "never.txt").exists()
@@ -238,14 +248,14 @@ async def test_store_survives_restart_queue_and_mapping_reload(
     db = tmp_path / "db.sqlite"
     async with CoreRig(opencode_client, db, options=SessionSettings(busy_policy="queue")) as rig:
         thread = rig.thread(project_dir)
-        await rig.core.submit(thread.thread_id, rig.prompt(f"SLOW:3 {marker} first"))
-        await rig.core.submit(thread.thread_id, rig.prompt(f"{marker} kept-1"))
-        await rig.core.submit(thread.thread_id, rig.prompt(f"{marker} kept-2"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt(f"SLOW:3 {marker} first"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt(f"{marker} kept-1"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt(f"{marker} kept-2"))
         session_id = thread.session_id
         await rig.wait_for(TextDelta)
         # Leave while the first turn still runs: the two queued messages must survive.
     async with CoreRig(opencode_client, db) as rig2:
-        restored = rig2.core.runtime("1000")
+        restored = rig2.core.conversations.runtime("1000")
         assert restored.session_id == session_id
         assert [i.prompt for i in restored.queue()] == [f"{marker} kept-1", f"{marker} kept-2"]
         # Resync saw the running turn; the queue drains by itself once it ends.

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from kimaki_tui.bot.commands.resume import assistant_texts
 from kimaki_tui.cli.session_markdown import render
-from kimaki_tui.core.history import last_model, turn_text, undo_target, user_turns
+from kimaki_tui.core.history import assistant_texts, last_model, turn_text, undo_target, user_turns
 from kimaki_tui.opencode.catalog import (
     Agent,
     Command,
@@ -269,7 +268,7 @@ def test_history_readers_over_the_recorded_conversation(conversation: list[Messa
     assert [t.text for t in user_turns(conversation, None)] == typed
     assert undo_target(conversation, None) == conversation[-2].id
     assert last_model(conversation) == ModelRef("fake", "fake-model")
-    assert assistant_texts(conversation, limit=2)[-1][1] == "tick 0"
+    assert assistant_texts(conversation, limit=2)[-1].text == "tick 0"
     markdown = render(conversation, title="Recorded")
     # Reasoning and synthetic text are left out.
     assert markdown.startswith(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kimaki_tui.core.events import ServerStatus
 from kimaki_tui.opencode.errors import OpenCodeStartError, OpenCodeTooOld
+from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 from kimaki_tui.opencode.version import (
     NEWEST_TESTED,

@@ -22,11 +22,11 @@ from kimaki_tui.core.events import (
     ToolStarted,
     TurnFinished,
 )
-from kimaki_tui.core.render import render_event
 from kimaki_tui.core.stream_state import StreamState
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.events import Event, PartDelta, PermissionAsked, SessionIdle, parse_event
 from kimaki_tui.opencode.schema import text_part
+from kimaki_tui.presentation.render import render_event
 from tests.harness import FIXTURES, EventRecorder
 
 SAMPLE = FIXTURES / "events-sample-1.18.33.jsonl"

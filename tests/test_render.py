@@ -19,13 +19,13 @@ from kimaki_tui.core.events import (
     ToolStarted,
     TurnFinished,
 )
-from kimaki_tui.core.render import (
+from kimaki_tui.presentation.notices import queue_notice
+from kimaki_tui.presentation.render import (
     LINE_LIMIT,
     VERBOSITIES,
     format_duration,
     render_event,
     render_permission_outcome,
-    render_queue_notice,
 )
 
 SID = "ses_1"
@@ -236,8 +236,8 @@ def test_question_prompt() -> None:
 
 
 def test_queue_notice() -> None:
-    assert "next" in render_queue_notice(1)
-    assert "position 3" in render_queue_notice(3)
+    assert "next" in queue_notice(1)
+    assert "position 3" in queue_notice(3)
 
 
 def test_every_message_fits_discord() -> None:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from kimaki_tui.core.events import PartCompleted, ServerStatus, SessionFailed, TextDelta, TurnFinished
+from kimaki_tui.core.events import PartCompleted, SessionFailed, TextDelta, TurnFinished
 from kimaki_tui.core.prompts import PromptInput
+from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 from kimaki_tui.root.build import Services
 from kimaki_tui.root.offline import open_secrets
@@ -39,9 +40,11 @@ async def test_kill_opencode_mid_turn_restarts_and_keeps_queue(
     async with runtime:
         await runtime.wait_ready(60)
         core = runtime.core
-        thread = core.open_thread("42", "7", str(project_dir))
-        await core.submit("42", PromptInput(f"SLOW:30 {marker} doomed", author_name="alice"))
-        await core.submit("42", PromptInput(f"REPLY: {marker} after restart", author_name="alice"))
+        thread = core.sessions.open("42", "7", str(project_dir))
+        await core.conversations.submit("42", PromptInput(f"SLOW:30 {marker} doomed", author_name="alice"))
+        await core.conversations.submit(
+            "42", PromptInput(f"REPLY: {marker} after restart", author_name="alice")
+        )
         await wait_until(lambda: any(isinstance(e, TextDelta) for e in events), 30, message="streaming")
         old_pid = runtime.supervisor.pid
         assert old_pid is not None
@@ -66,7 +69,7 @@ async def test_kill_opencode_mid_turn_restarts_and_keeps_queue(
         )
         assert thread.queue() == ()
         # And a fresh prompt works too.
-        await core.submit("42", PromptInput("REPLY: still alive", author_name="alice"))
+        await core.conversations.submit("42", PromptInput("REPLY: still alive", author_name="alice"))
         await wait_until(
             lambda: any(isinstance(e, PartCompleted) and e.text == "still alive" for e in events), 30
         )

@@ -112,6 +112,15 @@ async def test_question_and_write_tool_calls(scripted_model: ScriptedModel) -> N
     }
 
 
+async def test_call_tool_calls_any_tool_with_json_arguments(scripted_model: ScriptedModel) -> None:
+    text = 'CALL_TOOL: kimaki_action_buttons {"buttons": ["Yes", "No"]}\nmore words'
+    chunks, _ = await stream_chunks(scripted_model, body(text))
+    assert tool_call(chunks) == {"name": "kimaki_action_buttons", "args": {"buttons": ["Yes", "No"]}}
+    for bad, says in (("{nope", "CALL_TOOL arguments are not JSON"), ("[1]", "must be a JSON object")):
+        chunks, _ = await stream_chunks(scripted_model, body(f"CALL_TOOL: kimaki_sleep {bad}"))
+        assert says in content(chunks)
+
+
 async def test_tool_result_is_quoted(scripted_model: ScriptedModel) -> None:
     payload = body("RUN_BASH: echo hi")
     payload["messages"] += [

@@ -13,11 +13,12 @@ from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from kimaki_tui.cli import setup_cmd
+from kimaki_tui.core.offline import opencode_projects_from_new_server
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.secrets import SecretStore
 from kimaki_tui.settings import DiscordSettings, Settings
 from kimaki_tui.setup import Step
-from kimaki_tui.setup.projects import known_projects, known_projects_from_new_server
+from kimaki_tui.setup.projects import project_directories
 from kimaki_tui.store.repo import Store
 from kimaki_tui.testing.discord_twin import DiscordTwin
 from tests.keyring_backend import MemoryKeyring, use_keyring
@@ -137,7 +138,7 @@ async def test_add_channels_lists_opencode_projects_and_links_them(
 ) -> None:
     """`kimaki setup --add-channels`: the saved token, the real OpenCode's projects, the database link."""
     await opencode_client.list_sessions(directory=project_dir)  # OpenCode now knows this project
-    known = await known_projects(opencode_client)
+    known = project_directories(await opencode_client.projects())
     assert str(project_dir) in known
     data_dir = tmp_path / "data"
     SecretStore(data_dir, env={}).set_bot_token(TOKEN)
@@ -221,7 +222,8 @@ async def test_known_projects_from_a_short_lived_server(
 
     await opencode_client.list_sessions(directory=project_dir)
     before = {p.pid for p in psutil.Process().children(recursive=True)}
-    assert str(project_dir) in await known_projects_from_new_server(opencode_binary, opencode_env, timeout=60)
+    found = await opencode_projects_from_new_server(opencode_env, binary=opencode_binary, timeout=60)
+    assert str(project_dir) in project_directories(found)
     after = {p.pid for p in psutil.Process().children(recursive=True)}
     assert after <= before, "the short-lived server is gone"
-    assert await known_projects_from_new_server("/nonexistent/opencode") == []
+    assert await opencode_projects_from_new_server({}, binary="/nonexistent/opencode") == []

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from kimaki_tui.core.split import MIN_LIMIT, split_message, split_pieces
+from kimaki_tui.presentation.split import MIN_LIMIT, split_message, split_pieces
 
 FENCE = re.compile(r"^(`{3,}|~{3,})(.*)$")
 WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "mu"]

@@ -186,7 +186,7 @@ def test_removing_a_project_unlinks_its_channels(store: Store) -> None:
 
 def test_threads_map_lookup_list_unmap(store: Store) -> None:
     first = store.map_thread("t1", "s1", "c1", "/srv/a", "discord")
-    assert (first.thread_id, first.session_id, first.source) == ("t1", "s1", "discord")
+    assert (first.thread_id, first.session_id, first.origin) == ("t1", "s1", "discord")
     assert first.created_at == first.updated_at
     store.map_thread("t2", "s2", "c1", "/srv/b", "cli")
     found = store.session_for_thread("t1")
@@ -217,8 +217,8 @@ def test_a_resumed_session_maps_to_its_newest_thread(store: Store) -> None:
     assert newest is not None and newest.thread_id == "old"
 
 
-def test_unknown_thread_source_is_refused(store: Store) -> None:
-    with pytest.raises(ValueError, match="source"):
+def test_unknown_thread_origin_is_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="origin"):
         store.map_thread("t", "s", "c", "/d", "carrier-pigeon")  # type: ignore[arg-type]
     assert store.list_threads() == []
 
@@ -263,11 +263,11 @@ def prompts(store: Store, thread_id: str) -> list[str]:
 def test_enqueue_returns_the_stored_row(store: Store) -> None:
     files = [{"filename": "a.png", "url": "https://cdn.example/a.png", "size": 3, "voice": False}]
     row = store.enqueue(
-        "t1", "fix the bug", "u1", "ann", "discord", files=files, session_id="s1", discord_message_id="m1"
+        "t1", "fix the bug", "u1", "ann", "discord", files=files, session_id="s1", external_message_id="m1"
     )
     assert row.id > 0 and row.position == 0
     assert (row.thread_id, row.prompt, row.author_id, row.author_name) == ("t1", "fix the bug", "u1", "ann")
-    assert (row.source, row.session_id, row.discord_message_id) == ("discord", "s1", "m1")
+    assert (row.origin, row.session_id, row.external_message_id) == ("discord", "s1", "m1")
     assert row.files == tuple(files)
     assert store.queue_items("t1") == [row]
     plain = store.enqueue("t1", "then test", "u2", "bob", "control-center")
@@ -348,8 +348,8 @@ def test_move_queued_up_down_and_at_the_edges(store: Store) -> None:
 
 
 def test_remove_clear_and_edit_queued(store: Store) -> None:
-    first = store.enqueue("t1", "a", "u", "n", "discord", discord_message_id="m-a")
-    store.enqueue("t1", "b", "u", "n", "discord", discord_message_id="m-b")
+    first = store.enqueue("t1", "a", "u", "n", "discord", external_message_id="m-a")
+    store.enqueue("t1", "b", "u", "n", "discord", external_message_id="m-b")
     store.enqueue("t2", "c", "u", "n", "cli")
     assert store.update_queued_prompt("m-b", "b, edited") is True
     assert store.update_queued_prompt("m-unknown", "x") is False
@@ -440,7 +440,7 @@ def test_pending_message_and_restart(path: Path) -> None:
         assert before.set_pending_message("nope", "chan-1", "msg-2") is False
     with Store.open(path) as after:
         (row,) = after.pending_requests()
-        assert (row.request_id, row.discord_channel_id, row.discord_message_id) == (
+        assert (row.request_id, row.external_channel_id, row.external_message_id) == (
             "per_1", "chan-1", "msg-1"
         )
         assert row.payload == PAYLOAD
@@ -512,6 +512,48 @@ def test_a_v1_file_is_upgraded_and_keeps_its_data(path: Path) -> None:
     versions = conn.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
     conn.close()
     assert [v for (v,) in versions] == list(range(1, migrations.LATEST_VERSION + 1))
+
+
+def test_a_v4_file_gets_the_neutral_message_id_columns_and_keeps_its_rows(path: Path) -> None:
+    """v5 renames discord_* message columns to external_*: a file made by v1..v4 keeps its queue
+    and its pending prompts, readable under the new names."""
+    path.parent.mkdir(parents=True)
+    database = open_database(path)
+    try:
+        assert migrations.migrate(database, migrations.MIGRATIONS[:4]) == 4
+    finally:
+        database.close()
+    conn = raw(path)
+    conn.execute(
+        "INSERT INTO queued_messages (thread_id, position, prompt, author_id, author_name, source,"
+        " discord_message_id, created_at) VALUES ('t1', 0, 'queued before', 'u1', 'ann', 'discord', 'm-q',"
+        " '2025-01-01T00:00:00.000000+00:00')"
+    )
+    conn.execute(
+        "INSERT INTO pending_requests (request_id, kind, session_id, thread_id, payload_json, asked_at,"
+        " discord_channel_id, discord_message_id) VALUES ('per_1', 'permission', 's1', 't1', '{}',"
+        " '2025-01-01T00:00:00.000000+00:00', 't1', 'm-p')"
+    )
+    conn.close()
+    with Store.open(path) as store:
+        assert store.schema_version == migrations.LATEST_VERSION
+        (queued,) = store.queue_items("t1")
+        assert (queued.prompt, queued.origin, queued.external_message_id) == (
+            "queued before",
+            "discord",
+            "m-q",
+        )
+        pending = store.get_pending("per_1")
+        assert pending is not None
+        assert (pending.external_channel_id, pending.external_message_id) == ("t1", "m-p")
+        assert store.update_queued_prompt("m-q", "edited") is True
+        assert store.queue_items("t1")[0].prompt == "edited"
+    conn = raw(path)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(queued_messages)")}
+    indexes = {row[1] for row in conn.execute("PRAGMA index_list(queued_messages)")}
+    conn.close()
+    assert "external_message_id" in columns and "discord_message_id" not in columns
+    assert "queued_messages_external" in indexes and "queued_messages_discord" not in indexes
 
 
 def test_a_newer_file_is_refused_and_left_unchanged(path: Path) -> None:

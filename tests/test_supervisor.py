@@ -14,9 +14,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from kimaki_tui.core.events import ServerStatus
 from kimaki_tui.opencode.client import text_part
 from kimaki_tui.opencode.errors import OpenCodeCrashLoop, OpenCodeNotInstalled, OpenCodeStartError
+from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor, find_opencode
 from tests.fake_opencode import EXITS_AT_ONCE, HEALTHY_THEN_EXIT, NEVER_HEALTHY, fake_binary
 from tests.harness import REPO, wait_until

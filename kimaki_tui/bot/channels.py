@@ -1,7 +1,7 @@
 """Project channels through discord.py: carries out `setup.channel_plan` (the "Kimaki" category
 and one text channel per project directory), the same rule the wizard follows over REST.
 
-The channel ↔ directory mapping lives in the database (`core.link_channel`); the XML topic is only
+The channel ↔ directory mapping is the core's (`core.projects.link`); the XML topic is only
 informative, for people and for other tools that read it.
 """
 
@@ -79,15 +79,15 @@ async def _category(guild: discord.Guild, plan: ChannelPlan) -> discord.Category
 
 def linked_channel(bot: KimakiBot, guild: discord.Guild, directory: str) -> discord.TextChannel | None:
     """The live channel already linked to `directory` in this guild; stale links are dropped."""
-    store = bot.core.store
-    for link in store.channels_for(directory):
+    projects = bot.core.projects
+    for link in projects.links_for(directory):
         if link.guild_id != str(guild.id):
             continue
         channel = guild.get_channel(int(link.channel_id))
         if isinstance(channel, discord.TextChannel):
             return channel
         log.info("dropping link of deleted channel %s to %s", link.channel_id, directory)
-        store.unlink_channel(link.channel_id)
+        projects.unlink(link.channel_id)
     return None
 
 
@@ -120,6 +120,6 @@ async def create_project_channel(bot: KimakiBot, guild: discord.Guild, directory
         raise ProjectChannelError(
             "I am not allowed to create channels here (I need the Manage Channels permission)."
         ) from exc
-    bot.core.link_channel(str(channel.id), str(guild.id), resolved, str(app_id) if app_id else None)
+    bot.core.projects.link(str(channel.id), str(guild.id), resolved, str(app_id) if app_id else None)
     log.info("created #%s (%s) for %s", channel.name, channel.id, resolved)
     return channel

@@ -29,13 +29,13 @@ async def handle(bot: KimakiBot, message: discord.Message) -> None:
         return
     channel = message.channel
     if isinstance(channel, discord.Thread) and not marker.start:
-        if bot.core.has_thread(str(channel.id)) or adopt(bot, channel):
+        if bot.core.conversations.get(str(channel.id)) is not None or adopt(bot, channel):
             prompt = await _read_prompt(message, marker)
             if prompt is not None:
                 request = request_from_marker(marker, str(channel.id), prompt)
                 await sends.submit(bot, message, str(channel.id), request, remember=False)
     elif isinstance(channel, discord.TextChannel) and marker.start:
-        directory = bot.core.channel_directory(str(channel.id))
+        directory = bot.core.projects.directory_of(str(channel.id))
         if directory is None:
             return
         prompt = await _read_prompt(message, marker)
@@ -54,10 +54,10 @@ def adopt(bot: KimakiBot, thread: discord.Thread) -> bool:
     notify-only thread whose first reply comes after a restart, for instance)."""
     if bot.user is None or thread.owner_id != bot.user.id or thread.parent_id is None:
         return False
-    directory = bot.core.channel_directory(str(thread.parent_id))
+    directory = bot.core.projects.directory_of(str(thread.parent_id))
     if directory is None:
         return False
-    bot.core.open_thread(str(thread.id), str(thread.parent_id), directory)
+    bot.core.conversations.open(str(thread.id), str(thread.parent_id), directory)
     return True
 
 

@@ -1,4 +1,4 @@
-"""KimakiBot: the discord.py client with the core injected. Wires the cogs, persistent views, the
+"""KimakiBot: the discord.py client with the core's API injected. Wires the cogs, persistent views, the
 one error handler and the output router; the GuildKeeper syncs commands to allowed servers only.
 The caller runs it with `async with bot: await bot.start(token)` (never `Client.run()`, which owns
 the loop and logging).
@@ -15,11 +15,10 @@ from discord.ext import commands
 from kimaki_tui.bot import errors
 from kimaki_tui.bot.guilds import GuildKeeper, install_gate
 from kimaki_tui.bot.outgoing import install_outgoing_filter, use_masking_webhooks
-from kimaki_tui.bot.views import QuestionDrafts
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.output import OutputRouter
-    from kimaki_tui.core.service import Core
+    from kimaki_tui.core.api import CoreApi
     from kimaki_tui.secrets import SecretStore
     from kimaki_tui.settings import DiscordSettings, Settings
 
@@ -41,7 +40,7 @@ class KimakiBot(commands.Bot):
     application (from its token)."""
 
     def __init__(
-        self, core: Core, *, settings: Settings, secrets: SecretStore, app_id: str | None = None
+        self, core: CoreApi, *, settings: Settings, secrets: SecretStore, app_id: str | None = None
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -57,7 +56,6 @@ class KimakiBot(commands.Bot):
         self.secrets = secrets
         self.app_id = app_id
         self.output: OutputRouter | None = None
-        self.question_drafts = QuestionDrafts()
         self.guild_keeper = GuildKeeper(self)
         install_gate(self._connection, core.guilds.allowed)
         install_outgoing_filter(self)

@@ -12,7 +12,7 @@ import logging
 import discord
 from discord import app_commands
 
-from kimaki_tui.core.service import UnknownThread
+from kimaki_tui.core.api import UnknownThread
 from kimaki_tui.errors import KimakiError, describe
 from kimaki_tui.opencode.errors import OpenCodeError, OpenCodeHTTPError, OpenCodeTimeout, OpenCodeUnavailable
 

@@ -80,7 +80,7 @@ class GuildKeeper:
         self.access.set_operators(operator_ids(app))
         if app.bot_public:
             log.warning("%s", PUBLIC_BOT)
-        self._unsubscribe = self.bot.core.bus.add_callback(self._on_event)
+        self._unsubscribe = self.bot.core.subscribe(self._on_event)
         async for partial in self.bot.fetch_guilds(limit=None):
             try:
                 guild = await self.bot.fetch_guild(partial.id, with_counts=False)

@@ -1,7 +1,7 @@
 """Messages in → core commands. A message in a linked project channel starts a thread (from that
-message) and a session; a message in a session thread is the next prompt (or answers a pending
-question). Channels and threads this instance does not know are ignored silently, since several
-machines can share one server.
+message) and a session; a message in a session thread is the next prompt, or answers the question
+waiting there (the core's rule, shared with the control center). Channels and threads this instance
+does not know are ignored silently, since several machines can share one server.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from kimaki_tui.bot import attachments, cli_ingress, voice
 from kimaki_tui.bot.access import check, display_name
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.threads import thread_name
-from kimaki_tui.core.prompts import PromptInput, SubmitResult
-from kimaki_tui.core.render import render_queue_notice
+from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.opencode.errors import OpenCodeError
+from kimaki_tui.presentation.notices import submit_notice
+from kimaki_tui.presentation.split import MESSAGE_LIMIT
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
@@ -46,11 +47,12 @@ class IngressCog(commands.Cog):
             return
         channel = message.channel
         if isinstance(channel, discord.Thread):
-            if not self.core.has_thread(str(channel.id)) and not cli_ingress.adopt(self.bot, channel):
+            known = self.core.conversations.get(str(channel.id)) is not None
+            if not known and not cli_ingress.adopt(self.bot, channel):
                 return
             directory = None
         elif isinstance(channel, discord.TextChannel):
-            directory = self.core.channel_directory(str(channel.id))
+            directory = self.core.projects.directory_of(str(channel.id))
             if directory is None:
                 return
         else:
@@ -89,7 +91,7 @@ class IngressCog(commands.Cog):
             await message.reply(f"I could not start a thread here: {exc.text or exc}", mention_author=False)
             return
         thread_id = str(thread.id)
-        self.core.open_thread(thread_id, str(channel.id), directory)
+        self.core.conversations.open(thread_id, str(channel.id), directory)
         if audio is not None:
             await self._voice(message, audio, thread, prepared, rename=pending)
             return
@@ -97,10 +99,8 @@ class IngressCog(commands.Cog):
 
     async def _in_thread(self, message: discord.Message, thread: discord.Thread) -> None:
         thread_id = str(thread.id)
-        runtime = self.core.runtime(thread_id)
         audio = voice.audio_attachment(message)
-        session_id = runtime.session_id
-        if audio is None and session_id is not None and await self._answer_question(message, session_id):
+        if audio is None and await self._answer_question(message, thread_id, message.clean_content):
             return
         prepared = await self._prepare(message, thread_id)
         if audio is not None:
@@ -125,9 +125,7 @@ class IngressCog(commands.Cog):
         )
         if transcript is None:
             return
-        session_id = self.core.runtime(str(thread.id)).session_id
-        answerable = session_id is not None and not prepared.files
-        if answerable and await self._answer_question(message, str(session_id), transcript):
+        if await self._answer_question(message, str(thread.id), transcript):
             return
         prepared.text = voice.prompt_text(transcript, prepared.text)
         await self._submit(message, str(thread.id), prepared)
@@ -145,28 +143,22 @@ class IngressCog(commands.Cog):
             except discord.HTTPException:
                 return False
             thread = found if isinstance(found, discord.Thread) else None
-        if audio is None or thread is None or not self.core.has_thread(str(thread.id)):
+        if audio is None or thread is None or self.core.conversations.get(str(thread.id)) is None:
             return False
         prepared = await self._prepare(message, str(thread.id))
         rename = thread.id == message.id and thread.name == voice.PENDING_THREAD_NAME
         await self._voice(message, audio, thread, prepared, rename=rename, status=status)
         return True
 
-    async def _answer_question(
-        self, message: discord.Message, session_id: str, text: str | None = None
-    ) -> bool:
+    async def _answer_question(self, message: discord.Message, thread_id: str, text: str) -> bool:
         """While a question waits, a plain message (or a transcript) is its answer, not a new prompt."""
-        pending = self.core.pending_questions(session_id)
-        text = message.clean_content.strip() if text is None else text.strip()
-        if not pending or not text:
-            return False
-        request = pending[-1]  # the oldest: pending() lists newest first
-        answers = self.bot.question_drafts.typed(request, text)
-        result = await self.core.answer_question(
-            request.request_id, answers, by=display_name(message.author), source="discord"
+        result = await self.core.conversations.answer_waiting(
+            thread_id, text, by=display_name(message.author), origin="discord"
         )
+        if result is None:
+            return False
         if not result.ok:
-            self._say(str(message.channel.id), result.message)
+            self._say(thread_id, result.message)
         return True
 
     async def _prepare(self, message: discord.Message, thread_id: str) -> attachments.Prepared:
@@ -188,32 +180,23 @@ class IngressCog(commands.Cog):
             prepared.text,
             author_id=str(message.author.id),
             author_name=display_name(message.author),
-            source="discord",
+            origin="discord",
             files=tuple(prepared.files),
-            discord_message_id=str(message.id),
+            external_message_id=str(message.id),
         )
         try:
-            result = await self.core.submit(thread_id, prompt)
+            result = await self.core.conversations.submit(thread_id, prompt)
         except OpenCodeError as exc:
             self._say(thread_id, explain(exc) or str(exc))
             return
-        notice = submit_notice(result)
+        notice = submit_notice(result.outcome, result.position)
         if notice:
             self._say(thread_id, notice)
 
     def _say(self, thread_id: str, text: str) -> None:
         if self.bot.output is not None:
-            self.bot.output.say(thread_id, text[:2000])
+            self.bot.output.say(thread_id, text[:MESSAGE_LIMIT])
 
 
 def _left_out(prepared: attachments.Prepared) -> str:
-    return ("⚠️ Left out: " + "; ".join(prepared.problems))[:2000]
-
-
-def submit_notice(result: SubmitResult) -> str | None:
-    """The short reply to a message that did not go straight to OpenCode."""
-    if result.outcome == "queued":
-        return render_queue_notice(result.position)
-    if result.outcome == "interrupting":
-        return "⏳ This interrupts the current answer in a moment; your message is sent right after."
-    return None  # "sent" needs no reply; "failed" is reported by the core as a session error
+    return ("⚠️ Left out: " + "; ".join(prepared.problems))[:MESSAGE_LIMIT]

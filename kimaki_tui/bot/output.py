@@ -1,7 +1,7 @@
 """Core events → Discord: one ordered send queue (a worker task) per thread, so a thread's posts
-appear in event order; finished parts are posted once (recorded in the store, also across
+appear in event order; finished parts are posted once (recorded by the core, also across
 restarts); typing shows while the session works; approval prompts get persistent components and
-are edited when answered from any front end.
+are edited when answered from any front end. Every event names its thread, so nothing is looked up.
 """
 
 from __future__ import annotations
@@ -25,16 +25,17 @@ from kimaki_tui.core.events import (
     PermissionResolved,
     PromptDispatched,
     QuestionAskedEvent,
-    QuestionRequest,
     QuestionResolved,
     QueueChanged,
     StatusChanged,
     TextDelta,
     TitleChanged,
     ToolStarted,
+    TurnAborted,
     TurnFinished,
 )
-from kimaki_tui.core.render import STARTED_TOOLS, render_event, render_permission_outcome
+from kimaki_tui.presentation.notices import abort_notice, dispatched_line, question_outcome
+from kimaki_tui.presentation.render import STARTED_TOOLS, render_event, render_permission_outcome
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
@@ -65,27 +66,14 @@ class OutputRouter:
         self._closed = False
 
     def start(self) -> None:
-        self._unsubscribe = self.bot.core.bus.add_callback(self._on_event)
+        self._unsubscribe = self.bot.core.subscribe(self._on_event)
 
     def _on_event(self, event: object) -> None:
-        if not isinstance(event, DomainEvent) or isinstance(event, _NOT_POSTED):
+        if not isinstance(event, DomainEvent) or isinstance(event, _NOT_POSTED) or not event.thread_id:
             return
         if isinstance(event, ToolStarted) and event.tool not in STARTED_TOOLS:
             return
-        thread_id = self._thread_of(event)
-        if thread_id is not None:
-            self._thread(thread_id).put(event)
-
-    def _thread_of(self, event: DomainEvent) -> str | None:
-        if isinstance(event, PromptDispatched):
-            return event.thread_id
-        runtime = self.bot.core.sessions.for_session(event.session_id)
-        if runtime is not None:
-            return runtime.thread_id
-        if isinstance(event, PermissionResolved | QuestionResolved):
-            row = self.bot.core.store.get_pending(event.request.request_id)
-            return row.thread_id if row is not None else None
-        return None
+        self._thread(event.thread_id).put(event)
 
     def say(self, thread_id: str, text: str) -> None:
         """Post a bot notice in the thread, after whatever is already queued there."""
@@ -172,8 +160,12 @@ class ThreadOutput:
         elif isinstance(item, PromptDispatched):
             # Discord users already see their own message; queued ones and prompts typed elsewhere
             # (the control center, the CLI) are shown when they start.
-            if item.from_queue or item.source != "discord":
-                await self._send(_dispatched_line(item), notify=False)
+            if item.from_queue or item.origin != "discord":
+                await self._send(dispatched_line(item), notify=False)
+        elif isinstance(item, TurnAborted):
+            # /abort answers in the thread itself; an abort from elsewhere is announced here.
+            if item.origin != "discord":
+                await self._send(abort_notice(item), notify=False)
         elif isinstance(item, TurnFinished):
             await self.typing.stop()
             await self._post_rendered(item, notify=True)
@@ -182,23 +174,23 @@ class ThreadOutput:
 
     async def _status(self, event: StatusChanged) -> None:
         if event.state in ("busy", "retry"):
-            if not self._waiting_for_user(event.session_id):
+            if not self._waiting_for_user():
                 self.typing.start()
         else:
             await self.typing.stop()
 
-    def _waiting_for_user(self, session_id: str) -> bool:
-        core = self.bot.core
-        return bool(core.pending_permissions(session_id) or core.pending_questions(session_id))
+    def _waiting_for_user(self) -> bool:
+        view = self.bot.core.conversations.get(self.thread_id)
+        return view is not None and view.state == "waiting"
 
     async def _part(self, part: PartCompleted | ToolStarted) -> None:
         """Post a part once, even across restarts (a started task's end is not posted again)."""
-        store = self.bot.core.store
-        if store.is_posted(part.part_id):
+        posts = self.bot.core.posts
+        if posts.is_posted(part.part_id):
             return
         texts = render_event(part, verbosity=self.bot.settings.discord.verbosity)
         ids = [str((await self._send(text, notify=False)).id) for text in texts]
-        store.mark_posted(part.part_id, self.thread_id, part.session_id, ids)
+        posts.mark_posted(part.part_id, self.thread_id, part.session_id, ids)
 
     async def _post_rendered(self, event: DomainEvent, *, notify: bool) -> None:
         for text in render_event(event, verbosity=self.bot.settings.discord.verbosity):
@@ -221,7 +213,7 @@ class ThreadOutput:
         request = event.request
         [text] = render_event(event)
         message = await self._send(text, notify=True, view=permission_view(request.request_id))
-        self.bot.core.store.set_pending_message(request.request_id, self.thread_id, str(message.id))
+        self.bot.core.approvals.attach_message(request.request_id, self.thread_id, str(message.id))
 
     async def _permission_resolved(self, event: PermissionResolved) -> None:
         request = event.request
@@ -230,7 +222,7 @@ class ThreadOutput:
             request, event.reply, event.by, event.expired, timeout_minutes=minutes
         )
         await self._edit_prompt(request.request_id, text)
-        self._resume_typing(event.session_id)
+        self._resume_typing()
 
     async def _question_asked(self, event: QuestionAskedEvent) -> None:
         await self.typing.stop()
@@ -238,47 +230,21 @@ class ThreadOutput:
         for text in texts[:-1]:
             await self._send(text, notify=True)
         message = await self._send(texts[-1], notify=True, view=question_view(event.request))
-        self.bot.core.store.set_pending_message(event.request.request_id, self.thread_id, str(message.id))
+        self.bot.core.approvals.attach_message(event.request.request_id, self.thread_id, str(message.id))
 
     async def _question_resolved(self, event: QuestionResolved) -> None:
-        self.bot.question_drafts.forget(event.request.request_id)
-        text = render_question_outcome(event.request, event.answers, event.by, event.expired)
+        text = question_outcome(event.request, event.answers, event.by, event.expired)
         await self._edit_prompt(event.request.request_id, text)
-        self._resume_typing(event.session_id)
+        self._resume_typing()
 
     async def _edit_prompt(self, request_id: str, text: str) -> None:
-        row = self.bot.core.store.get_pending(request_id)
-        if row is None or row.discord_message_id is None:
+        shown = self.bot.core.approvals.prompt_message(request_id)
+        if shown is None:
             return
-        message = self.channel.get_partial_message(int(row.discord_message_id))
+        message = self.channel.get_partial_message(int(shown.external_message_id))
         await message.edit(content=text, view=None, allowed_mentions=QUIET)
 
-    def _resume_typing(self, session_id: str) -> None:
-        runtime = self.bot.core.sessions.for_session(session_id)
-        if runtime is not None and runtime.busy and not self._waiting_for_user(session_id):
+    def _resume_typing(self) -> None:
+        view = self.bot.core.conversations.get(self.thread_id)
+        if view is not None and view.busy and view.state != "waiting":
             self.typing.start()
-
-
-def _dispatched_line(event: PromptDispatched) -> str:
-    prompt = " ".join(event.prompt.split())
-    prompt = prompt if len(prompt) <= 300 else prompt[:299] + "…"
-    author = discord.utils.escape_markdown(event.author or event.source)
-    if event.source == "control-center":
-        return f"» **{author}** (sent from the kimaki control center): {prompt}"
-    return f"» **{author}:** {prompt}"
-
-
-def render_question_outcome(
-    request: QuestionRequest, answers: tuple[tuple[str, ...], ...] | None, by: str, expired: bool
-) -> str:
-    """What a question message becomes once answered, dismissed or expired."""
-    who = discord.utils.escape_markdown(by)[:80]
-    if answers is None:
-        return "⌛ Question expired — no answer" if expired else f"✖ Question dismissed by {who}"
-    lines = []
-    for index, question in enumerate(request.questions):
-        header = str(question.get("header") or question.get("question") or f"Question {index + 1}")[:100]
-        chosen = ", ".join(answers[index]) if index < len(answers) else ""
-        lines.append(f"✅ **{discord.utils.escape_markdown(header)}** — {chosen[:300] or '(no answer)'}")
-    lines.append(f"-# answered by {who}")
-    return "\n".join(lines)

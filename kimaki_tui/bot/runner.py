@@ -1,6 +1,6 @@
 """Runs the Discord bot as a supervised worker inside kimaki's own asyncio loop.
 
-A wrong token or a missing intent is reported once as a failed `DiscordStatus` (with what to do)
+A wrong token or a missing intent is reported once as a failed `ChatStatus` (with what to do)
 and the worker ends; network trouble is retried with backoff. The connection state is published
 on the core's bus so the control center and `/readyz` can show it. Never `Client.run()`.
 """
@@ -15,8 +15,8 @@ import discord
 
 from kimaki_tui.bot.client import KimakiBot
 from kimaki_tui.bot.discord_env import apply_discord_overrides
-from kimaki_tui.core.events import DiscordStatus
-from kimaki_tui.core.service import Core
+from kimaki_tui.core.api import CoreApi
+from kimaki_tui.core.events import ChatStatus
 from kimaki_tui.secrets import SecretStore, app_id_from_token
 from kimaki_tui.settings import Settings
 
@@ -36,25 +36,25 @@ class BotWorker:
     """Owns the current KimakiBot; `run()` until cancelled or a fatal configuration error."""
 
     def __init__(
-        self, core: Core, token: str, settings: Settings, secrets: SecretStore, *, retry_max: float = 60.0
+        self, core: CoreApi, token: str, settings: Settings, secrets: SecretStore, *, retry_max: float = 60.0
     ) -> None:
         self.core = core
         self.settings = settings
         self.secrets = secrets
         self.bot: KimakiBot | None = None
-        self.status = DiscordStatus("stopped")
+        self.status = ChatStatus("stopped")
         self._token = token
         self._retry_max = retry_max
 
-    def _publish(self, status: DiscordStatus) -> None:
+    def _publish(self, status: ChatStatus) -> None:
         self.status = status
-        self.core.bus.publish(status)
+        self.core.publish(status)
 
     def _connected(self, bot: KimakiBot) -> None:
         latency = bot.latency * 1000 if bot.latency == bot.latency else None  # NaN before a heartbeat
         user = str(bot.user) if bot.user else ""
         public = bot.application.bot_public if bot.application is not None else None
-        self._publish(DiscordStatus("connected", len(bot.guilds), latency, user=user, public_bot=public))
+        self._publish(ChatStatus("connected", len(bot.guilds), latency, user=user, public_bot=public))
 
     def _watch(self, bot: KimakiBot) -> None:
         async def on_ready() -> None:
@@ -64,7 +64,7 @@ class BotWorker:
             self._connected(bot)
 
         async def on_disconnect() -> None:
-            self._publish(DiscordStatus("disconnected", len(bot.guilds), detail="gateway connection lost"))
+            self._publish(ChatStatus("disconnected", len(bot.guilds), detail="gateway connection lost"))
 
         async def on_guild_join(guild: discord.Guild) -> None:
             self._connected(bot)
@@ -81,26 +81,26 @@ class BotWorker:
                 bot = KimakiBot(self.core, settings=self.settings, secrets=self.secrets, app_id=app_id)
                 self.bot = bot
                 self._watch(bot)
-                self._publish(DiscordStatus("connecting"))
+                self._publish(ChatStatus("connecting"))
                 try:
                     async with bot:
                         await bot.start(self._token)
                     return
                 except discord.LoginFailure:
                     log.error("Discord login failed: the token was rejected")
-                    self._publish(DiscordStatus("failed", detail=BAD_TOKEN))
+                    self._publish(ChatStatus("failed", detail=BAD_TOKEN))
                     return
                 except discord.PrivilegedIntentsRequired:
                     log.error("Discord refused the Message Content intent")
-                    self._publish(DiscordStatus("failed", detail=NO_INTENT))
+                    self._publish(ChatStatus("failed", detail=NO_INTENT))
                     return
                 except (OSError, aiohttp.ClientError, discord.DiscordException) as exc:
                     log.warning("Discord connection failed (%s); retrying in %.0f s", exc, delay)
-                    self._publish(DiscordStatus("disconnected", detail=f"{exc} — retrying in {delay:.0f} s"))
+                    self._publish(ChatStatus("disconnected", detail=f"{exc} — retrying in {delay:.0f} s"))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._retry_max)
         finally:
             self.bot = None
             restore()
             if self.status.state != "failed":
-                self._publish(DiscordStatus("stopped"))
+                self._publish(ChatStatus("stopped"))

@@ -44,7 +44,7 @@ async def _new_thread(bot: KimakiBot, request: SendRequest) -> PostedStarter:
     channel = await _channel(bot, request.target_id)
     if not isinstance(channel, discord.TextChannel):
         raise SendFailed(f"{request.target_id} is not a text channel")
-    directory = bot.core.channel_directory(str(channel.id))
+    directory = bot.core.projects.directory_of(str(channel.id))
     if directory is None:
         raise SendFailed(f"#{channel.name} is not a project channel of this kimaki")
     starter = await _post(channel, request)
@@ -56,7 +56,7 @@ async def _in_thread(bot: KimakiBot, request: SendRequest) -> PostedStarter:
     thread = await _channel(bot, request.target_id)
     if not isinstance(thread, discord.Thread):
         raise SendFailed(f"{request.target_id} is not a thread")
-    if not bot.core.has_thread(str(thread.id)) and not adopt(bot, thread):
+    if bot.core.conversations.get(str(thread.id)) is None and not adopt(bot, thread):
         raise SendFailed(f"thread {thread.name} is not one of this kimaki's sessions")
     starter = await _post(thread, request)
     await submit(bot, starter, str(thread.id), request, remember=False)

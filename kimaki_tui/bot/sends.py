@@ -19,7 +19,8 @@ from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.errors import OpenCodeError
-from kimaki_tui.store.records import UNSET
+from kimaki_tui.presentation.notices import submit_notice
+from kimaki_tui.presentation.split import MESSAGE_LIMIT
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
@@ -51,7 +52,7 @@ async def start_thread(
     except discord.HTTPException as exc:
         raise SendFailed(f"could not start a thread in #{channel.name}: {exc.text or exc}") from None
     thread_id = str(thread.id)
-    bot.core.open_thread(thread_id, str(channel.id), directory)
+    bot.core.conversations.open(thread_id, str(channel.id), directory)
     if request.user_id:
         await _add_member(thread, request.user_id)
     if not request.notify_only:
@@ -63,31 +64,36 @@ async def submit(
     bot: KimakiBot, starter: discord.Message, thread_id: str, request: SendRequest, *, remember: bool
 ) -> None:
     """The request's prompt to the thread's session (`starter` is the message showing it)."""
-    from kimaki_tui.bot.ingress import submit_notice
-
     author = await _author_name(starter.guild, request.user_id)
     prompt = PromptInput(
         request.prompt,
         author_id=request.user_id or str(starter.author.id),
         author_name=author,
         # "discord": the prompt is already visible there (the starter message), no » echo needed.
-        source="discord",
+        origin="discord",
         agent=request.agent,
         model=request.model,
-        discord_message_id=str(starter.id),
+        external_message_id=str(starter.id),
     )
+    core = bot.core
     try:
-        result = await bot.core.submit(thread_id, prompt)
+        result = await core.conversations.submit(thread_id, prompt)
     except OpenCodeError as exc:
         _say(bot, thread_id, explain(exc) or str(exc))
         return
-    session_id = bot.core.runtime(thread_id).session_id
-    if remember and session_id and (request.agent or request.model):
+    view = core.conversations.get(thread_id)
+    if remember and view is not None and view.session_id:
         # The session keeps the sender's choice for the replies that follow.
-        bot.core.store.set_session_pref(
-            session_id, model=request.model or UNSET, agent=request.agent or UNSET
-        )
-    notice = submit_notice(result)
+        channel_id = view.channel_id
+        if request.model:
+            await core.preferences.choose(
+                "model", request.model, "session", channel_id=channel_id, thread_id=thread_id
+            )
+        if request.agent:
+            await core.preferences.choose(
+                "agent", request.agent, "session", channel_id=channel_id, thread_id=thread_id
+            )
+    notice = submit_notice(result.outcome, result.position)
     if notice:
         _say(bot, thread_id, notice)
 
@@ -100,7 +106,7 @@ async def _worktree(bot: KimakiBot, starter: discord.Message, directory: str, na
     try:
         worktree = await create_worktree(directory, name, bot.settings.data_dir)
     except WorktreeError as exc:
-        await starter.reply(f"⚠️ {exc}"[:2000], mention_author=False)
+        await starter.reply(f"⚠️ {exc}"[:MESSAGE_LIMIT], mention_author=False)
         raise SendFailed(str(exc)) from None
     return str(worktree.path), WORKTREE_MARK
 
@@ -126,4 +132,4 @@ async def _add_member(thread: discord.Thread, user_id: str) -> None:
 
 def _say(bot: KimakiBot, thread_id: str, text: str) -> None:
     if bot.output is not None:
-        bot.output.say(thread_id, text[:2000])
+        bot.output.say(thread_id, text[:MESSAGE_LIMIT])

@@ -78,7 +78,9 @@ class PermissionButton(
         # The prompt message is edited when the core announces the outcome (whoever answered).
         await interaction.response.defer()
         by = display_name(interaction.user)
-        result = await bot.core.answer_permission(self.request_id, self.reply, by=by, source="discord")
+        result = await bot.core.approvals.answer_permission(
+            self.request_id, self.reply, by=by, origin="discord"
+        )
         if not result.ok:
             await interaction.followup.send(result.message or "That did not work.", ephemeral=True)
 
@@ -109,12 +111,13 @@ class QuestionSelect(
         await _guarded(interaction, lambda bot: self._answer(bot, interaction))
 
     async def _answer(self, bot: KimakiBot, interaction: discord.Interaction) -> None:
-        request = bot.core.questions.get(self.request_id)
+        approvals = bot.core.approvals
+        request = approvals.question(self.request_id)
         if request is None:
             await interaction.response.send_message(NOT_ANSWERED_TEXT, ephemeral=True)
             return
         labels = _labels(request, self.index, self.item.values)
-        answers = bot.question_drafts.choose(request, self.index, labels)
+        answers = approvals.pick(self.request_id, self.index, labels)
         if answers is None:
             await interaction.response.send_message(
                 f"Noted: {', '.join(labels)} — answer the other questions too.", ephemeral=True
@@ -122,7 +125,7 @@ class QuestionSelect(
             return
         await interaction.response.defer()
         by = display_name(interaction.user)
-        result = await bot.core.answer_question(self.request_id, answers, by=by, source="discord")
+        result = await approvals.answer_question(self.request_id, answers, by=by, origin="discord")
         if not result.ok:
             await interaction.followup.send(result.message or NOT_ANSWERED_TEXT, ephemeral=True)
 
@@ -145,7 +148,7 @@ class QuestionOtherButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def run(bot: KimakiBot) -> None:
-            pending = bot.core.questions.get(self.request_id) is not None
+            pending = bot.core.approvals.question(self.request_id) is not None
             text = OTHER_TEXT if pending else NOT_ANSWERED_TEXT
             await interaction.response.send_message(text, ephemeral=True)
 
@@ -186,30 +189,6 @@ def question_view(request: QuestionRequest) -> discord.ui.View:
         view.add_item(QuestionSelect(select, request.request_id, index))
     view.add_item(QuestionOtherButton(request.request_id))
     return view
-
-
-class QuestionDrafts:
-    """Answers picked so far for questions with several parts (kept in memory until complete)."""
-
-    def __init__(self) -> None:
-        self._drafts: dict[str, dict[int, list[str]]] = {}
-
-    def choose(self, request: QuestionRequest, index: int, labels: list[str]) -> list[list[str]] | None:
-        """Record one part; the full answer list once every question has one, else None."""
-        draft = self._drafts.setdefault(request.request_id, {})
-        draft[index] = labels
-        count = len(request.questions)
-        if all(i in draft for i in range(count)):
-            return [draft[i] for i in range(count)]
-        return None
-
-    def typed(self, request: QuestionRequest, text: str) -> list[list[str]]:
-        """A typed message answers every question not picked from a menu yet."""
-        draft = self._drafts.get(request.request_id, {})
-        return [draft.get(i, [text]) for i in range(len(request.questions))]
-
-    def forget(self, request_id: str) -> None:
-        self._drafts.pop(request_id, None)
 
 
 def _clip(text: str, limit: int) -> str:

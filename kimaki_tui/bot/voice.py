@@ -122,7 +122,10 @@ async def _transcribe(bot: KimakiBot, attachment: discord.Attachment, thread_id:
         raise MissingKey()
     data = await attachment.read()
     audio = await asyncio.to_thread(prepare_audio, data, max_seconds=voice.max_voice_seconds)
-    tree = await project_tree(bot.core.runtime(thread_id).directory)
+    view = bot.core.conversations.get(thread_id)
+    if view is None:
+        raise VoiceError("This thread has no kimaki session any more.")
+    tree = await project_tree(view.directory)
     settings = GeminiSettings(
         key, voice.gemini_model, timeout=voice.transcription_timeout, base_url=voice.gemini_base_url
     )
@@ -196,7 +199,7 @@ class GeminiKeyButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = cast("KimakiBot", interaction.client)
-        if not bot.core.has_thread(str(interaction.channel_id)):
+        if bot.core.conversations.get(str(interaction.channel_id)) is None:
             return  # another kimaki sharing this server owns the thread
         try:
             refusal = admin_refusal(bot, interaction.user)

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
-    from kimaki_tui.core.render import Verbosity
+    from kimaki_tui.presentation.render import Verbosity
 
-# Kept in step with kimaki_tui.core.render.VERBOSITIES (a test checks); importing it here would
+# Kept in step with kimaki_tui.presentation.render.VERBOSITIES (a test checks); importing it here would
 # load the renderer for every `kimaki --help`.
 VERBOSITIES = ("tools_and_text", "text_and_essential_tools", "text_only")
 _LABELS = {
@@ -79,9 +79,9 @@ def render_lines(
     import json
 
     from kimaki_tui.core.reducer import initial_state, reduce
-    from kimaki_tui.core.render import render_event
     from kimaki_tui.core.stream_state import StreamState
     from kimaki_tui.opencode.events import EventParseError, SessionInfoEvent, parse_event
+    from kimaki_tui.presentation.render import render_event
 
     if verbosity not in VERBOSITIES:
         raise ValueError(f"unknown verbosity {verbosity!r}")

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from kimaki_tui.cli.local import CliError, add_data_dir, data_dir_of, open_store, out, run, settings_of, table
+from kimaki_tui.cli.local import CliError, add_data_dir, open_core, out, run, settings_of, table
 
 if TYPE_CHECKING:
-    from kimaki_tui.store.records import GuildDecision, GuildRecord
+    from kimaki_tui.core.api import GuildRecord
 
 
 def register(subparsers: Any) -> None:
@@ -47,8 +47,8 @@ def run_list(args: argparse.Namespace) -> int:
     def main() -> int:
         from kimaki_tui.core.guilds import reason
 
-        with open_store(data_dir_of(args)) as store:
-            guilds = store.list_guilds()
+        with open_core(settings_of(args)) as core:
+            guilds = core.guilds.records()
         if not guilds:
             out("No servers yet: the bot records each server it is in when kimaki starts.")
             return 0
@@ -62,15 +62,15 @@ def _row(guild: GuildRecord, why: str) -> tuple[object, ...]:
     return (guild.guild_id, guild.status, guild.name or "(not seen yet)", guild.owner_id or "—", why)
 
 
-def run_decide(args: argparse.Namespace, decision: GuildDecision) -> int:
+def run_decide(args: argparse.Namespace, decision: Literal["allowed", "denied"]) -> int:
     async def main() -> int:
         from kimaki_tui.cli.local import running_control
         from kimaki_tui.control_api import ControlError
-        from kimaki_tui.core.guilds import GuildAccess, InvalidGuildId
+        from kimaki_tui.core.guilds import InvalidGuildId
 
         settings = settings_of(args)
-        with open_store(settings.data_dir) as store:
-            access = GuildAccess(store)
+        with open_core(settings) as core:
+            access = core.guilds
             decide = access.allow if decision == "allowed" else access.deny
             try:
                 record = decide(args.guild_id, by="cli")

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 from kimaki_tui.errors import KimakiError
 
 if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
     from kimaki_tui.control_api import ControlClient
+    from kimaki_tui.core.offline import OfflineCore, SessionReader
     from kimaki_tui.discord_rest import DiscordRest
-    from kimaki_tui.opencode.client import OpenCodeClient
     from kimaki_tui.settings import Settings
-    from kimaki_tui.store.repo import Store
 
 NO_TOKEN = (
     "no Discord bot token: set KIMAKI_BOT_TOKEN (e.g. in CI), or run `kimaki setup` to keep it in the "
@@ -65,10 +66,11 @@ def db_path(data_dir: Path) -> Path:
     return Settings(data_dir).db_path
 
 
-def open_store(data_dir: Path) -> Store:
-    from kimaki_tui.store.repo import Store
+def open_core(settings: Settings) -> OfflineCore:
+    """The core's database services for the settings' data dir (a context manager: closed when done)."""
+    from kimaki_tui.core.offline import OfflineCore
 
-    return Store.open(db_path(data_dir))
+    return OfflineCore.open(settings.db_path)
 
 
 def bot_token(settings: Settings) -> str:
@@ -127,18 +129,17 @@ async def running_control(settings: Settings) -> ControlClient | None:
     return control_client(settings.data_dir, settings.lock_port)
 
 
-async def running_opencode(control: ControlClient) -> OpenCodeClient:
-    """A client for the running kimaki's OpenCode server (close it when done)."""
-    from kimaki_tui.opencode.client import OpenCodeClient
+async def running_opencode(control: ControlClient) -> AbstractAsyncContextManager[SessionReader]:
+    """The sessions of the running kimaki's OpenCode server (`async with` it)."""
+    from kimaki_tui.core.offline import remote_sessions
 
     info = await control.opencode()
     url = info.get("url")
     if not isinstance(url, str):
         raise CliError("the running kimaki did not say where its OpenCode server is")
     password = info.get("password")
-    return OpenCodeClient(
-        url, str(password) if password else None, username=str(info.get("username") or "opencode")
-    )
+    username = str(info.get("username") or "opencode")
+    return remote_sessions(url, str(password) if password else None, username)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kimaki_tui import __version__
@@ -21,6 +22,7 @@ from kimaki_tui.cli import (
     demo_cmd,
     events_cmd,
     guild_cmd,
+    import_cmd,
     project_cmd,
     send_cmd,
     session_cmd,
@@ -44,6 +46,7 @@ _SUBCOMMANDS = (
     guild_cmd,
     upload_cmd,
     session_cmd,
+    import_cmd,
     demo_cmd,
 )
 
@@ -145,10 +148,27 @@ def _run_app(args: argparse.Namespace) -> int:
         if code != 0:
             return code
     setup_logging(settings.log_path, settings.log_level, ring_capacity=10_000)
+    _kimaki_notice(settings.data_dir, tell=not tui)
     launch = Launch(
         tui=tui, replace=args.replace, reset_database=args.reset_database, wizard=wizard if tui else None
     )
     return run_kimaki(settings, launch)
+
+
+def _kimaki_notice(data_dir: Path, *, tell: bool) -> None:
+    """On the first start beside kimaki's database: say that kimaki-tui keeps its own file and how
+    to import kimaki's (on stderr when headless; always in the log)."""
+    import logging
+    import sys
+
+    from kimaki_tui.database_file import choose_database
+
+    notice = choose_database(data_dir).notice
+    if notice is None:
+        return
+    logging.getLogger("kimaki_tui.cli").warning("%s", notice)
+    if tell:
+        print(f"kimaki: {notice}", file=sys.stderr, flush=True)
 
 
 def _needs_setup(settings: Settings) -> bool:

@@ -12,21 +12,11 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import (
-    CliError,
-    add_data_dir,
-    bot_token,
-    data_dir_of,
-    open_store,
-    out,
-    run,
-    settings_of,
-    table,
-)
+from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, open_core, out, run, settings_of, table
 
 if TYPE_CHECKING:
+    from kimaki_tui.core.api import ChannelLink
     from kimaki_tui.discord_rest import DiscordRest
-    from kimaki_tui.store.records import ChannelLink
 
 
 def register(subparsers: Any) -> None:
@@ -80,16 +70,17 @@ async def add_project(args: argparse.Namespace, path: Path) -> int:
     settings = settings_of(args)
     token = bot_token(settings)
     async with DiscordRest(token, base_url=settings.discord.api_url) as rest:
-        with open_store(settings.data_dir) as store:
-            guild_id = args.guild or await _default_guild(rest, store.list_channels())
-            linked = [c for c in store.channels_for(str(path)) if c.guild_id == guild_id]
+        with open_core(settings) as core:
+            projects = core.projects
+            guild_id = args.guild or await _default_guild(rest, projects.links())
+            linked = [c for c in projects.links_for(str(path)) if c.guild_id == guild_id]
             if linked:
                 raise CliError(
                     f"{path} is already linked to channel {linked[0].channel_id} in server {guild_id}"
                 )
             app_id = args.app_id or app_id_from_token(token)
             created = await create_channels_over_rest(
-                rest, guild_id, [str(path)], app_id=app_id, link=store.link_channel
+                rest, guild_id, [str(path)], app_id=app_id, link=projects.link
             )
     channel = created[0]
     out(f"Linked {path} to #{channel.name} ({channel.channel_id}) in server {guild_id}: {channel.url}")
@@ -108,9 +99,10 @@ async def _default_guild(rest: DiscordRest, links: list[ChannelLink]) -> str:
 
 def run_list(args: argparse.Namespace) -> int:
     def main() -> int:
-        with open_store(data_dir_of(args)) as store:
-            links = store.list_channels()
-            bare = [p.directory for p in store.list_projects() if not store.channels_for(p.directory)]
+        with open_core(settings_of(args)) as core:
+            projects = core.projects
+            links = projects.links()
+            bare = [p.directory for p in projects.known() if not projects.links_for(p.directory)]
         rows: list[tuple[object, ...]] = [(c.directory, c.channel_id, c.guild_id) for c in links]
         rows += [(directory, "—", "—") for directory in bare]
         if not rows:
@@ -124,9 +116,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_remove(args: argparse.Namespace) -> int:
     def main() -> int:
-        with open_store(data_dir_of(args)) as store:
-            directory = store.channel_directory(args.channel_id)
-            if directory is None or not store.unlink_channel(args.channel_id):
+        with open_core(settings_of(args)) as core:
+            directory = core.projects.directory_of(args.channel_id)
+            if directory is None or not core.projects.unlink(args.channel_id):
                 raise CliError(
                     f"channel {args.channel_id} is not linked to a project (see `kimaki project list`)"
                 )

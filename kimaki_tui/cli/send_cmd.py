@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, discord_rest, open_store, out, run, settings_of
+from kimaki_tui.cli.local import CliError, add_data_dir, discord_rest, open_core, out, run, settings_of
 
 if TYPE_CHECKING:
     from kimaki_tui.control_api import ControlClient
@@ -135,9 +135,8 @@ async def send(args: argparse.Namespace) -> int:
     prompt = _prompt_text(args.prompt)
     schedule = _schedule(args.send_at) if args.send_at else None
     settings = settings_of(args)
-    data_dir = settings.data_dir
     async with discord_rest(settings) as rest:
-        target = await resolve_target(args, data_dir, rest)
+        target = await resolve_target(args, settings, rest)
         user = _USER.match(args.user.strip()) if args.user else None
         request = SendRequest(
             target.kind,  # type: ignore[arg-type]
@@ -173,16 +172,16 @@ def _schedule(when: str) -> Schedule:
         raise CliError(str(exc), 2) from None
 
 
-async def resolve_target(args: argparse.Namespace, data_dir: Path, rest: DiscordRest) -> Target:
+async def resolve_target(args: argparse.Namespace, settings: Settings, rest: DiscordRest) -> Target:
     from kimaki_tui.discord_rest import THREAD_TYPES
 
     if args.thread or args.session:
-        thread_id = args.thread or _thread_of_session(data_dir, args.session)
+        thread_id = args.thread or _thread_of_session(settings, args.session)
         info = await rest.channel(thread_id)
         if info.get("type") not in THREAD_TYPES:
             raise CliError(f"{thread_id} is not a thread; use --channel to start a thread in a channel", 2)
         return Target("thread", thread_id, str(info.get("parent_id")), _guild(info))
-    channel_id = args.channel or _channel_of_project(data_dir, args.project or os.getcwd(), args.app_id)
+    channel_id = args.channel or _channel_of_project(settings, args.project or os.getcwd(), args.app_id)
     info = await rest.channel(channel_id)
     if info.get("type") in THREAD_TYPES:
         raise CliError(f"{channel_id} is a thread; use --thread to prompt its session", 2)
@@ -194,9 +193,9 @@ def _guild(info: dict[str, Any]) -> str | None:
     return str(guild) if guild else None
 
 
-def _thread_of_session(data_dir: Path, session_id: str) -> str:
-    with open_store(data_dir) as store:
-        row = store.thread_for_session(session_id)
+def _thread_of_session(settings: Settings, session_id: str) -> str:
+    with open_core(settings) as core:
+        row = core.thread_of_session(session_id)
     if row is None:
         raise CliError(
             f"no thread shows session {session_id} here (`kimaki session list` shows the known ones)"
@@ -204,15 +203,15 @@ def _thread_of_session(data_dir: Path, session_id: str) -> str:
     return row.thread_id
 
 
-def _channel_of_project(data_dir: Path, directory: str, app_id: str | None) -> str:
+def _channel_of_project(settings: Settings, directory: str, app_id: str | None) -> str:
     """The channel linked to `directory` or the nearest folder above it."""
     path = Path(directory).expanduser().resolve()
     if not path.is_dir():
         raise CliError(f"{directory} is not a folder", 2)
-    with open_store(data_dir) as store:
+    with open_core(settings) as core:
         for candidate in (path, *path.parents):
             links = [
-                c for c in store.channels_for(str(candidate)) if not app_id or c.app_id in (None, app_id)
+                c for c in core.projects.links_for(str(candidate)) if not app_id or c.app_id in (None, app_id)
             ]
             if links:
                 return links[0].channel_id
@@ -227,8 +226,8 @@ async def _add_task(settings: Settings, schedule: Schedule, request: SendRequest
     from kimaki_tui.control_api import ControlError
 
     data_dir = settings.data_dir
-    with open_store(data_dir) as store:
-        task = store.add_task(schedule, request, channel_id=target.channel_id)
+    with open_core(settings) as core:
+        task = core.tasks.add(schedule, request, channel_id=target.channel_id)
     local = schedule.first_run.astimezone()
     out(f"Scheduled task {task.id}: {schedule.describe()}; next run {local:%Y-%m-%d %H:%M %Z}.")
     control = await running_control(settings)
@@ -290,8 +289,7 @@ async def _post_and_wait(
     from kimaki_tui.cli.session_markdown import render
     from kimaki_tui.cli.waiting import thread_state, user_messages, wait_for_answer
 
-    opencode = await running_opencode(control)
-    async with opencode:
+    async with await running_opencode(control) as opencode:
         before = 0
         if target.kind == "thread":
             before = await user_messages(opencode, await thread_state(control, target.target_id))

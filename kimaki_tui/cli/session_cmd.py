@@ -13,10 +13,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, data_dir_of, open_store, out, run, settings_of, table
+from kimaki_tui.cli.local import CliError, add_data_dir, open_core, out, run, settings_of, table
 
 if TYPE_CHECKING:
-    from kimaki_tui.opencode.client import OpenCodeClient
+    from kimaki_tui.core.offline import SessionReader
     from kimaki_tui.settings import Settings
 
 
@@ -43,8 +43,8 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 def run_list(args: argparse.Namespace) -> int:
     def main() -> int:
         directory = str(Path(args.project).expanduser().resolve()) if args.project else None
-        with open_store(data_dir_of(args)) as store:
-            threads = store.list_threads(directory)
+        with open_core(settings_of(args)) as core:
+            threads = core.threads(directory)
         if not threads:
             out("No sessions yet.")
             return 0
@@ -53,7 +53,7 @@ def run_list(args: argparse.Namespace) -> int:
                 t.session_id,
                 Path(t.directory).name,
                 t.thread_id,
-                t.source,
+                t.origin,
                 f"{t.updated_at.astimezone():%Y-%m-%d %H:%M}",
             )
             for t in threads
@@ -72,7 +72,7 @@ async def read(args: argparse.Namespace) -> int:
     from kimaki_tui.cli.session_markdown import render
 
     settings = settings_of(args)
-    directory = _directory(settings.data_dir, args.session_id, args.project)
+    directory = _directory(settings, args.session_id, args.project)
     async with opencode_for(settings) as client:
         info = await client.get_session(args.session_id, directory)
         messages = await client.messages(args.session_id, directory)
@@ -80,32 +80,27 @@ async def read(args: argparse.Namespace) -> int:
     return 0
 
 
-def _directory(data_dir: Path, session_id: str, project: str | None) -> str:
+def _directory(settings: Settings, session_id: str, project: str | None) -> str:
     if project:
         return str(Path(project).expanduser().resolve())
-    with open_store(data_dir) as store:
-        row = store.thread_for_session(session_id)
+    with open_core(settings) as core:
+        row = core.thread_of_session(session_id)
     if row is None:
         raise CliError(f"no thread shows session {session_id} here: pass --project DIR to say where it ran")
     return row.directory
 
 
 @asynccontextmanager
-async def opencode_for(settings: Settings) -> AsyncIterator[OpenCodeClient]:
+async def opencode_for(settings: Settings) -> AsyncIterator[SessionReader]:
     """The running kimaki's OpenCode, else a short-lived server of our own (stopped on exit)."""
     from kimaki_tui.cli.local import running_control, running_opencode
-    from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+    from kimaki_tui.core.offline import own_sessions
 
     control = await running_control(settings)
     if control is not None:
         async with await running_opencode(control) as client:
             yield client
         return
-    supervisor = OpenCodeSupervisor(
-        binary=settings.opencode.path, health_timeout=60.0, log_level=settings.opencode.log_level
-    )
-    try:
-        await supervisor.start()
-        yield supervisor.client
-    finally:
-        await supervisor.aclose()
+    opencode = settings.opencode
+    async with own_sessions(binary=opencode.path, log_level=opencode.log_level) as client:
+        yield client

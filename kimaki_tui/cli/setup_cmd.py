@@ -127,32 +127,38 @@ async def _run(
 ) -> int:
     import questionary
 
-    from kimaki_tui.core.guilds import GuildAccess
+    from kimaki_tui.core.offline import OfflineCore, opencode_projects_from_new_server
+    from kimaki_tui.migrate_kimaki import KimakiOffer
     from kimaki_tui.setup import SetupController, Step
-    from kimaki_tui.setup.projects import known_projects_from_new_server
-    from kimaki_tui.store.repo import Store
+    from kimaki_tui.setup.projects import project_directories
 
     if has_token and not (restart or add_channels):
         question = "A bot token is already saved. Run the whole setup again?"
         if not await questionary.confirm(question, default=False, **prompt_io).unsafe_ask_async():
             echo("Nothing changed. (`kimaki setup --add-channels` adds project channels.)")
             return 0
-    binary = settings.opencode.path
-    store = Store.open(settings.db_path)
+
+    async def from_new_server() -> list[str]:
+        found = await opencode_projects_from_new_server(env, binary=settings.opencode.path)
+        return project_directories(found)
+
+    api_url = settings.discord.api_url
+    core = OfflineCore.open(settings.db_path)
     setup = SetupController(
         secrets,
-        api_url=settings.discord.api_url,
-        known_projects=known_projects or (lambda: known_projects_from_new_server(binary, env)),
-        link=store.link_channel,
-        linked_directories=lambda: {link.directory for link in store.list_channels()},
-        approve_guild=lambda guild_id: GuildAccess(store).allow(guild_id, by="setup wizard"),
+        api_url=api_url,
+        known_projects=known_projects or from_new_server,
+        link=core.projects.link,
+        linked_directories=lambda: {link.directory for link in core.projects.links()},
+        approve_guild=lambda guild_id: core.guilds.allow(guild_id, by="setup wizard"),
         start=Step.PROJECTS if add_channels else Step.CREATE_APP,
+        kimaki=KimakiOffer.find(settings.data_dir, settings.db_path, secrets, api_url),
     )
     try:
         result = await run_prompts(setup, echo=echo, **prompt_io)
     finally:
         await setup.aclose()
-        store.close()
+        core.close()
     return 0 if result.completed else 1
 
 
@@ -185,6 +191,8 @@ async def run_prompts(
     try:
         if setup.starts_after_token:
             await setup.prepare()
+        if setup.kimaki_offer:
+            await prompter.offer_kimaki()
         while setup.step is not Step.DONE:
             echo(prompter.heading())
             if not await prompter.ask_step():
@@ -241,6 +249,22 @@ class Prompter:
             Step.GEMINI: self._gemini,
         }
         return await handlers[step]()
+
+    async def offer_kimaki(self) -> None:
+        """kimaki's database is in the data dir: offer to import it before the first step."""
+        import questionary
+
+        from kimaki_tui.setup import SetupError
+
+        self.echo(f"\n── Moving from kimaki ──\n{self.setup.kimaki_offer}")
+        question = "Import its bot token, channels, threads, scheduled tasks and preferences now?"
+        if not await questionary.confirm(question, default=True, **self.io).unsafe_ask_async():
+            self.echo("Not imported (`kimaki import-kimaki` does it later).")
+            return
+        try:
+            self.echo(await self.setup.import_from_kimaki())
+        except SetupError as exc:
+            self.echo(f"✗ {exc}")
 
     async def _info(self, text: str) -> bool:
         import questionary

@@ -7,10 +7,10 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, data_dir_of, open_store, out, run, settings_of, table
+from kimaki_tui.cli.local import CliError, add_data_dir, open_core, out, run, settings_of, table
 
 if TYPE_CHECKING:
-    from kimaki_tui.store.records import ScheduledTask
+    from kimaki_tui.core.api import ScheduledTask
 
 
 def register(subparsers: Any) -> None:
@@ -34,8 +34,8 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     def main() -> int:
-        with open_store(data_dir_of(args)) as store:
-            rows = store.list_tasks(all_states=args.all)
+        with open_core(settings_of(args)) as core:
+            rows = core.tasks.all(all_states=args.all)
         if not rows:
             out("No scheduled tasks." if not args.all else "No tasks.")
             return 0
@@ -64,8 +64,8 @@ def run_delete(args: argparse.Namespace) -> int:
         from kimaki_tui.control_api import ControlError
 
         settings = settings_of(args)
-        with open_store(settings.data_dir) as store:
-            deleted = store.delete_task(args.id)
+        with open_core(settings) as core:
+            deleted = core.tasks.delete(args.id)
         if not deleted:
             raise CliError(f"no task {args.id} (see `kimaki task list --all`)")
         control = await running_control(settings)

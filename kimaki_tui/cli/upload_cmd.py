@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, discord_rest, open_store, out, run, settings_of
+from kimaki_tui.cli.local import CliError, add_data_dir, discord_rest, open_core, out, run, settings_of
 
 MAX_FILES = 10
 MAX_FILE_SIZE = 25 * 1024 * 1024
@@ -40,8 +40,8 @@ async def upload(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(str(exc), 2) from None
     settings = settings_of(args)
-    with open_store(settings.data_dir) as store:
-        row = store.thread_for_session(args.session)
+    with open_core(settings) as core:
+        row = core.thread_of_session(args.session)
     if row is None:
         raise CliError(
             f"no thread shows session {args.session} here (`kimaki session list` shows the known ones)"

@@ -18,7 +18,7 @@ from kimaki_tui.cli.local import CliError
 
 if TYPE_CHECKING:
     from kimaki_tui.control_api import ControlClient
-    from kimaki_tui.opencode.client import OpenCodeClient
+    from kimaki_tui.core.offline import SessionReader
     from kimaki_tui.opencode.models import Message
 
 POLL = 0.5
@@ -51,7 +51,7 @@ async def thread_state(control: ControlClient, thread_id: str) -> ThreadState | 
     return None
 
 
-async def user_messages(client: OpenCodeClient, state: ThreadState | None) -> int:
+async def user_messages(client: SessionReader, state: ThreadState | None) -> int:
     """How many user messages the thread's session has now (0 without a session yet)."""
     if state is None or state.session_id is None:
         return 0
@@ -78,7 +78,7 @@ async def wait_for_session(
 
 async def wait_for_answer(
     control: ControlClient,
-    client: OpenCodeClient,
+    client: SessionReader,
     thread_id: str,
     users_before: int,
     *,

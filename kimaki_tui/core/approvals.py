@@ -1,9 +1,10 @@
 """Permission and question brokers: pending requests any front end can list and answer.
 
 The first answer wins; a later one gets "already answered". Every resolution is published on
-the bus with who answered and from where, so the other front ends update (the Discord prompt is
-edited, the control center row disappears). Unanswered requests are rejected after a timeout.
-Requests are persisted so a restart can expire what the new OpenCode process no longer knows.
+the bus with who answered, from where and in which thread, so the other front ends update (the
+Discord prompt is edited, the control center row disappears). Unanswered requests are rejected
+after a timeout. Requests are persisted so a restart can expire what the new OpenCode process no
+longer knows.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
+from kimaki_tui.core.api import AnswerResult
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.events import (
     PermissionReply,
@@ -29,18 +31,6 @@ from kimaki_tui.store.records import PendingKind, PendingStatus
 from kimaki_tui.store.repo import Store
 
 log = logging.getLogger(__name__)
-
-AnswerStatus = Literal["answered", "already_answered", "unknown", "failed"]
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerResult:
-    status: AnswerStatus
-    message: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "answered"
 
 
 class PermissionApi(Protocol):
@@ -115,8 +105,12 @@ class _Broker(Generic[RequestT]):
         return entry.request if entry else None
 
     def thread_of(self, request_id: str) -> str | None:
+        """The thread showing a request, pending or not (a resolved one is read from the store)."""
         entry = self._pending.get(request_id)
-        return entry.thread_id if entry else None
+        if entry is not None and entry.thread_id is not None:
+            return entry.thread_id
+        row = self._store.get_pending(request_id) if self._store is not None else None
+        return row.thread_id if row is not None else None
 
     def _claim(self, request_id: str) -> _Pending[RequestT] | None:
         entry = self._pending.pop(request_id, None)
@@ -135,7 +129,7 @@ class _Broker(Generic[RequestT]):
         self,
         request_id: str,
         call: Callable[[_Pending[RequestT]], Awaitable[object]],
-        publish: Callable[[RequestT], None],
+        publish: Callable[[_Pending[RequestT]], None],
     ) -> AnswerResult:
         entry = self._claim(request_id)
         if entry is None:
@@ -149,20 +143,24 @@ class _Broker(Generic[RequestT]):
             self._restore(entry)
             log.warning("answering %s %s failed: %s", self.kind, request_id, exc)
             return AnswerResult("failed", f"Could not reach OpenCode: {exc}")
-        publish(entry.request)
+        publish(entry)
         return AnswerResult("answered")
 
     async def expire(self, request_id: str) -> None:
         """Reject a request nobody answered in time (subclasses know how)."""
         raise NotImplementedError
 
-    def forget_all(self, reason_by: str) -> list[RequestT]:
-        """Drop every pending request (the OpenCode server restarted and lost them)."""
-        gone = [e.request for e in list(self._pending.values())]
-        for request in gone:
+    def forget_all(self, reason_by: str) -> list[tuple[RequestT, str]]:
+        """Drop every pending request (the OpenCode server restarted and lost them); each comes
+        with the thread that showed it."""
+        gone = [(e.request, self._thread(e)) for e in list(self._pending.values())]
+        for request, _thread in gone:
             self._claim(request.request_id)
             self._record(request.request_id, "expired", None, reason_by)
         return gone
+
+    def _thread(self, entry: _Pending[RequestT]) -> str:
+        return entry.thread_id or self.thread_of(entry.request.request_id) or ""
 
     def close(self) -> None:
         for entry in self._pending.values():
@@ -196,7 +194,7 @@ class PermissionBroker(_Broker[PermissionRequest]):
         reply: PermissionReply,
         *,
         by: str,
-        source: str,
+        origin: str,
         message: str | None = None,
         expired: bool = False,
     ) -> AnswerResult:
@@ -205,15 +203,20 @@ class PermissionBroker(_Broker[PermissionRequest]):
                 request_id, reply, message=message, directory=entry.directory
             )
 
-        def publish(request: PermissionRequest) -> None:
+        def publish(entry: _Pending[PermissionRequest]) -> None:
             self._record(request_id, "expired" if expired else "answered", reply, by)
-            self._bus.publish(PermissionResolved(request.session_id, request, reply, by, source, expired))
+            request = entry.request
+            self._bus.publish(
+                PermissionResolved(
+                    request.session_id, request, reply, by, origin, expired, thread_id=self._thread(entry)
+                )
+            )
 
         return await self._answer(request_id, call, publish)
 
     async def expire(self, request_id: str) -> None:
         """Reject a request nobody answered in time, and say so."""
-        await self.answer(request_id, "reject", by="timeout", source="timeout", expired=True)
+        await self.answer(request_id, "reject", by="timeout", origin="timeout", expired=True)
 
     def replied_elsewhere(self, request_id: str, reply: str) -> None:
         """OpenCode says the request was answered by a client other than ours (its own TUI, say)."""
@@ -222,15 +225,18 @@ class PermissionBroker(_Broker[PermissionRequest]):
             return
         value: PermissionReply = reply if reply in ("once", "always", "reject") else "reject"  # type: ignore[assignment]
         self._record(request_id, "answered", value, "opencode")
+        request = entry.request
         self._bus.publish(
-            PermissionResolved(entry.request.session_id, entry.request, value, "opencode", "opencode")
+            PermissionResolved(
+                request.session_id, request, value, "opencode", "opencode", thread_id=self._thread(entry)
+            )
         )
 
-    async def reject_session(self, session_id: str, *, by: str, source: str) -> int:
+    async def reject_session(self, session_id: str, *, by: str, origin: str) -> int:
         """Reject every pending request of a session (abort would otherwise leave them pending)."""
         count = 0
         for request in self.pending(session_id):
-            if (await self.answer(request.request_id, "reject", by=by, source=source)).ok:
+            if (await self.answer(request.request_id, "reject", by=by, origin=origin)).ok:
                 count += 1
         return count
 
@@ -245,44 +251,57 @@ class QuestionBroker(_Broker[QuestionRequest]):
         self._api = api
 
     async def answer(
-        self, request_id: str, answers: list[list[str]], *, by: str, source: str
+        self, request_id: str, answers: list[list[str]], *, by: str, origin: str
     ) -> AnswerResult:
         async def call(entry: _Pending[QuestionRequest]) -> object:
             return await self._api.reply_question(request_id, answers, directory=entry.directory)
 
         frozen = tuple(tuple(group) for group in answers)
 
-        def publish(request: QuestionRequest) -> None:
+        def publish(entry: _Pending[QuestionRequest]) -> None:
             self._record(request_id, "answered", answers, by)
-            self._bus.publish(QuestionResolved(request.session_id, request, frozen, by, source))
+            request = entry.request
+            self._bus.publish(
+                QuestionResolved(
+                    request.session_id, request, frozen, by, origin, thread_id=self._thread(entry)
+                )
+            )
 
         return await self._answer(request_id, call, publish)
 
-    async def reject(self, request_id: str, *, by: str, source: str, expired: bool = False) -> AnswerResult:
+    async def reject(self, request_id: str, *, by: str, origin: str, expired: bool = False) -> AnswerResult:
         async def call(entry: _Pending[QuestionRequest]) -> object:
             return await self._api.reject_question(request_id, directory=entry.directory)
 
-        def publish(request: QuestionRequest) -> None:
+        def publish(entry: _Pending[QuestionRequest]) -> None:
             self._record(request_id, "expired" if expired else "answered", None, by)
-            self._bus.publish(QuestionResolved(request.session_id, request, None, by, source, expired))
+            request = entry.request
+            self._bus.publish(
+                QuestionResolved(
+                    request.session_id, request, None, by, origin, expired, thread_id=self._thread(entry)
+                )
+            )
 
         return await self._answer(request_id, call, publish)
 
     async def expire(self, request_id: str) -> None:
-        await self.reject(request_id, by="timeout", source="timeout", expired=True)
+        await self.reject(request_id, by="timeout", origin="timeout", expired=True)
 
     def resolved_elsewhere(self, request_id: str, answers: tuple[tuple[str, ...], ...] | None) -> None:
         entry = self._claim(request_id)
         if entry is None:
             return
         self._record(request_id, "answered", answers, "opencode")
+        request = entry.request
         self._bus.publish(
-            QuestionResolved(entry.request.session_id, entry.request, answers, "opencode", "opencode")
+            QuestionResolved(
+                request.session_id, request, answers, "opencode", "opencode", thread_id=self._thread(entry)
+            )
         )
 
-    async def reject_session(self, session_id: str, *, by: str, source: str) -> int:
+    async def reject_session(self, session_id: str, *, by: str, origin: str) -> int:
         count = 0
         for request in self.pending(session_id):
-            if (await self.reject(request.request_id, by=by, source=source)).ok:
+            if (await self.reject(request.request_id, by=by, origin=origin)).ok:
                 count += 1
         return count

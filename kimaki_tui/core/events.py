@@ -1,9 +1,11 @@
 """Domain events: what the core tells every front end (Discord bot, control center, CLI).
 
 They are plain frozen dataclasses with no OpenCode or Discord types inside, so a renderer
-can turn them into text and a test can compare them. `session_id` is always set; the
-runtime that owns the session adds nothing Discord-specific — front ends map sessions to
-their own places (threads, rows) themselves.
+can turn them into text and a test can compare them. `session_id` is always set, and so is
+`thread_id` (the conversation the session belongs to), stamped by the session runtime before it
+publishes: a front end finds the place to show an event without asking the core. `origin` names
+the front end an action came from ("discord", "control-center", "cli"…, or "opencode" and
+"timeout" for resolutions nobody typed).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ PermissionReply = Literal["once", "always", "reject"]
 @dataclass(frozen=True, slots=True)
 class DomainEvent:
     session_id: str
+    # The conversation (a Discord thread) showing the session; "" only before the core stamps it.
+    thread_id: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +152,7 @@ class PermissionResolved(DomainEvent):
     request: PermissionRequest
     reply: PermissionReply
     by: str
-    source: str
+    origin: str
     expired: bool = False
 
 
@@ -164,7 +168,7 @@ class QuestionResolved(DomainEvent):
     request: QuestionRequest
     answers: tuple[tuple[str, ...], ...] | None
     by: str
-    source: str
+    origin: str
     expired: bool = False
 
 
@@ -173,12 +177,13 @@ class QueuedItem:
     item_id: int
     prompt: str
     author: str
-    source: str
+    origin: str
 
 
 @dataclass(frozen=True, slots=True)
 class QueueChanged(DomainEvent):
-    thread_id: str
+    """The thread's queue changed (`session_id` is "" while the thread has no session yet)."""
+
     items: tuple[QueuedItem, ...]
 
 
@@ -186,28 +191,23 @@ class QueueChanged(DomainEvent):
 class PromptDispatched(DomainEvent):
     """A prompt left the local queue (or went straight) to OpenCode."""
 
-    thread_id: str
     prompt: str
     author: str
-    source: str
+    origin: str
     from_queue: bool
 
 
 @dataclass(frozen=True, slots=True)
-class ServerStatus:
-    """OpenCode server health, not tied to a session. `warning` stays shown while healthy (e.g. an
-    OpenCode newer than kimaki was tested with)."""
+class TurnAborted(DomainEvent):
+    """Someone stopped a running turn (`by`, from `origin`); every front end shows it in the thread."""
 
-    state: Literal["starting", "healthy", "restarting", "failed", "stopped"]
-    port: int | None = None
-    detail: str = ""
-    pid: int | None = None
-    warning: str = ""
+    by: str
+    origin: str
 
 
 @dataclass(frozen=True, slots=True)
-class DiscordStatus:
-    """The Discord connection as the front end reports it (for the dashboard and /readyz)."""
+class ChatStatus:
+    """The chat connection (Discord) as the front end reports it (for the dashboard and /readyz)."""
 
     state: Literal["connecting", "connected", "disconnected", "failed", "stopped"]
     guilds: int = 0

@@ -1,4 +1,4 @@
-"""A session's history commands: undo/redo (OpenCode revert), fork, compact and share.
+"""A conversation's history: its messages, undo/redo (OpenCode revert), fork, compact and share.
 
 OpenCode keeps reverted messages in GET /message until the next prompt deletes them, so every
 view of the history here hides the messages from `session.revert.messageID` on. Undo steps back
@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from kimaki_tui.core.api import HistoryError, ReplayPart, ResumePlan, RevertResult, UnknownThread, UserTurn
 from kimaki_tui.core.session import SessionRuntime
-from kimaki_tui.errors import KimakiError
+from kimaki_tui.core.sessions import SessionRegistry
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeBusy, OpenCodeError, OpenCodeHTTPError
 from kimaki_tui.opencode.models import Message
@@ -23,25 +23,7 @@ log = logging.getLogger(__name__)
 
 FORK_CHOICES = 25
 BUSY_RETRY_WAIT = 2.0
-
-
-class HistoryError(KimakiError):
-    """A history command cannot be done; the message is meant for the user as is."""
-
-
-@dataclass(frozen=True, slots=True)
-class UserTurn:
-    message_id: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class RevertResult:
-    """What undo/redo did: `done` False means there was nothing to do. `diff` is OpenCode's."""
-
-    done: bool
-    diff: str = ""
-    finished: bool = False  # redo reached the end (the session is whole again)
+REPLAY_PARTS = 10  # answers shown again when a session is resumed in a new thread
 
 
 def visible(messages: Sequence[Message], revert: Revert | None) -> list[Message]:
@@ -89,26 +71,53 @@ def redo_target(messages: Sequence[Message], revert: Revert | None) -> str | Non
     return later[0] if later else None
 
 
+def assistant_texts(messages: Sequence[Message], limit: int = REPLAY_PARTS) -> tuple[ReplayPart, ...]:
+    """The last `limit` visible text parts the assistant wrote, oldest first."""
+    found = [
+        ReplayPart(part.id, part.text.strip())
+        for message in messages
+        if message.info.is_assistant
+        for part in message.text_parts()
+        if part.typed and part.text.strip()
+    ]
+    return tuple(found[-limit:]) if limit > 0 else ()
+
+
 def last_model(messages: Sequence[Message]) -> ModelRef | None:
     """The model the session used last (an answer's model, or the one a user message asked for)."""
     return next((m.info.model for m in reversed(messages) if m.info.model), None)
 
 
-class SessionHistory:
-    """The history commands on one OpenCode client."""
+class HistoryService:
+    """The history commands, by thread id, on one OpenCode client."""
 
-    def __init__(self, client: OpenCodeClient) -> None:
+    def __init__(self, client: OpenCodeClient, sessions: SessionRegistry) -> None:
         self._client = client
+        self._sessions = sessions
+
+    def _runtime(self, thread_id: str) -> SessionRuntime:
+        runtime = self._sessions.get(thread_id)
+        if runtime is None:
+            raise UnknownThread(f"thread {thread_id} has no session in this kimaki instance")
+        return runtime
+
+    async def messages(self, thread_id: str, *, limit: int | None = None) -> list[Message]:
+        """The session's messages (none while the thread has no session yet)."""
+        runtime = self._runtime(thread_id)
+        if runtime.session_id is None:
+            return []
+        return await self._client.messages(runtime.session_id, runtime.directory, limit=limit)
 
     async def _state(self, runtime: SessionRuntime) -> tuple[str, SessionInfo, list[Message]]:
         sid = _session(runtime)
         info = await self._client.get_session(sid, runtime.directory)
         return sid, info, await self._client.messages(sid, runtime.directory)
 
-    async def undo(self, runtime: SessionRuntime, *, by: str, source: str) -> RevertResult:
+    async def undo(self, thread_id: str, *, by: str, origin: str) -> RevertResult:
         """Revert to before the last user turn, stopping a running answer first."""
+        runtime = self._runtime(thread_id)
         if runtime.busy:
-            await runtime.abort(by=by, source=source)
+            await runtime.abort(by=by, origin=origin)
         sid, info, messages = await self._state(runtime)
         target = undo_target(messages, info.revert)
         if target is None:
@@ -116,7 +125,8 @@ class SessionHistory:
         reverted = await self._revert(runtime, sid, target)
         return RevertResult(True, _diff(reverted))
 
-    async def redo(self, runtime: SessionRuntime) -> RevertResult:
+    async def redo(self, thread_id: str) -> RevertResult:
+        runtime = self._runtime(thread_id)
         sid, info, messages = await self._state(runtime)
         if not info.revert:
             return RevertResult(False)
@@ -135,16 +145,20 @@ class SessionHistory:
             await asyncio.sleep(BUSY_RETRY_WAIT)
             return await self._client.revert(sid, runtime.directory, message_id)
 
-    async def fork_choices(self, runtime: SessionRuntime) -> list[UserTurn]:
-        _sid, info, messages = await self._state(runtime)
+    async def fork_choices(self, thread_id: str) -> list[UserTurn]:
+        _sid, info, messages = await self._state(self._runtime(thread_id))
         return user_turns(messages, info.revert)
 
-    async def fork(self, runtime: SessionRuntime, message_id: str | None) -> SessionInfo:
+    async def fork(self, thread_id: str, message_id: str | None) -> ResumePlan:
         """A new session with the messages strictly before `message_id` (all when None)."""
-        return await self._client.fork(_session(runtime), runtime.directory, message_id)
+        runtime = self._runtime(thread_id)
+        info = await self._client.fork(_session(runtime), runtime.directory, message_id)
+        messages = await self._client.messages(info.id, runtime.directory)
+        return ResumePlan(info, runtime.directory, assistant_texts(messages, limit=1))
 
-    async def compact(self, runtime: SessionRuntime) -> ModelRef:
+    async def compact(self, thread_id: str) -> ModelRef:
         """Summarize the session with its current model; returns the model used."""
+        runtime = self._runtime(thread_id)
         if runtime.busy:
             raise HistoryError("The session is busy; wait for the answer to finish (or /abort) first.")
         sid, _info, messages = await self._state(runtime)
@@ -157,8 +171,9 @@ class SessionHistory:
     async def _default_model(self, runtime: SessionRuntime) -> ModelRef | None:
         return (await self._client.config(runtime.directory)).model
 
-    async def share(self, runtime: SessionRuntime) -> str:
+    async def share(self, thread_id: str) -> str:
         """The session's public URL (sharing it if needed), or HistoryError saying why not."""
+        runtime = self._runtime(thread_id)
         sid = _session(runtime)
         info = await self._client.get_session(sid, runtime.directory)
         if info.share_url:

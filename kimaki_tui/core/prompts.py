@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 
@@ -23,17 +23,17 @@ class FileInput:
 
 @dataclass(frozen=True, slots=True)
 class PromptInput:
-    """One user message for a session. `source` says which front end it came from."""
+    """One user message for a session. `origin` says which front end it came from;
+    `external_message_id` is the front end's id of the message that carried it (a Discord message)."""
 
     text: str
     author_id: str = ""
     author_name: str = ""
-    source: str = "discord"
+    origin: str = "discord"
     files: tuple[FileInput, ...] = ()
     agent: str | None = None
     model: str | None = None
-    discord_message_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    external_message_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,5 +41,15 @@ class SubmitResult:
     """What happened to a prompt: sent now, queued at a position, or held to interrupt."""
 
     outcome: Literal["sent", "queued", "interrupting", "failed"]
+    position: int = 0
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SayResult:
+    """What happened to a message typed in a conversation: it answered the question that was
+    waiting ("answered"; `message` says why not when the answer failed), or it became a prompt."""
+
+    outcome: Literal["answered", "sent", "queued", "interrupting", "failed"]
     position: int = 0
     message: str = ""

@@ -1,8 +1,10 @@
-"""The core facade every front end talks to: prompts, queue, aborts, approvals, projects, and
-which Discord servers are served (`guilds`).
+"""The core: builds the session registry, the approval brokers and the services front ends use
+(`core.api.CoreApi`), and takes the event stream and the supervisor's news from the root.
 
-An approval clicked in Discord and one pressed in the control center arrive here through the
-same call; the brokers decide who was first and announce the outcome on the bus.
+An approval clicked in Discord and one pressed in the control center arrive through the same
+service call; the brokers decide who was first and announce the outcome on the bus. The attributes
+other than the services (`client`, `store`, `bus`, `sessions`, brokers) are for the composition
+root and tests only: front ends see this object through `CoreApi`.
 """
 
 from __future__ import annotations
@@ -10,29 +12,29 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
-from kimaki_tui.core.approvals import AnswerResult, PermissionBroker, QuestionBroker
+from kimaki_tui.core.api import EventCallback
+from kimaki_tui.core.approval_service import ApprovalService
+from kimaki_tui.core.approvals import PermissionBroker, QuestionBroker
 from kimaki_tui.core.bus import EventBus
-from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest
+from kimaki_tui.core.conversations import ConversationService
 from kimaki_tui.core.guilds import GuildAccess
-from kimaki_tui.core.history import SessionHistory
-from kimaki_tui.core.prompts import PromptInput, SubmitResult
+from kimaki_tui.core.history import HistoryService
+from kimaki_tui.core.posts import PostLedger
+from kimaki_tui.core.preferences import PreferenceService
+from kimaki_tui.core.project_service import ProjectService
+from kimaki_tui.core.resume import ResumeService
+from kimaki_tui.core.server import ServerControl
 from kimaki_tui.core.server_info import ServerFacts
-from kimaki_tui.core.session import CoreDeps, SessionRuntime, SessionSnapshot
+from kimaki_tui.core.session import CoreDeps
 from kimaki_tui.core.sessions import SessionRegistry
-from kimaki_tui.errors import KimakiError
+from kimaki_tui.core.tasks import TaskService
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.events import Event
 from kimaki_tui.settings import SessionSettings
-from kimaki_tui.store.records import ThreadSource
 from kimaki_tui.store.repo import Store
 
 log = logging.getLogger(__name__)
-
-
-class UnknownThread(KimakiError, LookupError):
-    """A thread with no session mapping in this instance."""
 
 
 class Core:
@@ -52,24 +54,36 @@ class Core:
         self.bus = bus
         self.permissions = PermissionBroker(client, bus, store, timeout=options.approval_timeout)
         self.questions = QuestionBroker(client, bus, store, timeout=options.approval_timeout)
-        self.server = ServerFacts(client)
+        self.facts = ServerFacts(client)
         deps = CoreDeps(
             client,
             store,
             bus,
             self.permissions,
             self.questions,
-            self.server,
+            self.facts,
             wait_stream,
             options,
             clock,
         )
         self.sessions = SessionRegistry(deps)
-        self.history = SessionHistory(client)
+        # The services of core.api.CoreApi.
+        self.approvals = ApprovalService(self.permissions, self.questions, store, bus)
+        self.conversations = ConversationService(self.sessions, self.approvals)
+        self.posts = PostLedger(store)
+        self.history = HistoryService(client, self.sessions)
+        self.resume = ResumeService(client, store, self.sessions)
+        self.projects = ProjectService(store, client)
+        self.preferences = PreferenceService(client, store, self.sessions)
+        self.tasks = TaskService(store)
+        self.server = ServerControl(bus)
         self.guilds = GuildAccess(store, bus)
-        # Set by the composition root: restarts the OpenCode server and returns once it is healthy
-        # (running turns are reported as failed through `server_restarted`). None: not available.
-        self.restart_server: Callable[[], Awaitable[None]] | None = None
+
+    def subscribe(self, callback: EventCallback) -> Callable[[], None]:
+        return self.bus.add_callback(callback)
+
+    def publish(self, event: object) -> None:
+        self.bus.publish(event)
 
     def start(self) -> int:
         """Load the thread mappings; requests left pending by a previous run are expired."""
@@ -90,66 +104,5 @@ class Core:
         await self.sessions.resync()
 
     async def server_restarted(self) -> None:
-        self.server.forget()
+        self.facts.forget()
         self.sessions.server_restarted()
-
-    # ---- sessions -----------------------------------------------------------------------------
-    def open_thread(
-        self,
-        thread_id: str,
-        channel_id: str,
-        directory: str,
-        session_id: str | None = None,
-        source: ThreadSource = "discord",
-    ) -> SessionRuntime:
-        return self.sessions.open(thread_id, channel_id, directory, session_id, source)
-
-    def runtime(self, thread_id: str) -> SessionRuntime:
-        runtime = self.sessions.get(thread_id)
-        if runtime is None:
-            raise UnknownThread(f"thread {thread_id} has no session in this kimaki instance")
-        return runtime
-
-    def has_thread(self, thread_id: str) -> bool:
-        return self.sessions.get(thread_id) is not None
-
-    async def submit(self, thread_id: str, prompt: PromptInput) -> SubmitResult:
-        return await self.runtime(thread_id).submit(prompt)
-
-    async def enqueue(self, thread_id: str, prompt: PromptInput) -> SubmitResult:
-        return await self.runtime(thread_id).enqueue(prompt)
-
-    async def abort(self, thread_id: str, *, by: str, source: str) -> bool:
-        return await self.runtime(thread_id).abort(by=by, source=source)
-
-    def snapshots(self) -> list[SessionSnapshot]:
-        return self.sessions.snapshots()
-
-    # ---- approvals ----------------------------------------------------------------------------
-    def pending_permissions(self, session_id: str | None = None) -> list[PermissionRequest]:
-        return self.permissions.pending(session_id)
-
-    def pending_questions(self, session_id: str | None = None) -> list[QuestionRequest]:
-        return self.questions.pending(session_id)
-
-    async def answer_permission(
-        self, request_id: str, reply: PermissionReply, *, by: str, source: str, message: str | None = None
-    ) -> AnswerResult:
-        return await self.permissions.answer(request_id, reply, by=by, source=source, message=message)
-
-    async def answer_question(
-        self, request_id: str, answers: list[list[str]], *, by: str, source: str
-    ) -> AnswerResult:
-        return await self.questions.answer(request_id, answers, by=by, source=source)
-
-    async def reject_question(self, request_id: str, *, by: str, source: str) -> AnswerResult:
-        return await self.questions.reject(request_id, by=by, source=source)
-
-    # ---- projects -----------------------------------------------------------------------------
-    def link_channel(self, channel_id: str, guild_id: str, directory: str, app_id: str | None = None) -> None:
-        path = str(Path(directory).expanduser().resolve())
-        self.store.add_project(path)
-        self.store.link_channel(channel_id, guild_id, path, app_id)
-
-    def channel_directory(self, channel_id: str) -> str | None:
-        return self.store.channel_directory(channel_id)

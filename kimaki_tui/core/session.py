@@ -3,7 +3,8 @@
 Every action on a session (send, queue, drain, abort, interrupt) runs under one lock, so they
 happen one at a time and in arrival order. OpenCode events for the session arrive through
 `handle_event`, go through the pure reducer, and the resulting domain events are published on
-the bus (TurnFinished gets the context limit and git branch filled in here).
+the bus, stamped with the thread id (TurnFinished gets the context limit and git branch filled
+in here).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kimaki_tui.core import reducer
+from kimaki_tui.core.api import ConversationState, ConversationView
 from kimaki_tui.core.approvals import PermissionBroker, QuestionBroker
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.events import (
@@ -30,6 +32,7 @@ from kimaki_tui.core.events import (
     SessionFailed,
     StatusChanged,
     TitleChanged,
+    TurnAborted,
     TurnFinished,
 )
 from kimaki_tui.core.memory import MemoryNotes
@@ -39,7 +42,7 @@ from kimaki_tui.opencode.errors import OpenCodeError, SessionNotFound
 from kimaki_tui.opencode.events import Event, PermissionReplied, QuestionRejected, QuestionReplied
 from kimaki_tui.opencode.schema import ModelRef, text_part
 from kimaki_tui.settings import SessionSettings
-from kimaki_tui.store.records import QueuedRow
+from kimaki_tui.store.records import QueuedRow, ThreadOrigin
 from kimaki_tui.store.repo import Store
 
 log = logging.getLogger(__name__)
@@ -68,23 +71,6 @@ class CoreDeps:
     clock: Callable[[], float] = time.monotonic  # MEMORY.md reminders' idle gap (injectable for tests)
 
 
-@dataclass(frozen=True, slots=True)
-class SessionSnapshot:
-    """A row of the dashboard: what a session is doing right now."""
-
-    thread_id: str
-    channel_id: str
-    session_id: str | None
-    directory: str
-    title: str
-    state: str
-    queued: int
-    tokens: int
-    model: str
-    agent: str
-    last_activity: float
-
-
 class SessionRuntime:
     def __init__(
         self,
@@ -94,6 +80,7 @@ class SessionRuntime:
         channel_id: str,
         directory: str,
         session_id: str | None,
+        origin: ThreadOrigin = "discord",
         on_session: Callable[[SessionRuntime], None] = lambda runtime: None,
     ) -> None:
         self._deps = deps
@@ -102,7 +89,9 @@ class SessionRuntime:
         self.channel_id = channel_id
         self.directory = directory
         self.session_id = session_id
+        self.origin: ThreadOrigin = origin
         self.title = ""
+        self._queued: int | None = None  # queue length, read from the store once, then kept
         self.last_activity = time.time()
         self._state = reducer.initial_state(session_id or "")
         self._lock = asyncio.Lock()
@@ -125,28 +114,40 @@ class SessionRuntime:
     def busy(self) -> bool:
         return self._awaiting_turn or reducer.is_busy(self._state)
 
-    def snapshot(self) -> SessionSnapshot:
-        queued = len(self._deps.store.queue_items(self.thread_id))
-        turn = self._last_turn
+    @property
+    def queued(self) -> int:
+        if self._queued is None:
+            self._queued = len(self._deps.store.queue_items(self.thread_id))
+        return self._queued
+
+    def waiting(self) -> bool:
+        """A permission or question of this session waits for a person."""
         sid = self.session_id
-        if sid and (self._deps.permissions.pending(sid) or self._deps.questions.pending(sid)):
+        return bool(sid and (self._deps.permissions.pending(sid) or self._deps.questions.pending(sid)))
+
+    def view(self) -> ConversationView:
+        turn = self._last_turn
+        state: ConversationState
+        if self.waiting():
             state = "waiting"
         elif self.busy:
             state = "busy"
         else:
             state = "error" if self._errored else "idle"
-        return SessionSnapshot(
-            self.thread_id,
-            self.channel_id,
-            self.session_id,
-            self.directory,
-            self.title,
-            state,
-            queued,
-            turn.tokens_total if turn else 0,
-            turn.model_id if turn else "",
-            turn.agent if turn else "",
-            self.last_activity,
+        return ConversationView(
+            thread_id=self.thread_id,
+            channel_id=self.channel_id,
+            directory=self.directory,
+            session_id=self.session_id,
+            title=self.title,
+            state=state,
+            busy=self.busy,
+            queued=self.queued,
+            tokens=turn.tokens_total if turn else 0,
+            model=turn.model_id if turn else "",
+            agent=turn.agent if turn else "",
+            last_activity=self.last_activity,
+            origin=self.origin,
         )
 
     # ---- front-end commands -------------------------------------------------------------
@@ -169,12 +170,15 @@ class SessionRuntime:
         self._schedule_drain()
         return SubmitResult("queued", position)
 
-    async def abort(self, *, by: str, source: str) -> bool:
-        """Stop the current turn. Pending approvals are rejected first: OpenCode keeps them otherwise."""
+    async def abort(self, *, by: str, origin: str) -> bool:
+        """Stop the current turn and announce it (TurnAborted). Pending approvals are rejected
+        first: OpenCode keeps them otherwise."""
         self._cancel_interrupt()
         async with self._lock:
             was_busy = self.busy
-            await self._stop_turn(by=by, source=source)
+            await self._stop_turn(by=by, origin=origin)
+        if was_busy and self.session_id is not None:
+            self._publish(TurnAborted(self.session_id, by, origin))
         self._schedule_drain()
         return was_busy
 
@@ -242,7 +246,11 @@ class SessionRuntime:
             self._awaiting_turn = False
             self._idle.set()
             self._schedule_drain()
-        self._deps.bus.publish(output)
+        self._publish(output)
+
+    def _publish(self, event: DomainEvent) -> None:
+        """Publish an event of this session, stamped with the thread showing it."""
+        self._deps.bus.publish(dataclasses.replace(event, thread_id=self.thread_id))
 
     def _complete(self, turn: TurnFinished) -> TurnFinished:
         server = self._deps.server
@@ -267,7 +275,7 @@ class SessionRuntime:
             return
         self._state = reducer.abandon_turn(self._state)
         self._settled.set()
-        self._deps.bus.publish(SessionFailed(self.session_id, name, message))
+        self._publish(SessionFailed(self.session_id, name, message))
         self._on_output(TurnFinished(self.session_id, False, 0.0, 0, 0, 0, 0, None, "", "", ""))
 
     # ---- internals ------------------------------------------------------------------------
@@ -277,23 +285,26 @@ class SessionRuntime:
             prompt.text,
             prompt.author_id,
             prompt.author_name,
-            prompt.source,
+            prompt.origin,
             files=[f.to_json() for f in prompt.files],
             session_id=self.session_id,
-            discord_message_id=prompt.discord_message_id,
+            external_message_id=prompt.external_message_id,
         )
-        self._publish_queue()
-        return len(self._deps.store.queue_items(self.thread_id))
+        return self._publish_queue()
 
-    def _publish_queue(self) -> None:
-        self._deps.bus.publish(QueueChanged(self.session_id or "", self.thread_id, self.queue()))
+    def _publish_queue(self) -> int:
+        """Tell every front end what is queued now; returns the queue's length."""
+        items = self.queue()
+        self._queued = len(items)
+        self._publish(QueueChanged(self.session_id or "", items))
+        return len(items)
 
     async def _create_session(self) -> None:
         info = await self._deps.client.create_session(self.directory)
         self.session_id = info.id
         self._state = reducer.initial_state(info.id)
         self._memory.session_created()
-        self._deps.store.map_thread(self.thread_id, info.id, self.channel_id, self.directory, "discord")
+        self._deps.store.map_thread(self.thread_id, info.id, self.channel_id, self.directory, self.origin)
         self._on_session(self)
 
     def _model_and_agent(self, prompt: PromptInput) -> tuple[ModelRef | None, str | None]:
@@ -346,24 +357,22 @@ class SessionRuntime:
                 self._awaiting_turn = False
                 self._idle.set()
                 self._errored = True
-                self._deps.bus.publish(SessionFailed(self.session_id, type(exc).__name__, str(exc)))
+                self._publish(SessionFailed(self.session_id, type(exc).__name__, str(exc)))
                 return SubmitResult("failed", message=str(exc))
             break
         self._memory.sent()
         self.last_activity = time.time()
         assert self.session_id is not None
-        self._deps.bus.publish(
-            PromptDispatched(
-                self.session_id, self.thread_id, prompt.text, prompt.author_name, prompt.source, from_queue
-            )
+        self._publish(
+            PromptDispatched(self.session_id, prompt.text, prompt.author_name, prompt.origin, from_queue)
         )
         return SubmitResult("sent")
 
-    async def _stop_turn(self, *, by: str, source: str) -> None:
+    async def _stop_turn(self, *, by: str, origin: str) -> None:
         if self.session_id is None:
             return
-        await self._deps.permissions.reject_session(self.session_id, by=by, source=source)
-        await self._deps.questions.reject_session(self.session_id, by=by, source=source)
+        await self._deps.permissions.reject_session(self.session_id, by=by, origin=origin)
+        await self._deps.questions.reject_session(self.session_id, by=by, origin=origin)
         if not self.busy:
             return
         try:
@@ -403,8 +412,8 @@ class SessionRuntime:
             result = await self._send(_prompt(row), from_queue=True)
             if result.outcome != "sent":
                 back = store.enqueue(
-                    row.thread_id, row.prompt, row.author_id, row.author_name, row.source,
-                    files=row.files, session_id=row.session_id, discord_message_id=row.discord_message_id,
+                    row.thread_id, row.prompt, row.author_id, row.author_name, row.origin,
+                    files=row.files, session_id=row.session_id, external_message_id=row.external_message_id,
                 )  # fmt: skip
                 store.move_queued(back.id, -len(store.queue_items(self.thread_id)))
                 self._publish_queue()
@@ -432,7 +441,7 @@ class SessionRuntime:
         async with self._lock:
             if self.busy and self._turn_seq == seq and self._deps.store.queue_items(self.thread_id):
                 log.info("interrupting session %s for a new message", self.session_id)
-                await self._stop_turn(by="new message", source="interrupt")
+                await self._stop_turn(by="new message", origin="interrupt")
         self._schedule_drain()
 
     async def close(self) -> None:
@@ -453,7 +462,7 @@ def _pick(session_pref: Any, channel_pref: Any, field: str) -> str | None:
 
 
 def _item(row: QueuedRow) -> QueuedItem:
-    return QueuedItem(row.id, row.prompt, row.author_name, row.source)
+    return QueuedItem(row.id, row.prompt, row.author_name, row.origin)
 
 
 def _prompt(row: QueuedRow) -> PromptInput:
@@ -462,7 +471,7 @@ def _prompt(row: QueuedRow) -> PromptInput:
         row.prompt,
         row.author_id,
         row.author_name,
-        row.source,
+        row.origin,
         files,
-        discord_message_id=row.discord_message_id,
+        external_message_id=row.external_message_id,
     )

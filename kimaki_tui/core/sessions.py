@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import cast
 
 from kimaki_tui.core.events import PermissionResolved, QuestionResolved
-from kimaki_tui.core.session import CoreDeps, SessionRuntime, SessionSnapshot
+from kimaki_tui.core.session import CoreDeps, SessionRuntime
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.opencode.events import Event, SessionIdle, SessionStatus, parse_event
 from kimaki_tui.opencode.pending import PendingPermission, PendingQuestion
-from kimaki_tui.store.records import ThreadSource
+from kimaki_tui.store.records import THREAD_ORIGINS, ThreadOrigin
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +30,19 @@ class SessionRegistry:
     def load(self) -> int:
         """Create runtimes for every thread mapped in the store (cheap: no I/O to OpenCode)."""
         for row in self._deps.store.list_threads():
-            self._add(row.thread_id, row.channel_id, row.directory, row.session_id)
+            self._add(row.thread_id, row.channel_id, row.directory, row.session_id, _origin(row.origin))
         return len(self._by_thread)
 
-    def _add(self, thread_id: str, channel_id: str, directory: str, session_id: str | None) -> SessionRuntime:
+    def _add(
+        self, thread_id: str, channel_id: str, directory: str, session_id: str | None, origin: ThreadOrigin
+    ) -> SessionRuntime:
         runtime = SessionRuntime(
             self._deps,
             thread_id=thread_id,
             channel_id=channel_id,
             directory=directory,
             session_id=session_id,
+            origin=origin,
             on_session=self._index,
         )
         self._by_thread[thread_id] = runtime
@@ -58,15 +62,15 @@ class SessionRegistry:
         channel_id: str,
         directory: str,
         session_id: str | None = None,
-        source: ThreadSource = "discord",
+        origin: ThreadOrigin = "discord",
     ) -> SessionRuntime:
         """The runtime for a thread, created (and mapped to `session_id` if given) when new."""
         runtime = self._by_thread.get(thread_id)
         if runtime is not None:
             return runtime
         if session_id is not None:
-            self._deps.store.map_thread(thread_id, session_id, channel_id, directory, source)
-        return self._add(thread_id, channel_id, directory, session_id)
+            self._deps.store.map_thread(thread_id, session_id, channel_id, directory, origin)
+        return self._add(thread_id, channel_id, directory, session_id, origin)
 
     def get(self, thread_id: str) -> SessionRuntime | None:
         return self._by_thread.get(thread_id)
@@ -76,9 +80,6 @@ class SessionRegistry:
 
     def all(self) -> list[SessionRuntime]:
         return list(self._by_thread.values())
-
-    def snapshots(self) -> list[SessionSnapshot]:
-        return [runtime.snapshot() for runtime in self._by_thread.values()]
 
     def forget(self, thread_id: str) -> None:
         runtime = self._by_thread.pop(thread_id, None)
@@ -147,17 +148,21 @@ class SessionRegistry:
     def server_restarted(self) -> None:
         """OpenCode restarted: running turns and pending requests died with the old process."""
         bus = self._deps.bus
-        for request in self._deps.permissions.forget_all("server restart"):
-            bus.publish(
-                PermissionResolved(request.session_id, request, "reject", "server restart", "opencode", True)
-            )
-        for question in self._deps.questions.forget_all("server restart"):
-            bus.publish(
-                QuestionResolved(question.session_id, question, None, "server restart", "opencode", True)
-            )
+        by = "server restart"
+        for request, thread_id in self._deps.permissions.forget_all(by):
+            sid = request.session_id
+            bus.publish(PermissionResolved(sid, request, "reject", by, "opencode", True, thread_id=thread_id))
+        for question, thread_id in self._deps.questions.forget_all(by):
+            sid = question.session_id
+            bus.publish(QuestionResolved(sid, question, None, by, "opencode", True, thread_id=thread_id))
         for runtime in self._by_thread.values():
             runtime.fail_turn("ServerRestarted", "OpenCode stopped during this turn and was restarted.")
 
     async def close(self) -> None:
         for runtime in self._by_thread.values():
             await runtime.close()
+
+
+def _origin(text: str) -> ThreadOrigin:
+    """A stored origin (a row from an older kimaki may carry one no longer known)."""
+    return cast("ThreadOrigin", text) if text in THREAD_ORIGINS else "discord"

@@ -101,27 +101,28 @@ async def _demo(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    from kimaki_tui.demo.world import DEMO_TOKEN, INTRO, SCRIPTED_INTRO, build_world
+    from kimaki_tui.core.offline import check_opencode
+    from kimaki_tui.demo.world import DEMO_TOKEN, INTRO, SCRIPTED_INTRO, build_world, link_world
     from kimaki_tui.opencode.errors import OpenCodeNotInstalled
-    from kimaki_tui.opencode.supervisor import find_opencode
     from kimaki_tui.root.offline import open_secrets
     from kimaki_tui.root.run import Launch, serve
     from kimaki_tui.testing.discord_twin import DiscordTwin
 
     async with opencode_env(root, options.real_model) as env:
         try:
-            find_opencode(settings.opencode.path, {**os.environ, **(env or {})})
+            check_opencode(settings.opencode.path, {**os.environ, **(env or {})})
         except OpenCodeNotInstalled as exc:
             err.write(f"kimaki demo: {exc}\n")
             return 1
         async with DiscordTwin(bot_token=DEMO_TOKEN, bot_name="Kimaki") as twin:
             intro = INTRO if options.real_model else SCRIPTED_INTRO
-            world = build_world(twin, project, settings.db_path, intro=intro)
+            world = build_world(twin, project, intro=intro)
             log.info(
                 "demo: project %s in #%s on the Discord twin %s", project, world.channel.name, twin.api_url
             )
 
             async def front(services: Services) -> int:
+                link_world(services.core, world)
                 if steps is not None:
                     return await _replay(services, world, steps, out, err)
                 from kimaki_tui.root.tui import run_control_center
@@ -163,14 +164,11 @@ async def _replay(services: Services, world: DemoWorld, steps: list[Step], out: 
     except (OpenCodeError, RuntimeError, TimeoutError) as exc:
         err.write(f"kimaki demo: {exc}\n")
         return 1
-    core = services.core
+    conversations = services.core.conversations
 
     def idle(thread: object) -> bool:
-        thread_id = str(getattr(thread, "id", ""))
-        if not core.has_thread(thread_id):
-            return False
-        runtime = core.runtime(thread_id)
-        return not runtime.busy and not runtime.queue()
+        view = conversations.get(str(getattr(thread, "id", "")))
+        return view is not None and not view.busy and not view.queued
 
     async def settle() -> None:
         bot = services.worker.bot if services.worker else None

@@ -1,13 +1,13 @@
 """The demo's Discord: a twin guild with the demo user (its owner), a "Kimaki" category and the
-project's channel, linked to the project directory in the demo's database."""
+project's channel, linked to the project directory through the core once kimaki runs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from kimaki_tui.core.api import CoreApi
 from kimaki_tui.demo.chat_adapter import TwinChat
-from kimaki_tui.store.repo import Store
 from kimaki_tui.testing.discord_twin import Actor, Channel, DiscordTwin, Guild
 
 DEMO_TOKEN = "kimaki-demo-bot-token"
@@ -32,16 +32,21 @@ class DemoWorld:
     guild: Guild
     user: Actor
     channel: Channel
+    project: Path
     chat: TwinChat
 
 
-def build_world(twin: DiscordTwin, project: Path, db_path: Path, *, intro: str = INTRO) -> DemoWorld:
-    """Create the guild, the user and the project channel, and link the channel in the database."""
+def build_world(twin: DiscordTwin, project: Path, *, intro: str = INTRO) -> DemoWorld:
+    """Create the guild, the user and the project channel (linked by `link_world`)."""
     user = twin.add_user(DEMO_USER)
     twin.set_application_owner(user)  # the demo user runs kimaki: their server is served at once
     guild = twin.add_guild(GUILD_NAME, owner=user)
     category = guild.add_category("Kimaki")
     channel = guild.add_text_channel(project.name, category=category)
-    with Store.open(db_path) as store:
-        store.link_channel(str(channel.id), str(guild.id), str(project), app_id=str(twin.app_id))
-    return DemoWorld(twin, guild, user, channel, TwinChat(twin, user, guild, [channel], intro))
+    return DemoWorld(twin, guild, user, channel, project, TwinChat(twin, user, guild, [channel], intro))
+
+
+def link_world(core: CoreApi, world: DemoWorld) -> None:
+    """Link the project channel to the project folder, before anyone can write in it."""
+    channel, guild = world.channel, world.guild
+    core.projects.link(str(channel.id), str(guild.id), str(world.project), str(world.twin.app_id))

@@ -407,3 +407,18 @@ class OpenCodeClient:
 
     async def reject_question(self, request_id: str, directory: str | Path | None = None) -> bool:
         return bool(await self._request("POST", f"/question/{request_id}/reject", directory=directory))
+
+    # -- MCP servers ----------------------------------------------------------------------
+
+    async def mcp_status(self, directory: str | Path | None = None) -> dict[str, str]:
+        """{server name: "connected" | "disabled" | "failed" | "needs_auth"...} of one project."""
+        body = await self._request("GET", "/mcp", directory=directory)
+        servers = body if isinstance(body, Mapping) else {}
+        return {
+            str(name): str(state.get("status", "")) if isinstance(state, Mapping) else ""
+            for name, state in servers.items()
+        }
+
+    async def add_mcp_server(self, name: str, config: JSON, directory: str | Path | None = None) -> None:
+        """Connect an MCP server to one project's instance until OpenCode restarts (`POST /mcp`)."""
+        await self._request("POST", "/mcp", directory=directory, json={"name": name, "config": dict(config)})

@@ -5,7 +5,8 @@ rebinds its `client` whenever that changes and tells `on_restarted` callbacks so
 reconnect. Each start checks OpenCode's version (see `version.py`): too old is a start error,
 newer than tested a warning in the log and in `status`. The child gets its own process group
 and PR_SET_PDEATHSIG (it dies even if this process is SIGKILLed); stopping also ends the tool
-processes it started.
+processes it started. A `ServeLauncher` (launcher.py) decides what is spawned: `opencode serve`
+itself by default, or the same command wrapped in a sandbox (kimaki_tui/sandbox/).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from kimaki_tui.core.events import ServerStatus
 from kimaki_tui.logs import known_secrets
 from kimaki_tui.opencode.catalog import Health
 from kimaki_tui.opencode.client import OpenCodeClient
@@ -38,7 +38,9 @@ from kimaki_tui.opencode.errors import (
     OpenCodeUnavailable,
     strip_ansi,
 )
+from kimaki_tui.opencode.launcher import DirectLauncher, ServeLauncher
 from kimaki_tui.opencode.process import child_setup, descendants, signal_group, signal_tree
+from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.opencode.version import VersionCheck, judge_version
 
 log = logging.getLogger(__name__)
@@ -80,8 +82,10 @@ class OpenCodeSupervisor:
         restart_backoff: float = 1.0,
         restart_backoff_max: float = 30.0,
         log_level: str = "WARN",
+        launcher: ServeLauncher | None = None,
     ) -> None:
         self._binary = binary
+        self._launcher: ServeLauncher = launcher or DirectLauncher()
         self._env = dict(env or {})
         self._cwd = cwd
         self._status_listeners: list[Callable[[ServerStatus], None]] = [on_status] if on_status else []
@@ -189,7 +193,7 @@ class OpenCodeSupervisor:
         listening: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         proc = await self._spawn(listening)
         try:
-            url = await self._wait_listening(proc, listening, deadline)
+            url = self._launcher.public_url(await self._wait_listening(proc, listening, deadline))
             self.port = int(url.rsplit(":", 1)[1].strip("/"))
             self.client.rebind(url, self.password)
             health = await self._poll_health(proc, deadline)
@@ -216,17 +220,18 @@ class OpenCodeSupervisor:
             extra={"OPENCODE_SERVER_PASSWORD": self.password},
         )
         args = [*_SERVE_ARGS, "--log-level", self._log_level]
+        launch = self._launcher.command(binary, args, env, self._cwd)
         self.output.clear()
         self.healthy, self.port = False, None
         try:
             proc = await asyncio.create_subprocess_exec(
-                binary, *args,
+                *launch.argv,
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, env=env, cwd=self._cwd,
+                stderr=asyncio.subprocess.PIPE, env=dict(launch.env), cwd=launch.cwd,
                 start_new_session=True, preexec_fn=child_setup(), limit=_READ_LIMIT,
             )  # fmt: skip
         except (FileNotFoundError, PermissionError) as exc:
-            raise OpenCodeNotInstalled(f"cannot run {binary}: {exc}.") from exc
+            raise OpenCodeNotInstalled(f"cannot run {launch.argv[0]}: {exc}.") from exc
         self._proc = proc
         assert proc.stdout is not None and proc.stderr is not None  # both are PIPEs
 
@@ -382,7 +387,10 @@ class OpenCodeSupervisor:
         tree = descendants(proc.pid)
         if proc.returncode is None:
             first = signal.SIGTERM if grace else signal.SIGKILL
-            signal_group(proc.pid, first)
+            # A sandbox wrapper would die at once on SIGTERM and take the server down with
+            # SIGKILL; the server under it gets the SIGTERM instead, and the wrapper follows.
+            if first == signal.SIGKILL or self._launcher.graceful_stop == "leader":
+                signal_group(proc.pid, first)
             signal_tree(tree, first)
             try:
                 await asyncio.wait_for(proc.wait(), grace or None)

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from kimaki_tui.control_api import ControlActions, InstanceStatus, JSONObject
 from kimaki_tui.core.bus import EventBus
-from kimaki_tui.core.events import DiscordStatus, ServerStatus
+from kimaki_tui.core.events import ChatStatus
 from kimaki_tui.core.service import Core
+from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.opencode.stream import EventStream
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 from kimaki_tui.scheduling.scheduler import TaskScheduler
@@ -58,9 +59,11 @@ class Services:
             wait_stream=self._wait_stream,
             options=settings.sessions,
         )
-        self.core.restart_server = supervisor.restart
+        self.core.server.use_restart(supervisor.restart)
+        self.core.server.report(self.server_status)
         self.stream = EventStream(supervisor.client, self.core.handle_event, on_connect=self.core.resync)
         self.scheduler = TaskScheduler(self.store, self)
+        self.core.tasks.use_timers(self.scheduler)
         self.worker: BotWorker | None = None
         self.bot_task: asyncio.Task[None] | None = None
         self._stream_task: asyncio.Task[None] | None = None
@@ -114,8 +117,8 @@ class Services:
         await _finish(self.bot_task, "the Discord bot worker")
 
     @property
-    def discord_status(self) -> DiscordStatus:
-        return self.worker.status if self.worker is not None else DiscordStatus("stopped")
+    def discord_status(self) -> ChatStatus:
+        return self.worker.status if self.worker is not None else ChatStatus("stopped")
 
     async def submit_task(self, request: SendRequest) -> PostedStarter:
         """The scheduler's TaskSubmitter: the bot's (imported when a task is due, so discord.py
@@ -134,7 +137,7 @@ class Services:
             guilds=discord.guilds,
             opencode_state=self.server_status.state,
             opencode_port=self.supervisor.port,
-            active_sessions=sum(1 for s in self.core.snapshots() if s.state != "idle"),
+            active_sessions=sum(1 for s in self.core.conversations.all() if s.state != "idle"),
         )
 
     def control_actions(self) -> ControlActions:
@@ -153,7 +156,7 @@ class Services:
     def sessions(self) -> list[JSONObject]:
         return [
             {"thread_id": s.thread_id, "session_id": s.session_id, "directory": s.directory, "state": s.state}
-            for s in self.core.snapshots()
+            for s in self.core.conversations.all()
         ]
 
     def opencode_access(self) -> JSONObject | None:
@@ -178,11 +181,11 @@ class Services:
 
     def _on_server_status(self, status: ServerStatus) -> None:
         self.server_status = status
-        self.bus.publish(status)
+        self.core.server.report(status)
 
     def _follow_discord(self, event: object) -> None:
         """Scheduled sends go out only while the bot is connected (it posts the starter)."""
-        if not isinstance(event, DiscordStatus):
+        if not isinstance(event, ChatStatus):
             return
         online = event.state == "connected"
         if online != self.scheduler.online:

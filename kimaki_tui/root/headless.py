@@ -7,7 +7,7 @@ import asyncio
 import logging
 from typing import Any
 
-from kimaki_tui.core.events import DiscordStatus
+from kimaki_tui.core.events import ChatStatus
 from kimaki_tui.errors import describe
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.root.build import Services
@@ -46,7 +46,7 @@ async def _announce_ready(services: Services, stoppers: set[asyncio.Task[Any]]) 
     changed = asyncio.Event()
 
     def watch(event: object) -> None:
-        if isinstance(event, DiscordStatus) and event.state in ("connected", "failed"):
+        if isinstance(event, ChatStatus) and event.state in ("connected", "failed"):
             changed.set()
 
     unsubscribe = services.bus.add_callback(watch)
@@ -65,7 +65,7 @@ async def _announce_ready(services: Services, stoppers: set[asyncio.Task[Any]]) 
         _warn_access(services, status)
 
 
-def _warn_access(services: Services, status: DiscordStatus) -> None:
+def _warn_access(services: Services, status: ChatStatus) -> None:
     """Start-up warnings about who can reach the bot (the control center shows them in its status
     bar and as notices; the bot logs them)."""
     from kimaki_tui.setup.guide import PUBLIC_BOT

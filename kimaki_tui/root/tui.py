@@ -10,7 +10,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.core.events import DiscordStatus
+from kimaki_tui.core.events import ChatStatus
 from kimaki_tui.root.build import Services
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ async def run_control_center(
 
     needs_wizard = token is None or wizard is not None
     scheduler = services.scheduler
-    waiting = DiscordStatus("connecting" if token else "stopped")
+    waiting = ChatStatus("connecting" if token else "stopped")
     discord = services.discord_status if services.worker else waiting
     model = ControlCenterModel(
         core=services.core,
@@ -43,12 +43,10 @@ async def run_control_center(
         server_status=services.server_status,
         discord_status=discord,
         add_project=lambda directory: add_project(services, directory),
-        restart_opencode=services.supervisor.restart,
         needs_setup=needs_wizard,
         setup=_setup_controller(services, wizard) if needs_wizard else None,
         after_setup=lambda result: _after_setup(services, result),
         chat=chat,
-        scheduler=scheduler,
         scheduler_status=scheduler.status_text(),
     )
     scheduler.on_change.append(lambda: setattr(model, "scheduler_status", scheduler.status_text()))
@@ -72,17 +70,21 @@ async def _close_on_stop(services: Services, app: KimakiApp) -> None:
 
 
 def _setup_controller(services: Services, wizard: Wizard | None) -> SetupController:
+    from kimaki_tui.migrate_kimaki import KimakiOffer
     from kimaki_tui.setup.controller import SetupController, Step
     from kimaki_tui.setup.projects import known_projects
 
+    core, settings = services.core, services.settings
+    api_url = settings.discord.api_url
     return SetupController(
         services.secrets,
-        api_url=services.settings.discord.api_url,
-        known_projects=lambda: known_projects(services.supervisor.client),
-        link=services.core.link_channel,
-        linked_directories=lambda: {c.directory for c in services.store.list_channels()},
-        approve_guild=lambda guild_id: services.core.guilds.allow(guild_id, by="setup wizard"),
+        api_url=api_url,
+        known_projects=lambda: known_projects(core.projects),
+        link=core.projects.link,
+        linked_directories=lambda: {c.directory for c in core.projects.links()},
+        approve_guild=lambda guild_id: core.guilds.allow(guild_id, by="setup wizard"),
         start=Step.PROJECTS if wizard == "add_channels" else Step.CREATE_APP,
+        kimaki=KimakiOffer.find(settings.data_dir, settings.db_path, services.secrets, api_url),
     )
 
 
@@ -105,7 +107,7 @@ async def add_project(services: Services, directory: str) -> str | None:
     allowed = services.core.guilds.allowed
     guild = next((g for g in bot.guilds if allowed(g.id)), None) if bot is not None else None
     if bot is None or guild is None:
-        services.store.add_project(directory)
+        services.core.projects.add(directory)
         return f"Added {directory}; its Discord channel is created once the bot is connected to a server."
     from kimaki_tui.bot.channels import create_project_channel
 

@@ -18,7 +18,8 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 
-from kimaki_tui.core.events import DiscordStatus, GuildAccessChanged, PermissionReply, ServerStatus
+from kimaki_tui.core.events import ChatStatus, GuildAccessChanged, PermissionReply
+from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.screens.approvals import ApprovalsScreen
 from kimaki_tui.screens.base import APPROVAL_EVENTS, KimakiScreen
 from kimaki_tui.screens.bridge import Bridge
@@ -54,14 +55,14 @@ class KimakiApp(App[None]):
 
     pending_approvals: reactive[int] = reactive(0)
     server_status: reactive[ServerStatus] = reactive(ServerStatus("stopped"))
-    discord_status: reactive[DiscordStatus] = reactive(DiscordStatus("connecting"))
+    discord_status: reactive[ChatStatus] = reactive(ChatStatus("connecting"))
 
     def __init__(self, model: ControlCenterModel) -> None:
         super().__init__()
         self.model = model
         self.transcripts = TranscriptBook()
         self.logbook = LogBook(model.log_capacity)
-        self.bridge = Bridge(self.post_message, model.core.bus, model.log_ring)
+        self.bridge = Bridge(self.post_message, model.core.subscribe, model.log_ring)
         self._modes_made: list[KimakiScreen] = []
         self.add_mode("dashboard", lambda: self._made(DashboardScreen(model)))
         self.add_mode("approvals", lambda: self._made(ApprovalsScreen(model)))
@@ -96,7 +97,7 @@ class KimakiApp(App[None]):
         for event in message.events:
             if isinstance(event, ServerStatus):
                 self.model.server_status = self.server_status = event
-            elif isinstance(event, DiscordStatus):
+            elif isinstance(event, ChatStatus):
                 self.model.discord_status = self.discord_status = event
             elif isinstance(event, GuildAccessChanged):
                 if event.status == "pending":
@@ -124,8 +125,8 @@ class KimakiApp(App[None]):
         return [s for s in self.screen_stack if isinstance(s, KimakiScreen) and s.is_mounted and s.is_running]
 
     def _count_pending(self) -> None:
-        core = self.model.core
-        self.pending_approvals = len(core.pending_permissions()) + len(core.pending_questions())
+        approvals = self.model.core.approvals
+        self.pending_approvals = len(approvals.pending_permissions()) + len(approvals.pending_questions())
 
     # ---- navigation -------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -147,7 +148,7 @@ class KimakiApp(App[None]):
         await self.open_session(message.thread_id)
 
     async def open_session(self, thread_id: str) -> None:
-        if not self.model.core.has_thread(thread_id):
+        if self.model.core.conversations.get(thread_id) is None:
             self.notify("That session is gone.", severity="warning")
             return
         await self.action_goto("dashboard")
@@ -167,12 +168,13 @@ class KimakiApp(App[None]):
     @work(name="answer-newest", group="answers")
     async def answer_newest(self, reply: PermissionReply) -> None:
         model = self.model
-        pending = model.core.pending_permissions()
+        approvals = model.core.approvals
+        pending = approvals.pending_permissions()
         if not pending:
             self.notify("Nothing is waiting for approval.")
             return
-        result = await model.core.answer_permission(
-            pending[0].request_id, reply, by=model.user_name, source=model.source
+        result = await approvals.answer_permission(
+            pending[0].request_id, reply, by=model.user_name, origin=model.origin
         )
         self.notify(
             "Done." if result.ok else result.message, severity="information" if result.ok else "warning"
@@ -185,7 +187,7 @@ class KimakiApp(App[None]):
     async def abort_session(self, thread_id: str) -> None:
         model = self.model
         try:
-            stopped = await model.core.abort(thread_id, by=model.user_name, source=model.source)
+            stopped = await model.core.conversations.abort(thread_id, by=model.user_name, origin=model.origin)
         except LookupError:
             self.notify("That session is gone.", severity="warning")
             return
@@ -193,10 +195,11 @@ class KimakiApp(App[None]):
 
     @work(name="restart-opencode", exclusive=True, group="opencode")
     async def restart_opencode(self) -> None:
-        if self.model.restart_opencode is None:
+        server = self.model.core.server
+        if not server.can_restart:
             return
         self.notify("Restarting OpenCode…")
-        await self.model.restart_opencode()
+        await server.restart()
 
     # ---- first run ----------------------------------------------------------------------------------
     def _maybe_setup(self) -> None:

@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from kimaki_tui.core.approvals import AnswerResult
+from kimaki_tui.core.api import AnswerResult
 from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest
 from kimaki_tui.screens.base import APPROVAL_EVENTS, KimakiScreen
 from kimaki_tui.screens.format import age, clip
@@ -97,7 +97,10 @@ class ApprovalsScreen(KimakiScreen):
 
     def sync(self) -> None:
         core = self.model.core
-        pending: list[Request] = [*core.pending_permissions(), *core.pending_questions()]
+        pending: list[Request] = [
+            *core.approvals.pending_permissions(),
+            *core.approvals.pending_questions(),
+        ]
         pending.sort(key=lambda r: r.asked_at, reverse=True)
         table = self.query_one("#requests", DataTable)
         keep = self.selected
@@ -105,16 +108,16 @@ class ApprovalsScreen(KimakiScreen):
         self._requests = {r.request_id: r for r in pending}
         table.clear()
         now = self.model.clock()
-        sessions = self.model.core.sessions
+        conversations = core.conversations
         for request in pending:
             project, _ = self.session_label(request.session_id)
-            runtime = sessions.for_session(request.session_id)
+            view = conversations.for_session(request.session_id)
             kind = request.kind if isinstance(request, PermissionRequest) else "question"
             table.add_row(
                 Text(age(now - request.asked_at), style="dim"),
                 Text(kind, style="bold"),
                 Text(clip(project, 12)),
-                Text(clip(what(request, runtime.directory if runtime else ""), 44)),
+                Text(clip(what(request, view.directory if view else ""), 44)),
                 key=request.request_id,
             )
         if keep is not None and keep.request_id in self._requests:
@@ -188,8 +191,8 @@ class ApprovalsScreen(KimakiScreen):
     @work(name="answer-permission", group="answers")
     async def _reply_permission(self, request_id: str, reply: PermissionReply) -> None:
         model = self.model
-        result = await model.core.answer_permission(
-            request_id, reply, by=model.user_name, source=model.source
+        result = await model.core.approvals.answer_permission(
+            request_id, reply, by=model.user_name, origin=model.origin
         )
         self._after(
             result, {"once": "Approved once.", "always": "Approved always.", "reject": "Denied."}[reply]
@@ -198,15 +201,17 @@ class ApprovalsScreen(KimakiScreen):
     @work(name="answer-question", group="answers")
     async def _answer_question(self, request_id: str, answers: list[list[str]]) -> None:
         model = self.model
-        result = await model.core.answer_question(
-            request_id, answers, by=model.user_name, source=model.source
+        result = await model.core.approvals.answer_question(
+            request_id, answers, by=model.user_name, origin=model.origin
         )
         self._after(result, "Answer sent.")
 
     @work(name="dismiss-question", group="answers")
     async def _dismiss_question(self, request_id: str) -> None:
         model = self.model
-        result = await model.core.reject_question(request_id, by=model.user_name, source=model.source)
+        result = await model.core.approvals.reject_question(
+            request_id, by=model.user_name, origin=model.origin
+        )
         self._after(result, "Question dismissed.")
 
     def _after(self, result: AnswerResult, done: str) -> None:

@@ -63,7 +63,7 @@ class KimakiScreen(Screen[None]):
 
     def session_label(self, session_id: str) -> tuple[str, str]:
         """(project, session title) for a session id, as the dashboard names them."""
-        runtime = self.model.core.sessions.for_session(session_id)
-        if runtime is None:
+        view = self.model.core.conversations.for_session(session_id)
+        if view is None:
             return ("?", session_id)
-        return (project_name(runtime.directory), runtime.title or f"thread {runtime.thread_id}")
+        return (project_name(view.directory), view.title or f"thread {view.thread_id}")

@@ -1,6 +1,6 @@
-"""The one bridge from the core's bus (and the log ring) to the Textual app.
+"""The one bridge from the core's events (and the log ring) to the Textual app.
 
-Bus callbacks run synchronously inside `EventBus.publish`, so the bridge only buffers: every
+Event callbacks run synchronously while the core publishes, so the bridge only buffers: every
 `interval` seconds at most it posts one `CoreEvents` batch and one `LogLines` batch to the app.
 High-rate updates are coalesced on the way: a session's consecutive token deltas of one part
 become one delta, and only the latest status of each session (and of the OpenCode server and
@@ -18,12 +18,14 @@ from typing import Any
 
 from textual.message import Message
 
-from kimaki_tui.core.bus import EventBus
-from kimaki_tui.core.events import DiscordStatus, ServerStatus, StatusChanged, TextDelta
+from kimaki_tui.core.api import EventCallback
+from kimaki_tui.core.events import ChatStatus, StatusChanged, TextDelta
 from kimaki_tui.logs import RingHandler
+from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.screens.messages import CoreEvents, LogLines
 
-_LATEST_ONLY = (StatusChanged, ServerStatus, DiscordStatus)
+Subscribe = Callable[[EventCallback], Callable[[], None]]
+_LATEST_ONLY = (StatusChanged, ServerStatus, ChatStatus)
 
 
 def coalesce(events: Sequence[object]) -> tuple[object, ...]:
@@ -58,13 +60,13 @@ class Bridge:
     def __init__(
         self,
         post: Callable[[Message], object],
-        bus: EventBus,
+        subscribe: Subscribe,
         ring: RingHandler | None = None,
         *,
         interval: float = 0.05,
     ) -> None:
         self._post = post
-        self._bus = bus
+        self._subscribe = subscribe
         self._ring = ring
         self.interval = interval
         self._events: list[object] = []
@@ -78,7 +80,7 @@ class Bridge:
         """Subscribe; must be called from the app's event loop."""
         self._loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
-        self._unsubscribe.append(self._bus.add_callback(self._on_event))
+        self._unsubscribe.append(self._subscribe(self._on_event))
         if self._ring is not None:
             self._unsubscribe.append(self._ring.subscribe(self._on_line))
 

@@ -34,7 +34,7 @@ class KimakiCommands(Provider):
                 f"Show the {label.lower()} screen (key {key})",
             )
         core = app.model.core
-        pending = core.pending_permissions()
+        pending = core.approvals.pending_permissions()
         if pending:
             newest = pending[0]
             what = clip(f"{newest.kind}: {newest.summary}", 60)
@@ -43,22 +43,22 @@ class KimakiCommands(Provider):
         yield ("Add project…", app.action_add_project, "Add a project folder")
         yield ("Discord servers…", app.action_servers, "The servers the bot is in: allow or deny them")
         yield ("Set Gemini API key…", partial(open_gemini_key, app), "For transcribing voice messages")
-        if app.model.restart_opencode is not None:
+        if core.server.can_restart:
             yield ("Restart OpenCode", app.restart_opencode, "Restart the OpenCode server")
         yield ("Quit", app.action_quit, "Stop kimaki (the bot and OpenCode stop too)")
-        runtimes = sorted(core.sessions.all(), key=lambda r: r.last_activity, reverse=True)
-        for runtime in runtimes[:SESSIONS_LISTED]:
-            title = clip(runtime.title or f"thread {runtime.thread_id}", 50)
-            name = f"{project_name(runtime.directory)} — {title}"
+        views = sorted(core.conversations.all(), key=lambda v: v.last_activity, reverse=True)
+        for view in views[:SESSIONS_LISTED]:
+            title = clip(view.title or f"thread {view.thread_id}", 50)
+            name = f"{project_name(view.directory)} — {title}"
             yield (
                 f"Open session {name}",
-                partial(app.open_session, runtime.thread_id),
+                partial(app.open_session, view.thread_id),
                 "Transcript, prompt, queue",
             )
-            if runtime.busy:
+            if view.busy:
                 yield (
                     f"Abort session {name}",
-                    partial(app.abort_session, runtime.thread_id),
+                    partial(app.abort_session, view.thread_id),
                     "Abort its turn",
                 )
 

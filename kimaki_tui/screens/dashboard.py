@@ -30,7 +30,15 @@ from kimaki_tui.screens.widgets.status_bar import StatusBar
 
 AGE_INTERVAL = 5.0
 # Events that change a row's cells; token deltas and parts only move the age.
-ROW_EVENTS = (StatusChanged, TurnFinished, TitleChanged, SessionFailed, *APPROVAL_EVENTS)
+ROW_EVENTS = (
+    QueueChanged,
+    PromptDispatched,
+    StatusChanged,
+    TurnFinished,
+    TitleChanged,
+    SessionFailed,
+    *APPROVAL_EVENTS,
+)
 EMPTY = (
     "No sessions yet.\n\nSend a message in a project's Discord channel to start one, "
     "or press 4 to add a project."
@@ -67,32 +75,26 @@ class DashboardScreen(KimakiScreen):
     def sync(self) -> None:
         """Rebuild when sessions came or went; else redraw the touched rows and the ages.
 
-        A row costs a store query (its queue), so only rows whose session had a state-changing
-        event are re-read; ages come from the runtimes alone.
+        Only rows whose conversation had a state-changing event are redrawn; the others only
+        move their age on.
         """
-        sessions = self.model.core.sessions
-        runtimes = sessions.all()
+        views = self.model.core.conversations.all()
         table = self.table
-        if {runtime.thread_id for runtime in runtimes} != table.threads:
-            table.rebuild(runtime.snapshot() for runtime in runtimes)
+        if {view.thread_id for view in views} != table.threads:
+            table.rebuild(views)
         else:
-            for thread_id in self._dirty:
-                if (runtime := sessions.get(thread_id)) is not None:
-                    table.update_row(runtime.snapshot())
-            table.refresh_ages(runtimes)
+            for view in views:
+                if view.thread_id in self._dirty:
+                    table.update_row(view)
+            table.refresh_ages(views)
         self._dirty.clear()
         self._summarise()
         self.query_one(StatusBar).show_scheduler(self.model.scheduler_status)
 
     def apply_events(self, events: tuple[object, ...], *, visible: bool = True) -> None:
-        sessions = self.model.core.sessions
         for event in events:
-            if isinstance(event, QueueChanged | PromptDispatched):
+            if isinstance(event, ROW_EVENTS) and event.thread_id:
                 self._dirty.add(event.thread_id)
-            elif isinstance(event, ROW_EVENTS):
-                runtime = sessions.for_session(event.session_id)
-                if runtime is not None:
-                    self._dirty.add(runtime.thread_id)
         if visible and self._dirty:
             self.sync()
 
@@ -108,17 +110,17 @@ class DashboardScreen(KimakiScreen):
 
     def action_abort(self) -> None:
         thread_id = self.table.selected_thread
-        runtime = self.model.core.sessions.get(thread_id) if thread_id else None
-        if runtime is None:
+        view = self.model.core.conversations.get(thread_id) if thread_id else None
+        if view is None:
             return
-        if not runtime.busy:
+        if not view.busy:
             self.notify("That session is not running a turn.", severity="information")
             return
-        title = runtime.title or f"thread {runtime.thread_id}"
+        title = view.title or f"thread {view.thread_id}"
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
-                self.post_message(AbortSession(runtime.thread_id))
+                self.post_message(AbortSession(view.thread_id))
 
         self.app.push_screen(
             ConfirmScreen("Abort turn", f"Abort the running turn of “{title}”?", confirm="Abort"), answered

@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kimaki_tui.core.events import DiscordStatus
+from kimaki_tui.core.events import ChatStatus
 from kimaki_tui.screens.base import KimakiScreen
 from kimaki_tui.screens.chat_model import ChatChannel, ChatWorld, bind_slash, parse_slash
 from kimaki_tui.screens.format import clip
@@ -106,7 +106,7 @@ class DiscordScreen(KimakiScreen):
         self.query_one("#chat-hint").display = False
         self.watch(self.app, "discord_status", self._bot_status)
 
-    def _bot_status(self, status: DiscordStatus) -> None:
+    def _bot_status(self, status: ChatStatus) -> None:
         """Whether the bot is there to answer (messages sent before it connects go unseen)."""
         shown = {"connected": "bot online", "connecting": "bot connecting…"}.get(
             status.state, f"bot {status.state}"

@@ -104,7 +104,7 @@ _INLINE = re.compile(r"``\s?(.+?)\s?``|`([^`]+)`|\*\*(.+?)\*\*|\*(.+?)\*|\\([\\*
 
 
 def inline_markdown(source: str, *, code_style: str = "bold", base_style: str = "") -> Text:
-    """Render the inline markdown `kimaki_tui.core.render` produces (code, bold, italic, escapes)."""
+    """Render the inline markdown `kimaki_tui.presentation.render` produces (code, bold, italic, escapes)."""
     text = Text(style=base_style)
     position = 0
     for match in _INLINE.finditer(source):

@@ -2,7 +2,7 @@
 
 The control center records transcripts only from the moment it starts; opening a session with
 an older history loads it once from `GET /session/{id}/message` and shows it the way the live
-transcript would (prompts, text, tool lines from `kimaki_tui.core.render`).
+transcript would (prompts, text, tool lines from `kimaki_tui.presentation.render`).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kimaki_tui.core.events import PartCompleted
-from kimaki_tui.core.render import render_tool_line
 from kimaki_tui.opencode.models import Message, MessageInfo
 from kimaki_tui.opencode.parts import Part, ReasoningPart, TextPart, ToolPart
+from kimaki_tui.presentation.render import render_tool_line
 from kimaki_tui.screens.transcript import Entry
 
 

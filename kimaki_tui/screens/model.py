@@ -1,4 +1,4 @@
-"""What the control center is given: the core, settings, the log ring, statuses and actions.
+"""What the control center is given: the core's API, settings, the log ring, statuses and actions.
 
 The composition root builds one `ControlCenterModel` and hands it to `KimakiApp`; screens read
 it (attributes down) and never reach for globals. Statuses are replaced by the bridge as the
@@ -11,19 +11,17 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kimaki_tui.core.events import DiscordStatus, ServerStatus
+from kimaki_tui.core.api import CoreApi
+from kimaki_tui.core.events import ChatStatus
 from kimaki_tui.core.projects import system_directory_problem
-from kimaki_tui.core.service import Core
 from kimaki_tui.logs import RingHandler
+from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.screens.chat_model import ChatWorld
 from kimaki_tui.secrets import SecretStore
 from kimaki_tui.settings import Settings
 from kimaki_tui.setup.projects import ProjectPathError
-
-if TYPE_CHECKING:
-    from kimaki_tui.scheduling.scheduler import TaskScheduler
 
 AddProject = Callable[[str], Awaitable[str | None]]
 """Registers a project directory (and creates its Discord channel); returns a message to show."""
@@ -31,23 +29,20 @@ AddProject = Callable[[str], Awaitable[str | None]]
 
 @dataclass
 class ControlCenterModel:
-    core: Core
+    core: CoreApi
     settings: Settings
     # The run's one SecretStore (the Gemini key dialog writes there); None: that dialog is unavailable.
     secrets: SecretStore | None = None
     log_ring: RingHandler | None = None
     server_status: ServerStatus = field(default_factory=lambda: ServerStatus("stopped"))
-    discord_status: DiscordStatus = field(default_factory=lambda: DiscordStatus("connecting"))
+    discord_status: ChatStatus = field(default_factory=lambda: ChatStatus("connecting"))
     add_project: AddProject | None = None
-    restart_opencode: Callable[[], Awaitable[None]] | None = None
     # The first-run wizard (helper D's `kimaki_tui.screens.wizard.WizardScreen(setup)`).
     needs_setup: bool = False
     setup: Any = None
     # Called with the wizard's result when it is dismissed (e.g. to start the bot with the new token).
     after_setup: Callable[[Any], Awaitable[None]] | None = None
-    # The running task scheduler (None: the Tasks screen reads the database directly), and its
-    # status line for the dashboard; None shows as "—" (no scheduler running).
-    scheduler: TaskScheduler | None = None
+    # The task scheduler's status line for the dashboard; None shows as "—" (no scheduler running).
     scheduler_status: str | None = None
     # Where the add-project folder picker starts (the home directory when None).
     picker_root: Path | None = None
@@ -55,7 +50,7 @@ class ControlCenterModel:
     log_capacity: int = 10_000
     # How answers and prompts from the terminal are signed (Discord shows "Accepted once by …").
     user_name: str = "control center"
-    source: str = "control-center"
+    origin: str = "control-center"
     # `kimaki demo`: the twin Discord as the demo user sees it; adds the Discord view (key 6).
     chat: ChatWorld | None = None
 
@@ -68,7 +63,7 @@ class ControlCenterModel:
         resolved = project_directory(directory)
         if self.add_project is not None:
             return await self.add_project(resolved) or f"Added {resolved}"
-        self.core.store.add_project(resolved)
+        self.core.projects.add(resolved)
         return f"Added {resolved} — no Discord channel is linked to it yet"
 
 

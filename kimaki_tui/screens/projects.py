@@ -54,26 +54,27 @@ class ProjectsScreen(KimakiScreen):
         table.add_column("Sessions", key="sessions", width=8)
 
     def sync(self) -> None:
-        store = self.model.core.store
+        core = self.model.core
         table = self.query_one("#projects", DataTable)
         row = table.cursor_row
         table.clear()
-        sessions = Counter(thread.directory for thread in store.list_threads())
+        sessions = Counter(view.directory for view in core.conversations.all() if view.session_id)
         linked = set()
-        for link in store.list_channels():
+        projects = core.projects.known()
+        for link in core.projects.links():
             linked.add(link.directory)
             table.add_row(
                 *self._cells(link.directory, link.channel_id, link.guild_id, sessions),
                 key=f"channel:{link.channel_id}",
             )
-        for project in store.list_projects():
+        for project in projects:
             if project.directory not in linked:
                 table.add_row(
                     *self._cells(project.directory, "", "", sessions), key=f"project:{project.directory}"
                 )
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
-        table.border_subtitle = f"{len(store.list_projects())} projects · {len(linked)} with a channel"
+        table.border_subtitle = f"{len(projects)} projects · {len(linked)} with a channel"
         self.query_one("#no-projects").display = table.row_count == 0
 
     @staticmethod
@@ -116,9 +117,9 @@ class ProjectsScreen(KimakiScreen):
         if key is None:
             return
         kind, _, value = key.partition(":")
-        store = self.model.core.store
+        projects = self.model.core.projects
         if kind == "channel":
-            directory = store.channel_directory(value) or "?"
+            directory = projects.directory_of(value) or "?"
             question = f"Unlink channel #{value} from {home_relative(directory)}?"
         else:
             question = f"Forget the project {home_relative(value)}? (Its sessions keep their history.)"
@@ -127,9 +128,9 @@ class ProjectsScreen(KimakiScreen):
             if not confirmed:
                 return
             if kind == "channel":
-                store.unlink_channel(value)
+                projects.unlink(value)
             else:
-                store.remove_project(value)
+                projects.forget(value)
             self.notify("Removed.")
             self.sync()
 

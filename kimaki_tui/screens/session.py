@@ -1,8 +1,9 @@
 """One session up close: the live transcript, a prompt box, abort, and the queue.
 
-A prompt typed here goes through `core.submit` like a Discord message (signed "control center",
-source "control-center", so the bot can mark it in the thread). History older than this run is
-loaded once from OpenCode; everything else arrives live from the bridge.
+A message typed here goes through `conversations.say` like a Discord message (signed "control
+center", origin "control-center", so the bot can mark it in the thread): it answers the question
+waiting in the session, if any, else it is the next prompt. History older than this run is loaded
+once from OpenCode; everything else arrives live from the bridge.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
-from kimaki_tui.core.events import PromptDispatched, QueueChanged, TextDelta
+from kimaki_tui.core.api import ConversationView
+from kimaki_tui.core.events import DomainEvent, QueueChanged, TextDelta
 from kimaki_tui.core.prompts import PromptInput
-from kimaki_tui.core.session import SessionRuntime
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.screens.base import KimakiScreen
 from kimaki_tui.screens.format import project_name, status_text, tokens
@@ -33,6 +34,7 @@ from kimaki_tui.screens.widgets.transcript_view import TranscriptView
 log = logging.getLogger(__name__)
 HISTORY_LIMIT = 200
 OUTCOMES = {
+    "answered": "Answered the question the session was waiting on.",
     "queued": "Queued at position {position}: it is sent when the current turn ends.",
     "interrupting": "Queued at position {position}: the running turn is interrupted for it.",
 }
@@ -56,8 +58,8 @@ class SessionScreen(KimakiScreen):
         self.thread_id = thread_id
 
     @property
-    def runtime(self) -> SessionRuntime | None:
-        return self.model.core.sessions.get(self.thread_id)
+    def conversation(self) -> ConversationView | None:
+        return self.model.core.conversations.get(self.thread_id)
 
     def compose(self) -> ComposeResult:
         yield self.nav_bar()
@@ -72,9 +74,9 @@ class SessionScreen(KimakiScreen):
 
     def on_mount(self) -> None:
         self.query_one("#prompt", Input).focus()
-        runtime = self.runtime
-        if runtime is not None and runtime.session_id and self.book.needs_history(runtime.session_id):
-            self._load_history(runtime.session_id, runtime.directory)
+        view = self.conversation
+        if view is not None and view.session_id and self.book.needs_history(view.session_id):
+            self._load_history(view.session_id)
 
     def sync(self) -> None:
         self._show_header()
@@ -84,14 +86,7 @@ class SessionScreen(KimakiScreen):
     def apply_events(self, events: tuple[object, ...], *, visible: bool = True) -> None:
         if not visible:
             return
-        runtime = self.runtime
-        session_id = runtime.session_id if runtime else None
-        mine = [
-            e
-            for e in events
-            if (session_id and getattr(e, "session_id", None) == session_id)
-            or (isinstance(e, QueueChanged | PromptDispatched) and e.thread_id == self.thread_id)
-        ]
+        mine = [e for e in events if isinstance(e, DomainEvent) and e.thread_id == self.thread_id]
         if not mine:
             return
         if not all(isinstance(e, TextDelta) for e in mine):
@@ -102,12 +97,11 @@ class SessionScreen(KimakiScreen):
 
     # ---- drawing ----------------------------------------------------------------------------
     def _show_header(self) -> None:
-        runtime = self.runtime
+        snap = self.conversation
         header = self.query_one("#session-header", Static)
-        if runtime is None:
+        if snap is None:
             header.update(Text(f"thread {self.thread_id} is no longer mapped to a session", style="bold"))
             return
-        snap = runtime.snapshot()
         text = Text(project_name(snap.directory), style="bold")
         text.append(f"  {snap.title or 'thread ' + snap.thread_id}  ")
         text.append_text(status_text(snap.state, self.palette))
@@ -119,8 +113,8 @@ class SessionScreen(KimakiScreen):
         header.update(text)
 
     def _show_queue(self) -> None:
-        runtime = self.runtime
-        items = runtime.queue() if runtime else ()
+        conversations = self.model.core.conversations
+        items = conversations.queue(self.thread_id) if conversations.get(self.thread_id) else ()
         table = self.query_one(QueueTable)
         table.show(items)
         self.query_one("#queue-panel").border_title = f"Queue ({len(items)})" if items else "Queue"
@@ -128,15 +122,15 @@ class SessionScreen(KimakiScreen):
         self.query_one("#queue-empty").display = not items
 
     def _show_transcript(self, *, rebuild: bool = False) -> None:
-        runtime = self.runtime
-        entries = self.book.entries(runtime.session_id if runtime else None)
+        view = self.conversation
+        entries = self.book.entries(view.session_id if view else None)
         self.query_one(TranscriptView).show(entries, rebuild=rebuild)
 
     @work(name="session-history", exclusive=True, group="history")
-    async def _load_history(self, session_id: str, directory: str) -> None:
+    async def _load_history(self, session_id: str) -> None:
         try:
-            messages = await self.model.core.client.messages(session_id, directory, limit=HISTORY_LIMIT)
-        except OpenCodeError as exc:
+            messages = await self.model.core.history.messages(self.thread_id, limit=HISTORY_LIMIT)
+        except (LookupError, OpenCodeError) as exc:
             log.warning("could not load the history of %s: %s", session_id, exc)
             self.notify_failure("Could not load the earlier transcript", exc, severity="warning")
             return
@@ -154,9 +148,9 @@ class SessionScreen(KimakiScreen):
 
     @work(name="send-prompt", group="prompt")
     async def _send(self, text: str) -> None:
-        prompt = PromptInput(text, author_name=self.model.user_name, source=self.model.source)
+        prompt = PromptInput(text, author_name=self.model.user_name, origin=self.model.origin)
         try:
-            result = await self.model.core.submit(self.thread_id, prompt)
+            result = await self.model.core.conversations.say(self.thread_id, prompt)
         except (LookupError, OpenCodeError) as exc:
             self.notify_failure("Not sent", exc)
             return
@@ -178,10 +172,14 @@ class SessionScreen(KimakiScreen):
 
     @on(QueueTable.Remove)
     def _remove(self, event: QueueTable.Remove) -> None:
-        if self.runtime is not None and not self.runtime.remove_queued(event.item_id):
+        conversations = self.model.core.conversations
+        if conversations.get(self.thread_id) is None:
+            return
+        if not conversations.remove_queued(self.thread_id, event.item_id):
             self.notify("That prompt already left the queue.", severity="warning")
 
     @on(QueueTable.Move)
     def _move(self, event: QueueTable.Move) -> None:
-        if self.runtime is not None:
-            self.runtime.move_queued(event.item_id, event.delta)
+        conversations = self.model.core.conversations
+        if conversations.get(self.thread_id) is not None:
+            conversations.move_queued(self.thread_id, event.item_id, event.delta)

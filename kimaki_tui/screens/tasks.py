@@ -1,8 +1,8 @@
 """Tasks: the scheduled sends (`kimaki send --send-at`), soonest first; delete one, show finished ones.
 
-Tasks are read from the shared Store (the CLI adds them from another process), so the table is
-re-read every few seconds. Deleting goes through the running scheduler when there is one, so its
-timer goes at once; otherwise straight to the database.
+Tasks are read from the shared database (the CLI adds them from another process), so the table is
+re-read every few seconds. Deleting goes through the core, which tells the running scheduler (its
+timer goes at once).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from kimaki_tui.screens.format import clip
 from kimaki_tui.screens.model import ControlCenterModel
 
 if TYPE_CHECKING:
-    from kimaki_tui.store.records import ScheduledTask
+    from kimaki_tui.core.api import ScheduledTask
 
 REFRESH = 5.0
 NONE = "No scheduled tasks. Schedule one with `kimaki send --send-at WHEN --prompt …`."
@@ -68,7 +68,7 @@ class TasksScreen(KimakiScreen):
     def sync(self) -> None:
         table = self.query_one("#tasks", DataTable)
         row = table.cursor_row
-        tasks = self.model.core.store.list_tasks(all_states=self.show_all)
+        tasks = self.model.core.tasks.all(all_states=self.show_all)
         table.clear()
         for task in tasks:
             table.add_row(*self._cells(task), key=str(task.id))
@@ -108,16 +108,15 @@ class TasksScreen(KimakiScreen):
 
     def action_delete(self) -> None:
         task_id = self._selected()
-        store = self.model.core.store
-        task = store.get_task(task_id) if task_id is not None else None
+        tasks = self.model.core.tasks
+        task = tasks.get(task_id) if task_id is not None else None
         if task is None:
             return
 
         def answered(confirmed: bool | None) -> None:
             if not confirmed:
                 return
-            scheduler = self.model.scheduler
-            deleted = scheduler.delete(task.id) if scheduler is not None else store.delete_task(task.id)
+            deleted = tasks.delete(task.id)
             self.notify(f"Deleted task {task.id}." if deleted else f"Task {task.id} was already gone.")
             self.sync()
 

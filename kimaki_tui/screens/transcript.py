@@ -2,8 +2,8 @@
 
 The core keeps no transcript, so the control center records one per session as events pass:
 prompts, streamed text (updated in place by key as deltas arrive), tool lines, footers, errors and
-approval notices. Tool lines and footers come from `kimaki_tui.core.render`, so the terminal shows
-what Discord shows. Each session keeps its last `limit` entries.
+approval notices. Tool lines and footers come from `kimaki_tui.presentation.render`, so the terminal
+shows what Discord shows. Each session keeps its last `limit` entries.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from kimaki_tui.core.events import (
     ToolStarted,
     TurnFinished,
 )
-from kimaki_tui.core.render import render_footer, render_permission_outcome, render_tool_line
+from kimaki_tui.presentation.render import render_footer, render_permission_outcome, render_tool_line
 
 EntryKind = Literal["user", "text", "reasoning", "tool", "footer", "error", "notice"]
 
@@ -94,9 +94,9 @@ class TranscriptBook:
             book.popitem(last=False)
 
     def _prompt(self, event: PromptDispatched) -> None:
-        author = event.author or event.source
-        plain_source = event.source.replace("-", " ")
-        meta = author if not event.source or plain_source in author else f"{author} · {event.source}"
+        author = event.author or event.origin
+        plain_origin = event.origin.replace("-", " ")
+        meta = author if not event.origin or plain_origin in author else f"{author} · {event.origin}"
         self._put(event.session_id, Entry(f"prompt-{next(self._ids)}", "user", event.prompt, meta=meta))
 
     def _delta(self, event: TextDelta) -> None:

@@ -145,7 +145,10 @@ class Settings:
 
     @property
     def db_path(self) -> Path:
-        return self.data_dir / "discord-sessions.db"
+        """`discord-sessions.db`, or `kimaki-tui.db` beside kimaki's own database (database_file)."""
+        from kimaki_tui.database_file import choose_database
+
+        return choose_database(self.data_dir).path
 
     @property
     def log_path(self) -> Path:

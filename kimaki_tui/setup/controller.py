@@ -2,7 +2,9 @@
 questionary) drive one `SetupController` and only render what it says.
 
 create app → intents → token (checked live, saved in the SecretStore) → install link → wait for a
-server → projects and their channels → optional Gemini key → done.
+server → projects and their channels → optional Gemini key → done. When kimaki's database is in
+the data dir, the front ends first offer to import it (`kimaki_offer`); with its bot token in
+place the wizard goes straight to waiting for a server.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from enum import StrEnum
+from typing import Protocol
 
 from kimaki_tui.discord_rest import DiscordApiError, DiscordRest
 from kimaki_tui.errors import KimakiError
@@ -59,6 +62,13 @@ TITLES = {
 }
 
 
+class KimakiImportOffer(Protocol):
+    """Importing kimaki's database (kimaki_tui.migrate_kimaki.KimakiOffer fits)."""
+
+    def describe(self) -> str: ...
+    async def run(self) -> str: ...
+
+
 class SetupError(KimakiError):
     """Something the user can fix; the message is shown as is (it never contains a secret)."""
 
@@ -89,6 +99,7 @@ class SetupController:
         linked_directories: Callable[[], Iterable[str]] | None = None,
         approve_guild: Callable[[str], object] | None = None,
         start: Step = Step.CREATE_APP,
+        kimaki: KimakiImportOffer | None = None,
     ) -> None:
         self.secrets = secrets
         # Tokenless: each call speaks with the checked token (`with_token`), so a wrong paste
@@ -108,6 +119,7 @@ class SetupController:
         self.gemini_saved = False
         self.token_saved_in: Source | None = None  # "keyring" or "file" once the token step is done
         self._token: str | None = None
+        self._kimaki = kimaki if start is Step.CREATE_APP else None
 
     # -- navigation -----------------------------------------------------------------------------
 
@@ -156,6 +168,32 @@ class SetupController:
         await self.refresh_guilds()
         if not self.guilds:
             raise SetupError(f"The bot is not in any server yet. Add it with this link:\n{self.install_url}")
+
+    # -- moving from kimaki ---------------------------------------------------------------------
+
+    @property
+    def kimaki_offer(self) -> str | None:
+        """What kimaki's database holds, when the wizard should offer to import it; else None."""
+        return self._kimaki.describe() if self._kimaki is not None and self.step is Step.CREATE_APP else None
+
+    async def import_from_kimaki(self) -> str:
+        """Import kimaki's database; with a bot token now saved, skip to waiting for a server.
+        Returns the import report, with why the wizard stays put when Discord refuses the token."""
+        if self._kimaki is None:
+            raise SetupError("No kimaki database was found.")
+        try:
+            report = await self._kimaki.run()
+        except KimakiError as exc:
+            raise SetupError(str(exc)) from None
+        self._kimaki = None
+        token = self.secrets.get_bot_token()
+        if token is not None:
+            try:
+                await self._check_token(token)
+            except SetupError as exc:
+                return f"{report}\n✗ {exc}"
+            self.step = Step.WAIT_GUILD
+        return report
 
     # -- token ----------------------------------------------------------------------------------
 

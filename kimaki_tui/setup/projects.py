@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,10 +10,7 @@ from kimaki_tui.core.projects import system_directory_problem
 from kimaki_tui.errors import KimakiError
 
 if TYPE_CHECKING:
-    from kimaki_tui.opencode.catalog import Project
-    from kimaki_tui.opencode.client import OpenCodeClient
-
-log = logging.getLogger(__name__)
+    from kimaki_tui.core.api import OpenCodeProject, Projects
 
 # OpenCode's "global" project (directories outside any git repository) and kimaki's test folders.
 _SKIP_WORKTREES = ("/",)
@@ -45,7 +40,7 @@ def check_directory(text: str, *, base: Path | None = None) -> str:
     return str(resolved)
 
 
-def project_directories(projects: Iterable[Project]) -> list[str]:
+def project_directories(projects: Iterable[OpenCodeProject]) -> list[str]:
     """Existing project worktrees from OpenCode's `GET /project`, most recently used first."""
     seen: set[str] = set()
     found: list[str] = []
@@ -60,34 +55,6 @@ def project_directories(projects: Iterable[Project]) -> list[str]:
     return found
 
 
-async def known_projects(client: OpenCodeClient) -> list[str]:
-    """The project directories a running OpenCode server knows."""
-    return project_directories(await client.projects())
-
-
-async def known_projects_from_new_server(
-    binary: str | None = None, env: Mapping[str, str] = os.environ, *, timeout: float = 30.0
-) -> list[str]:
-    """Start a short-lived `opencode serve` to list its projects (for `kimaki setup` outside the app);
-    `binary` is the `opencode.path` setting, `env` the environment OpenCode runs in.
-
-    An OpenCode that is missing or does not start gives an empty list and a logged reason: the
-    user can still type directories.
-    """
-    from kimaki_tui.opencode.errors import OpenCodeError
-    from kimaki_tui.opencode.supervisor import OpenCodeSupervisor, find_opencode
-
-    try:
-        binary = find_opencode(binary, env)
-    except OpenCodeError as exc:
-        log.warning("cannot list OpenCode projects: %s", exc)
-        return []
-    supervisor = OpenCodeSupervisor(binary=binary, env=dict(env), health_timeout=timeout)
-    try:
-        await supervisor.start()  # bounded by health_timeout
-        return await known_projects(supervisor.client)
-    except OpenCodeError as exc:
-        log.warning("cannot list OpenCode projects: %s", exc)
-        return []
-    finally:
-        await supervisor.aclose()
+async def known_projects(projects: Projects) -> list[str]:
+    """The project directories the running OpenCode server knows."""
+    return project_directories(await projects.opencode_projects())

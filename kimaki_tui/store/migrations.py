@@ -182,7 +182,20 @@ def _v4_guilds(database: peewee.SqliteDatabase) -> None:
     ])
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_mappings, _v2_runtime_state, _v3_scheduled_tasks, _v4_guilds)
+def _v5_neutral_names(database: peewee.SqliteDatabase) -> None:
+    """Message ids of the chat front end under neutral names (the core is not Discord's)."""
+    _run(database, [
+        "ALTER TABLE queued_messages RENAME COLUMN discord_message_id TO external_message_id",
+        "DROP INDEX queued_messages_discord",
+        "CREATE INDEX queued_messages_external ON queued_messages (external_message_id)",
+        "ALTER TABLE pending_requests RENAME COLUMN discord_channel_id TO external_channel_id",
+        "ALTER TABLE pending_requests RENAME COLUMN discord_message_id TO external_message_id",
+    ])
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_mappings, _v2_runtime_state, _v3_scheduled_tasks, _v4_guilds, _v5_neutral_names
+)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -130,7 +130,7 @@ class QueuedModel(_Unbound):
     author_name = peewee.TextField()
     source = peewee.TextField()
     files_json = peewee.TextField()
-    discord_message_id = peewee.TextField(null=True)
+    external_message_id = peewee.TextField(null=True)
     created_at = UtcDateTimeField()
 
     class Meta:
@@ -148,8 +148,8 @@ class PendingModel(_Unbound):
     answer_json = peewee.TextField(null=True)
     answered_by = peewee.TextField(null=True)
     answered_at = OptionalUtcDateTimeField()
-    discord_channel_id = peewee.TextField(null=True)
-    discord_message_id = peewee.TextField(null=True)
+    external_channel_id = peewee.TextField(null=True)
+    external_message_id = peewee.TextField(null=True)
 
     class Meta:
         table_name = "pending_requests"

@@ -28,8 +28,8 @@ class PendingMixin(StoreBase):
         *,
         thread_id: str | None = None,
         asked_at: datetime | None = None,
-        discord_channel_id: str | None = None,
-        discord_message_id: str | None = None,
+        external_channel_id: str | None = None,
+        external_message_id: str | None = None,
     ) -> PendingRow:
         """Record a request as pending and return the stored row.
 
@@ -47,8 +47,8 @@ class PendingMixin(StoreBase):
                 payload_json=records.dump_json(dict(payload)),
                 asked_at=asked_at or utc_now(),
                 status="pending",
-                discord_channel_id=discord_channel_id,
-                discord_message_id=discord_message_id,
+                external_channel_id=external_channel_id,
+                external_message_id=external_message_id,
             ).on_conflict_ignore().execute()
             return records.pending(t.pending.get(t.pending.request_id == request_id))
 
@@ -81,9 +81,9 @@ class PendingMixin(StoreBase):
             return None if row is None else records.pending(row)
 
     def set_pending_message(self, request_id: str, channel_id: str, message_id: str) -> bool:
-        """Remember which Discord message shows the request; False if the request is unknown."""
+        """Remember which chat message shows the request; False if the request is unknown."""
         with self._write() as t:
-            query = t.pending.update(discord_channel_id=channel_id, discord_message_id=message_id).where(
+            query = t.pending.update(external_channel_id=channel_id, external_message_id=message_id).where(
                 t.pending.request_id == request_id
             )
             return bool(query.execute())

@@ -29,10 +29,10 @@ class QueueMixin(StoreBase):
         prompt: str,
         author_id: str,
         author_name: str,
-        source: str,
+        origin: str,
         files: Sequence[Mapping[str, Any]] = (),
         session_id: str | None = None,
-        discord_message_id: str | None = None,
+        external_message_id: str | None = None,
     ) -> QueuedRow:
         """Append a prompt to the thread's queue. `files` are JSON-able attachment descriptors."""
         files_json = records.dump_json([dict(item) for item in files])
@@ -45,9 +45,9 @@ class QueueMixin(StoreBase):
                 prompt=prompt,
                 author_id=author_id,
                 author_name=author_name,
-                source=source,
+                source=origin,
                 files_json=files_json,
-                discord_message_id=discord_message_id,
+                external_message_id=external_message_id,
                 created_at=utc_now(),
             )
             return records.queued(row)
@@ -102,8 +102,8 @@ class QueueMixin(StoreBase):
                     t.queue.update(position=position).where(t.queue.id == row.id).execute()
             return True
 
-    def update_queued_prompt(self, discord_message_id: str, prompt: str) -> bool:
-        """Follow an edit of the Discord message that queued a prompt; False if none is queued."""
+    def update_queued_prompt(self, external_message_id: str, prompt: str) -> bool:
+        """Follow an edit of the chat message that queued a prompt; False if none is queued."""
         with self._write() as t:
-            query = t.queue.update(prompt=prompt).where(t.queue.discord_message_id == discord_message_id)
+            query = t.queue.update(prompt=prompt).where(t.queue.external_message_id == external_message_id)
             return bool(query.execute())

@@ -1,7 +1,8 @@
 """What the store hands out: frozen dataclasses built from rows, so callers never touch peewee.
 
-All Discord and OpenCode ids are strings (Discord snowflakes included, as the core's events
-carry them); every timestamp is an aware UTC datetime.
+All chat (Discord) and OpenCode ids are strings (snowflakes included, as the core's events carry
+them); every timestamp is an aware UTC datetime. `origin` is the front end a thread or a queued
+prompt came from (the column is called `source`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from kimaki_tui.store.models import (
     ThreadModel,
 )
 
-ThreadSource = Literal["discord", "cli", "resume", "fork", "control-center"]
+ThreadOrigin = Literal["discord", "cli", "resume", "fork", "control-center"]
 PendingKind = Literal["permission", "question"]
 PendingStatus = Literal["pending", "answered", "expired"]
 GuildStatus = Literal["pending", "allowed", "denied"]
@@ -34,7 +35,7 @@ GuildDecision = Literal["allowed", "denied"]
 # done / missed / failed (one-shot). A run records each firing (or skipped firing).
 TaskStatus = Literal["scheduled", "running", "done", "missed", "failed"]
 TaskRunStatus = Literal["posted", "failed", "missed"]
-THREAD_SOURCES: Final = frozenset(get_args(ThreadSource))
+THREAD_ORIGINS: Final = frozenset(get_args(ThreadOrigin))
 GUILD_DECISIONS: Final = frozenset(get_args(GuildDecision))
 PENDING_KINDS: Final = frozenset(get_args(PendingKind))
 
@@ -69,7 +70,7 @@ class ThreadSession:
     session_id: str
     channel_id: str
     directory: str
-    source: str
+    origin: str
     created_at: datetime
     updated_at: datetime
 
@@ -91,9 +92,9 @@ class QueuedRow:
     prompt: str
     author_id: str
     author_name: str
-    source: str
+    origin: str
     files: tuple[Mapping[str, Any], ...]
-    discord_message_id: str | None
+    external_message_id: str | None
     created_at: datetime
 
 
@@ -111,8 +112,8 @@ class PendingRow:
     answer: Any
     answered_by: str | None
     answered_at: datetime | None
-    discord_channel_id: str | None
-    discord_message_id: str | None
+    external_channel_id: str | None
+    external_message_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +200,7 @@ def thread(row: ThreadModel) -> ThreadSession:
         session_id=row.session_id,
         channel_id=row.channel_id,
         directory=row.directory,
-        source=row.source,
+        origin=row.source,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -214,9 +215,9 @@ def queued(row: QueuedModel) -> QueuedRow:
         prompt=row.prompt,
         author_id=row.author_id,
         author_name=row.author_name,
-        source=row.source,
+        origin=row.source,
         files=tuple(json.loads(row.files_json)),
-        discord_message_id=row.discord_message_id,
+        external_message_id=row.external_message_id,
         created_at=row.created_at,
     )
 
@@ -233,8 +234,8 @@ def pending(row: PendingModel) -> PendingRow:
         answer=None if row.answer_json is None else json.loads(row.answer_json),
         answered_by=row.answered_by,
         answered_at=row.answered_at,
-        discord_channel_id=row.discord_channel_id,
-        discord_message_id=row.discord_message_id,
+        external_channel_id=row.external_channel_id,
+        external_message_id=row.external_message_id,
     )
 
 

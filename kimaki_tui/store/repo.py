@@ -23,14 +23,14 @@ from kimaki_tui.store.models import ChannelPrefModel, SessionPrefModel, bind_tab
 from kimaki_tui.store.pending import PendingMixin
 from kimaki_tui.store.queue import QueueMixin
 from kimaki_tui.store.records import (
-    THREAD_SOURCES,
+    THREAD_ORIGINS,
     UNSET,
     ChannelLink,
     PostedPart,
     Prefs,
     Project,
+    ThreadOrigin,
     ThreadSession,
-    ThreadSource,
     Unset,
 )
 from kimaki_tui.store.tasks import TasksMixin
@@ -151,23 +151,23 @@ class Store(QueueMixin, PendingMixin, TasksMixin, GuildMixin):
     # -- threads ------------------------------------------------------------------------------
 
     def map_thread(
-        self, thread_id: str, session_id: str, channel_id: str, directory: str, source: ThreadSource
+        self, thread_id: str, session_id: str, channel_id: str, directory: str, origin: ThreadOrigin
     ) -> ThreadSession:
         """Map a thread to a session (remapping keeps `created_at` and bumps `updated_at`)."""
-        if source not in THREAD_SOURCES:
-            raise ValueError(f"unknown thread source {source!r}; expected one of {sorted(THREAD_SOURCES)}")
+        if origin not in THREAD_ORIGINS:
+            raise ValueError(f"unknown thread origin {origin!r}; expected one of {sorted(THREAD_ORIGINS)}")
         with self._write() as t:
             now = utc_now()
             t.threads.insert(
                 thread_id=thread_id, session_id=session_id, channel_id=channel_id, directory=directory,
-                source=source, created_at=now, updated_at=now,
+                source=origin, created_at=now, updated_at=now,
             ).on_conflict(
                 conflict_target=[t.threads.thread_id],
                 update={
                     t.threads.session_id: session_id,
                     t.threads.channel_id: channel_id,
                     t.threads.directory: directory,
-                    t.threads.source: source,
+                    t.threads.source: origin,
                     t.threads.updated_at: now,
                 },
             ).execute()
@@ -244,7 +244,7 @@ class Store(QueueMixin, PendingMixin, TasksMixin, GuildMixin):
     # -- posted parts -------------------------------------------------------------------------
 
     def mark_posted(self, part_id: str, thread_id: str, session_id: str, message_ids: Sequence[str]) -> bool:
-        """Record the Discord messages showing a part. True if the part was not marked before."""
+        """Record the chat messages showing a part. True if the part was not marked before."""
         ids_json = records.dump_json(list(message_ids))
         with self._write() as t:
             fresh = t.posted.get_or_none(t.posted.part_id == part_id) is None

@@ -7,6 +7,8 @@ user message, so one shared server serves every test:
 - last message is a tool result → "Tool said: <first line of the tool output (or task result)>";
 - `RUN_BASH: <command>` → a `bash` tool call; `WRITE_FILE: <path> <content>` → a `write` call;
 - `ASK_QUESTION` → a `question` tool call (Which color do you prefer? Red/Green/Blue);
+- `CALL_TOOL: <tool> <json object>` (the JSON to the end of the line) → a call of any tool the
+  request offers, MCP tools included (`kimaki_action_buttons`...), with those arguments;
 - `SUBAGENTS:<n>` → n parallel `task` calls ("sleep task 1".."n"); task 1's subagent answers slowest;
 - `THINK` (with any of the others) → a few reasoning tokens streamed before the answer;
 - `SLOW[:seconds]` → a reply streamed in small chunks over that many seconds (default 10);
@@ -112,7 +114,19 @@ def _subagent_calls(count: int) -> list[tuple[str, JSON]]:
     return calls
 
 
+def _named_call(tool: str, raw_arguments: str) -> Reply:
+    try:
+        arguments = json.loads(raw_arguments or "{}")
+    except ValueError as exc:
+        return Reply(chunks=[f"CALL_TOOL arguments are not JSON: {exc}"])
+    if not isinstance(arguments, dict):
+        return Reply(chunks=["CALL_TOOL arguments must be a JSON object"])
+    return Reply(tool=tool, arguments=arguments)
+
+
 def _keyword_reply(text: str) -> Reply:
+    if match := re.search(r"CALL_TOOL:[ \t]*(\S+)[ \t]*(.*)", text):
+        return _named_call(match.group(1), match.group(2).strip())
     if match := re.search(r"SUBAGENTS:(\d+)", text):
         (tool, arguments), *more = _subagent_calls(max(int(match.group(1)), 1))
         return Reply(tool=tool, arguments=arguments, more_calls=more)

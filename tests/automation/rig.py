@@ -85,7 +85,7 @@ class AutomationRig:
     def sessions(self) -> list[dict[str, object]]:
         return [
             {"thread_id": s.thread_id, "session_id": s.session_id, "directory": s.directory, "state": s.state}
-            for s in self.bot.core.snapshots()
+            for s in self.bot.core.conversations.all()
         ]
 
     async def tasks_changed(self) -> None:
@@ -134,7 +134,7 @@ async def automation_rig(
             channel = guild.add_text_channel(project_dir.name, category=category)
             settings = rig_settings(data_dir, tmp_path, **bot_options)
             async with CoreRig(server.client, data_dir / "discord-sessions.db") as core_rig:
-                core_rig.core.link_channel(str(channel.id), str(guild.id), str(project_dir))
+                core_rig.core.projects.link(str(channel.id), str(guild.id), str(project_dir))
                 secrets = open_secrets(settings)
                 bot = BotRig(twin, core_rig, guild, category, channel, users, project_dir, settings, secrets)
                 rig = AutomationRig(bot, data_dir, server)

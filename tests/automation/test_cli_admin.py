@@ -18,7 +18,7 @@ async def answered_thread(rig: AutomationRig, text: str) -> tuple[Channel, str]:
     await rig.bot.user_says("owner", text)
     thread = await rig.bot.wait_thread()
     await rig.bot.wait_bot_message(thread, is_footer)
-    session = rig.bot.core.runtime(str(thread.id)).session_id
+    session = rig.bot.core.conversations.runtime(str(thread.id)).session_id
     assert session is not None
     return thread, session
 
@@ -35,7 +35,7 @@ async def test_project_add_list_remove(
     channel = next(c for c in rig.bot.guild.channels if c.name == "my-app")
     assert channel.parent_id == rig.bot.category.id
     assert f"Linked {folder} to #my-app ({channel.id})" in added.out
-    assert rig.bot.core.channel_directory(str(channel.id)) == str(folder)
+    assert rig.bot.core.projects.directory_of(str(channel.id)) == str(folder)
 
     again = await rig.cli("project", "add", str(folder))
     assert again.code == 1 and "already linked" in again.err
@@ -49,7 +49,7 @@ async def test_project_add_list_remove(
 
     removed = await rig.cli("project", "remove", str(channel.id))
     assert removed.code == 0 and f"Unlinked channel {channel.id}" in removed.out
-    assert rig.bot.core.channel_directory(str(channel.id)) is None
+    assert rig.bot.core.projects.directory_of(str(channel.id)) is None
     assert not rig.twin.channel(channel.id).deleted  # the Discord channel stays
     twice = await rig.cli("project", "remove", str(channel.id))
     assert twice.code == 1 and "is not linked" in twice.err

@@ -25,7 +25,7 @@ def due_now() -> Schedule:
 
 
 async def user_messages(rig: AutomationRig, thread: Channel) -> list[Message]:
-    runtime = rig.bot.core.runtime(str(thread.id))
+    runtime = rig.bot.core.conversations.runtime(str(thread.id))
     assert runtime.session_id is not None
     messages = await rig.server.client.messages(runtime.session_id, runtime.directory)
     return [m for m in messages if m.role == "user"]
@@ -63,7 +63,7 @@ async def test_a_due_channel_task_is_answered_in_its_new_thread(auto_rig: Automa
     sent = await user_messages(rig, thread)
     assert [" ".join(texts(m)) for m in sent] == ["REPLY: straight to the core"]
     assert [m.info.agent for m in sent] == ["plan"]
-    session = rig.bot.core.runtime(str(thread.id)).session_id
+    session = rig.bot.core.conversations.runtime(str(thread.id)).session_id
     assert session is not None
     prefs = rig.store.get_session_pref(session)
     assert (prefs.agent, prefs.model) == ("plan", "fake/fake-model")

@@ -26,7 +26,7 @@ async def thread_of(rig: AutomationRig, out: str) -> Channel:
 
 
 async def user_texts_in_session(rig: AutomationRig, thread: Channel) -> list[str]:
-    runtime = rig.bot.core.runtime(str(thread.id))
+    runtime = rig.bot.core.conversations.runtime(str(thread.id))
     assert runtime.session_id is not None
     messages = await rig.server.client.messages(runtime.session_id, runtime.directory)
     return [" ".join(texts(m)) for m in messages if m.info.is_user]
@@ -45,7 +45,7 @@ async def test_send_to_a_channel_starts_a_thread_and_a_session(auto_rig: Automat
     marker = marker_from_embeds(starter.embeds)
     assert marker is not None and marker.start
     assert thread.name == "REPLY: hello from the cli"
-    session = rig.bot.core.runtime(str(thread.id)).session_id
+    session = rig.bot.core.conversations.runtime(str(thread.id)).session_id
     assert session is not None and f"Session: {session}" in result.out
     await rig.bot.wait_bot_message(thread, lambda m: m.content == "⬥ hello from the cli")
     await rig.bot.wait_bot_message(thread, is_footer)
@@ -69,7 +69,7 @@ async def test_send_to_a_thread_and_to_a_session(auto_rig: AutomationRig) -> Non
     await rig.bot.user_says("owner", "REPLY: first answer")
     thread = await rig.bot.wait_thread()
     first = await rig.bot.wait_bot_message(thread, is_footer)
-    runtime = rig.bot.core.runtime(str(thread.id))
+    runtime = rig.bot.core.conversations.runtime(str(thread.id))
     session = runtime.session_id
     assert session is not None
 
@@ -113,7 +113,7 @@ async def test_notify_only_starts_nothing_until_someone_replies(auto_rig: Automa
     thread = await thread_of(rig, result.out)
     assert thread.name == "release review"
     await rig.twin.wait_until(lambda: owner.id in thread.thread_members, 10, "the user to join the thread")
-    runtime = rig.bot.core.runtime(str(thread.id))
+    runtime = rig.bot.core.conversations.runtime(str(thread.id))
     await rig.bot.settle()
     assert runtime.session_id is None and not runtime.busy
     assert rig.bot.bot_messages(thread) == []
@@ -153,7 +153,7 @@ async def test_agent_and_model_are_used_and_kept_for_the_session(auto_rig: Autom
     )
     assert result.code == 0, result.err
     thread = await thread_of(rig, result.out)
-    runtime = rig.bot.core.runtime(str(thread.id))
+    runtime = rig.bot.core.conversations.runtime(str(thread.id))
     assert runtime.session_id is not None
     prefs = rig.bot.core.store.get_session_pref(runtime.session_id)
     assert (prefs.agent, prefs.model) == ("plan", "fake/fake-model")
@@ -175,7 +175,7 @@ async def test_worktree_runs_the_session_in_a_new_branch(auto_rig: AutomationRig
     assert result.code == 0, result.err
     thread = await thread_of(rig, result.out)
     assert thread.name == "⬦ REPLY: in the tree"
-    runtime = rig.bot.core.runtime(str(thread.id))
+    runtime = rig.bot.core.conversations.runtime(str(thread.id))
     worktree = Path(runtime.directory)
     assert worktree.name == "cli-feature" and worktree.parent.parent == rig.data_dir / "worktrees"
     await rig.bot.wait_bot_message(thread, lambda m: m.content == "⬥ in the tree")

@@ -127,7 +127,10 @@ async def test_a_cron_task_fires_on_schedule_with_a_driven_clock(auto_rig: Autom
     assert [r.status for r in rig.store.task_runs(task.id)] == ["posted", "posted", "missed"]
     assert len(rig.twin.threads(rig.bot.channel)) == 2
     # Each post is a notify-only starter: threads, no sessions.
-    assert all(rig.bot.core.runtime(str(t.id)).session_id is None for t in rig.twin.threads(rig.bot.channel))
+    assert all(
+        rig.bot.core.conversations.runtime(str(t.id)).session_id is None
+        for t in rig.twin.threads(rig.bot.channel)
+    )
 
 
 async def test_task_list_and_delete(auto_rig: AutomationRig) -> None:

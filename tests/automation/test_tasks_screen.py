@@ -48,7 +48,7 @@ async def test_tasks_screen_lists_and_deletes_through_the_scheduler(model: Contr
     store = model.core.store
     scheduler = TaskScheduler(store, NeverSubmits())
     await scheduler.start(online=True)
-    model.scheduler = scheduler
+    model.core.tasks.use_timers(scheduler)  # as the composition root does
     # As the root does (root/tui.py): the dashboard shows the status the scheduler reports on each change.
     scheduler.on_change.append(lambda: setattr(model, "scheduler_status", scheduler.status_text()))
     try:

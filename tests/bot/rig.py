@@ -157,7 +157,7 @@ class BotRig:
 
     async def wait_idle(self, thread: Channel, timeout: float = 30.0) -> None:
         """The thread's session finished its turn and the bot posted everything about it."""
-        runtime = self.core.runtime(str(thread.id))
+        runtime = self.core.conversations.runtime(str(thread.id))
         await self.twin.wait_until(lambda: not runtime.busy, timeout, f"thread {thread.name} to go idle")
         await self.settle()
 
@@ -234,7 +234,7 @@ async def bot_rig_context(
             settings = rig_settings(tmp_path / "data", tmp_path, **bot_settings)
             secrets = open_secrets(settings)
             async with CoreRig(client, tmp_path / "bot.sqlite", options=sessions) as core_rig:
-                core_rig.core.link_channel(str(channel.id), str(guild.id), str(project_dir))
+                core_rig.core.projects.link(str(channel.id), str(guild.id), str(project_dir))
                 rig = BotRig(twin, core_rig, guild, category, channel, users, project_dir, settings, secrets)
                 try:
                     if start:

@@ -21,7 +21,7 @@ async def ask_permission(rig: BotRig, command: str = "echo hi > out.txt") -> tup
     await rig.user_says("owner", f"RUN_BASH: {command}")
     thread = await rig.wait_thread()
     prompt = await rig.wait_bot_message(thread, lambda m: is_permission_prompt(m) and bool(m.components))
-    [request] = rig.core.pending_permissions()
+    [request] = rig.core.approvals.pending_permissions()
     return thread, prompt, request.request_id
 
 
@@ -50,7 +50,7 @@ async def test_permission_buttons(
     tool_line = next(m.content for m in bot_rig.bot_messages(thread) if m.content.startswith("┣ bash"))
     assert tool_line.endswith("✗ The user rejected permission to use this specific tool call.") != created
     row = bot_rig.core.store.get_pending(request_id)
-    assert row is not None and row.discord_message_id == str(prompt.id) and row.answered_by == "admin"
+    assert row is not None and row.external_message_id == str(prompt.id) and row.answered_by == "admin"
 
 
 async def test_a_click_by_someone_without_access_is_refused(bot_rig: BotRig, project_dir: Path) -> None:
@@ -58,7 +58,7 @@ async def test_a_click_by_someone_without_access_is_refused(bot_rig: BotRig, pro
     click = await bot_rig.users.member.click(prompt, f"kimaki:perm:once:{request_id}")
     response = await click.wait_response()
     assert response.ephemeral and "You need the **Kimaki** role" in response.content
-    assert [r.request_id for r in bot_rig.core.pending_permissions()] == [request_id]
+    assert [r.request_id for r in bot_rig.core.approvals.pending_permissions()] == [request_id]
     assert is_permission_prompt(prompt) and prompt.components
     # Someone allowed finishes it.
     await bot_rig.users.kimaki_user.click(prompt, f"kimaki:perm:reject:{request_id}")
@@ -71,8 +71,8 @@ async def test_an_answer_from_the_control_center_edits_the_discord_prompt(
     bot_rig: BotRig, project_dir: Path
 ) -> None:
     thread, prompt, request_id = await ask_permission(bot_rig)
-    result = await bot_rig.core.answer_permission(
-        request_id, "once", by="control center", source="control-center"
+    result = await bot_rig.core.approvals.answer_permission(
+        request_id, "once", by="control center", origin="control-center"
     )
     assert result.ok
     await bot_rig.twin.wait_until(lambda: prompt.components == [], 10, "the prompt to lose its buttons")
@@ -122,7 +122,7 @@ async def ask_question(rig: BotRig) -> tuple[Channel, Message, str]:
     await rig.user_says("owner", "ASK_QUESTION please")
     thread = await rig.wait_thread()
     message = await rig.wait_bot_message(thread, lambda m: m.content.startswith("❓") and bool(m.components))
-    [request] = rig.core.pending_questions()
+    [request] = rig.core.approvals.pending_questions()
     return thread, message, request.request_id
 
 

@@ -44,7 +44,7 @@ async def test_an_image_reaches_opencode_as_a_file_part(
     await bot_rig.user_says("owner", "IMG-MARKER what is this", attachments=[("dot.png", png, None)])
     thread = await bot_rig.wait_thread()
     await bot_rig.wait_bot_message(thread, is_footer)
-    session_id = bot_rig.core.runtime(str(thread.id)).session_id
+    session_id = bot_rig.core.conversations.runtime(str(thread.id)).session_id
     assert session_id is not None
     messages = await bot_rig.core.client.messages(session_id, str(bot_rig.project_dir))
     user_parts = [p for m in messages if m.info.is_user for p in m.parts]

@@ -36,7 +36,7 @@ async def test_message_starts_a_thread_and_gets_the_answer_and_footer(versioned_
     await bot_rig.settle()
     # Nothing else: no duplicate answer, no notices.
     assert [m.id for m in bot_rig.bot_messages(thread)] == [answer.id, footer.id]
-    assert bot_rig.core.has_thread(str(thread.id))
+    assert bot_rig.core.conversations.get(str(thread.id)) is not None
 
 
 async def test_a_message_that_mentions_the_bot_first_is_a_prompt(bot_rig: BotRig) -> None:
@@ -63,13 +63,13 @@ async def test_later_messages_in_the_thread_continue_the_same_session(bot_rig: B
     await bot_rig.user_says("owner", "first question")
     thread = await bot_rig.wait_thread()
     first = await bot_rig.wait_bot_message(thread, is_footer)
-    session = bot_rig.core.runtime(str(thread.id)).session_id
+    session = bot_rig.core.conversations.runtime(str(thread.id)).session_id
     await bot_rig.user_says("kimaki_user", "second question", thread)
     answer = await bot_rig.wait_bot_message(
         thread, lambda m: "Echo: second question" in m.content, after=first
     )
     await bot_rig.wait_bot_message(thread, is_footer, after=answer)
-    assert bot_rig.core.runtime(str(thread.id)).session_id == session
+    assert bot_rig.core.conversations.runtime(str(thread.id)).session_id == session
     assert len(bot_rig.twin.threads(bot_rig.channel)) == 1
 
 
@@ -95,7 +95,7 @@ async def test_two_threads_run_in_parallel(bot_rig: BotRig) -> None:
     await bot_rig.user_says("admin", "SLOW:2 second")
     first = await bot_rig.wait_thread(predicate=lambda t: "first" in t.name)
     second = await bot_rig.wait_thread(predicate=lambda t: "second" in t.name)
-    runtimes = [bot_rig.core.runtime(str(t.id)) for t in (first, second)]
+    runtimes = [bot_rig.core.conversations.runtime(str(t.id)) for t in (first, second)]
     # Both sessions work at the same moment: neither waits for the other.
     await bot_rig.twin.wait_until(lambda: all(r.busy for r in runtimes) or None, 10, "both turns at once")
     for thread in (first, second):
@@ -110,7 +110,7 @@ async def test_a_message_while_busy_interrupts_after_a_short_delay(make_bot_rig:
     async with make_bot_rig(sessions=SessionSettings(interrupt_delay=0.3)) as rig:
         await rig.user_says("owner", "SLOW:8 take your time")
         thread = await rig.wait_thread()
-        runtime = rig.core.runtime(str(thread.id))
+        runtime = rig.core.conversations.runtime(str(thread.id))
         await rig.twin.wait_until(lambda: runtime.busy, 10, "the first turn to run")
         await rig.user_says("owner", "actually do this", thread)
         notice = await rig.wait_bot_message(thread, lambda m: "interrupts the current answer" in m.content)
@@ -128,7 +128,7 @@ async def test_a_message_while_busy_is_queued_under_the_queue_policy(make_bot_ri
     async with make_bot_rig(sessions=SessionSettings(busy_policy="queue")) as rig:
         await rig.user_says("owner", "SLOW:1.5 warm up")
         thread = await rig.wait_thread()
-        runtime = rig.core.runtime(str(thread.id))
+        runtime = rig.core.conversations.runtime(str(thread.id))
         await rig.twin.wait_until(lambda: runtime.busy, 10, "the first turn to run")
         await rig.user_says("owner", "then this", thread)
         notice = await rig.wait_bot_message(thread, lambda m: m.content.startswith("⏳ Queued"))

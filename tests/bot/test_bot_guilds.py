@@ -42,7 +42,7 @@ async def strangers_server(rig: BotRig, project_dir: Path) -> tuple[Guild, Messa
     mallory = rig.twin.add_user("mallory")
     guild = rig.twin.add_guild("Mallory's", owner=mallory, system_channel="general")
     channel = guild.add_text_channel("loot")
-    rig.core.link_channel(str(channel.id), str(guild.id), str(project_dir))
+    rig.core.projects.link(str(channel.id), str(guild.id), str(project_dir))
     notice = await rig.wait_bot_message(guild.channel("general"), is_notice)
     return guild, notice
 
@@ -58,7 +58,7 @@ async def test_a_strangers_server_waits_for_the_operator(
         await mallory.slash(guild.channel("loot"), "add-project", project="/")
     await mallory.send(guild.channel("loot"), "RUN_BASH: id -u")
     await logged(bot_rig, gate_log, f"ignored MESSAGE_CREATE from server {guild.id}")
-    assert bot_rig.twin.threads(guild.channel("loot")) == [] and bot_rig.core.snapshots() == []
+    assert bot_rig.twin.threads(guild.channel("loot")) == [] and bot_rig.core.conversations.all() == []
     assert not any(role.name == "Kimaki" and not role.managed for role in guild.roles.values())
 
     # The notice is posted once, not at every start.
@@ -80,7 +80,7 @@ async def test_denying_a_server_removes_its_commands_and_answers_nothing(
     await bot_rig.user_says("owner", "RUN_BASH: echo hi")
     thread = await bot_rig.wait_thread()
     prompt = await bot_rig.wait_bot_message(thread, lambda m: bool(m.components))
-    [request] = bot_rig.core.pending_permissions()
+    [request] = bot_rig.core.approvals.pending_permissions()
 
     bot_rig.core.guilds.deny(str(bot_rig.guild.id), by="test")
     await bot_rig.twin.wait_until(lambda: bot_rig.twin.commands(bot_rig.guild) == [], 10, "commands removed")
@@ -89,11 +89,11 @@ async def test_denying_a_server_removes_its_commands_and_answers_nothing(
     await bot_rig.users.owner.send(thread, "REPLY: ignored")
     await logged(bot_rig, gate_log, f"ignored MESSAGE_CREATE from server {bot_rig.guild.id}")
     assert click.callback_type is None
-    assert bot_rig.core.pending_permissions() == [request]
+    assert bot_rig.core.approvals.pending_permissions() == [request]
     assert not any("ignored" in m.content for m in bot_rig.bot_messages(thread))
     bot_rig.core.guilds.allow(str(bot_rig.guild.id), by="test")  # let the rig end its turn cleanly
     await bot_rig.twin.wait_for_commands(bot_rig.guild, timeout=10)
-    await bot_rig.core.answer_permission(request.request_id, "reject", by="test", source="test")
+    await bot_rig.core.approvals.answer_permission(request.request_id, "reject", by="test", origin="test")
     await bot_rig.wait_idle(thread)
 
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.opencode
 async def test_a_gateway_drop_mid_turn_resumes_and_loses_nothing(bot_rig: BotRig) -> None:
     await bot_rig.user_says("owner", "SLOW:2 keep going")
     thread = await bot_rig.wait_thread()
-    runtime = bot_rig.core.runtime(str(thread.id))
+    runtime = bot_rig.core.conversations.runtime(str(thread.id))
     await bot_rig.twin.wait_until(lambda: runtime.busy, 10, "the turn to start")
     await bot_rig.twin.drop_gateway(resumable=True)
     await bot_rig.twin.wait_for_connection("resume", timeout=10)
@@ -56,7 +56,7 @@ async def test_a_restarted_bot_does_not_post_a_part_twice(bot_rig: BotRig) -> No
     [part] = [e for e in bot_rig.core_rig.of_type(PartCompleted) if e.kind == "text"]
     await bot_rig.restart_bot()
     # The core announcing the same part again (a replay after reconnecting) posts nothing new.
-    bot_rig.core.bus.publish(part)
+    bot_rig.core.publish(part)
     await bot_rig.user_says("owner", "REPLY: next", thread)
     await bot_rig.wait_bot_message(thread, lambda m: m.content == "⬥ next")
     await bot_rig.wait_idle(thread)

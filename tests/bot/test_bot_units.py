@@ -12,9 +12,9 @@ from discord import app_commands
 from kimaki_tui.bot.attachments import kind_of
 from kimaki_tui.bot.discord_env import apply_discord_overrides
 from kimaki_tui.bot.errors import NO_SESSION_TEXT, UNREACHABLE_TEXT, explain, unwrap
-from kimaki_tui.bot.views import QuestionDrafts
+from kimaki_tui.core.api import UnknownThread
+from kimaki_tui.core.approval_service import QuestionDrafts
 from kimaki_tui.core.events import QuestionRequest
-from kimaki_tui.core.service import UnknownThread
 from kimaki_tui.opencode.errors import OpenCodeBadRequest, OpenCodeTimeout, OpenCodeUnavailable
 
 

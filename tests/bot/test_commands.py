@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from kimaki_tui.bot.commands.queue import cleared_text, dispatched_line
-from kimaki_tui.bot.commands.resume import assistant_texts, batch_texts
 from kimaki_tui.core.events import QueuedItem
+from kimaki_tui.core.history import assistant_texts
 from kimaki_tui.opencode.models import Message as OpenCodeMessage
 from kimaki_tui.opencode.schema import text_part
+from kimaki_tui.presentation.split import pack_texts
 from kimaki_tui.testing.discord_twin import Channel, ChannelType, Interaction, Message
 from kimaki_tui.testing.discord_twin import threads as twin_threads
 from kimaki_tui.testing.discord_twin.commands import build_invocation, find_command
@@ -44,7 +45,7 @@ async def busy_thread(rig: BotRig, model: ScriptedModel, text: str) -> Channel:
     await rig.user_says("owner", text)
     thread = await rig.wait_thread(predicate=lambda t: text.split()[-1] in t.name)
     await wait_until(lambda: text in user_texts(model, text), 20, 0.05, "the model to be asked")
-    assert rig.core.runtime(str(thread.id)).busy
+    assert rig.core.conversations.runtime(str(thread.id)).busy
     return thread
 
 
@@ -76,11 +77,11 @@ def test_replay_takes_the_last_assistant_texts_and_batches_them() -> None:
             {"id": "a4", "type": "text", "text": "new"},
         ),
     ]
-    assert assistant_texts(messages) == [("a1", "old"), ("a4", "new")]
-    assert assistant_texts(messages, limit=1) == [("a4", "new")]
-    batches = batch_texts([("a", "one"), ("b", "two"), ("c", "z" * 1999)])
+    assert [(p.part_id, p.text) for p in assistant_texts(messages)] == [("a1", "old"), ("a4", "new")]
+    assert [(p.part_id, p.text) for p in assistant_texts(messages, limit=1)] == [("a4", "new")]
+    batches = pack_texts([("a", "one"), ("b", "two"), ("c", "z" * 1999)])
     assert batches == [("one\n\ntwo", ["a", "b"]), ("z" * 1999, ["c"])]
-    long = batch_texts([("a", ("word " * 900).strip())])
+    long = pack_texts([("a", ("word " * 900).strip())])
     assert len(long) == 3 and all(len(t) <= 2000 and ids == ["a"] for t, ids in long)
 
 
@@ -150,7 +151,7 @@ async def test_resume_replays_the_session_and_continues_it(bot_rig: BotRig) -> N
     await bot_rig.user_says("owner", "and now the lexer", thread)
     got = await bot_rig.wait_bot_message(thread, lambda m: "Echo: and now the lexer" in m.content)
     await bot_rig.wait_bot_message(thread, is_footer, after=got)
-    assert bot_rig.core.runtime(str(thread.id)).session_id == info.id
+    assert bot_rig.core.conversations.runtime(str(thread.id)).session_id == info.id
     users = [m for m in await client.messages(info.id, directory) if m.info.is_user]
     assert [p.text for p in users[-1].text_parts()] == ["and now the lexer"]
 
@@ -202,7 +203,7 @@ async def test_remove_button_and_clear_queue(bot_rig: BotRig, scripted_model: Sc
         message = (await inter.wait_response(15)).message
         assert message is not None
         queued.append(message)
-    runtime = bot_rig.core.runtime(str(thread.id))
+    runtime = bot_rig.core.conversations.runtime(str(thread.id))
 
     refused = await bot_rig.users.member.click(queued[0], custom_ids(queued[0])[0])
     assert (await refused.wait_response()).ephemeral
@@ -234,7 +235,9 @@ async def test_abort_stops_a_running_answer(bot_rig: BotRig, scripted_model: Scr
     inter = await bot_rig.users.admin.slash(thread, "abort")
     reply = await inter.wait_response(15)
     assert reply.content == "Aborted the current answer." and not reply.ephemeral
-    await wait_until(lambda: not bot_rig.core.runtime(str(thread.id)).busy, 10, 0.05, "the turn to stop")
+    await wait_until(
+        lambda: not bot_rig.core.conversations.runtime(str(thread.id)).busy, 10, 0.05, "the turn to stop"
+    )
     assert await answer(await bot_rig.users.admin.slash(thread, "abort")) == "Nothing is running."
     await asyncio.sleep(1.0)
     await bot_rig.settle()
@@ -267,7 +270,7 @@ async def test_add_project_creates_a_linked_channel(bot_rig: BotRig, tmp_path: P
     assert channel.parent_id == bot_rig.category.id
     app_id = bot_rig.twin.app_id
     assert channel.topic == f"<kimaki><directory>{project}</directory><app>{app_id}</app></kimaki>"
-    assert bot_rig.core.channel_directory(str(channel.id)) == str(project)
+    assert bot_rig.core.projects.directory_of(str(channel.id)) == str(project)
     again = await answer(await owner.slash(bot_rig.channel, "add-project", project=str(project)))
     assert again == f"`{project}` already has its channel here: <#{channel.id}>."
 
@@ -275,7 +278,7 @@ async def test_add_project_creates_a_linked_channel(bot_rig: BotRig, tmp_path: P
     thread = await bot_rig.wait_thread(channel)
     got = await bot_rig.wait_bot_message(thread, lambda m: "Echo: hello new project" in m.content)
     await bot_rig.wait_bot_message(thread, is_footer, after=got)
-    assert bot_rig.core.runtime(str(thread.id)).directory == str(project)
+    assert bot_rig.core.conversations.runtime(str(thread.id)).directory == str(project)
 
 
 @pytest.mark.parametrize(
@@ -312,7 +315,7 @@ async def test_remove_project_unlinks_and_deletes_the_channel(bot_rig: BotRig) -
     await bot_rig.twin.wait_until(
         lambda: all(c.id != channel_id for c in bot_rig.guild.channels), 5, "the channel to go"
     )
-    assert bot_rig.core.channel_directory(str(channel_id)) is None
+    assert bot_rig.core.projects.directory_of(str(channel_id)) is None
     assert bot_rig.project_dir.is_dir()
 
 

@@ -34,7 +34,7 @@ async def test_fork_from_a_chosen_message(bot_rig: BotRig) -> None:
     thread = await ask(bot_rig, bot_rig.channel, f"REPLY: alpha-{m}", f"alpha-{m}")
     for word in ("beta", "gamma"):
         await ask(bot_rig, thread, f"REPLY: {word}-{m}", f"{word}-{m}")
-    runtime = bot_rig.core.runtime(str(thread.id))
+    runtime = bot_rig.core.conversations.runtime(str(thread.id))
     assert runtime.session_id is not None
     reply = await (await bot_rig.users.owner.slash(thread, "fork")).wait_response(15)
     assert reply.ephemeral and reply.message is not None
@@ -47,7 +47,7 @@ async def test_fork_from_a_chosen_message(bot_rig: BotRig) -> None:
     fork = await bot_rig.wait_thread(predicate=lambda t: t.name.startswith("Fork:"))
     await bot_rig.twin.wait_until(lambda: "Forked into" in reply.message.content, 15, "the menu to close")
     assert reply.message.content == f"Forked into <#{fork.id}>." and reply.message.components == []
-    forked = bot_rig.core.runtime(str(fork.id))
+    forked = bot_rig.core.conversations.runtime(str(fork.id))
     assert forked.session_id not in (None, runtime.session_id) and forked.directory == runtime.directory
     messages = await bot_rig.core.client.messages(forked.session_id or "", runtime.directory)
     shown = [t for msg in messages for t in texts(msg)]
@@ -83,7 +83,7 @@ async def test_undo_and_redo_restore_files(bot_rig: BotRig) -> None:
     await command(bot_rig, thread, "undo")
     await ask(bot_rig, thread, f"REPLY: instead-{m}", f"instead-{m}")
     assert not target.exists()
-    runtime = bot_rig.core.runtime(str(thread.id))
+    runtime = bot_rig.core.conversations.runtime(str(thread.id))
     messages = await bot_rig.core.client.messages(runtime.session_id or "", runtime.directory)
     assert [t for msg in messages for t in texts(msg)] == [f"REPLY: instead-{m}", f"instead-{m}"]
 
@@ -96,7 +96,7 @@ async def test_share_compact_and_places(bot_rig: BotRig, scripted_model: Scripte
 
     compacted = await command(bot_rig, thread, "compact")
     assert compacted == "📦 Session **compacted** (summarized with `fake/fake-model`)."
-    runtime = bot_rig.core.runtime(str(thread.id))
+    runtime = bot_rig.core.conversations.runtime(str(thread.id))
     messages = await bot_rig.core.client.messages(runtime.session_id or "", runtime.directory)
     assert any(msg.info.summary for msg in messages if msg.info.is_assistant)
     await ask(bot_rig, thread, f"REPLY: still-{m}", f"still-{m}")

@@ -38,7 +38,7 @@ async def test_memory_context_then_reminder_after_idle_gap(
     async with CoreRig(opencode_client, tmp_path / "core.sqlite", clock=lambda: now[0]) as rig:
         rig.thread(project_dir)
         for count, word in enumerate(("one", "two"), start=1):
-            await rig.core.submit("1000", rig.prompt(f"REPLY: {word}-{marker}"))
+            await rig.core.conversations.submit("1000", rig.prompt(f"REPLY: {word}-{marker}"))
             await rig.wait_count(TurnFinished, count)
         first = last_user_message(scripted_model, f"REPLY: one-{marker}")
         assert f"The build uses tabs-{marker}." in first and "<system-reminder>" in first
@@ -46,12 +46,14 @@ async def test_memory_context_then_reminder_after_idle_gap(
         assert "MEMORY.md" not in second and "tabs-" not in second
 
         now[0] += 11 * 60  # eleven quiet minutes
-        await rig.core.submit("1000", rig.prompt(f"REPLY: three-{marker}"))
+        await rig.core.conversations.submit("1000", rig.prompt(f"REPLY: three-{marker}"))
         await rig.wait_count(TurnFinished, 3)
         third = last_user_message(scripted_model, f"REPLY: three-{marker}")
         assert "About 11 minutes passed" in third and "save what matters" in third and "MEMORY.md" in third
         # The reminder is synthetic: kept out of what people see as the user's message.
-        messages = await opencode_client.messages(rig.core.runtime("1000").session_id or "", project_dir)
+        messages = await opencode_client.messages(
+            rig.core.conversations.runtime("1000").session_id or "", project_dir
+        )
         last_user = [m for m in messages if m.info.is_user][-1]
         synthetic = [p for p in last_user.text_parts() if p.synthetic]
         assert len(synthetic) == 1 and "MEMORY.md" in synthetic[0].text
@@ -63,6 +65,6 @@ async def test_no_memory_file_no_extra_parts(
     marker = uuid.uuid4().hex[:8]
     async with CoreRig(opencode_client, tmp_path / "core.sqlite") as rig:
         rig.thread(project_dir)
-        await rig.core.submit("1000", rig.prompt(f"REPLY: plain-{marker}"))
+        await rig.core.conversations.submit("1000", rig.prompt(f"REPLY: plain-{marker}"))
         await rig.wait_count(TurnFinished, 1)
     assert last_user_message(scripted_model, marker) == f"REPLY: plain-{marker}"

@@ -44,13 +44,13 @@ async def test_create_new_project(bot_rig: BotRig, tmp_path: Path) -> None:
         f"Created `{folder}`, its channel <#{channel.id}> and <#{thread.id}>."
     )
     assert (folder / ".git").is_dir() and channel.parent_id == bot_rig.category.id
-    assert bot_rig.core.channel_directory(str(channel.id)) == str(folder)
+    assert bot_rig.core.projects.directory_of(str(channel.id)) == str(folder)
     assert thread.name == "Init: rocket-app" and owner.id in thread.thread_members
     starter = next(m for m in bot_rig.twin.messages(channel) if m.id == thread.id)
     assert starter.content == f"🚀 **New project initialized** — `{folder}`"
     answer = await bot_rig.wait_bot_message(thread, lambda m: f"Echo: {INIT_PROMPT}" in m.content, 60)
     await bot_rig.wait_bot_message(thread, is_footer, after=answer)
-    assert bot_rig.core.runtime(str(thread.id)).directory == str(folder)
+    assert bot_rig.core.conversations.runtime(str(thread.id)).directory == str(folder)
 
     channels = len(bot_rig.guild.channels)
     for name, expected in [
@@ -75,7 +75,7 @@ async def test_worktree_work_then_merge(bot_rig: BotRig, scripted_model: Scripte
     thread = await bot_rig.wait_thread(predicate=lambda t: t.name.startswith("⬦"))
     assert thread.name == "⬦ worktree: fast-path"
     assert reply.content == f"Created <#{thread.id}> on branch `kimaki/fast-path`."
-    worktree = Path(bot_rig.core.runtime(str(thread.id)).directory)
+    worktree = Path(bot_rig.core.conversations.runtime(str(thread.id)).directory)
     assert worktree.parent.parent == bot_rig.settings.data_dir / "worktrees"
     intro = bot_rig.bot_messages(thread)[0].content
     assert intro.startswith("🌳 **Worktree ready** — branch `kimaki/fast-path`")
@@ -109,7 +109,7 @@ async def test_worktree_conflict_asks_the_agent(bot_rig: BotRig, scripted_model:
     marker = uuid.uuid4().hex[:8]
     await (await owner.slash(bot_rig.channel, "new-worktree", name=f"clash {marker}")).wait_response(20)
     thread = await bot_rig.wait_thread(predicate=lambda t: t.name.startswith("⬦"))
-    worktree = Path(bot_rig.core.runtime(str(thread.id)).directory)
+    worktree = Path(bot_rig.core.conversations.runtime(str(thread.id)).directory)
     (worktree / "README.md").write_text("the worktree's version\n")
     commit_all(worktree, "worktree edit")
     (project / "README.md").write_text("the project's version\n")

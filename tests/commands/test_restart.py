@@ -93,7 +93,7 @@ async def test_restart_opencode_server(
     marker = uuid.uuid4().hex[:8]
     async with bot_rig_context(own_server.client, project_dir, tmp_path) as rig:
         # Wired as the composition root does: the hook restarts, the callback reconnects.
-        rig.core.restart_server = own_server.restart
+        rig.core.server.use_restart(own_server.restart)
 
         async def restarted() -> None:
             await rig.core.server_restarted()
@@ -117,7 +117,7 @@ async def run_restart(rig: BotRig, model: ScriptedModel, server: OpenCodeSupervi
     reply = await (await rig.users.owner.slash(thread, "restart-opencode-server")).wait_response(90)
     assert reply.content == RESTARTED_TEXT and not reply.ephemeral
     assert server.healthy and server.pid != old_pid
-    runtime = rig.core.runtime(str(thread.id))
+    runtime = rig.core.conversations.runtime(str(thread.id))
     failed = rig.core_rig.of_type(SessionFailed, lambda e: e.session_id == runtime.session_id)
     assert failed and failed[0].name == "ServerRestarted"
     assert not runtime.busy
@@ -126,6 +126,6 @@ async def run_restart(rig: BotRig, model: ScriptedModel, server: OpenCodeSupervi
     got = await rig.wait_bot_message(thread, lambda m: f"back-{marker}" in m.content, 60)
     await rig.wait_bot_message(thread, is_footer, after=got)
 
-    rig.core.restart_server = None
+    rig.core.server.use_restart(None)
     unavailable = await (await rig.users.owner.slash(thread, "restart-opencode-server")).wait_response()
     assert unavailable.ephemeral and "cannot restart" in unavailable.content

@@ -94,7 +94,9 @@ async def test_a_conversation_in_the_discord_view(rig: BotRig) -> None:
 
         # /queue behind a slow answer, then /abort: the queued message runs next.
         await type_line(pilot, "SLOW:30")
-        await rig.twin.wait_until(lambda: rig.core.runtime(str(thread.id)).busy, 20, "the slow turn")
+        await rig.twin.wait_until(
+            lambda: rig.core.conversations.runtime(str(thread.id)).busy, 20, "the slow turn"
+        )
         await type_line(pilot, "/queue message=REPLY: from the queue")
         await until(pilot, lambda: "Queued (position 1)" in shown(app), "the queue reply")
         await type_line(pilot, "/abort")
@@ -108,9 +110,9 @@ async def test_approving_from_the_approvals_screen_updates_the_view(rig: BotRig)
         await type_line(pilot, "RUN_BASH: echo tui > tui.txt")
         await until(pilot, lambda: button(app, "Accept"), "the Accept button")
         await app.action_goto("approvals")
-        await until(pilot, lambda: rig.core.pending_permissions(), "the pending request")
+        await until(pilot, lambda: rig.core.approvals.pending_permissions(), "the pending request")
         await pilot.press("o")
-        await until(pilot, lambda: not rig.core.pending_permissions(), "the answer")
+        await until(pilot, lambda: not rig.core.approvals.pending_permissions(), "the answer")
         await app.action_goto("discord")
         await until(pilot, lambda: "Accepted once by control center" in shown(app), "the edited prompt")
         assert button(app, "Accept") is None

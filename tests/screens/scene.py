@@ -200,7 +200,7 @@ def build_scene(model: ControlCenterModel) -> None:
     core, store = model.core, model.core.store
     for thread, channel, directory, sid in THREADS:
         store.link_channel(channel, "800", directory)
-        core.open_thread(thread, channel, directory, session_id=sid)
+        core.sessions.open(thread, channel, directory, sid)
     store.add_project(f"{HOME}/notes")
     prompts = {"ses_demo01": ["Fix the flaky login test", "Now clean the build and rebuild"]}
     for turn in scene_turns():
@@ -210,7 +210,9 @@ def build_scene(model: ControlCenterModel) -> None:
                 text = next(spoken, None)
                 if text:
                     core.bus.publish(
-                        PromptDispatched(turn.sid, _thread(turn.sid), text, "alice", "discord", False)
+                        PromptDispatched(
+                            turn.sid, text, "alice", "discord", False, thread_id=_thread(turn.sid)
+                        )
                     )
             core.handle_event(parse_event(raw))
     for text in ("Use the darker blue for links", "Then update the screenshots"):

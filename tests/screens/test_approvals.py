@@ -83,13 +83,13 @@ async def test_approve_once_from_the_keys(live: ControlCenterModel, rig: CoreRig
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         thread = rig.thread(project_dir)
-        await rig.core.submit(thread.thread_id, rig.prompt("RUN_BASH: echo hi > out.txt"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt("RUN_BASH: echo hi > out.txt"))
         asked = await rig.wait_for(PermissionAskedEvent)
         await until(pilot, lambda: rows(app) == [asked.request.request_id], "the request's row")
         assert "echo hi > out.txt" in plain(app.screen.query_one(".request-body", Static))
         await pilot.press("o")
         resolved = await rig.wait_for(PermissionResolved)
-        assert (resolved.reply, resolved.by, resolved.source) == ("once", "control center", "control-center")
+        assert (resolved.reply, resolved.by, resolved.origin) == ("once", "control center", "control-center")
         await rig.wait_for(TurnFinished)
         assert (project_dir / "out.txt").exists()
         await until(pilot, lambda: rows(app) == [], "the row to go")
@@ -105,12 +105,12 @@ async def test_answer_given_elsewhere_removes_the_row(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         thread = rig.thread(project_dir)
-        await rig.core.submit(thread.thread_id, rig.prompt("RUN_BASH: echo no > no.txt"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt("RUN_BASH: echo no > no.txt"))
         asked = await rig.wait_for(PermissionAskedEvent)
         await until(pilot, lambda: rows(app) == [asked.request.request_id], "the request's row")
         # As the Discord bot would: the core call with the clicking user's name.
-        result = await rig.core.answer_permission(
-            asked.request.request_id, "reject", by="bob", source="discord"
+        result = await rig.core.approvals.answer_permission(
+            asked.request.request_id, "reject", by="bob", origin="discord"
         )
         assert result.ok
         await until(pilot, lambda: rows(app) == [], "the row to go")
@@ -126,7 +126,7 @@ async def test_question_answered_from_the_keys(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("2")
         thread = rig.thread(project_dir)
-        await rig.core.submit(thread.thread_id, rig.prompt("ASK_QUESTION please"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt("ASK_QUESTION please"))
         asked = await rig.wait_for(QuestionAskedEvent)
         await until(pilot, lambda: rows(app) == [asked.request.request_id], "the question's row")
         await pilot.press("enter", "down", "down", "enter")  # into the options, pick Blue

@@ -13,7 +13,7 @@ from textual.message import Message
 
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.events import (
-    DiscordStatus,
+    ChatStatus,
     PartCompleted,
     PermissionResolved,
     PromptDispatched,
@@ -37,7 +37,7 @@ def delta(session: str, part: str, text: str, kind: str = "text") -> TextDelta:
 
 
 def test_coalesce_merges_deltas_and_keeps_the_latest_status() -> None:
-    queue = QueueChanged("s1", "t1", ())
+    queue = QueueChanged("s1", (), thread_id="t1")
     events = [
         delta("s1", "p1", "Hel"),
         delta("s2", "q1", "Other "),
@@ -48,8 +48,8 @@ def test_coalesce_merges_deltas_and_keeps_the_latest_status() -> None:
         delta("s1", "p1", " again"),
         delta("s1", "p1", "!", "reasoning"),
         queue,
-        DiscordStatus("connecting"),
-        DiscordStatus("connected", guilds=1),
+        ChatStatus("connecting"),
+        ChatStatus("connected", guilds=1),
         StatusChanged("s1", "idle"),
     ]
     assert coalesce(events) == (
@@ -58,7 +58,7 @@ def test_coalesce_merges_deltas_and_keeps_the_latest_status() -> None:
         delta("s1", "p1", " again"),  # a status came between: order within the session is kept
         delta("s1", "p1", "!", "reasoning"),
         queue,
-        DiscordStatus("connected", guilds=1),
+        ChatStatus("connected", guilds=1),
         StatusChanged("s1", "idle"),
     )
 
@@ -68,7 +68,7 @@ async def test_bridge_batches_bus_events_and_log_lines_from_any_thread() -> None
     ring = RingHandler()
     ring.setFormatter(logging.Formatter("%(message)s"))
     posted: list[Message] = []
-    bridge = Bridge(posted.append, bus, ring, interval=0.02)
+    bridge = Bridge(posted.append, bus.add_callback, ring, interval=0.02)
     bridge.start()
     try:
         for word in ("one ", "two ", "three"):
@@ -100,12 +100,12 @@ async def test_transcript_book_follows_a_turn(tmp_path: Path) -> None:
     assert api[-1].kind == "text" and not api[-1].done and api[-1].text.startswith("I'll add `limit`")
     assert [e.kind for e in book.entries("ses_docs01")][-2:] == ["error", "notice"]
 
-    request = model.core.pending_permissions("ses_demo01")[0]
-    model.core.bus.publish(PermissionResolved("ses_demo01", request, "once", "alice", "discord"))
+    request = model.core.approvals.pending_permissions("ses_demo01")[0]
+    model.core.publish(PermissionResolved("ses_demo01", request, "once", "alice", "discord"))
     notice = book.entries("ses_demo01")[-1]
     assert notice.text.startswith("✅ Accepted once by alice") and notice.meta == ""
     assert len(book.entries("ses_demo01")) == 7  # resolved in place, not appended
-    model.core.bus.publish(TurnFinished("ses_demo01", True, 2.0, 10, 5, 5, 10, None, "p", "m", "build"))
+    model.core.publish(TurnFinished("ses_demo01", True, 2.0, 10, 5, 5, 10, None, "p", "m", "build"))
     assert all(e.done for e in book.entries("ses_demo01"))
     await model.core.close()
     model.core.store.close()
@@ -144,7 +144,7 @@ def test_transcript_limit_and_history_merge() -> None:
 
     # A prompt recorded live is not repeated by the history that contains it (live entries follow).
     live = TranscriptBook()
-    live.apply(PromptDispatched("s", "t", "hi", "alice", "discord", False))
+    live.apply(PromptDispatched("s", "hi", "alice", "discord", False, thread_id="t"))
     live.prepend_history("s", history)
     assert [(e.kind, e.text) for e in live.entries("s")] == [
         ("tool", "┣ bash `false` ✗ exit 1"),

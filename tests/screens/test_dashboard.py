@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from kimaki_tui.core.events import DiscordStatus, PermissionAskedEvent, ServerStatus, TurnFinished
+from kimaki_tui.core.events import ChatStatus, PermissionAskedEvent, TurnFinished
+from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.screens.app import KimakiApp
 from kimaki_tui.screens.confirm import ConfirmScreen
 from kimaki_tui.screens.dashboard import DashboardScreen
@@ -47,8 +48,8 @@ async def test_status_bar_follows_the_bus(scene: ControlCenterModel) -> None:
     app = KimakiApp(scene)
     async with app.run_test(size=SIZE) as pilot:
         bus = scene.core.bus
-        bus.publish(DiscordStatus("connecting"))
-        bus.publish(DiscordStatus("connected", guilds=2, latency_ms=41.6, user="Kimaki#0001"))
+        bus.publish(ChatStatus("connecting"))
+        bus.publish(ChatStatus("connected", guilds=2, latency_ms=41.6, user="Kimaki#0001"))
         bus.publish(ServerStatus("healthy", port=4567, pid=None))
         await settle(pilot)
         discord = plain(app.screen.query_one("#discord-status", Static))
@@ -57,12 +58,12 @@ async def test_status_bar_follows_the_bus(scene: ControlCenterModel) -> None:
         assert opencode == "OpenCode ● healthy · port 4567"
         assert plain(app.screen.query_one("#scheduler-status", Static)) == "Scheduler —"
         assert scene.discord_status.guilds == 2  # the model keeps the latest for others
-        bus.publish(DiscordStatus("connected", guilds=2, user="Kimaki#0001", public_bot=True))
+        bus.publish(ChatStatus("connected", guilds=2, user="Kimaki#0001", public_bot=True))
         await settle(pilot)
         discord = plain(app.screen.query_one("#discord-status", Static))
         assert discord == "Discord ● connected · Kimaki#0001 · 2 guilds · ⚠ public"
         assert "untick" in str(app.screen.query_one("#discord-status", Static).tooltip)
-        bus.publish(DiscordStatus("failed", detail="Improper token has been passed."))
+        bus.publish(ChatStatus("failed", detail="Improper token has been passed."))
         await settle(pilot)
         assert "✗ failed · Improper token" in plain(app.screen.query_one("#discord-status", Static))
 
@@ -85,26 +86,28 @@ async def test_statuses_go_busy_waiting_idle_and_abort(
         await until(pilot, lambda: app.screen.query_one(SessionTable).row_count == 1, "the new session's row")
         assert cell(app, thread.thread_id, "status") == "○ idle"
 
-        await rig.core.submit(thread.thread_id, rig.prompt("SLOW:2 a short story"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt("SLOW:2 a short story"))
         await until(pilot, lambda: cell(app, thread.thread_id, "status") == "● busy", "busy")
         await until(pilot, lambda: cell(app, thread.thread_id, "status") == "○ idle", "idle again", 30)
         assert cell(app, thread.thread_id, "model") == "fake-model"
         assert cell(app, thread.thread_id, "agent") == "build"
         assert cell(app, thread.thread_id, "tokens") != "—"
 
-        await rig.core.submit(thread.thread_id, rig.prompt("RUN_BASH: echo hi > out.txt"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt("RUN_BASH: echo hi > out.txt"))
         asked = await rig.wait_for(PermissionAskedEvent)
         await until(
             pilot, lambda: cell(app, thread.thread_id, "status") == "◆ waiting for approval", "waiting"
         )
         assert app.pending_approvals == 1
-        await rig.core.answer_permission(asked.request.request_id, "once", by="alice", source="discord")
+        await rig.core.approvals.answer_permission(
+            asked.request.request_id, "once", by="alice", origin="discord"
+        )
         await rig.wait_count(TurnFinished, 2)
         await until(pilot, lambda: cell(app, thread.thread_id, "status") == "○ idle", "idle after approval")
         assert app.pending_approvals == 0
 
         # `x` asks first, then aborts the running turn.
-        await rig.core.submit(thread.thread_id, rig.prompt("SLOW:30 a very long story"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt("SLOW:30 a very long story"))
         await until(pilot, lambda: cell(app, thread.thread_id, "status") == "● busy", "busy again")
         await pilot.press("x")
         assert isinstance(app.screen, ConfirmScreen)

@@ -131,7 +131,7 @@ async def test_palette_navigates_opens_sessions_and_reports_failures(scene: Cont
         await pilot.press("ctrl+p", *"approve new", "enter")
         # The scene's OpenCode is unreachable: the answer fails and says so.
         await until(pilot, lambda: any("Could not reach OpenCode" in n for n in notifications(app)), "error")
-        assert len(scene.core.pending_permissions()) == 2
+        assert len(scene.core.approvals.pending_permissions()) == 2
         await pilot.press("escape")
         assert isinstance(app.screen, DashboardScreen)
 

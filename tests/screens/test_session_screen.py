@@ -29,8 +29,8 @@ def shown(app: KimakiApp) -> list[tuple[str, str]]:
 def entries(app: KimakiApp) -> list[Entry]:
     screen = app.screen
     assert isinstance(screen, SessionScreen)
-    runtime = screen.runtime
-    return screen.book.entries(runtime.session_id if runtime else None)
+    view = screen.conversation
+    return screen.book.entries(view.session_id if view else None)
 
 
 async def test_scene_transcript_header_and_queue(scene: ControlCenterModel) -> None:
@@ -70,7 +70,7 @@ async def test_prompt_from_the_terminal_streams_the_answer(
         await app.open_session(thread.thread_id)
         await pilot.press(*"SLOW:2 tell me about the terminal", "enter")
         dispatched = await rig.wait_for(PromptDispatched)
-        assert (dispatched.author, dispatched.source) == ("control center", "control-center")
+        assert (dispatched.author, dispatched.origin) == ("control center", "control-center")
         await rig.wait_for(TextDelta)
         # While it streams, the answer is one growing block that is not done yet.
         streaming = await until(
@@ -93,7 +93,7 @@ async def test_history_loads_for_an_older_session(
     live: ControlCenterModel, rig: CoreRig, project_dir: Path
 ) -> None:
     thread = rig.thread(project_dir)
-    await rig.core.submit(thread.thread_id, rig.prompt("REPLY: from before the app"))
+    await rig.core.conversations.submit(thread.thread_id, rig.prompt("REPLY: from before the app"))
     await rig.wait_for(TurnFinished)
     app = KimakiApp(live)
     async with app.run_test(size=SIZE) as pilot:
@@ -113,10 +113,10 @@ async def test_queue_reorder_and_remove_then_drain(
     app = KimakiApp(live)
     async with app.run_test(size=SIZE) as pilot:
         thread = rig.thread(project_dir)
-        await rig.core.submit(thread.thread_id, rig.prompt(f"SLOW:30 {marker} first"))
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt(f"SLOW:30 {marker} first"))
         await rig.wait_for(TextDelta)
         for word in ("one", "two", "three"):
-            await rig.core.enqueue(thread.thread_id, rig.prompt(f"{marker} {word}"))
+            await rig.core.conversations.enqueue(thread.thread_id, rig.prompt(f"{marker} {word}"))
         await app.open_session(thread.thread_id)
         table = app.screen.query_one(QueueTable)
         await until(pilot, lambda: table.row_count == 3, "three queued")

@@ -16,8 +16,9 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from kimaki_tui.core.events import DiscordStatus, ServerStatus
+from kimaki_tui.core.events import ChatStatus
 from kimaki_tui.logs import LOG_FORMAT, RingHandler
+from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.screens.app import KimakiApp
 from kimaki_tui.screens.model import ControlCenterModel
 from tests.screens.scene import T0, THREADS, build_scene, offline_model
@@ -67,8 +68,8 @@ def scene_then(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
         build_scene(app.model)
         for _, _, _, session_id in THREADS:  # the scene has no OpenCode history to load
             app.transcripts.prepend_history(session_id, [])
-        app.model.core.bus.publish(DiscordStatus("connected", guilds=1, latency_ms=42, user="Kimaki#0001"))
-        app.model.core.bus.publish(ServerStatus("healthy", port=4567))
+        app.model.core.publish(ChatStatus("connected", guilds=1, latency_ms=42, user="Kimaki#0001"))
+        app.model.core.publish(ServerStatus("healthy", port=4567))
         app.bridge.flush()
         await pilot.pause()
         app.screen.sync()  # type: ignore[attr-defined]

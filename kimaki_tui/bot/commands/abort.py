@@ -1,4 +1,5 @@
-"""/abort: stop the answer running in this thread's session (pending approvals are rejected too)."""
+"""/abort: stop the answer running in this thread's session (pending approvals are rejected too).
+The reply is the thread's notice; an abort from another front end is announced by the output."""
 
 from __future__ import annotations
 
@@ -28,13 +29,14 @@ class AbortCog(commands.Cog):
         entered = await enter_session_thread(interaction)
         if entered is None:
             return
-        bot, runtime = entered
-        if runtime.session_id is None:
+        bot, view = entered
+        if view.session_id is None:
             await say(interaction, IDLE_TEXT)
             return
         # Waiting for OpenCode to confirm can take longer than the 3 s Discord gives an answer.
         await interaction.response.defer(thinking=True)
-        stopped = await bot.core.abort(runtime.thread_id, by=display_name(interaction.user), source="discord")
+        who = display_name(interaction.user)
+        stopped = await bot.core.conversations.abort(view.thread_id, by=who, origin="discord")
         await say(interaction, ABORTED_TEXT if stopped else IDLE_TEXT, ephemeral=False)
 
 

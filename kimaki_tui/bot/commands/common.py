@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from kimaki_tui.bot.access import check
+from kimaki_tui.presentation.split import MESSAGE_LIMIT
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
-    from kimaki_tui.core.session import SessionRuntime
+    from kimaki_tui.core.api import ConversationView
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +51,14 @@ def locate(bot: KimakiBot, channel: object) -> Place | None:
     """The project place of a channel or thread, or None when this instance does not own it."""
     core = bot.core
     if isinstance(channel, discord.Thread):
-        runtime = core.sessions.get(str(channel.id))
-        if runtime is not None:
-            return Place(runtime.channel_id, runtime.directory, channel, _text(channel.parent))
+        view = core.conversations.get(str(channel.id))
+        if view is not None:
+            return Place(view.channel_id, view.directory, channel, _text(channel.parent))
         parent_id = str(channel.parent_id)
-        directory = core.channel_directory(parent_id)
+        directory = core.projects.directory_of(parent_id)
         return None if directory is None else Place(parent_id, directory, channel, _text(channel.parent))
     if isinstance(channel, discord.TextChannel):
-        directory = core.channel_directory(str(channel.id))
+        directory = core.projects.directory_of(str(channel.id))
         return None if directory is None else Place(str(channel.id), directory, None, channel)
     return None
 
@@ -82,7 +83,7 @@ def permitted(bot: KimakiBot, user: discord.User | discord.Member) -> str | None
 
 async def say(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> None:
     """Answer, or follow up when the interaction was already answered (deferred)."""
-    text = text[:2000]
+    text = text[:MESSAGE_LIMIT]
     if interaction.response.is_done():
         await interaction.followup.send(text, ephemeral=ephemeral)
     else:
@@ -105,8 +106,8 @@ async def enter(interaction: discord.Interaction) -> tuple[KimakiBot, Place] | N
 
 async def enter_session_thread(
     interaction: discord.Interaction, *, need_session: bool = False
-) -> tuple[KimakiBot, SessionRuntime] | None:
-    """Like `enter`, for commands that act on a thread's session runtime."""
+) -> tuple[KimakiBot, ConversationView] | None:
+    """Like `enter`, for commands that act on a thread's conversation."""
     entered = await enter(interaction)
     if entered is None:
         return None
@@ -114,8 +115,8 @@ async def enter_session_thread(
     if place.thread_id is None:
         await say(interaction, NEEDS_THREAD_TEXT)
         return None
-    runtime = bot.core.sessions.get(place.thread_id)
-    if runtime is None or (need_session and runtime.session_id is None):
+    view = bot.core.conversations.get(place.thread_id)
+    if view is None or (need_session and view.session_id is None):
         await say(interaction, NO_SESSION_TEXT)
         return None
-    return bot, runtime
+    return bot, view

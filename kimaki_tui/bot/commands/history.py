@@ -19,14 +19,11 @@ from discord.ext import commands
 from kimaki_tui.bot.access import display_name
 from kimaki_tui.bot.commands.common import Place, enter_session_thread, say
 from kimaki_tui.bot.commands.picker import Choice, clip, guarded, one_item_view, select
-from kimaki_tui.bot.commands.resume import assistant_texts
 from kimaki_tui.bot.threads import thread_name
-from kimaki_tui.core.history import HistoryError, RevertResult
-from kimaki_tui.opencode.schema import SessionInfo
+from kimaki_tui.core.api import ConversationView, HistoryError, ResumePlan, RevertResult
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
-    from kimaki_tui.core.session import SessionRuntime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,35 +67,37 @@ class ForkSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"kima
         await guarded(interaction, lambda bot, place: self._picked(interaction, bot, place))
 
     async def _picked(self, interaction: discord.Interaction, bot: KimakiBot, place: Place) -> None:
-        runtime = bot.core.sessions.get(place.thread_id) if place.thread_id else None
-        if runtime is None or runtime.session_id != self.session_id or place.channel is None:
+        view = bot.core.conversations.get(place.thread_id) if place.thread_id else None
+        if view is None or view.session_id != self.session_id or place.channel is None:
             await interaction.response.edit_message(content=STALE_MENU_TEXT, view=None)
             return
         await interaction.response.defer()
         message_id = self.item.values[0]
-        info = await bot.core.history.fork(runtime, message_id)
+        plan = await bot.core.history.fork(view.thread_id, message_id)
+        info = plan.info
         thread = await place.channel.create_thread(
-            name=thread_name(f"Fork: {info.title or runtime.title or info.id}"),
+            name=thread_name(f"Fork: {info.title or view.title or info.id}"),
             type=discord.ChannelType.public_thread,
             auto_archive_duration=1440,
         )
         await thread.add_user(interaction.user)
-        await _introduce(bot, thread, info, place)
-        bot.core.open_thread(str(thread.id), place.channel_id, runtime.directory, info.id, source="fork")
+        await _introduce(bot, thread, plan, place)
+        bot.core.resume.bind(str(thread.id), place.channel_id, plan, origin="fork")
         await interaction.edit_original_response(content=f"Forked into {thread.mention}.", view=None)
 
 
-async def _introduce(bot: KimakiBot, thread: discord.Thread, info: SessionInfo, origin: Place) -> None:
+async def _introduce(bot: KimakiBot, thread: discord.Thread, plan: ResumePlan, origin: Place) -> None:
     """The fork thread's header and, briefly, the last answer it inherited."""
-    messages = await bot.core.client.messages(info.id, origin.directory)
-    last = assistant_texts(messages, limit=1)
-    header = f"**Forked** from <#{origin.thread_id}> (`{info.id}`) — send a message to go on from here."
+    header = (
+        f"**Forked** from <#{origin.thread_id}> (`{plan.session_id}`) — send a message to go on from here."
+    )
     await thread.send(header, allowed_mentions=QUIET)
-    if last:
-        part_id, text = last[0]
+    if plan.parts:
+        last = plan.parts[-1]
+        text = last.text
         shown = text if len(text) <= REPLAY_MAX else text[: REPLAY_MAX - 1].rstrip() + "…"
         message = await thread.send(shown, allowed_mentions=QUIET, suppress_embeds=True, silent=True)
-        bot.core.store.mark_posted(part_id, str(thread.id), info.id, [str(message.id)])
+        bot.core.posts.mark_posted(last.part_id, str(thread.id), plan.session_id, [str(message.id)])
 
 
 class HistoryCog(commands.Cog):
@@ -111,19 +110,19 @@ class HistoryCog(commands.Cog):
         entered = await enter_session_thread(interaction, need_session=True)
         if entered is None:
             return
-        bot, runtime = entered
+        bot, view = entered
         await interaction.response.defer(ephemeral=True, thinking=True)
-        turns = await bot.core.history.fork_choices(runtime)
+        turns = await bot.core.history.fork_choices(view.thread_id)
         if not turns:
             await say(interaction, "This session has no messages to fork from yet.")
             return
         note = "Fork with everything before this"
         choices = [Choice(clip(t.text), t.message_id, note) for t in reversed(turns)]
-        assert runtime.session_id is not None
-        menu = select(f"kimaki:fork:{runtime.session_id}", choices, 0, "Fork before which message?")
+        assert view.session_id is not None
+        menu = select(f"kimaki:fork:{view.session_id}", choices, 0, "Fork before which message?")
         await interaction.followup.send(
             "Pick a message: the fork keeps everything before it.",
-            view=one_item_view(ForkSelect(menu, runtime.session_id)),
+            view=one_item_view(ForkSelect(menu, view.session_id)),
             ephemeral=True,
         )
 
@@ -132,7 +131,7 @@ class HistoryCog(commands.Cog):
     async def undo(self, interaction: discord.Interaction) -> None:
         who = display_name(interaction.user)
         result = await _history_call(
-            interaction, lambda bot, runtime: bot.core.history.undo(runtime, by=who, source="discord")
+            interaction, lambda bot, view: bot.core.history.undo(view.thread_id, by=who, origin="discord")
         )
         if result is not None:
             text = revert_text("↩️ **Undone**: the last turn and its file changes", who, result)
@@ -142,7 +141,7 @@ class HistoryCog(commands.Cog):
     @app_commands.guild_only()
     async def redo(self, interaction: discord.Interaction) -> None:
         who = display_name(interaction.user)
-        result = await _history_call(interaction, lambda bot, runtime: bot.core.history.redo(runtime))
+        result = await _history_call(interaction, lambda bot, view: bot.core.history.redo(view.thread_id))
         if result is not None:
             text = revert_text("↪️ **Redone**: one turn", who, result)
             await say(interaction, text if result.done else NOTHING_TO_REDO, ephemeral=False)
@@ -150,29 +149,29 @@ class HistoryCog(commands.Cog):
     @app_commands.command(name="compact", description="Summarize this session to free its context")
     @app_commands.guild_only()
     async def compact(self, interaction: discord.Interaction) -> None:
-        model = await _history_call(interaction, lambda bot, runtime: bot.core.history.compact(runtime))
+        model = await _history_call(interaction, lambda bot, view: bot.core.history.compact(view.thread_id))
         if model is not None:
             await say(interaction, f"📦 Session **compacted** (summarized with `{model}`).", ephemeral=False)
 
     @app_commands.command(name="share", description="Get a public link to this session")
     @app_commands.guild_only()
     async def share(self, interaction: discord.Interaction) -> None:
-        url = await _history_call(interaction, lambda bot, runtime: bot.core.history.share(runtime))
+        url = await _history_call(interaction, lambda bot, view: bot.core.history.share(view.thread_id))
         if url is not None:
             await say(interaction, f"🔗 **Session shared:** {url}", ephemeral=False)
 
 
 async def _history_call(
-    interaction: discord.Interaction, call: Callable[[KimakiBot, SessionRuntime], Awaitable[T]]
+    interaction: discord.Interaction, call: Callable[[KimakiBot, ConversationView], Awaitable[T]]
 ) -> T | None:
     """Enter the session thread, defer, run one history action; a HistoryError is told to the user."""
     entered = await enter_session_thread(interaction, need_session=True)
     if entered is None:
         return None
-    bot, runtime = entered
+    bot, view = entered
     await interaction.response.defer(thinking=True)
     try:
-        return await call(bot, runtime)
+        return await call(bot, view)
     except HistoryError as exc:
         await say(interaction, str(exc), ephemeral=False)
         return None

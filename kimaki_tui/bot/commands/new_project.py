@@ -16,7 +16,7 @@ from kimaki_tui.bot.access import display_name
 from kimaki_tui.bot.channels import ProjectChannelError, create_project_channel
 from kimaki_tui.bot.commands.common import bot_of, permitted, say
 from kimaki_tui.bot.threads import thread_name
-from kimaki_tui.core.projects import ProjectNameError, create_project, project_slug
+from kimaki_tui.core.projects import ProjectNameError, project_slug
 from kimaki_tui.core.prompts import PromptInput
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class NewProjectCog(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            directory = await create_project(bot.settings.projects_path, name)
+            directory = await bot.core.projects.create(bot.settings.projects_path, name)
             channel = await create_project_channel(bot, guild, str(directory))
         except (ProjectNameError, ProjectChannelError) as exc:
             await say(interaction, str(exc))
@@ -71,10 +71,10 @@ class NewProjectCog(commands.Cog):
         )
         await thread.add_user(interaction.user)
         thread_id = str(thread.id)
-        bot.core.open_thread(thread_id, str(channel.id), directory)
+        bot.core.conversations.open(thread_id, str(channel.id), directory)
         user = interaction.user
-        prompt = PromptInput(INIT_PROMPT, str(user.id), display_name(user), "discord")
-        await bot.core.submit(thread_id, prompt)
+        prompt = PromptInput(INIT_PROMPT, str(user.id), display_name(user), origin="discord")
+        await bot.core.conversations.submit(thread_id, prompt)
         return thread
 
 

@@ -1,8 +1,8 @@
 """/model and /agent: pick what the next prompts use, for this session or this whole channel.
 
 /model: provider → model → scope; /agent: agent → scope (OpenCode's primary, visible agents).
-In a project channel (no session) the choice applies to the channel directly. Choices are stored
-as session/channel preferences; the core reads them for every prompt (session first). The menus
+In a project channel (no session) the choice applies to the channel directly. The core keeps the
+choices (`core.preferences`) and reads them for every prompt (session first). The menus
 are persistent components: custom_ids `kimaki:model:p`, `kimaki:model:m:<provider>`,
 `kimaki:agent:a`, `kimaki:<model|agent>:scope:<value>`.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
@@ -27,6 +27,8 @@ from kimaki_tui.bot.commands.picker import (
     select,
     turned_page,
 )
+from kimaki_tui.core.api import PreferenceKind as Kind
+from kimaki_tui.core.api import PreferenceScope
 from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
 
 if TYPE_CHECKING:
@@ -34,7 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["model", "agent"]
 SCOPE_PREFIX = {"model": "kimaki:model:scope:", "agent": "kimaki:agent:scope:"}
 NO_PROVIDER_TEXT = "No AI provider is connected in OpenCode; connect one (`opencode auth login`) first."
 QUIET = discord.AllowedMentions.none()
@@ -79,22 +80,14 @@ def agent_choices(agents: list[Agent]) -> list[Choice]:
 # ---- applying a choice ---------------------------------------------------------------------------
 
 
-async def apply_choice(bot: KimakiBot, place: Place, kind: Kind, value: str, scope: str) -> str:
+async def apply_choice(bot: KimakiBot, place: Place, kind: Kind, value: str, scope: PreferenceScope) -> str:
     """Store the preference and say what changed."""
-    store = bot.core.store
-    runtime = bot.core.sessions.get(place.thread_id) if place.thread_id else None
+    used = await bot.core.preferences.choose(
+        kind, value, scope, channel_id=place.channel_id, thread_id=place.thread_id
+    )
     what = f"{'Model' if kind == 'model' else 'Agent'} `{value}`"
-    if scope == "session" and runtime is not None:
-        session_id = await runtime.ensure_session()
-        if kind == "model":
-            store.set_session_pref(session_id, model=value)
-        else:
-            store.set_session_pref(session_id, agent=value)
+    if used == "session":
         return f"✅ {what} for this session — the next message uses it."
-    if kind == "model":
-        store.set_channel_pref(place.channel_id, model=value)
-    else:
-        store.set_channel_pref(place.channel_id, agent=value)
     return f"✅ {what} for <#{place.channel_id}> — new messages there use it (unless a session has its own)."
 
 
@@ -117,7 +110,7 @@ async def choose_scope(
 ) -> None:
     """In a session thread, ask where the choice applies; in the channel, apply it there.
     (The menu's interaction was deferred: the message is edited through it.)"""
-    if place.thread_id is not None and bot.core.sessions.get(place.thread_id) is not None:
+    if place.thread_id is not None and bot.core.conversations.get(place.thread_id) is not None:
         text = f"Use {kind} `{value}` for this session or for the whole channel?"
         await interaction.edit_original_response(content=text, view=scope_view(kind, value))
         return
@@ -126,14 +119,7 @@ async def choose_scope(
 
 
 def current(bot: KimakiBot, place: Place, kind: Kind) -> str:
-    runtime = bot.core.sessions.get(place.thread_id) if place.thread_id else None
-    value: str | None
-    if runtime is not None:
-        model, agent = runtime.preferences()
-        value = (str(model) if model else None) if kind == "model" else agent
-    else:
-        prefs = bot.core.store.get_channel_pref(place.channel_id)
-        value = prefs.model if kind == "model" else prefs.agent
+    value = bot.core.preferences.current(kind, channel_id=place.channel_id, thread_id=place.thread_id)
     return f"`{value}`" if value else "OpenCode's default"
 
 
@@ -157,7 +143,7 @@ class ProviderSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"
         # OpenCode may take longer than the 3 s Discord gives to answer: defer, then edit.
         await interaction.response.defer()
         value = self.item.values[0]
-        providers = await bot.core.client.providers(place.directory)
+        providers = await bot.core.preferences.providers(place.directory)
         page = turned_page(value)
         if page is not None:
             await interaction.edit_original_response(view=provider_view(providers, page))
@@ -188,7 +174,7 @@ class ModelSelect(
         value = self.item.values[0]
         page = turned_page(value)
         if page is not None:
-            providers = await bot.core.client.providers(place.directory)
+            providers = await bot.core.preferences.providers(place.directory)
             await interaction.edit_original_response(view=model_view(providers, self.provider, page))
             return
         await choose_scope(interaction, bot, place, "model", value)
@@ -212,7 +198,7 @@ class AgentSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"kim
         value = self.item.values[0]
         page = turned_page(value)
         if page is not None:
-            agents = agent_choices(await bot.core.client.agents(place.directory))
+            agents = agent_choices(await bot.core.preferences.agents(place.directory))
             await interaction.edit_original_response(view=agent_view(agents, page))
             return
         await choose_scope(interaction, bot, place, "agent", value)
@@ -238,7 +224,8 @@ class ScopeSelect(
 
     async def _picked(self, interaction: discord.Interaction, bot: KimakiBot, place: Place) -> None:
         await interaction.response.defer()
-        done = await apply_choice(bot, place, self.kind, self.value, self.item.values[0])
+        scope: PreferenceScope = "session" if self.item.values[0] == "session" else "channel"
+        done = await apply_choice(bot, place, self.kind, self.value, scope)
         await interaction.edit_original_response(content=done, view=None)
 
 
@@ -276,7 +263,7 @@ class PrefsCog(commands.Cog):
             return
         bot, place = entered
         await interaction.response.defer(ephemeral=True, thinking=True)
-        providers = await bot.core.client.providers(place.directory)
+        providers = await bot.core.preferences.providers(place.directory)
         if not provider_choices(providers):
             await say(interaction, NO_PROVIDER_TEXT)
             return
@@ -291,7 +278,7 @@ class PrefsCog(commands.Cog):
             return
         bot, place = entered
         await interaction.response.defer(ephemeral=True, thinking=True)
-        agents = agent_choices(await bot.core.client.agents(place.directory))
+        agents = agent_choices(await bot.core.preferences.agents(place.directory))
         if not agents:
             await say(interaction, "OpenCode offers no agents to choose from here.")
             return

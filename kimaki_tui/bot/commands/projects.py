@@ -51,7 +51,7 @@ def project_choices(candidates: list[str], typed: str, linked: set[str]) -> list
 async def known_directories(bot: KimakiBot, typed: str) -> list[str]:
     """OpenCode's project worktrees, plus the typed path when it is an existing absolute directory."""
     try:
-        projects = await bot.core.client.projects()
+        projects = await bot.core.projects.opencode_projects()
     except OpenCodeError as exc:
         log.warning("listing OpenCode projects for /add-project failed: %s", exc)
         projects = []
@@ -112,7 +112,7 @@ class ProjectsCog(commands.Cog):
         if interaction.guild is None or permitted(bot, interaction.user) is not None:
             return []
         guild_id = str(interaction.guild.id)
-        linked = {link.directory for link in bot.core.store.list_channels(guild_id)}
+        linked = {link.directory for link in bot.core.projects.links(guild_id)}
         paths = project_choices(await known_directories(bot, current), current, linked)
         return [app_commands.Choice(name=path, value=path) for path in paths]
 
@@ -128,7 +128,7 @@ class ProjectsCog(commands.Cog):
         if place.thread is not None or place.channel is None:
             await say(interaction, "Run /remove-project in the project channel itself, not in a thread.")
             return
-        bot.core.store.unlink_channel(place.channel_id)
+        bot.core.projects.unlink(place.channel_id)
         log.info("unlinked #%s from %s", place.channel.name, place.directory)
         await say(
             interaction,

@@ -19,7 +19,6 @@ from kimaki_tui.core.prompts import PromptInput
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
-    from kimaki_tui.core.session import SessionRuntime
 
 QUIET = discord.AllowedMentions.none()
 LINE_MAX = 150
@@ -43,7 +42,7 @@ def cleared_text(items: Sequence[tuple[int, QueuedItem]], limit: int = LIST_MAX)
     lines = [head]
     size = len(head)
     for shown, (position, item) in enumerate(items):
-        line = f"{position}. " + dispatched_line(item.author or item.source, item.prompt)[2:]
+        line = f"{position}. " + dispatched_line(item.author or item.origin, item.prompt)[2:]
         rest = f"… and {len(items) - shown} more"
         if size + 1 + len(line) + 1 + len(rest) > limit:
             lines.append(rest)
@@ -74,16 +73,15 @@ class RemoveQueuedButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = bot_of(interaction)
         place = locate(bot, interaction.channel)
-        runtime = bot.core.sessions.get(place.thread_id) if place and place.thread_id else None
-        if runtime is None:
+        thread_id = place.thread_id if place else None
+        if thread_id is None or bot.core.conversations.get(thread_id) is None:
             return  # not this instance's thread: another machine may answer
         refusal = permitted(bot, interaction.user)
         if refusal is not None:
             await interaction.response.send_message(refusal, ephemeral=True)
             return
         original = interaction.message.content if interaction.message else ""
-        queued = any(item.item_id == self.item_id for item in runtime.queue())
-        if queued and runtime.remove_queued(self.item_id):
+        if bot.core.conversations.remove_queued(thread_id, self.item_id):
             text = (
                 f"~~{original}~~ — removed by {discord.utils.escape_markdown(display_name(interaction.user))}"
             )
@@ -101,9 +99,8 @@ def remove_view(item_id: int) -> discord.ui.View:
     return view
 
 
-def _new_item(runtime: SessionRuntime, position: int, prompt: PromptInput) -> QueuedItem | None:
+def _new_item(items: Sequence[QueuedItem], position: int, prompt: PromptInput) -> QueuedItem | None:
     """The item just queued at `position` (checked against its text, in case the queue moved)."""
-    items = runtime.queue()
     if 0 < position <= len(items) and items[position - 1].prompt == prompt.text:
         return items[position - 1]
     return next(
@@ -124,22 +121,23 @@ class QueueCog(commands.Cog):
         entered = await enter_session_thread(interaction, need_session=True)
         if entered is None:
             return
-        bot, runtime = entered
+        bot, view = entered
+        conversations = bot.core.conversations
         user = interaction.user
         author = display_name(user)
-        prompt = PromptInput(message, author_id=str(user.id), author_name=author, source="discord")
+        prompt = PromptInput(message, author_id=str(user.id), author_name=author, origin="discord")
         # Sending may wait for OpenCode longer than the 3 s Discord gives an answer.
         await interaction.response.defer(thinking=True)
-        if not runtime.busy and not runtime.queue():
+        if not view.busy and not view.queued:
             # `submit`, not `enqueue`: a prompt sent from the queue gets its own » line in the thread,
             # and this reply already is that line.
-            result = await bot.core.submit(runtime.thread_id, prompt)
+            result = await conversations.submit(view.thread_id, prompt)
             if result.outcome in ("sent", "failed"):
                 await say(interaction, dispatched_line(author, message), ephemeral=False)
                 return
         else:
-            result = await bot.core.enqueue(runtime.thread_id, prompt)
-        item = _new_item(runtime, result.position, prompt)
+            result = await conversations.enqueue(view.thread_id, prompt)
+        item = _new_item(conversations.queue(view.thread_id), result.position, prompt)
         text = queued_text(result.position)
         if item is None:
             await interaction.followup.send(text, allowed_mentions=QUIET)
@@ -155,13 +153,14 @@ class QueueCog(commands.Cog):
         entered = await enter_session_thread(interaction)
         if entered is None:
             return
-        _bot, runtime = entered
-        items = list(enumerate(runtime.queue(), start=1))
+        bot, view = entered
+        conversations = bot.core.conversations
+        items = list(enumerate(conversations.queue(view.thread_id), start=1))
         if not items:
             await say(interaction, "The queue is empty.")
             return
         if position is None:
-            runtime.clear_queue()
+            conversations.clear_queue(view.thread_id)
             cleared = items
         elif position > len(items):
             await say(
@@ -171,7 +170,7 @@ class QueueCog(commands.Cog):
             return
         else:
             cleared = [items[position - 1]]
-            runtime.remove_queued(cleared[0][1].item_id)
+            conversations.remove_queued(view.thread_id, cleared[0][1].item_id)
         await say(interaction, cleared_text(cleared), ephemeral=False)
 
 

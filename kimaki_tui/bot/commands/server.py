@@ -38,13 +38,13 @@ class ServerCog(commands.Cog):
         if entered is None:
             return
         bot, _place = entered
-        restart = bot.core.restart_server
-        if restart is None:
+        server = bot.core.server
+        if not server.can_restart:
             await say(interaction, "This kimaki cannot restart its OpenCode server.")
             return
         await interaction.response.defer(thinking=True)
         log.info("restarting OpenCode for %s", interaction.user)
-        await restart()
+        await server.restart()
         await say(interaction, RESTARTED_TEXT, ephemeral=False)
 
     @app_commands.command(

@@ -58,11 +58,11 @@ class SessionCog(commands.Cog):
         )
         thread = await starter.create_thread(name=thread_name(prompt), auto_archive_duration=1440)
         thread_id = str(thread.id)
-        bot.core.open_thread(thread_id, place.channel_id, place.directory)
+        bot.core.conversations.open(thread_id, place.channel_id, place.directory)
         user = interaction.user
-        await bot.core.submit(
+        await bot.core.conversations.submit(
             thread_id,
-            PromptInput(prompt, author_id=str(user.id), author_name=display_name(user), source="discord"),
+            PromptInput(prompt, author_id=str(user.id), author_name=display_name(user), origin="discord"),
         )
         await say(interaction, f"Started {thread.mention}.")
 

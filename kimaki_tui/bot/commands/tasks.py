@@ -1,8 +1,8 @@
 """/tasks: the scheduled sends of this project channel (`kimaki send --send-at`), each with a
 persistent Delete button (custom_id `kimaki:task:del:<task id>`, valid across restarts).
 
-Tasks are read from the shared Store each time; a deleted task never fires, since the scheduler
-reads its row when it falls due.
+Tasks are read from the shared database each time (through the core); a deleted task never fires,
+since the scheduler reads its row when it falls due.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from kimaki_tui.scheduling.request import SendRequest
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
-    from kimaki_tui.store.records import ScheduledTask
+    from kimaki_tui.core.api import ScheduledTask
 
 QUIET = discord.AllowedMentions.none()
 SHOWN = 20  # buttons for at most 20 tasks (Discord allows 25 per message)
@@ -57,14 +57,7 @@ def tasks_view(tasks: list[ScheduledTask]) -> discord.ui.View | None:
 
 
 def channel_tasks(bot: KimakiBot, channel_id: str) -> list[ScheduledTask]:
-    return bot.core.store.list_tasks(channel_id=channel_id)
-
-
-def delete_task(bot: KimakiBot, task_id: int, channel_id: str) -> bool:
-    """Delete a task of this channel (a button can outlive its task or be clicked elsewhere)."""
-    store = bot.core.store
-    task = store.get_task(task_id)
-    return task is not None and task.channel_id == channel_id and store.delete_task(task_id)
+    return bot.core.tasks.all(channel_id=channel_id)
 
 
 class DeleteTaskButton(
@@ -95,7 +88,7 @@ class DeleteTaskButton(
         if refusal is not None:
             await interaction.response.send_message(refusal, ephemeral=True)
             return
-        deleted = delete_task(bot, self.task_id, place.channel_id)
+        deleted = bot.core.tasks.delete(self.task_id, channel_id=place.channel_id)
         tasks = channel_tasks(bot, place.channel_id)
         who = discord.utils.escape_markdown(display_name(interaction.user))
         note = (

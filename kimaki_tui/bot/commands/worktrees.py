@@ -59,7 +59,7 @@ class WorktreesCog(commands.Cog):
         if entered is None:
             return
         bot, place = entered
-        project = bot.core.channel_directory(place.channel_id)
+        project = bot.core.projects.directory_of(place.channel_id)
         if place.channel is None or project is None:
             await say(interaction, "I cannot find this project's channel.")
             return
@@ -76,7 +76,7 @@ class WorktreesCog(commands.Cog):
         )
         await thread.add_user(interaction.user)
         thread_id = str(thread.id)
-        bot.core.open_thread(thread_id, place.channel_id, str(worktree.path))
+        bot.core.conversations.open(thread_id, place.channel_id, str(worktree.path))
         await thread.send(
             f"🌳 **Worktree ready** — branch `{worktree.branch}` in `{worktree.path}`.\n"
             "Messages in this thread run there. /merge-worktree merges the branch into the project.",
@@ -84,8 +84,8 @@ class WorktreesCog(commands.Cog):
         )
         if prompt:
             user = interaction.user
-            await bot.core.submit(
-                thread_id, PromptInput(prompt, str(user.id), display_name(user), source="discord")
+            await bot.core.conversations.submit(
+                thread_id, PromptInput(prompt, str(user.id), display_name(user), origin="discord")
             )
         await say(interaction, f"Created {thread.mention} on branch `{worktree.branch}`.")
 
@@ -98,18 +98,18 @@ class WorktreesCog(commands.Cog):
         entered = await enter_session_thread(interaction)
         if entered is None:
             return
-        bot, runtime = entered
-        if runtime.busy:
+        bot, view = entered
+        if view.busy:
             await say(interaction, "The agent is still working; wait for it (or /abort), then merge.")
             return
         await interaction.response.defer(thinking=True)
         try:
-            merged = await merge_worktree(runtime.directory)
+            merged = await merge_worktree(view.directory)
         except RebaseConflict as exc:
             who = interaction.user
             await say(interaction, f"⚠️ {exc}", ephemeral=False)
-            prompt = PromptInput(conflict_prompt(exc), str(who.id), display_name(who), "discord")
-            await bot.core.submit(runtime.thread_id, prompt)
+            prompt = PromptInput(conflict_prompt(exc), str(who.id), display_name(who), origin="discord")
+            await bot.core.conversations.submit(view.thread_id, prompt)
             return
         except WorktreeError as exc:
             await say(interaction, f"⚠️ {exc}", ephemeral=False)

@@ -58,7 +58,7 @@ class QueueTable(DataTable[Text]):
             self.add_row(
                 Text(str(position), style="dim"),
                 Text(clip(item.prompt, 60)),
-                Text(clip(item.author or item.source, 12), style="dim"),
+                Text(clip(item.author or item.origin, 12), style="dim"),
                 key=str(item.item_id),
             )
         if selected is not None and str(selected) in {key.value for key in self.rows}:

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
-from kimaki_tui.core.session import SessionRuntime, SessionSnapshot
+from kimaki_tui.core.api import ConversationView
 from kimaki_tui.screens.format import Palette, age, clip, project_name, status_text, tokens
 
 # (key, label, width)
@@ -30,7 +30,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 
 
-def row_cells(snap: SessionSnapshot, now: float, palette: Palette) -> dict[str, Text]:
+def row_cells(snap: ConversationView, now: float, palette: Palette) -> dict[str, Text]:
     widths = {key: width for key, _, width in COLUMNS}
 
     def cell(key: str, value: str, style: str = "") -> Text:
@@ -76,7 +76,7 @@ class SessionTable(DataTable[Text]):
             return None
         return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
 
-    def rebuild(self, snapshots: Iterable[SessionSnapshot]) -> None:
+    def rebuild(self, snapshots: Iterable[ConversationView]) -> None:
         selected = self.selected_thread
         self.clear()
         self._shown.clear()
@@ -90,7 +90,7 @@ class SessionTable(DataTable[Text]):
         if selected in self._shown:
             self.move_cursor(row=self.get_row_index(selected), scroll=True)
 
-    def update_row(self, snap: SessionSnapshot) -> None:
+    def update_row(self, snap: ConversationView) -> None:
         """Rewrite the cells of one session that changed (the row must exist)."""
         shown = self._shown[snap.thread_id]
         self.states[snap.thread_id] = (snap.state, snap.queued)
@@ -99,15 +99,15 @@ class SessionTable(DataTable[Text]):
                 shown[key] = cell.plain
                 self.update_cell(snap.thread_id, key, cell)
 
-    def refresh_ages(self, runtimes: Iterable[SessionRuntime]) -> None:
-        """Rewrite the "active" cells whose age moved on (no store access)."""
+    def refresh_ages(self, views: Iterable[ConversationView]) -> None:
+        """Rewrite the "active" cells whose age moved on."""
         now = self._clock()
-        for runtime in runtimes:
-            shown = self._shown.get(runtime.thread_id)
-            label = age(now - runtime.last_activity)
+        for view in views:
+            shown = self._shown.get(view.thread_id)
+            label = age(now - view.last_activity)
             if shown is not None and shown.get("active") != label:
                 shown["active"] = label
-                self.update_cell(runtime.thread_id, "active", Text(label, style=self._palette.muted))
+                self.update_cell(view.thread_id, "active", Text(label, style=self._palette.muted))
 
     def summary(self) -> str:
         states = [state for state, _ in self.states.values()]

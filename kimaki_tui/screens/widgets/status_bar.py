@@ -11,7 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from kimaki_tui.core.events import DiscordStatus, ServerStatus
+from kimaki_tui.core.events import ChatStatus
+from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.screens.format import Palette, clip, megabytes
 from kimaki_tui.screens.model import rss_bytes
 
@@ -29,7 +30,7 @@ def _lamp(title: str, state: str, mood: str, palette: Palette) -> Text:
     return text
 
 
-def discord_text(status: DiscordStatus, palette: Palette) -> Text:
+def discord_text(status: ChatStatus, palette: Palette) -> Text:
     text = _lamp("Discord", status.state, _DISCORD.get(status.state, _OFF), palette)
     details: list[str] = []
     if status.user:
@@ -92,7 +93,7 @@ class StatusBar(Horizontal):
             self._scheduler = status
             self.query_one("#scheduler-status", Static).update(scheduler_text(status, self._palette))
 
-    def _show_discord(self, status: DiscordStatus) -> None:
+    def _show_discord(self, status: ChatStatus) -> None:
         widget = self.query_one("#discord-status", Static)
         widget.update(discord_text(status, self._palette))
         if status.public_bot:

@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Footer, Static
 
+from kimaki_tui.screens.confirm import ConfirmScreen
 from kimaki_tui.screens.wizard.panes import (
     DonePane,
     GeminiPane,
@@ -75,8 +76,29 @@ class WizardScreen(Screen[SetupResult]):
     def on_mount(self) -> None:
         if self.setup.starts_after_token:
             self._prepare()
+            return
+        self._show()
+        offer = self.setup.kimaki_offer
+        if offer:
+            question = f"{offer}\n\nImport its bot token, channels, threads, tasks and preferences now?"
+            confirm = ConfirmScreen("Moving from kimaki", question, confirm="Import")
+            self.app.push_screen(confirm, self._kimaki_answer)
+
+    def _kimaki_answer(self, accepted: bool | None) -> None:
+        if accepted:
+            self._import_kimaki()
+
+    @work(exclusive=True, group="kimaki")
+    async def _import_kimaki(self) -> None:
+        """Import kimaki's database; with its token the wizard moves on to waiting for a server."""
+        self._pane(self.setup.step).left()
+        try:
+            report = await self.setup.import_from_kimaki()
+        except SetupError as exc:
+            self.notify(str(exc), title="kimaki import failed", severity="error", timeout=15)
         else:
-            self._show()
+            self.notify(report, title="Imported from kimaki", timeout=20)
+        self._show()
 
     def _browser(self) -> Callable[[str], None] | None:
         if self._open_url is not None:

@@ -1,4 +1,4 @@
-"""Render domain events as Discord message texts (pure; every text fits one message).
+"""Render domain events as chat message texts (pure; every text fits one message).
 
 Kimaki's look: a text part is posted as markdown (split to 2000 characters), every tool call is
 one short `┣ tool summary` line when it ends (a subagent task when it starts, so parallel tasks
@@ -26,7 +26,7 @@ from kimaki_tui.core.events import (
     ToolStarted,
     TurnFinished,
 )
-from kimaki_tui.core.split import DISCORD_LIMIT, split_message
+from kimaki_tui.presentation.split import MESSAGE_LIMIT, split_message
 
 Verbosity = Literal["tools_and_text", "text_and_essential_tools", "text_only"]
 VERBOSITIES: tuple[Verbosity, ...] = ("tools_and_text", "text_and_essential_tools", "text_only")
@@ -34,7 +34,7 @@ DEFAULT_VERBOSITY: Verbosity = "text_and_essential_tools"
 
 # Tools that only look around; hidden from tool lines unless verbosity is tools_and_text.
 MINOR_TOOLS = frozenset({"read", "glob", "grep", "list", "todoread", "todowrite"})
-# Tools whose whole purpose is an exchange with the Discord user: the prompt they raise is shown
+# Tools whose whole purpose is an exchange with the chat user: the prompt they raise is shown
 # (the question form; kimaki's upload and button tools), so no tool line repeats them.
 INTERACTION_TOOLS = frozenset({"question", "kimaki_file_upload", "kimaki_action_buttons"})
 # Announced when they start (ToolStarted), not when they end.
@@ -216,7 +216,7 @@ def render_permission_prompt(request: PermissionRequest) -> str:
     diff = request.metadata.get("diff")
     if isinstance(diff, str) and diff.strip():
         used = sum(len(line) + 1 for line in lines)
-        lines.append(_diff_block(diff, DISCORD_LIMIT - used))
+        lines.append(_diff_block(diff, MESSAGE_LIMIT - used))
     return "\n".join(lines)
 
 
@@ -280,13 +280,6 @@ def render_question(request: QuestionRequest) -> str:
 def _options(value: object) -> Sequence[Mapping[str, Any]]:
     options = value if isinstance(value, list) else []
     return [option for option in options[:24] if isinstance(option, Mapping)]
-
-
-def render_queue_notice(position: int) -> str:
-    """Posted when a message waits for the running turn (`position` counts from 1)."""
-    if position <= 1:
-        return "⏳ Queued — it goes next, when the current turn ends."
-    return f"⏳ Queued at position {position} — it is sent when the turns before it end."
 
 
 # ---- text helpers ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Split markdown into Discord-sized messages without breaking words or code blocks.
+"""Split markdown into chat-sized messages without breaking words or code blocks.
 
 `split_message` cuts at a paragraph boundary when one is reasonably far into the chunk, else at
 a line boundary; a line longer than a whole message is cut at its last space that fits, or hard.
@@ -9,11 +9,13 @@ fence, same language) at the start of the next, so every chunk renders on its ow
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-DISCORD_LIMIT = 2000
+MESSAGE_LIMIT = 2000
+"""The longest message a chat (Discord) takes, in characters."""
 MIN_LIMIT = 200
-"""Below this a reopened fence plus one line may not fit; Discord's limit is far above it."""
+"""Below this a reopened fence plus one line may not fit; MESSAGE_LIMIT is far above it."""
 
 # CommonMark fence: up to 3 spaces, then 3+ backticks or tildes. Long openers are ignored so the
 # reopened fence stays small next to the limit.
@@ -34,17 +36,17 @@ class Piece:
         return self.prefix + self.body + self.suffix
 
 
-def split_message(text: str, limit: int = DISCORD_LIMIT) -> list[str]:
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Chunks of at most `limit` characters whose concatenation, minus added fences, is `text`.
 
-    Chunks that would be blank (whitespace only) are dropped; Discord refuses empty messages.
+    Chunks that would be blank (whitespace only) are dropped; chats refuse empty messages.
     """
     if len(text) <= limit:
         return [text] if text.strip() else []
     return [piece.text for piece in split_pieces(text, limit) if piece.body.strip()]
 
 
-def split_pieces(text: str, limit: int = DISCORD_LIMIT) -> list[Piece]:
+def split_pieces(text: str, limit: int = MESSAGE_LIMIT) -> list[Piece]:
     """The chunks with their added fence markers kept apart (`"".join(bodies) == text`)."""
     if limit < MIN_LIMIT:
         raise ValueError(f"limit must be at least {MIN_LIMIT}")
@@ -168,3 +170,17 @@ def _break_line(lines: list[str], fences: list[str], index: int, budget: int) ->
         cut += 1  # the space stays at the end of the first half
     lines[index : index + 1] = [line[:cut], line[cut:]]
     fences.insert(index + 1, opener)
+
+
+def pack_texts(parts: Sequence[tuple[str, str]], limit: int = MESSAGE_LIMIT) -> list[tuple[str, list[str]]]:
+    """Pack (id, text) pairs into as few messages of ≤ `limit` chars as keeps their order; each
+    message comes with the ids of the texts it shows (a long text spans several messages)."""
+    batches: list[tuple[str, list[str]]] = []
+    for part_id, text in parts:
+        for chunk in split_message(text, limit):
+            if batches and len(batches[-1][0]) + 2 + len(chunk) <= limit:
+                body, ids = batches[-1]
+                batches[-1] = (f"{body}\n\n{chunk}", ids if part_id in ids else [*ids, part_id])
+            else:
+                batches.append((chunk, [part_id]))
+    return batches

@@ -1,0 +1,446 @@
+"""The one door: everything a front end (the Discord bot, the control center, the CLI) may ask the core.
+
+Front ends are typed against these Protocols and receive the implementation (`core.service.Core`)
+from the composition root; they never touch the store, the OpenCode client or the session
+registry. What crosses the door are the frozen values below, the domain events (`core.events`),
+prompts (`core.prompts`) and OpenCode's typed values (`opencode.models`, `catalog`, `schema`).
+Conversations are keyed by their thread id (the Discord thread showing a session).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest, QueuedItem
+from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
+from kimaki_tui.errors import KimakiError
+from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
+from kimaki_tui.opencode.catalog import Project as OpenCodeProject
+from kimaki_tui.opencode.models import Message
+from kimaki_tui.opencode.schema import ModelRef, SessionInfo
+from kimaki_tui.opencode.status import ServerStatus
+from kimaki_tui.store.records import (
+    ChannelLink,
+    GuildRecord,
+    GuildStatus,
+    Project,
+    ScheduledTask,
+    ThreadOrigin,
+)
+
+__all__ = [
+    "AnswerResult",
+    "Approvals",
+    "ChannelLink",
+    "ConversationView",
+    "Conversations",
+    "CoreApi",
+    "GuildRecord",
+    "GuildStatus",
+    "Guilds",
+    "History",
+    "HistoryError",
+    "OpenCodeProject",
+    "Posts",
+    "PreferenceKind",
+    "PreferenceScope",
+    "Preferences",
+    "Project",
+    "Projects",
+    "PromptMessage",
+    "ReplayPart",
+    "Resume",
+    "ResumePlan",
+    "RevertResult",
+    "ScheduledTask",
+    "Server",
+    "Tasks",
+    "ThreadOrigin",
+    "UnknownThread",
+    "UserTurn",
+]
+
+AnswerStatus = Literal["answered", "already_answered", "unknown", "failed"]
+PreferenceKind = Literal["model", "agent"]
+PreferenceScope = Literal["session", "channel"]
+ConversationState = Literal["idle", "busy", "waiting", "error"]
+EventCallback = Callable[[object], None]
+
+
+class UnknownThread(KimakiError, LookupError):
+    """A thread with no conversation in this kimaki instance."""
+
+
+class HistoryError(KimakiError):
+    """A history command cannot be done; the message is meant for the user as is."""
+
+
+# ---- values ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    """A conversation right now: which session it shows and what that session is doing.
+
+    `state` is "waiting" while a permission or question waits for a person; `busy` is True while a
+    turn runs (also while waiting). `tokens`, `model` and `agent` are the last turn's.
+    """
+
+    thread_id: str
+    channel_id: str
+    directory: str
+    session_id: str | None
+    title: str
+    state: ConversationState
+    busy: bool
+    queued: int
+    tokens: int
+    model: str
+    agent: str
+    last_activity: float
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerResult:
+    status: AnswerStatus
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "answered"
+
+
+@dataclass(frozen=True, slots=True)
+class PromptMessage:
+    """Where a front end shows a permission or question prompt (to edit it once answered)."""
+
+    thread_id: str | None
+    external_message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayPart:
+    """A text the assistant wrote earlier, shown again when a session reopens in a new thread."""
+
+    part_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResumePlan:
+    """A session about to open in a new thread (resumed or forked) and the answers to show there."""
+
+    info: SessionInfo
+    directory: str
+    parts: tuple[ReplayPart, ...]
+
+    @property
+    def session_id(self) -> str:
+        return self.info.id
+
+
+@dataclass(frozen=True, slots=True)
+class UserTurn:
+    message_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RevertResult:
+    """What undo/redo did: `done` False means there was nothing to do. `diff` is OpenCode's."""
+
+    done: bool
+    diff: str = ""
+    finished: bool = False  # redo reached the end (the session is whole again)
+
+
+# ---- services -------------------------------------------------------------------------------------
+
+
+class Conversations(Protocol):
+    """Threads and their sessions: prompts, the queue, aborts. Unknown threads raise UnknownThread."""
+
+    def get(self, thread_id: str) -> ConversationView | None: ...
+
+    def all(self) -> list[ConversationView]: ...
+
+    def for_session(self, session_id: str) -> ConversationView | None: ...
+
+    def open(
+        self,
+        thread_id: str,
+        channel_id: str,
+        directory: str,
+        *,
+        session_id: str | None = None,
+        origin: ThreadOrigin = "discord",
+    ) -> ConversationView:
+        """The thread's conversation, created (bound to `session_id` if given) when new."""
+        ...
+
+    async def say(self, thread_id: str, prompt: PromptInput) -> SayResult:
+        """A message typed in the conversation: it answers the question waiting there, if any
+        (`answer_waiting`), else it is submitted as the next prompt."""
+        ...
+
+    async def answer_waiting(self, thread_id: str, text: str, *, by: str, origin: str) -> AnswerResult | None:
+        """The rule for a message while a question waits: the text answers the oldest waiting
+        question (every part not picked from a menu yet). None when no question waits or `text` is
+        blank: then the message is a prompt."""
+        ...
+
+    async def submit(self, thread_id: str, prompt: PromptInput) -> SubmitResult:
+        """A new prompt: sent now when idle, otherwise queued (interrupting the turn by policy)."""
+        ...
+
+    async def enqueue(self, thread_id: str, prompt: PromptInput) -> SubmitResult:
+        """Queue behind the running turn (held, not refused, while the thread has no session)."""
+        ...
+
+    async def abort(self, thread_id: str, *, by: str, origin: str) -> bool:
+        """Stop the running turn (pending approvals are rejected); True if one was running. Every
+        front end is told with a TurnAborted event."""
+        ...
+
+    def queue(self, thread_id: str) -> tuple[QueuedItem, ...]: ...
+
+    def remove_queued(self, thread_id: str, item_id: int) -> bool: ...
+
+    def move_queued(self, thread_id: str, item_id: int, delta: int) -> None: ...
+
+    def clear_queue(self, thread_id: str) -> int: ...
+
+    async def ensure_session(self, thread_id: str) -> str: ...
+
+
+class Approvals(Protocol):
+    """Pending permissions and questions, answered from any front end (the first answer wins)."""
+
+    def pending_permissions(self, session_id: str | None = None) -> list[PermissionRequest]: ...
+
+    def pending_questions(self, session_id: str | None = None) -> list[QuestionRequest]: ...
+
+    def question(self, request_id: str) -> QuestionRequest | None: ...
+
+    async def answer_permission(
+        self, request_id: str, reply: PermissionReply, *, by: str, origin: str, message: str | None = None
+    ) -> AnswerResult: ...
+
+    async def answer_question(
+        self, request_id: str, answers: list[list[str]], *, by: str, origin: str
+    ) -> AnswerResult: ...
+
+    async def reject_question(self, request_id: str, *, by: str, origin: str) -> AnswerResult: ...
+
+    def pick(self, request_id: str, index: int, labels: Sequence[str]) -> list[list[str]] | None:
+        """Record the answer to one part of a question; every part's answer once all are picked."""
+        ...
+
+    def prompt_message(self, request_id: str) -> PromptMessage | None: ...
+
+    def attach_message(self, request_id: str, thread_id: str, external_message_id: str) -> None: ...
+
+
+class Posts(Protocol):
+    """Which finished parts a front end already posted (kept across restarts: posted once)."""
+
+    def is_posted(self, part_id: str) -> bool: ...
+
+    def mark_posted(
+        self, part_id: str, thread_id: str, session_id: str, external_ids: Iterable[str]
+    ) -> None: ...
+
+
+class History(Protocol):
+    """A conversation's history: its messages, undo/redo, fork, compact, share (HistoryError says
+    why one cannot be done)."""
+
+    async def messages(self, thread_id: str, *, limit: int | None = None) -> list[Message]: ...
+
+    async def fork_choices(self, thread_id: str) -> list[UserTurn]: ...
+
+    async def fork(self, thread_id: str, message_id: str | None) -> ResumePlan:
+        """A new session with the messages before `message_id`, with its last answer to show."""
+        ...
+
+    async def undo(self, thread_id: str, *, by: str, origin: str) -> RevertResult: ...
+
+    async def redo(self, thread_id: str) -> RevertResult: ...
+
+    async def compact(self, thread_id: str) -> ModelRef: ...
+
+    async def share(self, thread_id: str) -> str: ...
+
+
+class Resume(Protocol):
+    """Reopening a project's OpenCode session in a new thread."""
+
+    async def candidates(self, directory: str, query: str = "", limit: int = 25) -> list[SessionInfo]:
+        """The project's sessions no thread shows, newest first, matching `query` (title or id)."""
+        ...
+
+    def bound_thread(self, session_id: str) -> str | None: ...
+
+    async def load(self, session_id: str, directory: str) -> ResumePlan:
+        """The session and its last answers (raises opencode.errors.SessionNotFound)."""
+        ...
+
+    def bind(
+        self, thread_id: str, channel_id: str, plan: ResumePlan, *, origin: ThreadOrigin
+    ) -> ConversationView: ...
+
+
+class Projects(Protocol):
+    """Project folders and the channels linked to them (one link per channel)."""
+
+    def link(self, channel_id: str, guild_id: str, directory: str, app_id: str | None = None) -> None: ...
+
+    def unlink(self, channel_id: str) -> bool: ...
+
+    def directory_of(self, channel_id: str) -> str | None: ...
+
+    def links(self, guild_id: str | None = None) -> list[ChannelLink]: ...
+
+    def links_for(self, directory: str) -> list[ChannelLink]: ...
+
+    def add(self, directory: str) -> str:
+        """Register a folder as a project without a channel; returns its resolved path."""
+        ...
+
+    def forget(self, directory: str) -> bool: ...
+
+    def known(self) -> list[Project]: ...
+
+    async def opencode_projects(self) -> list[OpenCodeProject]:
+        """The projects OpenCode knows (its recent worktrees)."""
+        ...
+
+    async def create(self, projects_dir: str | Path, name: str) -> Path:
+        """A new folder under `projects_dir` (git init'ed); raises core.projects.ProjectNameError."""
+        ...
+
+
+class Preferences(Protocol):
+    """Which model and agent prompts use: per session, else per channel, else OpenCode's default."""
+
+    async def providers(self, directory: str) -> ProviderCatalog: ...
+
+    async def agents(self, directory: str) -> list[Agent]: ...
+
+    def current(
+        self, kind: PreferenceKind, *, channel_id: str, thread_id: str | None = None
+    ) -> str | None: ...
+
+    async def choose(
+        self,
+        kind: PreferenceKind,
+        value: str,
+        scope: PreferenceScope,
+        *,
+        channel_id: str,
+        thread_id: str | None = None,
+    ) -> PreferenceScope:
+        """Store the choice; "session" applies to the thread's session (created if needed) and falls
+        back to the channel outside a conversation. Returns the scope that was used."""
+        ...
+
+
+class Tasks(Protocol):
+    """Scheduled sends (`kimaki send --send-at`), read from the shared database each time."""
+
+    def all(self, *, channel_id: str | None = None, all_states: bool = False) -> list[ScheduledTask]: ...
+
+    def get(self, task_id: int) -> ScheduledTask | None: ...
+
+    def delete(self, task_id: int, *, channel_id: str | None = None) -> bool:
+        """Delete a task (only if it belongs to `channel_id`, when given); its timer goes too."""
+        ...
+
+
+class Server(Protocol):
+    """The OpenCode server kimaki runs."""
+
+    @property
+    def status(self) -> ServerStatus: ...
+
+    @property
+    def can_restart(self) -> bool: ...
+
+    async def restart(self) -> None:
+        """Restart it and return once healthy (running turns end as failed)."""
+        ...
+
+
+class Guilds(Protocol):
+    """Which Discord servers are served (kimaki_tui.core.guilds has the rule)."""
+
+    @property
+    def operators(self) -> frozenset[str]: ...
+
+    def set_operators(self, user_ids: Iterable[str]) -> None: ...
+
+    def allowed(self, guild_id: str | int | None) -> bool: ...
+
+    def status(self, guild_id: str | int) -> GuildStatus | None: ...
+
+    def records(self) -> list[GuildRecord]: ...
+
+    def pending(self) -> list[GuildRecord]: ...
+
+    def seen(self, guild_id: str, name: str, owner_id: str | None) -> GuildRecord: ...
+
+    def allow(self, guild_id: str, *, by: str) -> GuildRecord: ...
+
+    def deny(self, guild_id: str, *, by: str) -> GuildRecord: ...
+
+    def claim_notice(self, guild_id: str) -> bool: ...
+
+    def release_notice(self, guild_id: str) -> None: ...
+
+    def reload(self) -> list[GuildRecord]: ...
+
+
+class CoreApi(Protocol):
+    """The core as front ends see it: named services, and the event bus."""
+
+    @property
+    def conversations(self) -> Conversations: ...
+
+    @property
+    def approvals(self) -> Approvals: ...
+
+    @property
+    def posts(self) -> Posts: ...
+
+    @property
+    def history(self) -> History: ...
+
+    @property
+    def resume(self) -> Resume: ...
+
+    @property
+    def projects(self) -> Projects: ...
+
+    @property
+    def preferences(self) -> Preferences: ...
+
+    @property
+    def tasks(self) -> Tasks: ...
+
+    @property
+    def server(self) -> Server: ...
+
+    @property
+    def guilds(self) -> Guilds: ...
+
+    def subscribe(self, callback: EventCallback) -> Callable[[], None]:
+        """Call `callback(event)` for every event published from now on; returns an unsubscribe."""
+        ...
+
+    def publish(self, event: object) -> None:
+        """Announce a front end's own status (ChatStatus) to the others."""
+        ...

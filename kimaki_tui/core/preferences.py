@@ -1,0 +1,55 @@
+"""Which model and agent a prompt asks OpenCode for: the session's choice, else the channel's,
+else OpenCode's default. Choices are kept in the store; the menus offer what OpenCode has."""
+
+from __future__ import annotations
+
+from kimaki_tui.core.api import PreferenceKind, PreferenceScope
+from kimaki_tui.core.sessions import SessionRegistry
+from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
+from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.store.repo import Store
+
+
+class PreferenceService:
+    def __init__(self, client: OpenCodeClient, store: Store, sessions: SessionRegistry) -> None:
+        self._client = client
+        self._store = store
+        self._sessions = sessions
+
+    async def providers(self, directory: str) -> ProviderCatalog:
+        return await self._client.providers(directory)
+
+    async def agents(self, directory: str) -> list[Agent]:
+        return await self._client.agents(directory)
+
+    def current(self, kind: PreferenceKind, *, channel_id: str, thread_id: str | None = None) -> str | None:
+        """What the next prompt there uses (None: OpenCode's default)."""
+        runtime = self._sessions.get(thread_id) if thread_id else None
+        if runtime is not None:
+            model, agent = runtime.preferences()
+            return (str(model) if model else None) if kind == "model" else agent
+        prefs = self._store.get_channel_pref(channel_id)
+        return prefs.model if kind == "model" else prefs.agent
+
+    async def choose(
+        self,
+        kind: PreferenceKind,
+        value: str,
+        scope: PreferenceScope,
+        *,
+        channel_id: str,
+        thread_id: str | None = None,
+    ) -> PreferenceScope:
+        runtime = self._sessions.get(thread_id) if thread_id else None
+        if scope == "session" and runtime is not None:
+            session_id = await runtime.ensure_session()
+            if kind == "model":
+                self._store.set_session_pref(session_id, model=value)
+            else:
+                self._store.set_session_pref(session_id, agent=value)
+            return "session"
+        if kind == "model":
+            self._store.set_channel_pref(channel_id, model=value)
+        else:
+            self._store.set_channel_pref(channel_id, agent=value)
+        return "channel"
