@@ -10,7 +10,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any, Literal
 
-from kimaki_tui.cli.local import CliError, add_data_dir, open_core, out, run, settings_of, table
+from kimaki_tui.cli.local import CliError, add_data_dir, out, run, settings_of, table
+from kimaki_tui.root.offline import open_core
 
 if TYPE_CHECKING:
     from kimaki_tui.core.api import GuildRecord

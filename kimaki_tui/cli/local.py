@@ -1,6 +1,6 @@
 """What the automation subcommands share: the settings (their flags, the environment, config.toml),
-the data dir and its database, the bot token, the kimaki running for the data dir (through its
-control API), error reporting and plain-text tables.
+the bot token, the kimaki running for the data dir (through its control API), error reporting and
+plain-text tables. The database and the secrets come from the root (kimaki_tui.root.offline).
 
 Results go to stdout; errors go to stderr as `kimaki: <message>` with a non-zero exit code.
 """
@@ -12,7 +12,6 @@ import asyncio
 import inspect
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kimaki_tui.errors import KimakiError
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from kimaki_tui.control_api import ControlClient
-    from kimaki_tui.core.offline import OfflineCore, SessionReader
+    from kimaki_tui.core.offline import SessionReader
     from kimaki_tui.discord_rest import DiscordRest
     from kimaki_tui.settings import Settings
 
@@ -54,23 +53,6 @@ def settings_of(args: argparse.Namespace, *, create: bool = True) -> Settings:
     given = {option.key: getattr(args, option.key, None) for option in options()}
     flags = {key: value for key, value in given.items() if value is not None and value is not False}
     return load_settings(flags, create=create)
-
-
-def data_dir_of(args: argparse.Namespace) -> Path:
-    return settings_of(args).data_dir
-
-
-def db_path(data_dir: Path) -> Path:
-    from kimaki_tui.settings import Settings
-
-    return Settings(data_dir).db_path
-
-
-def open_core(settings: Settings) -> OfflineCore:
-    """The core's database services for the settings' data dir (a context manager: closed when done)."""
-    from kimaki_tui.core.offline import OfflineCore
-
-    return OfflineCore.open(settings.db_path)
 
 
 def bot_token(settings: Settings) -> str:

@@ -12,7 +12,8 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, open_core, out, run, settings_of, table
+from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, out, run, settings_of, table
+from kimaki_tui.root.offline import open_core
 
 if TYPE_CHECKING:
     from kimaki_tui.core.api import ChannelLink

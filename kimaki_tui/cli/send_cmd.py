@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, discord_rest, open_core, out, run, settings_of
+from kimaki_tui.cli.local import CliError, add_data_dir, discord_rest, out, run, settings_of
+from kimaki_tui.root.offline import open_core
 
 if TYPE_CHECKING:
     from kimaki_tui.control_api import ControlClient

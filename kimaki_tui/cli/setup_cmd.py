@@ -127,8 +127,9 @@ async def _run(
 ) -> int:
     import questionary
 
-    from kimaki_tui.core.offline import OfflineCore, opencode_projects_from_new_server
+    from kimaki_tui.core.offline import opencode_projects_from_new_server
     from kimaki_tui.migrate_kimaki import KimakiOffer
+    from kimaki_tui.root.offline import open_core
     from kimaki_tui.setup import SetupController, Step
     from kimaki_tui.setup.projects import project_directories
 
@@ -143,7 +144,7 @@ async def _run(
         return project_directories(found)
 
     api_url = settings.discord.api_url
-    core = OfflineCore.open(settings.db_path)
+    core = open_core(settings)
     setup = SetupController(
         secrets,
         api_url=api_url,

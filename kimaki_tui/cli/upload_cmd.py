@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, discord_rest, open_core, out, run, settings_of
+from kimaki_tui.cli.local import CliError, add_data_dir, discord_rest, out, run, settings_of
+from kimaki_tui.root.offline import open_core
 
 MAX_FILES = 10
 MAX_FILE_SIZE = 25 * 1024 * 1024
