@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.private_files import open_private
 
 if TYPE_CHECKING:
@@ -233,14 +234,14 @@ async def _run_action(action: Action, what: str) -> None:
         result = action()
         if inspect.isawaitable(result):
             await result
-    except Exception:
+    except Exception:  # runs after the 202: nobody else can hear of the failure
         log.exception("control API: %s failed", what)
 
 
 # -- client ---------------------------------------------------------------------------------------
 
 
-class ControlError(Exception):
+class ControlError(KimakiError):
     """The running kimaki could not be reached or refused the request."""
 
 

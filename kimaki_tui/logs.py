@@ -103,7 +103,7 @@ class RingHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             line = self.format(record)
-        except Exception:
+        except Exception:  # logging's own convention: a bad record is reported, never raised
             self.handleError(record)
             return
         self._lines.append(line)

@@ -71,9 +71,8 @@ def spare_opencode_env(
 
 @pytest.fixture(scope="session")
 def opencode_binary() -> str:
-    env = {**os.environ, "OPENCODE_PATH": os.environ.get("OPENCODE_PATH") or str(DEFAULT_OPENCODE)}
     try:
-        return find_opencode(env)
+        return find_opencode(os.environ.get("OPENCODE_PATH") or str(DEFAULT_OPENCODE))
     except OpenCodeNotInstalled as exc:
         pytest.skip(f"opencode is not installed: {exc}")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kimaki_tui import config, logs
+from kimaki_tui import logs, settings
 from kimaki_tui.cli import events_cmd
 from kimaki_tui.presentation.render import VERBOSITIES
 from tests.harness import FIXTURES
@@ -89,16 +89,16 @@ def test_cli_verbosity_choices_match_the_renderer() -> None:
 
 # ---- data directory -----------------------------------------------------------------------------
 def test_data_dir_resolution(tmp_path: Path) -> None:
-    explicit = config.resolve_data_dir(tmp_path / "a" / "b", env={})
+    explicit = settings.resolve_data_dir(tmp_path / "a" / "b", env={})
     assert explicit == (tmp_path / "a" / "b").resolve() and explicit.is_dir()
-    from_env = config.resolve_data_dir(None, env={config.DATA_DIR_ENV: str(tmp_path / "env")})
+    from_env = settings.resolve_data_dir(None, env={settings.DATA_DIR_ENV: str(tmp_path / "env")})
     assert from_env == (tmp_path / "env").resolve() and from_env.is_dir()
-    default = config.resolve_data_dir(None, env={}, create=False)
+    default = settings.resolve_data_dir(None, env={}, create=False)
     assert default == Path("~/.kimaki").expanduser().resolve()
-    settings = config.load_settings(tmp_path / "d", no_tui=True, env={})
-    assert settings.db_path == settings.data_dir / "discord-sessions.db"
-    assert settings.log_path == settings.data_dir / "kimaki.log"
-    assert settings.no_tui is True
+    loaded = settings.load_settings({"data_dir": str(tmp_path / "d"), "no_tui": True}, env={})
+    assert loaded.db_path == loaded.data_dir / "discord-sessions.db"
+    assert loaded.log_path == loaded.data_dir / "kimaki.log"
+    assert loaded.no_tui is True
 
 
 # ---- logging ------------------------------------------------------------------------------------

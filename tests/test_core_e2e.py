@@ -23,8 +23,8 @@ from kimaki_tui.core.events import (
     TextDelta,
     TurnFinished,
 )
-from kimaki_tui.core.session import RuntimeOptions
 from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.settings import SessionSettings
 from kimaki_tui.testing.scripted_model import ScriptedModel, latest_user_text
 from tests.core_rig import CoreRig
 from tests.harness import wait_until
@@ -185,7 +185,7 @@ async def test_a_message_queued_behind_an_aborted_turn_is_answered(
 async def test_message_while_busy_interrupts_after_delay(
     versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 ) -> None:
-    options = RuntimeOptions(interrupt_delay=0.5)
+    options = SessionSettings(interrupt_delay=0.5)
     async with CoreRig(versioned_client, tmp_path / "db.sqlite", options=options) as rig:
         thread = rig.thread(project_dir)
         await rig.core.conversations.submit(thread.thread_id, rig.prompt("SLOW:30 long work"))
@@ -203,7 +203,7 @@ async def test_burst_interrupts_only_the_turn_it_arrived_during(
 ) -> None:
     marker = uuid.uuid4().hex[:8]
     async with CoreRig(
-        opencode_client, tmp_path / "db.sqlite", options=RuntimeOptions(interrupt_delay=0.5)
+        opencode_client, tmp_path / "db.sqlite", options=SessionSettings(interrupt_delay=0.5)
     ) as rig:
         thread = rig.thread(project_dir)
         await rig.core.conversations.submit(thread.thread_id, rig.prompt(f"SLOW:30 {marker} long"))
@@ -224,7 +224,8 @@ async def test_burst_interrupts_only_the_turn_it_arrived_during(
 async def test_permission_expires_after_timeout(
     opencode_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 ) -> None:
-    async with CoreRig(opencode_client, tmp_path / "db.sqlite", approval_timeout=1.0) as rig:
+    expiring = SessionSettings(approval_timeout=1.0)
+    async with CoreRig(opencode_client, tmp_path / "db.sqlite", options=expiring) as rig:
         thread = rig.thread(project_dir)
         await rig.core.conversations.submit(thread.thread_id, rig.prompt("RUN_BASH: echo never > never.txt"))
         asked = await rig.wait_for(PermissionAskedEvent)
@@ -245,7 +246,7 @@ async def test_store_survives_restart_queue_and_mapping_reload(
 ) -> None:
     marker = uuid.uuid4().hex[:8]
     db = tmp_path / "db.sqlite"
-    async with CoreRig(opencode_client, db, options=RuntimeOptions(busy_policy="queue")) as rig:
+    async with CoreRig(opencode_client, db, options=SessionSettings(busy_policy="queue")) as rig:
         thread = rig.thread(project_dir)
         await rig.core.conversations.submit(thread.thread_id, rig.prompt(f"SLOW:3 {marker} first"))
         await rig.core.conversations.submit(thread.thread_id, rig.prompt(f"{marker} kept-1"))

@@ -52,13 +52,13 @@ async def supervisors() -> AsyncIterator[list[OpenCodeSupervisor]]:
 
 def test_find_opencode(tmp_path: Path) -> None:
     with pytest.raises(OpenCodeNotInstalled) as missing:
-        find_opencode({"PATH": str(tmp_path)})
+        find_opencode(None, {"PATH": str(tmp_path)})
     assert "npm install -g opencode-ai" in str(missing.value) and "OPENCODE_PATH" in str(missing.value)
     with pytest.raises(OpenCodeNotInstalled, match="not an executable"):
-        find_opencode({"OPENCODE_PATH": str(tmp_path / "nope"), "PATH": ""})
+        find_opencode(str(tmp_path / "nope"), {"PATH": ""})
     binary = fake_binary(tmp_path, "opencode", EXITS_AT_ONCE)
-    assert find_opencode({"PATH": str(tmp_path)}) == binary
-    assert find_opencode({"OPENCODE_PATH": binary, "PATH": ""}) == binary
+    assert find_opencode(None, {"PATH": str(tmp_path)}) == binary
+    assert find_opencode(binary, {"PATH": ""}) == binary
 
 
 async def test_start_without_binary_fails_clearly(

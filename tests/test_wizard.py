@@ -114,7 +114,7 @@ async def test_the_server_picked_for_channels_is_allowed(
     approved: list[str] = []
     setup = SetupController(
         SecretStore(tmp_path / "data", env={}),
-        api=DiscordRest(env=twin.env()),
+        api=DiscordRest(base_url=twin.api_url),
         link=Links(),
         approve_guild=approved.append,
         start=Step.TOKEN,

@@ -14,17 +14,18 @@ from discord.ext import commands
 
 from kimaki_tui.bot import errors
 from kimaki_tui.bot.guilds import GuildKeeper, install_gate
-from kimaki_tui.bot.options import BotOptions
 from kimaki_tui.bot.outgoing import install_outgoing_filter, use_masking_webhooks
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.output import OutputRouter
     from kimaki_tui.core.api import CoreApi
+    from kimaki_tui.secrets import SecretStore
+    from kimaki_tui.settings import DiscordSettings, Settings
 
 log = logging.getLogger(__name__)
 
 
-def make_intents(options: BotOptions) -> discord.Intents:
+def make_intents(options: DiscordSettings) -> discord.Intents:
     intents = discord.Intents.none()
     intents.guilds = True
     intents.guild_messages = True
@@ -34,18 +35,26 @@ def make_intents(options: BotOptions) -> discord.Intents:
 
 
 class KimakiBot(commands.Bot):
-    def __init__(self, core: CoreApi, *, options: BotOptions) -> None:
+    """`settings` is the run's whole tree (the bot reads `discord`, `voice` and the paths); `secrets`
+    the run's one SecretStore (a Gemini key set from Discord goes there); `app_id` this bot's
+    application (from its token)."""
+
+    def __init__(
+        self, core: CoreApi, *, settings: Settings, secrets: SecretStore, app_id: str | None = None
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=make_intents(options),
+            intents=make_intents(settings.discord),
             help_command=None,
-            guild_ready_timeout=options.guild_ready_timeout,
+            guild_ready_timeout=settings.discord.guild_ready_timeout,
             # No bot message may ping anyone (a prompt or an echo can contain <@id>); a send or an
             # edit that passes allowed_mentions itself must pass AllowedMentions.none() too.
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.core = core
-        self.options = options
+        self.settings = settings
+        self.secrets = secrets
+        self.app_id = app_id
         self.output: OutputRouter | None = None
         self.guild_keeper = GuildKeeper(self)
         install_gate(self._connection, core.guilds.allowed)

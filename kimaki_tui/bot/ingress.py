@@ -57,7 +57,8 @@ class IngressCog(commands.Cog):
                 return
         else:
             return
-        decision = check(message.author, self.bot.user, allow_all_users=self.bot.options.allow_all_users)
+        allow_all = self.bot.settings.discord.allow_all_users
+        decision = check(message.author, self.bot.user, allow_all_users=allow_all)
         if not decision.allowed:
             if decision.reply:
                 await message.reply(decision.reply, mention_author=False, silent=True)
@@ -161,13 +162,13 @@ class IngressCog(commands.Cog):
         return True
 
     async def _prepare(self, message: discord.Message, thread_id: str) -> attachments.Prepared:
-        options = self.bot.options
+        settings = self.bot.settings
         return await attachments.prepare(
             message,
             message.clean_content,
-            save_dir=options.attachments_dir / thread_id,
-            max_inline=options.max_inline_text,
-            max_size=options.max_attachment,
+            save_dir=settings.attachments_dir / thread_id,
+            max_inline=settings.discord.max_inline_text,
+            max_size=settings.discord.max_attachment,
         )
 
     async def _submit(self, message: discord.Message, thread_id: str, prepared: attachments.Prepared) -> None:

@@ -119,7 +119,7 @@ class ThreadOutput:
         self.thread_id = thread_id
         self.channel = bot.get_partial_messageable(int(thread_id), type=discord.ChannelType.public_thread)
         self.queue: asyncio.Queue[Item] = asyncio.Queue()
-        self.typing = TypingPulse(self.channel, bot.options.typing_interval)
+        self.typing = TypingPulse(self.channel, bot.settings.discord.typing_interval)
         self._worker = asyncio.create_task(self._run(), name=f"kimaki-output-{thread_id}")
 
     def put(self, item: Item) -> None:
@@ -137,7 +137,7 @@ class ThreadOutput:
                 await self._handle(item)
             except discord.HTTPException as exc:
                 log.warning("posting %s in thread %s failed: %s", type(item).__name__, self.thread_id, exc)
-            except Exception:
+            except Exception:  # the thread's post worker must outlive one bad item
                 log.exception("could not post %s in thread %s", type(item).__name__, self.thread_id)
             finally:
                 self.queue.task_done()
@@ -188,12 +188,12 @@ class ThreadOutput:
         posts = self.bot.core.posts
         if posts.is_posted(part.part_id):
             return
-        texts = render_event(part, verbosity=self.bot.options.verbosity)
+        texts = render_event(part, verbosity=self.bot.settings.discord.verbosity)
         ids = [str((await self._send(text, notify=False)).id) for text in texts]
         posts.mark_posted(part.part_id, self.thread_id, part.session_id, ids)
 
     async def _post_rendered(self, event: DomainEvent, *, notify: bool) -> None:
-        for text in render_event(event, verbosity=self.bot.options.verbosity):
+        for text in render_event(event, verbosity=self.bot.settings.discord.verbosity):
             await self._send(text, notify=notify)
 
     async def _send(self, text: str, *, notify: bool, view: discord.ui.View | None = None) -> discord.Message:

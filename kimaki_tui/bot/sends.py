@@ -17,6 +17,7 @@ import discord
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.prompts import PromptInput
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.presentation.notices import submit_notice
 from kimaki_tui.presentation.split import MESSAGE_LIMIT
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 CLI_AUTHOR = "kimaki-cli"
 
 
-class SendFailed(Exception):
+class SendFailed(KimakiError):
     """The request could not be acted on; the message says why, for the user."""
 
 
@@ -103,7 +104,7 @@ async def _worktree(bot: KimakiBot, starter: discord.Message, directory: str, na
     from kimaki_tui.core.worktrees import WorktreeError, create_worktree
 
     try:
-        worktree = await create_worktree(directory, name, bot.options.data_dir)
+        worktree = await create_worktree(directory, name, bot.settings.data_dir)
     except WorktreeError as exc:
         await starter.reply(f"⚠️ {exc}"[:MESSAGE_LIMIT], mention_author=False)
         raise SendFailed(str(exc)) from None

@@ -42,13 +42,13 @@ async def _guarded(interaction: discord.Interaction, run: Callable[[KimakiBot], 
     """Refuse users without access (ephemeral), route failures to the one error handler."""
     bot = _bot(interaction)
     try:
-        decision = check(interaction.user, bot.user, allow_all_users=bot.options.allow_all_users)
+        decision = check(interaction.user, bot.user, allow_all_users=bot.settings.discord.allow_all_users)
         if not decision.allowed:
             text = decision.reply or "You cannot use kimaki here."
             await interaction.response.send_message(text, ephemeral=True)
             return
         await run(bot)
-    except Exception as exc:
+    except Exception as exc:  # a component's boundary: the one handler explains it or logs the bug
         await errors.report(interaction, exc)
 
 

@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, data_dir_of, open_core, out, run
+from kimaki_tui.cli.local import CliError, add_data_dir, discord_rest, out, run, settings_of
+from kimaki_tui.root.offline import open_core
 
 if TYPE_CHECKING:
     from kimaki_tui.control_api import ControlClient
     from kimaki_tui.discord_rest import DiscordRest
     from kimaki_tui.scheduling.request import PostedStarter, SendRequest
     from kimaki_tui.scheduling.when import Schedule
+    from kimaki_tui.settings import Settings
 
 _USER = re.compile(r"^(?:<@!?)?(?P<id>\d{15,21})>?$")
 PICKUP_WAIT = 15.0
@@ -126,7 +128,6 @@ class Target:
 
 
 async def send(args: argparse.Namespace) -> int:
-    from kimaki_tui.discord_rest import DiscordRest
     from kimaki_tui.scheduling.request import SendRequest
 
     problem = check_flags(args)
@@ -134,9 +135,9 @@ async def send(args: argparse.Namespace) -> int:
         raise CliError(problem, 2)
     prompt = _prompt_text(args.prompt)
     schedule = _schedule(args.send_at) if args.send_at else None
-    data_dir = data_dir_of(args)
-    async with DiscordRest(bot_token(data_dir)) as rest:
-        target = await resolve_target(args, data_dir, rest)
+    settings = settings_of(args)
+    async with discord_rest(settings) as rest:
+        target = await resolve_target(args, settings, rest)
         user = _USER.match(args.user.strip()) if args.user else None
         request = SendRequest(
             target.kind,  # type: ignore[arg-type]
@@ -150,8 +151,8 @@ async def send(args: argparse.Namespace) -> int:
             notify_only=args.notify_only,
         )
         if schedule is not None:
-            return await _add_task(data_dir, schedule, request, target)
-        return await _post(args, data_dir, rest, request, target)
+            return await _add_task(settings, schedule, request, target)
+        return await _post(args, settings, rest, request, target)
 
 
 def _prompt_text(value: str) -> str:
@@ -172,16 +173,16 @@ def _schedule(when: str) -> Schedule:
         raise CliError(str(exc), 2) from None
 
 
-async def resolve_target(args: argparse.Namespace, data_dir: Path, rest: DiscordRest) -> Target:
+async def resolve_target(args: argparse.Namespace, settings: Settings, rest: DiscordRest) -> Target:
     from kimaki_tui.discord_rest import THREAD_TYPES
 
     if args.thread or args.session:
-        thread_id = args.thread or _thread_of_session(data_dir, args.session)
+        thread_id = args.thread or _thread_of_session(settings, args.session)
         info = await rest.channel(thread_id)
         if info.get("type") not in THREAD_TYPES:
             raise CliError(f"{thread_id} is not a thread; use --channel to start a thread in a channel", 2)
         return Target("thread", thread_id, str(info.get("parent_id")), _guild(info))
-    channel_id = args.channel or _channel_of_project(data_dir, args.project or os.getcwd(), args.app_id)
+    channel_id = args.channel or _channel_of_project(settings, args.project or os.getcwd(), args.app_id)
     info = await rest.channel(channel_id)
     if info.get("type") in THREAD_TYPES:
         raise CliError(f"{channel_id} is a thread; use --thread to prompt its session", 2)
@@ -193,8 +194,8 @@ def _guild(info: dict[str, Any]) -> str | None:
     return str(guild) if guild else None
 
 
-def _thread_of_session(data_dir: Path, session_id: str) -> str:
-    with open_core(data_dir) as core:
+def _thread_of_session(settings: Settings, session_id: str) -> str:
+    with open_core(settings) as core:
         row = core.thread_of_session(session_id)
     if row is None:
         raise CliError(
@@ -203,12 +204,12 @@ def _thread_of_session(data_dir: Path, session_id: str) -> str:
     return row.thread_id
 
 
-def _channel_of_project(data_dir: Path, directory: str, app_id: str | None) -> str:
+def _channel_of_project(settings: Settings, directory: str, app_id: str | None) -> str:
     """The channel linked to `directory` or the nearest folder above it."""
     path = Path(directory).expanduser().resolve()
     if not path.is_dir():
         raise CliError(f"{directory} is not a folder", 2)
-    with open_core(data_dir) as core:
+    with open_core(settings) as core:
         for candidate in (path, *path.parents):
             links = [
                 c for c in core.projects.links_for(str(candidate)) if not app_id or c.app_id in (None, app_id)
@@ -221,15 +222,16 @@ def _channel_of_project(data_dir: Path, directory: str, app_id: str | None) -> s
     )
 
 
-async def _add_task(data_dir: Path, schedule: Schedule, request: SendRequest, target: Target) -> int:
+async def _add_task(settings: Settings, schedule: Schedule, request: SendRequest, target: Target) -> int:
     from kimaki_tui.cli.local import running_control
     from kimaki_tui.control_api import ControlError
 
-    with open_core(data_dir) as core:
+    data_dir = settings.data_dir
+    with open_core(settings) as core:
         task = core.tasks.add(schedule, request, channel_id=target.channel_id)
     local = schedule.first_run.astimezone()
     out(f"Scheduled task {task.id}: {schedule.describe()}; next run {local:%Y-%m-%d %H:%M %Z}.")
-    control = await running_control(data_dir)
+    control = await running_control(settings)
     if control is None:
         out(f"No kimaki is running for {data_dir}: the task runs once it is started.")
         return 0
@@ -241,14 +243,14 @@ async def _add_task(data_dir: Path, schedule: Schedule, request: SendRequest, ta
 
 
 async def _post(
-    args: argparse.Namespace, data_dir: Path, rest: DiscordRest, request: SendRequest, target: Target
+    args: argparse.Namespace, settings: Settings, rest: DiscordRest, request: SendRequest, target: Target
 ) -> int:
     from kimaki_tui.cli.local import running_control
 
-    control = await running_control(data_dir)
+    control = await running_control(settings)
     if args.wait:
         if control is None:
-            raise CliError(f"--wait needs kimaki running on this machine for {data_dir}")
+            raise CliError(f"--wait needs kimaki running on this machine for {settings.data_dir}")
         return await _post_and_wait(control, rest, request, target)
     posted = await post_starter(rest, request)
     _report(posted, target, request)

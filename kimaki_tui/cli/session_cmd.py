@@ -13,10 +13,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, data_dir_of, open_core, out, run, table
+from kimaki_tui.cli.local import CliError, add_data_dir, out, run, settings_of, table
+from kimaki_tui.root.offline import open_core
 
 if TYPE_CHECKING:
     from kimaki_tui.core.offline import SessionReader
+    from kimaki_tui.settings import Settings
 
 
 def register(subparsers: Any) -> None:
@@ -42,7 +44,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 def run_list(args: argparse.Namespace) -> int:
     def main() -> int:
         directory = str(Path(args.project).expanduser().resolve()) if args.project else None
-        with open_core(data_dir_of(args)) as core:
+        with open_core(settings_of(args)) as core:
             threads = core.threads(directory)
         if not threads:
             out("No sessions yet.")
@@ -70,19 +72,19 @@ def run_read(args: argparse.Namespace) -> int:
 async def read(args: argparse.Namespace) -> int:
     from kimaki_tui.cli.session_markdown import render
 
-    data_dir = data_dir_of(args)
-    directory = _directory(data_dir, args.session_id, args.project)
-    async with opencode_for(data_dir) as client:
+    settings = settings_of(args)
+    directory = _directory(settings, args.session_id, args.project)
+    async with opencode_for(settings) as client:
         info = await client.get_session(args.session_id, directory)
         messages = await client.messages(args.session_id, directory)
     sys.stdout.write(render(messages, title=info.title or args.session_id))
     return 0
 
 
-def _directory(data_dir: Path, session_id: str, project: str | None) -> str:
+def _directory(settings: Settings, session_id: str, project: str | None) -> str:
     if project:
         return str(Path(project).expanduser().resolve())
-    with open_core(data_dir) as core:
+    with open_core(settings) as core:
         row = core.thread_of_session(session_id)
     if row is None:
         raise CliError(f"no thread shows session {session_id} here: pass --project DIR to say where it ran")
@@ -90,15 +92,16 @@ def _directory(data_dir: Path, session_id: str, project: str | None) -> str:
 
 
 @asynccontextmanager
-async def opencode_for(data_dir: Path) -> AsyncIterator[SessionReader]:
+async def opencode_for(settings: Settings) -> AsyncIterator[SessionReader]:
     """The running kimaki's OpenCode, else a short-lived server of our own (stopped on exit)."""
     from kimaki_tui.cli.local import running_control, running_opencode
     from kimaki_tui.core.offline import own_sessions
 
-    control = await running_control(data_dir)
+    control = await running_control(settings)
     if control is not None:
         async with await running_opencode(control) as client:
             yield client
         return
-    async with own_sessions(health_timeout=60.0) as client:
+    opencode = settings.opencode
+    async with own_sessions(binary=opencode.path, log_level=opencode.log_level) as client:
         yield client

@@ -7,7 +7,8 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, data_dir_of, open_core, out, run, table
+from kimaki_tui.cli.local import CliError, add_data_dir, out, run, settings_of, table
+from kimaki_tui.root.offline import open_core
 
 if TYPE_CHECKING:
     from kimaki_tui.core.api import ScheduledTask
@@ -34,7 +35,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     def main() -> int:
-        with open_core(data_dir_of(args)) as core:
+        with open_core(settings_of(args)) as core:
             rows = core.tasks.all(all_states=args.all)
         if not rows:
             out("No scheduled tasks." if not args.all else "No tasks.")
@@ -63,12 +64,12 @@ def run_delete(args: argparse.Namespace) -> int:
         from kimaki_tui.cli.local import running_control
         from kimaki_tui.control_api import ControlError
 
-        data_dir = data_dir_of(args)
-        with open_core(data_dir) as core:
+        settings = settings_of(args)
+        with open_core(settings) as core:
             deleted = core.tasks.delete(args.id)
         if not deleted:
             raise CliError(f"no task {args.id} (see `kimaki task list --all`)")
-        control = await running_control(data_dir)
+        control = await running_control(settings)
         if control is not None:
             try:
                 await control.tasks_changed()

@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 
 from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest, QueuedItem
 from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
 from kimaki_tui.opencode.catalog import Project as OpenCodeProject
 from kimaki_tui.opencode.models import Message
@@ -69,11 +70,11 @@ ConversationState = Literal["idle", "busy", "waiting", "error"]
 EventCallback = Callable[[object], None]
 
 
-class UnknownThread(LookupError):
+class UnknownThread(KimakiError, LookupError):
     """A thread with no conversation in this kimaki instance."""
 
 
-class HistoryError(Exception):
+class HistoryError(KimakiError):
     """A history command cannot be done; the message is meant for the user as is."""
 
 

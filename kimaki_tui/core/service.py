@@ -10,6 +10,7 @@ root and tests only: front ends see this object through `CoreApi`.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from kimaki_tui.core.api import EventCallback
@@ -25,11 +26,12 @@ from kimaki_tui.core.project_service import ProjectService
 from kimaki_tui.core.resume import ResumeService
 from kimaki_tui.core.server import ServerControl
 from kimaki_tui.core.server_info import ServerFacts
-from kimaki_tui.core.session import CoreDeps, RuntimeOptions
+from kimaki_tui.core.session import CoreDeps
 from kimaki_tui.core.sessions import SessionRegistry
 from kimaki_tui.core.tasks import TaskService
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.events import Event
+from kimaki_tui.settings import SessionSettings
 from kimaki_tui.store.repo import Store
 
 log = logging.getLogger(__name__)
@@ -43,14 +45,15 @@ class Core:
         store: Store,
         bus: EventBus,
         wait_stream: Callable[[], Awaitable[None]],
-        options: RuntimeOptions | None = None,
-        approval_timeout: float = 600.0,
+        options: SessionSettings | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        options = options or SessionSettings()
         self.client = client
         self.store = store
         self.bus = bus
-        self.permissions = PermissionBroker(client, bus, store, timeout=approval_timeout)
-        self.questions = QuestionBroker(client, bus, store, timeout=approval_timeout)
+        self.permissions = PermissionBroker(client, bus, store, timeout=options.approval_timeout)
+        self.questions = QuestionBroker(client, bus, store, timeout=options.approval_timeout)
         self.facts = ServerFacts(client)
         deps = CoreDeps(
             client,
@@ -60,7 +63,8 @@ class Core:
             self.questions,
             self.facts,
             wait_stream,
-            options or RuntimeOptions(),
+            options,
+            clock,
         )
         self.sessions = SessionRegistry(deps)
         # The services of core.api.CoreApi.

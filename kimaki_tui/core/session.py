@@ -35,12 +35,13 @@ from kimaki_tui.core.events import (
     TurnAborted,
     TurnFinished,
 )
-from kimaki_tui.core.memory import IDLE_GAP, MemoryNotes
-from kimaki_tui.core.prompts import BusyPolicy, FileInput, PromptInput, SubmitResult
+from kimaki_tui.core.memory import MemoryNotes
+from kimaki_tui.core.prompts import FileInput, PromptInput, SubmitResult
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeError, SessionNotFound
 from kimaki_tui.opencode.events import Event, PermissionReplied, QuestionRejected, QuestionReplied
 from kimaki_tui.opencode.schema import ModelRef, text_part
+from kimaki_tui.settings import SessionSettings
 from kimaki_tui.store.records import QueuedRow, ThreadOrigin
 from kimaki_tui.store.repo import Store
 
@@ -57,16 +58,6 @@ class ServerInfo(Protocol):
     def branch(self, directory: str) -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
-class RuntimeOptions:
-    busy_policy: BusyPolicy = "interrupt"
-    interrupt_delay: float = 3.0
-    idle_wait: float = 3.0
-    # MEMORY.md reminders: after this many seconds without activity (clock injectable for tests).
-    memory_idle_gap: float = IDLE_GAP
-    clock: Callable[[], float] = time.monotonic
-
-
 @dataclass(slots=True)
 class CoreDeps:
     client: OpenCodeClient
@@ -76,7 +67,8 @@ class CoreDeps:
     questions: QuestionBroker
     server: ServerInfo
     wait_stream: Callable[[], Awaitable[None]]
-    options: RuntimeOptions = dataclasses.field(default_factory=RuntimeOptions)
+    options: SessionSettings = dataclasses.field(default_factory=SessionSettings)
+    clock: Callable[[], float] = time.monotonic  # MEMORY.md reminders' idle gap (injectable for tests)
 
 
 class SessionRuntime:
@@ -115,7 +107,7 @@ class SessionRuntime:
         self._drain_task: asyncio.Task[None] | None = None
         self._last_turn: TurnFinished | None = None
         self._errored = False
-        self._memory = MemoryNotes(deps.options.clock, deps.options.memory_idle_gap)
+        self._memory = MemoryNotes(deps.clock, deps.options.memory_idle_gap)
 
     # ---- state -------------------------------------------------------------------------
     @property

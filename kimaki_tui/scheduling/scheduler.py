@@ -235,15 +235,17 @@ class TaskScheduler:
             )
 
     def _drop_job(self, task_id: int) -> None:
+        from apscheduler.jobstores.base import JobLookupError
+
         if self._aps is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(JobLookupError):  # no timer was set for it
                 self._aps.remove_job(job_id(task_id))
 
     def _changed(self) -> None:
         for callback in list(self.on_change):
             try:
                 callback()
-            except Exception:
+            except Exception:  # one subscriber's bug must not stop the others hearing of it
                 log.exception("task change callback failed")
 
 

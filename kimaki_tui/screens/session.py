@@ -132,7 +132,7 @@ class SessionScreen(KimakiScreen):
             messages = await self.model.core.history.messages(self.thread_id, limit=HISTORY_LIMIT)
         except (LookupError, OpenCodeError) as exc:
             log.warning("could not load the history of %s: %s", session_id, exc)
-            self.notify(f"Could not load the earlier transcript: {exc}", severity="warning")
+            self.notify_failure("Could not load the earlier transcript", exc, severity="warning")
             return
         self.book.prepend_history(session_id, history_entries(messages))
         self._show_transcript(rebuild=True)
@@ -152,7 +152,7 @@ class SessionScreen(KimakiScreen):
         try:
             result = await self.model.core.conversations.say(self.thread_id, prompt)
         except (LookupError, OpenCodeError) as exc:
-            self.notify(f"Not sent: {exc}", severity="error")
+            self.notify_failure("Not sent", exc)
             return
         if result.outcome == "failed":
             self.notify(f"Not sent: {result.message}", severity="error")

@@ -49,7 +49,7 @@ async def test_tasks_screen_lists_and_deletes_through_the_scheduler(model: Contr
     scheduler = TaskScheduler(store, NeverSubmits())
     await scheduler.start(online=True)
     model.core.tasks.use_timers(scheduler)  # as the composition root does
-    # As tui_wiring does: the dashboard shows the status the scheduler reports on each change.
+    # As the root does (root/tui.py): the dashboard shows the status the scheduler reports on each change.
     scheduler.on_change.append(lambda: setattr(model, "scheduler_status", scheduler.status_text()))
     try:
         later = add(store, "2099-01-01T09:00:00Z", "write the yearly report")

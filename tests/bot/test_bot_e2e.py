@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager
 
 import pytest
 
-from kimaki_tui.core.session import RuntimeOptions
+from kimaki_tui.settings import SessionSettings
 from tests.bot.rig import BotRig, is_footer
 
 pytestmark = pytest.mark.opencode
@@ -107,7 +107,7 @@ async def test_two_threads_run_in_parallel(bot_rig: BotRig) -> None:
 
 
 async def test_a_message_while_busy_interrupts_after_a_short_delay(make_bot_rig: MakeRig) -> None:
-    async with make_bot_rig(runtime=RuntimeOptions(interrupt_delay=0.3)) as rig:
+    async with make_bot_rig(sessions=SessionSettings(interrupt_delay=0.3)) as rig:
         await rig.user_says("owner", "SLOW:8 take your time")
         thread = await rig.wait_thread()
         runtime = rig.core.conversations.runtime(str(thread.id))
@@ -125,7 +125,7 @@ async def test_a_message_while_busy_interrupts_after_a_short_delay(make_bot_rig:
 
 
 async def test_a_message_while_busy_is_queued_under_the_queue_policy(make_bot_rig: MakeRig) -> None:
-    async with make_bot_rig(runtime=RuntimeOptions(busy_policy="queue")) as rig:
+    async with make_bot_rig(sessions=SessionSettings(busy_policy="queue")) as rig:
         await rig.user_says("owner", "SLOW:1.5 warm up")
         thread = await rig.wait_thread()
         runtime = rig.core.conversations.runtime(str(thread.id))

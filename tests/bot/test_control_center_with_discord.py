@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from kimaki_tui.config import Settings
 from kimaki_tui.core.events import (
     PermissionAskedEvent,
     PermissionResolved,
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.opencode
 
 
 def control_center(rig: BotRig) -> KimakiApp:
-    return KimakiApp(ControlCenterModel(core=rig.core, settings=Settings(data_dir=rig.options.data_dir)))
+    return KimakiApp(ControlCenterModel(core=rig.core, settings=rig.settings))
 
 
 async def test_approve_in_the_terminal_edits_the_discord_prompt(bot_rig: BotRig) -> None:

@@ -134,7 +134,7 @@ async def test_upgrade_and_restart_command(bot_rig: BotRig, tmp_path: Path) -> N
     inter = await owner.slash(bot_rig.channel, "upgrade-and-restart")
     reply = await inter.wait_response(15)
     assert reply.content == "⬆️ Upgraded kimaki-tui 0.1.0 → 0.2.0; restarting…"
-    assert restarted == [bot_rig.options.data_dir]
+    assert restarted == [bot_rig.settings.data_dir]
 
     async def refuse(data_dir: Path) -> bool:
         return False

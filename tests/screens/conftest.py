@@ -13,10 +13,10 @@ from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from kimaki_tui.config import Settings
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.screens.app import KimakiApp
 from kimaki_tui.screens.model import ControlCenterModel
+from kimaki_tui.settings import Settings
 from tests.core_rig import CoreRig
 from tests.harness import wait_until
 from tests.screens.scene import offline_model

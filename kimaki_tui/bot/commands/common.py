@@ -77,7 +77,7 @@ async def owns_interaction(bot: KimakiBot, interaction: discord.Interaction) -> 
 
 def permitted(bot: KimakiBot, user: discord.User | discord.Member) -> str | None:
     """None when the user may use kimaki, else the refusal to show them."""
-    decision = check(user, bot.user, allow_all_users=bot.options.allow_all_users)
+    decision = check(user, bot.user, allow_all_users=bot.settings.discord.allow_all_users)
     return None if decision.allowed else decision.reply or REFUSED_TEXT
 
 
