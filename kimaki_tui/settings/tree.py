@@ -41,6 +41,11 @@ class OpenCodeSettings:
         "WARN", "OpenCode's own log level (its output goes to kimaki's log).",
         flag="--opencode-log-level", env="KIMAKI_OPENCODE_LOG_LEVEL",
     )  # fmt: skip
+    release_idle_after: float = setting(
+        1800.0, "Seconds a project's conversations must all be idle before OpenCode's in-memory "
+        "instance of it is released (it holds one of the user's inotify instances; sessions stay on "
+        "disk). 0: never.", minimum=0,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
