@@ -37,6 +37,7 @@ from kimaki_tui.core.events import (
 )
 from kimaki_tui.core.memory import MemoryNotes
 from kimaki_tui.core.prompts import FileInput, PromptInput, SubmitResult
+from kimaki_tui.logs import log_context
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeError, SessionNotFound
 from kimaki_tui.opencode.events import Event, PermissionReplied, QuestionRejected, QuestionReplied
@@ -212,6 +213,10 @@ class SessionRuntime:
 
     # ---- OpenCode events ------------------------------------------------------------------
     def handle_event(self, event: Event) -> None:
+        with log_context(thread_id=self.thread_id, session_id=self.session_id):
+            self._handle_event(event)
+
+    def _handle_event(self, event: Event) -> None:
         self._state, outputs = reducer.reduce(self._state, event)
         if reducer.settling(self._state):
             self._settled.clear()
@@ -320,6 +325,10 @@ class SessionRuntime:
         return self._model_and_agent(PromptInput(""))
 
     async def _send(self, prompt: PromptInput, *, from_queue: bool) -> SubmitResult:
+        with log_context(thread_id=self.thread_id, session_id=self.session_id):
+            return await self._send_now(prompt, from_queue=from_queue)
+
+    async def _send_now(self, prompt: PromptInput, *, from_queue: bool) -> SubmitResult:
         await self._deps.wait_stream()
         for attempt in (1, 2):
             await self.ensure_session()
@@ -363,6 +372,9 @@ class SessionRuntime:
         self._memory.sent()
         self.last_activity = time.time()
         assert self.session_id is not None
+        # The first prompt of a thread created its session after the log context was bound.
+        queued, extra = ", queued" * from_queue, {"session_id": self.session_id}
+        log.info("sent %s's prompt (%s%s)", prompt.author_name, prompt.origin, queued, extra=extra)
         self._publish(
             PromptDispatched(self.session_id, prompt.text, prompt.author_name, prompt.origin, from_queue)
         )

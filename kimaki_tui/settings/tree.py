@@ -15,6 +15,7 @@ CONFIG_FILE = "config.toml"
 Verbosity = Literal["tools_and_text", "text_and_essential_tools", "text_only"]
 BusyPolicy = Literal["interrupt", "queue"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LogFormat = Literal["text", "json"]
 
 
 def setting(
@@ -130,6 +131,10 @@ class Settings:
     )
     no_tui: bool = setting(False, "Run headless, without the control center (automatic without a terminal).")
     log_level: LogLevel = setting("INFO", "The log's level: DEBUG, INFO, WARNING or ERROR.")
+    log_format: LogFormat = setting(
+        "text", "The log file's format: text (one line per record) or json (one JSON object per line "
+        "with time, level, logger, message and the thread, session and request ids it concerns)."
+    )  # fmt: skip
     lock_port: int | None = setting(
         None, "The lock port on 127.0.0.1 (default: derived from the data dir; 29988 for ~/.kimaki).",
         minimum=1, maximum=65535,
