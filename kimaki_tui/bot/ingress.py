@@ -13,7 +13,7 @@ import discord
 from discord.ext import commands
 
 from kimaki_tui.bot import attachments, cli_ingress, voice
-from kimaki_tui.bot.access import check, display_name
+from kimaki_tui.bot.access import check, display_name, in_scope
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.prompts import PromptInput
@@ -57,8 +57,9 @@ class IngressCog(commands.Cog):
                 return
         else:
             return
-        allow_all = self.bot.settings.discord.allow_all_users
-        decision = check(message.author, self.bot.user, allow_all_users=allow_all)
+        if not in_scope(channel, self.bot.settings.discord):
+            return
+        decision = check(message.author, self.bot.user, self.bot.settings.discord)
         if not decision.allowed:
             if decision.reply:
                 await message.reply(decision.reply, mention_author=False, silent=True)

@@ -63,6 +63,17 @@ class DiscordSettings:
         False, "Let every member of an allowed server use the bot (default: owners, admins, "
         "Manage Server, or the \"Kimaki\" role)."
     )  # fmt: skip
+    allowed_channels: str = setting(
+        "", "Comma-separated ids of the only channels kimaki answers in (and their threads); "
+        "empty: every linked channel."
+    )  # fmt: skip
+    category: str | None = setting(
+        None, "The id of the only channel category kimaki answers in (its channels and their threads)."
+    )
+    required_role: str | None = setting(
+        None, "The id of a role every user needs, besides the Kimaki role rules (`allow_all_users` "
+        "included)."
+    )  # fmt: skip
     verbosity: Verbosity = setting(
         "text_and_essential_tools", "Which tool lines the bot posts: tools_and_text, "
         "text_and_essential_tools or text_only."
