@@ -109,6 +109,7 @@ class SessionRuntime:
         self._last_turn: TurnFinished | None = None
         self._errored = False
         self._memory = MemoryNotes(deps.clock, deps.options.memory_idle_gap)
+        self._notes: list[str] = []  # context held while a turn runs, sent with the next prompt
 
     # ---- state -------------------------------------------------------------------------
     @property
@@ -163,6 +164,20 @@ class SessionRuntime:
                 return SubmitResult("queued", position)
             self._schedule_interrupt()
             return SubmitResult("interrupting", position)
+
+    async def note(self, prompt: PromptInput) -> None:
+        """Context, not a prompt. Added at once (noReply) when idle; during a turn OpenCode would
+        answer it after the turn, so it is held and goes with the next prompt instead."""
+        text = f"[{prompt.author_name or prompt.origin}, to the others in the thread] {prompt.text}"
+        async with self._lock:
+            if self.busy or self.queued or self.session_id is None:
+                self._notes.append(text)
+                return
+            with log_context(thread_id=self.thread_id, session_id=self.session_id):
+                await self._deps.client.prompt_async(
+                    self.session_id, self.directory, [text_part(text)], no_reply=True
+                )
+            self.last_activity = time.time()
 
     async def enqueue(self, prompt: PromptInput) -> SubmitResult:
         """Explicit queueing (/queue): waits for the current turn; sent at once when idle."""
@@ -335,6 +350,7 @@ class SessionRuntime:
             assert self.session_id is not None
             model, agent = self._model_and_agent(prompt)
             parts: list[dict[str, Any]] = [
+                *(text_part(note) for note in self._notes),
                 *self._memory.prompt_parts(self.directory),
                 text_part(prompt.text),
                 *(f.to_part() for f in prompt.files),
@@ -370,6 +386,7 @@ class SessionRuntime:
                 return SubmitResult("failed", message=str(exc))
             break
         self._memory.sent()
+        self._notes.clear()
         self.last_activity = time.time()
         assert self.session_id is not None
         # The first prompt of a thread created its session after the log context was bound.

@@ -14,6 +14,7 @@ CONFIG_FILE = "config.toml"
 
 Verbosity = Literal["tools_and_text", "text_and_essential_tools", "text_only"]
 BusyPolicy = Literal["interrupt", "queue"]
+TurnRouting = Literal["off", "heuristic"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LogFormat = Literal["text", "json"]
 
@@ -73,6 +74,10 @@ class DiscordSettings:
     required_role: str | None = setting(
         None, "The id of a role every user needs, besides the Kimaki role rules (`allow_all_users` "
         "included)."
+    )  # fmt: skip
+    turn_routing: TurnRouting = setting(
+        "off", "Which messages in a bot thread get an answer: off (all) or heuristic (not \"thanks!\", "
+        "not messages that start by mentioning someone else; those reach the session as context)."
     )  # fmt: skip
     verbosity: Verbosity = setting(
         "text_and_essential_tools", "Which tool lines the bot posts: tools_and_text, "
