@@ -3,7 +3,6 @@ instances), busy or waiting ones are kept, and a released project answers its ne
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,17 @@ from tests.test_opencode_client import inotify_instances
 pytestmark = pytest.mark.opencode
 
 
-def two_minutes_on() -> float:
-    return time.time() + 120
+class Clock:
+    """The keeper's clock, moved by hand: `later()` jumps past the idle time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def later(self) -> None:
+        self.now += 120
 
 
 async def test_an_idle_project_is_released_once_and_answers_again(
@@ -32,14 +40,19 @@ async def test_an_idle_project_is_released_once_and_answers_again(
     baseline = inotify_instances(pid)
     async with CoreRig(client, tmp_path / "db.sqlite") as rig:
         thread = rig.thread(project_dir)
-        keeper = InstanceKeeper(client, rig.core.sessions.all, idle_seconds=60, clock=two_minutes_on)
+        clock = Clock()
+        keeper = InstanceKeeper(client, rig.core.sessions.all, idle_seconds=60, clock=clock)
+        rig.core.subscribe(keeper.on_event)
         await rig.core.conversations.submit(thread.thread_id, rig.prompt("REPLY: first"))
         await rig.wait_count(TurnFinished, 1)
         await wait_until(lambda: inotify_instances(pid) > baseline, 10, message="the project's watcher")
+        assert await keeper.sweep() == []  # used just now
 
+        clock.later()
         assert await keeper.sweep() == [str(project_dir)]
         await wait_until(lambda: inotify_instances(pid) == baseline, 10, message="the watcher to close")
-        assert await keeper.sweep() == []  # once per idle spell
+        clock.later()
+        assert await keeper.sweep() == []  # once per spell of disuse, whatever OpenCode still says
 
         await rig.core.conversations.submit(thread.thread_id, rig.prompt("REPLY: second"))
         finished = await rig.wait_count(TurnFinished, 2)
@@ -54,12 +67,15 @@ async def test_busy_and_waiting_projects_are_kept(
     busy_dir, waiting_dir = git_init(tmp_path / "busy"), git_init(tmp_path / "waiting")
     async with CoreRig(opencode_client, tmp_path / "db.sqlite") as rig:
         busy, waiting = rig.thread(busy_dir, "1"), rig.thread(waiting_dir, "2")
-        keeper = InstanceKeeper(opencode_client, rig.core.sessions.all, idle_seconds=60, clock=two_minutes_on)
+        clock = Clock()
+        keeper = InstanceKeeper(opencode_client, rig.core.sessions.all, idle_seconds=60, clock=clock)
+        rig.core.subscribe(keeper.on_event)
         await rig.core.conversations.submit(waiting.thread_id, rig.prompt("RUN_BASH: echo hi"))
         await rig.wait_for(PermissionAskedEvent)
         await rig.core.conversations.submit(busy.thread_id, rig.prompt("SLOW:5 busy"))
         await wait_until(lambda: busy.busy and waiting.waiting(), 30, message="one busy, one waiting")
+        clock.later()
 
-        assert keeper.idle_directories() == {}
+        assert keeper.idle_directories() == []
         assert await keeper.sweep() == []
         await rig.core.conversations.abort(busy.thread_id, by="test", origin="test")

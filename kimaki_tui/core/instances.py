@@ -4,8 +4,10 @@ OpenCode keeps every project directory it has served in memory, each with a file
 holds one of the user's inotify instances; Linux allows 128 per user by default. A kimaki that runs
 for weeks over many projects and worktrees would use them all, and from then on a project new to
 OpenCode waits forever on its first prompt (and other programs of the user lose file watching).
-So a directory whose conversations have all been idle for `idle_seconds` is disposed: its sessions
-stay on disk and the next message boots a fresh instance (about 0.3 s).
+So a directory that has had no prompt for `idle_seconds` (and has no busy or waiting conversation)
+is disposed: its sessions stay on disk and the next prompt boots a fresh instance (about 0.3 s).
+Use is counted from prompts sent (`PromptDispatched` on the bus), not from OpenCode's events,
+which keep arriving for a while after a turn and after a dispose.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
+from kimaki_tui.core.events import PromptDispatched
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeError
 
@@ -27,8 +30,8 @@ _MAX_INTERVAL = 300.0  # seconds between sweeps at most
 class Conversation(Protocol):
     """What the keeper reads of a session runtime."""
 
+    thread_id: str
     directory: str
-    last_activity: float
 
     @property
     def busy(self) -> bool: ...
@@ -37,51 +40,49 @@ class Conversation(Protocol):
 
 
 class InstanceKeeper:
-    """`await sweep()` disposes the idle directories once per idle spell; `run()` sweeps forever."""
+    """Feed it the bus (`on_event`); `await sweep()` disposes directories unused for long enough,
+    once per spell of disuse; `run()` sweeps until cancelled."""
 
     def __init__(
         self,
         client: OpenCodeClient,
         conversations: Callable[[], Iterable[Conversation]],
         idle_seconds: float,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._conversations = conversations
         self._idle = idle_seconds
         self._clock = clock
-        self._released: dict[str, float] = {}  # directory → its last activity when released
+        self._used: dict[str, float] = {}  # directory → when a prompt last went there (not released)
 
     @property
     def enabled(self) -> bool:
         return self._idle > 0
 
-    def idle_directories(self) -> dict[str, float]:
-        """{directory: last activity} for directories idle long enough and not released since."""
-        latest: dict[str, float] = {}
-        active: set[str] = set()
-        for conversation in self._conversations():
-            directory = conversation.directory
-            if conversation.busy or conversation.waiting():
-                active.add(directory)
-            latest[directory] = max(latest.get(directory, 0.0), conversation.last_activity)
+    def on_event(self, event: object) -> None:
+        if not isinstance(event, PromptDispatched):
+            return
+        runtime = next((c for c in self._conversations() if c.thread_id == event.thread_id), None)
+        if runtime is not None:
+            self._used[runtime.directory] = self._clock()
+
+    def idle_directories(self) -> list[str]:
+        """Directories with an instance kimaki used, unused for `idle_seconds`, nobody busy or waiting."""
+        active = {c.directory for c in self._conversations() if c.busy or c.waiting()}
         deadline = self._clock() - self._idle
-        return {
-            directory: last
-            for directory, last in latest.items()
-            if directory not in active and last <= deadline and self._released.get(directory) != last
-        }
+        return [d for d, used in self._used.items() if used <= deadline and d not in active]
 
     async def sweep(self) -> list[str]:
         """Dispose every idle directory's instance; returns the directories released."""
         released = []
-        for directory, last in self.idle_directories().items():
+        for directory in self.idle_directories():
             try:
                 await self._client.dispose_instance(directory)
             except OpenCodeError as exc:  # unreachable or restarting: the next sweep tries again
                 log.debug("could not release OpenCode's instance of %s: %s", directory, exc)
                 continue
-            self._released[directory] = last
+            self._used.pop(directory, None)  # until the next prompt there
             released.append(directory)
         if released:
             log.info("released OpenCode's idle project instance(s): %s", ", ".join(released))

@@ -70,6 +70,7 @@ class Core:
         )
         self.sessions = SessionRegistry(deps)
         self.instances = InstanceKeeper(client, self.sessions.all, release_idle_after)
+        bus.add_callback(self.instances.on_event)
         # The services of core.api.CoreApi.
         self.approvals = ApprovalService(self.permissions, self.questions, store, bus)
         self.conversations = ConversationService(self.sessions, self.approvals)
