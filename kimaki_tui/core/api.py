@@ -281,6 +281,32 @@ class History(Protocol):
     async def share(self, thread_id: str) -> str: ...
 
 
+@dataclass(frozen=True, slots=True)
+class SessionUsage:
+    """`context_tokens` is what the conversation occupies now (the last answer's input, cached
+    input and output); `cost` and `tokens_total` add up every answer of the session."""
+
+    session_id: str
+    context_tokens: int
+    context_limit: int | None
+    tokens_total: int
+    cost: float
+    answers: int
+    model: str
+
+    @property
+    def context_percent(self) -> int | None:
+        return round(100 * self.context_tokens / self.context_limit) if self.context_limit else None
+
+
+class Insight(Protocol):
+    """What a conversation has cost, and the recent conversations across projects."""
+
+    async def usage(self, thread_id: str) -> SessionUsage | None: ...
+
+    def recent(self, limit: int = 10) -> list[ConversationView]: ...
+
+
 class Resume(Protocol):
     """Reopening a project's OpenCode session in a new thread."""
 
@@ -441,6 +467,9 @@ class CoreApi(Protocol):
 
     @property
     def guilds(self) -> Guilds: ...
+
+    @property
+    def insight(self) -> Insight: ...
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         """Call `callback(event)` for every event published from now on; returns an unsubscribe."""

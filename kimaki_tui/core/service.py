@@ -20,6 +20,7 @@ from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.conversations import ConversationService
 from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.history import HistoryService
+from kimaki_tui.core.insight import InsightService
 from kimaki_tui.core.instances import InstanceKeeper
 from kimaki_tui.core.posts import PostLedger
 from kimaki_tui.core.preferences import PreferenceService
@@ -82,6 +83,7 @@ class Core:
         self.tasks = TaskService(store)
         self.server = ServerControl(bus)
         self.guilds = GuildAccess(store, bus)
+        self.insight = InsightService(client, self.sessions, self.facts)
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         return self.bus.add_callback(callback)
