@@ -7,7 +7,7 @@ when sessions appear or disappear.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -59,8 +59,7 @@ class SessionTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._palette = palette
         self._clock = clock
-        self._shown: dict[str, dict[str, str]] = {}  # thread -> column -> plain text shown
-        self.states: dict[str, tuple[str, int]] = {}  # thread -> (state, queued)
+        self._shown: dict[str, dict[str, str]] = {}  # thread -> column -> plain text drawn
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -80,20 +79,17 @@ class SessionTable(DataTable[Text]):
         selected = self.selected_thread
         self.clear()
         self._shown.clear()
-        self.states.clear()
         now = self._clock()
         for snap in sorted(snapshots, key=lambda s: s.last_activity, reverse=True):
             cells = row_cells(snap, now, self._palette)
             self.add_row(*(cells[key] for key, _, _ in COLUMNS), key=snap.thread_id)
             self._shown[snap.thread_id] = {key: cell.plain for key, cell in cells.items()}
-            self.states[snap.thread_id] = (snap.state, snap.queued)
         if selected in self._shown:
             self.move_cursor(row=self.get_row_index(selected), scroll=True)
 
     def update_row(self, snap: ConversationView) -> None:
         """Rewrite the cells of one session that changed (the row must exist)."""
         shown = self._shown[snap.thread_id]
-        self.states[snap.thread_id] = (snap.state, snap.queued)
         for key, cell in row_cells(snap, self._clock(), self._palette).items():
             if shown.get(key) != cell.plain:
                 shown[key] = cell.plain
@@ -109,13 +105,15 @@ class SessionTable(DataTable[Text]):
                 shown["active"] = label
                 self.update_cell(view.thread_id, "active", Text(label, style=self._palette.muted))
 
-    def summary(self) -> str:
-        states = [state for state, _ in self.states.values()]
-        queued = sum(count for _, count in self.states.values())
-        parts = [f"{len(states)} session" + ("" if len(states) == 1 else "s")]
-        for state, label in (("busy", "busy"), ("waiting", "waiting"), ("error", "failed")):
-            if states.count(state):
-                parts.append(f"{states.count(state)} {label}")
-        if queued:
-            parts.append(f"{queued} queued")
-        return " · ".join(parts)
+
+def summary(sessions: Sequence[ConversationView]) -> str:
+    """`5 sessions · 2 busy · 1 waiting · 3 queued`."""
+    states: list[str] = [view.state for view in sessions]
+    queued = sum(view.queued for view in sessions)
+    parts = [f"{len(states)} session" + ("" if len(states) == 1 else "s")]
+    for state, label in (("busy", "busy"), ("waiting", "waiting"), ("error", "failed")):
+        if states.count(state):
+            parts.append(f"{states.count(state)} {label}")
+    if queued:
+        parts.append(f"{queued} queued")
+    return " · ".join(parts)
