@@ -48,14 +48,23 @@ WIZARD_MODULE = "kimaki_tui.screens.wizard"
 class KimakiApp(App[None]):
     CSS_PATH = Path(__file__).with_name("kimaki.tcss")  # absolute: subclasses live elsewhere
     TITLE = "kimaki"
+    # The screens get `-narrow` below 120 columns (kimaki.tcss lays the bars and panes out for 80×24).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 (Textual declares it so)
     COMMANDS = App.COMMANDS | {KimakiCommands}
+    # The digits are shown by the nav bar on every screen (the footer keeps its room for the screen's keys).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "goto('dashboard')", "Dashboard", tooltip="Sessions and statuses"),
-        Binding("2", "goto('approvals')", "Approvals", tooltip="Pending permissions and questions"),
-        Binding("3", "goto('logs')", "Logs", tooltip="The live log"),
-        Binding("4", "goto('projects')", "Projects", tooltip="Project folders and their channels"),
-        Binding("5", "goto('tasks')", "Tasks", tooltip="Scheduled sends (kimaki send --send-at)"),
-        Binding("6", "goto('discord')", "Discord", tooltip="The demo's Discord, as the demo user"),
+        Binding("1", "goto('dashboard')", "Dashboard", tooltip="Sessions and statuses", show=False),
+        Binding(
+            "2", "goto('approvals')", "Approvals", tooltip="Pending permissions and questions", show=False
+        ),
+        Binding("3", "goto('logs')", "Logs", tooltip="The live log", show=False),
+        Binding(
+            "4", "goto('projects')", "Projects", tooltip="Project folders and their channels", show=False
+        ),
+        Binding("5", "goto('tasks')", "Tasks", tooltip="Scheduled sends (kimaki send --send-at)", show=False),
+        Binding(
+            "6", "goto('discord')", "Discord", tooltip="The demo's Discord, as the demo user", show=False
+        ),
         # Ctrl+C stops kimaki as on the headless command line; Ctrl+Q is Textual's usual quit key.
         Binding("ctrl+c,ctrl+q", "quit", "Quit", tooltip="Stop kimaki", priority=True),
     ]

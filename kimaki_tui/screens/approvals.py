@@ -124,8 +124,6 @@ class ApprovalsScreen(KimakiScreen):
         self.query_one("#approvals-body").display = bool(pending)
         self.query_one("#nothing").display = not pending
         self._show_detail(self.selected)
-        if self.is_current and (self.focused is None or not self.focused.is_attached):
-            self.query_one("#requests").focus()  # the focused button went with its request
 
     @on(DataTable.RowHighlighted, "#requests")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -135,6 +133,9 @@ class ApprovalsScreen(KimakiScreen):
         if request is not None and request.request_id == self._shown:
             return
         detail = self.query_one("#detail", VerticalScroll)
+        focused = self.focused
+        if focused is not None and focused is not detail and detail in focused.ancestors:
+            self.query_one(RequestTable).focus()  # its button goes with the request: not nowhere
         detail.remove_children()
         self._shown = request.request_id if request else None
         table = self.query_one(RequestTable)

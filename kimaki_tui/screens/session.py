@@ -43,7 +43,8 @@ OUTCOMES = {
 class SessionScreen(KimakiScreen):
     NAV = "dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", tooltip="Back to the dashboard"),
+        Binding("escape", "back", "Back", tooltip="Leave the message box; else back to the dashboard"),
+        Binding("m", "message", "Message", tooltip="Type a message to this session (Enter sends)"),
         Binding(
             "ctrl+b", "abort", "Abort turn", tooltip="Abort the running turn (pending approvals are denied)"
         ),
@@ -73,7 +74,8 @@ class SessionScreen(KimakiScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#prompt", Input).focus()
+        # Not the message box: the digits of the nav bar must switch screens, not type.
+        self.query_one(TranscriptView).focus()
         self.watch(self.app, "sessions", lambda _: self._show_header())
         self.watch(self.app, "queues", lambda _: self._show_queue())
         view = self.conversation
@@ -158,7 +160,13 @@ class SessionScreen(KimakiScreen):
         self.sync()
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        if isinstance(self.focused, Input):
+            self.query_one(TranscriptView).focus()
+        else:
+            self.app.pop_screen()
+
+    def action_message(self) -> None:
+        self.query_one("#prompt", Input).focus()
 
     def action_scroll(self, pages: int) -> None:
         view = self.query_one(TranscriptView)
