@@ -26,6 +26,13 @@ TOKEN_PATTERN = re.compile(r"(?<![\w-])[\w-]{23,28}\.[\w-]{6,7}\.[\w-]{27,40}(?!
 _MIN_SECRET = 6
 # Libraries that log every request at INFO.
 _CHATTY = ("httpx", "httpcore")
+# Third-party records that are routine, not news: (logger name prefix, message start or "" for
+# every INFO record). They are kept at DEBUG: the scheduler's "Running job …" on every run, and
+# discord.py's notice that voice *channels* need PyNaCl (voice messages work without it).
+_ROUTINE: tuple[tuple[str, str], ...] = (
+    ("apscheduler", ""),
+    ("discord.client", "PyNaCl is not installed"),
+)
 
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
@@ -74,6 +81,30 @@ class SecretFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = mask_secrets(record.stack_info)
         return True
+
+
+class RoutineToDebug(logging.Filter):
+    """Re-levels third-party routine records (`_ROUTINE`) to DEBUG, then drops them unless the
+    log's level is DEBUG (the logger let them through at their original level)."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG and _routine(record):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return record.levelno >= self.level
+
+
+def _routine(record: logging.LogRecord) -> bool:
+    for prefix, start in _ROUTINE:
+        if record.name == prefix or record.name.startswith(prefix + "."):
+            if start == "" and record.levelno == logging.INFO:
+                return True
+            if start and record.levelno <= logging.WARNING and str(record.msg).startswith(start):
+                return True
+    return False
 
 
 class QuietFileHandler(logging.FileHandler):
@@ -143,11 +174,12 @@ def setup_logging(
     file_handler = QuietFileHandler(log_path, mode="a", encoding="utf-8")
     ring = RingHandler(ring_capacity)
     _installed[:] = [file_handler, ring]
+    root.setLevel(level)
     for handler in _installed:
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler.addFilter(RoutineToDebug(root.level))
         handler.addFilter(SecretFilter())
         root.addHandler(handler)
-    root.setLevel(level)
     for name in _CHATTY:
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.captureWarnings(True)  # warnings would otherwise print to stderr, under the TUI
