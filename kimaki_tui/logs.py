@@ -30,6 +30,13 @@ TOKEN_PATTERN = re.compile(r"(?<![\w-])[\w-]{23,28}\.[\w-]{6,7}\.[\w-]{27,40}(?!
 _MIN_SECRET = 6
 # Libraries that log every request at INFO.
 _CHATTY = ("httpx", "httpcore")
+# Third-party records that are routine, not news: (logger name prefix, message start or "" for
+# every INFO record). They are kept at DEBUG: the scheduler's "Running job …" on every run, and
+# discord.py's notice that voice *channels* need PyNaCl (voice messages work without it).
+_ROUTINE: tuple[tuple[str, str], ...] = (
+    ("apscheduler", ""),
+    ("discord.client", "PyNaCl is not installed"),
+)
 
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
@@ -114,6 +121,30 @@ class SecretFilter(logging.Filter):
         return True
 
 
+class RoutineToDebug(logging.Filter):
+    """Re-levels third-party routine records (`_ROUTINE`) to DEBUG, then drops them unless the
+    log's level is DEBUG (the logger let them through at their original level)."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG and _routine(record):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return record.levelno >= self.level
+
+
+def _routine(record: logging.LogRecord) -> bool:
+    for prefix, start in _ROUTINE:
+        if record.name == prefix or record.name.startswith(prefix + "."):
+            if start == "" and record.levelno == logging.INFO:
+                return True
+            if start and record.levelno <= logging.WARNING and str(record.msg).startswith(start):
+                return True
+    return False
+
+
 class QuietFileHandler(logging.FileHandler):
     """A log file that never prints "--- Logging error ---" and a traceback to stderr (the TUI owns
     the terminal) when a record cannot be written, e.g. on a full disk: the record is dropped."""
@@ -189,11 +220,12 @@ def setup_logging(
     ring = RingHandler(ring_capacity)
     ring.setFormatter(logging.Formatter(LOG_FORMAT))
     _installed[:] = [file_handler, ring]
+    root.setLevel(level)
     for handler in _installed:
+        handler.addFilter(RoutineToDebug(root.level))
         handler.addFilter(SecretFilter())
         handler.addFilter(ContextFilter())
         root.addHandler(handler)
-    root.setLevel(level)
     for name in _CHATTY:
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.captureWarnings(True)  # warnings would otherwise print to stderr, under the TUI
