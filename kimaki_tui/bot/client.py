@@ -13,6 +13,7 @@ import discord
 from discord.ext import commands
 
 from kimaki_tui.bot import errors
+from kimaki_tui.bot.agent_requests import DYNAMIC_TOOL_ITEMS, AgentRequests
 from kimaki_tui.bot.guilds import GuildKeeper, install_gate
 from kimaki_tui.bot.outgoing import install_outgoing_filter, use_masking_webhooks
 
@@ -57,6 +58,7 @@ class KimakiBot(commands.Bot):
         self.app_id = app_id
         self.output: OutputRouter | None = None
         self.guild_keeper = GuildKeeper(self)
+        self.agent_requests = AgentRequests(self)  # what the agent's Discord tools wait for
         install_gate(self._connection, core.guilds.allowed)
         install_outgoing_filter(self)
 
@@ -69,7 +71,7 @@ class KimakiBot(commands.Bot):
         use_masking_webhooks()  # interaction replies: see bot/outgoing.py
         await slash_commands.register(self)
         await self.add_cog(IngressCog(self))
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.add_dynamic_items(*DYNAMIC_ITEMS, *DYNAMIC_TOOL_ITEMS)
         self.tree.error(errors.on_app_command_error)
         self.output = OutputRouter(self)
         self.output.start()
