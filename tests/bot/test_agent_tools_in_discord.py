@@ -11,6 +11,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -40,8 +41,8 @@ class Tools:
 
     async def call(self, tool: str, arguments: dict[str, object]) -> Channel:
         """A new thread whose first prompt makes the scripted model call `tool`."""
-        await self.rig.user_says("owner", f"CALL_TOOL: {tool} {json.dumps(arguments)}")
-        return await self.rig.wait_thread()
+        starter = await self.rig.user_says("owner", f"CALL_TOOL: {tool} {json.dumps(arguments)}")
+        return await self.rig.wait_thread(predicate=lambda t: t.id == starter.id)
 
     async def tool_message(self, thread: Channel, prefix: str) -> Message:
         return await self.rig.wait_bot_message(thread, lambda m: m.content.startswith(prefix))
@@ -124,3 +125,35 @@ async def test_sleep_is_a_stored_wake_that_a_restarted_scheduler_fires(
         return any(wake in json.dumps(r.get("messages"), ensure_ascii=False) for r in scripted_model.requests)
 
     await wait_until(model_got_it, 60, 0.1, "the model to get the wake prompt")
+
+
+async def test_an_upload_prompt_opens_a_modal_and_the_files_land_in_the_project(tools: Tools) -> None:
+    rig = tools.rig
+    thread = await tools.call("kimaki_file_upload", {"prompt": "Send the logs", "max_files": 2})
+    shown = await tools.tool_message(thread, "📎 Send the logs")
+    (button,) = custom_ids(shown)
+    click = await rig.users.owner.click(shown, button)
+    files = [("app.log", b"boom\n", "text/plain"), ("my notes.txt", b"x", "text/plain")]
+    await rig.users.owner.submit_modal(click, values={"files": files})
+    assert await tools.answer(thread) == "The user uploaded 2 file(s), saved at:"
+    uploads = rig.project_dir / "uploads"
+    assert (uploads / "app.log").read_bytes() == b"boom\n"
+    assert (uploads / "my_notes.txt").read_bytes() == b"x"
+    assert shown.components == [] and "uploaded app.log, my_notes.txt" in shown.content
+
+
+async def test_send_starts_a_session_in_another_project_channel_of_the_server(
+    tools: Tools, tmp_path: Path
+) -> None:
+    rig = tools.rig
+    other_dir = tmp_path / "other-project"
+    other_dir.mkdir()
+    other = rig.guild.add_text_channel("other-project", category=rig.category)
+    rig.core.projects.link(str(other.id), str(rig.guild.id), str(other_dir))
+    ask = {"channel": "#other-project", "prompt": "REPLY: hello from afar"}
+    thread = await tools.call("kimaki_send", ask)
+    assert (await tools.answer(thread)).startswith("Started a session in #other-project")
+    started = await rig.wait_thread(other)
+    await rig.wait_bot_message(started, lambda m: m.content == "⬥ hello from afar")
+    missing = await tools.call("kimaki_send", {"channel": "nowhere", "prompt": "hi"})
+    assert (await tools.answer(missing)).startswith("No project channel 'nowhere' in this server")
