@@ -76,6 +76,13 @@ def reserve_listener(host: str = "127.0.0.1") -> socket.socket:
     return listener
 
 
+def import_libraries() -> None:
+    """Import what `start()` needs (mcp, Starlette, uvicorn): callable from a worker thread."""
+    import mcp.server.lowlevel  # noqa: F401
+
+    import kimaki_tui.agent_tools.embedded_http  # noqa: F401
+
+
 class AgentToolServer:
     """`await start()`, then give OpenCode `url` and `headers`; `await stop()` at shutdown.
 

@@ -71,6 +71,7 @@ class Services:
         self.core.tasks.use_timers(self.scheduler)
         self.agent_tools: AgentToolServer | None = None
         self._observe_tool_calls: Callable[[Event], None] | None = None
+        self._tools_task: asyncio.Task[None] | None = None
         if agent_endpoint is not None:
             self._build_agent_tools(agent_endpoint)
         self.stream = EventStream(supervisor.client, self._handle_event, on_connect=self.core.resync)
@@ -90,16 +91,18 @@ class Services:
         self.bus.add_callback(self._follow_discord)
         await self.scheduler.start(online=False)
         if self.agent_tools is not None:
-            await self._start_agent_tools(self.agent_tools)
+            starting = self._start_agent_tools(self.agent_tools)
+            self._tools_task = asyncio.create_task(starting, name="kimaki-mcp")
 
     async def close(self) -> None:
         await self.scheduler.stop()
-        if self.agent_tools is not None:
-            await self.agent_tools.stop()
         await self.stop_bot()
         await _finish(self._stream_task, "the OpenCode event stream")
         await self.core.close()
         await self.supervisor.aclose()
+        await _finish(self._tools_task, "starting the kimaki MCP server")
+        if self.agent_tools is not None:  # after OpenCode, whose MCP connections it would wait for
+            await self.agent_tools.stop()
         self.store.close()
 
     async def __aenter__(self) -> Services:
@@ -193,8 +196,12 @@ class Services:
         self.agent_tools, self._observe_tool_calls = server, tracker.observe
 
     async def _start_agent_tools(self, server: AgentToolServer) -> None:
-        """Without its MCP server the run goes on (the agent just lacks the Discord tools)."""
+        """In the background, its libraries imported in a thread (about 0.45 s that must not hold up
+        the control center's first screen). Without it the run goes on, minus the Discord tools."""
+        from kimaki_tui.agent_tools.server import import_libraries
+
         try:
+            await asyncio.to_thread(import_libraries)
             await server.start()
         except (OSError, RuntimeError):
             log.exception("the kimaki MCP server did not start; the agent has no Discord tools")
