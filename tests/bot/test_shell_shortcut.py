@@ -51,3 +51,15 @@ async def test_someone_without_the_kimaki_role_runs_nothing(bot_rig: BotRig) -> 
     await bot_rig.settle()
     assert not marker.exists()
     assert not [m for m in bot_rig.bot_messages(thread) if m.content.startswith("`$")]
+
+
+async def test_the_slash_command_does_the_same_and_only_in_a_session_thread(bot_rig: BotRig) -> None:
+    thread = await _thread(bot_rig)
+    (bot_rig.project_dir / "from-slash.txt").write_text("x")
+    inter = await bot_rig.users.owner.slash(thread, "run-shell-command", command="ls")
+    report = await inter.wait_response(timeout=30)
+    assert report.content.startswith("`$ ls`") and "from-slash.txt" in report.content
+    assert not report.ephemeral
+    elsewhere = await bot_rig.users.owner.slash(bot_rig.channel, "run-shell-command", command="ls")
+    outside = await elsewhere.wait_response()
+    assert outside.ephemeral and "thread" in outside.content

@@ -144,8 +144,9 @@ class Actor:
 
     # -- application commands -------------------------------------------------------------------
 
-    async def slash(self, channel: Channel | int, command: str, **options: Any) -> Interaction:
-        """Run `/command` (or `/group sub` with a space) with typed options, as the client would send it."""
+    async def slash(self, channel: Channel | int, command: str, /, **options: Any) -> Interaction:
+        """Run `/command` (or `/group sub` with a space) with typed options, as the client would send it.
+        Positional-only, so an option may be called `command` or `channel`."""
         ch = self._channel(channel)
         name, *path = command.split()
         cmd = find_command(self.world, self.world.guild_of(ch), name)
