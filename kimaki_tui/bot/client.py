@@ -82,11 +82,11 @@ class KimakiBot(commands.Bot):
         be parsed as a command named "fix")."""
 
     async def sync_commands(self, guild: discord.abc.Snowflake) -> None:
-        """Publish the command tree to one guild (guild commands update at once, global ones don't).
-        Only for allowed servers: the GuildKeeper decides where."""
-        self.tree.copy_global_to(guild=guild)
-        synced = await self.tree.sync(guild=guild)
-        log.info("synced %d command(s) to guild %s", len(synced), guild.id)
+        """Publish the command tree to one guild (guild commands update at once, global ones don't),
+        unless it already has exactly these. Only for allowed servers: the GuildKeeper decides where."""
+        from kimaki_tui.bot.command_sync import sync_guild
+
+        await sync_guild(self, guild)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.guild_keeper.guild_ready(guild)
