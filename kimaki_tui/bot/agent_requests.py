@@ -144,7 +144,7 @@ def _requests(interaction: discord.Interaction) -> AgentRequests:
 
 async def _allowed(interaction: discord.Interaction) -> bool:
     bot = cast("KimakiBot", interaction.client)
-    decision = check(interaction.user, bot.user, allow_all_users=bot.settings.discord.allow_all_users)
+    decision = check(interaction.user, bot.user, bot.settings.discord)
     if not decision.allowed:
         text = decision.reply or "You cannot use kimaki here."
         await interaction.response.send_message(text, ephemeral=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,7 +39,7 @@ class Tools:
     server: AgentToolServer
     scheduler: TaskScheduler
 
-    async def call(self, tool: str, arguments: dict[str, object]) -> Channel:
+    async def call(self, tool: str, arguments: Mapping[str, object]) -> Channel:
         """A new thread whose first prompt makes the scripted model call `tool`."""
         starter = await self.rig.user_says("owner", f"CALL_TOOL: {tool} {json.dumps(arguments)}")
         return await self.rig.wait_thread(predicate=lambda t: t.id == starter.id)
