@@ -21,6 +21,7 @@ from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.core.routing import ThreadMessage, needs_answer
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.presentation.notices import submit_notice
+from kimaki_tui.presentation.shell import shell_command, shell_report
 from kimaki_tui.presentation.split import MESSAGE_LIMIT
 
 if TYPE_CHECKING:
@@ -69,7 +70,11 @@ class IngressCog(commands.Cog):
         if not message.content and not message.attachments:
             return  # stickers, polls, embeds only: nothing to prompt with
         if isinstance(channel, discord.Thread):
-            await self._in_thread(message, channel)
+            command = shell_command(message.content)
+            if command is not None:
+                await self._shell(str(channel.id), command)
+            else:
+                await self._in_thread(message, channel)
         elif directory is not None:
             await self._new_thread(message, channel, directory)
 
@@ -204,6 +209,15 @@ class IngressCog(commands.Cog):
         notice = submit_notice(result.outcome, result.position)
         if notice:
             self._say(thread_id, notice)
+
+    async def _shell(self, thread_id: str, command: str) -> None:
+        """`!command`: run it in the session's directory and post what it printed."""
+        try:
+            result = await self.core.conversations.shell(thread_id, command)
+        except OpenCodeError as exc:
+            self._say(thread_id, explain(exc) or str(exc))
+            return
+        self._say(thread_id, shell_report(command, result))
 
     def _say(self, thread_id: str, text: str) -> None:
         if self.bot.output is not None:

@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 
 from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest, QueuedItem
 from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
+from kimaki_tui.core.shell import ShellResult
 from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
 from kimaki_tui.opencode.catalog import Project as OpenCodeProject
@@ -220,6 +221,11 @@ class Conversations(Protocol):
     def clear_queue(self, thread_id: str) -> int: ...
 
     async def ensure_session(self, thread_id: str) -> str: ...
+
+    async def shell(self, thread_id: str, command: str, *, timeout: float = ...) -> ShellResult:
+        """Run a shell command in the thread's session without the model (the `!` shortcut);
+        refused while a turn runs, aborted after `timeout` seconds."""
+        ...
 
 
 class Approvals(Protocol):

@@ -13,6 +13,7 @@ from kimaki_tui.core.events import QueuedItem
 from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
 from kimaki_tui.core.session import SessionRuntime
 from kimaki_tui.core.sessions import SessionRegistry
+from kimaki_tui.core.shell import SHELL_TIMEOUT, ShellResult
 from kimaki_tui.store.records import ThreadOrigin
 
 
@@ -80,6 +81,9 @@ class ConversationService:
 
     async def ensure_session(self, thread_id: str) -> str:
         return await self.runtime(thread_id).ensure_session()
+
+    async def shell(self, thread_id: str, command: str, *, timeout: float = SHELL_TIMEOUT) -> ShellResult:
+        return await self.runtime(thread_id).shell(command, timeout)
 
     # ---- the queue ------------------------------------------------------------------------------
     def queue(self, thread_id: str) -> tuple[QueuedItem, ...]:

@@ -37,6 +37,7 @@ from kimaki_tui.core.events import (
 )
 from kimaki_tui.core.memory import MemoryNotes
 from kimaki_tui.core.prompts import FileInput, PromptInput, SubmitResult
+from kimaki_tui.core.shell import SHELL_BUSY, ShellResult, run_shell
 from kimaki_tui.logs import log_context
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeError, SessionNotFound
@@ -225,6 +226,12 @@ class SessionRuntime:
             await self._create_session()
         assert self.session_id is not None
         return self.session_id
+
+    async def shell(self, command: str, timeout: float) -> ShellResult:
+        if self.busy:
+            return ShellResult(refused=SHELL_BUSY)
+        session_id = await self.ensure_session()
+        return await run_shell(self._deps.client, session_id, self.directory, command, timeout)
 
     # ---- OpenCode events ------------------------------------------------------------------
     def handle_event(self, event: Event) -> None:

@@ -27,6 +27,7 @@ async def register(bot: KimakiBot) -> None:
         resume,
         server,
         session,
+        shell,
         tasks,
         worktrees,
     )
@@ -40,7 +41,7 @@ async def register(bot: KimakiBot) -> None:
     setattr(bot.tree, "interaction_check", gate)  # noqa: B010
     for module in (session, resume, abort, queue, projects):
         await module.setup(bot)
-    for module in (new_project, worktrees, prefs, history, server, insight):
+    for module in (new_project, worktrees, prefs, history, server, insight, shell):
         await module.setup(bot)
     await tasks.setup(bot)
     bot.add_dynamic_items(*queue.DYNAMIC_ITEMS)
