@@ -190,3 +190,12 @@ def test_third_party_routine_is_debug(tmp_path: Path, level: str) -> None:
             assert routine == []
         else:
             assert len(routine) == 2 and all(" DEBUG   " in line for line in routine)
+
+
+def test_a_subcommand_option_is_never_read_as_a_setting_prefix() -> None:
+    from kimaki_tui.cli.main import build_parser
+
+    args = build_parser().parse_args(["task", "list", "--all"])
+    assert args.all is True and getattr(args, "discord.allow_all_users") is None
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--allow-all", "task", "list"])  # no abbreviation of --allow-all-users

@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kimaki",
         usage="%(prog)s [options] [COMMAND ...]",
         description="Drive OpenCode coding sessions from Discord, with a terminal control center.",
+        # No prefix matching: a subcommand's `--all` must never be read as `--allow-all-users`.
+        allow_abbrev=False,
     )
     add_setting_flags(parser)
     parser.add_argument(
