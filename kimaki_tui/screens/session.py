@@ -49,8 +49,8 @@ class SessionScreen(KimakiScreen):
             "ctrl+b", "abort", "Abort turn", tooltip="Abort the running turn (pending approvals are denied)"
         ),
         # Priority: the prompt box would take these keys to scroll itself.
-        Binding("pageup", "scroll(-1)", "Page up", tooltip="Scroll the transcript up", priority=True),
-        Binding("pagedown", "scroll(1)", "Page down", tooltip="Scroll the transcript down", priority=True),
+        Binding("pageup", "scroll(-1)", "Up", tooltip="Scroll the transcript up", priority=True),
+        Binding("pagedown", "scroll(1)", "Down", tooltip="Scroll the transcript down", priority=True),
     ]
 
     def __init__(self, model: ControlCenterModel, book: TranscriptBook, thread_id: str) -> None:
