@@ -3,13 +3,17 @@ in the data dir."""
 
 from __future__ import annotations
 
+import logging
+
 from textual.widgets import Static
 
+from kimaki_tui.logs import LOG_FORMAT
 from kimaki_tui.screens.app import KimakiApp, QuitConfirm
 from kimaki_tui.screens.approvals import ApprovalsScreen
 from kimaki_tui.screens.keys import KeysScreen
+from kimaki_tui.screens.messages import LogLines
 from kimaki_tui.screens.model import ControlCenterModel
-from tests.screens.conftest import SIZE, plain, settle, until
+from tests.screens.conftest import SIZE, notifications, plain, settle, until
 from tests.screens.scene import build_scene
 
 
@@ -60,3 +64,24 @@ async def test_screenshots_go_to_the_data_dir(scene: ControlCenterModel) -> None
             pilot, lambda: list(folder.glob("*.svg")) if folder.is_dir() else None, "a screenshot"
         )
         assert shots[0].read_text().startswith("<svg")
+
+
+async def test_c_copies_the_transcript_and_the_log_lines_on_screen(scene: ControlCenterModel) -> None:
+    app = KimakiApp(scene)
+    async with app.run_test(size=SIZE) as pilot:
+        build_scene(scene)
+        await settle(pilot)
+        await app.open_session("1001")
+        await pilot.pause()
+        await pilot.press("c")
+        assert "wait for the cookie" in app.clipboard and "rm -rf build && make" in app.clipboard
+        assert any(n.startswith("Copied the transcript") for n in notifications(app))
+        await pilot.press("3")
+        record = logging.LogRecord(
+            "kimaki_tui.test", logging.WARNING, __file__, 1, "the line to copy", None, None
+        )
+        app.post_message(LogLines((logging.Formatter(LOG_FORMAT).format(record),)))
+        await settle(pilot)
+        await pilot.press("c")
+        assert "the line to copy" in app.clipboard
+        assert any(n.startswith("Copied ") and "log line" in n for n in notifications(app))
