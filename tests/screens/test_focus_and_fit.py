@@ -16,7 +16,7 @@ from kimaki_tui.screens.session import SessionScreen
 from kimaki_tui.screens.widgets.request_detail import PermissionDetail
 from kimaki_tui.screens.widgets.session_table import SessionTable
 from tests.screens.conftest import plain, settle
-from tests.screens.scene import build_scene
+from tests.screens.scene import build_scene, concrete
 
 SMALL = (80, 24)
 
@@ -81,7 +81,7 @@ async def test_focus_returns_to_the_list_when_the_focused_button_goes(scene: Con
         deny.focus()
         await pilot.pause()
         # Answered elsewhere (Discord): the request, its detail and the focused button go away.
-        scene.core.permissions.replied_elsewhere("per_edit01", "once")
+        concrete(scene).permissions.replied_elsewhere("per_edit01", "once")
         await settle(pilot)
         table = app.focused
         assert isinstance(table, DataTable) and table.id == "requests"

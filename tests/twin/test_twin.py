@@ -391,7 +391,7 @@ async def test_heartbeat_latency_is_a_round_trip_not_an_interval(twin: DiscordTw
         seen: dict[float, float] = {}  # ack time -> the latency measured at it
 
         def acks() -> int | None:
-            keep_alive = bot.ws._keep_alive  # type: ignore[union-attr]
+            keep_alive = bot.ws._keep_alive
             if keep_alive is not None and keep_alive._last_ack > 0:
                 seen[keep_alive._last_ack] = bot.latency
             return len(seen) if len(seen) >= 8 else None
