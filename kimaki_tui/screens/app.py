@@ -27,7 +27,9 @@ from kimaki_tui.screens.approvals import ApprovalsScreen
 from kimaki_tui.screens.base import KimakiScreen
 from kimaki_tui.screens.bridge import Bridge
 from kimaki_tui.screens.commands import KimakiCommands
+from kimaki_tui.screens.confirm import ConfirmScreen
 from kimaki_tui.screens.dashboard import DashboardScreen
+from kimaki_tui.screens.keys import KeysScreen
 from kimaki_tui.screens.logbook import LogBook
 from kimaki_tui.screens.logs import LogsScreen
 from kimaki_tui.screens.messages import AbortSession, CoreEvents, LogLines, OpenSession
@@ -65,6 +67,7 @@ class KimakiApp(App[None]):
         Binding(
             "6", "goto('discord')", "Discord", tooltip="The demo's Discord, as the demo user", show=False
         ),
+        Binding("question_mark", "keys", "Keys", tooltip="Every key of this screen"),
         # Ctrl+C stops kimaki as on the headless command line; Ctrl+Q is Textual's usual quit key.
         Binding("ctrl+c,ctrl+q", "quit", "Quit", tooltip="Stop kimaki", priority=True),
     ]
@@ -199,6 +202,38 @@ class KimakiApp(App[None]):
         if isinstance(self.screen, ProjectsScreen):
             self.screen.action_servers()
 
+    # ---- habits: keys, quitting, screenshots ------------------------------------------------------
+    def action_keys(self) -> None:
+        if isinstance(self.screen, KimakiScreen):
+            title = self.screen.NAV if not isinstance(self.screen, SessionScreen) else "session"
+            self.push_screen(KeysScreen(self.screen, title.capitalize()))
+
+    async def action_quit(self) -> None:
+        """Quit; while turns run, ask first (a second Ctrl+C in that question quits)."""
+        busy = sum(1 for view in self.sessions if view.busy)
+        if not busy or isinstance(self.screen, QuitConfirm):
+            self.exit()
+            return
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.exit()
+
+        turns = f"{busy} turn is" if busy == 1 else f"{busy} turns are"
+        self.push_screen(
+            QuitConfirm("Quit", f"{turns} still running. Quit kimaki anyway?", confirm="Quit"), answered
+        )
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """Save under <data-dir>/screenshots (Textual's default, ~/Downloads, may not exist)."""
+        if path is None:
+            folder = self.model.data_dir / "screenshots"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = str(folder)
+        return super().deliver_screenshot(filename, path, time_format)
+
     # ---- palette actions ----------------------------------------------------------------------------
     @work(name="answer-newest", group="answers")
     async def answer_newest(self, reply: PermissionReply) -> None:
@@ -261,6 +296,10 @@ class KimakiApp(App[None]):
     async def _after_setup(self, result: object) -> None:
         assert self.model.after_setup is not None
         await self.model.after_setup(result)
+
+
+class QuitConfirm(ConfirmScreen):
+    """The question before quitting while turns run."""
 
 
 def _discord_screen(model: ControlCenterModel) -> KimakiScreen:

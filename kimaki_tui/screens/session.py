@@ -45,12 +45,11 @@ class SessionScreen(KimakiScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", tooltip="Leave the message box; else back to the dashboard"),
         Binding("m", "message", "Message", tooltip="Type a message to this session (Enter sends)"),
-        Binding(
-            "ctrl+b", "abort", "Abort turn", tooltip="Abort the running turn (pending approvals are denied)"
-        ),
+        Binding("c", "copy", "Copy", tooltip="Copy the transcript to the clipboard (OSC 52)"),
+        Binding("ctrl+b", "abort", "Abort", tooltip="Abort the running turn (pending approvals are denied)"),
         # Priority: the prompt box would take these keys to scroll itself.
-        Binding("pageup", "scroll(-1)", "Page up", tooltip="Scroll the transcript up", priority=True),
-        Binding("pagedown", "scroll(1)", "Page down", tooltip="Scroll the transcript down", priority=True),
+        Binding("pageup", "scroll(-1)", "Up", tooltip="Scroll the transcript up", priority=True),
+        Binding("pagedown", "scroll(1)", "Down", tooltip="Scroll the transcript down", priority=True),
     ]
 
     def __init__(self, model: ControlCenterModel, book: TranscriptBook, thread_id: str) -> None:
@@ -164,6 +163,12 @@ class SessionScreen(KimakiScreen):
             self.query_one(TranscriptView).focus()
         else:
             self.app.pop_screen()
+
+    def action_copy(self) -> None:
+        view = self.conversation
+        entries = self.book.entries(view.session_id if view else None)
+        self.app.copy_to_clipboard("\n\n".join(entry.text for entry in entries))
+        self.notify(f"Copied the transcript ({len(entries)} blocks).", timeout=2)
 
     def action_message(self) -> None:
         self.query_one("#prompt", Input).focus()
