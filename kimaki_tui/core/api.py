@@ -22,6 +22,7 @@ from kimaki_tui.opencode.catalog import Project as OpenCodeProject
 from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import ModelRef, SessionInfo
 from kimaki_tui.opencode.status import ServerStatus
+from kimaki_tui.store.outbox import Delivery, NewDelivery
 from kimaki_tui.store.records import (
     ChannelLink,
     GuildRecord,
@@ -38,11 +39,14 @@ __all__ = [
     "ConversationView",
     "Conversations",
     "CoreApi",
+    "Deliveries",
+    "Delivery",
     "GuildRecord",
     "GuildStatus",
     "Guilds",
     "History",
     "HistoryError",
+    "NewDelivery",
     "OpenCodeProject",
     "Posts",
     "PreferenceKind",
@@ -255,6 +259,30 @@ class Posts(Protocol):
     ) -> None: ...
 
 
+class Deliveries(Protocol):
+    """A thread's posts, persisted and in order until the chat service took them (core.outbox)."""
+
+    def post(self, thread_id: str, deliveries: Sequence[NewDelivery]) -> list[Delivery]: ...
+
+    def post_part(
+        self, thread_id: str, part_id: str, session_id: str, deliveries: Sequence[NewDelivery]
+    ) -> list[Delivery]: ...
+
+    def waiting(self, thread_id: str) -> list[Delivery]: ...
+
+    def threads_waiting(self) -> list[str]: ...
+
+    def prompt_message_id(self, request_id: str) -> str | None: ...
+
+    def delivered(self, delivery: Delivery, external_message_id: str | None) -> None: ...
+
+    def undeliverable(self, delivery: Delivery, reason: str) -> None: ...
+
+    def failed_attempt(self, delivery: Delivery, attempt: int) -> float: ...
+
+    def prune(self) -> int: ...
+
+
 class History(Protocol):
     """A conversation's history: its messages, undo/redo, fork, compact, share (HistoryError says
     why one cannot be done)."""
@@ -415,6 +443,9 @@ class CoreApi(Protocol):
 
     @property
     def posts(self) -> Posts: ...
+
+    @property
+    def outbox(self) -> Deliveries: ...
 
     @property
     def history(self) -> History: ...

@@ -20,6 +20,7 @@ from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.conversations import ConversationService
 from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.history import HistoryService
+from kimaki_tui.core.outbox import Outbox
 from kimaki_tui.core.posts import PostLedger
 from kimaki_tui.core.preferences import PreferenceService
 from kimaki_tui.core.project_service import ProjectService
@@ -71,6 +72,7 @@ class Core:
         self.approvals = ApprovalService(self.permissions, self.questions, store, bus)
         self.conversations = ConversationService(self.sessions, self.approvals)
         self.posts = PostLedger(store)
+        self.outbox = Outbox(store, self.approvals)
         self.history = HistoryService(client, self.sessions)
         self.resume = ResumeService(client, store, self.sessions)
         self.projects = ProjectService(store, client)
