@@ -9,17 +9,19 @@ share one server.
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
 from kimaki_tui.bot import attachments, cli_ingress, voice
-from kimaki_tui.bot.access import check, display_name
+from kimaki_tui.bot.access import check, display_name, in_scope
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.ordering import ArrivalOrder
 from kimaki_tui.core.prompts import PromptInput
+from kimaki_tui.core.routing import ThreadMessage, needs_answer
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.presentation.notices import submit_notice
 from kimaki_tui.presentation.split import MESSAGE_LIMIT
@@ -69,8 +71,9 @@ class IngressCog(commands.Cog):
                 return
         else:
             return
-        allow_all = self.bot.settings.discord.allow_all_users
-        decision = check(message.author, self.bot.user, allow_all_users=allow_all)
+        if not in_scope(channel, self.bot.settings.discord):
+            return
+        decision = check(message.author, self.bot.user, self.bot.settings.discord)
         if not decision.allowed:
             if decision.reply:
                 await message.reply(decision.reply, mention_author=False, silent=True)
@@ -117,6 +120,11 @@ class IngressCog(commands.Cog):
         prepared = await self._prepare(message, thread_id)
         if audio is not None:
             await self._voice(message, audio, thread, prepared, rename=False)
+            return
+        if self.bot.settings.discord.turn_routing == "heuristic" and not needs_answer(
+            thread_message(message, self.bot.user)
+        ):
+            await self.core.conversations.note(thread_id, self._prompt(message, prepared))
             return
         await self._submit(message, thread_id, prepared)
 
@@ -183,12 +191,9 @@ class IngressCog(commands.Cog):
             max_size=settings.discord.max_attachment,
         )
 
-    async def _submit(self, message: discord.Message, thread_id: str, prepared: attachments.Prepared) -> None:
-        if prepared.problems:
-            self._say(thread_id, _left_out(prepared))
-        if prepared.empty:
-            return
-        prompt = PromptInput(
+    @staticmethod
+    def _prompt(message: discord.Message, prepared: attachments.Prepared) -> PromptInput:
+        return PromptInput(
             prepared.text,
             author_id=str(message.author.id),
             author_name=display_name(message.author),
@@ -196,6 +201,13 @@ class IngressCog(commands.Cog):
             files=tuple(prepared.files),
             external_message_id=str(message.id),
         )
+
+    async def _submit(self, message: discord.Message, thread_id: str, prepared: attachments.Prepared) -> None:
+        if prepared.problems:
+            self._say(thread_id, _left_out(prepared))
+        if prepared.empty:
+            return
+        prompt = self._prompt(message, prepared)
         try:
             result = await self.core.conversations.submit(thread_id, prompt)
         except OpenCodeError as exc:
@@ -212,3 +224,20 @@ class IngressCog(commands.Cog):
 
 def _left_out(prepared: attachments.Prepared) -> str:
     return ("⚠️ Left out: " + "; ".join(prepared.problems))[:MESSAGE_LIMIT]
+
+
+_MENTION = re.compile(r"<@[!&]?(\d+)>")
+
+
+def thread_message(message: discord.Message, me: discord.ClientUser | None) -> ThreadMessage:
+    """What turn routing reads of a message: is the bot (or its role) mentioned, does the message
+    start by addressing someone else, and its words without the mentions."""
+    my_id = me.id if me is not None else None
+    own_role = message.guild.self_role if message.guild is not None else None
+    mentions_bot = any(u.id == my_id for u in message.mentions) or (
+        own_role is not None and own_role in message.role_mentions
+    )
+    first = _MENTION.match(message.content.lstrip())
+    others = {str(my_id)} | ({str(own_role.id)} if own_role is not None else set())
+    addressed_elsewhere = first is not None and first.group(1) not in others
+    return ThreadMessage(_MENTION.sub("", message.content), mentions_bot, addressed_elsewhere)

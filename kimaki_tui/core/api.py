@@ -205,6 +205,11 @@ class Conversations(Protocol):
         """Queue behind the running turn (held, not refused, while the thread has no session)."""
         ...
 
+    async def note(self, thread_id: str, prompt: PromptInput) -> None:
+        """A message not for the agent: it joins the session as context, and no turn runs for it
+        (added at once when idle, else with the next prompt)."""
+        ...
+
     async def abort(self, thread_id: str, *, by: str, origin: str) -> bool:
         """Stop the running turn (pending approvals are rejected); True if one was running. Every
         front end is told with a TurnAborted event."""

@@ -72,6 +72,9 @@ class ConversationService:
     async def enqueue(self, thread_id: str, prompt: PromptInput) -> SubmitResult:
         return await self.runtime(thread_id).enqueue(prompt)
 
+    async def note(self, thread_id: str, prompt: PromptInput) -> None:
+        await self.runtime(thread_id).note(prompt)
+
     async def abort(self, thread_id: str, *, by: str, origin: str) -> bool:
         return await self.runtime(thread_id).abort(by=by, origin=origin)
 

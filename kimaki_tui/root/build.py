@@ -58,6 +58,7 @@ class Services:
             bus=self.bus,
             wait_stream=self._wait_stream,
             options=settings.sessions,
+            release_idle_after=settings.opencode.release_idle_after,
         )
         self.core.server.use_restart(supervisor.restart)
         self.core.server.report(self.server_status)
@@ -67,6 +68,7 @@ class Services:
         self.worker: BotWorker | None = None
         self.bot_task: asyncio.Task[None] | None = None
         self._stream_task: asyncio.Task[None] | None = None
+        self._release_task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -77,6 +79,7 @@ class Services:
         self.supervisor.on_restarted.append(self._server_restarted)
         self.supervisor.start_background()
         self._stream_task = asyncio.create_task(self._run_stream(), name="opencode-events")
+        self._release_task = asyncio.create_task(self.core.instances.run(), name="release-idle-projects")
         self.bus.add_callback(self._follow_discord)
         await self.scheduler.start(online=False)
 
@@ -84,6 +87,7 @@ class Services:
         await self.scheduler.stop()
         await self.stop_bot()
         await _finish(self._stream_task, "the OpenCode event stream")
+        await _finish(self._release_task, "releasing idle OpenCode projects")
         await self.core.close()
         await self.supervisor.aclose()
         self.store.close()

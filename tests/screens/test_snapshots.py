@@ -21,7 +21,7 @@ from kimaki_tui.logs import LOG_FORMAT, RingHandler
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.screens.app import KimakiApp
 from kimaki_tui.screens.model import ControlCenterModel
-from tests.screens.scene import T0, THREADS, build_scene, offline_model
+from tests.screens.scene import T0, THREADS, build_scene, concrete, offline_model
 
 SIZE = (120, 36)
 DATA_DIR = Path("/home/user/.kimaki")
@@ -58,7 +58,7 @@ def frozen_ring() -> RingHandler:
 def model(tmp_path: Path) -> Iterator[ControlCenterModel]:
     model = offline_model(tmp_path, ring=frozen_ring(), data_dir=DATA_DIR)
     yield model
-    model.core.store.close()
+    concrete(model).store.close()
 
 
 def scene_then(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
