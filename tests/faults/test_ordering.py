@@ -24,6 +24,10 @@ def answers(rig: BotRig, thread: Channel) -> list[str]:
     return [m.content for m in rig.bot_messages(thread) if m.content.startswith("⬥ ")]
 
 
+def all_answered(rig: BotRig, thread: Channel) -> Callable[[], bool]:
+    return lambda: len(answers(rig, thread)) >= MESSAGES
+
+
 async def burst_thread(rig: BotRig, index: int) -> Channel:
     """The thread's first message, then the others as soon as the thread exists."""
     first = f"REPLY: t{index} m0"
@@ -40,9 +44,7 @@ async def test_a_burst_is_answered_once_and_in_order_per_thread(
     async with make_bot_rig(sessions=SessionSettings(busy_policy="queue")) as rig:
         threads = await asyncio.gather(*(burst_thread(rig, i) for i in range(THREADS)))
         for index, thread in enumerate(threads):
-            await rig.twin.wait_until(
-                lambda t=thread: len(answers(rig, t)) >= MESSAGES, 240, f"thread {index}'s answers"
-            )
+            await rig.twin.wait_until(all_answered(rig, thread), 240, f"thread {index}'s answers")
         for thread in threads:
             await rig.wait_idle(thread, timeout=60)
         for index, thread in enumerate(threads):
