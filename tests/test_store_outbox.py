@@ -1,5 +1,5 @@
 """The outbox slice: rows kept in order per thread until delivered; a part queued once, with its
-message ids recorded as they are delivered; old delivered rows pruned."""
+message ids recorded as they are delivered; old delivered rows pruned. The open-turn slice beside it."""
 
 from __future__ import annotations
 
@@ -46,3 +46,13 @@ def test_a_part_is_queued_once_and_gets_its_message_ids(tmp_path: Path) -> None:
 def test_retries_back_off_up_to_a_cap() -> None:
     delays = [retry_delay(n) for n in range(1, 10)]
     assert delays == sorted(delays) and delays[0] < 1 and delays[-1] == MAX_RETRY
+
+
+def test_open_turns_are_handed_out_once(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "k.sqlite") as store:
+        store.open_turn("t1", "s1")
+        store.open_turn("t2", "s2")
+        store.open_turn("t1", "s1")  # the next turn of the same thread
+        store.close_turn("t2")
+        assert store.take_open_turns() == ["t1"]
+        assert store.take_open_turns() == []

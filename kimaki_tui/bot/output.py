@@ -36,8 +36,18 @@ from kimaki_tui.core.events import (
     TurnAborted,
     TurnFinished,
 )
-from kimaki_tui.presentation.notices import abort_notice, dispatched_line, question_outcome
-from kimaki_tui.presentation.render import STARTED_TOOLS, render_event, render_permission_outcome
+from kimaki_tui.presentation.notices import (
+    INTERRUPTED_NOTICE,
+    abort_notice,
+    dispatched_line,
+    question_outcome,
+)
+from kimaki_tui.presentation.render import (
+    STARTED_TOOLS,
+    render_event,
+    render_left_over_outcome,
+    render_permission_outcome,
+)
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
@@ -67,10 +77,17 @@ class OutputRouter:
         self._closed = False
 
     def start(self) -> None:
-        """Listen to the core, and send what a previous run left in the outbox."""
+        """Listen to the core; send what a previous run left in the outbox, take the buttons off
+        the prompts whose requests it left unanswered, and tell the threads whose turn it cut off."""
         self._unsubscribe = self.bot.core.subscribe(self._on_event)
         outbox = self.bot.core.outbox
         outbox.prune()
+        for left in self.bot.core.approvals.take_left_over():
+            text = render_left_over_outcome(left.request)
+            request_id = left.request.request_id
+            outbox.post(left.thread_id, [NewDelivery(text, action="edit_prompt", request_id=request_id)])
+        for thread_id in self.bot.core.turns.take_interrupted():
+            outbox.post(thread_id, [NewDelivery(INTERRUPTED_NOTICE)])
         for thread_id in outbox.threads_waiting():
             output = self._thread(thread_id)
             if isinstance(output, ThreadOutput):

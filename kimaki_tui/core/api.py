@@ -46,6 +46,7 @@ __all__ = [
     "Guilds",
     "History",
     "HistoryError",
+    "LeftOverPrompt",
     "NewDelivery",
     "OpenCodeProject",
     "Posts",
@@ -63,6 +64,7 @@ __all__ = [
     "Server",
     "Tasks",
     "ThreadOrigin",
+    "Turns",
     "UnknownThread",
     "UserTurn",
 ]
@@ -124,6 +126,16 @@ class PromptMessage:
 
     thread_id: str | None
     external_message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOverPrompt:
+    """A prompt still showing its buttons for a request a previous run left unanswered (expired
+    when this run started): the front end edits it to say so."""
+
+    thread_id: str
+    external_message_id: str
+    request: PermissionRequest | QuestionRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +265,10 @@ class Approvals(Protocol):
 
     def attach_message(self, request_id: str, thread_id: str, external_message_id: str) -> None: ...
 
+    def take_left_over(self) -> list[LeftOverPrompt]:
+        """The prompts expired at start that a front end still shows (each handed out once)."""
+        ...
+
 
 class Posts(Protocol):
     """Which finished parts a front end already posted (kept across restarts: posted once)."""
@@ -286,6 +302,14 @@ class Deliveries(Protocol):
     def failed_attempt(self, delivery: Delivery, attempt: int) -> float: ...
 
     def prune(self) -> int: ...
+
+
+class Turns(Protocol):
+    """Turns the previous run of kimaki left unfinished (a crash, a kill, a restart)."""
+
+    def take_interrupted(self) -> list[str]:
+        """Their threads, each handed out once."""
+        ...
 
 
 class History(Protocol):
@@ -451,6 +475,9 @@ class CoreApi(Protocol):
 
     @property
     def outbox(self) -> Deliveries: ...
+
+    @property
+    def turns(self) -> Turns: ...
 
     @property
     def history(self) -> History: ...

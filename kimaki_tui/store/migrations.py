@@ -219,8 +219,20 @@ def _v6_outbox(database: peewee.SqliteDatabase) -> None:
     ])
 
 
+def _v7_open_turns(database: peewee.SqliteDatabase) -> None:
+    """The turns running, so one cut off by a crash or a kill is reported on the next start."""
+    _run(database, [
+        # A turn from its prompt until it ends: one still here at start was cut off by kimaki's end.
+        """CREATE TABLE open_turns (
+            thread_id TEXT PRIMARY KEY NOT NULL,
+            session_id TEXT NOT NULL,
+            started_at TEXT NOT NULL)""",
+    ])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
-    _v1_mappings, _v2_runtime_state, _v3_scheduled_tasks, _v4_guilds, _v5_neutral_names, _v6_outbox
+    _v1_mappings, _v2_runtime_state, _v3_scheduled_tasks, _v4_guilds, _v5_neutral_names, _v6_outbox,
+    _v7_open_turns,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

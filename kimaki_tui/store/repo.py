@@ -35,6 +35,7 @@ from kimaki_tui.store.records import (
     Unset,
 )
 from kimaki_tui.store.tasks import TasksMixin
+from kimaki_tui.store.turns import TurnsMixin
 
 _PrefTable = type[ChannelPrefModel] | type[SessionPrefModel]
 # An argument left out keeps the stored value (UNSET); None clears it.
@@ -48,9 +49,9 @@ def _check_model(model: _Pref) -> None:
             raise ValueError(f"model must look like 'provider/model', got {model!r}")
 
 
-class Store(QueueMixin, PendingMixin, TasksMixin, GuildMixin, OutboxMixin):
+class Store(QueueMixin, PendingMixin, TasksMixin, GuildMixin, OutboxMixin, TurnsMixin):
     """One SQLite file: projects, channels, threads, preferences, posted parts; the queue, pending
-    requests, scheduled tasks, guild decisions and the outbox come from the mixins.
+    requests, scheduled tasks, guild decisions, the outbox and open turns come from the mixins.
     Build it with `Store.open(path)`."""
 
     def __init__(self, database: peewee.SqliteDatabase, path: Path) -> None:
