@@ -121,16 +121,21 @@ async def test_healthz_reports_status_without_secrets(lock: InstanceLock, tmp_pa
     assert lock.token is not None and lock.token not in response.text
 
 
-async def test_readyz_follows_the_discord_state(tmp_path: Path, port: int) -> None:
+async def test_readyz_follows_discord_and_opencode(tmp_path: Path, port: int) -> None:
     status = Status()
     async with InstanceLock(tmp_path, status, port) as held, httpx.AsyncClient(trust_env=False) as client:
         url = f"http://127.0.0.1:{held.port}/readyz"
         assert (await client.get(url)).status_code == 503
         status.now = InstanceStatus(discord_state="connected", guilds=1)
         ready = await client.get(url)
-        assert ready.status_code == 200 and ready.json() == {"ready": True, "discord": "connected"}
+        assert ready.status_code == 200
+        assert ready.json() == {"ready": True, "discord": "connected", "opencode": "stopped"}
         status.now = InstanceStatus(discord_state="reconnecting", guilds=1)
         assert (await client.get(url)).status_code == 503
+        # Connected to Discord, but OpenCode was given up on after a crash loop: not ready.
+        status.now = InstanceStatus(discord_state="connected", guilds=1, opencode_state="failed")
+        given_up = await client.get(url)
+        assert given_up.status_code == 503 and given_up.json()["opencode"] == "failed"
 
 
 async def test_control_api_needs_the_token(tmp_path: Path, port: int) -> None:

@@ -1,7 +1,9 @@
 """Messages in → core commands. A message in a linked project channel starts a thread (from that
 message) and a session; a message in a session thread is the next prompt, or answers the question
-waiting there (the core's rule, shared with the control center). Channels and threads this instance
-does not know are ignored silently, since several machines can share one server.
+waiting there (the core's rule, shared with the control center). A thread's messages are handled
+one at a time in arrival order, also while its first message is still creating the session.
+Channels and threads this instance does not know are ignored silently, since several machines can
+share one server.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from kimaki_tui.bot import attachments, cli_ingress, voice
 from kimaki_tui.bot.access import check, display_name, in_scope
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.threads import thread_name
+from kimaki_tui.core.ordering import ArrivalOrder
 from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.core.routing import ThreadMessage, needs_answer
 from kimaki_tui.opencode.errors import OpenCodeError
@@ -36,6 +39,7 @@ class IngressCog(commands.Cog):
     def __init__(self, bot: KimakiBot) -> None:
         self.bot = bot
         self.core = bot.core
+        self.order = ArrivalOrder()
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*voice.DYNAMIC_ITEMS)
@@ -48,6 +52,14 @@ class IngressCog(commands.Cog):
             # The bot's own messages are ignored, except those `kimaki send` marked as prompts.
             await cli_ingress.handle(self.bot, message)
             return
+        channel = message.channel
+        # One message at a time per thread, in arrival order; a channel message holds the thread it
+        # starts (which gets the message's id) until its prompt is submitted.
+        key = str(channel.id if isinstance(channel, discord.Thread) else message.id)
+        async with self.order.hold(key):
+            await self._handle(message)
+
+    async def _handle(self, message: discord.Message) -> None:
         channel = message.channel
         if isinstance(channel, discord.Thread):
             known = self.core.conversations.get(str(channel.id)) is not None

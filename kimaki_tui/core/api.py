@@ -23,6 +23,7 @@ from kimaki_tui.opencode.catalog import Project as OpenCodeProject
 from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import ModelRef, SessionInfo
 from kimaki_tui.opencode.status import ServerStatus
+from kimaki_tui.store.outbox import Delivery, NewDelivery
 from kimaki_tui.store.records import (
     ChannelLink,
     GuildRecord,
@@ -39,11 +40,15 @@ __all__ = [
     "ConversationView",
     "Conversations",
     "CoreApi",
+    "Deliveries",
+    "Delivery",
     "GuildRecord",
     "GuildStatus",
     "Guilds",
     "History",
     "HistoryError",
+    "LeftOverPrompt",
+    "NewDelivery",
     "OpenCodeProject",
     "Posts",
     "PreferenceKind",
@@ -60,6 +65,7 @@ __all__ = [
     "Server",
     "Tasks",
     "ThreadOrigin",
+    "Turns",
     "UnknownThread",
     "UserTurn",
 ]
@@ -121,6 +127,16 @@ class PromptMessage:
 
     thread_id: str | None
     external_message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOverPrompt:
+    """A prompt still showing its buttons for a request a previous run left unanswered (expired
+    when this run started): the front end edits it to say so."""
+
+    thread_id: str
+    external_message_id: str
+    request: PermissionRequest | QuestionRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +271,10 @@ class Approvals(Protocol):
 
     def attach_message(self, request_id: str, thread_id: str, external_message_id: str) -> None: ...
 
+    def take_left_over(self) -> list[LeftOverPrompt]:
+        """The prompts expired at start that a front end still shows (each handed out once)."""
+        ...
+
 
 class Posts(Protocol):
     """Which finished parts a front end already posted (kept across restarts: posted once)."""
@@ -264,6 +284,38 @@ class Posts(Protocol):
     def mark_posted(
         self, part_id: str, thread_id: str, session_id: str, external_ids: Iterable[str]
     ) -> None: ...
+
+
+class Deliveries(Protocol):
+    """A thread's posts, persisted and in order until the chat service took them (core.outbox)."""
+
+    def post(self, thread_id: str, deliveries: Sequence[NewDelivery]) -> list[Delivery]: ...
+
+    def post_part(
+        self, thread_id: str, part_id: str, session_id: str, deliveries: Sequence[NewDelivery]
+    ) -> list[Delivery]: ...
+
+    def waiting(self, thread_id: str) -> list[Delivery]: ...
+
+    def threads_waiting(self) -> list[str]: ...
+
+    def prompt_message_id(self, request_id: str) -> str | None: ...
+
+    def delivered(self, delivery: Delivery, external_message_id: str | None) -> None: ...
+
+    def undeliverable(self, delivery: Delivery, reason: str) -> None: ...
+
+    def failed_attempt(self, delivery: Delivery, attempt: int) -> float: ...
+
+    def prune(self) -> int: ...
+
+
+class Turns(Protocol):
+    """Turns the previous run of kimaki left unfinished (a crash, a kill, a restart)."""
+
+    def take_interrupted(self) -> list[str]:
+        """Their threads, each handed out once."""
+        ...
 
 
 class History(Protocol):
@@ -452,6 +504,12 @@ class CoreApi(Protocol):
 
     @property
     def posts(self) -> Posts: ...
+
+    @property
+    def outbox(self) -> Deliveries: ...
+
+    @property
+    def turns(self) -> Turns: ...
 
     @property
     def history(self) -> History: ...

@@ -22,6 +22,7 @@ from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.history import HistoryService
 from kimaki_tui.core.insight import InsightService
 from kimaki_tui.core.instances import InstanceKeeper
+from kimaki_tui.core.outbox import Outbox
 from kimaki_tui.core.posts import PostLedger
 from kimaki_tui.core.preferences import PreferenceService
 from kimaki_tui.core.project_service import ProjectService
@@ -31,6 +32,7 @@ from kimaki_tui.core.server_info import ServerFacts
 from kimaki_tui.core.session import CoreDeps
 from kimaki_tui.core.sessions import SessionRegistry
 from kimaki_tui.core.tasks import TaskService
+from kimaki_tui.core.turns import TurnLedger
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.events import Event
 from kimaki_tui.settings import SessionSettings
@@ -76,6 +78,8 @@ class Core:
         self.approvals = ApprovalService(self.permissions, self.questions, store, bus)
         self.conversations = ConversationService(self.sessions, self.approvals)
         self.posts = PostLedger(store)
+        self.outbox = Outbox(store, self.approvals)
+        self.turns = TurnLedger(store, bus)
         self.history = HistoryService(client, self.sessions)
         self.resume = ResumeService(client, store, self.sessions)
         self.projects = ProjectService(store, client)
@@ -92,9 +96,10 @@ class Core:
         self.bus.publish(event)
 
     def start(self) -> int:
-        """Load the thread mappings; requests left pending by a previous run are expired."""
-        for row in self.store.pending_requests():
-            self.store.resolve_pending(row.request_id, "expired", None, "restart")
+        """Load the thread mappings; requests left pending by a previous run are expired, turns it
+        left running are noted."""
+        self.approvals.expire_left_over()
+        self.turns.start()
         return self.sessions.load()
 
     async def close(self) -> None:

@@ -414,7 +414,10 @@ class OpenCodeSupervisor:
     def _fail(self, error: OpenCodeError, detail: str | None = None) -> None:
         self._failure = error
         self.healthy = False
-        self._publish("failed", detail or str(error).splitlines()[0])
+        reason = detail or str(error).splitlines()[0]
+        # No prompt can be answered from now on: say so loudly, not only in the status.
+        log.error("OpenCode is given up on, kimaki cannot answer until restarted: %s", reason)
+        self._publish("failed", reason)
 
     def _publish(self, state: Any, detail: str = "") -> None:
         warning = self.version.short if self.version is not None and self.version.ok else ""

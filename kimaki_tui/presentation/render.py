@@ -261,6 +261,14 @@ def render_permission_outcome(
     return f"{outcome}\n{_what(request)}"
 
 
+def render_left_over_outcome(request: PermissionRequest | QuestionRequest) -> str:
+    """What a prompt is edited to when kimaki restarted before it was answered (the request died
+    with the previous run, so its buttons would do nothing)."""
+    if isinstance(request, QuestionRequest):
+        return "⌛ Question expired — kimaki restarted before it was answered"
+    return f"⌛ Expired — kimaki restarted before it was answered\n{_what(request)}"
+
+
 def render_question(request: QuestionRequest) -> str:
     """Each question with its options, e.g. `❓ **Color** — Which color?` then `• **Red** — warm`."""
     blocks: list[str] = []

@@ -125,6 +125,12 @@ class KimakiApp(App[None]):
         queues: dict[str, tuple[QueuedItem, ...]] = {}
         for event in message.events:
             if isinstance(event, ServerStatus):
+                if event.state == "failed" and self.server_status.state != "failed":
+                    text = (
+                        f"OpenCode stopped for good: {event.detail}. "
+                        'Retry with "Restart OpenCode" in the command palette.'
+                    )
+                    self.notify(text, severity="error", timeout=60)
                 self.model.server_status = self.server_status = event
             elif isinstance(event, ChatStatus):
                 self.model.discord_status = self.discord_status = event

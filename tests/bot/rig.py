@@ -157,7 +157,12 @@ class BotRig:
 
     async def wait_idle(self, thread: Channel, timeout: float = 30.0) -> None:
         """The thread's session finished its turn and the bot posted everything about it."""
-        runtime = self.core.conversations.runtime(str(thread.id))
+        conversations = self.core.conversations
+        # The thread appears in Discord a moment before the bot has opened its conversation.
+        await self.twin.wait_until(
+            lambda: conversations.get(str(thread.id)) is not None, timeout, "the bot to open the thread"
+        )
+        runtime = conversations.runtime(str(thread.id))
         await self.twin.wait_until(lambda: not runtime.busy, timeout, f"thread {thread.name} to go idle")
         await self.settle()
 

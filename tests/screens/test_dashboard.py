@@ -66,6 +66,12 @@ async def test_status_bar_follows_the_bus(scene: ControlCenterModel) -> None:
         bus.publish(ChatStatus("failed", detail="Improper token has been passed."))
         await settle(pilot)
         assert "✗ failed · Improper token" in plain(app.screen.query_one("#discord-status", Static))
+        bus.publish(ServerStatus("failed", port=4567, detail="OpenCode crashed 5 times within 60 s"))
+        await settle(pilot)
+        opencode = plain(app.screen.query_one("#opencode-status", Static))
+        assert "failed · port 4567 · OpenCode crashed 5 times" in opencode
+        [toast] = [n for n in app._notifications if "stopped for good" in n.message]
+        assert toast.severity == "error" and "crashed 5 times" in toast.message
 
 
 async def test_empty_dashboard_says_how_to_start(scene: ControlCenterModel) -> None:

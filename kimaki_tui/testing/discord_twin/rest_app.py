@@ -1,4 +1,5 @@
-"""The twin's HTTP application: strict middleware (auth, unknown routes, injected 429s, error bodies)
+"""The twin's HTTP application: strict middleware (auth, unknown routes, injected 429s and faults,
+error bodies)
 and the request helpers every REST area uses.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from .errors import ApiError, RequestRecord, UnexpectedRequest, Violation
+from .faults import ConnectionDropped, RestFaults, drop_connection
 from .messaging import Draft
 from .model import JSON, Upload
 from .snowflake import parse_id
@@ -123,6 +125,7 @@ class RateLimitInjector:
 
 
 LIMITER = web.AppKey("limiter", RateLimitInjector)
+FAULTS = web.AppKey("faults", RestFaults)
 
 
 def _check_auth(request: web.Request, world: World) -> web.Response | None:
@@ -160,11 +163,29 @@ async def strict_middleware(request: web.Request, handler: Any) -> web.StreamRes
         world.unexpected.append(UnexpectedRequest(request.method, request.path, reason))
         world.changes.notify()
         return json_response({"message": "404: Not Found", "code": 0}, 404)
-    early = _check_auth(request, world)
-    if early is None and request.path.startswith(API):
-        early = request.app[LIMITER].check(request.method, request.path[len(API) :])
-    response = early if early is not None else await _run(request, handler, world)
+    try:
+        response = await _faulty(request, handler, world)
+    except ConnectionDropped:
+        response = drop_connection(request)
     world.requests.append(RequestRecord(request.method, request.path, response.status))
+    return response
+
+
+async def _faulty(request: web.Request, handler: Any, world: World) -> web.StreamResponse:
+    early = _check_auth(request, world)
+    if early is not None or not request.path.startswith(API):
+        return early if early is not None else await _run(request, handler, world)
+    api_path = request.path[len(API) :]
+    faults = request.app[FAULTS]
+    status = faults.before(request.method, api_path)
+    if status is not None:
+        return json_response({"message": f"{status}: injected server error", "code": 0}, status)
+    early = request.app[LIMITER].check(request.method, api_path)
+    if early is not None:
+        return early
+    response = await _run(request, handler, world)
+    if response.status < 300:
+        faults.after(request.method, api_path)
     return response
 
 
@@ -183,9 +204,10 @@ async def _run(request: web.Request, handler: Any, world: World) -> web.StreamRe
         return json_response(body, 400)
 
 
-def make_app(world: World, limiter: RateLimitInjector) -> web.Application:
+def make_app(world: World, limiter: RateLimitInjector, faults: RestFaults) -> web.Application:
     # Room for several 25 MB files, so the twin can answer 413 itself like Discord.
     app = web.Application(middlewares=[strict_middleware], client_max_size=world.upload_limit * 11)
     app[WORLD] = world
     app[LIMITER] = limiter
+    app[FAULTS] = faults
     return app
