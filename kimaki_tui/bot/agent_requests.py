@@ -27,6 +27,7 @@ import discord
 
 from kimaki_tui.bot import errors
 from kimaki_tui.bot.access import check, display_name
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.private_files import write_private
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ _TOKEN = r"[A-Za-z0-9_\-]{6,32}"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._\-]+")
 
 
-class RequestFailed(Exception):
+class RequestFailed(KimakiError):
     """Discord refused to show the request (the thread is gone, no permission...): the agent is told."""
 
 
