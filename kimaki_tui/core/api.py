@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 
 from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest, QueuedItem
 from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
+from kimaki_tui.core.session_setup import PermissionRule, SessionSetup, SetupError
 from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
 from kimaki_tui.opencode.catalog import Project as OpenCodeProject
@@ -44,6 +45,7 @@ __all__ = [
     "History",
     "HistoryError",
     "OpenCodeProject",
+    "PermissionRule",
     "Posts",
     "PreferenceKind",
     "PreferenceScope",
@@ -57,6 +59,8 @@ __all__ = [
     "RevertResult",
     "ScheduledTask",
     "Server",
+    "SessionSetup",
+    "SetupError",
     "Tasks",
     "ThreadOrigin",
     "UnknownThread",
@@ -178,8 +182,10 @@ class Conversations(Protocol):
         *,
         session_id: str | None = None,
         origin: ThreadOrigin = "discord",
+        setup: SessionSetup | None = None,
     ) -> ConversationView:
-        """The thread's conversation, created (bound to `session_id` if given) when new."""
+        """The thread's conversation, created (bound to `session_id` if given) when new; `setup`
+        (permission rules, a parent session) applies to the session it creates."""
         ...
 
     async def say(self, thread_id: str, prompt: PromptInput) -> SayResult:

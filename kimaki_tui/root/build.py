@@ -21,6 +21,7 @@ from kimaki_tui.core.service import Core
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.opencode.stream import EventStream
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+from kimaki_tui.root.task_gate import CoreTaskGate
 from kimaki_tui.scheduling.scheduler import TaskScheduler
 from kimaki_tui.secrets import SecretStore
 from kimaki_tui.settings import Settings
@@ -62,7 +63,9 @@ class Services:
         self.core.server.use_restart(supervisor.restart)
         self.core.server.report(self.server_status)
         self.stream = EventStream(supervisor.client, self.core.handle_event, on_connect=self.core.resync)
-        self.scheduler = TaskScheduler(self.store, self)
+        self.scheduler = TaskScheduler(
+            self.store, self, gate=CoreTaskGate(self.core), pre_run_timeout=settings.tasks.pre_run_timeout
+        )
         self.core.tasks.use_timers(self.scheduler)
         self.worker: BotWorker | None = None
         self.bot_task: asyncio.Task[None] | None = None

@@ -27,6 +27,7 @@ from kimaki_tui.control_api import ControlActions, InstanceStatus
 from kimaki_tui.instance import InstanceLock
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 from kimaki_tui.root.offline import open_secrets
+from kimaki_tui.root.task_gate import CoreTaskGate
 from kimaki_tui.scheduling.scheduler import TaskScheduler
 from kimaki_tui.store.repo import Store
 from kimaki_tui.testing.discord_twin import DiscordTwin
@@ -73,7 +74,8 @@ class AutomationRig:
 
     async def start_scheduler(self) -> TaskScheduler:
         submitter = BotTaskSubmitter(lambda: self.bot.bot)
-        self.scheduler = TaskScheduler(self.store, submitter, grace=self.grace, sync_interval=0.5)
+        gate = CoreTaskGate(self.bot.core)
+        self.scheduler = TaskScheduler(self.store, submitter, grace=self.grace, sync_interval=0.5, gate=gate)
         await self.scheduler.start(online=True)
         return self.scheduler
 
