@@ -31,6 +31,7 @@ from kimaki_tui.store.records import (
     ScheduledTask,
     ThreadOrigin,
 )
+from kimaki_tui.store.tasks import TaskPayload, TaskTiming
 
 __all__ = [
     "AnswerResult",
@@ -364,6 +365,14 @@ class Tasks(Protocol):
 
     def delete(self, task_id: int, *, channel_id: str | None = None) -> bool:
         """Delete a task (only if it belongs to `channel_id`, when given); its timer goes too."""
+        ...
+
+    def edit(self, task_id: int, payload: TaskPayload, timing: TaskTiming | None = None) -> ScheduledTask:
+        """Replace what a task sends and (with `timing`) when; raises TaskEditError."""
+        ...
+
+    async def run_now(self, task_id: int, *, channel_id: str | None = None) -> str:
+        """Send a task at once through the running scheduler; "" when sent, else why not."""
         ...
 
 

@@ -160,6 +160,26 @@ class TaskScheduler:
         self._changed()
         return deleted
 
+    async def run_now(self, task_id: int) -> str:
+        """Fire a task at once (Run now): "" when it was sent, else why not. A cron task then goes
+        on from its schedule; a one-shot task is done."""
+        if not self.online:
+            return "Discord is not connected"
+        async with self._lock:
+            task = self.store.get_task(task_id)
+            if task is None:
+                return f"no task {task_id}"
+            if task.status != "scheduled":
+                return f"task {task_id} is {task.status}"
+            now = self._clock()
+            sent = await self._run(task, now, slot=now)
+        self._reschedule()
+        self._changed()
+        if sent:
+            return ""
+        settled = self.store.get_task(task_id)
+        return (settled.last_error if settled else None) or f"task {task_id} was not sent"
+
     def next_job_time(self, task_id: int) -> datetime | None:
         """When apscheduler will wake up for this task (None without a timer)."""
         job = self._aps.get_job(job_id(task_id)) if self._aps is not None else None
@@ -195,10 +215,10 @@ class TaskScheduler:
             self._changed()
         return posted
 
-    async def _run(self, task: ScheduledTask, now: datetime) -> bool:
+    async def _run(self, task: ScheduledTask, now: datetime, slot: datetime | None = None) -> bool:
         if not self.store.claim_task(task.id):
             return False
-        slot = task.next_run_at or now
+        slot = slot or task.next_run_at or now
         if now - slot > self.grace:
             log.warning("task %s was due at %s, more than %s ago: skipped", task.id, slot, self.grace)
             self.store.add_task_run(task.id, slot, "missed")

@@ -76,12 +76,14 @@ class AutomationRig:
         submitter = BotTaskSubmitter(lambda: self.bot.bot)
         gate = CoreTaskGate(self.bot.core)
         self.scheduler = TaskScheduler(self.store, submitter, grace=self.grace, sync_interval=0.5, gate=gate)
+        self.bot.core.tasks.use_timers(self.scheduler)  # as the composition root does
         await self.scheduler.start(online=True)
         return self.scheduler
 
     async def stop_scheduler(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
+            self.bot.core.tasks.use_timers(None)
             self.scheduler = None
 
     def sessions(self) -> list[dict[str, object]]:
