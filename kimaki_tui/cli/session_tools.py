@@ -1,4 +1,4 @@
-"""`kimaki session list --json|wait|search|abort`: OpenCode's sessions as scripts need them.
+"""`kimaki session list --json|wait|search|abort|archive`: OpenCode's sessions as scripts need them.
 
 They ask the OpenCode server of the kimaki running for the data dir (else a short-lived one of
 their own, like `session read`). "All sessions" means every session OpenCode keeps for the
@@ -51,6 +51,13 @@ def register(actions: Any) -> None:
     abort.add_argument("--project", metavar="DIR", help="the session's folder, when no thread shows it")
     add_data_dir(abort)
     abort.set_defaults(handler=lambda args: run(lambda: abort_session(args)))
+    archive = actions.add_parser(
+        "archive", help="put a thread away: stop its session, mark it 📁 and archive the thread"
+    )
+    archive.add_argument("thread", nargs="?", metavar="THREAD", help="the thread id")
+    archive.add_argument("--session", metavar="ID", help="the thread showing this session instead")
+    add_data_dir(archive)
+    archive.set_defaults(handler=lambda args: run(lambda: archive_thread(args)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,3 +212,45 @@ async def abort_session(args: argparse.Namespace) -> int:
         await reader.abort(args.session_id, folder)
     out(f"Aborted session {args.session_id}." if busy else f"Session {args.session_id} was not running.")
     return 0
+
+
+ARCHIVED = "📁"
+
+
+async def archive_thread(args: argparse.Namespace) -> int:
+    """Abort the thread's session, prefix its title with 📁, react 📁 on the thread's starter
+    message and archive the thread (over REST, as the bot)."""
+    from kimaki_tui.cli.local import discord_rest
+    from kimaki_tui.cli.session_cmd import opencode_for
+    from kimaki_tui.discord_rest import DiscordApiError
+
+    if bool(args.thread) == bool(args.session):
+        raise CliError("give a THREAD id or --session ID (one of them)", 2)
+    settings = settings_of(args)
+    row = _thread_row(settings, args.thread, args.session)
+    async with opencode_for(settings) as reader:
+        if row.session_id in await reader.session_status(row.directory):
+            await reader.abort(row.session_id, row.directory)
+        info = await reader.get_session(row.session_id, row.directory)
+        if not info.title.startswith(ARCHIVED):
+            await reader.update_session(row.session_id, row.directory, title=f"{ARCHIVED} {info.title}")
+    async with discord_rest(settings) as rest:
+        try:  # the starter message (a thread started from a message has its id) may be gone
+            await rest.add_reaction(row.channel_id, row.thread_id, ARCHIVED)
+        except DiscordApiError:
+            pass
+        await rest.edit_channel(row.thread_id, {"archived": True})
+    out(f"Archived thread {row.thread_id} (session {row.session_id}).")
+    return 0
+
+
+def _thread_row(settings: Settings, thread_id: str | None, session_id: str | None) -> ThreadSession:
+    with open_core(settings) as core:
+        if session_id:
+            row = core.thread_of_session(session_id)
+        else:
+            row = next((t for t in core.threads() if t.thread_id == thread_id), None)
+    if row is None:
+        which = f"session {session_id}" if session_id else f"thread {thread_id}"
+        raise CliError(f"no thread of this kimaki shows {which} (`kimaki session list` shows them)")
+    return row

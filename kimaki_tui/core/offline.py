@@ -63,6 +63,10 @@ class SessionReader(Protocol):
 
     async def abort(self, session_id: str, directory: str | Path | None = None) -> bool: ...
 
+    async def update_session(
+        self, session_id: str, directory: str | Path | None = None, *, title: str | None = None
+    ) -> SessionInfo: ...
+
 
 class OfflineCore:
     def __init__(self, store: Store) -> None:

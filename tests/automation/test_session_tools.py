@@ -67,3 +67,26 @@ async def test_wait_returns_once_the_session_is_idle_and_abort_stops_a_turn(auto
     assert f"Session {runtime.session_id} was not running." in idle.out
     unknown = await rig.cli("session", "wait", "ses_unknown")
     assert unknown.code == 1 and "no thread shows session ses_unknown" in unknown.err
+
+
+async def test_archive_stops_marks_and_archives_the_thread(auto_rig: AutomationRig) -> None:
+    rig = auto_rig
+    thread, session = await answered_thread(rig, "REPLY: done here")
+    result = await rig.cli("session", "archive", "--session", session)
+    assert result.code == 0, result.err
+    assert f"Archived thread {thread.id}" in result.out
+    assert rig.twin.world.channel(thread.id).archived
+    starter = rig.twin.world.messages[thread.id]
+    assert starter.reactions.get("📁") == [rig.twin.bot_user.id]
+    directory = rig.bot.core.conversations.runtime(str(thread.id)).directory
+    info = await rig.server.client.get_session(session, directory)
+    assert info.title.startswith("📁 ")
+    again = await rig.cli("session", "archive", str(thread.id))
+    assert again.code == 0, again.err
+    info = await rig.server.client.get_session(session, directory)
+    assert not info.title.startswith("📁 📁")
+
+    both = await rig.cli("session", "archive", str(thread.id), "--session", session)
+    assert both.code == 2 and "one of them" in both.err
+    unknown = await rig.cli("session", "archive", "123")
+    assert unknown.code == 1 and "no thread of this kimaki shows thread 123" in unknown.err
