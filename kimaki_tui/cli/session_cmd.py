@@ -1,4 +1,4 @@
-"""`kimaki session list|read` (and wait, search, abort from session_tools): the sessions mapped to
+"""`kimaki session list|read` (and wait, search, abort, archive from session_tools): the sessions mapped to
 Discord threads (with --json every OpenCode session, marked when kimaki maps it), and one
 conversation as Markdown.
 

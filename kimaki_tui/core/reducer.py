@@ -77,16 +77,9 @@ _DEFAULT_TITLE = re.compile(r"^(new|child) session - ", re.IGNORECASE)
 _SERVER_STATES: dict[str, SessionState] = {"busy": "busy", "idle": "idle", "retry": "retry"}
 # The fields a new turn starts from (StreamState's defaults for them).
 _TURN_RESET: dict[str, Any] = {
-    "turn_open": False,
-    "turn_failed": False,
-    "turn_started_ms": 0,
-    "turn_messages": _EMPTY,
-    "turn_assistants": (),
-    "last_assistant": None,
-    "step_usage": None,
-    "emitted": _EMPTY,
-    "started_tools": _EMPTY,
-    "open_parts": (),
+    "turn_open": False, "turn_failed": False, "turn_started_ms": 0, "turn_messages": _EMPTY,
+    "turn_assistants": (), "last_assistant": None, "step_usage": None, "emitted": _EMPTY,
+    "started_tools": _EMPTY, "open_parts": (),
 }
 
 
@@ -112,16 +105,9 @@ def abandon_turn(state: StreamState) -> StreamState:
     """
     closed = state.closed_messages | state.turn_messages | state.cut_messages
     return replace(
-        state,
-        server_status="idle",
-        status="idle",
-        status_detail="",
-        retry_detail="",
-        pending_permissions=_EMPTY,
-        pending_questions=_EMPTY,
-        closed_messages=closed,
-        cut_messages=_EMPTY,
-        **_TURN_RESET,
+        state, server_status="idle", status="idle", status_detail="", retry_detail="",
+        pending_permissions=_EMPTY, pending_questions=_EMPTY, closed_messages=closed,
+        cut_messages=_EMPTY, **_TURN_RESET,
     )
 
 
