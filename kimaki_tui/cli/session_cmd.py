@@ -1,6 +1,6 @@
-"""`kimaki session list|read` (and wait, search, abort, archive from session_tools): the sessions mapped to
-Discord threads (with --json every OpenCode session, marked when kimaki maps it), and one
-conversation as Markdown.
+"""`kimaki session list|read` (wait, search, abort and archive live in session_tools): the
+sessions mapped to Discord threads (with --json every OpenCode session, marked when kimaki maps
+it), and one conversation as Markdown.
 
 `read` asks the OpenCode server of the kimaki running for the data dir (its control API gives the
 address and password); without one it starts a short-lived `opencode serve` of its own.
