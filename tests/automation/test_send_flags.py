@@ -189,3 +189,20 @@ async def test_a_scheduled_send_keeps_its_pre_run_and_concurrency(auto_rig: Auto
     assert result.code == 0, result.err
     (task,) = rig.store.list_tasks()
     assert task.payload["pre_run"] == "git pull" and task.payload["allow_concurrency"] is True
+
+
+async def test_files_sent_to_a_thread_reach_its_session(auto_rig: AutomationRig, tmp_path: Path) -> None:
+    rig = auto_rig
+    await rig.bot.user_says("owner", "REPLY: first")
+    thread = await rig.bot.wait_thread()
+    first = await rig.bot.wait_bot_message(thread, is_footer)
+    notes = tmp_path / "todo.md"
+    notes.write_text("- feed the pelican\n")
+    result = await rig.cli("send", "--thread", str(thread.id), "--prompt", "REPLY: noted", "-f", str(notes))
+    assert result.code == 0, result.err
+    # The inlined file follows the prompt, so the scripted model's reply starts with "noted".
+    second = await rig.bot.wait_bot_message(thread, lambda m: m.content.startswith("⬥ noted"), after=first)
+    await rig.bot.wait_bot_message(thread, is_footer, after=second)
+    texts_sent = await user_texts_in_session(rig, thread)
+    assert texts_sent[0] == "REPLY: first"
+    assert "REPLY: noted" in texts_sent[1] and "feed the pelican" in texts_sent[1]
