@@ -79,7 +79,7 @@ class IngressCog(commands.Cog):
         if prepared.empty and audio is None:
             # Nothing usable (only refused files): say why here rather than open an empty thread.
             if prepared.problems:
-                await message.reply(prepared.left_out(), mention_author=False)
+                await message.reply(_left_out(prepared), mention_author=False)
             return
         first_file = message.attachments[0].filename if message.attachments else ""
         pending = audio is not None and not message.content.strip()  # named after the transcript later
@@ -173,7 +173,7 @@ class IngressCog(commands.Cog):
 
     async def _submit(self, message: discord.Message, thread_id: str, prepared: attachments.Prepared) -> None:
         if prepared.problems:
-            self._say(thread_id, prepared.left_out())
+            self._say(thread_id, _left_out(prepared))
         if prepared.empty:
             return
         prompt = PromptInput(
@@ -196,3 +196,7 @@ class IngressCog(commands.Cog):
     def _say(self, thread_id: str, text: str) -> None:
         if self.bot.output is not None:
             self.bot.output.say(thread_id, text[:MESSAGE_LIMIT])
+
+
+def _left_out(prepared: attachments.Prepared) -> str:
+    return ("⚠️ Left out: " + "; ".join(prepared.problems))[:MESSAGE_LIMIT]
