@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kimaki_tui.cli.local import CliError, add_data_dir, discord_rest, out, run, settings_of
-from kimaki_tui.core.api import SessionSetup, SetupError
 from kimaki_tui.root.offline import open_core
 
 if TYPE_CHECKING:
@@ -163,6 +162,8 @@ def check_flags(args: argparse.Namespace) -> str | None:
         return f"--model must look like provider/model, got {args.model!r}"
     if args.user and not _USER.match(args.user.strip()):
         return f"--user must be a Discord user id or a <@id> mention, got {args.user!r}"
+    from kimaki_tui.core.api import SessionSetup, SetupError
+
     try:
         SessionSetup.parse(args.permissions, args.parent_session)
     except SetupError as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest, QueuedItem
 from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
@@ -31,7 +31,9 @@ from kimaki_tui.store.records import (
     ScheduledTask,
     ThreadOrigin,
 )
-from kimaki_tui.store.tasks import TaskPayload, TaskTiming
+
+if TYPE_CHECKING:  # the store's task slice pulls in peewee, which `kimaki --help` must not load
+    from kimaki_tui.store.tasks import TaskPayload, TaskTiming
 
 __all__ = [
     "AnswerResult",
