@@ -85,7 +85,7 @@ class CoreRig:
         found = await wait_until(
             lambda: next(iter(self.of_type(kind, predicate)), None), timeout, 0.05, f"a {kind.__name__}"
         )
-        return found  # type: ignore[no-any-return]
+        return found
 
     async def wait_count(self, kind: type[E], count: int, timeout: float = 30.0) -> list[E]:
         await wait_until(

@@ -15,6 +15,7 @@ import pytest
 from kimaki_tui.core.events import (
     PartCompleted,
     PermissionAskedEvent,
+    PermissionReply,
     PermissionResolved,
     PromptDispatched,
     QuestionAskedEvent,
@@ -65,7 +66,7 @@ async def test_prompt_streams_answer_and_finishes_turn(
 
 @pytest.mark.parametrize("reply", ["once", "always", "reject"])
 async def test_permission_replies_behave_as_documented(
-    reply: str, versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path
+    reply: PermissionReply, versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 ) -> None:
     async with CoreRig(versioned_client, tmp_path / "db.sqlite") as rig:
         thread = rig.thread(project_dir)
@@ -75,7 +76,7 @@ async def test_permission_replies_behave_as_documented(
         assert [r.request_id for r in rig.core.approvals.pending_permissions()] == [asked.request.request_id]
         result = await rig.core.approvals.answer_permission(
             asked.request.request_id, reply, by="alice", origin="test"
-        )  # type: ignore[arg-type]
+        )
         assert result.ok
         again = await rig.core.approvals.answer_permission(
             asked.request.request_id, "once", by="bob", origin="tui"

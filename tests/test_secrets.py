@@ -35,7 +35,7 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 @pytest.fixture
 def no_keyring() -> Iterator[None]:
     """What keyring picks on a headless server: every call raises NoKeyringError."""
-    with use_keyring(fail.Keyring()):
+    with use_keyring(fail.Keyring()):  # type: ignore[no-untyped-call]  # keyring is untyped
         yield
 
 

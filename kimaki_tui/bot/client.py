@@ -13,6 +13,7 @@ import discord
 from discord.ext import commands
 
 from kimaki_tui.bot import errors
+from kimaki_tui.bot.agent_requests import DYNAMIC_TOOL_ITEMS, AgentRequests
 from kimaki_tui.bot.guilds import GuildKeeper, install_gate
 from kimaki_tui.bot.outgoing import install_outgoing_filter, use_masking_webhooks
 
@@ -57,6 +58,7 @@ class KimakiBot(commands.Bot):
         self.app_id = app_id
         self.output: OutputRouter | None = None
         self.guild_keeper = GuildKeeper(self)
+        self.agent_requests = AgentRequests(self)  # what the agent's Discord tools wait for
         install_gate(self._connection, core.guilds.allowed)
         install_outgoing_filter(self)
 
@@ -69,7 +71,7 @@ class KimakiBot(commands.Bot):
         use_masking_webhooks()  # interaction replies: see bot/outgoing.py
         await slash_commands.register(self)
         await self.add_cog(IngressCog(self))
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.add_dynamic_items(*DYNAMIC_ITEMS, *DYNAMIC_TOOL_ITEMS)
         self.tree.error(errors.on_app_command_error)
         self.output = OutputRouter(self)
         self.output.start()
@@ -80,11 +82,11 @@ class KimakiBot(commands.Bot):
         be parsed as a command named "fix")."""
 
     async def sync_commands(self, guild: discord.abc.Snowflake) -> None:
-        """Publish the command tree to one guild (guild commands update at once, global ones don't).
-        Only for allowed servers: the GuildKeeper decides where."""
-        self.tree.copy_global_to(guild=guild)
-        synced = await self.tree.sync(guild=guild)
-        log.info("synced %d command(s) to guild %s", len(synced), guild.id)
+        """Publish the command tree to one guild (guild commands update at once, global ones don't),
+        unless it already has exactly these. Only for allowed servers: the GuildKeeper decides where."""
+        from kimaki_tui.bot.command_sync import sync_guild
+
+        await sync_guild(self, guild)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.guild_keeper.guild_ready(guild)

@@ -7,18 +7,21 @@ does not know are ignored silently, since several machines can share one server.
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
 from kimaki_tui.bot import attachments, cli_ingress, voice
-from kimaki_tui.bot.access import check, display_name
+from kimaki_tui.bot.access import check, display_name, in_scope
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.prompts import PromptInput
+from kimaki_tui.core.routing import ThreadMessage, needs_answer
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.presentation.notices import submit_notice
+from kimaki_tui.presentation.shell import shell_command, shell_report
 from kimaki_tui.presentation.split import MESSAGE_LIMIT
 
 if TYPE_CHECKING:
@@ -57,8 +60,9 @@ class IngressCog(commands.Cog):
                 return
         else:
             return
-        allow_all = self.bot.settings.discord.allow_all_users
-        decision = check(message.author, self.bot.user, allow_all_users=allow_all)
+        if not in_scope(channel, self.bot.settings.discord):
+            return
+        decision = check(message.author, self.bot.user, self.bot.settings.discord)
         if not decision.allowed:
             if decision.reply:
                 await message.reply(decision.reply, mention_author=False, silent=True)
@@ -66,7 +70,11 @@ class IngressCog(commands.Cog):
         if not message.content and not message.attachments:
             return  # stickers, polls, embeds only: nothing to prompt with
         if isinstance(channel, discord.Thread):
-            await self._in_thread(message, channel)
+            command = shell_command(message.content)
+            if command is not None:
+                await self._shell(str(channel.id), command)
+            else:
+                await self._in_thread(message, channel)
         elif directory is not None:
             await self._new_thread(message, channel, directory)
 
@@ -105,6 +113,11 @@ class IngressCog(commands.Cog):
         prepared = await self._prepare(message, thread_id)
         if audio is not None:
             await self._voice(message, audio, thread, prepared, rename=False)
+            return
+        if self.bot.settings.discord.turn_routing == "heuristic" and not needs_answer(
+            thread_message(message, self.bot.user)
+        ):
+            await self.core.conversations.note(thread_id, self._prompt(message, prepared))
             return
         await self._submit(message, thread_id, prepared)
 
@@ -171,12 +184,9 @@ class IngressCog(commands.Cog):
             max_size=settings.discord.max_attachment,
         )
 
-    async def _submit(self, message: discord.Message, thread_id: str, prepared: attachments.Prepared) -> None:
-        if prepared.problems:
-            self._say(thread_id, _left_out(prepared))
-        if prepared.empty:
-            return
-        prompt = PromptInput(
+    @staticmethod
+    def _prompt(message: discord.Message, prepared: attachments.Prepared) -> PromptInput:
+        return PromptInput(
             prepared.text,
             author_id=str(message.author.id),
             author_name=display_name(message.author),
@@ -184,6 +194,13 @@ class IngressCog(commands.Cog):
             files=tuple(prepared.files),
             external_message_id=str(message.id),
         )
+
+    async def _submit(self, message: discord.Message, thread_id: str, prepared: attachments.Prepared) -> None:
+        if prepared.problems:
+            self._say(thread_id, _left_out(prepared))
+        if prepared.empty:
+            return
+        prompt = self._prompt(message, prepared)
         try:
             result = await self.core.conversations.submit(thread_id, prompt)
         except OpenCodeError as exc:
@@ -193,6 +210,15 @@ class IngressCog(commands.Cog):
         if notice:
             self._say(thread_id, notice)
 
+    async def _shell(self, thread_id: str, command: str) -> None:
+        """`!command`: run it in the session's directory and post what it printed."""
+        try:
+            result = await self.core.conversations.shell(thread_id, command)
+        except OpenCodeError as exc:
+            self._say(thread_id, explain(exc) or str(exc))
+            return
+        self._say(thread_id, shell_report(command, result))
+
     def _say(self, thread_id: str, text: str) -> None:
         if self.bot.output is not None:
             self.bot.output.say(thread_id, text[:MESSAGE_LIMIT])
@@ -200,3 +226,20 @@ class IngressCog(commands.Cog):
 
 def _left_out(prepared: attachments.Prepared) -> str:
     return ("⚠️ Left out: " + "; ".join(prepared.problems))[:MESSAGE_LIMIT]
+
+
+_MENTION = re.compile(r"<@[!&]?(\d+)>")
+
+
+def thread_message(message: discord.Message, me: discord.ClientUser | None) -> ThreadMessage:
+    """What turn routing reads of a message: is the bot (or its role) mentioned, does the message
+    start by addressing someone else, and its words without the mentions."""
+    my_id = me.id if me is not None else None
+    own_role = message.guild.self_role if message.guild is not None else None
+    mentions_bot = any(u.id == my_id for u in message.mentions) or (
+        own_role is not None and own_role in message.role_mentions
+    )
+    first = _MENTION.match(message.content.lstrip())
+    others = {str(my_id)} | ({str(own_role.id)} if own_role is not None else set())
+    addressed_elsewhere = first is not None and first.group(1) not in others
+    return ThreadMessage(_MENTION.sub("", message.content), mentions_bot, addressed_elsewhere)

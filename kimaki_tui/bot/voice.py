@@ -162,7 +162,7 @@ def _clip(text: str, limit: int = 2000) -> str:
 
 def admin_refusal(bot: KimakiBot, user: discord.User | discord.Member) -> str | None:
     """None for the server owner, Administrators and Manage Server holders (with access), else why not."""
-    decision = check(user, bot.user, allow_all_users=bot.settings.discord.allow_all_users)
+    decision = check(user, bot.user, bot.settings.discord)
     if not decision.allowed:
         return decision.reply or ADMINS_ONLY_TEXT
     subject = subject_of(user, bot.user)

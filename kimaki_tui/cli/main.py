@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kimaki",
         usage="%(prog)s [options] [COMMAND ...]",
         description="Drive OpenCode coding sessions from Discord, with a terminal control center.",
+        # No prefix matching: a subcommand's `--all` must never be read as `--allow-all-users`.
+        allow_abbrev=False,
     )
     add_setting_flags(parser)
     parser.add_argument(
@@ -147,7 +149,9 @@ def _run_app(args: argparse.Namespace) -> int:
         code = setup_cmd.run_setup(settings, restart=args.restart_onboarding, add_channels=args.add_channels)
         if code != 0:
             return code
-    setup_logging(settings.log_path, settings.log_level, ring_capacity=10_000)
+    setup_logging(
+        settings.log_path, settings.log_level, ring_capacity=10_000, file_format=settings.log_format
+    )
     _kimaki_notice(settings.data_dir, tell=not tui)
     launch = Launch(
         tui=tui, replace=args.replace, reset_database=args.reset_database, wizard=wizard if tui else None

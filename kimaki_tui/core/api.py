@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest, QueuedItem
 from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
 from kimaki_tui.core.session_setup import PermissionRule, SessionSetup, SetupError
+from kimaki_tui.core.shell import ShellResult
 from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
 from kimaki_tui.opencode.catalog import Project as OpenCodeProject
@@ -210,6 +211,11 @@ class Conversations(Protocol):
         """Queue behind the running turn (held, not refused, while the thread has no session)."""
         ...
 
+    async def note(self, thread_id: str, prompt: PromptInput) -> None:
+        """A message not for the agent: it joins the session as context, and no turn runs for it
+        (added at once when idle, else with the next prompt)."""
+        ...
+
     async def abort(self, thread_id: str, *, by: str, origin: str) -> bool:
         """Stop the running turn (pending approvals are rejected); True if one was running. Every
         front end is told with a TurnAborted event."""
@@ -224,6 +230,11 @@ class Conversations(Protocol):
     def clear_queue(self, thread_id: str) -> int: ...
 
     async def ensure_session(self, thread_id: str) -> str: ...
+
+    async def shell(self, thread_id: str, command: str, *, timeout: float = ...) -> ShellResult:
+        """Run a shell command in the thread's session without the model (the `!` shortcut);
+        refused while a turn runs, aborted after `timeout` seconds."""
+        ...
 
 
 class Approvals(Protocol):
@@ -283,6 +294,32 @@ class History(Protocol):
     async def compact(self, thread_id: str) -> ModelRef: ...
 
     async def share(self, thread_id: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionUsage:
+    """`context_tokens` is what the conversation occupies now (the last answer's input, cached
+    input and output); `cost` and `tokens_total` add up every answer of the session."""
+
+    session_id: str
+    context_tokens: int
+    context_limit: int | None
+    tokens_total: int
+    cost: float
+    answers: int
+    model: str
+
+    @property
+    def context_percent(self) -> int | None:
+        return round(100 * self.context_tokens / self.context_limit) if self.context_limit else None
+
+
+class Insight(Protocol):
+    """What a conversation has cost, and the recent conversations across projects."""
+
+    async def usage(self, thread_id: str) -> SessionUsage | None: ...
+
+    def recent(self, limit: int = 10) -> list[ConversationView]: ...
 
 
 class Resume(Protocol):
@@ -453,6 +490,9 @@ class CoreApi(Protocol):
 
     @property
     def guilds(self) -> Guilds: ...
+
+    @property
+    def insight(self) -> Insight: ...
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         """Call `callback(event)` for every event published from now on; returns an unsubscribe."""

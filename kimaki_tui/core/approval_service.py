@@ -13,6 +13,7 @@ from kimaki_tui.core.api import AnswerResult, PromptMessage
 from kimaki_tui.core.approvals import PermissionBroker, QuestionBroker
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest, QuestionResolved
+from kimaki_tui.logs import log_context
 from kimaki_tui.store.repo import Store
 
 
@@ -66,15 +67,18 @@ class ApprovalService:
     async def answer_permission(
         self, request_id: str, reply: PermissionReply, *, by: str, origin: str, message: str | None = None
     ) -> AnswerResult:
-        return await self._permissions.answer(request_id, reply, by=by, origin=origin, message=message)
+        with log_context(request_id=request_id):
+            return await self._permissions.answer(request_id, reply, by=by, origin=origin, message=message)
 
     async def answer_question(
         self, request_id: str, answers: list[list[str]], *, by: str, origin: str
     ) -> AnswerResult:
-        return await self._questions.answer(request_id, answers, by=by, origin=origin)
+        with log_context(request_id=request_id):
+            return await self._questions.answer(request_id, answers, by=by, origin=origin)
 
     async def reject_question(self, request_id: str, *, by: str, origin: str) -> AnswerResult:
-        return await self._questions.reject(request_id, by=by, origin=origin)
+        with log_context(request_id=request_id):
+            return await self._questions.reject(request_id, by=by, origin=origin)
 
     async def answer_typed(self, session_id: str, text: str, *, by: str, origin: str) -> AnswerResult | None:
         """A typed text answers the session's oldest waiting question (see Conversations.answer_waiting)."""

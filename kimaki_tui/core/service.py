@@ -20,6 +20,8 @@ from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.conversations import ConversationService
 from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.history import HistoryService
+from kimaki_tui.core.insight import InsightService
+from kimaki_tui.core.instances import InstanceKeeper
 from kimaki_tui.core.posts import PostLedger
 from kimaki_tui.core.preferences import PreferenceService
 from kimaki_tui.core.project_service import ProjectService
@@ -47,6 +49,7 @@ class Core:
         wait_stream: Callable[[], Awaitable[None]],
         options: SessionSettings | None = None,
         clock: Callable[[], float] = time.monotonic,
+        release_idle_after: float = 0.0,
     ) -> None:
         options = options or SessionSettings()
         self.client = client
@@ -67,6 +70,8 @@ class Core:
             clock,
         )
         self.sessions = SessionRegistry(deps)
+        self.instances = InstanceKeeper(client, self.sessions.all, release_idle_after)
+        bus.add_callback(self.instances.on_event)
         # The services of core.api.CoreApi.
         self.approvals = ApprovalService(self.permissions, self.questions, store, bus)
         self.conversations = ConversationService(self.sessions, self.approvals)
@@ -78,6 +83,7 @@ class Core:
         self.tasks = TaskService(store)
         self.server = ServerControl(bus)
         self.guilds = GuildAccess(store, bus)
+        self.insight = InsightService(client, self.sessions, self.facts)
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         return self.bus.add_callback(callback)

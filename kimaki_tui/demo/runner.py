@@ -58,7 +58,9 @@ def run_demo(options: DemoOptions, out: TextIO, err: TextIO) -> int:
     with tempfile.TemporaryDirectory(prefix="kimaki-demo-") as tmp:
         root = Path(tmp)
         settings = load_settings({"data_dir": str(options.data_dir or root / "data")})
-        setup_logging(settings.log_path, settings.log_level, ring_capacity=10_000)
+        setup_logging(
+            settings.log_path, settings.log_level, ring_capacity=10_000, file_format=settings.log_format
+        )
         project = _project(options.project, root)
         try:
             return asyncio.run(_demo(settings, project, root, options, steps, out, err))

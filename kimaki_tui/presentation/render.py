@@ -26,6 +26,7 @@ from kimaki_tui.core.events import (
     ToolStarted,
     TurnFinished,
 )
+from kimaki_tui.presentation.discord_markdown import for_discord
 from kimaki_tui.presentation.split import MESSAGE_LIMIT, split_message
 
 Verbosity = Literal["tools_and_text", "text_and_essential_tools", "text_only"]
@@ -71,7 +72,7 @@ def render_event(event: DomainEvent, *, verbosity: Verbosity = DEFAULT_VERBOSITY
 
 def _render_part(part: PartCompleted, verbosity: Verbosity) -> list[str]:
     if part.kind == "text":
-        text = part.text.strip("\n")
+        text = for_discord(part.text.strip("\n"))
         # Kimaki marks a text part with ⬥ unless it opens with markdown the mark would break.
         return split_message(text if _MARKDOWN_START.match(text) else f"⬥ {text}")
     if verbosity == "text_only":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,11 @@ from kimaki_tui.settings import Settings
 from kimaki_tui.store.repo import Store
 
 if TYPE_CHECKING:
+    from kimaki_tui.agent_tools.server import AgentToolServer
+    from kimaki_tui.bot.client import KimakiBot
     from kimaki_tui.bot.runner import BotWorker
+    from kimaki_tui.opencode.events import Event
+    from kimaki_tui.root.agent_tools import AgentEndpoint
     from kimaki_tui.scheduling.request import PostedStarter, SendRequest
 
 log = logging.getLogger(__name__)
@@ -44,6 +49,7 @@ class Services:
         supervisor: OpenCodeSupervisor,
         *,
         stop: asyncio.Event | None = None,
+        agent_endpoint: AgentEndpoint | None = None,
     ) -> None:
         self.settings = settings
         self.secrets = secrets
@@ -59,17 +65,24 @@ class Services:
             bus=self.bus,
             wait_stream=self._wait_stream,
             options=settings.sessions,
+            release_idle_after=settings.opencode.release_idle_after,
         )
         self.core.server.use_restart(supervisor.restart)
         self.core.server.report(self.server_status)
-        self.stream = EventStream(supervisor.client, self.core.handle_event, on_connect=self.core.resync)
         self.scheduler = TaskScheduler(
             self.store, self, gate=CoreTaskGate(self.core), pre_run_timeout=settings.tasks.pre_run_timeout
         )
         self.core.tasks.use_timers(self.scheduler)
+        self.agent_tools: AgentToolServer | None = None
+        self._observe_tool_calls: Callable[[Event], None] | None = None
+        self._tools_task: asyncio.Task[None] | None = None
+        if agent_endpoint is not None:
+            self._build_agent_tools(agent_endpoint)
+        self.stream = EventStream(supervisor.client, self._handle_event, on_connect=self.core.resync)
         self.worker: BotWorker | None = None
         self.bot_task: asyncio.Task[None] | None = None
         self._stream_task: asyncio.Task[None] | None = None
+        self._release_task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -80,15 +93,23 @@ class Services:
         self.supervisor.on_restarted.append(self._server_restarted)
         self.supervisor.start_background()
         self._stream_task = asyncio.create_task(self._run_stream(), name="opencode-events")
+        self._release_task = asyncio.create_task(self.core.instances.run(), name="release-idle-projects")
         self.bus.add_callback(self._follow_discord)
         await self.scheduler.start(online=False)
+        if self.agent_tools is not None:
+            starting = self._start_agent_tools(self.agent_tools)
+            self._tools_task = asyncio.create_task(starting, name="kimaki-mcp")
 
     async def close(self) -> None:
         await self.scheduler.stop()
         await self.stop_bot()
         await _finish(self._stream_task, "the OpenCode event stream")
+        await _finish(self._release_task, "releasing idle OpenCode projects")
         await self.core.close()
         await self.supervisor.aclose()
+        await _finish(self._tools_task, "starting the kimaki MCP server")
+        if self.agent_tools is not None:  # after OpenCode, whose MCP connections it would wait for
+            await self.agent_tools.stop()
         self.store.close()
 
     async def __aenter__(self) -> Services:
@@ -167,6 +188,36 @@ class Services:
         if self.supervisor.base_url is None:
             return None
         return {"url": self.supervisor.base_url, "username": "opencode", "password": self.supervisor.password}
+
+    # -- the agent's Discord tools ----------------------------------------------------------------
+
+    def _build_agent_tools(self, endpoint: AgentEndpoint) -> None:
+        from kimaki_tui.root.agent_tools import AGENT_TOOL_LIMITS, build_agent_tools
+
+        def current_bot() -> KimakiBot | None:
+            return self.worker.bot if self.worker is not None else None
+
+        server, tracker = build_agent_tools(
+            self.core, self.scheduler, current_bot, endpoint, AGENT_TOOL_LIMITS
+        )
+        self.agent_tools, self._observe_tool_calls = server, tracker.observe
+
+    async def _start_agent_tools(self, server: AgentToolServer) -> None:
+        """In the background, its libraries imported in a thread (about 0.45 s that must not hold up
+        the control center's first screen). Without it the run goes on, minus the Discord tools."""
+        from kimaki_tui.agent_tools.server import import_libraries
+
+        try:
+            await asyncio.to_thread(import_libraries)
+            await server.start()
+        except (OSError, RuntimeError):
+            log.exception("the kimaki MCP server did not start; the agent has no Discord tools")
+            self.agent_tools = None
+
+    def _handle_event(self, event: Event) -> None:
+        self.core.handle_event(event)
+        if self._observe_tool_calls is not None:
+            self._observe_tool_calls(event)
 
     # -- internals --------------------------------------------------------------------------------
 

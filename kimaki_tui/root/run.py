@@ -25,6 +25,7 @@ from kimaki_tui.settings import Settings
 
 if TYPE_CHECKING:
     from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+    from kimaki_tui.root.agent_tools import AgentEndpoint
     from kimaki_tui.root.build import Services
     from kimaki_tui.secrets import SecretStore
 
@@ -88,14 +89,20 @@ async def serve(settings: Settings, secrets: SecretStore, token: str | None, lau
     SIGUSR2 ended it."""
     from kimaki_tui.control_api import ControlActions
     from kimaki_tui.instance import InstanceLock
+    from kimaki_tui.root.agent_tools import AGENT_TOOL_LIMITS, AgentEndpoint
 
-    supervisor = await _spawn_opencode(settings, launch.opencode_env)
+    endpoint = AgentEndpoint.reserve()  # OpenCode's config names it: before the spawn
+    opencode_env = endpoint.opencode_env(launch.opencode_env, AGENT_TOOL_LIMITS)
+    supervisor = await _spawn_opencode(settings, opencode_env)
     stop, restart = _install_signals()
     lock = InstanceLock(settings.data_dir, port=settings.lock_port, actions=ControlActions(shutdown=stop.set))
     try:
         await lock.acquire(replace=launch.replace)
-        services = _build_services(settings, secrets, supervisor, stop, reset_database=launch.reset_database)
+        services = _build_services(
+            settings, secrets, supervisor, stop, endpoint, reset_database=launch.reset_database
+        )
     except BaseException:
+        endpoint.listener.close()
         await supervisor.aclose()
         await lock.release()
         raise
@@ -144,6 +151,7 @@ def _build_services(
     secrets: SecretStore,
     supervisor: OpenCodeSupervisor,
     stop: asyncio.Event,
+    endpoint: AgentEndpoint,
     *,
     reset_database: bool,
 ) -> Services:
@@ -156,7 +164,7 @@ def _build_services(
         aside = set_database_aside(settings.db_path)
         if aside is not None:
             tell(f"kimaki: moved the database aside to {aside}; starting with an empty one.")
-    return Services(settings, secrets, supervisor, stop=stop)
+    return Services(settings, secrets, supervisor, stop=stop, agent_endpoint=endpoint)
 
 
 async def _run_front(services: Services, token: str | None, launch: Launch) -> int:

@@ -8,22 +8,18 @@ is shown again, so screens in other modes cost next to nothing while hidden.
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from kimaki_tui.core.events import (
-    PermissionAskedEvent,
-    PermissionResolved,
-    QuestionAskedEvent,
-    QuestionResolved,
-)
 from kimaki_tui.errors import KimakiError, describe
 from kimaki_tui.screens.format import Palette, palette_from_theme, project_name
 from kimaki_tui.screens.model import ControlCenterModel
+from kimaki_tui.screens.state import APPROVAL_EVENTS, AppState
 from kimaki_tui.screens.widgets.nav_bar import NavBar
 
-APPROVAL_EVENTS = (PermissionAskedEvent, PermissionResolved, QuestionAskedEvent, QuestionResolved)
+__all__ = ["APPROVAL_EVENTS", "KimakiScreen"]
 log = logging.getLogger(__name__)
 
 
@@ -33,6 +29,11 @@ class KimakiScreen(Screen[None]):
     def __init__(self, model: ControlCenterModel, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.model = model
+
+    @property
+    def app_state(self) -> AppState:
+        """The app's one state (read it; watch `self.app` by the same names to follow it)."""
+        return cast(AppState, self.app)
 
     @property
     def palette(self) -> Palette:

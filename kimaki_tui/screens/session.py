@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
 from kimaki_tui.core.api import ConversationView
-from kimaki_tui.core.events import DomainEvent, QueueChanged, TextDelta
+from kimaki_tui.core.events import DomainEvent
 from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.screens.base import KimakiScreen
@@ -43,7 +43,8 @@ OUTCOMES = {
 class SessionScreen(KimakiScreen):
     NAV = "dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", tooltip="Back to the dashboard"),
+        Binding("escape", "back", "Back", tooltip="Leave the message box; else back to the dashboard"),
+        Binding("m", "message", "Message", tooltip="Type a message to this session (Enter sends)"),
         Binding(
             "ctrl+b", "abort", "Abort turn", tooltip="Abort the running turn (pending approvals are denied)"
         ),
@@ -59,7 +60,7 @@ class SessionScreen(KimakiScreen):
 
     @property
     def conversation(self) -> ConversationView | None:
-        return self.model.core.conversations.get(self.thread_id)
+        return next((v for v in self.app_state.sessions if v.thread_id == self.thread_id), None)
 
     def compose(self) -> ComposeResult:
         yield self.nav_bar()
@@ -73,7 +74,10 @@ class SessionScreen(KimakiScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#prompt", Input).focus()
+        # Not the message box: the digits of the nav bar must switch screens, not type.
+        self.query_one(TranscriptView).focus()
+        self.watch(self.app, "sessions", lambda _: self._show_header())
+        self.watch(self.app, "queues", lambda _: self._show_queue())
         view = self.conversation
         if view is not None and view.session_id and self.book.needs_history(view.session_id):
             self._load_history(view.session_id)
@@ -84,16 +88,9 @@ class SessionScreen(KimakiScreen):
         self._show_transcript()
 
     def apply_events(self, events: tuple[object, ...], *, visible: bool = True) -> None:
-        if not visible:
-            return
-        mine = [e for e in events if isinstance(e, DomainEvent) and e.thread_id == self.thread_id]
-        if not mine:
-            return
-        if not all(isinstance(e, TextDelta) for e in mine):
-            self._show_header()  # streamed tokens change only the transcript
-        self._show_transcript()
-        if any(isinstance(e, QueueChanged) for e in mine):
-            self._show_queue()
+        """The transcript follows the app's transcript book (the header and queue watch the state)."""
+        if visible and any(isinstance(e, DomainEvent) and e.thread_id == self.thread_id for e in events):
+            self._show_transcript()
 
     # ---- drawing ----------------------------------------------------------------------------
     def _show_header(self) -> None:
@@ -113,8 +110,10 @@ class SessionScreen(KimakiScreen):
         header.update(text)
 
     def _show_queue(self) -> None:
-        conversations = self.model.core.conversations
-        items = conversations.queue(self.thread_id) if conversations.get(self.thread_id) else ()
+        items = self.app_state.queues.get(self.thread_id)
+        if items is None:  # no change seen in this run yet: what the core holds
+            conversations = self.model.core.conversations
+            items = conversations.queue(self.thread_id) if conversations.get(self.thread_id) else ()
         table = self.query_one(QueueTable)
         table.show(items)
         self.query_one("#queue-panel").border_title = f"Queue ({len(items)})" if items else "Queue"
@@ -161,7 +160,13 @@ class SessionScreen(KimakiScreen):
         self.sync()
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        if isinstance(self.focused, Input):
+            self.query_one(TranscriptView).focus()
+        else:
+            self.app.pop_screen()
+
+    def action_message(self) -> None:
+        self.query_one("#prompt", Input).focus()
 
     def action_scroll(self, pages: int) -> None:
         view = self.query_one(TranscriptView)

@@ -14,7 +14,9 @@ CONFIG_FILE = "config.toml"
 
 Verbosity = Literal["tools_and_text", "text_and_essential_tools", "text_only"]
 BusyPolicy = Literal["interrupt", "queue"]
+TurnRouting = Literal["off", "heuristic"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LogFormat = Literal["text", "json"]
 
 
 def setting(
@@ -41,6 +43,11 @@ class OpenCodeSettings:
         "WARN", "OpenCode's own log level (its output goes to kimaki's log).",
         flag="--opencode-log-level", env="KIMAKI_OPENCODE_LOG_LEVEL",
     )  # fmt: skip
+    release_idle_after: float = setting(
+        1800.0, "Seconds a project's conversations must all be idle before OpenCode's in-memory "
+        "instance of it is released (it holds one of the user's inotify instances; sessions stay on "
+        "disk). 0: never.", minimum=0,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,21 @@ class DiscordSettings:
     allow_all_users: bool = setting(
         False, "Let every member of an allowed server use the bot (default: owners, admins, "
         "Manage Server, or the \"Kimaki\" role)."
+    )  # fmt: skip
+    allowed_channels: str = setting(
+        "", "Comma-separated ids of the only channels kimaki answers in (and their threads); "
+        "empty: every linked channel."
+    )  # fmt: skip
+    category: str | None = setting(
+        None, "The id of the only channel category kimaki answers in (its channels and their threads)."
+    )
+    required_role: str | None = setting(
+        None, "The id of a role every user needs, besides the Kimaki role rules (`allow_all_users` "
+        "included)."
+    )  # fmt: skip
+    turn_routing: TurnRouting = setting(
+        "off", "Which messages in a bot thread get an answer: off (all) or heuristic (not \"thanks!\", "
+        "not messages that start by mentioning someone else; those reach the session as context)."
     )  # fmt: skip
     verbosity: Verbosity = setting(
         "text_and_essential_tools", "Which tool lines the bot posts: tools_and_text, "
@@ -132,6 +154,10 @@ class Settings:
     )
     no_tui: bool = setting(False, "Run headless, without the control center (automatic without a terminal).")
     log_level: LogLevel = setting("INFO", "The log's level: DEBUG, INFO, WARNING or ERROR.")
+    log_format: LogFormat = setting(
+        "text", "The log file's format: text (one line per record) or json (one JSON object per line "
+        "with time, level, logger, message and the thread, session and request ids it concerns)."
+    )  # fmt: skip
     lock_port: int | None = setting(
         None, "The lock port on 127.0.0.1 (default: derived from the data dir; 29988 for ~/.kimaki).",
         minimum=1, maximum=65535,

@@ -68,12 +68,13 @@ async def test_run_now_sends_a_task_at_once_and_keeps_a_crons_schedule(auto_rig:
     assert reply.message is not None
     click = await rig.bot.users.kimaki_user.click(reply.message, f"kimaki:task:run:{task}")
     assert await click.wait_callback(15) == 6  # deferred: the message is edited once the task ran
-    message_id = reply.message.id
-    edited = await wait_until(
-        lambda: (m := rig.twin.world.messages[message_id]).content.startswith("Ran task") and m,
+    message = rig.twin.world.messages[reply.message.id]
+    await wait_until(
+        lambda: rig.twin.world.messages[message.id].content.startswith("Ran task"),
         30,
         message="the /tasks message to say the task ran",
     )
+    edited = rig.twin.world.messages[message.id]
     assert edited.content.startswith(f"Ran task #{task}")
     thread = await rig.bot.wait_thread(timeout=15)
     await rig.bot.wait_bot_message(thread, lambda m: m.content == "⬥ ran early")

@@ -75,7 +75,7 @@ async def test_prompt_from_the_terminal_appears_in_the_thread(bot_rig: BotRig) -
         thread = await bot_rig.wait_thread()
         await bot_rig.wait_idle(thread)
         await app.open_session(str(thread.id))
-        await pilot.press(*"REPLY: typed in the terminal", "enter")
+        await pilot.press("m", *"REPLY: typed in the terminal", "enter")
         marked = await bot_rig.wait_bot_message(
             thread, lambda m: "sent from the kimaki control center" in m.content
         )
@@ -98,7 +98,7 @@ async def test_a_message_typed_in_the_terminal_answers_the_waiting_question(bot_
         )
         asked = await bot_rig.core_rig.wait_for(QuestionAskedEvent)
         await app.open_session(str(thread.id))
-        await pilot.press(*"Teal, from the terminal", "enter")
+        await pilot.press("m", *"Teal, from the terminal", "enter")
         resolved = await bot_rig.core_rig.wait_for(QuestionResolved)
         assert resolved.request.request_id == asked.request.request_id
         assert (resolved.answers, resolved.by, resolved.origin) == (

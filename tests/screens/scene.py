@@ -195,9 +195,17 @@ def scene_turns() -> list[Turn]:
     return [demo, api, site, edit, docs]
 
 
+def concrete(model: ControlCenterModel) -> Core:
+    """The core behind a model, with its internals: tests set scenes up and clean up through its
+    store and bus; the screens themselves see only `CoreApi`."""
+    assert isinstance(model.core, Core)
+    return model.core
+
+
 def build_scene(model: ControlCenterModel) -> None:
     """Map the threads, feed the events, queue two prompts, link channels; freeze activity times."""
-    core, store = model.core, model.core.store
+    core = concrete(model)
+    store = core.store
     for thread, channel, directory, sid in THREADS:
         store.link_channel(channel, "800", directory)
         core.sessions.open(thread, channel, directory, sid)

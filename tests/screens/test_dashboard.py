@@ -16,7 +16,7 @@ from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.widgets.session_table import SessionTable
 from tests.core_rig import CoreRig
 from tests.screens.conftest import SIZE, plain, settle, until
-from tests.screens.scene import build_scene
+from tests.screens.scene import build_scene, concrete
 
 
 def cell(app: KimakiApp, thread: str, column: str) -> str:
@@ -47,7 +47,7 @@ async def test_scene_rows_badge_and_summary(scene: ControlCenterModel) -> None:
 async def test_status_bar_follows_the_bus(scene: ControlCenterModel) -> None:
     app = KimakiApp(scene)
     async with app.run_test(size=SIZE) as pilot:
-        bus = scene.core.bus
+        bus = concrete(scene).bus
         bus.publish(ChatStatus("connecting"))
         bus.publish(ChatStatus("connected", guilds=2, latency_ms=41.6, user="Kimaki#0001"))
         bus.publish(ServerStatus("healthy", port=4567, pid=None))

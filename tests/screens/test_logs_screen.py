@@ -16,7 +16,7 @@ from kimaki_tui.screens.logbook import LogBook, level_of
 from kimaki_tui.screens.logs import LogsScreen
 from kimaki_tui.screens.widgets.log_view import LogView
 from tests.screens.conftest import SIZE, plain, settle, until
-from tests.screens.scene import offline_model
+from tests.screens.scene import concrete, offline_model
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ async def test_filter_search_and_live_lines(ring: RingHandler, tmp_path: Path) -
         )
         await pilot.press("c")
         assert count_label(app) == f"{app.logbook.size:,} lines"
-    await model.core.close()
+    await concrete(model).close()
 
 
 def test_logbook_levels_trimming_and_selection() -> None:

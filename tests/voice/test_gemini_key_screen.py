@@ -19,7 +19,7 @@ from kimaki_tui.settings import Settings
 from tests.harness import wait_until
 from tests.keyring_backend import MemoryKeyring, use_keyring
 from tests.screens.conftest import notifications
-from tests.screens.scene import offline_model
+from tests.screens.scene import concrete, offline_model
 
 
 @pytest.fixture
@@ -29,8 +29,8 @@ async def model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
     data_dir = tmp_path / "data"
     model = offline_model(tmp_path, data_dir=data_dir, secrets=open_secrets(Settings(data_dir=data_dir)))
     yield model
-    await model.core.close()
-    model.core.store.close()
+    await concrete(model).close()
+    concrete(model).store.close()
 
 
 @pytest.fixture
