@@ -143,6 +143,17 @@ class DiscordRest:
         result = await self._request("POST", path, data={"payload_json": json.dumps(payload)}, files=parts)
         return result
 
+    async def edit_channel(self, channel_id: str, body: JSON) -> JSON:
+        """Change a channel or thread (`{"archived": true}` archives a thread)."""
+        result: JSON = await self._request("PATCH", f"/channels/{channel_id}", json=body)
+        return result
+
+    async def add_reaction(self, channel_id: str, message_id: str, emoji: str) -> None:
+        from urllib.parse import quote
+
+        path = f"/channels/{channel_id}/messages/{message_id}/reactions/{quote(emoji)}/@me"
+        await self._request("PUT", path)
+
     async def add_thread_member(self, thread_id: str, user_id: str) -> None:
         await self._request("PUT", f"/channels/{thread_id}/thread-members/{user_id}")
 

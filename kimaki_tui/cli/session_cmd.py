@@ -1,4 +1,6 @@
-"""`kimaki session list|read`: the sessions mapped to Discord threads, and one conversation as Markdown.
+"""`kimaki session list|read` (wait, search, abort and archive live in session_tools): the
+sessions mapped to Discord threads (with --json every OpenCode session, marked when kimaki maps
+it), and one conversation as Markdown.
 
 `read` asks the OpenCode server of the kimaki running for the data dir (its control API gives the
 address and password); without one it starts a short-lived `opencode serve` of its own.
@@ -13,6 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kimaki_tui.cli import session_tools
 from kimaki_tui.cli.local import CliError, add_data_dir, out, run, settings_of, table
 from kimaki_tui.root.offline import open_core
 
@@ -27,6 +30,12 @@ def register(subparsers: Any) -> None:
     session.set_defaults(handler=lambda args: _usage(session))
     listing = actions.add_parser("list", help="sessions mapped to Discord threads, newest first")
     listing.add_argument("--project", metavar="DIR", help="only this project folder's sessions")
+    listing.add_argument(
+        "--json",
+        action="store_true",
+        help="every session OpenCode keeps for kimaki's folders, as JSON (kimaki: true when a thread "
+        "shows it)",
+    )
     add_data_dir(listing)
     listing.set_defaults(handler=run_list)
     read = actions.add_parser("read", help="print a session's conversation as Markdown")
@@ -34,6 +43,7 @@ def register(subparsers: Any) -> None:
     read.add_argument("--project", metavar="DIR", help="the session's folder, when no thread shows it")
     add_data_dir(read)
     read.set_defaults(handler=run_read)
+    session_tools.register(actions)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -42,6 +52,9 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    if args.json:
+        return run(lambda: _list_json(args))
+
     def main() -> int:
         directory = str(Path(args.project).expanduser().resolve()) if args.project else None
         with open_core(settings_of(args)) as core:
@@ -63,6 +76,14 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
 
     return run(main)
+
+
+async def _list_json(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    async with opencode_for(settings) as reader:
+        listed = await session_tools.all_sessions(settings, reader, session_tools.project_of(args))
+    session_tools.print_json([item.to_json() for item in listed])
+    return 0
 
 
 def run_read(args: argparse.Namespace) -> int:

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest, QueuedItem
 from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
+from kimaki_tui.core.session_setup import PermissionRule, SessionSetup, SetupError
 from kimaki_tui.core.shell import ShellResult
 from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
@@ -32,6 +33,9 @@ from kimaki_tui.store.records import (
     ScheduledTask,
     ThreadOrigin,
 )
+
+if TYPE_CHECKING:  # the store's task slice pulls in peewee, which `kimaki --help` must not load
+    from kimaki_tui.store.tasks import TaskPayload, TaskTiming
 
 __all__ = [
     "AnswerResult",
@@ -50,6 +54,7 @@ __all__ = [
     "LeftOverPrompt",
     "NewDelivery",
     "OpenCodeProject",
+    "PermissionRule",
     "Posts",
     "PreferenceKind",
     "PreferenceScope",
@@ -63,6 +68,8 @@ __all__ = [
     "RevertResult",
     "ScheduledTask",
     "Server",
+    "SessionSetup",
+    "SetupError",
     "Tasks",
     "ThreadOrigin",
     "Turns",
@@ -195,8 +202,10 @@ class Conversations(Protocol):
         *,
         session_id: str | None = None,
         origin: ThreadOrigin = "discord",
+        setup: SessionSetup | None = None,
     ) -> ConversationView:
-        """The thread's conversation, created (bound to `session_id` if given) when new."""
+        """The thread's conversation, created (bound to `session_id` if given) when new; `setup`
+        (permission rules, a parent session) applies to the session it creates."""
         ...
 
     async def say(self, thread_id: str, prompt: PromptInput) -> SayResult:
@@ -447,6 +456,14 @@ class Tasks(Protocol):
 
     def delete(self, task_id: int, *, channel_id: str | None = None) -> bool:
         """Delete a task (only if it belongs to `channel_id`, when given); its timer goes too."""
+        ...
+
+    def edit(self, task_id: int, payload: TaskPayload, timing: TaskTiming | None = None) -> ScheduledTask:
+        """Replace what a task sends and (with `timing`) when; raises TaskEditError."""
+        ...
+
+    async def run_now(self, task_id: int, *, channel_id: str | None = None) -> str:
+        """Send a task at once through the running scheduler; "" when sent, else why not."""
         ...
 
 

@@ -12,6 +12,7 @@ from kimaki_tui.core.approval_service import ApprovalService
 from kimaki_tui.core.events import QueuedItem
 from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
 from kimaki_tui.core.session import SessionRuntime
+from kimaki_tui.core.session_setup import SessionSetup
 from kimaki_tui.core.sessions import SessionRegistry
 from kimaki_tui.core.shell import SHELL_TIMEOUT, ShellResult
 from kimaki_tui.store.records import ThreadOrigin
@@ -48,8 +49,9 @@ class ConversationService:
         *,
         session_id: str | None = None,
         origin: ThreadOrigin = "discord",
+        setup: SessionSetup | None = None,
     ) -> ConversationView:
-        return self._sessions.open(thread_id, channel_id, directory, session_id, origin).view()
+        return self._sessions.open(thread_id, channel_id, directory, session_id, origin, setup).view()
 
     # ---- prompts --------------------------------------------------------------------------------
     async def say(self, thread_id: str, prompt: PromptInput) -> SayResult:

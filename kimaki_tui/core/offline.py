@@ -21,6 +21,7 @@ from kimaki_tui.core.project_service import ProjectService
 from kimaki_tui.core.tasks import TaskService
 from kimaki_tui.opencode.catalog import Project as OpenCodeProject
 from kimaki_tui.opencode.models import Message
+from kimaki_tui.opencode.pending import SessionStatusInfo
 from kimaki_tui.opencode.schema import SessionInfo
 from kimaki_tui.store.db import StoreError
 from kimaki_tui.store.records import ThreadSession
@@ -30,6 +31,7 @@ __all__ = [
     "OfflineCore",
     "SessionReader",
     "StoreError",  # what opening or using the database raises
+    "ThreadSession",
     "check_opencode",
     "opencode_projects_from_new_server",
     "own_sessions",
@@ -47,6 +49,23 @@ class SessionReader(Protocol):
     async def messages(
         self, session_id: str, directory: str | Path | None = None, *, limit: int | None = None
     ) -> list[Message]: ...
+
+    async def list_sessions(
+        self,
+        directory: str | Path,
+        *,
+        limit: int | None = None,
+        search: str | None = None,
+        roots: bool = True,
+    ) -> list[SessionInfo]: ...
+
+    async def session_status(self, directory: str | Path | None = None) -> dict[str, SessionStatusInfo]: ...
+
+    async def abort(self, session_id: str, directory: str | Path | None = None) -> bool: ...
+
+    async def update_session(
+        self, session_id: str, directory: str | Path | None = None, *, title: str | None = None
+    ) -> SessionInfo: ...
 
 
 class OfflineCore:

@@ -37,6 +37,7 @@ from kimaki_tui.core.events import (
 )
 from kimaki_tui.core.memory import MemoryNotes
 from kimaki_tui.core.prompts import FileInput, PromptInput, SubmitResult
+from kimaki_tui.core.session_setup import SessionSetup
 from kimaki_tui.core.shell import SHELL_BUSY, ShellResult, run_shell
 from kimaki_tui.logs import log_context
 from kimaki_tui.opencode.client import OpenCodeClient
@@ -84,8 +85,10 @@ class SessionRuntime:
         session_id: str | None,
         origin: ThreadOrigin = "discord",
         on_session: Callable[[SessionRuntime], None] = lambda runtime: None,
+        setup: SessionSetup | None = None,
     ) -> None:
         self._deps = deps
+        self._setup = setup or SessionSetup()
         self._on_session = on_session
         self.thread_id = thread_id
         self.channel_id = channel_id
@@ -327,7 +330,10 @@ class SessionRuntime:
         return len(items)
 
     async def _create_session(self) -> None:
-        info = await self._deps.client.create_session(self.directory)
+        setup = self._setup
+        info = await self._deps.client.create_session(
+            self.directory, permission=setup.rules(), parent_id=setup.parent_session_id
+        )
         self.session_id = info.id
         self._state = reducer.initial_state(info.id)
         self._memory.session_created()

@@ -201,8 +201,9 @@ class OpenCodeClient:
         title: str | None = None,
         permission: Sequence[JSON] | None = None,
         agent: str | None = None,
+        parent_id: str | None = None,
     ) -> SessionInfo:
-        body = _drop_none({"title": title, "permission": permission, "agent": agent})
+        body = _drop_none({"title": title, "permission": permission, "agent": agent, "parentID": parent_id})
         return SessionInfo.from_json(await self._request("POST", "/session", directory=directory, json=body))
 
     async def get_session(self, session_id: str, directory: str | Path | None = None) -> SessionInfo:

@@ -22,6 +22,7 @@ from kimaki_tui.core.service import Core
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.opencode.stream import EventStream
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+from kimaki_tui.root.task_gate import CoreTaskGate
 from kimaki_tui.scheduling.scheduler import TaskScheduler
 from kimaki_tui.secrets import SecretStore
 from kimaki_tui.settings import Settings
@@ -68,7 +69,9 @@ class Services:
         )
         self.core.server.use_restart(supervisor.restart)
         self.core.server.report(self.server_status)
-        self.scheduler = TaskScheduler(self.store, self)
+        self.scheduler = TaskScheduler(
+            self.store, self, gate=CoreTaskGate(self.core), pre_run_timeout=settings.tasks.pre_run_timeout
+        )
         self.core.tasks.use_timers(self.scheduler)
         self.agent_tools: AgentToolServer | None = None
         self._observe_tool_calls: Callable[[Event], None] | None = None

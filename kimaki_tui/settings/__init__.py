@@ -26,6 +26,7 @@ from kimaki_tui.settings.tree import (
     OpenCodeSettings,
     SessionSettings,
     Settings,
+    TaskSettings,
     Verbosity,
     VoiceSettings,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "SessionSettings",
     "Settings",
     "SettingsError",
+    "TaskSettings",
     "Verbosity",
     "VoiceSettings",
     "load_settings",

@@ -135,6 +135,13 @@ class VoiceSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskSettings:
+    pre_run_timeout: float = setting(
+        60.0, "Seconds a scheduled send's --pre-run command may take; longer, the run is skipped.", minimum=1
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """One run's settings. `data_dir` holds the database, the log and config.toml."""
 
@@ -163,6 +170,7 @@ class Settings:
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     sessions: SessionSettings = field(default_factory=SessionSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
+    tasks: TaskSettings = field(default_factory=TaskSettings)
 
     @property
     def projects_path(self) -> Path:

@@ -27,6 +27,7 @@ from kimaki_tui.control_api import ControlActions, InstanceStatus
 from kimaki_tui.instance import InstanceLock
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 from kimaki_tui.root.offline import open_secrets
+from kimaki_tui.root.task_gate import CoreTaskGate
 from kimaki_tui.scheduling.scheduler import TaskScheduler
 from kimaki_tui.store.repo import Store
 from kimaki_tui.testing.discord_twin import DiscordTwin
@@ -73,13 +74,16 @@ class AutomationRig:
 
     async def start_scheduler(self) -> TaskScheduler:
         submitter = BotTaskSubmitter(lambda: self.bot.bot)
-        self.scheduler = TaskScheduler(self.store, submitter, grace=self.grace, sync_interval=0.5)
+        gate = CoreTaskGate(self.bot.core)
+        self.scheduler = TaskScheduler(self.store, submitter, grace=self.grace, sync_interval=0.5, gate=gate)
+        self.bot.core.tasks.use_timers(self.scheduler)  # as the composition root does
         await self.scheduler.start(online=True)
         return self.scheduler
 
     async def stop_scheduler(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
+            self.bot.core.tasks.use_timers(None)
             self.scheduler = None
 
     def sessions(self) -> list[dict[str, object]]:

@@ -102,3 +102,31 @@ async def test_tasks_screen_without_a_scheduler_reads_the_database(model: Contro
             assert rows(app) == [] and store.get_task(task) is None
     finally:
         store.close()
+
+
+class RecordsSubmits:
+    def __init__(self) -> None:
+        self.sent: list[SendRequest] = []
+
+    async def submit_task(self, request: SendRequest) -> PostedStarter:
+        self.sent.append(request)
+        return PostedStarter(request.target_id, "1", "1")
+
+
+async def test_run_now_from_the_tasks_screen_sends_through_the_scheduler(model: ControlCenterModel) -> None:
+    store = concrete(model).store
+    submitter = RecordsSubmits()
+    scheduler = TaskScheduler(store, submitter)
+    await scheduler.start(online=True)
+    concrete(model).tasks.use_timers(scheduler)
+    try:
+        task = add(store, "2099-01-01T09:00:00Z", "write the yearly report")
+        app = KimakiApp(model)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("5", "r")
+            await pilot.pause()
+            assert [r.prompt for r in submitter.sent] == ["write the yearly report"]
+            assert [r.status for r in store.task_runs(task)] == ["posted"]
+            assert rows(app) == []  # a one-shot task is done once sent
+    finally:
+        await scheduler.stop()
