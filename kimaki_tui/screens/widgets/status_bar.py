@@ -30,30 +30,35 @@ def _lamp(title: str, state: str, mood: str, palette: Palette) -> Text:
     return text
 
 
-def discord_text(status: ChatStatus, palette: Palette) -> Text:
+def discord_text(status: ChatStatus, palette: Palette, *, compact: bool = False) -> Text:
+    """`compact` (a narrow terminal) keeps the state and the warning, not the details."""
     text = _lamp("Discord", status.state, _DISCORD.get(status.state, _OFF), palette)
-    details: list[str] = []
-    if status.user:
-        details.append(status.user)
-    if status.state == "connected":
-        details.append(f"{status.guilds} guild" + ("" if status.guilds == 1 else "s"))
-        if status.latency_ms is not None:
-            details.append(f"{status.latency_ms:.0f} ms")
-    elif status.detail:
-        details.append(clip(status.detail, 60))
-    for detail in details:
+    for detail in [] if compact else _discord_details(status):
         text.append(f" · {detail}", style=palette.muted)
     if status.public_bot:  # anyone can add it to their server: the tooltip and the log say more
         text.append(" · ⚠ public", style=palette.busy)
     return text
 
 
-def server_text(status: ServerStatus, rss: int | None, palette: Palette) -> Text:
+def _discord_details(status: ChatStatus) -> list[str]:
+    details: list[str] = [status.user] if status.user else []
+    if status.state == "connected":
+        details.append(f"{status.guilds} guild" + ("" if status.guilds == 1 else "s"))
+        if status.latency_ms is not None:
+            details.append(f"{status.latency_ms:.0f} ms")
+    elif status.detail:
+        details.append(clip(status.detail, 60))
+    return details
+
+
+def server_text(
+    status: ServerStatus, rss: int | None, palette: Palette, *, compact: bool = False
+) -> Text:
     text = _lamp("OpenCode", status.state, _SERVER.get(status.state, _OFF), palette)
     details: list[str] = []
-    if status.port is not None:
+    if status.port is not None and not compact:
         details.append(f"port {status.port}")
-    if rss is not None:
+    if rss is not None and not compact:
         details.append(megabytes(rss))
     if status.detail and status.state != "healthy":
         details.append(clip(status.detail, 60))
@@ -70,11 +75,15 @@ def scheduler_text(status: str | None, palette: Palette) -> Text:
     return text
 
 
+COMPACT_BELOW = 110
+
+
 class StatusBar(Horizontal):
     def __init__(self, palette: Palette) -> None:
         super().__init__(id="status-bar")
         self._palette = palette
         self._server = ServerStatus("stopped")
+        self._discord = ChatStatus("stopped")
         self._rss: int | None = None
 
     def compose(self) -> ComposeResult:
@@ -91,9 +100,19 @@ class StatusBar(Horizontal):
     def _show_scheduler(self, status: str | None) -> None:
         self.query_one("#scheduler-status", Static).update(scheduler_text(status, self._palette))
 
+    @property
+    def _compact(self) -> bool:
+        """Below this width the details would push OpenCode's state off the line (80×24)."""
+        return 0 < self.size.width < COMPACT_BELOW
+
+    def on_resize(self) -> None:
+        self._show_discord(self._discord)
+        self._paint_server()
+
     def _show_discord(self, status: ChatStatus) -> None:
+        self._discord = status
         widget = self.query_one("#discord-status", Static)
-        widget.update(discord_text(status, self._palette))
+        widget.update(discord_text(status, self._palette, compact=self._compact))
         if status.public_bot:
             from kimaki_tui.setup.guide import PUBLIC_BOT  # the wizard's words, loaded when needed
 
@@ -118,4 +137,5 @@ class StatusBar(Horizontal):
             self._paint_server()
 
     def _paint_server(self) -> None:
-        self.query_one("#opencode-status", Static).update(server_text(self._server, self._rss, self._palette))
+        text = server_text(self._server, self._rss, self._palette, compact=self._compact)
+        self.query_one("#opencode-status", Static).update(text)
