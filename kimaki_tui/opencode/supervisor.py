@@ -178,7 +178,7 @@ class OpenCodeSupervisor:
         try:
             proc = await self._start_once()
         except OpenCodeError as exc:
-            self._fail(exc)
+            self._fail(exc, loud=False)  # raised to the caller, which reports it
             raise
         self._became_healthy(proc)
 
@@ -411,12 +411,12 @@ class OpenCodeSupervisor:
 
     # -- status ---------------------------------------------------------------------------
 
-    def _fail(self, error: OpenCodeError, detail: str | None = None) -> None:
+    def _fail(self, error: OpenCodeError, detail: str | None = None, *, loud: bool = True) -> None:
         self._failure = error
         self.healthy = False
         reason = detail or str(error).splitlines()[0]
-        # No prompt can be answered from now on: say so loudly, not only in the status.
-        log.error("OpenCode is given up on, kimaki cannot answer until restarted: %s", reason)
+        if loud:  # a running kimaki can answer nothing from now on: say so, not only in the status
+            log.error("OpenCode is given up on, kimaki cannot answer until restarted: %s", reason)
         self._publish("failed", reason)
 
     def _publish(self, state: Any, detail: str = "") -> None:
