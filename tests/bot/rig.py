@@ -164,6 +164,10 @@ class BotRig:
         )
         runtime = conversations.runtime(str(thread.id))
         await self.twin.wait_until(lambda: not runtime.busy, timeout, f"thread {thread.name} to go idle")
+        outbox = self.core.outbox
+        await self.twin.wait_until(
+            lambda: not outbox.waiting(str(thread.id)), timeout, f"the outbox of {thread.name} to drain"
+        )
         await self.settle()
 
     def bot_messages(self, channel: Channel) -> list[Message]:

@@ -113,6 +113,8 @@ async def test_a_message_typed_in_the_terminal_answers_the_waiting_question(bot_
         await bot_rig.twin.wait_until(lambda: question.components == [], 10, "the question to be closed")
         assert question.content == "✅ **Color** — Teal, from the terminal\n-# answered by control center"
         await bot_rig.wait_idle(thread)
+        # Posts go through the outbox: the turn's footer may land just after the session is idle.
+        await bot_rig.wait_bot_message(thread, is_footer)
         # The message answered the question; it was not sent as a new prompt.
         assert not bot_rig.core_rig.of_type(PromptDispatched, lambda e: "Teal" in e.prompt)
         assert sum(is_footer(m) for m in bot_rig.bot_messages(thread)) == 1
