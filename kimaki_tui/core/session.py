@@ -101,6 +101,9 @@ class SessionRuntime:
         self._state = reducer.initial_state(session_id or "")
         self._lock = asyncio.Lock()
         self._awaiting_turn = False
+        # False from a send until OpenCode reports the session busy: the previous turn's two end
+        # signals (status idle, then session.idle) must not end the turn just sent.
+        self._turn_started = True
         self._idle = asyncio.Event()
         self._idle.set()
         self._settled = asyncio.Event()  # clear while OpenCode still settles an abort
@@ -243,6 +246,8 @@ class SessionRuntime:
 
     def _handle_event(self, event: Event) -> None:
         self._state, outputs = reducer.reduce(self._state, event)
+        if reducer.is_busy(self._state):
+            self._turn_started = True
         if reducer.settling(self._state):
             self._settled.clear()
         else:
@@ -273,10 +278,19 @@ class SessionRuntime:
         elif (
             isinstance(output, StatusChanged) and output.state == "idle" and not reducer.is_busy(self._state)
         ):
-            self._awaiting_turn = False
-            self._idle.set()
-            self._schedule_drain()
+            self._turn_ended()
         self._publish(output)
+
+    def _turn_ended(self) -> None:
+        if not self._turn_started:
+            return  # a late end signal of the turn before the prompt just sent
+        self._awaiting_turn = False
+        self._idle.set()
+        self._schedule_drain()
+
+    def assume_turn_started(self) -> None:
+        """A resync found the session idle on the server: the turn we sent ran while we were away."""
+        self._turn_started = True
 
     def _publish(self, event: DomainEvent) -> None:
         """Publish an event of this session, stamped with the thread showing it."""
@@ -292,11 +306,9 @@ class SessionRuntime:
         )
         self._last_turn = turn
         self._memory.touch()
-        self._awaiting_turn = False
         if turn.natural:
             self._errored = False
-        self._idle.set()
-        self._schedule_drain()
+        self._turn_ended()
         return turn
 
     def fail_turn(self, name: str, message: str) -> None:
@@ -369,6 +381,7 @@ class SessionRuntime:
                 *(f.to_part() for f in prompt.files),
             ]
             self._awaiting_turn = True
+            self._turn_started = False
             self._turn_seq += 1
             self._idle.clear()
             self._errored = False

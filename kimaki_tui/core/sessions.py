@@ -126,6 +126,7 @@ class SessionRegistry:
                 runtime.handle_event(SessionStatus("session.status", sid, statuses[sid].type))
             elif sid not in statuses and runtime.busy:
                 # The turn ended while we were not listening: replay the end so the queue drains.
+                runtime.assume_turn_started()
                 runtime.handle_event(SessionStatus("session.status", sid, "idle"))
                 runtime.handle_event(SessionIdle("session.idle", sid))
             runtime.resume_queue()
