@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from itertools import chain
 from typing import Any
 
 from kimaki_tui.core.events import (
@@ -39,6 +40,7 @@ from kimaki_tui.core.reducer_parts import (
     reopen,
 )
 from kimaki_tui.core.stream_state import (
+    NO_IDS,
     StreamState,
     Usage,
     as_int,
@@ -77,9 +79,9 @@ _DEFAULT_TITLE = re.compile(r"^(new|child) session - ", re.IGNORECASE)
 _SERVER_STATES: dict[str, SessionState] = {"busy": "busy", "idle": "idle", "retry": "retry"}
 # The fields a new turn starts from (StreamState's defaults for them).
 _TURN_RESET: dict[str, Any] = {
-    "turn_open": False, "turn_failed": False, "turn_started_ms": 0, "turn_messages": _EMPTY,
-    "turn_assistants": (), "last_assistant": None, "step_usage": None, "emitted": _EMPTY,
-    "started_tools": _EMPTY, "open_parts": (),
+    "turn_open": False, "turn_failed": False, "turn_started_ms": 0, "turn_messages": NO_IDS,
+    "turn_assistants": NO_IDS, "last_assistant": None, "step_usage": None, "emitted": NO_IDS,
+    "started_tools": NO_IDS, "open_parts": (),
 }
 
 
@@ -103,7 +105,7 @@ def abandon_turn(state: StreamState) -> StreamState:
     Unlike a fresh `initial_state`, the turn's messages stay closed, so their late events
     (OpenCode sends some after an abort) are not posted.
     """
-    closed = state.closed_messages | state.turn_messages | state.cut_messages
+    closed = state.closed_messages.with_ids(chain(state.turn_messages, state.cut_messages))
     return replace(
         state, server_status="idle", status="idle", status_detail="", retry_detail="",
         pending_permissions=_EMPTY, pending_questions=_EMPTY, closed_messages=closed,
@@ -171,7 +173,7 @@ def _on_idle(state: StreamState, ev: SessionIdle) -> Result:
         state,
         (*flushed, finished),
         server_status="idle",
-        closed_messages=state.closed_messages | (state.turn_messages - cut),
+        closed_messages=state.closed_messages.with_ids(m for m in state.turn_messages if m not in cut),
         cut_messages=state.cut_messages | cut,
         **_TURN_RESET,
     )
@@ -219,10 +221,10 @@ def _on_message(state: StreamState, ev: MessageUpdated) -> Result:
         state = reopen(state, mid)
     changes: dict[str, Any] = {"turn_open": True}
     if mid not in state.turn_assistants:
-        changes["turn_assistants"] = (*state.turn_assistants, mid)
-        changes["turn_messages"] = state.turn_messages | {mid}
+        changes["turn_assistants"] = state.turn_assistants.with_id(mid)
+        changes["turn_messages"] = state.turn_messages.with_id(mid)
         changes["last_assistant"] = assistant
-    elif mid == state.turn_assistants[-1]:
+    elif mid == state.turn_assistants.last:
         changes["last_assistant"] = assistant
     if not state.turn_started_ms and assistant.created_ms:
         changes["turn_started_ms"] = assistant.created_ms
@@ -243,8 +245,8 @@ def _on_user_message(state: StreamState, mid: str, info: Mapping[str, Any]) -> R
         started = created
     return replace(
         state,
-        user_messages=state.user_messages | {mid},
-        turn_messages=state.turn_messages | {mid},
+        user_messages=state.user_messages.with_id(mid),
+        turn_messages=state.turn_messages.with_id(mid),
         turn_open=True,
         turn_started_ms=started,
         clock_ms=max(state.clock_ms, created),
@@ -268,7 +270,7 @@ def _on_permission_asked(state: StreamState, ev: PermissionAsked) -> Result:
         state,
         (PermissionAskedEvent(state.session_id, request),),
         pending_permissions=state.pending_permissions | {ev.request_id},
-        asked_requests=state.asked_requests | {ev.request_id},
+        asked_requests=state.asked_requests.with_id(ev.request_id),
         server_status=_busy_if_idle(state),
     )
 
@@ -287,7 +289,7 @@ def _on_question_asked(state: StreamState, ev: QuestionAsked) -> Result:
         state,
         (QuestionAskedEvent(state.session_id, request),),
         pending_questions=state.pending_questions | {ev.request_id},
-        asked_requests=state.asked_requests | {ev.request_id},
+        asked_requests=state.asked_requests.with_id(ev.request_id),
         server_status=_busy_if_idle(state),
     )
 

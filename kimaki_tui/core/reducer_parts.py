@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from kimaki_tui.core.events import DomainEvent, PartCompleted, PartKind, TextDelta, ToolStarted
+from kimaki_tui.core.growing import GrowingText
 from kimaki_tui.core.stream_state import OpenPart, StreamState, as_int, as_map, as_text, usage_from
 from kimaki_tui.opencode.events import PartDelta, PartUpdated
 
@@ -37,7 +38,7 @@ def between_turns(state: StreamState) -> bool:
 
 
 def close_message(state: StreamState, mid: str) -> Result:
-    closed = replace(state, closed_messages=state.closed_messages | {mid})
+    closed = replace(state, closed_messages=state.closed_messages.with_id(mid))
     if mid in state.cut_messages:
         closed = replace(closed, cut_messages=state.cut_messages - {mid})
     return closed, _NONE
@@ -48,8 +49,8 @@ def reopen(state: StreamState, mid: str) -> StreamState:
     return replace(
         state,
         cut_messages=state.cut_messages - {mid},
-        turn_messages=_with(state.turn_messages, mid),
-        turn_assistants=(*state.turn_assistants, mid),
+        turn_messages=state.turn_messages.with_id(mid),
+        turn_assistants=state.turn_assistants.with_id(mid),
         turn_open=True,
     )
 
@@ -90,16 +91,17 @@ def flush_parts(state: StreamState, mid: str | None = None) -> Result:
     done = [p for p in state.open_parts if mid is None or p.message_id == mid]
     if not done:
         return state, _NONE
+    texts = [(p, p.text) for p in done]
     outputs = tuple(
-        PartCompleted(state.session_id, p.part_id, p.message_id, p.kind, text=p.text)
-        for p in done
-        if p.text.strip()
+        PartCompleted(state.session_id, p.part_id, p.message_id, p.kind, text=text)
+        for p, text in texts
+        if text.strip()
     )
     return replace(
         state,
-        open_parts=tuple(p for p in state.open_parts if p not in done),
-        emitted=state.emitted | {p.part_id for p in done},
-        turn_messages=state.turn_messages | {p.message_id for p in done},
+        open_parts=tuple(p for p in state.open_parts if p.message_id != mid) if mid is not None else (),
+        emitted=state.emitted.with_ids(p.part_id for p in done),
+        turn_messages=state.turn_messages.with_ids(p.message_id for p in done),
         turn_open=True,
     ), outputs
 
@@ -118,11 +120,12 @@ def _on_text(state: StreamState, part: Mapping[str, Any], mid: str, kind: PartKi
     if not end:
         # Only an assistant's parts are kept open: a user part (never ended) must not be posted.
         if opened is None and mid in state.turn_assistants:
-            return replace(state, open_parts=(*state.open_parts, OpenPart(pid, mid, kind, text))), _NONE
+            opened = OpenPart(pid, mid, kind, GrowingText(text))
+            return replace(state, open_parts=(*state.open_parts, opened)), _NONE
         if opened is None:
             return state, _NONE
-        if text and text != opened.text:  # the server's text so far outranks our deltas
-            return _set_open(state, replace(opened, text=text)), _NONE
+        if text and text != opened.streamed:  # the server's text so far outranks our deltas
+            return _set_open(state, replace(opened, streamed=GrowingText(text))), _NONE
         return state, _NONE
     new = _mark_emitted(state, pid, mid, end)
     if opened is not None:
@@ -153,8 +156,8 @@ def _on_tool(state: StreamState, part: Mapping[str, Any], mid: str) -> Result:
         title = as_text(tool_state.get("title"))
         return replace(
             state,
-            started_tools=state.started_tools | {pid},
-            turn_messages=_with(state.turn_messages, mid),
+            started_tools=state.started_tools.with_id(pid),
+            turn_messages=state.turn_messages.with_id(mid),
             turn_open=True,
             clock_ms=max(state.clock_ms, start),
         ), (ToolStarted(state.session_id, pid, tool, tool_input, title=title),)
@@ -178,15 +181,11 @@ def _on_tool(state: StreamState, part: Mapping[str, Any], mid: str) -> Result:
     return _mark_emitted(state, pid, mid, as_int(times.get("end"))), (completed,)
 
 
-def _with(ids: frozenset[str], new_id: str) -> frozenset[str]:
-    return ids if new_id in ids else ids | {new_id}
-
-
 def _mark_emitted(state: StreamState, pid: str, mid: str, time_ms: int) -> StreamState:
     return replace(
         state,
-        emitted=state.emitted | {pid},
-        turn_messages=_with(state.turn_messages, mid),
+        emitted=state.emitted.with_id(pid),
+        turn_messages=state.turn_messages.with_id(mid),
         turn_open=True,
         clock_ms=max(state.clock_ms, time_ms),
     )
@@ -201,6 +200,6 @@ def on_delta(state: StreamState, ev: PartDelta) -> Result:
     opened = _find_open(admitted, ev.part_id)
     if opened is None:  # not a part we keep (its part event was missed)
         return admitted, (TextDelta(state.session_id, ev.part_id, ev.delta, "text"),)
-    grown = OpenPart(opened.part_id, opened.message_id, opened.kind, opened.text + ev.delta)
+    grown = OpenPart(opened.part_id, opened.message_id, opened.kind, opened.streamed.plus(ev.delta))
     new = _set_open(admitted, grown)
     return new, (TextDelta(state.session_id, ev.part_id, ev.delta, opened.kind),)
