@@ -96,7 +96,21 @@ class DashboardScreen(KimakiScreen):
             if isinstance(event, ROW_EVENTS) and event.thread_id:
                 self._dirty.add(event.thread_id)
         if visible and self._dirty:
-            self.sync()
+            self._sync_dirty()
+
+    def _sync_dirty(self) -> None:
+        """Redraw only the touched rows: reading every session's view costs O(sessions), too much
+        for each batch of events with thousands of sessions (the timer's `sync` does the rest)."""
+        conversations, table = self.model.core.conversations, self.table
+        views = [conversations.get(thread_id) for thread_id in self._dirty]
+        if any(view is None or not table.shows(view.thread_id) for view in views):
+            self.sync()  # a session came or went
+            return
+        for view in views:
+            if view is not None:
+                table.update_row(view)
+        self._dirty.clear()
+        self._summarise()
 
     def _summarise(self) -> None:
         table = self.table

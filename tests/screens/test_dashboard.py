@@ -115,3 +115,29 @@ async def test_statuses_go_busy_waiting_idle_and_abort(
         turns = await rig.wait_count(TurnFinished, 3)
         assert not turns[-1].natural
         await until(pilot, lambda: cell(app, thread.thread_id, "status") == "○ idle", "idle after abort")
+
+
+async def test_a_status_change_redraws_its_row_without_reading_every_session(
+    scene: ControlCenterModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With thousands of sessions, reading every view on each batch of events is too slow."""
+    from kimaki_tui.opencode.events import SessionStatus
+
+    app = KimakiApp(scene)
+    async with app.run_test(size=SIZE) as pilot:
+        build_scene(scene)
+        await settle(pilot)
+        assert cell(app, "1002", "status") == "● busy"
+        reads: list[int] = []
+        every = scene.core.conversations.all
+        monkeypatch.setattr(scene.core.conversations, "all", lambda: reads.append(1) or every())
+        runtime = scene.core.sessions.get("1002")
+        assert runtime is not None and runtime.session_id is not None
+        runtime.handle_event(SessionStatus("session.status", runtime.session_id, "idle"))
+        runtime.handle_event(SessionStatus("session.status", runtime.session_id, "busy"))
+        runtime.handle_event(SessionStatus("session.status", runtime.session_id, "idle"))
+        await settle(pilot)
+        assert cell(app, "1002", "status") == "○ idle"
+        summary = app.screen.query_one(SessionTable).border_subtitle
+        assert summary == "5 sessions · 3 waiting · 1 failed · 2 queued"
+        assert reads == []

@@ -70,6 +70,9 @@ class SessionTable(DataTable[Text]):
     def threads(self) -> set[str]:
         return set(self._shown)
 
+    def shows(self, thread_id: str) -> bool:
+        return thread_id in self._shown
+
     @property
     def selected_thread(self) -> str | None:
         if not self.row_count:
