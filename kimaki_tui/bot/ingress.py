@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from kimaki_tui.bot import attachments, cli_ingress, voice
 from kimaki_tui.bot.access import check, display_name
+from kimaki_tui.bot.arrival import ArrivalOrder
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.prompts import PromptInput
@@ -33,6 +34,7 @@ class IngressCog(commands.Cog):
     def __init__(self, bot: KimakiBot) -> None:
         self.bot = bot
         self.core = bot.core
+        self.arrivals = ArrivalOrder()
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*voice.DYNAMIC_ITEMS)
@@ -64,10 +66,12 @@ class IngressCog(commands.Cog):
             return
         if not message.content and not message.attachments:
             return  # stickers, polls, embeds only: nothing to prompt with
-        if isinstance(channel, discord.Thread):
-            await self._in_thread(message, channel)
-        elif directory is not None:
-            await self._new_thread(message, channel, directory)
+        # A thread started from a message has the message's id: its follow-ups queue behind it.
+        async with self.arrivals.turn(str(channel.id if isinstance(channel, discord.Thread) else message.id)):
+            if isinstance(channel, discord.Thread):
+                await self._in_thread(message, channel)
+            elif directory is not None:
+                await self._new_thread(message, channel, directory)
 
     async def _new_thread(
         self, message: discord.Message, channel: discord.TextChannel, directory: str

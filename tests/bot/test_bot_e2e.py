@@ -13,6 +13,7 @@ from contextlib import AbstractAsyncContextManager
 
 import pytest
 
+from kimaki_tui.bot.ingress import IngressCog
 from kimaki_tui.core.session import RuntimeOptions
 from tests.bot.rig import BotRig, is_footer
 
@@ -177,3 +178,23 @@ def test_thread_names_follow_kimaki() -> None:
     long = thread_name("word " * 40)
     assert len(long) == 80 and long.endswith("…")
     assert not re.search(r"\s{2}", long)
+
+
+async def test_messages_sent_as_soon_as_the_thread_appears_are_answered_in_order(
+    make_bot_rig: MakeRig,
+) -> None:
+    """A follow-up can reach the bot before its own request that opened the thread has returned:
+    it must still wait behind the message that opened the thread, and so must each other."""
+    async with make_bot_rig(runtime=RuntimeOptions(busy_policy="queue")) as rig:
+        # The bot hears that its thread was created only after the follow-ups arrived.
+        rig.twin.delay_responses("POST /channels/*/messages/*/threads", 0.5)
+        await rig.user_says("owner", "REPLY: answer zero")
+        thread = await rig.wait_thread()
+        for n in (1, 2):
+            await rig.user_says("owner", f"REPLY: answer {n}", thread)
+        last = await rig.wait_bot_message(thread, lambda m: "answer 2" in m.content)
+        await rig.wait_bot_message(thread, is_footer, after=last)
+        answers = [m.content for m in rig.bot_messages(thread) if m.content.startswith("⬥ answer")]
+        assert answers == ["⬥ answer zero", "⬥ answer 1", "⬥ answer 2"]
+        ingress = rig.bot.get_cog("IngressCog") if rig.bot is not None else None
+        assert isinstance(ingress, IngressCog) and len(ingress.arrivals) == 0  # nothing kept per thread
