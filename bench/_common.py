@@ -20,9 +20,9 @@ sys.path.insert(0, str(ROOT))
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
-    from kimaki_tui.bot.options import BotOptions
     from kimaki_tui.core.service import Core
     from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+    from kimaki_tui.settings import Settings
     from kimaki_tui.testing.discord_twin import Actor, Channel, DiscordTwin, Guild
     from kimaki_tui.testing.scripted_model import ScriptedModel
 
@@ -112,20 +112,20 @@ def discord_place(twin: DiscordTwin, name: str = "bench") -> DiscordPlace:
     return DiscordPlace(twin, owner, guild, channel)
 
 
-def bot_options(tmp: Path, **overrides: Any) -> BotOptions:
-    from kimaki_tui.bot.options import BotOptions
+def bot_settings(tmp: Path) -> Settings:
+    """A run's settings for a bot in this process (discord.py's wait for guilds made short)."""
+    from kimaki_tui.settings import DiscordSettings, Settings
 
-    return BotOptions(
-        data_dir=tmp / "data", projects_dir=tmp / "projects", guild_ready_timeout=0.1, **overrides
-    )
+    return Settings(data_dir=tmp / "data", discord=DiscordSettings(guild_ready_timeout=0.1))
 
 
 @contextlib.asynccontextmanager
-async def running_bot(core: Core, twin: DiscordTwin, options: BotOptions) -> AsyncIterator[KimakiBot]:
+async def running_bot(core: Core, twin: DiscordTwin, settings: Settings) -> AsyncIterator[KimakiBot]:
     """The real KimakiBot (discord.py) on `core`, connected to the twin until the block ends."""
+    from kimaki_tui.root.offline import open_secrets
     from tests.bot.rig import TestBot
 
-    bot = TestBot(core, options=options)
+    bot = TestBot(core, settings=settings, secrets=open_secrets(settings, env={}))
     with twin.patch_discord():
         task = asyncio.create_task(bot.start(twin.bot_token))
         try:

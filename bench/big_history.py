@@ -31,7 +31,7 @@ from pathlib import Path
 
 from _common import (
     DiscordPlace,
-    bot_options,
+    bot_settings,
     discord_place,
     median,
     opencode_binary,
@@ -121,7 +121,7 @@ async def bench_autocomplete(tmp: Path, place: DiscordPlace, client: OpenCodeCli
     print(f"core loaded {loaded} threads in {time.perf_counter() - start:.3f} s")
     timings: dict[str, list[float]] = {query: [] for query in QUERIES}
     try:
-        async with running_bot(core, place.twin, bot_options(tmp)):
+        async with running_bot(core, place.twin, bot_settings(tmp)):
             for _ in range(8):
                 for query in QUERIES:
                     began = time.perf_counter()

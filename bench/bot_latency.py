@@ -27,11 +27,11 @@ from _common import ROOT, median, result
 
 sys.path.insert(0, str(ROOT))
 
-from kimaki_tui.bot.options import BotOptions
-from kimaki_tui.core.session import RuntimeOptions
 from kimaki_tui.opencode.events import Event, PartUpdated
 from kimaki_tui.opencode.stream import EventStream
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+from kimaki_tui.root.offline import open_secrets
+from kimaki_tui.settings import DiscordSettings, Settings
 from kimaki_tui.testing.discord_twin import DiscordTwin
 from kimaki_tui.testing.scripted_model import ScriptedModel
 from tests.bot.rig import TestBot
@@ -128,10 +128,10 @@ async def bench_bot(
     twin.set_application_owner(owner)
     guild = twin.add_guild("Bench", owner=owner)
     channel = guild.add_text_channel("bench", category=guild.add_category("Kimaki"))
-    options = BotOptions(data_dir=tmp / "data", projects_dir=tmp / "projects", guild_ready_timeout=0.1)
-    async with CoreRig(supervisor.client, tmp / "db.sqlite", options=RuntimeOptions()) as rig:
+    settings = Settings(data_dir=tmp / "data", discord=DiscordSettings(guild_ready_timeout=0.1))
+    async with CoreRig(supervisor.client, tmp / "db.sqlite") as rig:
         rig.core.projects.link(str(channel.id), str(guild.id), str(project))
-        bot = TestBot(rig.core, options=options)
+        bot = TestBot(rig.core, settings=settings, secrets=open_secrets(settings, env={}))
         with twin.patch_discord():
             task = asyncio.create_task(bot.start(twin.bot_token))
             await asyncio.wait_for(bot.wait_until_ready(), 20)

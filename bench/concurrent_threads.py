@@ -38,7 +38,7 @@ import psutil
 from _common import (
     DiscordPlace,
     OpenCodeParts,
-    bot_options,
+    bot_settings,
     discord_place,
     median,
     opencode_parts,
@@ -49,7 +49,7 @@ from _common import (
 )
 
 from kimaki_tui.core.events import TurnFinished
-from kimaki_tui.core.session import RuntimeOptions
+from kimaki_tui.settings import SessionSettings
 from kimaki_tui.testing.discord_twin import Channel, DiscordTwin
 from kimaki_tui.testing.discord_twin.rate_limits import RateLimits, floor_seconds
 from kimaki_tui.testing.discord_twin.rest_app import API
@@ -186,13 +186,13 @@ async def run_bot(tmp: Path, oc: OpenCodeParts, threads: int, messages: int) -> 
     sampler = RssSampler()
     async with DiscordTwin(bot_token="bench-threads-token", discord_limits=limits) as twin:
         place = discord_place(twin)
-        options = RuntimeOptions(busy_policy="queue")
+        options = SessionSettings(busy_policy="queue")
         async with CoreRig(oc.supervisor.client, tmp / "db.sqlite", options=options) as rig:
             rig.events.clear()
             rig.bus.add_callback(clock.on_event)
             rig.core.projects.link(str(place.channel.id), str(place.guild.id), str(oc.project))
             before_kimaki = sampler.sample()
-            async with running_bot(rig.core, twin, bot_options(tmp)) as bot, sampler.running():
+            async with running_bot(rig.core, twin, bot_settings(tmp)) as bot, sampler.running():
                 await warm_up(place)
                 first_request = len(twin.requests)
                 start = time.perf_counter()

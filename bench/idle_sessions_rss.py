@@ -20,10 +20,12 @@ from _common import ROOT, result
 
 sys.path.insert(0, str(ROOT))
 
-from kimaki_tui.config import Settings
 from kimaki_tui.core.events import TurnFinished
 from kimaki_tui.core.prompts import PromptInput
-from kimaki_tui.runtime import Runtime
+from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+from kimaki_tui.root.build import Services
+from kimaki_tui.root.offline import open_secrets
+from kimaki_tui.settings import Settings
 from kimaki_tui.testing.scripted_model import ScriptedModel
 from tests.harness import DEFAULT_OPENCODE, git_init, make_opencode_env, wait_until
 
@@ -39,7 +41,8 @@ async def measure(tmp: Path) -> float:
     project = git_init(tmp / "project")
     binary = os.environ.get("OPENCODE_PATH") or str(DEFAULT_OPENCODE)
     finished: list[TurnFinished] = []
-    runtime = Runtime(settings, opencode_env=env, opencode_binary=binary)
+    supervisor = OpenCodeSupervisor(binary=binary, env=env)
+    runtime = Services(settings, open_secrets(settings, env={}), supervisor)
     runtime.bus.add_callback(lambda e: finished.append(e) if isinstance(e, TurnFinished) else None)
     try:
         async with runtime:

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import bot_options, discord_place, posted_ms, result, running_bot
+from _common import bot_settings, discord_place, posted_ms, result, running_bot
 from _synth import SessionEvents, markdown_answer, parsed
 from rich.console import Console
 
@@ -179,7 +179,7 @@ async def bench_posting(session: Session, tmp: Path) -> None:
             twin.world, place.channel, owner, {"name": "long session"}, kind=ChannelType.PUBLIC_THREAD
         )
         core.sessions.open(str(thread.id), str(place.channel.id), "/home/user/demo", session.sid)
-        async with running_bot(core, twin, bot_options(tmp)) as bot:
+        async with running_bot(core, twin, bot_settings(tmp)) as bot:
             start_ms = time.time() * 1000
             for event in session.events:
                 core.handle_event(event)

@@ -24,7 +24,6 @@ from rich.console import RenderableType
 from textual import events
 from textual.screen import Screen
 
-from kimaki_tui.config import Settings
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.service import Core
 from kimaki_tui.logs import LOG_FORMAT, RingHandler
@@ -32,6 +31,7 @@ from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.events import parse_event
 from kimaki_tui.screens.app import KimakiApp
 from kimaki_tui.screens.model import ControlCenterModel
+from kimaki_tui.settings import SessionSettings, Settings
 from kimaki_tui.store.repo import Store
 
 SESSIONS = 200
@@ -145,7 +145,7 @@ def build_model(tmp: Path, log_lines: int = LOG_LINES) -> ControlCenterModel:
         store=store,
         bus=EventBus(),
         wait_stream=_never,
-        approval_timeout=0,
+        options=SessionSettings(approval_timeout=0),
     )
     core.start()
     ring = RingHandler(capacity=log_lines)

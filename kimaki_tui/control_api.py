@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.private_files import open_private
 
 if TYPE_CHECKING:
@@ -35,7 +36,8 @@ JSONObject = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class InstanceStatus:
-    """What /healthz reports. `discord_state` "connected" means ready."""
+    """What /healthz reports. Ready: Discord connected and OpenCode not given up on (after a crash
+    loop kimaki cannot answer anyone, whatever Discord says)."""
 
     discord_state: str = "stopped"
     guilds: int = 0
@@ -45,7 +47,7 @@ class InstanceStatus:
 
     @property
     def ready(self) -> bool:
-        return self.discord_state == "connected"
+        return self.discord_state == "connected" and self.opencode_state != "failed"
 
 
 StatusProvider = Callable[[], InstanceStatus]
@@ -177,7 +179,7 @@ class _Handlers:
         from aiohttp import web
 
         now = self.status()
-        body = {"ready": now.ready, "discord": now.discord_state}
+        body = {"ready": now.ready, "discord": now.discord_state, "opencode": now.opencode_state}
         return web.json_response(body, status=200 if now.ready else 503)
 
     async def sessions(self, request: web.Request) -> web.Response:
@@ -233,14 +235,14 @@ async def _run_action(action: Action, what: str) -> None:
         result = action()
         if inspect.isawaitable(result):
             await result
-    except Exception:
+    except Exception:  # runs after the 202: nobody else can hear of the failure
         log.exception("control API: %s failed", what)
 
 
 # -- client ---------------------------------------------------------------------------------------
 
 
-class ControlError(Exception):
+class ControlError(KimakiError):
     """The running kimaki could not be reached or refused the request."""
 
 

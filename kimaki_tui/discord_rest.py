@@ -2,7 +2,8 @@
 setup wizard and the CLI (`kimaki send`, `upload-to-discord`, `project add`). Only a bot token
 is needed, so they work in CI. It never imports discord.py.
 
-`KIMAKI_DISCORD_API_URL` points it at another Discord (the twin in tests), like the bot. A 429 is
+`base_url` (the `discord.api_url` setting, KIMAKI_DISCORD_API_URL) points it at another Discord
+(the twin in tests), like the bot. A 429 is
 waited out (briefly) and retried; every failure is a `DiscordApiError` carrying Discord's message
 and a hint for the user, never the token.
 """
@@ -12,18 +13,17 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import os
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from kimaki_tui import __version__
+from kimaki_tui.errors import KimakiError
 
 if TYPE_CHECKING:
     import httpx
 
 JSON = dict[str, Any]
-API_URL_ENV: Final = "KIMAKI_DISCORD_API_URL"  # the same variable kimaki_tui.bot.discord_env honours
 DEFAULT_API_URL: Final = "https://discord.com/api/v10"
 USER_AGENT: Final = f"DiscordBot (https://github.com/kimaki-tui, {__version__})"
 GUILD_TEXT, GUILD_CATEGORY = 0, 4
@@ -42,7 +42,7 @@ _HINTS: Final = {
 }
 
 
-class DiscordApiError(Exception):
+class DiscordApiError(KimakiError):
     """Discord answered with an error (or not at all). `status` 0 means it was not reached;
     `code` is Discord's JSON error code; `hint` says what the user can do about it."""
 
@@ -51,10 +51,6 @@ class DiscordApiError(Exception):
         self.status, self.code = status, code
         default = "Discord had a problem; try again later." if status >= 500 else _HINTS.get(status, "")
         self.hint = default if hint is None else hint
-
-
-def api_url_from(env: Mapping[str, str]) -> str:
-    return (env.get(API_URL_ENV, "").strip() or DEFAULT_API_URL).rstrip("/")
 
 
 def message_url(guild_id: str | None, channel_id: str, message_id: str | None = None) -> str:
@@ -74,13 +70,12 @@ class DiscordRest:
         token: str | None = None,
         *,
         base_url: str | None = None,
-        env: Mapping[str, str] = os.environ,
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         import httpx
 
-        self.base_url = (base_url or api_url_from(env)).rstrip("/")
+        self.base_url = (base_url or DEFAULT_API_URL).rstrip("/")
         self._token = token
         self._http = httpx.AsyncClient(
             timeout=timeout, transport=transport, headers={"User-Agent": USER_AGENT}
@@ -147,6 +142,17 @@ class DiscordRest:
         ]
         result = await self._request("POST", path, data={"payload_json": json.dumps(payload)}, files=parts)
         return result
+
+    async def edit_channel(self, channel_id: str, body: JSON) -> JSON:
+        """Change a channel or thread (`{"archived": true}` archives a thread)."""
+        result: JSON = await self._request("PATCH", f"/channels/{channel_id}", json=body)
+        return result
+
+    async def add_reaction(self, channel_id: str, message_id: str, emoji: str) -> None:
+        from urllib.parse import quote
+
+        path = f"/channels/{channel_id}/messages/{message_id}/reactions/{quote(emoji)}/@me"
+        await self._request("PUT", path)
 
     async def add_thread_member(self, thread_id: str, user_id: str) -> None:
         await self._request("PUT", f"/channels/{thread_id}/thread-members/{user_id}")

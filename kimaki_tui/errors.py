@@ -1,8 +1,10 @@
-"""Failures the user can fix, each with what is wrong and what to do; and the one classifier that
-turns a start-up failure (ours, or a raw OSError from the data dir) into such an error.
+"""The one error root: every failure kimaki raises on purpose is a `KimakiError`, carrying a message
+for the user and, when there is one, a hint saying what to do. `describe` turns any exception
+into that pair, for the three places that show errors: the bot's error handler (a reply in
+Discord), the control center's notifications, and the command line (`kimaki: <message> <hint>`).
 
-The command line prints `kimaki: <problem> <hint>` on one line, logs it when the log is
-writable and exits 1 (cli/main.py), so none of these ever shows as a traceback.
+Also the classifier that turns a start-up failure (ours, or a raw OSError from the data dir) into
+such an error; cli/main.py prints it on one line, logs it when the log is writable and exits 1.
 """
 
 from __future__ import annotations
@@ -12,15 +14,33 @@ from pathlib import Path
 
 READ_ONLY_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+UNEXPECTED = "Something went wrong on kimaki's side."
+UNEXPECTED_HINT = "It was logged (see kimaki.log in the data dir)."
 
 
 class KimakiError(Exception):
-    """`problem` says what is wrong, `hint` what to do; `str()` is both, on one line."""
+    """`str(exc)` says what is wrong; `hint` (possibly set per class) says what to do, "" if nothing."""
 
-    def __init__(self, problem: str, hint: str = "") -> None:
-        super().__init__(f"{problem} {hint}".strip())
-        self.problem = problem
-        self.hint = hint
+    hint: str = ""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+def describe(exc: BaseException) -> tuple[str, str | None]:
+    """(message, hint) for the user. A KimakiError speaks for itself; anything else is a bug, told
+    as such (the caller logs its traceback)."""
+    if isinstance(exc, KimakiError):
+        return str(exc), exc.hint or None
+    return UNEXPECTED, UNEXPECTED_HINT
+
+
+def one_line(exc: BaseException) -> str:
+    """`describe` as one line: the message, then the hint."""
+    message, hint = describe(exc)
+    return f"{message} {hint}" if hint else message
 
 
 class DataDirError(KimakiError):

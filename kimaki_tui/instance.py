@@ -1,6 +1,9 @@
 """One kimaki per data dir: hold a loopback "lock port" derived from the data dir and serve the
 health/control API on it; a second start finds the port taken, names the running pid, and with
 `replace=True` asks it to stop (control API, then SIGTERM) and takes the port over.
+
+The port is bound before the rest of kimaki is built (so a second start stops early), and answers
+"starting" until the composition root `attach`es the running instance's status and actions.
 """
 
 from __future__ import annotations
@@ -11,15 +14,15 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Mapping
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kimaki_tui.config import DEFAULT_DATA_DIR
 from kimaki_tui.control_api import (
     ControlActions,
     ControlClient,
     ControlError,
+    InstanceStatus,
     JSONObject,
     StatusProvider,
     build_app,
@@ -28,22 +31,23 @@ from kimaki_tui.control_api import (
     remove_token,
     write_token,
 )
+from kimaki_tui.errors import KimakiError
+from kimaki_tui.settings import DEFAULT_DATA_DIR
 
 if TYPE_CHECKING:
     from aiohttp import web
 
 log = logging.getLogger(__name__)
 
-LOCK_PORT_ENV = "KIMAKI_LOCK_PORT"
 DEFAULT_LOCK_PORT = 29988  # kimaki's port for ~/.kimaki, so the two never run on one data dir
 HOST = "127.0.0.1"
 
 
-def lock_port(data_dir: Path, env: Mapping[str, str] = os.environ) -> int:
-    """`KIMAKI_LOCK_PORT` if valid; 29988 for ~/.kimaki; else 30000 + |hash(data dir)| % 10000 (as kimaki)."""
-    raw = env.get(LOCK_PORT_ENV, "").strip()
-    if raw.isdigit() and 1 <= int(raw) <= 65535:
-        return int(raw)
+def lock_port(data_dir: Path, port: int | None = None) -> int:
+    """`port` (the `lock_port` setting) if given; 29988 for ~/.kimaki; else 30000 + |hash(data dir)| %
+    10000 (as kimaki)."""
+    if port is not None:
+        return port
     if Path(data_dir).expanduser().resolve() == Path(DEFAULT_DATA_DIR).expanduser().resolve():
         return DEFAULT_LOCK_PORT
     return 30000 + abs(_js_string_hash(str(data_dir))) % 10000
@@ -58,7 +62,7 @@ def _js_string_hash(text: str) -> int:
     return value - (1 << 32) if value >= 1 << 31 else value
 
 
-class InstanceError(Exception):
+class InstanceError(KimakiError):
     """The lock port cannot be taken. The message is meant for the user as is."""
 
 
@@ -79,8 +83,14 @@ class PortInUse(InstanceError):
         self.port = port
         super().__init__(
             f"The lock port {port} on 127.0.0.1 is in use by {holder}. "
-            f"Set {LOCK_PORT_ENV} to another port (or use another --data-dir)."
+            "Set KIMAKI_LOCK_PORT (or --lock-port, or lock_port in config.toml) to another port (or "
+            "use another --data-dir)."
         )
+
+
+def starting() -> InstanceStatus:
+    """What the lock port reports before the rest of kimaki is built."""
+    return InstanceStatus(discord_state="connecting", opencode_state="starting")
 
 
 class InstanceLock:
@@ -89,14 +99,14 @@ class InstanceLock:
     def __init__(
         self,
         data_dir: Path,
-        status_provider: StatusProvider,
-        env: Mapping[str, str] = os.environ,
+        status_provider: StatusProvider = starting,
+        port: int | None = None,
         *,
         actions: ControlActions | None = None,
         replace_timeout: float = 10.0,
     ) -> None:
         self.data_dir = Path(data_dir)
-        self.port = lock_port(self.data_dir, env)
+        self.port = lock_port(self.data_dir, port)
         self._status = status_provider
         self._actions = actions or ControlActions()
         self._replace_timeout = replace_timeout
@@ -112,6 +122,12 @@ class InstanceLock:
     def token(self) -> str | None:
         """This run's control token (also in `<data-dir>/control-token`, mode 0600)."""
         return self._token
+
+    def attach(self, status_provider: StatusProvider, actions: ControlActions) -> None:
+        """Serve the running instance: its status on /healthz and /readyz, its control actions."""
+        self._status = status_provider
+        for action in fields(ControlActions):  # the served app holds our ControlActions: fill it in
+            setattr(self._actions, action.name, getattr(actions, action.name))
 
     async def acquire(self, replace: bool = False) -> None:
         """Bind the lock port; raises AlreadyRunning / PortInUse / InstanceError."""
@@ -154,7 +170,7 @@ class InstanceLock:
 
         token = new_token()
         app = build_app(
-            status=self._status,
+            status=lambda: self._status(),
             actions=self._actions,
             token=token,
             data_dir=self.data_dir,
@@ -209,14 +225,15 @@ def _terminate(pid: int) -> None:
         log.warning("not allowed to signal pid %s", pid)
 
 
-async def running_instance(data_dir: Path, env: Mapping[str, str] = os.environ) -> JSONObject | None:
-    """The /healthz of the kimaki running for `data_dir`, or None (for CLI subcommands)."""
-    holder = await ControlClient(lock_port(Path(data_dir), env)).health()
+async def running_instance(data_dir: Path, port: int | None = None) -> JSONObject | None:
+    """The /healthz of the kimaki running for `data_dir` (on `port`, the `lock_port` setting), or
+    None (for CLI subcommands)."""
+    holder = await ControlClient(lock_port(Path(data_dir), port)).health()
     if holder is None or holder.get("data_dir") not in (None, str(data_dir)):
         return None
     return holder
 
 
-def control_client(data_dir: Path, env: Mapping[str, str] = os.environ) -> ControlClient:
+def control_client(data_dir: Path, port: int | None = None) -> ControlClient:
     """A client for the running instance's control API, with the token from the data dir."""
-    return ControlClient(lock_port(Path(data_dir), env), read_token(Path(data_dir)))
+    return ControlClient(lock_port(Path(data_dir), port), read_token(Path(data_dir)))

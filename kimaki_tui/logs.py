@@ -2,7 +2,8 @@
 
 Nothing is ever logged to stdout or stderr, because the TUI owns the terminal. Every handler
 installed here masks Discord bot tokens (and anything registered with `register_secret`)
-before a record is written, including tracebacks.
+before a record is written, including tracebacks. The file is text, or JSON lines
+(`--log-format json`) carrying the ids bound with `log_context` (thread, session, request).
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import re
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
 
 from kimaki_tui.private_files import open_private, private_dir
+from kimaki_tui.settings.tree import LogFormat
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 MASK = "[redacted]"
@@ -26,12 +30,53 @@ TOKEN_PATTERN = re.compile(r"(?<![\w-])[\w-]{23,28}\.[\w-]{6,7}\.[\w-]{27,40}(?!
 _MIN_SECRET = 6
 # Libraries that log every request at INFO.
 _CHATTY = ("httpx", "httpcore")
+# Third-party records that are routine, not news: (logger name prefix, message start or "" for
+# every INFO record). They are kept at DEBUG: the scheduler's "Running job …" on every run, and
+# discord.py's notice that voice *channels* need PyNaCl (voice messages work without it).
+_ROUTINE: tuple[tuple[str, str], ...] = (
+    ("apscheduler", ""),
+    ("discord.client", "PyNaCl is not installed"),
+)
 
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
 _secrets_pattern: re.Pattern[str] | None = None
 _ring: RingHandler | None = None
 _installed: list[logging.Handler] = []
+_context: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("kimaki_log_context", default=())
+
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
+JSON_NAMES = {"asctime": "time", "levelname": "level", "name": "logger"}
+
+
+@contextmanager
+def log_context(**ids: str | None) -> Iterator[None]:
+    """Records logged inside the block (and in tasks it starts) carry these ids, e.g.
+    `log_context(thread_id=..., session_id=...)`; empty ones are left out."""
+    bound = {**dict(_context.get()), **{key: value for key, value in ids.items() if value}}
+    token = _context.set(tuple(bound.items()))
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+class ContextFilter(logging.Filter):
+    """Copies the bound ids onto each record (the JSON formatter writes a record's extra fields)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _context.get():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        return True
+
+
+def file_formatter(file_format: LogFormat) -> logging.Formatter:
+    if file_format == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        return JsonFormatter(JSON_FIELDS, rename_fields=JSON_NAMES)
+    return logging.Formatter(LOG_FORMAT)
 
 
 def register_secret(*secrets: str | None) -> None:
@@ -76,6 +121,30 @@ class SecretFilter(logging.Filter):
         return True
 
 
+class RoutineToDebug(logging.Filter):
+    """Re-levels third-party routine records (`_ROUTINE`) to DEBUG, then drops them unless the
+    log's level is DEBUG (the logger let them through at their original level)."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG and _routine(record):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return record.levelno >= self.level
+
+
+def _routine(record: logging.LogRecord) -> bool:
+    for prefix, start in _ROUTINE:
+        if record.name == prefix or record.name.startswith(prefix + "."):
+            if start == "" and record.levelno == logging.INFO:
+                return True
+            if start and record.levelno <= logging.WARNING and str(record.msg).startswith(start):
+                return True
+    return False
+
+
 class QuietFileHandler(logging.FileHandler):
     """A log file that never prints "--- Logging error ---" and a traceback to stderr (the TUI owns
     the terminal) when a record cannot be written, e.g. on a full disk: the record is dropped."""
@@ -103,7 +172,7 @@ class RingHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             line = self.format(record)
-        except Exception:
+        except Exception:  # logging's own convention: a bad record is reported, never raised
             self.handleError(record)
             return
         self._lines.append(line)
@@ -123,9 +192,14 @@ class RingHandler(logging.Handler):
 
 
 def setup_logging(
-    log_path: Path, level: int | str = logging.INFO, *, ring_capacity: int = 1000
+    log_path: Path,
+    level: int | str = logging.INFO,
+    *,
+    ring_capacity: int = 1000,
+    file_format: LogFormat = "text",
 ) -> RingHandler:
-    """Log to `log_path` (truncated, with a start header) and to a ring; returns the ring.
+    """Log to `log_path` (truncated, with a start header unless JSON) and to a ring (always text,
+    for the Logs screen); returns the ring.
 
     Calling it again replaces the handlers it installed before.
     """
@@ -139,15 +213,19 @@ def setup_logging(
     # Truncate (one run per log, like kimaki) and start with a header, then append records. The
     # file is created 0600: it holds prompts, paths and session ids.
     with os.fdopen(open_private(log_path), "w", encoding="utf-8") as log_file:
-        log_file.write(f"--- kimaki log started at {datetime.now().astimezone().isoformat()} ---\n")
+        if file_format == "text":  # a JSON-lines file holds nothing but records
+            log_file.write(f"--- kimaki log started at {datetime.now().astimezone().isoformat()} ---\n")
     file_handler = QuietFileHandler(log_path, mode="a", encoding="utf-8")
+    file_handler.setFormatter(file_formatter(file_format))
     ring = RingHandler(ring_capacity)
+    ring.setFormatter(logging.Formatter(LOG_FORMAT))
     _installed[:] = [file_handler, ring]
-    for handler in _installed:
-        handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        handler.addFilter(SecretFilter())
-        root.addHandler(handler)
     root.setLevel(level)
+    for handler in _installed:
+        handler.addFilter(RoutineToDebug(root.level))
+        handler.addFilter(SecretFilter())
+        handler.addFilter(ContextFilter())
+        root.addHandler(handler)
     for name in _CHATTY:
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.captureWarnings(True)  # warnings would otherwise print to stderr, under the TUI

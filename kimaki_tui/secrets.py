@@ -2,7 +2,9 @@
 
 Lookup order for each secret: its environment variable (`KIMAKI_BOT_TOKEN`, `GEMINI_API_KEY`),
 then the OS keyring (service `kimaki:<data-dir>`), then — only when the user opted in with
-`--secrets-file` or `KIMAKI_SECRETS_FILE=1` — `<data-dir>/secrets.json` (mode 0600, plain text).
+`--secrets-file` or `KIMAKI_SECRETS_FILE=1` (the `secrets_file` setting, given here as
+`allow_file`) — `<data-dir>/secrets.json` (mode 0600, plain text). The composition root builds the
+run's one SecretStore and passes it down.
 keyrings.alt is deliberately not used: it is picked silently once installed and is plain text too.
 
 Secret values are registered with the log masker as soon as they are read or written, and no
@@ -19,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.logs import register_secret
 from kimaki_tui.private_files import open_private, private_dir
 
@@ -30,7 +33,6 @@ log = logging.getLogger(__name__)
 BOT_TOKEN = "bot-token"
 GEMINI_API_KEY = "gemini-api-key"
 ENV_VARS = {BOT_TOKEN: "KIMAKI_BOT_TOKEN", GEMINI_API_KEY: "GEMINI_API_KEY"}
-FILE_OPT_IN_ENV = "KIMAKI_SECRETS_FILE"
 SECRETS_FILE = "secrets.json"
 Source = Literal["env", "keyring", "file"]
 
@@ -48,7 +50,7 @@ FILE_WARNING = (
 )
 
 
-class SecretsUnavailable(Exception):
+class SecretsUnavailable(KimakiError):
     """No place to store a secret: no keyring and no opt-in file. The message says what to do."""
 
 
@@ -61,12 +63,21 @@ def mask(secret: str | None) -> str:
     return f"{secret[:4]}…{secret[-4:]}"
 
 
-def file_opt_in(env: Mapping[str, str]) -> bool:
-    return env.get(FILE_OPT_IN_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+def app_id_from_token(token: str) -> str | None:
+    """A bot token's first segment is the application id in base64; None if it is not a token."""
+    import base64
+
+    head = token.split(".", 1)[0]
+    try:
+        decoded = base64.b64decode(head + "=" * (-len(head) % 4), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return decoded if decoded.isdigit() and 15 <= len(decoded) <= 21 else None
 
 
 class SecretStore:
-    """The secrets of one data dir. Cheap to build; the keyring is only touched when asked."""
+    """The secrets of one data dir. Cheap to build; the keyring is only touched when asked. `env` is
+    where the secret variables are read (the process environment, for the root)."""
 
     def __init__(
         self, data_dir: Path, env: Mapping[str, str] = os.environ, *, allow_file: bool = False
@@ -75,7 +86,7 @@ class SecretStore:
         self.env = env
         self.service = f"kimaki:{self.data_dir}"
         self.file_path = self.data_dir / SECRETS_FILE
-        self.allow_file = allow_file or file_opt_in(env)
+        self.allow_file = allow_file
         if self.allow_file:
             log.warning(FILE_WARNING.format(path=self.file_path))
 

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
+from kimaki_tui.errors import KimakiError
+
 log = logging.getLogger(__name__)
 
 DIST = "kimaki-tui"
@@ -25,7 +27,7 @@ RUN_TIMEOUT = 900.0
 InstallKind = Literal["uv-tool", "pipx", "editable", "uv-pip", "pip"]
 
 
-class UpgradeRefused(Exception):
+class UpgradeRefused(KimakiError):
     """kimaki cannot upgrade itself for this kind of installation; the message says what to do."""
 
 
@@ -160,6 +162,7 @@ class Upgrader:
     runner: Runner = subprocess_runner
     facts: Callable[[], InstallFacts] = current_facts
     restarter: Callable[[Path], Awaitable[bool]] | None = None
+    lock_port: int | None = None  # the running kimaki's (settings.lock_port; None: from the data dir)
     commands_run: list[tuple[str, ...]] = field(default_factory=list)
 
     def plan(self) -> InstallPlan:
@@ -195,15 +198,16 @@ class Upgrader:
 
     async def restart(self, data_dir: Path) -> bool:
         """Ask the kimaki running for `data_dir` to restart in place; False when none runs."""
-        restarter = self.restarter or restart_running
-        return await restarter(data_dir)
+        if self.restarter is not None:
+            return await self.restarter(data_dir)
+        return await restart_running(data_dir, self.lock_port)
 
 
-async def restart_running(data_dir: Path) -> bool:
+async def restart_running(data_dir: Path, port: int | None = None) -> bool:
     from kimaki_tui.control_api import ControlError
     from kimaki_tui.instance import control_client
 
-    client = control_client(data_dir)
+    client = control_client(data_dir, port)
     if await client.health() is None:
         return False
     try:

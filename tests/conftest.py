@@ -6,6 +6,11 @@ request by directory, so tests sharing the server do not see each other's sessio
 A second server runs the oldest supported OpenCode (1.2.27) for the end-to-end subset that takes
 `versioned_client` (once per version). Without that binary those tests fail, saying how to
 install it, unless KIMAKI_SKIP_OPENCODE_1_2=1 asks to skip them.
+
+After each test the shared servers drop their project instances: OpenCode holds one inotify
+instance per project it has run a prompt in, Linux allows 128 per user, and once they are used up
+a freshly started OpenCode (a test's own server, a sandbox, `kimaki demo`) waits forever on its
+first prompt.
 """
 
 from __future__ import annotations
@@ -29,6 +34,17 @@ from tests.harness import (
 )
 
 SKIP_OLD_OPENCODE = "KIMAKI_SKIP_OPENCODE_1_2"
+
+# The shared servers started so far in this session (see release_project_instances).
+_SHARED_SERVERS: list[OpenCodeSupervisor] = []
+
+
+@pytest.fixture(autouse=True)
+async def release_project_instances() -> AsyncIterator[None]:
+    yield
+    for server in _SHARED_SERVERS:
+        if server.healthy:
+            await server.client.dispose_all_instances()
 
 
 @pytest.fixture(scope="session")
@@ -55,9 +71,8 @@ def spare_opencode_env(
 
 @pytest.fixture(scope="session")
 def opencode_binary() -> str:
-    env = {**os.environ, "OPENCODE_PATH": os.environ.get("OPENCODE_PATH") or str(DEFAULT_OPENCODE)}
     try:
-        return find_opencode(env)
+        return find_opencode(os.environ.get("OPENCODE_PATH") or str(DEFAULT_OPENCODE))
     except OpenCodeNotInstalled as exc:
         pytest.skip(f"opencode is not installed: {exc}")
 
@@ -74,7 +89,9 @@ async def opencode_server(
         health_timeout=60.0,
     )
     await supervisor.start()
+    _SHARED_SERVERS.append(supervisor)
     yield supervisor
+    _SHARED_SERVERS.remove(supervisor)
     await supervisor.aclose()
 
 
@@ -107,7 +124,9 @@ async def old_opencode_server(
         health_timeout=60,
     )
     await supervisor.start()
+    _SHARED_SERVERS.append(supervisor)
     yield supervisor
+    _SHARED_SERVERS.remove(supervisor)
     await supervisor.aclose()
 
 

@@ -7,6 +7,7 @@ test can drive prompts, approvals and aborts, and wait for the domain events a f
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -15,9 +16,10 @@ from typing import Any, TypeVar
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.core.service import Core
-from kimaki_tui.core.session import RuntimeOptions, SessionRuntime
+from kimaki_tui.core.session import SessionRuntime
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.stream import EventStream
+from kimaki_tui.settings import SessionSettings
 from kimaki_tui.store.repo import Store
 from tests.harness import wait_until
 
@@ -30,8 +32,8 @@ class CoreRig:
         client: OpenCodeClient,
         db_path: Path,
         *,
-        options: RuntimeOptions | None = None,
-        approval_timeout: float = 600.0,
+        options: SessionSettings | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.client = client
         self.store = Store.open(db_path)
@@ -43,8 +45,8 @@ class CoreRig:
             store=self.store,
             bus=self.bus,
             wait_stream=self._wait_stream,
-            options=options or RuntimeOptions(),
-            approval_timeout=approval_timeout,
+            options=options,
+            clock=clock or time.monotonic,
         )
         self.stream = EventStream(client, self.core.handle_event, on_connect=self.core.resync)
         self._task: asyncio.Task[None] | None = None
@@ -83,7 +85,7 @@ class CoreRig:
         found = await wait_until(
             lambda: next(iter(self.of_type(kind, predicate)), None), timeout, 0.05, f"a {kind.__name__}"
         )
-        return found  # type: ignore[no-any-return]
+        return found
 
     async def wait_count(self, kind: type[E], count: int, timeout: float = 30.0) -> list[E]:
         await wait_until(

@@ -21,7 +21,7 @@ B = TypeVar("B", bound=KeyringBackend)
 
 class MemoryKeyring(KeyringBackend):
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring's base is untyped
         self.values: dict[tuple[str, str], str] = {}
 
     @properties.classproperty

@@ -63,7 +63,7 @@ def controller(
 
     return SetupController(
         SecretStore(tmp_path / "data", env={}),
-        api=DiscordRest(env=twin.env()),
+        api=DiscordRest(base_url=twin.api_url),
         known_projects=known_projects,
         link=links,
         start=start,

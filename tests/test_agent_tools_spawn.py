@@ -4,12 +4,14 @@ with: OpenCode connects, offers the model the five kimaki tools, and still does 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from kimaki_tui.agent_tools.opencode_config import with_agent_tools
+from kimaki_tui.agent_tools.opencode_config import CONFIG_CONTENT, with_agent_tools
+from kimaki_tui.agent_tools.toolkit import ToolLimits
 from kimaki_tui.opencode.client import OpenCodeClient, text_part
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 from kimaki_tui.testing.scripted_model import ScriptedModel
@@ -77,3 +79,18 @@ async def test_opencode_spawned_with_the_config_connects_and_survives_a_restart(
     await supervisor.restart()
     assert await client.mcp_status(project_dir) == {"kimaki": "connected"}
     assert await click_round_trip(rig, client, project_dir) == "The user clicked: Ship it"
+
+
+def test_the_run_reserves_its_endpoint_and_keeps_other_config_content() -> None:
+    from kimaki_tui.root.agent_tools import AgentEndpoint
+
+    endpoint = AgentEndpoint.reserve()
+    try:
+        env = endpoint.opencode_env({CONFIG_CONTENT: '{"theme": "x"}', "OTHER": "1"}, ToolLimits())
+        content = json.loads(env[CONFIG_CONTENT])
+        port = endpoint.listener.getsockname()[1]
+        assert env["OTHER"] == "1" and content["theme"] == "x"
+        assert content["mcp"]["kimaki"]["url"] == f"http://127.0.0.1:{port}/mcp"
+        assert content["mcp"]["kimaki"]["headers"] == {"Authorization": f"Bearer {endpoint.secret}"}
+    finally:
+        endpoint.listener.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kimaki_tui import config, logs
+from kimaki_tui import logs, settings
 from kimaki_tui.cli import events_cmd
 from kimaki_tui.presentation.render import VERBOSITIES
 from tests.harness import FIXTURES
@@ -89,16 +89,16 @@ def test_cli_verbosity_choices_match_the_renderer() -> None:
 
 # ---- data directory -----------------------------------------------------------------------------
 def test_data_dir_resolution(tmp_path: Path) -> None:
-    explicit = config.resolve_data_dir(tmp_path / "a" / "b", env={})
+    explicit = settings.resolve_data_dir(tmp_path / "a" / "b", env={})
     assert explicit == (tmp_path / "a" / "b").resolve() and explicit.is_dir()
-    from_env = config.resolve_data_dir(None, env={config.DATA_DIR_ENV: str(tmp_path / "env")})
+    from_env = settings.resolve_data_dir(None, env={settings.DATA_DIR_ENV: str(tmp_path / "env")})
     assert from_env == (tmp_path / "env").resolve() and from_env.is_dir()
-    default = config.resolve_data_dir(None, env={}, create=False)
+    default = settings.resolve_data_dir(None, env={}, create=False)
     assert default == Path("~/.kimaki").expanduser().resolve()
-    settings = config.load_settings(tmp_path / "d", no_tui=True, env={})
-    assert settings.db_path == settings.data_dir / "discord-sessions.db"
-    assert settings.log_path == settings.data_dir / "kimaki.log"
-    assert settings.no_tui is True
+    loaded = settings.load_settings({"data_dir": str(tmp_path / "d"), "no_tui": True}, env={})
+    assert loaded.db_path == loaded.data_dir / "discord-sessions.db"
+    assert loaded.log_path == loaded.data_dir / "kimaki.log"
+    assert loaded.no_tui is True
 
 
 # ---- logging ------------------------------------------------------------------------------------
@@ -169,3 +169,33 @@ def test_ring_keeps_the_last_lines_and_notifies(tmp_path: Path) -> None:
     # A second set-up replaces the first one's handlers instead of doubling every line.
     logs.setup_logging(tmp_path / "kimaki.log")
     assert ring not in logging.getLogger().handlers
+
+
+@pytest.mark.usefixtures("restore_logging")
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_third_party_routine_is_debug(tmp_path: Path, level: str) -> None:
+    ring = logs.setup_logging(tmp_path / "kimaki.log", level)
+    logging.getLogger("apscheduler.executors.default").info('Running job "send" (scheduled at now)')
+    logging.getLogger("discord.client").warning("PyNaCl is not installed, voice will NOT be supported")
+    logging.getLogger("apscheduler.scheduler").warning("Run time of job was missed")
+    logging.getLogger("kimaki_tui.bot").info("logged in")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    for text in (ring.lines(), (tmp_path / "kimaki.log").read_text().splitlines()):
+        joined = "\n".join(text)
+        assert "INFO    kimaki_tui.bot: logged in" in joined
+        assert "WARNING apscheduler.scheduler: Run time of job was missed" in joined
+        routine = [line for line in text if "Running job" in line or "PyNaCl" in line]
+        if level == "INFO":
+            assert routine == []
+        else:
+            assert len(routine) == 2 and all(" DEBUG   " in line for line in routine)
+
+
+def test_a_subcommand_option_is_never_read_as_a_setting_prefix() -> None:
+    from kimaki_tui.cli.main import build_parser
+
+    args = build_parser().parse_args(["task", "list", "--all"])
+    assert args.all is True and getattr(args, "discord.allow_all_users") is None
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--allow-all", "task", "list"])  # no abbreviation of --allow-all-users

@@ -15,6 +15,7 @@ import pytest
 from kimaki_tui.core.events import (
     PartCompleted,
     PermissionAskedEvent,
+    PermissionReply,
     PermissionResolved,
     PromptDispatched,
     QuestionAskedEvent,
@@ -23,8 +24,8 @@ from kimaki_tui.core.events import (
     TextDelta,
     TurnFinished,
 )
-from kimaki_tui.core.session import RuntimeOptions
 from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.settings import SessionSettings
 from kimaki_tui.testing.scripted_model import ScriptedModel, latest_user_text
 from tests.core_rig import CoreRig
 from tests.harness import wait_until
@@ -65,7 +66,7 @@ async def test_prompt_streams_answer_and_finishes_turn(
 
 @pytest.mark.parametrize("reply", ["once", "always", "reject"])
 async def test_permission_replies_behave_as_documented(
-    reply: str, versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path
+    reply: PermissionReply, versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 ) -> None:
     async with CoreRig(versioned_client, tmp_path / "db.sqlite") as rig:
         thread = rig.thread(project_dir)
@@ -75,7 +76,7 @@ async def test_permission_replies_behave_as_documented(
         assert [r.request_id for r in rig.core.approvals.pending_permissions()] == [asked.request.request_id]
         result = await rig.core.approvals.answer_permission(
             asked.request.request_id, reply, by="alice", origin="test"
-        )  # type: ignore[arg-type]
+        )
         assert result.ok
         again = await rig.core.approvals.answer_permission(
             asked.request.request_id, "once", by="bob", origin="tui"
@@ -185,7 +186,7 @@ async def test_a_message_queued_behind_an_aborted_turn_is_answered(
 async def test_message_while_busy_interrupts_after_delay(
     versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 ) -> None:
-    options = RuntimeOptions(interrupt_delay=0.5)
+    options = SessionSettings(interrupt_delay=0.5)
     async with CoreRig(versioned_client, tmp_path / "db.sqlite", options=options) as rig:
         thread = rig.thread(project_dir)
         await rig.core.conversations.submit(thread.thread_id, rig.prompt("SLOW:30 long work"))
@@ -203,7 +204,7 @@ async def test_burst_interrupts_only_the_turn_it_arrived_during(
 ) -> None:
     marker = uuid.uuid4().hex[:8]
     async with CoreRig(
-        opencode_client, tmp_path / "db.sqlite", options=RuntimeOptions(interrupt_delay=0.5)
+        opencode_client, tmp_path / "db.sqlite", options=SessionSettings(interrupt_delay=0.5)
     ) as rig:
         thread = rig.thread(project_dir)
         await rig.core.conversations.submit(thread.thread_id, rig.prompt(f"SLOW:30 {marker} long"))
@@ -224,7 +225,8 @@ async def test_burst_interrupts_only_the_turn_it_arrived_during(
 async def test_permission_expires_after_timeout(
     opencode_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 ) -> None:
-    async with CoreRig(opencode_client, tmp_path / "db.sqlite", approval_timeout=1.0) as rig:
+    expiring = SessionSettings(approval_timeout=1.0)
+    async with CoreRig(opencode_client, tmp_path / "db.sqlite", options=expiring) as rig:
         thread = rig.thread(project_dir)
         await rig.core.conversations.submit(thread.thread_id, rig.prompt("RUN_BASH: echo never > never.txt"))
         asked = await rig.wait_for(PermissionAskedEvent)
@@ -245,7 +247,7 @@ async def test_store_survives_restart_queue_and_mapping_reload(
 ) -> None:
     marker = uuid.uuid4().hex[:8]
     db = tmp_path / "db.sqlite"
-    async with CoreRig(opencode_client, db, options=RuntimeOptions(busy_policy="queue")) as rig:
+    async with CoreRig(opencode_client, db, options=SessionSettings(busy_policy="queue")) as rig:
         thread = rig.thread(project_dir)
         await rig.core.conversations.submit(thread.thread_id, rig.prompt(f"SLOW:3 {marker} first"))
         await rig.core.conversations.submit(thread.thread_id, rig.prompt(f"{marker} kept-1"))

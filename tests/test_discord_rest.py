@@ -28,7 +28,7 @@ async def test_answers_come_back_as_json() -> None:
     async with DiscordTwin(bot_token=TOKEN, bot_name="Kimaki") as twin:
         guild = twin.add_guild("Home", owner=twin.add_user("owner"))
         channel = guild.add_text_channel("general")
-        async with DiscordRest(TOKEN, env=twin.env()) as rest:
+        async with DiscordRest(TOKEN, base_url=twin.api_url) as rest:
             assert (await rest.me())["username"] == "Kimaki"
             assert [g["id"] for g in await rest.guilds()] == [str(guild.id)]
             message = await rest.send_message(str(channel.id), {"content": "hello"}, [("a.txt", b"A")])
@@ -39,14 +39,14 @@ async def test_answers_come_back_as_json() -> None:
 
 async def test_a_rejected_token_and_an_unknown_channel_are_errors_with_hints() -> None:
     async with DiscordTwin(bot_token=TOKEN) as twin:
-        async with DiscordRest("not.the.token", env=twin.env()) as rest:
+        async with DiscordRest("not.the.token", base_url=twin.api_url) as rest:
             with pytest.raises(DiscordApiError) as rejected:
                 await rest.me()
         assert rejected.value.status == 401 and "HTTP 401" in str(rejected.value)
         assert "KIMAKI_BOT_TOKEN" in rejected.value.hint
         assert "not.the.token" not in str(rejected.value)
 
-        async with DiscordRest(TOKEN, env=twin.env()) as rest:
+        async with DiscordRest(TOKEN, base_url=twin.api_url) as rest:
             with pytest.raises(DiscordApiError) as missing:
                 await rest.channel("123456789012345678")
         assert (missing.value.status, missing.value.code) == (404, 10003)
@@ -56,12 +56,12 @@ async def test_a_rejected_token_and_an_unknown_channel_are_errors_with_hints() -
 async def test_a_429_is_waited_out_and_retried() -> None:
     async with DiscordTwin(bot_token=TOKEN) as twin:
         twin.inject_429("GET /users/@me", count=2, retry_after=0.01)
-        async with DiscordRest(TOKEN, env=twin.env()) as rest:
+        async with DiscordRest(TOKEN, base_url=twin.api_url) as rest:
             assert (await rest.me())["id"] == str(twin.bot_user.id)
         assert twin.rate_limited_requests == ["GET /users/@me"] * 2
 
         twin.inject_429("GET /users/@me/guilds", count=5, retry_after=0.01)
-        async with DiscordRest(TOKEN, env=twin.env()) as rest:
+        async with DiscordRest(TOKEN, base_url=twin.api_url) as rest:
             with pytest.raises(DiscordApiError) as limited:
                 await rest.guilds()
         assert limited.value.status == 429 and "kept rate-limiting" in str(limited.value)
@@ -78,7 +78,7 @@ async def test_no_discord_and_no_token_are_errors_too() -> None:
     assert "cannot reach Discord at http://127.0.0.1" in str(unreachable.value)
     assert "network" in unreachable.value.hint
 
-    async with DiscordRest(env={}) as rest:
+    async with DiscordRest() as rest:
         with pytest.raises(DiscordApiError, match="no Discord bot token") as tokenless:
             await rest.guilds()
     assert "kimaki setup" in tokenless.value.hint
@@ -86,7 +86,7 @@ async def test_no_discord_and_no_token_are_errors_too() -> None:
 
 async def test_a_token_view_shares_the_pool_and_leaves_it_open() -> None:
     async with DiscordTwin(bot_token=TOKEN, bot_name="Kimaki") as twin:
-        base = DiscordRest(env=twin.env())
+        base = DiscordRest(base_url=twin.api_url)
         try:
             view = base.with_token(TOKEN)
             await view.aclose()  # a view does not own the pool

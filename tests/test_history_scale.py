@@ -24,7 +24,7 @@ THREADS = 300
 def statements(store: Store) -> Iterator[list[str]]:
     """Every SQL statement the store runs inside the block (with its parameters filled in)."""
     seen: list[str] = []
-    connection = store._database.connection()
+    connection: sqlite3.Connection = store._database.connection()  # type: ignore[no-untyped-call]
     connection.set_trace_callback(seen.append)
     try:
         yield seen
@@ -72,22 +72,29 @@ def test_bound_sessions_takes_more_ids_than_one_query_may_bind(tmp_path: Path) -
         assert store.bound_sessions(wanted) == {f"ses_hist{n:05d}" for n in range(0, 40, 3)}
 
 
-async def test_loading_threads_runs_a_fixed_number_of_queries(tmp_path: Path) -> None:
-    """Start-up reads the mappings and queue lengths in bulk; views need no query per thread."""
-    store = Store.open(tmp_path / "db.sqlite")
-    many_threads(store, "/srv/project")
+async def _load(path: Path, threads: int) -> list[str]:
+    """The SQL a core runs to start over `threads` mapped threads and show all their views."""
+    store = Store.open(path)
+    many_threads(store, "/srv/project", threads)
     core = Core(client=OpenCodeClient("http://127.0.0.1:9"), store=store, bus=EventBus(), wait_stream=_never)
     try:
         with statements(store) as seen:
-            assert core.start() == THREADS
+            assert core.start() == threads
             views = core.conversations.all()
-        assert len(seen) <= 6, seen
         queued = {view.thread_id: view.queued for view in views if view.queued}
-        assert queued == {str(5000 + n): 2 for n in range(0, THREADS, 50)}
-        assert core.sessions.for_session("ses_hist00123") is core.sessions.get("5123")
+        assert queued == {str(5000 + n): 2 for n in range(0, threads, 50)}
+        assert core.sessions.for_session("ses_hist00023") is core.sessions.get("5023")
+        return seen
     finally:
         await core.close()
         store.close()
+
+
+async def test_loading_threads_runs_the_same_queries_for_30_or_300(tmp_path: Path) -> None:
+    """Start-up reads the mappings and queue lengths in bulk; views need no query per thread."""
+    few = await _load(tmp_path / "few.sqlite", 30)
+    many = await _load(tmp_path / "many.sqlite", THREADS)
+    assert len(many) == len(few), many
 
 
 @pytest.mark.opencode

@@ -58,7 +58,7 @@ def secrets_of(data: Path) -> SecretStore:
 
 async def run_import(world: KimakiWorld, data: Path, *, dry_run: bool = False) -> ImportReport:
     target = choose_database(data).path
-    return await import_into(world.db, target, secrets_of(data), dry_run=dry_run, env=world.twin.env())
+    return await import_into(world.db, target, secrets_of(data), dry_run=dry_run, api_url=world.twin.api_url)
 
 
 async def test_every_imported_table_lands_in_kimaki_tui(world: KimakiWorld) -> None:
@@ -220,8 +220,8 @@ async def test_older_kimaki_without_guild_ids_asks_discord(twin: DiscordTwin, tm
 async def test_without_discord_threads_wait_for_a_later_run(world: KimakiWorld) -> None:
     data = world.db.parent
     target = choose_database(data).path
-    offline = {"KIMAKI_DISCORD_API_URL": "http://127.0.0.1:9/api/v10"}  # nothing listens there
-    report = await import_into(world.db, target, secrets_of(data), env=offline)
+    offline = "http://127.0.0.1:9/api/v10"  # nothing listens there
+    report = await import_into(world.db, target, secrets_of(data), api_url=offline)
     assert report.counts["channel_directories"].imported == 2  # kimaki knows their servers
     assert report.counts["thread_sessions"].imported == 0
     reasons = [s.reason for s in report.skips if s.table == "thread_sessions"]

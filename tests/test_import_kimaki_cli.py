@@ -120,8 +120,8 @@ async def test_the_wizard_offers_the_import_and_skips_to_the_server(
     with Store.open(data / OWN_DB_NAME) as store:
         setup = SetupController(
             secrets,
-            api=DiscordRest(env=world.twin.env()),
-            kimaki=KimakiOffer.find(data, store.path, secrets, env=world.twin.env()),
+            api=DiscordRest(base_url=world.twin.api_url),
+            kimaki=KimakiOffer.find(data, store.path, secrets, api_url=world.twin.api_url),
         )
         assert setup.kimaki_offer is not None and "2 bots, 3 channels, 4 threads" in setup.kimaki_offer
         pipe.send_text("y")  # import
@@ -147,8 +147,8 @@ async def test_the_control_center_wizard_offers_the_import(world: KimakiWorld) -
     data = world.db.parent
     secrets = SecretStore(data, env={})
     with Store.open(data / OWN_DB_NAME) as store:
-        offer = KimakiOffer.find(data, store.path, secrets, env=world.twin.env())
-        setup = SetupController(secrets, api=DiscordRest(env=world.twin.env()), kimaki=offer)
+        offer = KimakiOffer.find(data, store.path, secrets, api_url=world.twin.api_url)
+        setup = SetupController(secrets, api=DiscordRest(base_url=world.twin.api_url), kimaki=offer)
         app = WizardApp(setup)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -164,10 +164,10 @@ async def test_declining_the_offer_runs_the_usual_wizard(world: KimakiWorld, pip
     data = world.db.parent
     secrets = SecretStore(data, env={})
     with Store.open(data / OWN_DB_NAME) as store:
-        offer = KimakiOffer.find(data, store.path, secrets, env=world.twin.env())
+        offer = KimakiOffer.find(data, store.path, secrets, api_url=world.twin.api_url)
         late = SetupController(secrets, kimaki=offer, start=Step.PROJECTS)
         assert late.kimaki_offer is None  # `--add-channels` is not the moment
-        setup = SetupController(secrets, api=DiscordRest(env=world.twin.env()), kimaki=offer)
+        setup = SetupController(secrets, api=DiscordRest(base_url=world.twin.api_url), kimaki=offer)
         pipe.send_text("n")  # not now
         pipe.send_text("\x03")  # then leave the wizard at its first step
         said: list[str] = []

@@ -34,9 +34,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def env() -> dict[str, str]:
+def port() -> int:
     """A free lock port per test: derived ports could collide with other runs on this machine."""
-    return {"KIMAKI_LOCK_PORT": str(free_port())}
+    return free_port()
 
 
 class Status:
@@ -50,8 +50,8 @@ class Status:
 
 
 @pytest.fixture
-async def lock(tmp_path: Path, env: dict[str, str]) -> AsyncIterator[InstanceLock]:
-    held = InstanceLock(tmp_path, Status(), env)
+async def lock(tmp_path: Path, port: int) -> AsyncIterator[InstanceLock]:
+    held = InstanceLock(tmp_path, Status(), port)
     await held.acquire()
     yield held
     await held.release()
@@ -59,17 +59,16 @@ async def lock(tmp_path: Path, env: dict[str, str]) -> AsyncIterator[InstanceLoc
 
 def test_lock_port_matches_kimaki() -> None:
     # Values computed with kimaki's JavaScript getLockPort() under node.
-    assert lock_port(Path("/tmp/kimaki-data"), {}) == 39792
-    assert lock_port(Path("/home/ünïcode/😀/.kimaki-x"), {}) == 33277
-    assert lock_port(Path("~/.kimaki").expanduser(), {}) == DEFAULT_LOCK_PORT
-    assert lock_port(Path("/tmp/kimaki-data"), {"KIMAKI_LOCK_PORT": "41234"}) == 41234
-    assert lock_port(Path("/tmp/kimaki-data"), {"KIMAKI_LOCK_PORT": "99999"}) == 39792
+    assert lock_port(Path("/tmp/kimaki-data")) == 39792
+    assert lock_port(Path("/home/ünïcode/😀/.kimaki-x")) == 33277
+    assert lock_port(Path("~/.kimaki").expanduser()) == DEFAULT_LOCK_PORT
+    assert lock_port(Path("/tmp/kimaki-data"), 41234) == 41234  # the lock_port setting
 
 
 async def test_second_instance_is_refused_with_the_pid(
-    lock: InstanceLock, tmp_path: Path, env: dict[str, str]
+    lock: InstanceLock, tmp_path: Path, port: int
 ) -> None:
-    second = InstanceLock(tmp_path, Status(), env)
+    second = InstanceLock(tmp_path, Status(), port)
     token_before = (tmp_path / "control-token").read_text()
     with pytest.raises(AlreadyRunning) as caught:
         await second.acquire()
@@ -80,19 +79,19 @@ async def test_second_instance_is_refused_with_the_pid(
     )
     assert not second.held
     assert (tmp_path / "control-token").read_text() == token_before, "the refused start kept out"
-    assert await running_instance(tmp_path, env) is not None
+    assert await running_instance(tmp_path, port) is not None
 
 
-async def test_replace_asks_the_running_one_to_stop(tmp_path: Path, env: dict[str, str]) -> None:
+async def test_replace_asks_the_running_one_to_stop(tmp_path: Path, port: int) -> None:
     stopped = asyncio.Event()
 
     async def shut_down() -> None:
         await first.release()
         stopped.set()
 
-    first = InstanceLock(tmp_path, Status(), env, actions=ControlActions(shutdown=shut_down))
+    first = InstanceLock(tmp_path, Status(), port, actions=ControlActions(shutdown=shut_down))
     await first.acquire()
-    second = InstanceLock(tmp_path, Status(), env)
+    second = InstanceLock(tmp_path, Status(), port)
     try:
         await second.acquire(replace=True)
         assert stopped.is_set() and not first.held and second.held
@@ -122,40 +121,45 @@ async def test_healthz_reports_status_without_secrets(lock: InstanceLock, tmp_pa
     assert lock.token is not None and lock.token not in response.text
 
 
-async def test_readyz_follows_the_discord_state(tmp_path: Path, env: dict[str, str]) -> None:
+async def test_readyz_follows_discord_and_opencode(tmp_path: Path, port: int) -> None:
     status = Status()
-    async with InstanceLock(tmp_path, status, env) as held, httpx.AsyncClient(trust_env=False) as client:
+    async with InstanceLock(tmp_path, status, port) as held, httpx.AsyncClient(trust_env=False) as client:
         url = f"http://127.0.0.1:{held.port}/readyz"
         assert (await client.get(url)).status_code == 503
         status.now = InstanceStatus(discord_state="connected", guilds=1)
         ready = await client.get(url)
-        assert ready.status_code == 200 and ready.json() == {"ready": True, "discord": "connected"}
+        assert ready.status_code == 200
+        assert ready.json() == {"ready": True, "discord": "connected", "opencode": "stopped"}
         status.now = InstanceStatus(discord_state="reconnecting", guilds=1)
         assert (await client.get(url)).status_code == 503
+        # Connected to Discord, but OpenCode was given up on after a crash loop: not ready.
+        status.now = InstanceStatus(discord_state="connected", guilds=1, opencode_state="failed")
+        given_up = await client.get(url)
+        assert given_up.status_code == 503 and given_up.json()["opencode"] == "failed"
 
 
-async def test_control_api_needs_the_token(tmp_path: Path, env: dict[str, str]) -> None:
+async def test_control_api_needs_the_token(tmp_path: Path, port: int) -> None:
     rows = [{"session_id": "ses_1", "status": "busy"}]
     restarts: list[str] = []
     actions = ControlActions(sessions=lambda: rows, restart=lambda: restarts.append("restart"))
-    async with InstanceLock(tmp_path, Status(), env, actions=actions) as held:
+    async with InstanceLock(tmp_path, Status(), port, actions=actions) as held:
         base = f"http://127.0.0.1:{held.port}"
         async with httpx.AsyncClient(trust_env=False) as client:
             for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Bot {held.token}"}):
                 assert (await client.get(f"{base}/api/sessions", headers=headers)).status_code == 401
                 assert (await client.post(f"{base}/api/restart", headers=headers)).status_code == 401
         assert restarts == []
-        api = control_client(tmp_path, env)
+        api = control_client(tmp_path, port)
         assert api.token == held.token
         assert await api.sessions() == rows
         await api.restart()
         await wait_until(lambda: restarts == ["restart"], timeout=5, message="the restart action")
 
 
-async def test_token_file_is_private_and_per_start(tmp_path: Path, env: dict[str, str]) -> None:
+async def test_token_file_is_private_and_per_start(tmp_path: Path, port: int) -> None:
     tokens = []
     for _ in range(2):
-        async with InstanceLock(tmp_path, Status(), env) as held:
+        async with InstanceLock(tmp_path, Status(), port) as held:
             path = tmp_path / "control-token"
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
             assert path.read_text() == held.token
@@ -164,7 +168,7 @@ async def test_token_file_is_private_and_per_start(tmp_path: Path, env: dict[str
     assert tokens[0] != tokens[1]
 
 
-async def test_a_port_held_by_another_program_is_named(tmp_path: Path, env: dict[str, str]) -> None:
+async def test_a_port_held_by_another_program_is_named(tmp_path: Path, port: int) -> None:
     from aiohttp import web
 
     async def not_kimaki(request: web.Request) -> web.Response:
@@ -174,19 +178,19 @@ async def test_a_port_held_by_another_program_is_named(tmp_path: Path, env: dict
     other.router.add_get("/healthz", not_kimaki)
     runner = web.AppRunner(other)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", int(env["KIMAKI_LOCK_PORT"])).start()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
         with pytest.raises(PortInUse, match=r"another program.*KIMAKI_LOCK_PORT"):
-            await InstanceLock(tmp_path, Status(), env).acquire(replace=True)
+            await InstanceLock(tmp_path, Status(), port).acquire(replace=True)
     finally:
         await runner.cleanup()
 
 
 async def test_another_data_dir_on_the_same_port_is_not_replaced(
-    lock: InstanceLock, tmp_path: Path, env: dict[str, str]
+    lock: InstanceLock, tmp_path: Path, port: int
 ) -> None:
     with pytest.raises(PortInUse, match="another data dir"):
-        await InstanceLock(tmp_path / "other", Status(), env).acquire(replace=True)
+        await InstanceLock(tmp_path / "other", Status(), port).acquire(replace=True)
     assert lock.held
 
 
@@ -198,7 +202,7 @@ CHILD = textwrap.dedent(
     from kimaki_tui.instance import InstanceLock
 
     async def main():
-        lock = InstanceLock(Path(sys.argv[1]), InstanceStatus, {"KIMAKI_LOCK_PORT": sys.argv[2]})
+        lock = InstanceLock(Path(sys.argv[1]), InstanceStatus, int(sys.argv[2]))
         await lock.acquire()
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -212,10 +216,10 @@ CHILD = textwrap.dedent(
 
 
 @pytest.mark.parametrize("token_lost", [False, True], ids=["control-api", "sigterm-fallback"])
-async def test_replace_stops_another_process(tmp_path: Path, env: dict[str, str], token_lost: bool) -> None:
+async def test_replace_stops_another_process(tmp_path: Path, port: int, token_lost: bool) -> None:
     """The real thing: a kimaki in another process stops (its own SIGTERM handler) and we take over."""
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CHILD, str(tmp_path), env["KIMAKI_LOCK_PORT"], stdout=asyncio.subprocess.PIPE
+        sys.executable, "-c", CHILD, str(tmp_path), str(port), stdout=asyncio.subprocess.PIPE
     )
     try:
         assert child.stdout is not None
@@ -223,7 +227,7 @@ async def test_replace_stops_another_process(tmp_path: Path, env: dict[str, str]
         assert ready.strip() == b"ready"
         if token_lost:  # the control API refuses us, so --replace falls back to SIGTERM
             (tmp_path / "control-token").write_text("not-the-token")
-        lock = InstanceLock(tmp_path, Status(), env)
+        lock = InstanceLock(tmp_path, Status(), port)
         with pytest.raises(AlreadyRunning, match=f"pid {child.pid}"):
             await lock.acquire()
         await lock.acquire(replace=True)

@@ -111,3 +111,34 @@ async def test_sigusr2_restarts_in_place_and_keeps_the_queue(
                 proc.send_signal(signal.SIGTERM)
             code = await asyncio.wait_for(proc.wait(), 30)
         assert code == 0
+
+
+async def test_the_agent_offers_buttons_in_discord_through_the_runs_own_mcp_server(
+    opencode_binary: str, spare_opencode_env: dict[str, str], project_dir: Path, tmp_path: Path
+) -> None:
+    """The run starts kimaki's MCP server and spawns OpenCode with it: the model's tool call shows
+    buttons in the thread, and the click is what the model gets back."""
+    async with DiscordTwin(bot_token="process-test-token") as twin:
+        data = tmp_path / "data"
+        owner, channel = linked_guild(twin, "Tools Test", project_dir, data)
+        env = kimaki_env(twin, spare_opencode_env, opencode_binary, free_port())
+        proc = await start_kimaki(data, env, asyncio.subprocess.PIPE)
+        try:
+            assert proc.stderr is not None
+            await read_until(proc.stderr, "kimaki: ready", 60)
+            ask = '{"prompt": "Ship it?", "buttons": ["Ship", "Wait"]}'
+            await owner.send(channel, f"CALL_TOOL: kimaki_action_buttons {ask}")
+            thread = await twin.wait_for_thread(channel, timeout=30)
+            shown = await twin.wait_for_message(thread, lambda m: m.content == "Ship it?", timeout=60)
+            button = shown.components[0]["components"][0]
+            assert button["label"] == "Ship" and button["custom_id"].startswith("kimaki:tool:")
+            await owner.click(shown, button["custom_id"])
+            await twin.wait_for_message(
+                thread, lambda m: "Tool said: The user clicked: Ship" in m.content, timeout=60
+            )
+        finally:
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+            code = await asyncio.wait_for(proc.wait(), 30)
+        assert code == 0
+        twin.assert_clean()

@@ -374,3 +374,35 @@ async def test_question_reject(opencode_client: OpenCodeClient, project_dir: Pat
     state = tool_parts(messages, "question")[0].state
     assert state.status == "error" and "dismissed" in state.error
     assert "Tool said" not in assistant_text(messages)
+
+
+def inotify_instances(pid: int) -> int:
+    fds = Path(f"/proc/{pid}/fd")
+    return sum(1 for fd in fds.iterdir() if "inotify" in _link(fd))
+
+
+def _link(path: Path) -> str:
+    try:
+        return str(path.readlink())
+    except OSError:  # closed between the listing and the look
+        return ""
+
+
+async def test_a_disposed_instance_lets_go_of_its_watcher_and_keeps_its_sessions(
+    opencode_server: OpenCodeSupervisor, project_dir: Path
+) -> None:
+    """Each project instance holds an inotify instance (Linux allows 128 per user): disposing
+    gives it back, and the project's sessions go on in a fresh instance."""
+    client, pid = opencode_server.client, opencode_server.pid
+    assert pid is not None
+    await client.dispose_all_instances()
+    baseline = inotify_instances(pid)
+    session = await client.create_session(project_dir)
+    await client.prompt(session.id, project_dir, [text_part("REPLY: watched")], timeout=60)
+    await wait_until(lambda: inotify_instances(pid) > baseline, 10, message="the project's watcher")
+
+    assert await client.dispose_instance(project_dir) is True
+    await wait_until(lambda: inotify_instances(pid) == baseline, 10, message="the watcher to close")
+    await client.prompt(session.id, project_dir, [text_part("REPLY: still here")], timeout=60)
+    answers = assistant_text(await client.messages(session.id, project_dir))
+    assert answers.splitlines() == ["watched", "still here"]

@@ -1,4 +1,5 @@
-"""The composition root with its own OpenCode server: killing OpenCode mid-turn is survived."""
+"""The composition root's services with their own OpenCode server: killing OpenCode mid-turn is
+survived."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from kimaki_tui.config import Settings
 from kimaki_tui.core.events import PartCompleted, SessionFailed, TextDelta, TurnFinished
 from kimaki_tui.core.prompts import PromptInput
-from kimaki_tui.core.session import RuntimeOptions
 from kimaki_tui.opencode.status import ServerStatus
-from kimaki_tui.runtime import Runtime
+from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+from kimaki_tui.root.build import Services
+from kimaki_tui.root.offline import open_secrets
+from kimaki_tui.settings import SessionSettings, Settings
 from kimaki_tui.testing.scripted_model import ScriptedModel
 from tests.harness import wait_until
 
@@ -29,14 +31,10 @@ async def test_kill_opencode_mid_turn_restarts_and_keeps_queue(
     scripted_model: ScriptedModel,
 ) -> None:
     marker = uuid.uuid4().hex[:8]
-    settings = Settings(data_dir=tmp_path / "data")
+    settings = Settings(data_dir=tmp_path / "data", sessions=SessionSettings(busy_policy="queue"))
     settings.data_dir.mkdir()
-    runtime = Runtime(
-        settings,
-        opencode_env=spare_opencode_env,
-        opencode_binary=opencode_binary,
-        options=RuntimeOptions(busy_policy="queue"),
-    )
+    supervisor = OpenCodeSupervisor(binary=opencode_binary, env=spare_opencode_env)
+    runtime = Services(settings, open_secrets(settings, env={}), supervisor)
     events: list[object] = []
     runtime.bus.add_callback(events.append)
     async with runtime:

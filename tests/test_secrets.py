@@ -17,7 +17,9 @@ import pytest
 from keyring.backends import fail
 
 from kimaki_tui.logs import SecretFilter
+from kimaki_tui.root.offline import open_secrets
 from kimaki_tui.secrets import BOT_TOKEN, SecretStore, SecretsUnavailable, mask
+from kimaki_tui.settings import load_settings
 from tests.keyring_backend import LockedKeyring, MemoryKeyring, use_keyring
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
@@ -33,7 +35,7 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 @pytest.fixture
 def no_keyring() -> Iterator[None]:
     """What keyring picks on a headless server: every call raises NoKeyringError."""
-    with use_keyring(fail.Keyring()):
+    with use_keyring(fail.Keyring()):  # type: ignore[no-untyped-call]  # keyring is untyped
         yield
 
 
@@ -85,15 +87,17 @@ def test_opt_in_file_fallback_is_private(
     tmp_path: Path, no_keyring: None, opt_in: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     env = {"KIMAKI_SECRETS_FILE": "1"} if opt_in == "env" else {}
+    flags = {"secrets_file": True} if opt_in == "flag" else {}
+    settings = load_settings({"data_dir": str(tmp_path), **flags}, env)  # the root's way to the store
     with caplog.at_level(logging.WARNING, logger="kimaki_tui.secrets"):
-        store = SecretStore(tmp_path, env=env, allow_file=opt_in == "flag")
+        store = open_secrets(settings, env={})
     assert any("plain text" in r.getMessage() for r in caplog.records), "warned at start"
     assert store.warning is not None and str(tmp_path / "secrets.json") in store.warning
     assert store.set_bot_token(TOKEN) == "file"
     path = tmp_path / "secrets.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert store.source_of(BOT_TOKEN) == "file"
-    assert SecretStore(tmp_path, env=env, allow_file=opt_in == "flag").get_bot_token() == TOKEN
+    assert open_secrets(settings, env={}).get_bot_token() == TOKEN
     assert SecretStore(tmp_path, env={}).get_bot_token() is None, "without the opt-in the file is ignored"
     store.delete_bot_token()
     assert store.get_bot_token() is None

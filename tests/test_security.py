@@ -18,7 +18,6 @@ import pytest
 
 from kimaki_tui.bot.outgoing import mask_form, mask_payload, mask_text
 from kimaki_tui.bot.threads import thread_name
-from kimaki_tui.config import resolve_data_dir
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.events import GuildAccessChanged
 from kimaki_tui.core.guilds import GuildAccess, InvalidGuildId, evaluate, reason
@@ -28,6 +27,7 @@ from kimaki_tui.errors import DataDirError, startup_error
 from kimaki_tui.logs import MASK, register_secret
 from kimaki_tui.opencode.environment import agent_environment
 from kimaki_tui.private_files import private_dir, write_private
+from kimaki_tui.settings import resolve_data_dir
 from kimaki_tui.setup.channel_plan import sanitize_channel_name
 from kimaki_tui.store.db import (
     CorruptDatabaseError,
@@ -169,9 +169,9 @@ def test_reset_moves_the_database_and_its_side_files_aside(tmp_path: Path) -> No
 def test_startup_errors_for_the_data_dir(tmp_path: Path) -> None:
     full = startup_error(OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x")), tmp_path)
     read_only = startup_error(OSError(errno.EROFS, "Read-only file system", str(tmp_path)), tmp_path)
-    assert isinstance(full, DataDirError) and "no space left" in full.problem
+    assert isinstance(full, DataDirError) and "no space left" in str(full)
     assert "Free some space" in full.hint
-    assert isinstance(read_only, DataDirError) and "not writable" in read_only.problem
+    assert isinstance(read_only, DataDirError) and "not writable" in str(read_only)
     assert startup_error(OSError(errno.EROFS, "elsewhere", "/somewhere/else"), tmp_path) is None
     assert startup_error(ValueError("a bug"), tmp_path) is None
 

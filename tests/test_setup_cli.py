@@ -16,6 +16,7 @@ from kimaki_tui.cli import setup_cmd
 from kimaki_tui.core.offline import opencode_projects_from_new_server
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.secrets import SecretStore
+from kimaki_tui.settings import DiscordSettings, Settings
 from kimaki_tui.setup import Step
 from kimaki_tui.setup.projects import project_directories
 from kimaki_tui.store.repo import Store
@@ -152,8 +153,8 @@ async def test_add_channels_lists_opencode_projects_and_links_them(
     said: list[str] = []
     code = await asyncio.to_thread(
         setup_cmd.run_setup,
-        data_dir,
-        env=twin.env(),
+        Settings(data_dir=data_dir, discord=DiscordSettings(api_url=twin.api_url)),
+        env={},
         add_channels=True,
         interactive=True,
         known_projects=listed,
@@ -177,21 +178,23 @@ async def test_add_channels_lists_opencode_projects_and_links_them(
 def test_no_terminal_and_no_token_names_the_env_var(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert setup_cmd.run_setup(tmp_path, env={}, interactive=False) == 2
+    assert setup_cmd.run_setup(Settings(data_dir=tmp_path), env={}, interactive=False) == 2
     err = capsys.readouterr().err
     assert "KIMAKI_BOT_TOKEN" in err and "no terminal" in err
 
 
 def test_no_terminal_with_a_token_has_nothing_to_do(tmp_path: Path) -> None:
-    assert setup_cmd.run_setup(tmp_path, env={"KIMAKI_BOT_TOKEN": TOKEN}, interactive=False) == 0
+    settings = Settings(data_dir=tmp_path)
+    assert setup_cmd.run_setup(settings, env={"KIMAKI_BOT_TOKEN": TOKEN}, interactive=False) == 0
 
 
 def test_a_saved_token_asks_before_starting_over(tmp_path: Path, pipe: PipeInput) -> None:
     SecretStore(tmp_path, env={}).set_bot_token(TOKEN)
     pipe.send_text("n")
     said: list[str] = []
+    settings = Settings(data_dir=tmp_path)
     code = setup_cmd.run_setup(
-        tmp_path, env={}, interactive=True, input=pipe, output=DummyOutput(), echo=said.append
+        settings, env={}, interactive=True, input=pipe, output=DummyOutput(), echo=said.append
     )
     assert code == 0 and any("Nothing changed" in line for line in said)
 
@@ -219,8 +222,8 @@ async def test_known_projects_from_a_short_lived_server(
 
     await opencode_client.list_sessions(directory=project_dir)
     before = {p.pid for p in psutil.Process().children(recursive=True)}
-    env = {**opencode_env, "OPENCODE_PATH": opencode_binary}
-    assert str(project_dir) in project_directories(await opencode_projects_from_new_server(env, timeout=60))
+    found = await opencode_projects_from_new_server(opencode_env, binary=opencode_binary, timeout=60)
+    assert str(project_dir) in project_directories(found)
     after = {p.pid for p in psutil.Process().children(recursive=True)}
     assert after <= before, "the short-lived server is gone"
-    assert await opencode_projects_from_new_server({"OPENCODE_PATH": "/nonexistent/opencode"}) == []
+    assert await opencode_projects_from_new_server({}, binary="/nonexistent/opencode") == []

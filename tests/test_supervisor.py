@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -52,13 +53,13 @@ async def supervisors() -> AsyncIterator[list[OpenCodeSupervisor]]:
 
 def test_find_opencode(tmp_path: Path) -> None:
     with pytest.raises(OpenCodeNotInstalled) as missing:
-        find_opencode({"PATH": str(tmp_path)})
+        find_opencode(None, {"PATH": str(tmp_path)})
     assert "npm install -g opencode-ai" in str(missing.value) and "OPENCODE_PATH" in str(missing.value)
     with pytest.raises(OpenCodeNotInstalled, match="not an executable"):
-        find_opencode({"OPENCODE_PATH": str(tmp_path / "nope"), "PATH": ""})
+        find_opencode(str(tmp_path / "nope"), {"PATH": ""})
     binary = fake_binary(tmp_path, "opencode", EXITS_AT_ONCE)
-    assert find_opencode({"PATH": str(tmp_path)}) == binary
-    assert find_opencode({"OPENCODE_PATH": binary, "PATH": ""}) == binary
+    assert find_opencode(None, {"PATH": str(tmp_path)}) == binary
+    assert find_opencode(binary, {"PATH": ""}) == binary
 
 
 async def test_start_without_binary_fails_clearly(
@@ -100,7 +101,10 @@ async def test_exit_at_start_is_a_start_error(tmp_path: Path, supervisors: list[
 
 
 async def test_crash_loop_gives_up(
-    tmp_path: Path, statuses: list[ServerStatus], supervisors: list[OpenCodeSupervisor]
+    tmp_path: Path,
+    statuses: list[ServerStatus],
+    supervisors: list[OpenCodeSupervisor],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     binary = fake_binary(tmp_path, "crashy", HEALTHY_THEN_EXIT.replace("LIFETIME", "0.3"))
     supervisor = OpenCodeSupervisor(
@@ -122,6 +126,8 @@ async def test_crash_loop_gives_up(
     ]  # fmt: skip
     assert "simulated crash" in str(supervisor.status.detail) or "code 3" in supervisor.status.detail
     assert len(restarts) == 2 and supervisor.pid is not None and gone(supervisor.pid)
+    given_up = [r for r in caplog.records if r.levelno == logging.ERROR and "given up" in r.getMessage()]
+    assert len(given_up) == 1 and "crashed 3 times" in given_up[0].getMessage()
 
 
 @pytest.mark.opencode

@@ -114,7 +114,7 @@ async def test_the_server_picked_for_channels_is_allowed(
     approved: list[str] = []
     setup = SetupController(
         SecretStore(tmp_path / "data", env={}),
-        api=DiscordRest(env=twin.env()),
+        api=DiscordRest(base_url=twin.api_url),
         link=Links(),
         approve_guild=approved.append,
         start=Step.TOKEN,
@@ -335,3 +335,17 @@ async def test_add_channels_in_the_chosen_server(
         await until(pilot, lambda: setup.step is Step.GEMINI)
     [channel] = project_channels(twin)
     assert (channel.guild_id, channel.name) == (work.id, "beta-app")
+
+
+@pytest.mark.parametrize("allow_file", [False, True])
+async def test_the_token_page_says_where_the_token_goes(
+    tmp_path: Path, twin: DiscordTwin, allow_file: bool
+) -> None:
+    setup = controller(tmp_path, twin, [], Links(), start=Step.TOKEN)
+    setup.secrets.allow_file = allow_file  # as `--secrets-file` builds the store
+    app = WizardApp(setup)
+    async with app.run_test(size=(120, 40)) as pilot:
+        text = " ".join(text_of(pilot, "#token .instructions").split())
+        assert "stored in your OS keyring" in text
+        assert ("secrets.json" in text and "--secrets-file" in text) is allow_file
+        assert ("never in a file" in text) is not allow_file

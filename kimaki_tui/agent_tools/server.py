@@ -64,14 +64,44 @@ def require_bearer(app: ASGIApp, secret: str) -> ASGIApp:
     return guarded
 
 
-class AgentToolServer:
-    """`await start()`, then give OpenCode `url` and `headers`; `await stop()` at shutdown."""
+def reserve_listener(host: str = "127.0.0.1") -> socket.socket:
+    """A listening socket on a free port, cheap and import-free: the root takes it before spawning
+    OpenCode (whose config names the port) and serves on it once the core exists. Connections made
+    in between wait in the backlog instead of being refused."""
+    # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets that say so, and
+    # without it every response on a kept-alive connection waited 40 ms (Nagle + delayed ACK).
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.bind((host, 0))
+    listener.listen(64)
+    return listener
 
-    def __init__(self, toolkit: AgentToolkit, *, secret: str | None = None, host: str = "127.0.0.1") -> None:
+
+def import_libraries() -> None:
+    """Import what `start()` needs (mcp, Starlette, uvicorn): callable from a worker thread."""
+    import mcp.server.lowlevel  # noqa: F401
+
+    import kimaki_tui.agent_tools.embedded_http  # noqa: F401
+
+
+class AgentToolServer:
+    """`await start()`, then give OpenCode `url` and `headers`; `await stop()` at shutdown.
+
+    Given a `listener` (reserve_listener) and a `secret`, `url` and `headers` are known before
+    `start()`; otherwise `start()` picks a port."""
+
+    def __init__(
+        self,
+        toolkit: AgentToolkit,
+        *,
+        secret: str | None = None,
+        host: str = "127.0.0.1",
+        listener: socket.socket | None = None,
+    ) -> None:
         self.toolkit = toolkit
         self.secret = secret or secrets.token_urlsafe(32)
         self.host = host
-        self.port: int | None = None
+        self._listener = listener
+        self.port: int | None = listener.getsockname()[1] if listener is not None else None
         self._http: EmbeddedServer | None = None
         self._task: asyncio.Task[None] | None = None
         self._directories: OrderedDict[str, str | None] = OrderedDict()
@@ -94,13 +124,10 @@ class AgentToolServer:
     async def start(self) -> None:
         from kimaki_tui.agent_tools.embedded_http import EmbeddedServer
 
-        # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets that say so, and
-        # without it every response on a kept-alive connection waited 40 ms (Nagle + delayed ACK).
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        listener.bind((self.host, 0))
+        listener = self._listener or reserve_listener(self.host)
+        self._listener = None  # uvicorn listens on this socket and closes it when it stops
         self.port = listener.getsockname()[1]
         server = self._http = EmbeddedServer(require_bearer(self._mcp_app(), self.secret))
-        # uvicorn listens on this socket and closes it when it stops.
         self._task = asyncio.create_task(server.serve(sockets=[listener]), name="kimaki-mcp-server")
         ready = asyncio.create_task(server.ready.wait())
         await asyncio.wait({ready, self._task}, return_when=asyncio.FIRST_COMPLETED)
@@ -112,6 +139,9 @@ class AgentToolServer:
         log.info("kimaki MCP server listening on %s", self.url)
 
     async def stop(self) -> None:
+        if self._listener is not None:  # reserved, never served
+            self._listener.close()
+            self._listener = None
         if self._http is not None:
             self._http.should_exit = True
         if self._task is not None:

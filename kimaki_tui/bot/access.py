@@ -1,4 +1,5 @@
-"""Adapt discord.py members to the core's access policy, and make sure the "Kimaki" role exists."""
+"""Adapt discord.py members and channels to the core's access policy and scope, and make sure the
+"Kimaki" role exists."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import logging
 
 import discord
 
-from kimaki_tui.core.access import ACCESS_ROLE, Decision, RoleInfo, Subject, decide, has_role
+from kimaki_tui.core.access import ACCESS_ROLE, Decision, RoleInfo, Scope, Subject, decide, has_role
+from kimaki_tui.settings import DiscordSettings
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +26,36 @@ def subject_of(user: discord.User | discord.Member, me: discord.abc.User | None)
         administrator=perms.administrator,
         manage_guild=perms.manage_guild,
         roles=tuple(RoleInfo(role.name, role.managed) for role in user.roles if not role.is_default()),
+        role_ids=tuple(str(role.id) for role in user.roles),
     )
 
 
+OUT_OF_SCOPE_TEXT = "kimaki does not listen in this channel (its operator limited where it answers)."
+
+
 def check(
-    user: discord.User | discord.Member, me: discord.abc.User | None, *, allow_all_users: bool
+    user: discord.User | discord.Member, me: discord.abc.User | None, rules: DiscordSettings
 ) -> Decision:
-    return decide(subject_of(user, me), allow_all_users=allow_all_users)
+    subject = subject_of(user, me)
+    return decide(subject, allow_all_users=rules.allow_all_users, required_role=rules.required_role)
+
+
+def in_scope(channel: object, rules: DiscordSettings) -> bool:
+    """Whether the operator's channel allow-list and category let kimaki listen in `channel`."""
+    scope = Scope.parse(rules.allowed_channels, rules.category)
+    if not scope.channels and scope.category is None:
+        return True
+    if isinstance(channel, discord.Thread):
+        parent = channel.parent
+        category = parent.category_id if isinstance(parent, discord.TextChannel) else None
+        return scope.covers(str(channel.id), str(channel.parent_id), _id(category))
+    if isinstance(channel, discord.TextChannel):
+        return scope.covers(str(channel.id), None, _id(channel.category_id))
+    return False
+
+
+def _id(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def display_name(user: discord.User | discord.Member) -> str:

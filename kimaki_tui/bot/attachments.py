@@ -65,6 +65,10 @@ class Prepared:
     def empty(self) -> bool:
         return not self.text.strip() and not self.files
 
+    def left_out(self) -> str:
+        """The refusals as one line for the user (2000 characters at most)."""
+        return ("⚠️ Left out: " + "; ".join(self.problems))[:2000]
+
 
 def kind_of(filename: str, content_type: str | None) -> str:
     """One of "image", "pdf", "text", "audio" or "other" — by content type, else by extension (discord.py
@@ -87,10 +91,17 @@ def is_audio(attachment: discord.Attachment) -> bool:
 
 
 async def prepare(
-    message: discord.Message, text: str, *, save_dir: Path, max_inline: int, max_size: int
+    message: discord.Message,
+    text: str,
+    *,
+    save_dir: Path,
+    max_inline: int,
+    max_size: int,
+    exclude: str | None = None,
 ) -> Prepared:
-    """`text` is the message text already cleaned of mentions; `save_dir` receives large text files."""
-    attachments = [a for a in message.attachments if not is_audio(a)]
+    """`text` is the message text already cleaned of mentions; `save_dir` receives large text files;
+    the attachment named `exclude` (a CLI message's prompt file) is not material."""
+    attachments = [a for a in message.attachments if not is_audio(a) and a.filename != exclude]
     result = Prepared(text)
     audio = [a.filename for a in message.attachments if is_audio(a)]
     if len(audio) > 1:  # bot/voice.py transcribes the first one

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from kimaki_tui.core.projects import system_directory_problem
+from kimaki_tui.errors import KimakiError
 
 # The rule is shared with the setup wizard, which may not import the bot.
 from kimaki_tui.setup.channel_plan import (
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class ProjectChannelError(Exception):
+class ProjectChannelError(KimakiError):
     """A project channel could not be made; the message is meant for the user as is."""
 
 
@@ -108,7 +109,7 @@ async def create_project_channel(bot: KimakiBot, guild: discord.Guild, directory
     if existing is not None:
         log.info("%s is already linked to #%s in guild %s", resolved, existing.name, guild.id)
         return existing
-    app_id = bot.options.app_id
+    app_id = bot.app_id
     plan = plan_project_channel(existing_channels(guild), resolved, app_id)
     category = await _category(guild, plan)
     try:

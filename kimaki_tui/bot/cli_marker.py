@@ -4,8 +4,9 @@ CLI uses it too. (The in-process scheduler posts the same content without the ma
 
 A marked message carries one embed whose footer is `kimaki-cli {json}`: whether it starts a
 thread (a message in a project channel) or prompts an existing thread, plus agent, model,
-worktree, user, thread name, notify-only, and the name of the attachment
-holding the prompt when it is too long for a message. Only messages written with the bot's own
+worktree, working folder, permission rules, parent session, user, thread name, notify-only, and
+the name of the attachment holding the prompt when it is too long for a message (any other
+attachment is a `--file` for the session). Only messages written with the bot's own
 token can carry it, since the bot ignores every other author's marker.
 """
 
@@ -37,10 +38,13 @@ class Marker:
     name: str | None = None
     notify_only: bool = False
     prompt_file: str | None = None
+    cwd: str | None = None
+    permissions: tuple[str, ...] = ()
+    parent_session: str | None = None
 
 
 def format_footer(marker: Marker) -> str:
-    data = {key: value for key, value in asdict(marker).items() if value not in (None, False)}
+    data = {key: value for key, value in asdict(marker).items() if value not in (None, False, ())}
     data["start"] = marker.start
     return MARKER_PREFIX + json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -57,6 +61,10 @@ def parse_footer(text: str) -> Marker | None:
         return None
     known = {f.name for f in fields(Marker)}
     values = {key: value for key, value in data.items() if key in known}
+    permissions = values.get("permissions", ())
+    if not isinstance(permissions, list | tuple) or not all(isinstance(p, str) for p in permissions):
+        return None
+    values["permissions"] = tuple(permissions)
     try:
         return Marker(**values)
     except TypeError:
@@ -94,8 +102,9 @@ class StarterMessage:
         return body
 
 
-def build_starter(request: SendRequest) -> StarterMessage:
-    """The message for a send request: the prompt as content, or in prompt.md when too long."""
+def build_starter(request: SendRequest, files: Sequence[tuple[str, bytes]] = ()) -> StarterMessage:
+    """The message for a send request: the prompt as content, or in prompt.md when too long;
+    `files` (name, bytes) go with it for the session."""
     start = request.target == "channel"
     header = "" if start else THREAD_HEADER
     marker = Marker(
@@ -106,12 +115,22 @@ def build_starter(request: SendRequest) -> StarterMessage:
         user_id=request.user_id,
         name=request.name,
         notify_only=request.notify_only,
+        cwd=request.cwd,
+        permissions=request.permissions,
+        parent_session=request.parent_session,
     )
     if len(header) + len(request.prompt) <= CONTENT_MAX:
-        return StarterMessage(header + request.prompt, marker)
+        return StarterMessage(header + request.prompt, marker, tuple(files))
     shown = request.prompt[:PREVIEW_MAX].rstrip() + "…"
     marker = Marker(**{**asdict(marker), "prompt_file": PROMPT_FILE})
-    return StarterMessage(header + shown + FILE_NOTE, marker, ((PROMPT_FILE, request.prompt.encode()),))
+    prompt_file = (PROMPT_FILE, request.prompt.encode())
+    return StarterMessage(header + shown + FILE_NOTE, marker, (prompt_file, *files))
+
+
+def prompt_is_a_file(request: SendRequest) -> bool:
+    """Whether the prompt travels as prompt.md (it then takes one of the message's attachments)."""
+    header = "" if request.target == "channel" else THREAD_HEADER
+    return len(header) + len(request.prompt) > CONTENT_MAX
 
 
 def request_from_marker(marker: Marker, target_id: str, prompt: str) -> SendRequest:
@@ -126,6 +145,9 @@ def request_from_marker(marker: Marker, target_id: str, prompt: str) -> SendRequ
         worktree=marker.worktree,
         user_id=marker.user_id,
         notify_only=marker.notify_only,
+        cwd=marker.cwd,
+        permissions=marker.permissions,
+        parent_session=marker.parent_session,
     )
 
 

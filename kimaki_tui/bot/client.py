@@ -13,18 +13,20 @@ import discord
 from discord.ext import commands
 
 from kimaki_tui.bot import errors
+from kimaki_tui.bot.agent_requests import DYNAMIC_TOOL_ITEMS, AgentRequests
 from kimaki_tui.bot.guilds import GuildKeeper, install_gate
-from kimaki_tui.bot.options import BotOptions
 from kimaki_tui.bot.outgoing import install_outgoing_filter, use_masking_webhooks
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.output import OutputRouter
     from kimaki_tui.core.api import CoreApi
+    from kimaki_tui.secrets import SecretStore
+    from kimaki_tui.settings import DiscordSettings, Settings
 
 log = logging.getLogger(__name__)
 
 
-def make_intents(options: BotOptions) -> discord.Intents:
+def make_intents(options: DiscordSettings) -> discord.Intents:
     intents = discord.Intents.none()
     intents.guilds = True
     intents.guild_messages = True
@@ -34,20 +36,29 @@ def make_intents(options: BotOptions) -> discord.Intents:
 
 
 class KimakiBot(commands.Bot):
-    def __init__(self, core: CoreApi, *, options: BotOptions) -> None:
+    """`settings` is the run's whole tree (the bot reads `discord`, `voice` and the paths); `secrets`
+    the run's one SecretStore (a Gemini key set from Discord goes there); `app_id` this bot's
+    application (from its token)."""
+
+    def __init__(
+        self, core: CoreApi, *, settings: Settings, secrets: SecretStore, app_id: str | None = None
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=make_intents(options),
+            intents=make_intents(settings.discord),
             help_command=None,
-            guild_ready_timeout=options.guild_ready_timeout,
+            guild_ready_timeout=settings.discord.guild_ready_timeout,
             # No bot message may ping anyone (a prompt or an echo can contain <@id>); a send or an
             # edit that passes allowed_mentions itself must pass AllowedMentions.none() too.
             allowed_mentions=discord.AllowedMentions.none(),
         )
         self.core = core
-        self.options = options
+        self.settings = settings
+        self.secrets = secrets
+        self.app_id = app_id
         self.output: OutputRouter | None = None
         self.guild_keeper = GuildKeeper(self)
+        self.agent_requests = AgentRequests(self)  # what the agent's Discord tools wait for
         install_gate(self._connection, core.guilds.allowed)
         install_outgoing_filter(self)
 
@@ -60,7 +71,7 @@ class KimakiBot(commands.Bot):
         use_masking_webhooks()  # interaction replies: see bot/outgoing.py
         await slash_commands.register(self)
         await self.add_cog(IngressCog(self))
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.add_dynamic_items(*DYNAMIC_ITEMS, *DYNAMIC_TOOL_ITEMS)
         self.tree.error(errors.on_app_command_error)
         self.output = OutputRouter(self)
         self.output.start()
@@ -71,11 +82,11 @@ class KimakiBot(commands.Bot):
         be parsed as a command named "fix")."""
 
     async def sync_commands(self, guild: discord.abc.Snowflake) -> None:
-        """Publish the command tree to one guild (guild commands update at once, global ones don't).
-        Only for allowed servers: the GuildKeeper decides where."""
-        self.tree.copy_global_to(guild=guild)
-        synced = await self.tree.sync(guild=guild)
-        log.info("synced %d command(s) to guild %s", len(synced), guild.id)
+        """Publish the command tree to one guild (guild commands update at once, global ones don't),
+        unless it already has exactly these. Only for allowed servers: the GuildKeeper decides where."""
+        from kimaki_tui.bot.command_sync import sync_guild
+
+        await sync_guild(self, guild)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.guild_keeper.guild_ready(guild)

@@ -1,5 +1,8 @@
 """The bot's one error handler: app commands and component callbacks turn failures into a short,
 clear ephemeral reply (OpenCode down, no session here, no permission) and log the unexpected ones.
+
+A few failures get Discord's own wording; every other KimakiError says what `describe` gives the
+control center and the command line too: its message, then its hint.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import discord
 from discord import app_commands
 
 from kimaki_tui.core.api import UnknownThread
+from kimaki_tui.errors import KimakiError, describe
 from kimaki_tui.opencode.errors import OpenCodeError, OpenCodeHTTPError, OpenCodeTimeout, OpenCodeUnavailable
 
 log = logging.getLogger(__name__)
@@ -25,12 +29,14 @@ def explain(error: BaseException) -> str | None:
         return UNREACHABLE_TEXT
     if isinstance(error, OpenCodeHTTPError):
         return f"OpenCode refused: {error.message or error.name}"[:1900]
-    if isinstance(error, OpenCodeError):
-        return f"OpenCode error: {error}"[:1900]
     if isinstance(error, UnknownThread):
         return NO_SESSION_TEXT
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or "You cannot use this command here."
+    if isinstance(error, KimakiError):
+        message, hint = describe(error)
+        prefix = "OpenCode error: " if isinstance(error, OpenCodeError) else ""
+        return (prefix + message + (f"\n{hint}" if hint else ""))[:1900]
     return None
 
 

@@ -1,25 +1,30 @@
 """Messages in → core commands. A message in a linked project channel starts a thread (from that
 message) and a session; a message in a session thread is the next prompt, or answers the question
-waiting there (the core's rule, shared with the control center). Channels and threads this instance
-does not know are ignored silently, since several machines can share one server.
+waiting there (the core's rule, shared with the control center). A thread's messages are handled
+one at a time in arrival order, also while its first message is still creating the session.
+Channels and threads this instance does not know are ignored silently, since several machines can
+share one server.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
 from kimaki_tui.bot import attachments, cli_ingress, voice
-from kimaki_tui.bot.access import check, display_name
-from kimaki_tui.bot.arrival import ArrivalOrder
+from kimaki_tui.bot.access import check, display_name, in_scope
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.threads import thread_name
+from kimaki_tui.core.ordering import ArrivalOrder
 from kimaki_tui.core.prompts import PromptInput
+from kimaki_tui.core.routing import ThreadMessage, needs_answer
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.presentation.notices import submit_notice
+from kimaki_tui.presentation.shell import shell_command, shell_report
 from kimaki_tui.presentation.split import MESSAGE_LIMIT
 
 if TYPE_CHECKING:
@@ -34,7 +39,7 @@ class IngressCog(commands.Cog):
     def __init__(self, bot: KimakiBot) -> None:
         self.bot = bot
         self.core = bot.core
-        self.arrivals = ArrivalOrder()
+        self.order = ArrivalOrder()
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*voice.DYNAMIC_ITEMS)
@@ -48,6 +53,14 @@ class IngressCog(commands.Cog):
             await cli_ingress.handle(self.bot, message)
             return
         channel = message.channel
+        # One message at a time per thread, in arrival order; a channel message holds the thread it
+        # starts (which gets the message's id) until its prompt is submitted.
+        key = str(channel.id if isinstance(channel, discord.Thread) else message.id)
+        async with self.order.hold(key):
+            await self._handle(message)
+
+    async def _handle(self, message: discord.Message) -> None:
+        channel = message.channel
         if isinstance(channel, discord.Thread):
             known = self.core.conversations.get(str(channel.id)) is not None
             if not known and not cli_ingress.adopt(self.bot, channel):
@@ -59,19 +72,23 @@ class IngressCog(commands.Cog):
                 return
         else:
             return
-        decision = check(message.author, self.bot.user, allow_all_users=self.bot.options.allow_all_users)
+        if not in_scope(channel, self.bot.settings.discord):
+            return
+        decision = check(message.author, self.bot.user, self.bot.settings.discord)
         if not decision.allowed:
             if decision.reply:
                 await message.reply(decision.reply, mention_author=False, silent=True)
             return
         if not message.content and not message.attachments:
             return  # stickers, polls, embeds only: nothing to prompt with
-        # A thread started from a message has the message's id: its follow-ups queue behind it.
-        async with self.arrivals.turn(str(channel.id if isinstance(channel, discord.Thread) else message.id)):
-            if isinstance(channel, discord.Thread):
+        if isinstance(channel, discord.Thread):
+            command = shell_command(message.content)
+            if command is not None:
+                await self._shell(str(channel.id), command)
+            else:
                 await self._in_thread(message, channel)
-            elif directory is not None:
-                await self._new_thread(message, channel, directory)
+        elif directory is not None:
+            await self._new_thread(message, channel, directory)
 
     async def _new_thread(
         self, message: discord.Message, channel: discord.TextChannel, directory: str
@@ -108,6 +125,11 @@ class IngressCog(commands.Cog):
         prepared = await self._prepare(message, thread_id)
         if audio is not None:
             await self._voice(message, audio, thread, prepared, rename=False)
+            return
+        if self.bot.settings.discord.turn_routing == "heuristic" and not needs_answer(
+            thread_message(message, self.bot.user)
+        ):
+            await self.core.conversations.note(thread_id, self._prompt(message, prepared))
             return
         await self._submit(message, thread_id, prepared)
 
@@ -165,21 +187,18 @@ class IngressCog(commands.Cog):
         return True
 
     async def _prepare(self, message: discord.Message, thread_id: str) -> attachments.Prepared:
-        options = self.bot.options
+        settings = self.bot.settings
         return await attachments.prepare(
             message,
             message.clean_content,
-            save_dir=options.attachments_dir / thread_id,
-            max_inline=options.max_inline_text,
-            max_size=options.max_attachment,
+            save_dir=settings.attachments_dir / thread_id,
+            max_inline=settings.discord.max_inline_text,
+            max_size=settings.discord.max_attachment,
         )
 
-    async def _submit(self, message: discord.Message, thread_id: str, prepared: attachments.Prepared) -> None:
-        if prepared.problems:
-            self._say(thread_id, _left_out(prepared))
-        if prepared.empty:
-            return
-        prompt = PromptInput(
+    @staticmethod
+    def _prompt(message: discord.Message, prepared: attachments.Prepared) -> PromptInput:
+        return PromptInput(
             prepared.text,
             author_id=str(message.author.id),
             author_name=display_name(message.author),
@@ -187,6 +206,13 @@ class IngressCog(commands.Cog):
             files=tuple(prepared.files),
             external_message_id=str(message.id),
         )
+
+    async def _submit(self, message: discord.Message, thread_id: str, prepared: attachments.Prepared) -> None:
+        if prepared.problems:
+            self._say(thread_id, _left_out(prepared))
+        if prepared.empty:
+            return
+        prompt = self._prompt(message, prepared)
         try:
             result = await self.core.conversations.submit(thread_id, prompt)
         except OpenCodeError as exc:
@@ -196,6 +222,15 @@ class IngressCog(commands.Cog):
         if notice:
             self._say(thread_id, notice)
 
+    async def _shell(self, thread_id: str, command: str) -> None:
+        """`!command`: run it in the session's directory and post what it printed."""
+        try:
+            result = await self.core.conversations.shell(thread_id, command)
+        except OpenCodeError as exc:
+            self._say(thread_id, explain(exc) or str(exc))
+            return
+        self._say(thread_id, shell_report(command, result))
+
     def _say(self, thread_id: str, text: str) -> None:
         if self.bot.output is not None:
             self.bot.output.say(thread_id, text[:MESSAGE_LIMIT])
@@ -203,3 +238,20 @@ class IngressCog(commands.Cog):
 
 def _left_out(prepared: attachments.Prepared) -> str:
     return ("⚠️ Left out: " + "; ".join(prepared.problems))[:MESSAGE_LIMIT]
+
+
+_MENTION = re.compile(r"<@[!&]?(\d+)>")
+
+
+def thread_message(message: discord.Message, me: discord.ClientUser | None) -> ThreadMessage:
+    """What turn routing reads of a message: is the bot (or its role) mentioned, does the message
+    start by addressing someone else, and its words without the mentions."""
+    my_id = me.id if me is not None else None
+    own_role = message.guild.self_role if message.guild is not None else None
+    mentions_bot = any(u.id == my_id for u in message.mentions) or (
+        own_role is not None and own_role in message.role_mentions
+    )
+    first = _MENTION.match(message.content.lstrip())
+    others = {str(my_id)} | ({str(own_role.id)} if own_role is not None else set())
+    addressed_elsewhere = first is not None and first.group(1) not in others
+    return ThreadMessage(_MENTION.sub("", message.content), mentions_bot, addressed_elsewhere)

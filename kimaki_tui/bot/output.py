@@ -1,7 +1,8 @@
-"""Core events → Discord: one ordered send queue (a worker task) per thread, so a thread's posts
-appear in event order; finished parts are posted once (recorded by the core, also across
-restarts); typing shows while the session works; approval prompts get persistent components and
-are edited when answered from any front end. Every event names its thread, so nothing is looked up.
+"""Core events → Discord: each thread's events become rows of the core's durable outbox, in event
+order, and the thread's sender (bot/delivery.py) posts them, retrying until Discord takes them;
+finished parts are queued once (recorded by the core, also across restarts); typing shows while the
+session works; approval prompts get persistent components and are edited when answered from any
+front end. Every event names its thread, so nothing is looked up.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from kimaki_tui.bot.delivery import ThreadSender
 from kimaki_tui.bot.threads import TypingPulse
-from kimaki_tui.bot.views import permission_view, question_view
+from kimaki_tui.core.api import NewDelivery
 from kimaki_tui.core.events import (
     DomainEvent,
     PartCompleted,
@@ -34,15 +36,24 @@ from kimaki_tui.core.events import (
     TurnAborted,
     TurnFinished,
 )
-from kimaki_tui.presentation.notices import abort_notice, dispatched_line, question_outcome
-from kimaki_tui.presentation.render import STARTED_TOOLS, render_event, render_permission_outcome
+from kimaki_tui.presentation.notices import (
+    INTERRUPTED_NOTICE,
+    abort_notice,
+    dispatched_line,
+    question_outcome,
+)
+from kimaki_tui.presentation.render import (
+    STARTED_TOOLS,
+    render_event,
+    render_left_over_outcome,
+    render_permission_outcome,
+)
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
 
 log = logging.getLogger(__name__)
 
-QUIET = discord.AllowedMentions.none()
 # Live-view events (token deltas, queue listings, titles): nothing to post for them. Tool starts
 # are posted only for the tools announced when they start (subagent tasks).
 _NOT_POSTED = (TextDelta, QueueChanged, TitleChanged)
@@ -66,7 +77,21 @@ class OutputRouter:
         self._closed = False
 
     def start(self) -> None:
+        """Listen to the core; send what a previous run left in the outbox, take the buttons off
+        the prompts whose requests it left unanswered, and tell the threads whose turn it cut off."""
         self._unsubscribe = self.bot.core.subscribe(self._on_event)
+        outbox = self.bot.core.outbox
+        outbox.prune()
+        for left in self.bot.core.approvals.take_left_over():
+            text = render_left_over_outcome(left.request)
+            request_id = left.request.request_id
+            outbox.post(left.thread_id, [NewDelivery(text, action="edit_prompt", request_id=request_id)])
+        for thread_id in self.bot.core.turns.take_interrupted():
+            outbox.post(thread_id, [NewDelivery(INTERRUPTED_NOTICE)])
+        for thread_id in outbox.threads_waiting():
+            output = self._thread(thread_id)
+            if isinstance(output, ThreadOutput):
+                output.sender.wake()
 
     def _on_event(self, event: object) -> None:
         if not isinstance(event, DomainEvent) or isinstance(event, _NOT_POSTED) or not event.thread_id:
@@ -92,7 +117,7 @@ class OutputRouter:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 for output in list(self._threads.values()):
-                    await output.queue.join()
+                    await output.settled()
 
     async def close(self, timeout: float = 5.0) -> None:
         """Stop listening, let queued posts go out (bounded), then stop the workers."""
@@ -114,20 +139,29 @@ _CLOSED = _Closed()
 
 
 class ThreadOutput:
+    """Turns a thread's events into outbox rows (in event order) and keeps its typing pulse; the
+    thread's ThreadSender delivers the rows."""
+
     def __init__(self, bot: KimakiBot, thread_id: str) -> None:
         self.bot = bot
         self.thread_id = thread_id
         self.channel = bot.get_partial_messageable(int(thread_id), type=discord.ChannelType.public_thread)
         self.queue: asyncio.Queue[Item] = asyncio.Queue()
-        self.typing = TypingPulse(self.channel, bot.options.typing_interval)
+        self.typing = TypingPulse(self.channel, bot.settings.discord.typing_interval)
+        self.sender = ThreadSender(bot, thread_id, self.channel, self.typing.poke)
         self._worker = asyncio.create_task(self._run(), name=f"kimaki-output-{thread_id}")
 
     def put(self, item: Item) -> None:
         self.queue.put_nowait(item)
 
+    async def settled(self) -> None:
+        await self.queue.join()
+        await self.sender.idle()
+
     async def close(self) -> None:
         self._worker.cancel()
         await asyncio.wait([self._worker], timeout=5.0)
+        await self.sender.close()
         await self.typing.stop()
 
     async def _run(self) -> None:
@@ -135,42 +169,50 @@ class ThreadOutput:
             item = await self.queue.get()
             try:
                 await self._handle(item)
-            except discord.HTTPException as exc:
-                log.warning("posting %s in thread %s failed: %s", type(item).__name__, self.thread_id, exc)
-            except Exception:
-                log.exception("could not post %s in thread %s", type(item).__name__, self.thread_id)
+            except Exception:  # the thread's post worker must outlive one bad item
+                log.exception("could not queue %s for thread %s", type(item).__name__, self.thread_id)
             finally:
                 self.queue.task_done()
 
     async def _handle(self, item: Item) -> None:
         if isinstance(item, Note):
-            await self._send(item.text, notify=False)
+            self._post(NewDelivery(item.text))
         elif isinstance(item, StatusChanged):
             await self._status(item)
         elif isinstance(item, PartCompleted | ToolStarted):
-            await self._part(item)
+            self._part(item)
         elif isinstance(item, PermissionAskedEvent):
-            await self._permission_asked(item)
+            await self.typing.stop()
+            [text] = render_event(item)
+            request_id = item.request.request_id
+            self._post(NewDelivery(text, notify=True, view="permission", request_id=request_id))
         elif isinstance(item, PermissionResolved):
-            await self._permission_resolved(item)
+            self._permission_resolved(item)
         elif isinstance(item, QuestionAskedEvent):
             await self._question_asked(item)
         elif isinstance(item, QuestionResolved):
-            await self._question_resolved(item)
+            text = question_outcome(item.request, item.answers, item.by, item.expired)
+            self._post(NewDelivery(text, action="edit_prompt", request_id=item.request.request_id))
+            self._resume_typing()
         elif isinstance(item, PromptDispatched):
             # Discord users already see their own message; queued ones and prompts typed elsewhere
             # (the control center, the CLI) are shown when they start.
             if item.from_queue or item.origin != "discord":
-                await self._send(dispatched_line(item), notify=False)
+                self._post(NewDelivery(dispatched_line(item)))
         elif isinstance(item, TurnAborted):
             # /abort answers in the thread itself; an abort from elsewhere is announced here.
             if item.origin != "discord":
-                await self._send(abort_notice(item), notify=False)
-        elif isinstance(item, TurnFinished):
-            await self.typing.stop()
-            await self._post_rendered(item, notify=True)
+                self._post(NewDelivery(abort_notice(item)))
         else:
-            await self._post_rendered(item, notify=True)
+            if isinstance(item, TurnFinished):
+                await self.typing.stop()
+            texts = render_event(item, verbosity=self.bot.settings.discord.verbosity)
+            self._post(*(NewDelivery(text, notify=True) for text in texts))
+
+    def _post(self, *deliveries: NewDelivery) -> None:
+        if deliveries:
+            self.bot.core.outbox.post(self.thread_id, deliveries)
+            self.sender.wake()
 
     async def _status(self, event: StatusChanged) -> None:
         if event.state in ("busy", "retry"):
@@ -183,66 +225,31 @@ class ThreadOutput:
         view = self.bot.core.conversations.get(self.thread_id)
         return view is not None and view.state == "waiting"
 
-    async def _part(self, part: PartCompleted | ToolStarted) -> None:
-        """Post a part once, even across restarts (a started task's end is not posted again)."""
-        posts = self.bot.core.posts
-        if posts.is_posted(part.part_id):
-            return
-        texts = render_event(part, verbosity=self.bot.options.verbosity)
-        ids = [str((await self._send(text, notify=False)).id) for text in texts]
-        posts.mark_posted(part.part_id, self.thread_id, part.session_id, ids)
-
-    async def _post_rendered(self, event: DomainEvent, *, notify: bool) -> None:
-        for text in render_event(event, verbosity=self.bot.options.verbosity):
-            await self._send(text, notify=notify)
-
-    async def _send(self, text: str, *, notify: bool, view: discord.ui.View | None = None) -> discord.Message:
-        channel, silent = self.channel, not notify
-        if view is None:
-            message = await channel.send(text, allowed_mentions=QUIET, suppress_embeds=True, silent=silent)
-        else:
-            message = await channel.send(
-                text, view=view, allowed_mentions=QUIET, suppress_embeds=True, silent=silent
-            )
-        self.typing.poke()
-        return message
+    def _part(self, part: PartCompleted | ToolStarted) -> None:
+        """Queue a part once, even across restarts (a started task's end is not posted again)."""
+        texts = render_event(part, verbosity=self.bot.settings.discord.verbosity)
+        deliveries = [NewDelivery(text) for text in texts]
+        if self.bot.core.outbox.post_part(self.thread_id, part.part_id, part.session_id, deliveries):
+            self.sender.wake()
 
     # ---- approvals ---------------------------------------------------------------------------
-    async def _permission_asked(self, event: PermissionAskedEvent) -> None:
-        await self.typing.stop()
-        request = event.request
-        [text] = render_event(event)
-        message = await self._send(text, notify=True, view=permission_view(request.request_id))
-        self.bot.core.approvals.attach_message(request.request_id, self.thread_id, str(message.id))
-
-    async def _permission_resolved(self, event: PermissionResolved) -> None:
+    def _permission_resolved(self, event: PermissionResolved) -> None:
         request = event.request
         minutes = max(1, round((time.time() - request.asked_at) / 60))
         text = render_permission_outcome(
             request, event.reply, event.by, event.expired, timeout_minutes=minutes
         )
-        await self._edit_prompt(request.request_id, text)
+        self._post(NewDelivery(text, action="edit_prompt", request_id=request.request_id))
         self._resume_typing()
 
     async def _question_asked(self, event: QuestionAskedEvent) -> None:
         await self.typing.stop()
         texts = render_event(event)
-        for text in texts[:-1]:
-            await self._send(text, notify=True)
-        message = await self._send(texts[-1], notify=True, view=question_view(event.request))
-        self.bot.core.approvals.attach_message(event.request.request_id, self.thread_id, str(message.id))
-
-    async def _question_resolved(self, event: QuestionResolved) -> None:
-        text = question_outcome(event.request, event.answers, event.by, event.expired)
-        await self._edit_prompt(event.request.request_id, text)
-        self._resume_typing()
-
-    async def _edit_prompt(self, request_id: str, text: str) -> None:
-        shown = self.bot.core.approvals.prompt_message(request_id)
-        if shown is None:
-            return
-        message = self.channel.get_partial_message(int(shown.external_message_id))
-        await message.edit(content=text, view=None, allowed_mentions=QUIET)
+        request_id = event.request.request_id
+        self._post(
+            *(NewDelivery(text, notify=True) for text in texts[:-1]),
+            NewDelivery(texts[-1], notify=True, view="question", request_id=request_id),
+        )
 
     def _resume_typing(self) -> None:
         view = self.bot.core.conversations.get(self.thread_id)

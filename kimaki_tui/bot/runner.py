@@ -15,9 +15,10 @@ import discord
 
 from kimaki_tui.bot.client import KimakiBot
 from kimaki_tui.bot.discord_env import apply_discord_overrides
-from kimaki_tui.bot.options import BotOptions
 from kimaki_tui.core.api import CoreApi
 from kimaki_tui.core.events import ChatStatus
+from kimaki_tui.secrets import SecretStore, app_id_from_token
+from kimaki_tui.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,12 @@ NO_INTENT = (
 class BotWorker:
     """Owns the current KimakiBot; `run()` until cancelled or a fatal configuration error."""
 
-    def __init__(self, core: CoreApi, token: str, options: BotOptions, *, retry_max: float = 60.0) -> None:
+    def __init__(
+        self, core: CoreApi, token: str, settings: Settings, secrets: SecretStore, *, retry_max: float = 60.0
+    ) -> None:
         self.core = core
-        self.options = options
+        self.settings = settings
+        self.secrets = secrets
         self.bot: KimakiBot | None = None
         self.status = ChatStatus("stopped")
         self._token = token
@@ -69,11 +73,12 @@ class BotWorker:
             bot.add_listener(listener)
 
     async def run(self) -> None:
-        restore = apply_discord_overrides()
+        restore = apply_discord_overrides(self.settings.discord.api_url, self.settings.discord.gateway_url)
         delay = 1.0
         try:
             while True:
-                bot = KimakiBot(self.core, options=self.options)
+                app_id = app_id_from_token(self._token)
+                bot = KimakiBot(self.core, settings=self.settings, secrets=self.secrets, app_id=app_id)
                 self.bot = bot
                 self._watch(bot)
                 self._publish(ChatStatus("connecting"))

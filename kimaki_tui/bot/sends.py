@@ -1,7 +1,8 @@
 """A send request (`kimaki send`, a scheduled task) acted on once its starter message is posted.
 
 In a project channel the starter message starts a thread (named from the prompt or `--name`, in
-a new git worktree with `--worktree`) and a session with the request's agent and model; with
+a new git worktree with `--worktree`, or in a subfolder with `--cwd`) and a session with the
+request's agent, model, permission rules and parent session; with
 `--notify-only` only the thread is made, and the first reply there starts the session. In a
 thread the starter is the next prompt of that thread's session. Both the marked messages the CLI
 posts over REST (cli_ingress) and the scheduler's in-process tasks (scheduled) end up here.
@@ -10,13 +11,16 @@ posts over REST (cli_ingress) and the scheduler's in-process tasks (scheduled) e
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import discord
 
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.threads import thread_name
-from kimaki_tui.core.prompts import PromptInput
+from kimaki_tui.core.api import SessionSetup, SetupError
+from kimaki_tui.core.prompts import FileInput, PromptInput
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.presentation.notices import submit_notice
 from kimaki_tui.presentation.split import MESSAGE_LIMIT
@@ -30,7 +34,7 @@ log = logging.getLogger(__name__)
 CLI_AUTHOR = "kimaki-cli"
 
 
-class SendFailed(Exception):
+class SendFailed(KimakiError):
     """The request could not be acted on; the message says why, for the user."""
 
 
@@ -40,32 +44,76 @@ async def start_thread(
     channel: discord.TextChannel,
     directory: str,
     request: SendRequest,
+    *,
+    text: str | None = None,
+    files: tuple[FileInput, ...] = (),
 ) -> str:
-    """Start the request's thread from `starter` and (unless notify-only) its session; the thread id."""
+    """Start the request's thread from `starter` and (unless notify-only) its session; the thread id.
+    `text` and `files` (the prompt with attachments prepared) replace the request's bare prompt."""
+    setup = await _setup(starter, request)
     name = thread_name(request.name or request.prompt)
-    if request.worktree:
-        directory, mark = await _worktree(bot, starter, directory, request.worktree)
+    if request.worktree is not None:
+        directory, mark = await _worktree(bot, starter, directory, request.worktree or name)
         name = thread_name(mark + name)
+    elif request.cwd:
+        directory = await _subfolder(starter, directory, request.cwd)
     try:
         thread = await starter.create_thread(name=name, auto_archive_duration=1440)
     except discord.HTTPException as exc:
         raise SendFailed(f"could not start a thread in #{channel.name}: {exc.text or exc}") from None
     thread_id = str(thread.id)
-    bot.core.conversations.open(thread_id, str(channel.id), directory)
+    bot.core.conversations.open(thread_id, str(channel.id), directory, setup=setup)
     if request.user_id:
         await _add_member(thread, request.user_id)
     if not request.notify_only:
-        await submit(bot, starter, thread_id, request, remember=True)
+        await submit(bot, starter, thread_id, request, remember=True, text=text, files=files)
     return thread_id
 
 
+async def _setup(starter: discord.Message, request: SendRequest) -> SessionSetup:
+    """The session's permission rules and parent (checked again: a task may be old)."""
+    try:
+        return SessionSetup.parse(request.permissions, request.parent_session)
+    except SetupError as exc:
+        await _refuse(starter, str(exc))
+        raise SendFailed(str(exc)) from None
+
+
+async def _subfolder(starter: discord.Message, project: str, cwd: str) -> str:
+    """`--cwd`, checked again here: it must still be a folder inside the project."""
+    folder = _inside(project, cwd)
+    if folder is not None:
+        return folder
+    problem = f"`{cwd}` is not a folder inside the project `{project}`"
+    await _refuse(starter, problem)
+    raise SendFailed(problem)
+
+
+def _inside(project: str, cwd: str) -> str | None:
+    folder, root = Path(cwd).resolve(), Path(project).resolve()
+    return str(folder) if folder.is_dir() and (folder == root or root in folder.parents) else None
+
+
+async def _refuse(starter: discord.Message, problem: str) -> None:
+    await starter.reply(f"⚠️ {problem}"[:MESSAGE_LIMIT], mention_author=False)
+
+
 async def submit(
-    bot: KimakiBot, starter: discord.Message, thread_id: str, request: SendRequest, *, remember: bool
+    bot: KimakiBot,
+    starter: discord.Message,
+    thread_id: str,
+    request: SendRequest,
+    *,
+    remember: bool,
+    text: str | None = None,
+    files: tuple[FileInput, ...] = (),
 ) -> None:
-    """The request's prompt to the thread's session (`starter` is the message showing it)."""
+    """The request's prompt (or `text`, with `files`) to the thread's session (`starter` is the
+    message showing it)."""
     author = await _author_name(starter.guild, request.user_id)
     prompt = PromptInput(
-        request.prompt,
+        request.prompt if text is None else text,
+        files=files,
         author_id=request.user_id or str(starter.author.id),
         author_name=author,
         # "discord": the prompt is already visible there (the starter message), no » echo needed.
@@ -103,9 +151,9 @@ async def _worktree(bot: KimakiBot, starter: discord.Message, directory: str, na
     from kimaki_tui.core.worktrees import WorktreeError, create_worktree
 
     try:
-        worktree = await create_worktree(directory, name, bot.options.data_dir)
+        worktree = await create_worktree(directory, name, bot.settings.data_dir)
     except WorktreeError as exc:
-        await starter.reply(f"⚠️ {exc}"[:MESSAGE_LIMIT], mention_author=False)
+        await _refuse(starter, str(exc))
         raise SendFailed(str(exc)) from None
     return str(worktree.path), WORKTREE_MARK
 

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import re
 
+import aiohttp
 import discord
 
 from kimaki_tui.core.names import strip_invisible
@@ -63,8 +64,9 @@ class TypingPulse:
             self._poke.clear()
             try:
                 await self._channel.typing()
-            except discord.HTTPException as exc:
-                log.debug("typing indicator failed: %s", exc)
+            except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+                # Only a hint for the user: Discord unreachable or refusing must not end the pulse.
+                log.debug("typing indicator failed: %r", exc)
             # Not asyncio.wait_for: on 3.11 it can swallow a cancel that races the poke, and then
             # `stop()` would wait for this loop forever.
             with contextlib.suppress(TimeoutError):

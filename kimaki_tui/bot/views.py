@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from kimaki_tui.bot import errors
-from kimaki_tui.bot.access import check, display_name
+from kimaki_tui.bot.access import OUT_OF_SCOPE_TEXT, check, display_name, in_scope
 from kimaki_tui.core.events import PermissionReply, QuestionRequest
 
 if TYPE_CHECKING:
@@ -42,13 +42,16 @@ async def _guarded(interaction: discord.Interaction, run: Callable[[KimakiBot], 
     """Refuse users without access (ephemeral), route failures to the one error handler."""
     bot = _bot(interaction)
     try:
-        decision = check(interaction.user, bot.user, allow_all_users=bot.options.allow_all_users)
+        if not in_scope(interaction.channel, bot.settings.discord):
+            await interaction.response.send_message(OUT_OF_SCOPE_TEXT, ephemeral=True)
+            return
+        decision = check(interaction.user, bot.user, bot.settings.discord)
         if not decision.allowed:
             text = decision.reply or "You cannot use kimaki here."
             await interaction.response.send_message(text, ephemeral=True)
             return
         await run(bot)
-    except Exception as exc:
+    except Exception as exc:  # a component's boundary: the one handler explains it or logs the bug
         await errors.report(interaction, exc)
 
 

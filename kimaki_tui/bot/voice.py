@@ -22,7 +22,7 @@ from kimaki_tui.bot import errors
 from kimaki_tui.bot.access import check, display_name, subject_of
 from kimaki_tui.bot.attachments import is_audio
 from kimaki_tui.bot.threads import thread_name
-from kimaki_tui.secrets import GEMINI_API_KEY, SecretStore, SecretsUnavailable
+from kimaki_tui.secrets import GEMINI_API_KEY, SecretsUnavailable
 from kimaki_tui.voice.errors import AudioTooLong, InvalidKey, MissingKey, VoiceError
 
 if TYPE_CHECKING:
@@ -66,10 +66,6 @@ def audio_attachment(message: discord.Message) -> discord.Attachment | None:
     return next((a for a in message.attachments if is_audio(a)), None)
 
 
-def secret_store(bot: KimakiBot) -> SecretStore:
-    return SecretStore(bot.options.data_dir, allow_file=bot.options.allow_secrets_file)
-
-
 def prompt_text(transcript: str, typed: str = "") -> str:
     """The prompt for OpenCode: what was typed along with the audio (if anything), then the transcript."""
     spoken = PROMPT_PREFIX + transcript
@@ -101,7 +97,7 @@ async def transcribe_message(
     except discord.HTTPException as exc:
         await _show(thread, status, DOWNLOAD_FAILED_TEXT.format(detail=exc.text or exc.status))
         return None
-    except Exception:
+    except Exception:  # the boundary of a transcription: the thread always gets an answer
         log.exception("transcribing voice message %s failed", message.id)
         await _show(thread, status, APOLOGY_TEXT)
         return None
@@ -116,21 +112,23 @@ async def _transcribe(bot: KimakiBot, attachment: discord.Attachment, thread_id:
     from kimaki_tui.voice.pipeline import prepare_audio
     from kimaki_tui.voice.transcribe import GeminiSettings, transcribe
 
-    options = bot.options
-    if attachment.duration is not None and attachment.duration > options.max_voice_seconds:
-        raise AudioTooLong(attachment.duration, options.max_voice_seconds)
-    if attachment.size > options.max_attachment:
-        raise AudioTooLong(attachment.size, options.max_attachment, what="large")
-    key = await asyncio.to_thread(secret_store(bot).get_gemini_key)
+    voice, limit = bot.settings.voice, bot.settings.discord.max_attachment
+    if attachment.duration is not None and attachment.duration > voice.max_voice_seconds:
+        raise AudioTooLong(attachment.duration, voice.max_voice_seconds)
+    if attachment.size > limit:
+        raise AudioTooLong(attachment.size, limit, what="large")
+    key = await asyncio.to_thread(bot.secrets.get_gemini_key)
     if not key:
         raise MissingKey()
     data = await attachment.read()
-    audio = await asyncio.to_thread(prepare_audio, data, max_seconds=options.max_voice_seconds)
+    audio = await asyncio.to_thread(prepare_audio, data, max_seconds=voice.max_voice_seconds)
     view = bot.core.conversations.get(thread_id)
     if view is None:
         raise VoiceError("This thread has no kimaki session any more.")
     tree = await project_tree(view.directory)
-    settings = GeminiSettings(api_key=key, model=options.gemini_model, timeout=options.transcription_timeout)
+    settings = GeminiSettings(
+        key, voice.gemini_model, timeout=voice.transcription_timeout, base_url=voice.gemini_base_url
+    )
     return await transcribe(audio.data, audio.mime, settings, tree=tree)
 
 
@@ -164,7 +162,7 @@ def _clip(text: str, limit: int = 2000) -> str:
 
 def admin_refusal(bot: KimakiBot, user: discord.User | discord.Member) -> str | None:
     """None for the server owner, Administrators and Manage Server holders (with access), else why not."""
-    decision = check(user, bot.user, allow_all_users=bot.options.allow_all_users)
+    decision = check(user, bot.user, bot.settings.discord)
     if not decision.allowed:
         return decision.reply or ADMINS_ONLY_TEXT
     subject = subject_of(user, bot.user)
@@ -208,13 +206,13 @@ class GeminiKeyButton(
             if refusal:
                 await interaction.response.send_message(refusal, ephemeral=True)
                 return
-            if await asyncio.to_thread(secret_store(bot).get_gemini_key):
+            if await asyncio.to_thread(bot.secrets.get_gemini_key):
                 # Set meanwhile (control center, env): no modal needed.
                 await interaction.response.edit_message(content=STATUS_TEXT, view=None)
                 await retry(bot, self.channel_id, self.message_id, interaction.message)
                 return
             await interaction.response.send_modal(GeminiKeyModal(self.channel_id, self.message_id))
-        except Exception as exc:
+        except Exception as exc:  # a component's boundary: the one handler explains it or logs the bug
             await errors.report(interaction, exc)
 
 
@@ -239,7 +237,7 @@ class GeminiKeyModal(discord.ui.Modal):
             await interaction.response.send_message(refusal, ephemeral=True)
             return
         try:
-            store = secret_store(bot)
+            store = bot.secrets
             where = await asyncio.to_thread(store.set_gemini_key, self.key.value)
         except (SecretsUnavailable, ValueError) as exc:
             await interaction.response.send_message(_clip(str(exc), 1900), ephemeral=True)

@@ -10,7 +10,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any, Literal
 
-from kimaki_tui.cli.local import CliError, add_data_dir, data_dir_of, open_core, out, run, table
+from kimaki_tui.cli.local import CliError, add_data_dir, out, run, settings_of, table
+from kimaki_tui.root.offline import open_core
 
 if TYPE_CHECKING:
     from kimaki_tui.core.api import GuildRecord
@@ -47,7 +48,7 @@ def run_list(args: argparse.Namespace) -> int:
     def main() -> int:
         from kimaki_tui.core.guilds import reason
 
-        with open_core(data_dir_of(args)) as core:
+        with open_core(settings_of(args)) as core:
             guilds = core.guilds.records()
         if not guilds:
             out("No servers yet: the bot records each server it is in when kimaki starts.")
@@ -68,8 +69,8 @@ def run_decide(args: argparse.Namespace, decision: Literal["allowed", "denied"])
         from kimaki_tui.control_api import ControlError
         from kimaki_tui.core.guilds import InvalidGuildId
 
-        data_dir = data_dir_of(args)
-        with open_core(data_dir) as core:
+        settings = settings_of(args)
+        with open_core(settings) as core:
             access = core.guilds
             decide = access.allow if decision == "allowed" else access.deny
             try:
@@ -78,7 +79,7 @@ def run_decide(args: argparse.Namespace, decision: Literal["allowed", "denied"])
                 raise CliError(str(exc), 2) from None
         name = record.name or "not seen yet: it applies when the bot joins it"
         out(f"Server {record.guild_id} ({name}) is now {decision}.")
-        control = await running_control(data_dir)
+        control = await running_control(settings)
         if control is not None:
             try:
                 await control.guilds_changed()

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, data_dir_of, db_path, out, run
+from kimaki_tui.cli.local import CliError, add_data_dir, out, run, settings_of
+
+if TYPE_CHECKING:
+    from kimaki_tui.settings import Settings
 
 
 def register(subparsers: Any) -> None:
@@ -32,7 +35,9 @@ def register(subparsers: Any) -> None:
     command.add_argument("--dry-run", action="store_true", help="say what would be imported; write nothing")
     command.add_argument(
         "--secrets-file",
-        action="store_true",
+        action="store_const",
+        const=True,
+        default=argparse.SUPPRESS,  # the `secrets_file` setting: the environment or config.toml may say
         help="when no OS keyring works, store the token in <data-dir>/secrets.json (mode 0600, plain text)",
     )
     command.set_defaults(handler=run_import)
@@ -41,21 +46,23 @@ def register(subparsers: Any) -> None:
 def run_import(args: argparse.Namespace) -> int:
     async def main() -> int:
         from kimaki_tui.migrate_kimaki import KimakiSourceError, import_into
-        from kimaki_tui.secrets import SecretStore
+        from kimaki_tui.root.offline import open_secrets
 
-        data_dir = data_dir_of(args)
-        source = _source(args.source, data_dir)
-        target = db_path(data_dir)
+        settings = settings_of(args)
+        source = _source(args.source, settings.data_dir)
+        target = settings.db_path
         if target.exists() and target.resolve() == source.resolve():
             raise CliError(f"--from {source} is kimaki-tui's own database", 2)
-        secrets = SecretStore(data_dir, allow_file=args.secrets_file)
+        secrets = open_secrets(settings)
         try:
-            report = await import_into(source, target, secrets, dry_run=args.dry_run)
+            report = await import_into(
+                source, target, secrets, dry_run=args.dry_run, api_url=settings.discord.api_url
+            )
         except KimakiSourceError as exc:
             raise CliError(f"--from: {exc}", 2) from None
         out(report.text())
         if not args.dry_run and report.total_imported:
-            await _tell_running(data_dir)
+            await _tell_running(settings)
         return 0
 
     return run(main)
@@ -79,12 +86,12 @@ def _source(given: str | None, data_dir: Path) -> Path:
     return found
 
 
-async def _tell_running(data_dir: Path) -> None:
+async def _tell_running(settings: Settings) -> None:
     """A kimaki-tui running for this data dir picks up the imported tasks at once."""
     from kimaki_tui.cli.local import running_control
     from kimaki_tui.control_api import ControlError
 
-    control = await running_control(data_dir)
+    control = await running_control(settings)
     if control is None:
         return
     try:

@@ -1,5 +1,6 @@
-"""What the automation subcommands share: the data dir and its database, the bot token, the kimaki
-running for the data dir (through its control API), error reporting and plain-text tables.
+"""What the automation subcommands share: the settings (their flags, the environment, config.toml),
+the bot token, the kimaki running for the data dir (through its control API), error reporting and
+plain-text tables. The database and the secrets come from the root (kimaki_tui.root.offline).
 
 Results go to stdout; errors go to stderr as `kimaki: <message>` with a non-zero exit code.
 """
@@ -11,14 +12,17 @@ import asyncio
 import inspect
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from kimaki_tui.errors import KimakiError
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from kimaki_tui.control_api import ControlClient
-    from kimaki_tui.core.offline import OfflineCore, SessionReader
+    from kimaki_tui.core.offline import SessionReader
+    from kimaki_tui.discord_rest import DiscordRest
+    from kimaki_tui.settings import Settings
 
 NO_TOKEN = (
     "no Discord bot token: set KIMAKI_BOT_TOKEN (e.g. in CI), or run `kimaki setup` to keep it in the "
@@ -26,7 +30,7 @@ NO_TOKEN = (
 )
 
 
-class CliError(Exception):
+class CliError(KimakiError):
     """A failure the user can act on; reported as `kimaki: <message>` with `code`."""
 
     def __init__(self, message: str, code: int = 1) -> None:
@@ -40,41 +44,39 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def data_dir_of(args: argparse.Namespace) -> Path:
-    from kimaki_tui.config import resolve_data_dir
+def settings_of(args: argparse.Namespace, *, create: bool = True) -> Settings:
+    """The settings of this command line: the setting flags it was given (a yes/no flag left off
+    says nothing, so the environment or config.toml still decide), the environment, config.toml.
+    The data dir is created unless `create` is False."""
+    from kimaki_tui.settings import load_settings, options
 
-    return resolve_data_dir(getattr(args, "data_dir", None))
-
-
-def db_path(data_dir: Path) -> Path:
-    from kimaki_tui.config import Settings
-
-    return Settings(data_dir).db_path
-
-
-def open_core(data_dir: Path) -> OfflineCore:
-    """The core's database services for `data_dir` (a context manager: closed when done)."""
-    from kimaki_tui.core.offline import OfflineCore
-
-    return OfflineCore.open(db_path(data_dir))
+    given = {option.key: getattr(args, option.key, None) for option in options()}
+    flags = {key: value for key, value in given.items() if value is not None and value is not False}
+    return load_settings(flags, create=create)
 
 
-def bot_token(data_dir: Path) -> str:
-    from kimaki_tui.secrets import SecretStore
+def bot_token(settings: Settings) -> str:
+    from kimaki_tui.root.offline import open_secrets
 
-    token = SecretStore(data_dir).get_bot_token()
+    token = open_secrets(settings).get_bot_token()
     if not token:
         raise CliError(NO_TOKEN, 2)
     return token
 
 
+def discord_rest(settings: Settings) -> DiscordRest:
+    """A REST client speaking as the bot, to the Discord of `discord.api_url`."""
+    from kimaki_tui.discord_rest import DiscordRest
+
+    return DiscordRest(bot_token(settings), base_url=settings.discord.api_url)
+
+
 def run(main: Callable[[], Coroutine[Any, Any, int] | int]) -> int:
     """Run a subcommand (a coroutine runs in its own loop); known errors become one line on stderr
     and an exit code."""
-    from kimaki_tui.control_api import ControlError
-    from kimaki_tui.core.offline import StoreError
     from kimaki_tui.discord_rest import DiscordApiError
-    from kimaki_tui.opencode.errors import OpenCodeError
+    from kimaki_tui.errors import one_line
+    from kimaki_tui.settings import SettingsError
 
     try:
         result = main()
@@ -83,8 +85,10 @@ def run(main: Callable[[], Coroutine[Any, Any, int] | int]) -> int:
         return fail(str(exc), exc.code)
     except DiscordApiError as exc:
         return fail(f"Discord: {exc}" + (f"\n{exc.hint}" if exc.hint else ""))
-    except (ControlError, OpenCodeError, StoreError) as exc:
-        return fail(str(exc))
+    except SettingsError as exc:
+        return fail(one_line(exc), 2)
+    except KimakiError as exc:
+        return fail(one_line(exc))
     except KeyboardInterrupt:
         return 130
 
@@ -98,13 +102,13 @@ def out(text: str = "") -> None:
     print(text, flush=True)
 
 
-async def running_control(data_dir: Path) -> ControlClient | None:
-    """A control client for the kimaki running for `data_dir`, or None when none runs."""
+async def running_control(settings: Settings) -> ControlClient | None:
+    """A control client for the kimaki running for the settings' data dir, or None when none runs."""
     from kimaki_tui.instance import control_client, running_instance
 
-    if await running_instance(data_dir) is None:
+    if await running_instance(settings.data_dir, settings.lock_port) is None:
         return None
-    return control_client(data_dir)
+    return control_client(settings.data_dir, settings.lock_port)
 
 
 async def running_opencode(control: ControlClient) -> AbstractAsyncContextManager[SessionReader]:

@@ -12,7 +12,8 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, data_dir_of, open_core, out, run, table
+from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, out, run, settings_of, table
+from kimaki_tui.root.offline import open_core
 
 if TYPE_CHECKING:
     from kimaki_tui.core.api import ChannelLink
@@ -63,14 +64,14 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 async def add_project(args: argparse.Namespace, path: Path) -> int:
-    from kimaki_tui.config import app_id_from_token
     from kimaki_tui.discord_rest import DiscordRest
+    from kimaki_tui.secrets import app_id_from_token
     from kimaki_tui.setup.channels import create_channels_over_rest
 
-    data_dir = data_dir_of(args)
-    token = bot_token(data_dir)
-    async with DiscordRest(token) as rest:
-        with open_core(data_dir) as core:
+    settings = settings_of(args)
+    token = bot_token(settings)
+    async with DiscordRest(token, base_url=settings.discord.api_url) as rest:
+        with open_core(settings) as core:
             projects = core.projects
             guild_id = args.guild or await _default_guild(rest, projects.links())
             linked = [c for c in projects.links_for(str(path)) if c.guild_id == guild_id]
@@ -99,7 +100,7 @@ async def _default_guild(rest: DiscordRest, links: list[ChannelLink]) -> str:
 
 def run_list(args: argparse.Namespace) -> int:
     def main() -> int:
-        with open_core(data_dir_of(args)) as core:
+        with open_core(settings_of(args)) as core:
             projects = core.projects
             links = projects.links()
             bare = [p.directory for p in projects.known() if not projects.links_for(p.directory)]
@@ -116,7 +117,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_remove(args: argparse.Namespace) -> int:
     def main() -> int:
-        with open_core(data_dir_of(args)) as core:
+        with open_core(settings_of(args)) as core:
             directory = core.projects.directory_of(args.channel_id)
             if directory is None or not core.projects.unlink(args.channel_id):
                 raise CliError(

@@ -17,16 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, data_dir_of, open_core, out, run
+from kimaki_tui.cli.local import CliError, add_data_dir, discord_rest, out, run, settings_of
+from kimaki_tui.root.offline import open_core
 
 if TYPE_CHECKING:
     from kimaki_tui.control_api import ControlClient
     from kimaki_tui.discord_rest import DiscordRest
     from kimaki_tui.scheduling.request import PostedStarter, SendRequest
     from kimaki_tui.scheduling.when import Schedule
+    from kimaki_tui.settings import Settings
 
 _USER = re.compile(r"^(?:<@!?)?(?P<id>\d{15,21})>?$")
 PICKUP_WAIT = 15.0
+MAX_FILES = 10  # Discord's attachments per message
 
 
 def register(subparsers: Any) -> None:
@@ -60,7 +63,24 @@ def register(subparsers: Any) -> None:
         "--notify-only", action="store_true", help="only post; the first reply starts the session"
     )
     new.add_argument(
-        "--worktree", metavar="NAME", help="run the session in a new git worktree (branch kimaki/NAME)"
+        "--worktree",
+        metavar="NAME",
+        nargs="?",
+        const="",
+        help="run the session in a new git worktree (branch kimaki/NAME; NAME defaults to the prompt's)",
+    )
+    new.add_argument("--cwd", metavar="DIR", help="run the session in this subfolder of the project")
+    new.add_argument(
+        "--permission",
+        action="append",
+        default=[],
+        dest="permissions",
+        metavar="RULE",
+        help="a permission rule for the session: tool:action or tool:pattern:action, action allow, ask or "
+        "deny (repeatable), e.g. bash:deny or 'bash:git *:allow'",
+    )
+    new.add_argument(
+        "--parent-session", metavar="ID", help="make the new session a child of this OpenCode session"
     )
     session = parser.add_argument_group("session")
     session.add_argument("--agent", metavar="NAME", help="the OpenCode agent (e.g. build, plan)")
@@ -68,6 +88,15 @@ def register(subparsers: Any) -> None:
         "--model", metavar="PROVIDER/MODEL", help="the model, e.g. anthropic/claude-sonnet-4"
     )
     session.add_argument("-u", "--user", metavar="ID", help="act for this Discord user (id or <@id> mention)")
+    session.add_argument(
+        "-f",
+        "--file",
+        action="append",
+        default=[],
+        dest="files",
+        metavar="PATH",
+        help=f"a file posted with the prompt and given to the session (repeatable, at most {MAX_FILES})",
+    )
     parser.add_argument(
         "--wait", action="store_true", help="wait for the session to finish and print the answer"
     )
@@ -75,6 +104,18 @@ def register(subparsers: Any) -> None:
         "--send-at",
         metavar="WHEN",
         help="schedule it: a UTC date like 2030-01-31T09:00:00Z, or a cron expression in local time",
+    )
+    scheduled = parser.add_argument_group("scheduled sends (--send-at)")
+    scheduled.add_argument(
+        "--pre-run",
+        metavar="CMD",
+        help="a shell command run in the project folder before each send: its output is appended to the "
+        "prompt; if it fails, that run is skipped and the task records why",
+    )
+    scheduled.add_argument(
+        "--allow-concurrency",
+        action="store_true",
+        help="let a run start while the previous run's session is still busy (by default it is skipped)",
     )
     add_data_dir(parser)
     parser.set_defaults(handler=run_send)
@@ -89,8 +130,8 @@ def check_flags(args: argparse.Namespace) -> str | None:
             "--thread or --session"
         )
     existing = args.thread or args.session
-    for flag in ("name", "notify_only", "worktree", "app_id"):
-        if existing and getattr(args, flag):
+    for flag in ("name", "notify_only", "worktree", "app_id", "cwd", "parent_session"):
+        if existing and getattr(args, flag) not in (None, False):
             option = "--" + flag.replace("_", "-")
             return (
                 f"{option} only applies when starting a new thread (--channel or --project), "
@@ -98,19 +139,40 @@ def check_flags(args: argparse.Namespace) -> str | None:
             )
     if args.app_id and args.channel:
         return "--app-id only chooses the channel of a --project; --channel already names one"
+    if existing and args.permissions:
+        return (
+            "--permission only applies when starting a new session (--channel or --project), "
+            f"not with --{targets[0]}"
+        )
+    for flag in ("pre_run", "allow_concurrency"):
+        if getattr(args, flag) and not args.send_at:
+            return f"--{flag.replace('_', '-')} only applies to scheduled sends: add --send-at"
     pairs = (
         ("wait", "send_at", "a scheduled send has no answer to wait for yet"),
         ("wait", "notify_only", "--notify-only starts no session until someone replies"),
         ("worktree", "notify_only", "--notify-only starts nothing, so there is no worktree to run in"),
+        ("cwd", "worktree", "a worktree is a folder of its own"),
+        ("cwd", "notify_only", "--notify-only starts no session to run in it"),
+        ("files", "send_at", "files are posted now; a scheduled send carries only its prompt"),
     )
     for first, second, why in pairs:
-        if getattr(args, first) and getattr(args, second):
-            return f"--{first.replace('_', '-')} cannot be combined with --{second.replace('_', '-')}: {why}"
+        if getattr(args, first) not in (None, False, []) and getattr(args, second) not in (None, False, []):
+            return f"--{_flag(first)} cannot be combined with --{_flag(second)}: {why}"
     if args.model and not re.fullmatch(r"[^/\s]+/\S+", args.model):
         return f"--model must look like provider/model, got {args.model!r}"
     if args.user and not _USER.match(args.user.strip()):
         return f"--user must be a Discord user id or a <@id> mention, got {args.user!r}"
+    from kimaki_tui.core.api import SessionSetup, SetupError
+
+    try:
+        SessionSetup.parse(args.permissions, args.parent_session)
+    except SetupError as exc:
+        return str(exc)
     return None
+
+
+def _flag(dest: str) -> str:
+    return "file" if dest == "files" else dest.replace("_", "-")
 
 
 def run_send(args: argparse.Namespace) -> int:
@@ -126,7 +188,6 @@ class Target:
 
 
 async def send(args: argparse.Namespace) -> int:
-    from kimaki_tui.discord_rest import DiscordRest
     from kimaki_tui.scheduling.request import SendRequest
 
     problem = check_flags(args)
@@ -134,9 +195,9 @@ async def send(args: argparse.Namespace) -> int:
         raise CliError(problem, 2)
     prompt = _prompt_text(args.prompt)
     schedule = _schedule(args.send_at) if args.send_at else None
-    data_dir = data_dir_of(args)
-    async with DiscordRest(bot_token(data_dir)) as rest:
-        target = await resolve_target(args, data_dir, rest)
+    settings = settings_of(args)
+    async with discord_rest(settings) as rest:
+        target = await resolve_target(args, settings, rest)
         user = _USER.match(args.user.strip()) if args.user else None
         request = SendRequest(
             target.kind,  # type: ignore[arg-type]
@@ -148,10 +209,16 @@ async def send(args: argparse.Namespace) -> int:
             worktree=args.worktree,
             user_id=user["id"] if user else None,
             notify_only=args.notify_only,
+            cwd=_working_folder(settings, args.cwd, target) if args.cwd else None,
+            permissions=tuple(args.permissions),
+            parent_session=args.parent_session,
+            pre_run=args.pre_run,
+            allow_concurrency=args.allow_concurrency,
         )
+        files = read_files(args.files, request)
         if schedule is not None:
-            return await _add_task(data_dir, schedule, request, target)
-        return await _post(args, data_dir, rest, request, target)
+            return await _add_task(settings, schedule, request, target)
+        return await _post(args, settings, rest, request, target, files)
 
 
 def _prompt_text(value: str) -> str:
@@ -159,6 +226,46 @@ def _prompt_text(value: str) -> str:
     if not text.strip():
         raise CliError("the prompt is empty", 2)
     return text
+
+
+def read_files(paths: list[str], request: SendRequest) -> tuple[tuple[str, bytes], ...]:
+    """The `--file`s as (name, bytes): at most MAX_FILES with the prompt file, regular files only."""
+    from kimaki_tui.bot.cli_marker import PROMPT_FILE, prompt_is_a_file
+
+    room = MAX_FILES - (1 if prompt_is_a_file(request) else 0)
+    if len(paths) > room:
+        why = f" (the long prompt travels as {PROMPT_FILE} and takes one)" if room < MAX_FILES else ""
+        raise CliError(f"--file: at most {room} files per send{why}, got {len(paths)}", 2)
+    files: list[tuple[str, bytes]] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.is_file():
+            what = "does not exist" if not path.exists() else "is not a regular file"
+            raise CliError(f"--file {raw}: {what}", 2)
+        if path.name == PROMPT_FILE and prompt_is_a_file(request):
+            raise CliError(f"--file {raw}: {PROMPT_FILE} is the name the long prompt travels under", 2)
+        try:
+            files.append((path.name, path.read_bytes()))
+        except OSError as exc:
+            raise CliError(f"--file {raw}: {exc.strerror or exc}", 2) from None
+    return tuple(files)
+
+
+def _working_folder(settings: Settings, cwd: str, target: Target) -> str:
+    """`--cwd` as an absolute folder inside the target channel's project."""
+    with open_core(settings) as core:
+        project = core.projects.directory_of(target.channel_id)
+    if project is None:
+        raise CliError(
+            f"--cwd needs the project folder of channel {target.channel_id}, which is not linked here", 2
+        )
+    folder = Path(cwd).expanduser().resolve()
+    root = Path(project).resolve()
+    if not folder.is_dir():
+        raise CliError(f"--cwd {cwd}: not a folder", 2)
+    if folder != root and root not in folder.parents:
+        raise CliError(f"--cwd {cwd}: not inside the project folder {root}", 2)
+    return str(folder)
 
 
 def _schedule(when: str) -> Schedule:
@@ -172,16 +279,16 @@ def _schedule(when: str) -> Schedule:
         raise CliError(str(exc), 2) from None
 
 
-async def resolve_target(args: argparse.Namespace, data_dir: Path, rest: DiscordRest) -> Target:
+async def resolve_target(args: argparse.Namespace, settings: Settings, rest: DiscordRest) -> Target:
     from kimaki_tui.discord_rest import THREAD_TYPES
 
     if args.thread or args.session:
-        thread_id = args.thread or _thread_of_session(data_dir, args.session)
+        thread_id = args.thread or _thread_of_session(settings, args.session)
         info = await rest.channel(thread_id)
         if info.get("type") not in THREAD_TYPES:
             raise CliError(f"{thread_id} is not a thread; use --channel to start a thread in a channel", 2)
         return Target("thread", thread_id, str(info.get("parent_id")), _guild(info))
-    channel_id = args.channel or _channel_of_project(data_dir, args.project or os.getcwd(), args.app_id)
+    channel_id = args.channel or _channel_of_project(settings, args.project or os.getcwd(), args.app_id)
     info = await rest.channel(channel_id)
     if info.get("type") in THREAD_TYPES:
         raise CliError(f"{channel_id} is a thread; use --thread to prompt its session", 2)
@@ -193,8 +300,8 @@ def _guild(info: dict[str, Any]) -> str | None:
     return str(guild) if guild else None
 
 
-def _thread_of_session(data_dir: Path, session_id: str) -> str:
-    with open_core(data_dir) as core:
+def _thread_of_session(settings: Settings, session_id: str) -> str:
+    with open_core(settings) as core:
         row = core.thread_of_session(session_id)
     if row is None:
         raise CliError(
@@ -203,12 +310,12 @@ def _thread_of_session(data_dir: Path, session_id: str) -> str:
     return row.thread_id
 
 
-def _channel_of_project(data_dir: Path, directory: str, app_id: str | None) -> str:
+def _channel_of_project(settings: Settings, directory: str, app_id: str | None) -> str:
     """The channel linked to `directory` or the nearest folder above it."""
     path = Path(directory).expanduser().resolve()
     if not path.is_dir():
         raise CliError(f"{directory} is not a folder", 2)
-    with open_core(data_dir) as core:
+    with open_core(settings) as core:
         for candidate in (path, *path.parents):
             links = [
                 c for c in core.projects.links_for(str(candidate)) if not app_id or c.app_id in (None, app_id)
@@ -221,15 +328,16 @@ def _channel_of_project(data_dir: Path, directory: str, app_id: str | None) -> s
     )
 
 
-async def _add_task(data_dir: Path, schedule: Schedule, request: SendRequest, target: Target) -> int:
+async def _add_task(settings: Settings, schedule: Schedule, request: SendRequest, target: Target) -> int:
     from kimaki_tui.cli.local import running_control
     from kimaki_tui.control_api import ControlError
 
-    with open_core(data_dir) as core:
+    data_dir = settings.data_dir
+    with open_core(settings) as core:
         task = core.tasks.add(schedule, request, channel_id=target.channel_id)
     local = schedule.first_run.astimezone()
     out(f"Scheduled task {task.id}: {schedule.describe()}; next run {local:%Y-%m-%d %H:%M %Z}.")
-    control = await running_control(data_dir)
+    control = await running_control(settings)
     if control is None:
         out(f"No kimaki is running for {data_dir}: the task runs once it is started.")
         return 0
@@ -241,16 +349,21 @@ async def _add_task(data_dir: Path, schedule: Schedule, request: SendRequest, ta
 
 
 async def _post(
-    args: argparse.Namespace, data_dir: Path, rest: DiscordRest, request: SendRequest, target: Target
+    args: argparse.Namespace,
+    settings: Settings,
+    rest: DiscordRest,
+    request: SendRequest,
+    target: Target,
+    files: tuple[tuple[str, bytes], ...],
 ) -> int:
     from kimaki_tui.cli.local import running_control
 
-    control = await running_control(data_dir)
+    control = await running_control(settings)
     if args.wait:
         if control is None:
-            raise CliError(f"--wait needs kimaki running on this machine for {data_dir}")
-        return await _post_and_wait(control, rest, request, target)
-    posted = await post_starter(rest, request)
+            raise CliError(f"--wait needs kimaki running on this machine for {settings.data_dir}")
+        return await _post_and_wait(control, rest, request, target, files)
+    posted = await post_starter(rest, request, files)
     _report(posted, target, request)
     if control is not None and target.kind == "channel" and not request.notify_only:
         await _report_session(control, posted.thread_id)
@@ -282,7 +395,11 @@ async def _report_session(control: ControlClient, thread_id: str) -> None:
 
 
 async def _post_and_wait(
-    control: ControlClient, rest: DiscordRest, request: SendRequest, target: Target
+    control: ControlClient,
+    rest: DiscordRest,
+    request: SendRequest,
+    target: Target,
+    files: tuple[tuple[str, bytes], ...],
 ) -> int:
     from kimaki_tui.cli.local import running_opencode
     from kimaki_tui.cli.session_markdown import render
@@ -292,7 +409,7 @@ async def _post_and_wait(
         before = 0
         if target.kind == "thread":
             before = await user_messages(opencode, await thread_state(control, target.target_id))
-        posted = await post_starter(rest, request)
+        posted = await post_starter(rest, request, files)
         _report(posted, target, request)
         answer = await wait_for_answer(control, opencode, posted.thread_id, before)
     out(f"Session: {answer.session_id}")
@@ -301,12 +418,14 @@ async def _post_and_wait(
     return 1 if answer.failed else 0
 
 
-async def post_starter(rest: DiscordRest, request: SendRequest) -> PostedStarter:
-    """Post the marked starter message of `request` (the running bot takes it from there)."""
+async def post_starter(
+    rest: DiscordRest, request: SendRequest, files: tuple[tuple[str, bytes], ...] = ()
+) -> PostedStarter:
+    """Post the marked starter message of `request` with `files` (the running bot takes it from there)."""
     from kimaki_tui.bot.cli_marker import build_starter
     from kimaki_tui.scheduling.request import PostedStarter
 
-    starter = build_starter(request)
+    starter = build_starter(request, files)
     message = await rest.send_message(request.target_id, starter.payload(), starter.files)
     message_id = str(message["id"])
     # A thread started from a message has the message's id.

@@ -13,7 +13,6 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
     from prompt_toolkit.output import Output
 
     from kimaki_tui.secrets import SecretStore
+    from kimaki_tui.settings import Settings
     from kimaki_tui.setup import KnownProjects, SetupController, SetupResult
 
 NO_TTY = (
@@ -51,30 +51,26 @@ def register(subparsers: Any) -> None:
     )
     setup.add_argument(
         "--secrets-file",
-        action="store_true",
+        action="store_const",
+        const=True,
+        default=argparse.SUPPRESS,  # the `secrets_file` setting: the environment or config.toml may say
         help="when no OS keyring works, store secrets in <data-dir>/secrets.json (mode 0600, plain text)",
     )
     setup.set_defaults(handler=run_setup_command)
 
 
 def run_setup_command(args: argparse.Namespace) -> int:
-    from kimaki_tui.config import resolve_data_dir
+    from kimaki_tui.cli.local import settings_of
 
-    return run_setup(
-        resolve_data_dir(getattr(args, "data_dir", None)),
-        restart=args.restart_onboarding,
-        add_channels=args.add_channels,
-        allow_secrets_file=args.secrets_file,
-    )
+    return run_setup(settings_of(args), restart=args.restart_onboarding, add_channels=args.add_channels)
 
 
 def run_setup(
-    data_dir: Path,
+    settings: Settings,
     *,
     env: Mapping[str, str] = os.environ,
     restart: bool = False,
     add_channels: bool = False,
-    allow_secrets_file: bool = False,
     interactive: bool | None = None,
     known_projects: KnownProjects | None = None,
     input: Input | None = None,
@@ -82,11 +78,12 @@ def run_setup(
     echo: Echo | None = None,
 ) -> int:
     """The whole command, before any event loop runs: 0 done (or nothing to do), 1 cancelled or
-    failed, 2 no terminal and no token. `interactive` defaults to "stdin and stdout are terminals"."""
-    from kimaki_tui.secrets import SecretStore
+    failed, 2 no terminal and no token. `interactive` defaults to "stdin and stdout are terminals";
+    `env` is the process environment (the secret variables, and what OpenCode runs with)."""
+    from kimaki_tui.root.offline import open_secrets
 
     say = echo or _print
-    secrets = SecretStore(data_dir, env, allow_file=allow_secrets_file)
+    secrets = open_secrets(settings, env)
     if secrets.warning:
         _warn(secrets.warning)
     if interactive is None:
@@ -100,7 +97,7 @@ def run_setup(
     try:
         return asyncio.run(
             _run(
-                data_dir,
+                settings,
                 env,
                 secrets,
                 restart=restart,
@@ -117,7 +114,7 @@ def run_setup(
 
 
 async def _run(
-    data_dir: Path,
+    settings: Settings,
     env: Mapping[str, str],
     secrets: SecretStore,
     *,
@@ -130,9 +127,9 @@ async def _run(
 ) -> int:
     import questionary
 
-    from kimaki_tui.config import Settings
-    from kimaki_tui.core.offline import OfflineCore, opencode_projects_from_new_server
+    from kimaki_tui.core.offline import opencode_projects_from_new_server
     from kimaki_tui.migrate_kimaki import KimakiOffer
+    from kimaki_tui.root.offline import open_core
     from kimaki_tui.setup import SetupController, Step
     from kimaki_tui.setup.projects import project_directories
 
@@ -143,19 +140,20 @@ async def _run(
             return 0
 
     async def from_new_server() -> list[str]:
-        return project_directories(await opencode_projects_from_new_server(env))
+        found = await opencode_projects_from_new_server(env, binary=settings.opencode.path)
+        return project_directories(found)
 
-    db_path = Settings(data_dir=data_dir).db_path
-    core = OfflineCore.open(db_path)
+    api_url = settings.discord.api_url
+    core = open_core(settings)
     setup = SetupController(
         secrets,
-        env=env,
+        api_url=api_url,
         known_projects=known_projects or from_new_server,
         link=core.projects.link,
         linked_directories=lambda: {link.directory for link in core.projects.links()},
         approve_guild=lambda guild_id: core.guilds.allow(guild_id, by="setup wizard"),
         start=Step.PROJECTS if add_channels else Step.CREATE_APP,
-        kimaki=KimakiOffer.find(data_dir, db_path, secrets, env),
+        kimaki=KimakiOffer.find(settings.data_dir, settings.db_path, secrets, api_url),
     )
     try:
         result = await run_prompts(setup, echo=echo, **prompt_io)

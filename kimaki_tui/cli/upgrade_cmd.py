@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -34,10 +33,11 @@ def _say(text: str, *, error: bool = False) -> None:
 
 
 def run_upgrade(args: argparse.Namespace, upgrader: Upgrader | None = None) -> int:
-    from kimaki_tui.config import resolve_data_dir
+    from kimaki_tui.cli.local import settings_of
     from kimaki_tui.upgrade import Upgrader, UpgradeRefused
 
-    upgrader = upgrader or Upgrader()
+    settings = settings_of(args, create=False)
+    upgrader = upgrader or Upgrader(lock_port=settings.lock_port)
     try:
         plan = upgrader.plan()
     except UpgradeRefused as exc:
@@ -56,7 +56,6 @@ def run_upgrade(args: argparse.Namespace, upgrader: Upgrader | None = None) -> i
     if args.skip_restart:
         _say("Not restarting (--skip-restart): restart kimaki to use the new version.")
         return 0
-    data_dir = resolve_data_dir(getattr(args, "data_dir", None), create=False)
-    restarted = asyncio.run(upgrader.restart(Path(data_dir)))
+    restarted = asyncio.run(upgrader.restart(settings.data_dir))
     _say("Restarting the running kimaki." if restarted else NOT_RUNNING)
     return 0

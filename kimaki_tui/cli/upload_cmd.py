@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, data_dir_of, open_core, out, run
+from kimaki_tui.cli.local import CliError, add_data_dir, discord_rest, out, run, settings_of
+from kimaki_tui.root.offline import open_core
 
 MAX_FILES = 10
 MAX_FILE_SIZE = 25 * 1024 * 1024
@@ -33,20 +34,20 @@ def run_upload(args: argparse.Namespace) -> int:
 
 
 async def upload(args: argparse.Namespace) -> int:
-    from kimaki_tui.discord_rest import DiscordRest, message_url
+    from kimaki_tui.discord_rest import message_url
 
     try:
         files = check_upload(list(args.files))
     except ValueError as exc:
         raise CliError(str(exc), 2) from None
-    data_dir = data_dir_of(args)
-    with open_core(data_dir) as core:
+    settings = settings_of(args)
+    with open_core(settings) as core:
         row = core.thread_of_session(args.session)
     if row is None:
         raise CliError(
             f"no thread shows session {args.session} here (`kimaki session list` shows the known ones)"
         )
-    async with DiscordRest(bot_token(data_dir)) as rest:
+    async with discord_rest(settings) as rest:
         message = await rest.send_message(row.thread_id, {"allowed_mentions": {"parse": []}}, files)
         guild = (await rest.channel(row.thread_id)).get("guild_id")
     names = ", ".join(name for name, _data in files)

@@ -3,7 +3,8 @@
 Kimaki's rule: the server owner, Administrator, Manage Server or a role named "Kimaki" (any case,
 not a managed integration role) may use it; a role named "no-kimaki" blocks anyone, the owner
 included; other bots only with the Kimaki role; the bot's own messages are never handled.
-`allow_all_users` lets everyone in except no-kimaki.
+`allow_all_users` lets everyone in except no-kimaki. On top of that the operator may narrow where
+kimaki listens (`Scope`: a channel allow-list, one category) and require a role by id.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Literal
 ACCESS_ROLE = "kimaki"
 BLOCK_ROLE = "no-kimaki"
 
-Verdict = Literal["allowed", "ignored", "blocked", "needs_role"]
+Verdict = Literal["allowed", "ignored", "blocked", "needs_role", "needs_required_role"]
 
 NEEDS_ROLE_TEXT = "You need the **Kimaki** role to use this bot — ask a server admin."
 BLOCKED_TEXT = "Your **no-kimaki** role blocks kimaki."
@@ -37,11 +38,13 @@ class Subject:
     administrator: bool = False
     manage_guild: bool = False
     roles: tuple[RoleInfo, ...] = ()
+    role_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
     verdict: Verdict
+    required_role: str | None = None
 
     @property
     def allowed(self) -> bool:
@@ -54,6 +57,8 @@ class Decision:
             return BLOCKED_TEXT
         if self.verdict == "needs_role":
             return NEEDS_ROLE_TEXT
+        if self.verdict == "needs_required_role":
+            return f"You need the <@&{self.required_role}> role to use kimaki here — ask a server admin."
         return None
 
 
@@ -63,7 +68,16 @@ def has_role(roles: Iterable[RoleInfo], name: str) -> bool:
     return any(role.name.strip().lower() == wanted and not role.managed for role in roles)
 
 
-def decide(subject: Subject, *, allow_all_users: bool = False) -> Decision:
+def decide(
+    subject: Subject, *, allow_all_users: bool = False, required_role: str | None = None
+) -> Decision:
+    decision = _kimaki_rules(subject, allow_all_users)
+    if decision.allowed and required_role and required_role not in subject.role_ids:
+        return Decision("ignored" if subject.is_bot else "needs_required_role", required_role)
+    return decision
+
+
+def _kimaki_rules(subject: Subject, allow_all_users: bool) -> Decision:
     if subject.is_self:
         return Decision("ignored")
     if has_role(subject.roles, BLOCK_ROLE):
@@ -77,3 +91,22 @@ def decide(subject: Subject, *, allow_all_users: bool = False) -> Decision:
     if privileged or has_role(subject.roles, ACCESS_ROLE):
         return Decision("allowed")
     return Decision("needs_role")
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where kimaki listens: only these channels (empty: all) and only this category (None: any)."""
+
+    channels: frozenset[str] = frozenset()
+    category: str | None = None
+
+    @classmethod
+    def parse(cls, channels: str, category: str | None) -> Scope:
+        ids = frozenset(part.strip() for part in channels.split(",") if part.strip())
+        return cls(ids, category or None)
+
+    def covers(self, channel_id: str, parent_id: str | None, category_id: str | None) -> bool:
+        """A channel (or a thread: `parent_id` is its channel) with the category it sits in."""
+        if self.channels and channel_id not in self.channels and parent_id not in self.channels:
+            return False
+        return self.category is None or category_id == self.category

@@ -12,15 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest, QueuedItem
 from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
+from kimaki_tui.core.session_setup import PermissionRule, SessionSetup, SetupError
+from kimaki_tui.core.shell import ShellResult
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
 from kimaki_tui.opencode.catalog import Project as OpenCodeProject
 from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import ModelRef, SessionInfo
 from kimaki_tui.opencode.status import ServerStatus
+from kimaki_tui.store.outbox import Delivery, NewDelivery
 from kimaki_tui.store.records import (
     ChannelLink,
     GuildRecord,
@@ -30,6 +34,9 @@ from kimaki_tui.store.records import (
     ThreadOrigin,
 )
 
+if TYPE_CHECKING:  # the store's task slice pulls in peewee, which `kimaki --help` must not load
+    from kimaki_tui.store.tasks import TaskPayload, TaskTiming
+
 __all__ = [
     "AnswerResult",
     "Approvals",
@@ -37,12 +44,17 @@ __all__ = [
     "ConversationView",
     "Conversations",
     "CoreApi",
+    "Deliveries",
+    "Delivery",
     "GuildRecord",
     "GuildStatus",
     "Guilds",
     "History",
     "HistoryError",
+    "LeftOverPrompt",
+    "NewDelivery",
     "OpenCodeProject",
+    "PermissionRule",
     "Posts",
     "PreferenceKind",
     "PreferenceScope",
@@ -56,8 +68,11 @@ __all__ = [
     "RevertResult",
     "ScheduledTask",
     "Server",
+    "SessionSetup",
+    "SetupError",
     "Tasks",
     "ThreadOrigin",
+    "Turns",
     "UnknownThread",
     "UserTurn",
 ]
@@ -69,11 +84,11 @@ ConversationState = Literal["idle", "busy", "waiting", "error"]
 EventCallback = Callable[[object], None]
 
 
-class UnknownThread(LookupError):
+class UnknownThread(KimakiError, LookupError):
     """A thread with no conversation in this kimaki instance."""
 
 
-class HistoryError(Exception):
+class HistoryError(KimakiError):
     """A history command cannot be done; the message is meant for the user as is."""
 
 
@@ -119,6 +134,16 @@ class PromptMessage:
 
     thread_id: str | None
     external_message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOverPrompt:
+    """A prompt still showing its buttons for a request a previous run left unanswered (expired
+    when this run started): the front end edits it to say so."""
+
+    thread_id: str
+    external_message_id: str
+    request: PermissionRequest | QuestionRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +202,10 @@ class Conversations(Protocol):
         *,
         session_id: str | None = None,
         origin: ThreadOrigin = "discord",
+        setup: SessionSetup | None = None,
     ) -> ConversationView:
-        """The thread's conversation, created (bound to `session_id` if given) when new."""
+        """The thread's conversation, created (bound to `session_id` if given) when new; `setup`
+        (permission rules, a parent session) applies to the session it creates."""
         ...
 
     async def say(self, thread_id: str, prompt: PromptInput) -> SayResult:
@@ -200,6 +227,11 @@ class Conversations(Protocol):
         """Queue behind the running turn (held, not refused, while the thread has no session)."""
         ...
 
+    async def note(self, thread_id: str, prompt: PromptInput) -> None:
+        """A message not for the agent: it joins the session as context, and no turn runs for it
+        (added at once when idle, else with the next prompt)."""
+        ...
+
     async def abort(self, thread_id: str, *, by: str, origin: str) -> bool:
         """Stop the running turn (pending approvals are rejected); True if one was running. Every
         front end is told with a TurnAborted event."""
@@ -214,6 +246,11 @@ class Conversations(Protocol):
     def clear_queue(self, thread_id: str) -> int: ...
 
     async def ensure_session(self, thread_id: str) -> str: ...
+
+    async def shell(self, thread_id: str, command: str, *, timeout: float = ...) -> ShellResult:
+        """Run a shell command in the thread's session without the model (the `!` shortcut);
+        refused while a turn runs, aborted after `timeout` seconds."""
+        ...
 
 
 class Approvals(Protocol):
@@ -243,6 +280,10 @@ class Approvals(Protocol):
 
     def attach_message(self, request_id: str, thread_id: str, external_message_id: str) -> None: ...
 
+    def take_left_over(self) -> list[LeftOverPrompt]:
+        """The prompts expired at start that a front end still shows (each handed out once)."""
+        ...
+
 
 class Posts(Protocol):
     """Which finished parts a front end already posted (kept across restarts: posted once)."""
@@ -252,6 +293,38 @@ class Posts(Protocol):
     def mark_posted(
         self, part_id: str, thread_id: str, session_id: str, external_ids: Iterable[str]
     ) -> None: ...
+
+
+class Deliveries(Protocol):
+    """A thread's posts, persisted and in order until the chat service took them (core.outbox)."""
+
+    def post(self, thread_id: str, deliveries: Sequence[NewDelivery]) -> list[Delivery]: ...
+
+    def post_part(
+        self, thread_id: str, part_id: str, session_id: str, deliveries: Sequence[NewDelivery]
+    ) -> list[Delivery]: ...
+
+    def waiting(self, thread_id: str) -> list[Delivery]: ...
+
+    def threads_waiting(self) -> list[str]: ...
+
+    def prompt_message_id(self, request_id: str) -> str | None: ...
+
+    def delivered(self, delivery: Delivery, external_message_id: str | None) -> None: ...
+
+    def undeliverable(self, delivery: Delivery, reason: str) -> None: ...
+
+    def failed_attempt(self, delivery: Delivery, attempt: int) -> float: ...
+
+    def prune(self) -> int: ...
+
+
+class Turns(Protocol):
+    """Turns the previous run of kimaki left unfinished (a crash, a kill, a restart)."""
+
+    def take_interrupted(self) -> list[str]:
+        """Their threads, each handed out once."""
+        ...
 
 
 class History(Protocol):
@@ -273,6 +346,32 @@ class History(Protocol):
     async def compact(self, thread_id: str) -> ModelRef: ...
 
     async def share(self, thread_id: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionUsage:
+    """`context_tokens` is what the conversation occupies now (the last answer's input, cached
+    input and output); `cost` and `tokens_total` add up every answer of the session."""
+
+    session_id: str
+    context_tokens: int
+    context_limit: int | None
+    tokens_total: int
+    cost: float
+    answers: int
+    model: str
+
+    @property
+    def context_percent(self) -> int | None:
+        return round(100 * self.context_tokens / self.context_limit) if self.context_limit else None
+
+
+class Insight(Protocol):
+    """What a conversation has cost, and the recent conversations across projects."""
+
+    async def usage(self, thread_id: str) -> SessionUsage | None: ...
+
+    def recent(self, limit: int = 10) -> list[ConversationView]: ...
 
 
 class Resume(Protocol):
@@ -359,6 +458,14 @@ class Tasks(Protocol):
         """Delete a task (only if it belongs to `channel_id`, when given); its timer goes too."""
         ...
 
+    def edit(self, task_id: int, payload: TaskPayload, timing: TaskTiming | None = None) -> ScheduledTask:
+        """Replace what a task sends and (with `timing`) when; raises TaskEditError."""
+        ...
+
+    async def run_now(self, task_id: int, *, channel_id: str | None = None) -> str:
+        """Send a task at once through the running scheduler; "" when sent, else why not."""
+        ...
+
 
 class Server(Protocol):
     """The OpenCode server kimaki runs."""
@@ -416,6 +523,12 @@ class CoreApi(Protocol):
     def posts(self) -> Posts: ...
 
     @property
+    def outbox(self) -> Deliveries: ...
+
+    @property
+    def turns(self) -> Turns: ...
+
+    @property
     def history(self) -> History: ...
 
     @property
@@ -435,6 +548,9 @@ class CoreApi(Protocol):
 
     @property
     def guilds(self) -> Guilds: ...
+
+    @property
+    def insight(self) -> Insight: ...
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         """Call `callback(event)` for every event published from now on; returns an unsubscribe."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kimaki_tui.core.api import AnswerResult, PromptMessage
+from kimaki_tui.core.api import AnswerResult, LeftOverPrompt, PromptMessage
 from kimaki_tui.core.approvals import PermissionBroker, QuestionBroker
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest, QuestionResolved
+from kimaki_tui.logs import log_context
+from kimaki_tui.store.records import PendingRow
 from kimaki_tui.store.repo import Store
 
 
@@ -48,7 +50,21 @@ class ApprovalService:
         self._questions = questions
         self._store = store
         self.drafts = QuestionDrafts()
+        self._left_over: list[LeftOverPrompt] = []
         bus.add_callback(self._on_event)
+
+    def expire_left_over(self) -> None:
+        """Expire the requests a previous run left pending (OpenCode forgot them with it); the
+        prompts still showing buttons are kept for `take_left_over`."""
+        for row in self._store.pending_requests():
+            self._store.resolve_pending(row.request_id, "expired", None, "restart")
+            if row.thread_id and row.external_message_id:
+                request = _request(row)
+                self._left_over.append(LeftOverPrompt(row.thread_id, row.external_message_id, request))
+
+    def take_left_over(self) -> list[LeftOverPrompt]:
+        taken, self._left_over = self._left_over, []
+        return taken
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, QuestionResolved):
@@ -66,15 +82,18 @@ class ApprovalService:
     async def answer_permission(
         self, request_id: str, reply: PermissionReply, *, by: str, origin: str, message: str | None = None
     ) -> AnswerResult:
-        return await self._permissions.answer(request_id, reply, by=by, origin=origin, message=message)
+        with log_context(request_id=request_id):
+            return await self._permissions.answer(request_id, reply, by=by, origin=origin, message=message)
 
     async def answer_question(
         self, request_id: str, answers: list[list[str]], *, by: str, origin: str
     ) -> AnswerResult:
-        return await self._questions.answer(request_id, answers, by=by, origin=origin)
+        with log_context(request_id=request_id):
+            return await self._questions.answer(request_id, answers, by=by, origin=origin)
 
     async def reject_question(self, request_id: str, *, by: str, origin: str) -> AnswerResult:
-        return await self._questions.reject(request_id, by=by, origin=origin)
+        with log_context(request_id=request_id):
+            return await self._questions.reject(request_id, by=by, origin=origin)
 
     async def answer_typed(self, session_id: str, text: str, *, by: str, origin: str) -> AnswerResult | None:
         """A typed text answers the session's oldest waiting question (see Conversations.answer_waiting)."""
@@ -98,3 +117,20 @@ class ApprovalService:
 
     def attach_message(self, request_id: str, thread_id: str, external_message_id: str) -> None:
         self._store.set_pending_message(request_id, thread_id, external_message_id)
+
+
+def _request(row: PendingRow) -> PermissionRequest | QuestionRequest:
+    """The request as it was asked, from its stored payload."""
+    payload, asked_at = row.payload, row.asked_at.timestamp()
+    if row.kind == "question":
+        questions = tuple(q for q in payload.get("questions") or () if isinstance(q, dict))
+        return QuestionRequest(row.request_id, row.session_id, questions, asked_at)
+    return PermissionRequest(
+        row.request_id,
+        row.session_id,
+        str(payload.get("permission") or ""),
+        tuple(str(p) for p in payload.get("patterns") or ()),
+        tuple(str(p) for p in payload.get("always") or ()),
+        dict(payload.get("metadata") or {}),
+        asked_at,
+    )

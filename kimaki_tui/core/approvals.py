@@ -161,6 +161,7 @@ class _Broker(Generic[RequestT]):
             log.warning("answering %s %s failed: %s", self.kind, request_id, exc)
             return AnswerResult("failed", f"Could not reach OpenCode: {exc}")
         publish(entry)
+        log.info("%s %s answered", self.kind, request_id)
         return AnswerResult("answered")
 
     async def expire(self, request_id: str) -> None:

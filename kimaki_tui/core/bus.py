@@ -29,7 +29,7 @@ class EventBus:
         for callback in list(self._callbacks):
             try:
                 callback(event)
-            except Exception:
+            except Exception:  # one subscriber's bug must not stop the others hearing of it
                 log.exception("bus subscriber %r failed on %r", callback, type(event).__name__)
 
     def add_callback(self, callback: Callback) -> Callable[[], None]:

@@ -12,7 +12,9 @@ from kimaki_tui.core.approval_service import ApprovalService
 from kimaki_tui.core.events import QueuedItem
 from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
 from kimaki_tui.core.session import SessionRuntime
+from kimaki_tui.core.session_setup import SessionSetup
 from kimaki_tui.core.sessions import SessionRegistry
+from kimaki_tui.core.shell import SHELL_TIMEOUT, ShellResult
 from kimaki_tui.store.records import ThreadOrigin
 
 
@@ -47,8 +49,9 @@ class ConversationService:
         *,
         session_id: str | None = None,
         origin: ThreadOrigin = "discord",
+        setup: SessionSetup | None = None,
     ) -> ConversationView:
-        return self._sessions.open(thread_id, channel_id, directory, session_id, origin).view()
+        return self._sessions.open(thread_id, channel_id, directory, session_id, origin, setup).view()
 
     # ---- prompts --------------------------------------------------------------------------------
     async def say(self, thread_id: str, prompt: PromptInput) -> SayResult:
@@ -72,11 +75,17 @@ class ConversationService:
     async def enqueue(self, thread_id: str, prompt: PromptInput) -> SubmitResult:
         return await self.runtime(thread_id).enqueue(prompt)
 
+    async def note(self, thread_id: str, prompt: PromptInput) -> None:
+        await self.runtime(thread_id).note(prompt)
+
     async def abort(self, thread_id: str, *, by: str, origin: str) -> bool:
         return await self.runtime(thread_id).abort(by=by, origin=origin)
 
     async def ensure_session(self, thread_id: str) -> str:
         return await self.runtime(thread_id).ensure_session()
+
+    async def shell(self, thread_id: str, command: str, *, timeout: float = SHELL_TIMEOUT) -> ShellResult:
+        return await self.runtime(thread_id).shell(command, timeout)
 
     # ---- the queue ------------------------------------------------------------------------------
     def queue(self, thread_id: str) -> tuple[QueuedItem, ...]:

@@ -7,11 +7,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from kimaki_tui.errors import KimakiError
+
 # No credential prompts, no editors (rebase --continue, merge messages): kimaki has no terminal.
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_EDITOR": "true", "GIT_SEQUENCE_EDITOR": "true", "LC_ALL": "C"}
 
 
-class GitMissing(RuntimeError):
+class GitMissing(KimakiError, RuntimeError):
     """The git executable is not installed."""
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.events import GuildAccessChanged
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.store.records import GuildDecision, GuildRecord, GuildStatus
 from kimaki_tui.store.repo import Store
 
@@ -52,7 +53,7 @@ def reason(record: GuildRecord) -> str:
     return "waiting for the operator"
 
 
-class InvalidGuildId(ValueError):
+class InvalidGuildId(KimakiError, ValueError):
     """Not a Discord server id (a snowflake: 15 to 21 digits)."""
 
 

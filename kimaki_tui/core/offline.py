@@ -21,6 +21,7 @@ from kimaki_tui.core.project_service import ProjectService
 from kimaki_tui.core.tasks import TaskService
 from kimaki_tui.opencode.catalog import Project as OpenCodeProject
 from kimaki_tui.opencode.models import Message
+from kimaki_tui.opencode.pending import SessionStatusInfo
 from kimaki_tui.opencode.schema import SessionInfo
 from kimaki_tui.store.db import StoreError
 from kimaki_tui.store.records import ThreadSession
@@ -30,6 +31,7 @@ __all__ = [
     "OfflineCore",
     "SessionReader",
     "StoreError",  # what opening or using the database raises
+    "ThreadSession",
     "check_opencode",
     "opencode_projects_from_new_server",
     "own_sessions",
@@ -47,6 +49,23 @@ class SessionReader(Protocol):
     async def messages(
         self, session_id: str, directory: str | Path | None = None, *, limit: int | None = None
     ) -> list[Message]: ...
+
+    async def list_sessions(
+        self,
+        directory: str | Path,
+        *,
+        limit: int | None = None,
+        search: str | None = None,
+        roots: bool = True,
+    ) -> list[SessionInfo]: ...
+
+    async def session_status(self, directory: str | Path | None = None) -> dict[str, SessionStatusInfo]: ...
+
+    async def abort(self, session_id: str, directory: str | Path | None = None) -> bool: ...
+
+    async def update_session(
+        self, session_id: str, directory: str | Path | None = None, *, title: str | None = None
+    ) -> SessionInfo: ...
 
 
 class OfflineCore:
@@ -91,11 +110,13 @@ async def remote_sessions(url: str, password: str | None, username: str) -> Asyn
 
 
 @asynccontextmanager
-async def own_sessions(health_timeout: float = 60.0) -> AsyncIterator[SessionReader]:
-    """A short-lived `opencode serve` of our own, stopped on exit."""
+async def own_sessions(
+    *, binary: str | None = None, log_level: str = "WARN", health_timeout: float = 60.0
+) -> AsyncIterator[SessionReader]:
+    """A short-lived `opencode serve` of our own (`binary`, else the first on PATH), stopped on exit."""
     from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 
-    supervisor = OpenCodeSupervisor(health_timeout=health_timeout)
+    supervisor = OpenCodeSupervisor(binary=binary, health_timeout=health_timeout, log_level=log_level)
     try:
         await supervisor.start()
         yield supervisor.client
@@ -103,17 +124,19 @@ async def own_sessions(health_timeout: float = 60.0) -> AsyncIterator[SessionRea
         await supervisor.aclose()
 
 
-def check_opencode(env: Mapping[str, str]) -> None:
-    """Raise opencode.errors.OpenCodeNotInstalled (saying how to install it) when `env` finds none."""
+def check_opencode(binary: str | None, env: Mapping[str, str]) -> None:
+    """Raise opencode.errors.OpenCodeNotInstalled (saying how to install it) when neither `binary`
+    (the `opencode.path` setting) nor the PATH of `env` gives one."""
     from kimaki_tui.opencode.supervisor import find_opencode
 
-    find_opencode(env)
+    find_opencode(binary, env)
 
 
 async def opencode_projects_from_new_server(
-    env: Mapping[str, str], *, timeout: float = 30.0
+    env: Mapping[str, str], *, binary: str | None = None, timeout: float = 30.0
 ) -> list[OpenCodeProject]:
-    """Start a short-lived `opencode serve` to list its projects (for `kimaki setup` outside kimaki).
+    """Start a short-lived `opencode serve` (`binary`, the `opencode.path` setting, else the first on
+    the PATH of `env`) to list its projects (for `kimaki setup` outside kimaki).
 
     An OpenCode that is missing or does not start gives an empty list and a logged reason.
     """
@@ -121,7 +144,7 @@ async def opencode_projects_from_new_server(
     from kimaki_tui.opencode.supervisor import OpenCodeSupervisor, find_opencode
 
     try:
-        binary = find_opencode(env)
+        binary = find_opencode(binary, env)
     except OpenCodeError as exc:
         log.warning("cannot list OpenCode projects: %s", exc)
         return []

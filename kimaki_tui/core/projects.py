@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from kimaki_tui.core.git import git
+from kimaki_tui.errors import KimakiError
 
 NAME_MAX = 64
 _UNSAFE = re.compile(r"[^a-z0-9-]+")
@@ -39,7 +40,7 @@ def system_directory_problem(directory: str | Path, home: str | Path | None = No
     return None
 
 
-class ProjectNameError(ValueError):
+class ProjectNameError(KimakiError, ValueError):
     """The name cannot be used for a new project; the message is meant for the user as is."""
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-BusyPolicy = Literal["interrupt", "queue"]
-
 
 @dataclass(frozen=True, slots=True)
 class FileInput:

@@ -10,6 +10,7 @@ root and tests only: front ends see this object through `CoreApi`.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from kimaki_tui.core.api import EventCallback
@@ -19,17 +20,22 @@ from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.conversations import ConversationService
 from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.history import HistoryService
+from kimaki_tui.core.insight import InsightService
+from kimaki_tui.core.instances import InstanceKeeper
+from kimaki_tui.core.outbox import Outbox
 from kimaki_tui.core.posts import PostLedger
 from kimaki_tui.core.preferences import PreferenceService
 from kimaki_tui.core.project_service import ProjectService
 from kimaki_tui.core.resume import ResumeService
 from kimaki_tui.core.server import ServerControl
 from kimaki_tui.core.server_info import ServerFacts
-from kimaki_tui.core.session import CoreDeps, RuntimeOptions
+from kimaki_tui.core.session import CoreDeps
 from kimaki_tui.core.sessions import SessionRegistry
 from kimaki_tui.core.tasks import TaskService
+from kimaki_tui.core.turns import TurnLedger
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.events import Event
+from kimaki_tui.settings import SessionSettings
 from kimaki_tui.store.repo import Store
 
 log = logging.getLogger(__name__)
@@ -43,14 +49,16 @@ class Core:
         store: Store,
         bus: EventBus,
         wait_stream: Callable[[], Awaitable[None]],
-        options: RuntimeOptions | None = None,
-        approval_timeout: float = 600.0,
+        options: SessionSettings | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        release_idle_after: float = 0.0,
     ) -> None:
+        options = options or SessionSettings()
         self.client = client
         self.store = store
         self.bus = bus
-        self.permissions = PermissionBroker(client, bus, store, timeout=approval_timeout)
-        self.questions = QuestionBroker(client, bus, store, timeout=approval_timeout)
+        self.permissions = PermissionBroker(client, bus, store, timeout=options.approval_timeout)
+        self.questions = QuestionBroker(client, bus, store, timeout=options.approval_timeout)
         self.facts = ServerFacts(client)
         deps = CoreDeps(
             client,
@@ -60,13 +68,18 @@ class Core:
             self.questions,
             self.facts,
             wait_stream,
-            options or RuntimeOptions(),
+            options,
+            clock,
         )
         self.sessions = SessionRegistry(deps)
+        self.instances = InstanceKeeper(client, self.sessions.all, release_idle_after)
+        bus.add_callback(self.instances.on_event)
         # The services of core.api.CoreApi.
         self.approvals = ApprovalService(self.permissions, self.questions, store, bus)
         self.conversations = ConversationService(self.sessions, self.approvals)
         self.posts = PostLedger(store)
+        self.outbox = Outbox(store, self.approvals)
+        self.turns = TurnLedger(store, bus)
         self.history = HistoryService(client, self.sessions)
         self.resume = ResumeService(client, store, self.sessions)
         self.projects = ProjectService(store, client)
@@ -74,6 +87,7 @@ class Core:
         self.tasks = TaskService(store)
         self.server = ServerControl(bus)
         self.guilds = GuildAccess(store, bus)
+        self.insight = InsightService(client, self.sessions, self.facts)
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         return self.bus.add_callback(callback)
@@ -82,9 +96,10 @@ class Core:
         self.bus.publish(event)
 
     def start(self) -> int:
-        """Load the thread mappings; requests left pending by a previous run are expired."""
-        for row in self.store.pending_requests():
-            self.store.resolve_pending(row.request_id, "expired", None, "restart")
+        """Load the thread mappings; requests left pending by a previous run are expired, turns it
+        left running are noted."""
+        self.approvals.expire_left_over()
+        self.turns.start()
         return self.sessions.load()
 
     async def close(self) -> None:

@@ -35,12 +35,16 @@ from kimaki_tui.core.events import (
     TurnAborted,
     TurnFinished,
 )
-from kimaki_tui.core.memory import IDLE_GAP, MemoryNotes
-from kimaki_tui.core.prompts import BusyPolicy, FileInput, PromptInput, SubmitResult
+from kimaki_tui.core.memory import MemoryNotes
+from kimaki_tui.core.prompts import FileInput, PromptInput, SubmitResult
+from kimaki_tui.core.session_setup import SessionSetup
+from kimaki_tui.core.shell import SHELL_BUSY, ShellResult, run_shell
+from kimaki_tui.logs import log_context
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeError, SessionNotFound
 from kimaki_tui.opencode.events import Event, PermissionReplied, QuestionRejected, QuestionReplied
 from kimaki_tui.opencode.schema import ModelRef, text_part
+from kimaki_tui.settings import SessionSettings
 from kimaki_tui.store.records import QueuedRow, ThreadOrigin
 from kimaki_tui.store.repo import Store
 
@@ -57,16 +61,6 @@ class ServerInfo(Protocol):
     def branch(self, directory: str) -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
-class RuntimeOptions:
-    busy_policy: BusyPolicy = "interrupt"
-    interrupt_delay: float = 3.0
-    idle_wait: float = 3.0
-    # MEMORY.md reminders: after this many seconds without activity (clock injectable for tests).
-    memory_idle_gap: float = IDLE_GAP
-    clock: Callable[[], float] = time.monotonic
-
-
 @dataclass(slots=True)
 class CoreDeps:
     client: OpenCodeClient
@@ -76,7 +70,8 @@ class CoreDeps:
     questions: QuestionBroker
     server: ServerInfo
     wait_stream: Callable[[], Awaitable[None]]
-    options: RuntimeOptions = dataclasses.field(default_factory=RuntimeOptions)
+    options: SessionSettings = dataclasses.field(default_factory=SessionSettings)
+    clock: Callable[[], float] = time.monotonic  # MEMORY.md reminders' idle gap (injectable for tests)
 
 
 class SessionRuntime:
@@ -90,8 +85,10 @@ class SessionRuntime:
         session_id: str | None,
         origin: ThreadOrigin = "discord",
         on_session: Callable[[SessionRuntime], None] = lambda runtime: None,
+        setup: SessionSetup | None = None,
     ) -> None:
         self._deps = deps
+        self._setup = setup or SessionSetup()
         self._on_session = on_session
         self.thread_id = thread_id
         self.channel_id = channel_id
@@ -115,7 +112,8 @@ class SessionRuntime:
         self._drain_task: asyncio.Task[None] | None = None
         self._last_turn: TurnFinished | None = None
         self._errored = False
-        self._memory = MemoryNotes(deps.options.clock, deps.options.memory_idle_gap)
+        self._memory = MemoryNotes(deps.clock, deps.options.memory_idle_gap)
+        self._notes: list[str] = []  # context held while a turn runs, sent with the next prompt
 
     # ---- state -------------------------------------------------------------------------
     @property
@@ -175,6 +173,20 @@ class SessionRuntime:
             self._schedule_interrupt()
             return SubmitResult("interrupting", position)
 
+    async def note(self, prompt: PromptInput) -> None:
+        """Context, not a prompt. Added at once (noReply) when idle; during a turn OpenCode would
+        answer it after the turn, so it is held and goes with the next prompt instead."""
+        text = f"[{prompt.author_name or prompt.origin}, to the others in the thread] {prompt.text}"
+        async with self._lock:
+            if self.busy or self.queued or self.session_id is None:
+                self._notes.append(text)
+                return
+            with log_context(thread_id=self.thread_id, session_id=self.session_id):
+                await self._deps.client.prompt_async(
+                    self.session_id, self.directory, [text_part(text)], no_reply=True
+                )
+            self.last_activity = time.time()
+
     async def enqueue(self, prompt: PromptInput) -> SubmitResult:
         """Explicit queueing (/queue): waits for the current turn; sent at once when idle."""
         async with self._lock:
@@ -222,8 +234,18 @@ class SessionRuntime:
         assert self.session_id is not None
         return self.session_id
 
+    async def shell(self, command: str, timeout: float) -> ShellResult:
+        if self.busy:
+            return ShellResult(refused=SHELL_BUSY)
+        session_id = await self.ensure_session()
+        return await run_shell(self._deps.client, session_id, self.directory, command, timeout)
+
     # ---- OpenCode events ------------------------------------------------------------------
     def handle_event(self, event: Event) -> None:
+        with log_context(thread_id=self.thread_id, session_id=self.session_id):
+            self._handle_event(event)
+
+    def _handle_event(self, event: Event) -> None:
         self._state, outputs = reducer.reduce(self._state, event)
         if reducer.settling(self._state):
             self._settled.clear()
@@ -312,7 +334,10 @@ class SessionRuntime:
         return len(items)
 
     async def _create_session(self) -> None:
-        info = await self._deps.client.create_session(self.directory)
+        setup = self._setup
+        info = await self._deps.client.create_session(
+            self.directory, permission=setup.rules(), parent_id=setup.parent_session_id
+        )
         self.session_id = info.id
         self._state = reducer.initial_state(info.id)
         self._memory.session_created()
@@ -332,12 +357,17 @@ class SessionRuntime:
         return self._model_and_agent(PromptInput(""))
 
     async def _send(self, prompt: PromptInput, *, from_queue: bool) -> SubmitResult:
+        with log_context(thread_id=self.thread_id, session_id=self.session_id):
+            return await self._send_now(prompt, from_queue=from_queue)
+
+    async def _send_now(self, prompt: PromptInput, *, from_queue: bool) -> SubmitResult:
         await self._deps.wait_stream()
         for attempt in (1, 2):
             await self.ensure_session()
             assert self.session_id is not None
             model, agent = self._model_and_agent(prompt)
             parts: list[dict[str, Any]] = [
+                *(text_part(note) for note in self._notes),
                 *self._memory.prompt_parts(self.directory),
                 text_part(prompt.text),
                 *(f.to_part() for f in prompt.files),
@@ -373,8 +403,12 @@ class SessionRuntime:
                 return SubmitResult("failed", message=str(exc))
             break
         self._memory.sent()
+        self._notes.clear()
         self.last_activity = time.time()
         assert self.session_id is not None
+        # The first prompt of a thread created its session after the log context was bound.
+        queued, extra = ", queued" * from_queue, {"session_id": self.session_id}
+        log.info("sent %s's prompt (%s%s)", prompt.author_name, prompt.origin, queued, extra=extra)
         self._publish(
             PromptDispatched(self.session_id, prompt.text, prompt.author_name, prompt.origin, from_queue)
         )

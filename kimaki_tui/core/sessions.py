@@ -13,6 +13,7 @@ from typing import cast
 
 from kimaki_tui.core.events import PermissionResolved, QuestionResolved
 from kimaki_tui.core.session import CoreDeps, SessionRuntime
+from kimaki_tui.core.session_setup import SessionSetup
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.opencode.events import Event, SessionIdle, SessionStatus, parse_event
 from kimaki_tui.opencode.pending import PendingPermission, PendingQuestion
@@ -41,7 +42,13 @@ class SessionRegistry:
         return len(self._by_thread)
 
     def _add(
-        self, thread_id: str, channel_id: str, directory: str, session_id: str | None, origin: ThreadOrigin
+        self,
+        thread_id: str,
+        channel_id: str,
+        directory: str,
+        session_id: str | None,
+        origin: ThreadOrigin,
+        setup: SessionSetup | None = None,
     ) -> SessionRuntime:
         runtime = SessionRuntime(
             self._deps,
@@ -51,6 +58,7 @@ class SessionRegistry:
             session_id=session_id,
             origin=origin,
             on_session=self._index,
+            setup=setup,
         )
         self._by_thread[thread_id] = runtime
         self._index(runtime)
@@ -76,14 +84,16 @@ class SessionRegistry:
         directory: str,
         session_id: str | None = None,
         origin: ThreadOrigin = "discord",
+        setup: SessionSetup | None = None,
     ) -> SessionRuntime:
-        """The runtime for a thread, created (and mapped to `session_id` if given) when new."""
+        """The runtime for a thread, created (and mapped to `session_id` if given) when new; `setup`
+        applies to the session it creates."""
         runtime = self._by_thread.get(thread_id)
         if runtime is not None:
             return runtime
         if session_id is not None:
             self._deps.store.map_thread(thread_id, session_id, channel_id, directory, origin)
-        return self._add(thread_id, channel_id, directory, session_id, origin)
+        return self._add(thread_id, channel_id, directory, session_id, origin, setup)
 
     def get(self, thread_id: str) -> SessionRuntime | None:
         return self._by_thread.get(thread_id)
@@ -97,8 +107,9 @@ class SessionRegistry:
     def forget(self, thread_id: str) -> None:
         runtime = self._by_thread.pop(thread_id, None)
         self._indexed.pop(thread_id, None)
-        if runtime is not None and runtime.session_id and self._by_session.get(runtime.session_id) is runtime:
-            self._by_session.pop(runtime.session_id)
+        sid = runtime.session_id if runtime is not None else None
+        if sid and self._by_session.get(sid) is runtime:
+            del self._by_session[sid]
 
     # ---- event stream hooks ---------------------------------------------------------------
     def handle_event(self, event: Event) -> None:

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kimaki_tui.core.git import git
+from kimaki_tui.errors import KimakiError
 
 BRANCH_PREFIX = "kimaki/"
 NAME_MAX = 50
 _UNSAFE = re.compile(r"[^a-z0-9-]+")
 
 
-class WorktreeError(Exception):
+class WorktreeError(KimakiError):
     """A worktree operation failed; the message is meant for the user as is."""
 
 

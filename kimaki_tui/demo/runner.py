@@ -1,9 +1,10 @@
 """Runs `kimaki demo`: a scripted model and an isolated OpenCode config (unless `real_model`), the
-Discord twin with the demo's world, then kimaki's own composition root (`app._main`) with either
-the control center plus its Discord view, or a script replay that writes the transcript.
+Discord twin with the demo's world, then kimaki's own composition root (`root.run.serve`) with its
+overrides — the twin's token and URLs, OpenCode's environment, and as front end either the control
+center plus its Discord view, or a script replay that writes the transcript.
 
 Nothing touches the user's ~/.kimaki, keyring or Discord: the data dir is a temporary one (or
-the one given), and the bot's token and Discord URLs point at the twin.
+the one given), the bot's token is the twin's and its Discord URLs point at the twin.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from kimaki_tui.config import Settings, resolve_data_dir
+from kimaki_tui.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from kimaki_tui.app import Session
     from kimaki_tui.demo.script import Step
     from kimaki_tui.demo.world import DemoWorld
+    from kimaki_tui.root.build import Services
+    from kimaki_tui.testing.discord_twin import DiscordTwin
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +57,10 @@ def run_demo(options: DemoOptions, out: TextIO, err: TextIO) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="kimaki-demo-") as tmp:
         root = Path(tmp)
-        settings = Settings(data_dir=resolve_data_dir(options.data_dir or root / "data"))
-        setup_logging(settings.log_path, ring_capacity=10_000)
+        settings = load_settings({"data_dir": str(options.data_dir or root / "data")})
+        setup_logging(
+            settings.log_path, settings.log_level, ring_capacity=10_000, file_format=settings.log_format
+        )
         project = _project(options.project, root)
         try:
             return asyncio.run(_demo(settings, project, root, options, steps, out, err))
@@ -99,15 +103,16 @@ async def _demo(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    from kimaki_tui.app import RunOptions, _main
     from kimaki_tui.core.offline import check_opencode
-    from kimaki_tui.demo.world import DEMO_TOKEN, INTRO, SCRIPTED_INTRO, build_world, link_world, pointed_at
+    from kimaki_tui.demo.world import DEMO_TOKEN, INTRO, SCRIPTED_INTRO, build_world, link_world
     from kimaki_tui.opencode.errors import OpenCodeNotInstalled
+    from kimaki_tui.root.offline import open_secrets
+    from kimaki_tui.root.run import Launch, serve
     from kimaki_tui.testing.discord_twin import DiscordTwin
 
     async with opencode_env(root, options.real_model) as env:
         try:
-            check_opencode({**os.environ, **(env or {})})
+            check_opencode(settings.opencode.path, {**os.environ, **(env or {})})
         except OpenCodeNotInstalled as exc:
             err.write(f"kimaki demo: {exc}\n")
             return 1
@@ -117,26 +122,33 @@ async def _demo(
             log.info(
                 "demo: project %s in #%s on the Discord twin %s", project, world.channel.name, twin.api_url
             )
-            base = RunOptions(tui=options.tui, opencode_env=env)
 
-            async def front(session: Session) -> int:
-                link_world(session.runtime.core, world)
+            async def front(services: Services) -> int:
+                link_world(services.core, world)
                 if steps is not None:
-                    return await _replay(session, world, steps, out, err)
-                from kimaki_tui.tui_wiring import run_tui
+                    return await _replay(services, world, steps, out, err)
+                from kimaki_tui.root.tui import run_control_center
 
-                return await run_tui(session, twin.bot_token, base, chat=world.chat)
+                return await run_control_center(services, twin.bot_token, chat=world.chat)
 
-            with pointed_at(twin):
-                return await _main(settings, twin.bot_token, dataclasses.replace(base, front=front))
+            demo = pointed_at(settings, twin)
+            launch = Launch(tui=options.tui, opencode_env=env, front=front)
+            # No secret variables of this process: the bot speaks with the twin's token.
+            return await serve(demo, open_secrets(demo, env={}), twin.bot_token, launch)
 
 
-async def wait_connected(session: Session, world: DemoWorld, timeout: float = 120.0) -> None:
+def pointed_at(settings: Settings, twin: DiscordTwin) -> Settings:
+    """The settings with the bot's Discord (REST and gateway) at the twin."""
+    discord = dataclasses.replace(settings.discord, api_url=twin.api_url, gateway_url=twin.gateway_url)
+    return dataclasses.replace(settings, discord=discord)
+
+
+async def wait_connected(services: Services, world: DemoWorld, timeout: float = 120.0) -> None:
     """OpenCode healthy and the bot connected to the twin with its commands synced."""
-    await session.runtime.wait_ready(timeout=timeout)
+    await services.wait_ready(timeout=timeout)
 
     def connected() -> bool:
-        worker = session.worker
+        worker = services.worker
         if worker is not None and worker.status.state == "failed":
             raise RuntimeError(f"the bot could not connect: {worker.status.detail}")
         return worker is not None and worker.status.state == "connected"
@@ -145,23 +157,23 @@ async def wait_connected(session: Session, world: DemoWorld, timeout: float = 12
     await world.twin.wait_for_commands(world.guild, timeout)
 
 
-async def _replay(session: Session, world: DemoWorld, steps: list[Step], out: TextIO, err: TextIO) -> int:
+async def _replay(services: Services, world: DemoWorld, steps: list[Step], out: TextIO, err: TextIO) -> int:
     from kimaki_tui.demo.script import Player, ScriptError, transcript
     from kimaki_tui.opencode.errors import OpenCodeError
 
     try:
-        await wait_connected(session, world)
+        await wait_connected(services, world)
     except (OpenCodeError, RuntimeError, TimeoutError) as exc:
         err.write(f"kimaki demo: {exc}\n")
         return 1
-    conversations = session.runtime.core.conversations
+    conversations = services.core.conversations
 
     def idle(thread: object) -> bool:
         view = conversations.get(str(getattr(thread, "id", "")))
         return view is not None and not view.busy and not view.queued
 
     async def settle() -> None:
-        bot = session.worker.bot if session.worker else None
+        bot = services.worker.bot if services.worker else None
         if bot is not None and bot.output is not None:
             await bot.output.drain()
 

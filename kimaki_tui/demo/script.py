@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kimaki_tui.demo.world import DemoWorld
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.screens.chat_model import bind_slash, parse_slash
 from kimaki_tui.testing.discord_twin import Channel, Message
 
@@ -32,7 +33,7 @@ STEP_TIMEOUT = 60.0
 IDLE_TIMEOUT = 180.0
 
 
-class ScriptError(ValueError):
+class ScriptError(KimakiError, ValueError):
     """A script line that cannot be parsed or a step that could not be done."""
 
 

@@ -3,9 +3,6 @@ project's channel, linked to the project directory through the core once kimaki 
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,20 +50,3 @@ def link_world(core: CoreApi, world: DemoWorld) -> None:
     """Link the project channel to the project folder, before anyone can write in it."""
     channel, guild = world.channel, world.guild
     core.projects.link(str(channel.id), str(guild.id), str(world.project), str(world.twin.app_id))
-
-
-@contextlib.contextmanager
-def pointed_at(twin: DiscordTwin) -> Iterator[None]:
-    """Point this process's Discord use at the twin (the bot reads these when it starts), with the
-    twin's token in the env so the OS keyring is never consulted."""
-    values = {**twin.env(), "KIMAKI_BOT_TOKEN": twin.bot_token}
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old

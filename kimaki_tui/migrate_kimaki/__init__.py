@@ -8,9 +8,8 @@ is created); `KimakiOffer` is what the setup wizard offers when kimaki's databas
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,16 +42,17 @@ async def import_kimaki(
     secrets: SecretStore,
     *,
     dry_run: bool = False,
-    env: Mapping[str, str] = os.environ,
+    api_url: str | None = None,
     now: datetime | None = None,
 ) -> ImportReport:
     """Import kimaki's database at `source` into `store` and `secrets`; KimakiSourceError when
-    it cannot be read. Discord (for the threads' channels) is reached as the CLI reaches it."""
+    it cannot be read. Discord (for the threads' channels) is reached as the CLI reaches it, at
+    `api_url` (the `discord.api_url` setting; None: Discord itself)."""
     from kimaki_tui.discord_rest import DiscordRest
 
     data = read_kimaki(source)
     token = discord_token(data, secrets)
-    rest = DiscordRest(token, env=env, timeout=LOOKUP_TIMEOUT) if token else None
+    rest = DiscordRest(token, base_url=api_url, timeout=LOOKUP_TIMEOUT) if token else None
     try:
         importer = KimakiImporter(data, store, secrets, discord=rest, dry_run=dry_run, now=now)
         return await importer.run()
@@ -67,12 +67,12 @@ async def import_into(
     secrets: SecretStore,
     *,
     dry_run: bool = False,
-    env: Mapping[str, str] = os.environ,
+    api_url: str | None = None,
 ) -> ImportReport:
     """Like `import_kimaki`, opening kimaki-tui's database at `target` (and closing it)."""
     read_kimaki(source)  # a wrong --from fails before kimaki-tui's file is created
     with _target_store(target, dry_run=dry_run) as store:
-        report = await import_kimaki(source, store, secrets, dry_run=dry_run, env=env)
+        report = await import_kimaki(source, store, secrets, dry_run=dry_run, api_url=api_url)
     report.target = target
     return report
 
@@ -97,21 +97,21 @@ class KimakiOffer:
     """The setup wizard's offer: what kimaki's database holds, and the import on acceptance."""
 
     def __init__(
-        self, source: Path, db_path: Path, secrets: SecretStore, env: Mapping[str, str] = os.environ
+        self, source: Path, db_path: Path, secrets: SecretStore, api_url: str | None = None
     ) -> None:
         self.source = source
         self._db_path = db_path
         self._secrets = secrets
-        self._env = env
+        self._api_url = api_url
 
     @classmethod
     def find(
-        cls, data_dir: Path, db_path: Path, secrets: SecretStore, env: Mapping[str, str] = os.environ
+        cls, data_dir: Path, db_path: Path, secrets: SecretStore, api_url: str | None = None
     ) -> KimakiOffer | None:
         """The offer when kimaki's database is in `data_dir`, else None. The import writes into
         kimaki-tui's database at `db_path` through a connection of its own."""
         source = find_kimaki_database(data_dir)
-        return None if source is None else cls(source, db_path, secrets, env)
+        return None if source is None else cls(source, db_path, secrets, api_url)
 
     def describe(self) -> str:
         try:
@@ -125,5 +125,5 @@ class KimakiOffer:
         from kimaki_tui.store.repo import Store
 
         with Store.open(self._db_path) as store:
-            report = await import_kimaki(self.source, store, self._secrets, env=self._env)
+            report = await import_kimaki(self.source, store, self._secrets, api_url=self._api_url)
         return report.text()

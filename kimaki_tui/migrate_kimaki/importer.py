@@ -21,12 +21,11 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kimaki_tui.config import app_id_from_token
 from kimaki_tui.discord_rest import THREAD_TYPES, DiscordApiError
 from kimaki_tui.migrate_kimaki.report import ImportReport
 from kimaki_tui.migrate_kimaki.source import KimakiBot, KimakiChannel, KimakiData, KimakiPref, KimakiThread
 from kimaki_tui.migrate_kimaki.tasks import TaskSkipped, convert_task
-from kimaki_tui.secrets import BOT_TOKEN, GEMINI_API_KEY, SecretsUnavailable
+from kimaki_tui.secrets import BOT_TOKEN, GEMINI_API_KEY, SecretsUnavailable, app_id_from_token
 
 if TYPE_CHECKING:
     from kimaki_tui.scheduling.request import SendRequest

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.migrate_kimaki.source import KimakiTask
 from kimaki_tui.scheduling.cron import CronError, parse_cron
 from kimaki_tui.scheduling.request import SendRequest
@@ -36,7 +37,7 @@ UNSUPPORTED = {
 }
 
 
-class TaskSkipped(Exception):
+class TaskSkipped(KimakiError):
     """The task cannot move over; the message says why."""
 
 

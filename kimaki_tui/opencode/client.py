@@ -162,6 +162,15 @@ class OpenCodeClient:
             await self._request("GET", "/global/health", timeout=timeout or self._timeout)
         )
 
+    async def dispose_instance(self, directory: str | Path) -> bool:
+        """Drop OpenCode's in-memory instance of one project (watchers included); its sessions stay
+        on disk and the next request for the directory starts a fresh instance."""
+        return bool(await self._request("POST", "/instance/dispose", directory=directory))
+
+    async def dispose_all_instances(self) -> bool:
+        """Drop every project instance (`POST /global/dispose`); the server keeps running."""
+        return bool(await self._request("POST", "/global/dispose"))
+
     async def projects(self) -> list[Project]:
         return [Project.from_json(row) for row in _rows(await self._request("GET", "/project"))]
 
@@ -192,8 +201,9 @@ class OpenCodeClient:
         title: str | None = None,
         permission: Sequence[JSON] | None = None,
         agent: str | None = None,
+        parent_id: str | None = None,
     ) -> SessionInfo:
-        body = _drop_none({"title": title, "permission": permission, "agent": agent})
+        body = _drop_none({"title": title, "permission": permission, "agent": agent, "parentID": parent_id})
         return SessionInfo.from_json(await self._request("POST", "/session", directory=directory, json=body))
 
     async def get_session(self, session_id: str, directory: str | Path | None = None) -> SessionInfo:

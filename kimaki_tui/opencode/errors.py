@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from kimaki_tui.errors import KimakiError
+
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 
 
@@ -17,15 +19,8 @@ def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 
 
-class OpenCodeError(Exception):
+class OpenCodeError(KimakiError):
     """Base of everything the OpenCode layer raises. `hint` says what the user can do."""
-
-    hint: str = ""
-
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        if hint is not None:
-            self.hint = hint
 
 
 class OpenCodeUnavailable(OpenCodeError):

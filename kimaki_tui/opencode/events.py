@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kimaki_tui.errors import KimakiError
+
 JSON = Mapping[str, Any]
 
 
@@ -165,7 +167,7 @@ class UnknownEvent(Event):
         return self.sid
 
 
-class EventParseError(ValueError):
+class EventParseError(KimakiError, ValueError):
     """A line that is not an OpenCode event (bad JSON, not an object, no type)."""
 
 

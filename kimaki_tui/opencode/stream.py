@@ -75,7 +75,7 @@ class EventStream:
                 log.warning("OpenCode event stream: %s", exc)
             except TimeoutError:
                 log.warning("OpenCode event stream: no server.connected within %g s", self._hello_timeout)
-            except Exception:
+            except Exception:  # the stream's loop must outlive a bug in one connection: reconnect
                 log.exception("OpenCode event stream failed unexpectedly")
             finally:
                 self.connected.clear()
@@ -121,7 +121,7 @@ class EventStream:
         if self._on_connect is not None:
             try:
                 await self._on_connect()
-            except Exception:
+            except Exception:  # a subscriber's bug must not drop the connection
                 log.exception("on_connect handler failed")
 
     def _parse(self, data: str) -> Event | None:
@@ -144,5 +144,5 @@ class EventStream:
             result = self._on_event(event)
             if inspect.isawaitable(result):
                 await result
-        except Exception:
+        except Exception:  # a subscriber's bug must not drop the connection
             log.exception("event handler failed on %s", event.type)

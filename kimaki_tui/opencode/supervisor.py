@@ -52,9 +52,9 @@ _SERVE_ARGS = ("serve", "--hostname", "127.0.0.1", "--port", "0", "--print-logs"
 RestartCallback = Callable[[], Awaitable[None]]
 
 
-def find_opencode(env: Mapping[str, str] = os.environ) -> str:
-    """The opencode binary: OPENCODE_PATH if set, else the first `opencode` on PATH."""
-    explicit = env.get("OPENCODE_PATH")
+def find_opencode(explicit: str | None = None, env: Mapping[str, str] = os.environ) -> str:
+    """The opencode binary: `explicit` (the `opencode.path` setting, OPENCODE_PATH) if given, else
+    the first `opencode` on the PATH of `env` (the environment OpenCode will run in)."""
     if explicit:
         if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
             return explicit
@@ -211,7 +211,8 @@ class OpenCodeSupervisor:
         return proc
 
     async def _spawn(self, listening: asyncio.Future[str]) -> asyncio.subprocess.Process:
-        binary = self._binary = self._binary or find_opencode({**os.environ, **self._env})
+        # Checked at each spawn: a configured path that is not (or no longer) a binary is named.
+        binary = self._binary = find_opencode(self._binary, {**os.environ, **self._env})
         self.password = secrets.token_urlsafe(24)
         env = agent_environment(
             {**os.environ, **self._env},
@@ -363,7 +364,7 @@ class OpenCodeSupervisor:
         for callback in list(self.on_restarted):
             try:
                 await callback()
-            except Exception:
+            except Exception:  # one subscriber's bug must not stop the others hearing of it
                 log.exception("on_restarted callback %r failed", callback)
 
     # -- stopping -------------------------------------------------------------------------
@@ -413,7 +414,10 @@ class OpenCodeSupervisor:
     def _fail(self, error: OpenCodeError, detail: str | None = None) -> None:
         self._failure = error
         self.healthy = False
-        self._publish("failed", detail or str(error).splitlines()[0])
+        reason = detail or str(error).splitlines()[0]
+        # No prompt can be answered from now on: say so loudly, not only in the status.
+        log.error("OpenCode is given up on, kimaki cannot answer until restarted: %s", reason)
+        self._publish("failed", reason)
 
     def _publish(self, state: Any, detail: str = "") -> None:
         warning = self.version.short if self.version is not None and self.version.ok else ""
@@ -422,7 +426,7 @@ class OpenCodeSupervisor:
         for listener in list(self._status_listeners):
             try:
                 listener(self.status)
-            except Exception:
+            except Exception:  # one subscriber's bug must not stop the others hearing of it
                 log.exception("on_status callback failed")
 
     def add_status_listener(self, listener: Callable[[ServerStatus], None]) -> None:

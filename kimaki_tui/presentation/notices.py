@@ -58,3 +58,9 @@ def question_outcome(
         lines.append(f"✅ **{escape_markdown(header)}** — {chosen[:300] or '(no answer)'}")
     lines.append(f"-# answered by {who}")
     return "\n".join(lines)
+
+
+INTERRUPTED_NOTICE = (
+    "⚠️ kimaki stopped while this answer was being written (a crash or a restart), so it may be "
+    "incomplete. Send your last message again to continue."
+)

@@ -26,6 +26,7 @@ from kimaki_tui.core.events import (
     ToolStarted,
     TurnFinished,
 )
+from kimaki_tui.presentation.discord_markdown import for_discord
 from kimaki_tui.presentation.split import MESSAGE_LIMIT, split_message
 
 Verbosity = Literal["tools_and_text", "text_and_essential_tools", "text_only"]
@@ -71,7 +72,7 @@ def render_event(event: DomainEvent, *, verbosity: Verbosity = DEFAULT_VERBOSITY
 
 def _render_part(part: PartCompleted, verbosity: Verbosity) -> list[str]:
     if part.kind == "text":
-        text = part.text.strip("\n")
+        text = for_discord(part.text.strip("\n"))
         # Kimaki marks a text part with ⬥ unless it opens with markdown the mark would break.
         return split_message(text if _MARKDOWN_START.match(text) else f"⬥ {text}")
     if verbosity == "text_only":
@@ -258,6 +259,14 @@ def render_permission_outcome(
     else:
         outcome = f"❌ Denied by {who}"
     return f"{outcome}\n{_what(request)}"
+
+
+def render_left_over_outcome(request: PermissionRequest | QuestionRequest) -> str:
+    """What a prompt is edited to when kimaki restarted before it was answered (the request died
+    with the previous run, so its buttons would do nothing)."""
+    if isinstance(request, QuestionRequest):
+        return "⌛ Question expired — kimaki restarted before it was answered"
+    return f"⌛ Expired — kimaki restarted before it was answered\n{_what(request)}"
 
 
 def render_question(request: QuestionRequest) -> str:

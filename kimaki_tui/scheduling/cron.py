@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
+from kimaki_tui.errors import KimakiError
+
 FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
 _TRIGGER_ARGS = ("minute", "hour", "day", "month", "day_of_week")
 ALIASES = {
@@ -33,7 +35,7 @@ _DAY_NAMES = {name: number for number, name in enumerate(_APS_DAYS)}
 _DOW_ITEM = re.compile(r"^(?P<range>\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/(?P<step>[0-9]+))?$")
 
 
-class CronError(ValueError):
+class CronError(KimakiError, ValueError):
     """A malformed cron expression; the message names the field and what is wrong with it."""
 
 

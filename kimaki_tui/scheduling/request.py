@@ -24,9 +24,21 @@ class SendRequest:
     worktree: str | None = None
     user_id: str | None = None
     notify_only: bool = False
+    # A subfolder of the project to run the new session in (absolute).
+    cwd: str | None = None
+    # `--permission` rules as typed (tool:action or tool:pattern:action), for the new session.
+    permissions: tuple[str, ...] = ()
+    parent_session: str | None = None
+    # Scheduled sends only: a shell command run first (its output is appended to the prompt,
+    # a failure skips the run), and whether a run may start while the previous one is busy.
+    pre_run: str | None = None
+    allow_concurrency: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {key: value for key, value in asdict(self).items() if value not in (None, False)}
+        data = {key: value for key, value in asdict(self).items() if value not in (None, False, ())}
+        if self.permissions:
+            data["permissions"] = list(self.permissions)
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SendRequest:
@@ -36,16 +48,21 @@ class SendRequest:
         if not data.get("target_id"):
             raise ValueError("the send request names no channel or thread (target_id)")
         text = {k: (str(data[k]) if data.get(k) is not None else None) for k in _OPTIONAL}
+        permissions = data.get("permissions") or ()
+        if not isinstance(permissions, list | tuple):
+            raise ValueError("the send request's permissions are not a list")
         return cls(
             target=target,
             target_id=str(data["target_id"]),
             prompt=str(data.get("prompt", "")),
             notify_only=bool(data.get("notify_only", False)),
+            permissions=tuple(str(rule) for rule in permissions),
+            allow_concurrency=bool(data.get("allow_concurrency", False)),
             **text,
         )
 
 
-_OPTIONAL = ("name", "agent", "model", "worktree", "user_id")
+_OPTIONAL = ("name", "agent", "model", "worktree", "user_id", "cwd", "parent_session", "pre_run")
 
 
 @dataclass(frozen=True, slots=True)

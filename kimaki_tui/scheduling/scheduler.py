@@ -12,18 +12,25 @@ Every firing goes through `run_due(now)`: a task due for longer than `grace` is 
 a one-shot task is marked "missed", a cron task records a missed run and moves on. That covers
 a kimaki that was down: at start-up, what fell due less than `grace` ago is sent once. A task is
 claimed in the database before it is submitted, so it never fires twice.
+
+Before a send, the injected `TaskGate` may hold it back: unless the task allows concurrency, a
+run is skipped while the session of the task's previous run is still busy; a `--pre-run` command
+runs in the project folder and a failure skips the run. A skipped run is recorded with its reason
+(a cron task moves on to its next time, a one-shot task ends as missed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from kimaki_tui.scheduling.cron import CronError, parse_cron
+from kimaki_tui.scheduling.pre_run import run_pre, with_output
 from kimaki_tui.scheduling.request import PostedStarter, SendRequest
 
 if TYPE_CHECKING:
@@ -42,6 +49,26 @@ class TaskSubmitter(Protocol):
     """
 
     async def submit_task(self, request: SendRequest) -> PostedStarter: ...
+
+
+class TaskGate(Protocol):
+    """What the scheduler asks the running kimaki before a send."""
+
+    def busy(self, thread_id: str) -> bool:
+        """Whether the session shown in this thread is still working (or waiting for an answer)."""
+        ...
+
+    def directory_for(self, request: SendRequest) -> str | None:
+        """The project folder a request's pre-run command runs in (None: not known here)."""
+        ...
+
+
+class _OpenGate:
+    def busy(self, thread_id: str) -> bool:
+        return False
+
+    def directory_for(self, request: SendRequest) -> str | None:
+        return None
 
 
 Outcome = Literal["done", "missed", "failed"]
@@ -66,8 +93,12 @@ class TaskScheduler:
         grace: timedelta = DEFAULT_GRACE,
         sync_interval: float = 15.0,
         clock: Callable[[], datetime] = _utc_now,
+        gate: TaskGate | None = None,
+        pre_run_timeout: float = 60.0,
     ) -> None:
         self.store = store
+        self._gate: TaskGate = gate or _OpenGate()
+        self._pre_run_timeout = pre_run_timeout
         self.grace = grace
         self._submitter = submitter
         self._sync_interval = sync_interval
@@ -129,6 +160,26 @@ class TaskScheduler:
         self._changed()
         return deleted
 
+    async def run_now(self, task_id: int) -> str:
+        """Fire a task at once (Run now): "" when it was sent, else why not. A cron task then goes
+        on from its schedule; a one-shot task is done."""
+        if not self.online:
+            return "Discord is not connected"
+        async with self._lock:
+            task = self.store.get_task(task_id)
+            if task is None:
+                return f"no task {task_id}"
+            if task.status != "scheduled":
+                return f"task {task_id} is {task.status}"
+            now = self._clock()
+            sent = await self._run(task, now, slot=now)
+        self._reschedule()
+        self._changed()
+        if sent:
+            return ""
+        settled = self.store.get_task(task_id)
+        return (settled.last_error if settled else None) or f"task {task_id} was not sent"
+
     def next_job_time(self, task_id: int) -> datetime | None:
         """When apscheduler will wake up for this task (None without a timer)."""
         job = self._aps.get_job(job_id(task_id)) if self._aps is not None else None
@@ -164,17 +215,29 @@ class TaskScheduler:
             self._changed()
         return posted
 
-    async def _run(self, task: ScheduledTask, now: datetime) -> bool:
+    async def _run(self, task: ScheduledTask, now: datetime, slot: datetime | None = None) -> bool:
         if not self.store.claim_task(task.id):
             return False
-        slot = task.next_run_at or now
+        slot = slot or task.next_run_at or now
         if now - slot > self.grace:
             log.warning("task %s was due at %s, more than %s ago: skipped", task.id, slot, self.grace)
             self.store.add_task_run(task.id, slot, "missed")
             self._after(task, now, "missed", error=f"missed: due at {slot:%Y-%m-%d %H:%M} UTC")
             return False
         try:
-            posted = await self._submitter.submit_task(SendRequest.from_json(task.payload))
+            request = SendRequest.from_json(task.payload)
+        except ValueError as exc:
+            self.store.add_task_run(task.id, slot, "failed", error=str(exc))
+            self._after(task, now, "failed", error=str(exc))
+            return False
+        request, skip = await self._hold_back(task, request)
+        if skip is not None:
+            log.info("task %s skipped: %s", task.id, skip)
+            self.store.add_task_run(task.id, slot, "skipped", error=skip)
+            self._after(task, now, "missed", error=f"skipped: {skip}")
+            return False
+        try:
+            posted = await self._submitter.submit_task(request)
         except Exception as exc:  # the task records any failure; the scheduler keeps going
             log.warning("task %s failed: %s", task.id, exc)
             self.store.add_task_run(task.id, slot, "failed", error=str(exc))
@@ -186,6 +249,22 @@ class TaskScheduler:
         )
         self._after(task, now, "done")
         return True
+
+    async def _hold_back(self, task: ScheduledTask, request: SendRequest) -> tuple[SendRequest, str | None]:
+        """(the request to send, None) or (request, why this run is skipped)."""
+        if not request.allow_concurrency:
+            previous = next((r for r in reversed(self.store.task_runs(task.id)) if r.thread_id), None)
+            if previous is not None and previous.thread_id and self._gate.busy(previous.thread_id):
+                return request, f"the previous run (thread {previous.thread_id}) is still busy"
+        if not request.pre_run:
+            return request, None
+        directory = self._gate.directory_for(request)
+        if directory is None:
+            return request, "no project folder to run the pre-run command in"
+        result = await run_pre(request.pre_run, directory, self._pre_run_timeout)
+        if not result.ok:
+            return request, result.output
+        return dataclasses.replace(request, prompt=with_output(request.prompt, result.output)), None
 
     def _after(self, task: ScheduledTask, now: datetime, outcome: Outcome, error: str | None = None) -> None:
         """A one-shot task ends with the outcome; a cron task moves to its next time."""
@@ -235,15 +314,17 @@ class TaskScheduler:
             )
 
     def _drop_job(self, task_id: int) -> None:
+        from apscheduler.jobstores.base import JobLookupError
+
         if self._aps is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(JobLookupError):  # no timer was set for it
                 self._aps.remove_job(job_id(task_id))
 
     def _changed(self) -> None:
         for callback in list(self.on_change):
             try:
                 callback()
-            except Exception:
+            except Exception:  # one subscriber's bug must not stop the others hearing of it
                 log.exception("task change callback failed")
 
 

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.scheduling.cron import CronError, parse_cron
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?Z$")
 _LOOKS_LIKE_DATE = re.compile(r"^\d{4}-")
 
 
-class WhenError(ValueError):
+class WhenError(KimakiError, ValueError):
     """`--send-at` could not be understood; the message says what to write instead."""
 
 

@@ -1,15 +1,17 @@
 """The control center app: four screens (modes), the bridge from the core, the palette, the wizard.
 
 `KimakiApp(model)` gets everything by injection. Each main screen is a mode with its own stack
-(the session screen is pushed on the dashboard's). Core events arrive through the one bridge,
-feed the transcripts and the approvals badge, and go to the screens of the active stack; hidden
-screens resync when shown. `run_control_center(model)` runs it in the caller's loop.
+(the session screen is pushed on the dashboard's). Core events arrive through the one bridge and
+update the app's one state — the reactives `sessions`, `requests`, `queues`, `server_status`,
+`discord_status`, `scheduler_status` (and the computed `pending_approvals`) — and the transcripts;
+screens watch what they show. `run_control_center(model)` runs it in the caller's loop.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -18,44 +20,69 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 
-from kimaki_tui.core.events import ChatStatus, GuildAccessChanged, PermissionReply
+from kimaki_tui.core.api import ConversationView
+from kimaki_tui.core.events import ChatStatus, GuildAccessChanged, PermissionReply, QueueChanged, QueuedItem
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.screens.approvals import ApprovalsScreen
-from kimaki_tui.screens.base import APPROVAL_EVENTS, KimakiScreen
+from kimaki_tui.screens.base import KimakiScreen
 from kimaki_tui.screens.bridge import Bridge
 from kimaki_tui.screens.commands import KimakiCommands
+from kimaki_tui.screens.confirm import ConfirmScreen
 from kimaki_tui.screens.dashboard import DashboardScreen
+from kimaki_tui.screens.keys import KeysScreen
 from kimaki_tui.screens.logbook import LogBook
 from kimaki_tui.screens.logs import LogsScreen
 from kimaki_tui.screens.messages import AbortSession, CoreEvents, LogLines, OpenSession
 from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.projects import ProjectsScreen
 from kimaki_tui.screens.session import SessionScreen
+from kimaki_tui.screens.state import Request, affects, read_requests, refreshed, touched_threads
 from kimaki_tui.screens.tasks import TasksScreen
 from kimaki_tui.screens.transcript import TranscriptBook
 
 log = logging.getLogger(__name__)
+# The state re-reads the sessions this often even without events (a thread can be opened before
+# its session sends anything, and the scheduler changes its line on its own).
+STATE_INTERVAL = 5.0
 WIZARD_MODULE = "kimaki_tui.screens.wizard"
 
 
 class KimakiApp(App[None]):
     CSS_PATH = Path(__file__).with_name("kimaki.tcss")  # absolute: subclasses live elsewhere
     TITLE = "kimaki"
+    # The screens get `-narrow` below 120 columns (kimaki.tcss lays the bars and panes out for 80×24).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 (Textual declares it so)
     COMMANDS = App.COMMANDS | {KimakiCommands}
+    # The digits are shown by the nav bar on every screen (the footer keeps its room for the screen's keys).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "goto('dashboard')", "Dashboard", tooltip="Sessions and statuses"),
-        Binding("2", "goto('approvals')", "Approvals", tooltip="Pending permissions and questions"),
-        Binding("3", "goto('logs')", "Logs", tooltip="The live log"),
-        Binding("4", "goto('projects')", "Projects", tooltip="Project folders and their channels"),
-        Binding("5", "goto('tasks')", "Tasks", tooltip="Scheduled sends (kimaki send --send-at)"),
-        Binding("6", "goto('discord')", "Discord", tooltip="The demo's Discord, as the demo user"),
+        Binding("1", "goto('dashboard')", "Dashboard", tooltip="Sessions and statuses", show=False),
+        Binding(
+            "2", "goto('approvals')", "Approvals", tooltip="Pending permissions and questions", show=False
+        ),
+        Binding("3", "goto('logs')", "Logs", tooltip="The live log", show=False),
+        Binding(
+            "4", "goto('projects')", "Projects", tooltip="Project folders and their channels", show=False
+        ),
+        Binding("5", "goto('tasks')", "Tasks", tooltip="Scheduled sends (kimaki send --send-at)", show=False),
+        Binding(
+            "6", "goto('discord')", "Discord", tooltip="The demo's Discord, as the demo user", show=False
+        ),
+        Binding("question_mark", "keys", "Keys", tooltip="Every key of this screen"),
         # Ctrl+C stops kimaki as on the headless command line; Ctrl+Q is Textual's usual quit key.
         Binding("ctrl+c,ctrl+q", "quit", "Quit", tooltip="Stop kimaki", priority=True),
     ]
 
-    pending_approvals: reactive[int] = reactive(0)
+    # ---- the one state the screens watch (replaced as a whole, never mutated) -----------------
+    sessions: reactive[tuple[ConversationView, ...]] = reactive(())
+    requests: reactive[tuple[Request, ...]] = reactive(())
+    queues: reactive[Mapping[str, tuple[QueuedItem, ...]]] = reactive(dict)
     server_status: reactive[ServerStatus] = reactive(ServerStatus("stopped"))
     discord_status: reactive[ChatStatus] = reactive(ChatStatus("connecting"))
+    scheduler_status: reactive[str | None] = reactive(None)
+    pending_approvals: reactive[int] = reactive(0)
+
+    def compute_pending_approvals(self) -> int:
+        return len(self.requests)
 
     def __init__(self, model: ControlCenterModel) -> None:
         super().__init__()
@@ -82,7 +109,8 @@ class KimakiApp(App[None]):
         if self.model.log_ring is not None:
             self.logbook.extend(self.model.log_ring.lines())
         self.bridge.start()
-        self._count_pending()
+        self.read_state()
+        self.set_interval(STATE_INTERVAL, self.read_state)
         self.switch_mode("discord" if self.model.chat is not None else "dashboard")
         self._maybe_setup()
 
@@ -93,9 +121,16 @@ class KimakiApp(App[None]):
     def on_core_events(self, message: CoreEvents) -> None:
         if not self.is_running:
             return  # shutting down: the screens are being taken apart
-        approvals = False
+        sessions, requests = affects(message.events)
+        queues: dict[str, tuple[QueuedItem, ...]] = {}
         for event in message.events:
             if isinstance(event, ServerStatus):
+                if event.state == "failed" and self.server_status.state != "failed":
+                    text = (
+                        f"OpenCode stopped for good: {event.detail}. "
+                        'Retry with "Restart OpenCode" in the command palette.'
+                    )
+                    self.notify(text, severity="error", timeout=60)
                 self.model.server_status = self.server_status = event
             elif isinstance(event, ChatStatus):
                 self.model.discord_status = self.discord_status = event
@@ -104,14 +139,26 @@ class KimakiApp(App[None]):
                     text = f"Discord server {event.name or event.guild_id} is waiting for your approval"
                     self.notify(f"{text} (Projects → s).", severity="warning", timeout=30)
             else:
+                if isinstance(event, QueueChanged):
+                    queues[event.thread_id] = event.items
                 self.transcripts.apply(event)
-                approvals = approvals or isinstance(event, APPROVAL_EVENTS)
-        if approvals:
-            self._count_pending()
+        if queues:
+            self.queues = {**self.queues, **queues}
+        if sessions:
+            self.sessions = refreshed(self.sessions, touched_threads(message.events), self.model.core)
+        if requests:
+            self.requests = read_requests(self.model.core)
         active = self._active_screens()
         for screen in {*self._modes_made, *active}:
             if screen.is_mounted and screen.is_running:
                 screen.apply_events(message.events, visible=screen in active)
+
+    def read_state(self) -> None:
+        """Re-read the whole state from the core (on start, after setup, and on a slow clock)."""
+        core = self.model.core
+        self.sessions = tuple(core.conversations.all())
+        self.requests = read_requests(core)
+        self.scheduler_status = self.model.scheduler_status
 
     def on_log_lines(self, message: LogLines) -> None:
         self.logbook.extend(message.lines)
@@ -124,10 +171,6 @@ class KimakiApp(App[None]):
         """Our screens in the active stack (shown, or under a dialog)."""
         return [s for s in self.screen_stack if isinstance(s, KimakiScreen) and s.is_mounted and s.is_running]
 
-    def _count_pending(self) -> None:
-        approvals = self.model.core.approvals
-        self.pending_approvals = len(approvals.pending_permissions()) + len(approvals.pending_questions())
-
     # ---- navigation -------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "goto":
@@ -138,6 +181,7 @@ class KimakiApp(App[None]):
         return True
 
     async def action_goto(self, mode: str) -> None:
+        self.read_state()  # what changed outside the events (the scheduler's line) shows at once
         if self.current_mode == mode:
             while isinstance(self.screen, SessionScreen):
                 self.pop_screen()
@@ -163,6 +207,38 @@ class KimakiApp(App[None]):
         await self.switch_mode("projects")
         if isinstance(self.screen, ProjectsScreen):
             self.screen.action_servers()
+
+    # ---- habits: keys, quitting, screenshots ------------------------------------------------------
+    def action_keys(self) -> None:
+        if isinstance(self.screen, KimakiScreen):
+            title = self.screen.NAV if not isinstance(self.screen, SessionScreen) else "session"
+            self.push_screen(KeysScreen(self.screen, title.capitalize()))
+
+    async def action_quit(self) -> None:
+        """Quit; while turns run, ask first (a second Ctrl+C in that question quits)."""
+        busy = sum(1 for view in self.sessions if view.busy)
+        if not busy or isinstance(self.screen, QuitConfirm):
+            self.exit()
+            return
+
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.exit()
+
+        turns = f"{busy} turn is" if busy == 1 else f"{busy} turns are"
+        self.push_screen(
+            QuitConfirm("Quit", f"{turns} still running. Quit kimaki anyway?", confirm="Quit"), answered
+        )
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """Save under <data-dir>/screenshots (Textual's default, ~/Downloads, may not exist)."""
+        if path is None:
+            folder = self.model.data_dir / "screenshots"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = str(folder)
+        return super().deliver_screenshot(filename, path, time_format)
 
     # ---- palette actions ----------------------------------------------------------------------------
     @work(name="answer-newest", group="answers")
@@ -216,6 +292,7 @@ class KimakiApp(App[None]):
 
     def _setup_done(self, result: object) -> None:
         self.model.needs_setup = False
+        self.read_state()
         if isinstance(self.screen, KimakiScreen):
             self.screen.sync()
         if self.model.after_setup is not None:
@@ -225,6 +302,10 @@ class KimakiApp(App[None]):
     async def _after_setup(self, result: object) -> None:
         assert self.model.after_setup is not None
         await self.model.after_setup(result)
+
+
+class QuitConfirm(ConfirmScreen):
+    """The question before quitting while turns run."""
 
 
 def _discord_screen(model: ControlCenterModel) -> KimakiScreen:

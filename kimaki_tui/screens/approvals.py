@@ -19,13 +19,13 @@ from textual.widgets import DataTable, Footer, Static
 
 from kimaki_tui.core.api import AnswerResult
 from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest
-from kimaki_tui.screens.base import APPROVAL_EVENTS, KimakiScreen
+from kimaki_tui.screens.base import KimakiScreen
 from kimaki_tui.screens.format import age, clip
 from kimaki_tui.screens.model import ControlCenterModel
+from kimaki_tui.screens.state import Request
 from kimaki_tui.screens.widgets.question_form import QuestionForm
 from kimaki_tui.screens.widgets.request_detail import PermissionDetail, request_title
 
-Request = PermissionRequest | QuestionRequest
 NOTHING = (
     "Nothing is waiting for an answer. ✓\n\nPermission prompts and questions from every session appear here."
 )
@@ -63,8 +63,7 @@ class ApprovalsScreen(KimakiScreen):
 
     def __init__(self, model: ControlCenterModel) -> None:
         super().__init__(model)
-        self._requests: dict[str, Request] = {}
-        self._shown: str | None = None
+        self._shown: str | None = None  # the request whose detail is drawn
 
     def compose(self) -> ComposeResult:
         yield self.nav_bar()
@@ -81,34 +80,31 @@ class ApprovalsScreen(KimakiScreen):
         for key, label, width in (("age", "Age", 4), ("kind", "Kind", 8), ("project", "Project", 12)):
             table.add_column(label, key=key, width=width)
         table.add_column("What", key="what", width=44)
+        self.watch(self.app, "requests", self._show_requests)
+
+    def _request(self, request_id: str | None) -> Request | None:
+        return next((r for r in self.app_state.requests if r.request_id == request_id), None)
 
     @property
     def selected(self) -> Request | None:
         table = self.query_one("#requests", DataTable)
         if not table.row_count:
             return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self._requests.get(key or "")
+        return self._request(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
     # ---- keeping the list current ---------------------------------------------------------------
-    def apply_events(self, events: tuple[object, ...], *, visible: bool = True) -> None:
-        if visible and any(isinstance(event, APPROVAL_EVENTS) for event in events):
-            self.sync()
-
     def sync(self) -> None:
-        core = self.model.core
-        pending: list[Request] = [
-            *core.approvals.pending_permissions(),
-            *core.approvals.pending_questions(),
-        ]
-        pending.sort(key=lambda r: r.asked_at, reverse=True)
+        self._show_requests(self.app_state.requests)
+
+    def _show_requests(self, pending: tuple[Request, ...]) -> None:
         table = self.query_one("#requests", DataTable)
-        keep = self.selected
         row = table.cursor_row
-        self._requests = {r.request_id: r for r in pending}
+        keep = (
+            table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
+        )
         table.clear()
         now = self.model.clock()
-        conversations = core.conversations
+        conversations = self.model.core.conversations
         for request in pending:
             project, _ = self.session_label(request.session_id)
             view = conversations.for_session(request.session_id)
@@ -120,8 +116,8 @@ class ApprovalsScreen(KimakiScreen):
                 Text(clip(what(request, view.directory if view else ""), 44)),
                 key=request.request_id,
             )
-        if keep is not None and keep.request_id in self._requests:
-            row = table.get_row_index(keep.request_id)
+        if keep is not None and keep in table.rows:
+            row = table.get_row_index(keep)
         if pending:
             table.move_cursor(row=min(row, len(pending) - 1))
         table.border_subtitle = f"{len(pending)} waiting" if pending else ""
@@ -131,12 +127,15 @@ class ApprovalsScreen(KimakiScreen):
 
     @on(DataTable.RowHighlighted, "#requests")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show_detail(self._requests.get(event.row_key.value or ""))
+        self._show_detail(self._request(event.row_key.value))
 
     def _show_detail(self, request: Request | None) -> None:
         if request is not None and request.request_id == self._shown:
             return
         detail = self.query_one("#detail", VerticalScroll)
+        focused = self.focused
+        if focused is not None and focused is not detail and detail in focused.ancestors:
+            self.query_one(RequestTable).focus()  # its button goes with the request: not nowhere
         detail.remove_children()
         self._shown = request.request_id if request else None
         table = self.query_one(RequestTable)
@@ -220,6 +219,3 @@ class ApprovalsScreen(KimakiScreen):
         else:
             message = result.message or result.status.replace("_", " ")
             self.notify(message, severity="error" if result.status == "failed" else "warning")
-        self.sync()
-        if self.focused is None or not self.focused.is_attached:
-            self.query_one("#requests").focus()

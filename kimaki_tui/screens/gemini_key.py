@@ -95,4 +95,7 @@ def open_gemini_key(app: KimakiApp) -> None:
         if message:
             app.notify(message)
 
-    app.push_screen(GeminiKeyScreen(SecretStore(app.model.data_dir)), done)
+    if app.model.secrets is None:
+        app.notify("Secrets are not available in this control center.", severity="warning")
+        return
+    app.push_screen(GeminiKeyScreen(app.model.secrets), done)

@@ -34,7 +34,8 @@ class LogsScreen(KimakiScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search", tooltip="Filter the log by a text"),
         Binding("l", "level", "Level", tooltip="Cycle the minimum level: all, debug, info, warning, error"),
-        Binding("c", "clear", "Clear filter", tooltip="Show every line again"),
+        Binding("x", "clear", "Clear filter", tooltip="Show every line again"),
+        Binding("c", "copy", "Copy", tooltip="Copy the lines on screen to the clipboard (OSC 52)"),
         Binding("escape", "focus_log", "Back to log", show=False),
     ]
 
@@ -99,6 +100,11 @@ class LogsScreen(KimakiScreen):
     def action_level(self, index: int | None = None) -> None:
         self._level = (self._level + 1) % len(LEVELS) if index is None else index
         self._refilter()
+
+    def action_copy(self) -> None:
+        lines = self.view.shown_lines()
+        self.app.copy_to_clipboard("\n".join(lines))
+        self.notify(f"Copied {len(lines)} log line" + ("" if len(lines) == 1 else "s") + ".", timeout=2)
 
     def action_clear(self) -> None:
         self._level = 0

@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kimaki_tui.config import Settings
 from kimaki_tui.core.api import CoreApi
 from kimaki_tui.core.events import ChatStatus
 from kimaki_tui.core.projects import system_directory_problem
 from kimaki_tui.logs import RingHandler
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.screens.chat_model import ChatWorld
+from kimaki_tui.secrets import SecretStore
+from kimaki_tui.settings import Settings
+from kimaki_tui.setup.projects import ProjectPathError
 
 AddProject = Callable[[str], Awaitable[str | None]]
 """Registers a project directory (and creates its Discord channel); returns a message to show."""
@@ -29,6 +31,8 @@ AddProject = Callable[[str], Awaitable[str | None]]
 class ControlCenterModel:
     core: CoreApi
     settings: Settings
+    # The run's one SecretStore (the Gemini key dialog writes there); None: that dialog is unavailable.
+    secrets: SecretStore | None = None
     log_ring: RingHandler | None = None
     server_status: ServerStatus = field(default_factory=lambda: ServerStatus("stopped"))
     discord_status: ChatStatus = field(default_factory=lambda: ChatStatus("connecting"))
@@ -55,7 +59,7 @@ class ControlCenterModel:
         return self.settings.data_dir
 
     async def add_project_directory(self, directory: str) -> str:
-        """Add a project from the terminal; raises ValueError for a path that is not a directory."""
+        """Add a project from the terminal; raises ProjectPathError for a path that is not a directory."""
         resolved = project_directory(directory)
         if self.add_project is not None:
             return await self.add_project(resolved) or f"Added {resolved}"
@@ -64,13 +68,13 @@ class ControlCenterModel:
 
 
 def project_directory(directory: str) -> str:
-    """The absolute path of an existing folder that may be a project; ValueError otherwise."""
+    """The absolute path of an existing folder that may be a project; ProjectPathError otherwise."""
     path = Path(directory).expanduser()
     if not path.is_dir():
-        raise ValueError(f"{directory} is not a directory")
+        raise ProjectPathError(f"{directory} is not a directory")
     problem = system_directory_problem(path.resolve())
     if problem is not None:
-        raise ValueError(problem.replace("`", ""))
+        raise ProjectPathError(problem.replace("`", ""))
     return str(path.resolve())
 
 

@@ -106,8 +106,8 @@ class ProjectsScreen(KimakiScreen):
     async def _add(self, directory: str) -> None:
         try:
             message = await self.model.add_project_directory(directory)
-        except Exception as exc:  # the lead's add_project may fail in ways we only report
-            self.notify(f"Could not add {directory}: {exc}", severity="error")
+        except Exception as exc:  # a worker's boundary: no failure may close the control center
+            self.notify_failure(f"Could not add {directory}", exc)
         else:
             self.notify(message)
         self.sync()

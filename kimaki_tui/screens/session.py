@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
 from kimaki_tui.core.api import ConversationView
-from kimaki_tui.core.events import DomainEvent, QueueChanged, TextDelta
+from kimaki_tui.core.events import DomainEvent
 from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.screens.base import KimakiScreen
@@ -43,13 +43,13 @@ OUTCOMES = {
 class SessionScreen(KimakiScreen):
     NAV = "dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", tooltip="Back to the dashboard"),
-        Binding(
-            "ctrl+b", "abort", "Abort turn", tooltip="Abort the running turn (pending approvals are denied)"
-        ),
+        Binding("escape", "back", "Back", tooltip="Leave the message box; else back to the dashboard"),
+        Binding("m", "message", "Message", tooltip="Type a message to this session (Enter sends)"),
+        Binding("c", "copy", "Copy", tooltip="Copy the transcript to the clipboard (OSC 52)"),
+        Binding("ctrl+b", "abort", "Abort", tooltip="Abort the running turn (pending approvals are denied)"),
         # Priority: the prompt box would take these keys to scroll itself.
-        Binding("pageup", "scroll(-1)", "Page up", tooltip="Scroll the transcript up", priority=True),
-        Binding("pagedown", "scroll(1)", "Page down", tooltip="Scroll the transcript down", priority=True),
+        Binding("pageup", "scroll(-1)", "Up", tooltip="Scroll the transcript up", priority=True),
+        Binding("pagedown", "scroll(1)", "Down", tooltip="Scroll the transcript down", priority=True),
     ]
 
     def __init__(self, model: ControlCenterModel, book: TranscriptBook, thread_id: str) -> None:
@@ -59,7 +59,7 @@ class SessionScreen(KimakiScreen):
 
     @property
     def conversation(self) -> ConversationView | None:
-        return self.model.core.conversations.get(self.thread_id)
+        return next((v for v in self.app_state.sessions if v.thread_id == self.thread_id), None)
 
     def compose(self) -> ComposeResult:
         yield self.nav_bar()
@@ -73,7 +73,10 @@ class SessionScreen(KimakiScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#prompt", Input).focus()
+        # Not the message box: the digits of the nav bar must switch screens, not type.
+        self.query_one(TranscriptView).focus()
+        self.watch(self.app, "sessions", lambda _: self._show_header())
+        self.watch(self.app, "queues", lambda _: self._show_queue())
         view = self.conversation
         if view is not None and view.session_id and self.book.needs_history(view.session_id):
             self._load_history(view.session_id)
@@ -84,16 +87,9 @@ class SessionScreen(KimakiScreen):
         self._show_transcript()
 
     def apply_events(self, events: tuple[object, ...], *, visible: bool = True) -> None:
-        if not visible:
-            return
-        mine = [e for e in events if isinstance(e, DomainEvent) and e.thread_id == self.thread_id]
-        if not mine:
-            return
-        if not all(isinstance(e, TextDelta) for e in mine):
-            self._show_header()  # streamed tokens change only the transcript
-        self._show_transcript()
-        if any(isinstance(e, QueueChanged) for e in mine):
-            self._show_queue()
+        """The transcript follows the app's transcript book (the header and queue watch the state)."""
+        if visible and any(isinstance(e, DomainEvent) and e.thread_id == self.thread_id for e in events):
+            self._show_transcript()
 
     # ---- drawing ----------------------------------------------------------------------------
     def _show_header(self) -> None:
@@ -113,8 +109,10 @@ class SessionScreen(KimakiScreen):
         header.update(text)
 
     def _show_queue(self) -> None:
-        conversations = self.model.core.conversations
-        items = conversations.queue(self.thread_id) if conversations.get(self.thread_id) else ()
+        items = self.app_state.queues.get(self.thread_id)
+        if items is None:  # no change seen in this run yet: what the core holds
+            conversations = self.model.core.conversations
+            items = conversations.queue(self.thread_id) if conversations.get(self.thread_id) else ()
         table = self.query_one(QueueTable)
         table.show(items)
         self.query_one("#queue-panel").border_title = f"Queue ({len(items)})" if items else "Queue"
@@ -132,7 +130,7 @@ class SessionScreen(KimakiScreen):
             messages = await self.model.core.history.messages(self.thread_id, limit=HISTORY_LIMIT)
         except (LookupError, OpenCodeError) as exc:
             log.warning("could not load the history of %s: %s", session_id, exc)
-            self.notify(f"Could not load the earlier transcript: {exc}", severity="warning")
+            self.notify_failure("Could not load the earlier transcript", exc, severity="warning")
             return
         self.book.prepend_history(session_id, history_entries(messages))
         self._show_transcript(rebuild=True)
@@ -152,7 +150,7 @@ class SessionScreen(KimakiScreen):
         try:
             result = await self.model.core.conversations.say(self.thread_id, prompt)
         except (LookupError, OpenCodeError) as exc:
-            self.notify(f"Not sent: {exc}", severity="error")
+            self.notify_failure("Not sent", exc)
             return
         if result.outcome == "failed":
             self.notify(f"Not sent: {result.message}", severity="error")
@@ -161,7 +159,19 @@ class SessionScreen(KimakiScreen):
         self.sync()
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        if isinstance(self.focused, Input):
+            self.query_one(TranscriptView).focus()
+        else:
+            self.app.pop_screen()
+
+    def action_copy(self) -> None:
+        view = self.conversation
+        entries = self.book.entries(view.session_id if view else None)
+        self.app.copy_to_clipboard("\n\n".join(entry.text for entry in entries))
+        self.notify(f"Copied the transcript ({len(entries)} blocks).", timeout=2)
+
+    def action_message(self) -> None:
+        self.query_one("#prompt", Input).focus()
 
     def action_scroll(self, pages: int) -> None:
         view = self.query_one(TranscriptView)

@@ -1,4 +1,5 @@
-"""Tasks: the scheduled sends (`kimaki send --send-at`), soonest first; delete one, show finished ones.
+"""Tasks: the scheduled sends (`kimaki send --send-at`), soonest first; run one now, delete one,
+show finished ones.
 
 Tasks are read from the shared database (the CLI adds them from another process), so the table is
 re-read every few seconds. Deleting goes through the core, which tells the running scheduler (its
@@ -36,6 +37,7 @@ def when_text(moment: datetime | None) -> str:
 class TasksScreen(KimakiScreen):
     NAV = "tasks"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "run_now", "Run now", tooltip="Send the selected task now"),
         Binding("x,delete", "delete", "Delete", tooltip="Delete the selected task"),
         Binding("a", "toggle_all", "Show finished", tooltip="Also list done, missed and failed tasks"),
     ]
@@ -104,6 +106,14 @@ class TasksScreen(KimakiScreen):
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
+        self.sync()
+
+    async def action_run_now(self) -> None:
+        task_id = self._selected()
+        if task_id is None:
+            return
+        problem = await self.model.core.tasks.run_now(task_id)
+        self.notify(f"Ran task {task_id}." if not problem else f"Task {task_id} did not run: {problem}")
         self.sync()
 
     def action_delete(self) -> None:

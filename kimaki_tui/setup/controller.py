@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from enum import StrEnum
 from typing import Protocol
 
-from kimaki_tui.config import app_id_from_token
 from kimaki_tui.discord_rest import DiscordApiError, DiscordRest
 from kimaki_tui.errors import KimakiError
 from kimaki_tui.logs import register_secret
-from kimaki_tui.secrets import BOT_TOKEN, GEMINI_API_KEY, SecretStore, SecretsUnavailable, Source
+from kimaki_tui.secrets import (
+    BOT_TOKEN,
+    GEMINI_API_KEY,
+    SecretStore,
+    SecretsUnavailable,
+    Source,
+    app_id_from_token,
+)
 from kimaki_tui.setup import guide
 from kimaki_tui.setup.channels import LinkChannel, create_channels_over_rest
 from kimaki_tui.setup.models import BotIdentity, CreatedChannel, GuildInfo, SetupResult
@@ -64,7 +69,7 @@ class KimakiImportOffer(Protocol):
     async def run(self) -> str: ...
 
 
-class SetupError(Exception):
+class SetupError(KimakiError):
     """Something the user can fix; the message is shown as is (it never contains a secret)."""
 
 
@@ -87,7 +92,7 @@ class SetupController:
         secrets: SecretStore,
         *,
         api: DiscordRest | None = None,
-        env: Mapping[str, str] = os.environ,
+        api_url: str | None = None,
         known_projects: KnownProjects | None = None,
         create_channels: CreateChannels | None = None,
         link: LinkChannel | None = None,
@@ -99,7 +104,7 @@ class SetupController:
         self.secrets = secrets
         # Tokenless: each call speaks with the checked token (`with_token`), so a wrong paste
         # never sticks.
-        self.api = api or DiscordRest(env=env, timeout=10.0)
+        self.api = api or DiscordRest(base_url=api_url, timeout=10.0)
         self._known_projects = known_projects
         self._create_channels = create_channels
         self._link = link

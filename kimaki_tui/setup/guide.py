@@ -85,6 +85,18 @@ TOKEN = """Give kimaki the bot's token:
   2. Paste it below. It is checked with Discord right away and stored in your OS keyring,
      never in a file or the database."""
 
+TOKEN_WITH_FILE = """Give kimaki the bot's token:
+
+  1. On the "Bot" page, click "Reset Token", confirm, and copy the token Discord shows once.
+  2. Paste it below. It is checked with Discord right away and stored in your OS keyring, or,
+     where there is none, in {path} (plain text, readable only by you; --secrets-file)."""
+
+
+def token_text(secrets_file: str | None) -> str:
+    """The token step's words; `secrets_file` when the plain-text file fallback is enabled."""
+    return TOKEN if secrets_file is None else TOKEN_WITH_FILE.format(path=secrets_file)
+
+
 INSTALL = """Add the bot to a Discord server you manage with this link (it asks for the permissions
 kimaki needs: read and send messages and threads, create the project channels, manage its
 role, attach files, react):"""

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kimaki_tui.core.projects import system_directory_problem
+from kimaki_tui.errors import KimakiError
 
 if TYPE_CHECKING:
     from kimaki_tui.core.api import OpenCodeProject, Projects
@@ -16,7 +17,7 @@ _SKIP_WORKTREES = ("/",)
 _SKIP_PREFIX = "opencode-test-"
 
 
-class ProjectPathError(ValueError):
+class ProjectPathError(KimakiError, ValueError):
     """A typed directory cannot be a project; the message is meant for the user."""
 
 

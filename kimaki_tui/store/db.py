@@ -46,7 +46,7 @@ PRAGMAS: dict[str, str | int] = {
 }
 
 
-class StoreError(Exception):
+class StoreError(KimakiError):
     """Base of every error the store raises."""
 
 
@@ -54,7 +54,7 @@ class StoreClosedError(StoreError):
     """The store was used after `close()`."""
 
 
-class SchemaTooNewError(StoreError, KimakiError):
+class SchemaTooNewError(StoreError):
     """The file was written by a newer kimaki-tui whose schema this code does not know."""
 
     def __init__(self, path: str, found: int, known: int) -> None:
@@ -68,7 +68,7 @@ class SchemaTooNewError(StoreError, KimakiError):
         self.known = known
 
 
-class EmptyDatabaseError(StoreError, KimakiError):
+class EmptyDatabaseError(StoreError):
     """The database file exists but has zero bytes: refused rather than silently re-created."""
 
     def __init__(self, path: Path) -> None:
@@ -81,7 +81,7 @@ class EmptyDatabaseError(StoreError, KimakiError):
         self.path = path
 
 
-class CorruptDatabaseError(StoreError, KimakiError):
+class CorruptDatabaseError(StoreError):
     """Not a kimaki database (damaged, truncated, or another program's); left untouched."""
 
     def __init__(self, path: Path | str, reason: str) -> None:
@@ -89,7 +89,7 @@ class CorruptDatabaseError(StoreError, KimakiError):
         self.path = Path(path)
 
 
-class DatabaseUnwritable(StoreError, KimakiError):
+class DatabaseUnwritable(StoreError):
     """SQLite cannot write the file: the data dir is read-only or the disk is full."""
 
 
@@ -104,10 +104,10 @@ def database_error(exc: BaseException, path: Path | str) -> StoreError:
     lowered = " | ".join(texts).lower()
     if "disk is full" in lowered or (_AMBIGUOUS_IO in lowered and _nearly_full(file.parent)):
         full = disk_full(file.parent, "database or disk is full")
-        return DatabaseUnwritable(full.problem, full.hint)
+        return DatabaseUnwritable(str(full), full.hint)
     if "readonly" in lowered or "read-only" in lowered or "unable to open database file" in lowered:
         denied = read_only(file.parent, texts[0])
-        return DatabaseUnwritable(denied.problem, denied.hint)
+        return DatabaseUnwritable(str(denied), denied.hint)
     if "malformed" in lowered or "not a database" in lowered:
         return CorruptDatabaseError(file, texts[0])
     return StoreError(f"{file}: {texts[0]}")

@@ -193,8 +193,46 @@ def _v5_neutral_names(database: peewee.SqliteDatabase) -> None:
     ])
 
 
+def _v6_outbox(database: peewee.SqliteDatabase) -> None:
+    """What a front end still has to post or edit for a turn, per thread in order, so a chat
+    outage or a restart delays it but loses nothing (issue: answers lost when Discord was down)."""
+    _run(database, [
+        # action: "send" a new message, or "edit_prompt" (the message showing request_id).
+        # nonce: sent with the message so a retry after a lost answer is not posted twice.
+        # part_id: the finished part the message shows (its posted_parts row gets message ids).
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            thread_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            content TEXT NOT NULL,
+            notify INTEGER NOT NULL DEFAULT 0,
+            view TEXT,
+            request_id TEXT,
+            part_id TEXT,
+            nonce TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            delivered_at TEXT,
+            external_message_id TEXT,
+            failure TEXT)""",
+        "CREATE INDEX outbox_waiting ON outbox (thread_id, id) WHERE delivered_at IS NULL",
+    ])
+
+
+def _v7_open_turns(database: peewee.SqliteDatabase) -> None:
+    """The turns running, so one cut off by a crash or a kill is reported on the next start."""
+    _run(database, [
+        # A turn from its prompt until it ends: one still here at start was cut off by kimaki's end.
+        """CREATE TABLE open_turns (
+            thread_id TEXT PRIMARY KEY NOT NULL,
+            session_id TEXT NOT NULL,
+            started_at TEXT NOT NULL)""",
+    ])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
-    _v1_mappings, _v2_runtime_state, _v3_scheduled_tasks, _v4_guilds, _v5_neutral_names
+    _v1_mappings, _v2_runtime_state, _v3_scheduled_tasks, _v4_guilds, _v5_neutral_names, _v6_outbox,
+    _v7_open_turns,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

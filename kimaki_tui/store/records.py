@@ -34,7 +34,7 @@ GuildDecision = Literal["allowed", "denied"]
 # A scheduled task: scheduled → running (claimed while it fires) → scheduled again (cron) or
 # done / missed / failed (one-shot). A run records each firing (or skipped firing).
 TaskStatus = Literal["scheduled", "running", "done", "missed", "failed"]
-TaskRunStatus = Literal["posted", "failed", "missed"]
+TaskRunStatus = Literal["posted", "failed", "missed", "skipped"]
 THREAD_ORIGINS: Final = frozenset(get_args(ThreadOrigin))
 GUILD_DECISIONS: Final = frozenset(get_args(GuildDecision))
 PENDING_KINDS: Final = frozenset(get_args(PendingKind))

@@ -20,6 +20,7 @@ from kimaki_tui.store import migrations, records
 from kimaki_tui.store.base import utc_now
 from kimaki_tui.store.guilds import GuildMixin
 from kimaki_tui.store.models import ChannelPrefModel, SessionPrefModel, bind_tables
+from kimaki_tui.store.outbox import OutboxMixin
 from kimaki_tui.store.pending import PendingMixin
 from kimaki_tui.store.queue import QueueMixin
 from kimaki_tui.store.records import (
@@ -34,6 +35,7 @@ from kimaki_tui.store.records import (
     Unset,
 )
 from kimaki_tui.store.tasks import TasksMixin
+from kimaki_tui.store.turns import TurnsMixin
 
 _PrefTable = type[ChannelPrefModel] | type[SessionPrefModel]
 _ID_BATCH = 500  # ids per `IN (...)`: well under SQLite's limit on bound parameters
@@ -48,9 +50,10 @@ def _check_model(model: _Pref) -> None:
             raise ValueError(f"model must look like 'provider/model', got {model!r}")
 
 
-class Store(QueueMixin, PendingMixin, TasksMixin, GuildMixin):
+class Store(QueueMixin, PendingMixin, TasksMixin, GuildMixin, OutboxMixin, TurnsMixin):
     """One SQLite file: projects, channels, threads, preferences, posted parts; the queue, pending
-    requests, scheduled tasks and guild decisions come from the mixins. Build it with `Store.open(path)`."""
+    requests, scheduled tasks, guild decisions, the outbox and open turns come from the mixins.
+    Build it with `Store.open(path)`."""
 
     def __init__(self, database: peewee.SqliteDatabase, path: Path) -> None:
         super().__init__(database, bind_tables(database))

@@ -84,6 +84,28 @@ class TasksMixin(StoreBase):
                 query = query.where(t.tasks.channel_id == channel_id)
             return [records.scheduled_task(row) for row in query]
 
+    def update_task(self, task_id: int, payload: TaskPayload, timing: TaskTiming | None = None) -> bool:
+        """New content for a task not being fired; with `timing` it is (re)scheduled at its first run.
+        False when there is no such task or it is running."""
+        values: dict[str, Any] = {
+            "payload_json": records.dump_json(payload.to_json()),
+            "prompt_preview": preview(payload.prompt),
+            "updated_at": utc_now(),
+        }
+        if timing is not None:
+            values.update(
+                kind=timing.kind,
+                run_at=timing.run_at,
+                cron_expr=timing.cron,
+                timezone=timing.timezone,
+                next_run_at=timing.first_run,
+                status="scheduled",
+                last_error=None,
+            )
+        with self._write() as t:
+            query = t.tasks.update(**values).where((t.tasks.id == task_id) & (t.tasks.status != "running"))
+            return bool(query.execute())
+
     def due_tasks(self, now: datetime) -> list[ScheduledTask]:
         """Scheduled tasks whose next time is at or before `now`, the earliest first."""
         with self._read() as t:

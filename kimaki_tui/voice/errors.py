@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import math
 
+from kimaki_tui.errors import KimakiError
 
-class VoiceError(Exception):
+
+class VoiceError(KimakiError):
     """A voice message could not become a transcript; `str(exc)` is the user-facing reason."""
 
 

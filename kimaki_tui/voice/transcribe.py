@@ -2,15 +2,15 @@
 
 The audio goes inline with the project's file tree as context; transient failures (429, 5xx,
 dropped connections) are retried by the SDK, and the whole call is bounded by `timeout`. Every
-failure becomes a VoiceError with a readable reason. `GOOGLE_GEMINI_BASE_URL` (read by the SDK too)
-points it at another server, such as the tests' local fake.
+failure becomes a VoiceError with a readable reason. `base_url` (the `voice.gemini_base_url`
+setting; the SDK itself also reads `GOOGLE_GEMINI_BASE_URL`) points it at another server, such as
+the tests' local fake.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,6 @@ from kimaki_tui.voice.errors import InvalidKey, NoSpeech, TranscriptionFailed, T
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "gemini-2.5-flash"
-BASE_URL_ENV = "GOOGLE_GEMINI_BASE_URL"
 NO_SPEECH = "[no speech]"
 RETRY_CODES = (408, 429, 500, 502, 503, 504)
 INSTRUCTIONS = (
@@ -39,7 +38,7 @@ class GeminiSettings:
     api_key: str
     model: str = DEFAULT_MODEL
     timeout: float = 60.0
-    base_url: str | None = None  # None: GOOGLE_GEMINI_BASE_URL, else Google's endpoint
+    base_url: str | None = None  # None: the SDK's choice (GOOGLE_GEMINI_BASE_URL, else Google's)
     attempts: int = 3
     retry_delay: float = 1.0
 
@@ -86,7 +85,7 @@ def _client(settings: GeminiSettings) -> Any:
         http_status_codes=list(RETRY_CODES),
     )
     options = types.HttpOptions(
-        base_url=settings.base_url or os.environ.get(BASE_URL_ENV), retry_options=retry
+        base_url=settings.base_url, retry_options=retry
     )
     return genai.Client(api_key=settings.api_key, http_options=options)
 

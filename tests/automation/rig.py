@@ -26,10 +26,12 @@ from kimaki_tui.cli.main import main
 from kimaki_tui.control_api import ControlActions, InstanceStatus
 from kimaki_tui.instance import InstanceLock
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+from kimaki_tui.root.offline import open_secrets
+from kimaki_tui.root.task_gate import CoreTaskGate
 from kimaki_tui.scheduling.scheduler import TaskScheduler
 from kimaki_tui.store.repo import Store
 from kimaki_tui.testing.discord_twin import DiscordTwin
-from tests.bot.rig import TOKEN, BotRig, ErrorLog, build_guild
+from tests.bot.rig import TOKEN, BotRig, ErrorLog, build_guild, rig_settings
 from tests.core_rig import CoreRig
 
 
@@ -72,13 +74,16 @@ class AutomationRig:
 
     async def start_scheduler(self) -> TaskScheduler:
         submitter = BotTaskSubmitter(lambda: self.bot.bot)
-        self.scheduler = TaskScheduler(self.store, submitter, grace=self.grace, sync_interval=0.5)
+        gate = CoreTaskGate(self.bot.core)
+        self.scheduler = TaskScheduler(self.store, submitter, grace=self.grace, sync_interval=0.5, gate=gate)
+        self.bot.core.tasks.use_timers(self.scheduler)  # as the composition root does
         await self.scheduler.start(online=True)
         return self.scheduler
 
     async def stop_scheduler(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
+            self.bot.core.tasks.use_timers(None)
             self.scheduler = None
 
     def sessions(self) -> list[dict[str, object]]:
@@ -118,8 +123,6 @@ async def automation_rig(
     scheduler: bool = True,
     **bot_options: Any,
 ) -> AsyncIterator[AutomationRig]:
-    from kimaki_tui.bot.options import BotOptions
-
     errors = ErrorLog()
     errors.install()
     data_dir = tmp_path / "data"
@@ -128,24 +131,21 @@ async def automation_rig(
         async with DiscordTwin(bot_token=TOKEN, bot_name="Kimaki") as twin:
             monkeypatch.setenv("KIMAKI_BOT_TOKEN", TOKEN)
             monkeypatch.setenv("KIMAKI_DISCORD_API_URL", twin.api_url)
-            monkeypatch.setenv("KIMAKI_LOCK_PORT", str(free_port()))
+            lock_port = free_port()
+            monkeypatch.setenv("KIMAKI_LOCK_PORT", str(lock_port))  # for the CLI run in this process
             guild, users = build_guild(twin)
             category = guild.add_category("Kimaki")
             channel = guild.add_text_channel(project_dir.name, category=category)
-            options = BotOptions(
-                data_dir=data_dir,
-                projects_dir=tmp_path,
-                app_id=str(twin.app_id),
-                guild_ready_timeout=0.05,
-                **bot_options,
-            )
+            settings = rig_settings(data_dir, tmp_path, **bot_options)
             async with CoreRig(server.client, data_dir / "discord-sessions.db") as core_rig:
                 core_rig.core.projects.link(str(channel.id), str(guild.id), str(project_dir))
-                bot = BotRig(twin, core_rig, guild, category, channel, users, project_dir, options)
+                secrets = open_secrets(settings)
+                bot = BotRig(twin, core_rig, guild, category, channel, users, project_dir, settings, secrets)
                 rig = AutomationRig(bot, data_dir, server)
                 lock = InstanceLock(
                     data_dir,
                     lambda: InstanceStatus(discord_state="connected", opencode_state="healthy"),
+                    lock_port,
                     actions=ControlActions(
                         sessions=rig.sessions,
                         opencode=lambda: {

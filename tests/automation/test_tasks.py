@@ -183,14 +183,19 @@ async def test_tasks_command_lists_this_channels_tasks_with_delete_buttons(auto_
         "keep me" in reply.content and "delete me" in reply.content and "other channel" not in reply.content
     )
     ids = custom_ids(reply.message)
-    assert ids == [f"kimaki:task:del:{gone.id}", f"kimaki:task:del:{kept.id}"]
+    assert ids == [
+        f"kimaki:task:run:{gone.id}",
+        f"kimaki:task:del:{gone.id}",
+        f"kimaki:task:run:{kept.id}",
+        f"kimaki:task:del:{kept.id}",
+    ]
 
     refused = await (await rig.bot.users.member.slash(rig.bot.channel, "tasks")).wait_response(15)
     assert refused.ephemeral and "Kimaki" in refused.content and "keep me" not in refused.content
 
-    click = await rig.bot.users.kimaki_user.click(reply.message, ids[0])
+    click = await rig.bot.users.kimaki_user.click(reply.message, ids[1])
     edited = (await click.wait_response(15)).message
     assert edited is not None and edited.content.startswith(f"Deleted task #{gone.id}")
     assert "delete me" not in edited.content.split("\n", 1)[1]
-    assert custom_ids(edited) == [f"kimaki:task:del:{kept.id}"]
+    assert custom_ids(edited) == [f"kimaki:task:run:{kept.id}", f"kimaki:task:del:{kept.id}"]
     assert rig.store.get_task(gone.id) is None and rig.store.get_task(elsewhere.id) is not None

@@ -16,7 +16,7 @@ from kimaki_tui.screens.app import KimakiApp
 from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.tasks import TasksScreen
 from kimaki_tui.store.repo import Store
-from tests.screens.scene import offline_model
+from tests.screens.scene import concrete, offline_model
 
 SIZE = (140, 36)
 
@@ -30,8 +30,8 @@ class NeverSubmits:
 async def model(tmp_path: Path) -> AsyncIterator[ControlCenterModel]:
     model = offline_model(tmp_path)
     yield model
-    await model.core.close()
-    model.core.store.close()
+    await concrete(model).close()
+    concrete(model).store.close()
 
 
 def add(store: Store, when: str, prompt: str) -> int:
@@ -45,11 +45,11 @@ def rows(app: KimakiApp) -> list[list[str]]:
 
 
 async def test_tasks_screen_lists_and_deletes_through_the_scheduler(model: ControlCenterModel) -> None:
-    store = model.core.store
+    store = concrete(model).store
     scheduler = TaskScheduler(store, NeverSubmits())
     await scheduler.start(online=True)
-    model.core.tasks.use_timers(scheduler)  # as the composition root does
-    # As tui_wiring does: the dashboard shows the status the scheduler reports on each change.
+    concrete(model).tasks.use_timers(scheduler)  # as the composition root does
+    # As the root does (root/tui.py): the dashboard shows the status the scheduler reports on each change.
     scheduler.on_change.append(lambda: setattr(model, "scheduler_status", scheduler.status_text()))
     try:
         later = add(store, "2099-01-01T09:00:00Z", "write the yearly report")
@@ -82,7 +82,7 @@ async def test_tasks_screen_lists_and_deletes_through_the_scheduler(model: Contr
 
 async def test_tasks_screen_without_a_scheduler_reads_the_database(model: ControlCenterModel) -> None:
     # Another process (the CLI) writes to the same file through its own connection.
-    store = Store.open(model.core.store.path)
+    store = Store.open(concrete(model).store.path)
     try:
         app = KimakiApp(model)
         async with app.run_test(size=SIZE) as pilot:
@@ -102,3 +102,31 @@ async def test_tasks_screen_without_a_scheduler_reads_the_database(model: Contro
             assert rows(app) == [] and store.get_task(task) is None
     finally:
         store.close()
+
+
+class RecordsSubmits:
+    def __init__(self) -> None:
+        self.sent: list[SendRequest] = []
+
+    async def submit_task(self, request: SendRequest) -> PostedStarter:
+        self.sent.append(request)
+        return PostedStarter(request.target_id, "1", "1")
+
+
+async def test_run_now_from_the_tasks_screen_sends_through_the_scheduler(model: ControlCenterModel) -> None:
+    store = concrete(model).store
+    submitter = RecordsSubmits()
+    scheduler = TaskScheduler(store, submitter)
+    await scheduler.start(online=True)
+    concrete(model).tasks.use_timers(scheduler)
+    try:
+        task = add(store, "2099-01-01T09:00:00Z", "write the yearly report")
+        app = KimakiApp(model)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("5", "r")
+            await pilot.pause()
+            assert [r.prompt for r in submitter.sent] == ["write the yearly report"]
+            assert [r.status for r in store.task_runs(task)] == ["posted"]
+            assert rows(app) == []  # a one-shot task is done once sent
+    finally:
+        await scheduler.stop()

@@ -35,7 +35,7 @@ async def versioned_bot_rig(
 def make_bot_rig(
     opencode_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 ) -> Callable[..., AbstractAsyncContextManager[BotRig]]:
-    """`async with make_bot_rig(runtime=RuntimeOptions(...), allow_all_users=True) as rig:`"""
+    """`async with make_bot_rig(sessions=SessionSettings(...), allow_all_users=True) as rig:`"""
 
     def make(**kwargs: Any) -> AbstractAsyncContextManager[BotRig]:
         return bot_rig_context(opencode_client, project_dir, tmp_path, **kwargs)

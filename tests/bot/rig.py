@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from kimaki_tui.bot.client import KimakiBot
-from kimaki_tui.bot.options import BotOptions
 from kimaki_tui.core.service import Core
-from kimaki_tui.core.session import RuntimeOptions
 from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.root.offline import open_secrets
+from kimaki_tui.secrets import SecretStore
+from kimaki_tui.settings import DiscordSettings, SessionSettings, Settings, VoiceSettings
 from kimaki_tui.testing.discord_twin import Actor, Channel, DiscordTwin, Guild, Message, Perm, Role
 from tests.core_rig import CoreRig
 
@@ -75,7 +76,8 @@ class BotRig:
     channel: Channel
     users: Users
     project_dir: Path
-    options: BotOptions
+    settings: Settings
+    secrets: SecretStore
     bot: KimakiBot | None = None
     _bot_task: asyncio.Task[None] | None = None
     _patch: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
@@ -86,7 +88,8 @@ class BotRig:
 
     # ---- bot lifecycle ----------------------------------------------------------------------------
     async def start_bot(self, timeout: float = 15.0) -> KimakiBot:
-        bot = TestBot(self.core, options=self.options)
+        app_id = str(self.twin.app_id)
+        bot = TestBot(self.core, settings=self.settings, secrets=self.secrets, app_id=app_id)
         self._patch.enter_context(self.twin.patch_discord())
         task = asyncio.create_task(bot.start(TOKEN))
         ready = asyncio.create_task(bot.wait_until_ready())
@@ -154,7 +157,12 @@ class BotRig:
 
     async def wait_idle(self, thread: Channel, timeout: float = 30.0) -> None:
         """The thread's session finished its turn and the bot posted everything about it."""
-        runtime = self.core.conversations.runtime(str(thread.id))
+        conversations = self.core.conversations
+        # The thread appears in Discord a moment before the bot has opened its conversation.
+        await self.twin.wait_until(
+            lambda: conversations.get(str(thread.id)) is not None, timeout, "the bot to open the thread"
+        )
+        runtime = conversations.runtime(str(thread.id))
         await self.twin.wait_until(lambda: not runtime.busy, timeout, f"thread {thread.name} to go idle")
         await self.settle()
 
@@ -196,17 +204,31 @@ def build_guild(twin: DiscordTwin) -> tuple[Guild, Users]:
     return guild, users
 
 
+def rig_settings(data_dir: Path, projects_dir: Path, **values: Any) -> Settings:
+    """Settings for a bot in tests: each value goes to the `discord` or `voice` subtree that has it."""
+    discord = {k: v for k, v in values.items() if k in DiscordSettings.__dataclass_fields__}
+    voice = {k: v for k, v in values.items() if k in VoiceSettings.__dataclass_fields__}
+    unknown = set(values) - set(discord) - set(voice)
+    assert not unknown, f"not a discord or voice setting: {unknown}"
+    return Settings(
+        data_dir=data_dir,
+        projects_dir=projects_dir,
+        discord=DiscordSettings(**{"guild_ready_timeout": 0.05, **discord}),
+        voice=VoiceSettings(**voice),
+    )
+
+
 @contextlib.asynccontextmanager
 async def bot_rig_context(
     client: OpenCodeClient,
     project_dir: Path,
     tmp_path: Path,
     *,
-    runtime: RuntimeOptions | None = None,
-    approval_timeout: float = 600.0,
+    sessions: SessionSettings | None = None,
     start: bool = True,
-    **bot_options: Any,
+    **bot_settings: Any,
 ) -> Any:
+    """`bot_settings` are fields of the `discord` or `voice` settings (`allow_all_users=True`)."""
     errors = ErrorLog()
     errors.install()
     try:
@@ -214,18 +236,11 @@ async def bot_rig_context(
             guild, users = build_guild(twin)
             category = guild.add_category("Kimaki")
             channel = guild.add_text_channel(project_dir.name, category=category)
-            options = BotOptions(
-                data_dir=tmp_path / "data",
-                projects_dir=tmp_path,
-                app_id=str(twin.app_id),
-                guild_ready_timeout=0.05,
-                **bot_options,
-            )
-            async with CoreRig(
-                client, tmp_path / "bot.sqlite", options=runtime, approval_timeout=approval_timeout
-            ) as core_rig:
+            settings = rig_settings(tmp_path / "data", tmp_path, **bot_settings)
+            secrets = open_secrets(settings)
+            async with CoreRig(client, tmp_path / "bot.sqlite", options=sessions) as core_rig:
                 core_rig.core.projects.link(str(channel.id), str(guild.id), str(project_dir))
-                rig = BotRig(twin, core_rig, guild, category, channel, users, project_dir, options)
+                rig = BotRig(twin, core_rig, guild, category, channel, users, project_dir, settings, secrets)
                 try:
                     if start:
                         await rig.start_bot()

@@ -86,7 +86,7 @@ async def test_large_text_is_saved_and_referenced(
         msg = await rig.user_says("owner", "BIG-MARKER look", attachments=[("run.log", data, None)])
         thread = await rig.wait_thread()
         await rig.wait_bot_message(thread, is_footer)
-        saved = rig.options.attachments_dir / str(msg.id) / "run.log"
+        saved = rig.settings.attachments_dir / str(msg.id) / "run.log"
         assert saved.read_bytes() == data
         text = latest_user_text([user_message(scripted_model, "BIG-MARKER")])
         assert str(saved) in text and "line of log output" not in text

@@ -13,8 +13,7 @@ from contextlib import AbstractAsyncContextManager
 
 import pytest
 
-from kimaki_tui.bot.ingress import IngressCog
-from kimaki_tui.core.session import RuntimeOptions
+from kimaki_tui.settings import SessionSettings
 from tests.bot.rig import BotRig, is_footer
 
 pytestmark = pytest.mark.opencode
@@ -108,7 +107,7 @@ async def test_two_threads_run_in_parallel(bot_rig: BotRig) -> None:
 
 
 async def test_a_message_while_busy_interrupts_after_a_short_delay(make_bot_rig: MakeRig) -> None:
-    async with make_bot_rig(runtime=RuntimeOptions(interrupt_delay=0.3)) as rig:
+    async with make_bot_rig(sessions=SessionSettings(interrupt_delay=0.3)) as rig:
         await rig.user_says("owner", "SLOW:8 take your time")
         thread = await rig.wait_thread()
         runtime = rig.core.conversations.runtime(str(thread.id))
@@ -126,7 +125,7 @@ async def test_a_message_while_busy_interrupts_after_a_short_delay(make_bot_rig:
 
 
 async def test_a_message_while_busy_is_queued_under_the_queue_policy(make_bot_rig: MakeRig) -> None:
-    async with make_bot_rig(runtime=RuntimeOptions(busy_policy="queue")) as rig:
+    async with make_bot_rig(sessions=SessionSettings(busy_policy="queue")) as rig:
         await rig.user_says("owner", "SLOW:1.5 warm up")
         thread = await rig.wait_thread()
         runtime = rig.core.conversations.runtime(str(thread.id))
@@ -185,7 +184,7 @@ async def test_messages_sent_as_soon_as_the_thread_appears_are_answered_in_order
 ) -> None:
     """A follow-up can reach the bot before its own request that opened the thread has returned:
     it must still wait behind the message that opened the thread, and so must each other."""
-    async with make_bot_rig(runtime=RuntimeOptions(busy_policy="queue")) as rig:
+    async with make_bot_rig(sessions=SessionSettings(busy_policy="queue")) as rig:
         # The bot hears that its thread was created only after the follow-ups arrived.
         rig.twin.delay_responses("POST /channels/*/messages/*/threads", 0.5)
         await rig.user_says("owner", "REPLY: answer zero")
@@ -196,5 +195,3 @@ async def test_messages_sent_as_soon_as_the_thread_appears_are_answered_in_order
         await rig.wait_bot_message(thread, is_footer, after=last)
         answers = [m.content for m in rig.bot_messages(thread) if m.content.startswith("⬥ answer")]
         assert answers == ["⬥ answer zero", "⬥ answer 1", "⬥ answer 2"]
-        ingress = rig.bot.get_cog("IngressCog") if rig.bot is not None else None
-        assert isinstance(ingress, IngressCog) and len(ingress.arrivals) == 0  # nothing kept per thread

@@ -167,6 +167,6 @@ async def test_message_txt_honours_both_size_limits(make_bot_rig: MakeRig) -> No
         msg = await rig.users.owner.send(rig.channel, "", attachments=[("message.txt", body.encode(), None)])
         thread = await rig.wait_thread()
         await rig.wait_bot_message(thread, is_footer)
-        saved = rig.options.attachments_dir / str(msg.id) / "message.txt"
+        saved = rig.settings.attachments_dir / str(msg.id) / "message.txt"
         assert saved.read_text() == body and (saved.stat().st_mode & 0o777) == 0o600
         assert not any("SECRET-CONTENT" in m.content for m in rig.twin.messages(rig.channel))

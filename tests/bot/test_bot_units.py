@@ -20,12 +20,7 @@ from kimaki_tui.opencode.errors import OpenCodeBadRequest, OpenCodeTimeout, Open
 
 def test_discord_overrides_apply_and_restore() -> None:
     base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    restore = apply_discord_overrides(
-        {
-            "KIMAKI_DISCORD_API_URL": "http://127.0.0.1:9/api/v10/",
-            "KIMAKI_DISCORD_GATEWAY_URL": "ws://127.0.0.1:9/gateway",
-        }
-    )
+    restore = apply_discord_overrides("http://127.0.0.1:9/api/v10/", "ws://127.0.0.1:9/gateway")
     try:
         assert discord.http.Route.BASE == "http://127.0.0.1:9/api/v10"
         assert yarl.URL("ws://127.0.0.1:9/gateway") == discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
@@ -38,7 +33,7 @@ def test_discord_overrides_apply_and_restore() -> None:
 
 def test_no_overrides_change_nothing() -> None:
     base = discord.http.Route.BASE
-    apply_discord_overrides({})()
+    apply_discord_overrides(None, None)()
     assert base == discord.http.Route.BASE
 
 

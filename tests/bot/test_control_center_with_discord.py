@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from kimaki_tui.config import Settings
 from kimaki_tui.core.events import (
     PermissionAskedEvent,
     PermissionResolved,
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.opencode
 
 
 def control_center(rig: BotRig) -> KimakiApp:
-    return KimakiApp(ControlCenterModel(core=rig.core, settings=Settings(data_dir=rig.options.data_dir)))
+    return KimakiApp(ControlCenterModel(core=rig.core, settings=rig.settings))
 
 
 async def test_approve_in_the_terminal_edits_the_discord_prompt(bot_rig: BotRig) -> None:
@@ -76,7 +75,7 @@ async def test_prompt_from_the_terminal_appears_in_the_thread(bot_rig: BotRig) -
         thread = await bot_rig.wait_thread()
         await bot_rig.wait_idle(thread)
         await app.open_session(str(thread.id))
-        await pilot.press(*"REPLY: typed in the terminal", "enter")
+        await pilot.press("m", *"REPLY: typed in the terminal", "enter")
         marked = await bot_rig.wait_bot_message(
             thread, lambda m: "sent from the kimaki control center" in m.content
         )
@@ -99,7 +98,7 @@ async def test_a_message_typed_in_the_terminal_answers_the_waiting_question(bot_
         )
         asked = await bot_rig.core_rig.wait_for(QuestionAskedEvent)
         await app.open_session(str(thread.id))
-        await pilot.press(*"Teal, from the terminal", "enter")
+        await pilot.press("m", *"Teal, from the terminal", "enter")
         resolved = await bot_rig.core_rig.wait_for(QuestionResolved)
         assert resolved.request.request_id == asked.request.request_id
         assert (resolved.answers, resolved.by, resolved.origin) == (

@@ -41,11 +41,12 @@ async def test_fork_from_a_chosen_message(bot_rig: BotRig) -> None:
     options = reply.message.components[0]["components"][0]["options"]
     assert [o["label"] for o in options] == [f"REPLY: {w}-{m}" for w in ("gamma", "beta", "alpha")]
     beta = options[1]["value"]
+    menu = reply.message
 
-    picked = await bot_rig.users.owner.select(reply.message, f"kimaki:fork:{runtime.session_id}", [beta])
+    picked = await bot_rig.users.owner.select(menu, f"kimaki:fork:{runtime.session_id}", [beta])
     await picked.wait_callback(15)
     fork = await bot_rig.wait_thread(predicate=lambda t: t.name.startswith("Fork:"))
-    await bot_rig.twin.wait_until(lambda: "Forked into" in reply.message.content, 15, "the menu to close")
+    await bot_rig.twin.wait_until(lambda: "Forked into" in menu.content, 15, "the menu to close")
     assert reply.message.content == f"Forked into <#{fork.id}>." and reply.message.components == []
     forked = bot_rig.core.conversations.runtime(str(fork.id))
     assert forked.session_id not in (None, runtime.session_id) and forked.directory == runtime.directory

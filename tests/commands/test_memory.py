@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from kimaki_tui.core.events import TurnFinished
-from kimaki_tui.core.session import RuntimeOptions
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.testing.scripted_model import ScriptedModel, message_text
 from tests.core_rig import CoreRig
@@ -36,8 +35,7 @@ async def test_memory_context_then_reminder_after_idle_gap(
     marker = uuid.uuid4().hex[:8]
     (project_dir / "MEMORY.md").write_text(f"# Notes\nThe build uses tabs-{marker}.\n")
     now = [5000.0]
-    options = RuntimeOptions(clock=lambda: now[0])
-    async with CoreRig(opencode_client, tmp_path / "core.sqlite", options=options) as rig:
+    async with CoreRig(opencode_client, tmp_path / "core.sqlite", clock=lambda: now[0]) as rig:
         rig.thread(project_dir)
         for count, word in enumerate(("one", "two"), start=1):
             await rig.core.conversations.submit("1000", rig.prompt(f"REPLY: {word}-{marker}"))

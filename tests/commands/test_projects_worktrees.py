@@ -76,7 +76,7 @@ async def test_worktree_work_then_merge(bot_rig: BotRig, scripted_model: Scripte
     assert thread.name == "⬦ worktree: fast-path"
     assert reply.content == f"Created <#{thread.id}> on branch `kimaki/fast-path`."
     worktree = Path(bot_rig.core.conversations.runtime(str(thread.id)).directory)
-    assert worktree.parent.parent == bot_rig.options.data_dir / "worktrees"
+    assert worktree.parent.parent == bot_rig.settings.data_dir / "worktrees"
     intro = bot_rig.bot_messages(thread)[0].content
     assert intro.startswith("🌳 **Worktree ready** — branch `kimaki/fast-path`")
 

@@ -48,7 +48,7 @@ def test_detects_each_kind_of_installation(tmp_path: Path) -> None:
 def test_editable_git_checkout_pulls_and_reinstalls(tmp_path: Path) -> None:
     checkout = tmp_path / "src" / "kimaki tui"
     (checkout / ".git").mkdir(parents=True)
-    direct = {"url": checkout.as_uri(), "dir_info": {"editable": True}}
+    direct: dict[str, object] = {"url": checkout.as_uri(), "dir_info": {"editable": True}}
     plan = plan_upgrade(facts(tmp_path, direct=direct))
     assert plan.kind == "editable" and plan.checkout == checkout
     assert plan.commands == (
@@ -60,10 +60,10 @@ def test_editable_git_checkout_pulls_and_reinstalls(tmp_path: Path) -> None:
 
 
 def test_refuses_what_it_cannot_upgrade(tmp_path: Path) -> None:
-    folder = {"url": (tmp_path / "plain").as_uri(), "dir_info": {"editable": True}}
+    folder: dict[str, object] = {"url": (tmp_path / "plain").as_uri(), "dir_info": {"editable": True}}
     with pytest.raises(UpgradeRefused, match="not a git checkout"):
         plan_upgrade(facts(tmp_path, direct=folder))
-    vcs = {"url": "https://example.invalid/kimaki.git", "vcs_info": {"vcs": "git"}}
+    vcs: dict[str, object] = {"url": "https://example.invalid/kimaki.git", "vcs_info": {"vcs": "git"}}
     with pytest.raises(UpgradeRefused, match="the same way you installed it"):
         plan_upgrade(facts(tmp_path, direct=vcs))
 
@@ -102,7 +102,7 @@ def upgrader(tmp_path: Path, runner: FakeRunner, restarted: list[Path]) -> Upgra
 def test_cli_upgrade_runs_the_plan_and_restarts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = build_parser().parse_args(["--data-dir", str(tmp_path / "data"), "upgrade"])
     assert args.handler is upgrade_cmd.run_upgrade and not args.skip_restart
-    runner, restarted = FakeRunner("0.1.0", "0.2.0"), []
+    runner, restarted = FakeRunner("0.1.0", "0.2.0"), list[Path]()
     assert upgrade_cmd.run_upgrade(args, upgrader(tmp_path, runner, restarted)) == 0
     assert runner.calls[1] == (PY, "-m", "pip", "install", "--upgrade", DIST)
     assert restarted == [(tmp_path / "data").resolve()]
@@ -134,7 +134,7 @@ async def test_upgrade_and_restart_command(bot_rig: BotRig, tmp_path: Path) -> N
     inter = await owner.slash(bot_rig.channel, "upgrade-and-restart")
     reply = await inter.wait_response(15)
     assert reply.content == "⬆️ Upgraded kimaki-tui 0.1.0 → 0.2.0; restarting…"
-    assert restarted == [bot_rig.options.data_dir]
+    assert restarted == [bot_rig.settings.data_dir]
 
     async def refuse(data_dir: Path) -> bool:
         return False

@@ -56,6 +56,15 @@ async def test_kimaki_demo_in_tmux(opencode_binary: str, tmp_path: Path) -> None
         await wait_until(lambda: "Accepted once by you" in screen(), 60, 0.3, "the edited prompt")
         await wait_until(lambda: "Tool said" in screen(), 60, 0.3, "the rest of the turn")
         tmux(socket, "send-keys", "C-c")
+        # If the turn has not quite ended yet, quitting asks first: confirm.
+        await wait_until(
+            lambda: not tmux(socket, "list-sessions") or "Quit kimaki anyway?" in screen(),
+            30,
+            0.3,
+            "exit or ask",
+        )
+        if tmux(socket, "list-sessions"):
+            tmux(socket, "send-keys", "y")
         await wait_until(lambda: not tmux(socket, "list-sessions"), 30, 0.5, "kimaki demo to exit")
     finally:
         tmux(socket, "kill-server")

@@ -12,7 +12,6 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
-from kimaki_tui.config import Settings
 from kimaki_tui.demo.chat_adapter import TwinChat
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.screens.app import KimakiApp
@@ -34,7 +33,7 @@ async def rig(opencode_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 
 def demo_app(rig: BotRig) -> KimakiApp:
     chat = TwinChat(rig.twin, rig.users.owner, rig.guild, [rig.channel], intro="Say something.")
-    model = ControlCenterModel(core=rig.core, settings=Settings(data_dir=rig.options.data_dir), chat=chat)
+    model = ControlCenterModel(core=rig.core, settings=rig.settings, chat=chat)
     return KimakiApp(model)
 
 

@@ -13,13 +13,13 @@ from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from kimaki_tui.config import Settings
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.screens.app import KimakiApp
 from kimaki_tui.screens.model import ControlCenterModel
+from kimaki_tui.settings import Settings
 from tests.core_rig import CoreRig
 from tests.harness import wait_until
-from tests.screens.scene import offline_model
+from tests.screens.scene import concrete, offline_model
 
 T = TypeVar("T")
 SIZE = (120, 36)
@@ -30,8 +30,8 @@ async def scene(tmp_path: Path) -> AsyncIterator[ControlCenterModel]:
     """An offline model (no OpenCode); build it with `tests.screens.scene.build_scene`."""
     model = offline_model(tmp_path)
     yield model
-    await model.core.close()
-    model.core.store.close()
+    await concrete(model).close()
+    concrete(model).store.close()
 
 
 @pytest.fixture

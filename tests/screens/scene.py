@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kimaki_tui.config import Settings
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.events import PromptDispatched
 from kimaki_tui.core.service import Core
@@ -20,6 +19,7 @@ from kimaki_tui.logs import RingHandler
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.events import parse_event
 from kimaki_tui.screens.model import ControlCenterModel
+from kimaki_tui.settings import SessionSettings, Settings
 from kimaki_tui.store.repo import Store
 
 T0 = 1_795_311_000_000  # ms
@@ -55,7 +55,7 @@ def offline_model(
         store=store,
         bus=EventBus(),
         wait_stream=_never,
-        approval_timeout=0,  # no expiry timers in frames
+        options=SessionSettings(approval_timeout=0),  # no expiry timers in frames
     )
     core.start()
     fields.setdefault("clock", lambda: NOW)
@@ -195,9 +195,17 @@ def scene_turns() -> list[Turn]:
     return [demo, api, site, edit, docs]
 
 
+def concrete(model: ControlCenterModel) -> Core:
+    """The core behind a model, with its internals: tests set scenes up and clean up through its
+    store and bus; the screens themselves see only `CoreApi`."""
+    assert isinstance(model.core, Core)
+    return model.core
+
+
 def build_scene(model: ControlCenterModel) -> None:
     """Map the threads, feed the events, queue two prompts, link channels; freeze activity times."""
-    core, store = model.core, model.core.store
+    core = concrete(model)
+    store = core.store
     for thread, channel, directory, sid in THREADS:
         store.link_channel(channel, "800", directory)
         core.sessions.open(thread, channel, directory, sid)

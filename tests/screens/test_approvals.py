@@ -22,7 +22,7 @@ from kimaki_tui.screens.widgets.question_form import QuestionForm
 from kimaki_tui.screens.widgets.request_detail import PermissionDetail
 from tests.core_rig import CoreRig
 from tests.screens.conftest import SIZE, notifications, plain, settle, until
-from tests.screens.scene import build_scene
+from tests.screens.scene import build_scene, concrete
 
 
 def rows(app: KimakiApp) -> list[str]:
@@ -71,7 +71,7 @@ async def test_failed_and_late_answers_are_notified(scene: ControlCenterModel) -
 
         # Answered elsewhere just before the key press (the bridge has not delivered it yet).
         app.bridge.interval = 60.0
-        scene.core.permissions.replied_elsewhere("per_edit01", "once")
+        concrete(scene).permissions.replied_elsewhere("per_edit01", "once")
         await pilot.press("o")
         await until(pilot, lambda: any("already answered" in n for n in notifications(app)), "late answer")
         assert rows(app) == ["que_site01", "per_demo01"]

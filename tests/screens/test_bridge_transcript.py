@@ -29,7 +29,7 @@ from kimaki_tui.screens.history import history_entries
 from kimaki_tui.screens.messages import CoreEvents, LogLines
 from kimaki_tui.screens.transcript import TranscriptBook
 from tests.harness import wait_until
-from tests.screens.scene import build_scene, offline_model
+from tests.screens.scene import build_scene, concrete, offline_model
 
 
 def delta(session: str, part: str, text: str, kind: str = "text") -> TextDelta:
@@ -91,7 +91,7 @@ async def test_bridge_batches_bus_events_and_log_lines_from_any_thread() -> None
 async def test_transcript_book_follows_a_turn(tmp_path: Path) -> None:
     model = offline_model(tmp_path)
     book = TranscriptBook(limit=50)
-    model.core.bus.add_callback(book.apply)
+    concrete(model).bus.add_callback(book.apply)
     build_scene(model)
     demo = book.entries("ses_demo01")
     assert [e.kind for e in demo] == ["user", "tool", "text", "footer", "user", "tool", "notice"]
@@ -107,8 +107,8 @@ async def test_transcript_book_follows_a_turn(tmp_path: Path) -> None:
     assert len(book.entries("ses_demo01")) == 7  # resolved in place, not appended
     model.core.publish(TurnFinished("ses_demo01", True, 2.0, 10, 5, 5, 10, None, "p", "m", "build"))
     assert all(e.done for e in book.entries("ses_demo01"))
-    await model.core.close()
-    model.core.store.close()
+    await concrete(model).close()
+    concrete(model).store.close()
 
 
 def test_transcript_limit_and_history_merge() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import pytest
 from textual.widgets import Static
 
+from kimaki_tui.core.api import ConversationView
 from kimaki_tui.core.events import ChatStatus, PermissionAskedEvent, TurnFinished
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.screens.app import KimakiApp
@@ -16,7 +18,7 @@ from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.widgets.session_table import SessionTable
 from tests.core_rig import CoreRig
 from tests.screens.conftest import SIZE, plain, settle, until
-from tests.screens.scene import build_scene
+from tests.screens.scene import build_scene, concrete
 
 
 def cell(app: KimakiApp, thread: str, column: str) -> str:
@@ -47,7 +49,7 @@ async def test_scene_rows_badge_and_summary(scene: ControlCenterModel) -> None:
 async def test_status_bar_follows_the_bus(scene: ControlCenterModel) -> None:
     app = KimakiApp(scene)
     async with app.run_test(size=SIZE) as pilot:
-        bus = scene.core.bus
+        bus = concrete(scene).bus
         bus.publish(ChatStatus("connecting"))
         bus.publish(ChatStatus("connected", guilds=2, latency_ms=41.6, user="Kimaki#0001"))
         bus.publish(ServerStatus("healthy", port=4567, pid=None))
@@ -66,6 +68,12 @@ async def test_status_bar_follows_the_bus(scene: ControlCenterModel) -> None:
         bus.publish(ChatStatus("failed", detail="Improper token has been passed."))
         await settle(pilot)
         assert "✗ failed · Improper token" in plain(app.screen.query_one("#discord-status", Static))
+        bus.publish(ServerStatus("failed", port=4567, detail="OpenCode crashed 5 times within 60 s"))
+        await settle(pilot)
+        opencode = plain(app.screen.query_one("#opencode-status", Static))
+        assert "failed · port 4567 · OpenCode crashed 5 times" in opencode
+        [toast] = [n for n in app._notifications if "stopped for good" in n.message]
+        assert toast.severity == "error" and "crashed 5 times" in toast.message
 
 
 async def test_empty_dashboard_says_how_to_start(scene: ControlCenterModel) -> None:
@@ -128,10 +136,16 @@ async def test_a_status_change_redraws_its_row_without_reading_every_session(
         build_scene(scene)
         await settle(pilot)
         assert cell(app, "1002", "status") == "● busy"
-        reads: list[int] = []
+        reads: list[int] = []  # reads of every view, other than the app's slow resync clock
         every = scene.core.conversations.all
-        monkeypatch.setattr(scene.core.conversations, "all", lambda: reads.append(1) or every())
-        runtime = scene.core.sessions.get("1002")
+
+        def all_views() -> list[ConversationView]:
+            if not any(frame.function == "read_state" for frame in inspect.stack()):
+                reads.append(1)
+            return every()
+
+        monkeypatch.setattr(scene.core.conversations, "all", all_views)
+        runtime = concrete(scene).sessions.get("1002")
         assert runtime is not None and runtime.session_id is not None
         runtime.handle_event(SessionStatus("session.status", runtime.session_id, "idle"))
         runtime.handle_event(SessionStatus("session.status", runtime.session_id, "busy"))

@@ -16,7 +16,7 @@ from kimaki_tui.screens.logbook import LogBook, level_of
 from kimaki_tui.screens.logs import LogsScreen
 from kimaki_tui.screens.widgets.log_view import LogView
 from tests.screens.conftest import SIZE, plain, settle, until
-from tests.screens.scene import offline_model
+from tests.screens.scene import concrete, offline_model
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ async def test_filter_search_and_live_lines(ring: RingHandler, tmp_path: Path) -
         assert any(" ERROR " in line for line in shown) and shown[-1] == "ValueError: boom"
         assert count_label(app) == f"{len(app.logbook.select(logging.WARNING, '')):,} of {total:,} lines"
 
-        await pilot.press("c", "slash", *"went idle", "enter")
+        await pilot.press("x", "slash", *"went idle", "enter")
         assert count_label(app) == f"30 of {app.logbook.size:,} lines"
         assert all("went idle" in line for line in visible(view) if line)
 
@@ -85,9 +85,9 @@ async def test_filter_search_and_live_lines(ring: RingHandler, tmp_path: Path) -
         assert visible(view)[len([line for line in visible(view) if line]) - 1].endswith(
             "session 999 went idle"
         )
-        await pilot.press("c")
+        await pilot.press("x")
         assert count_label(app) == f"{app.logbook.size:,} lines"
-    await model.core.close()
+    await concrete(model).close()
 
 
 def test_logbook_levels_trimming_and_selection() -> None:

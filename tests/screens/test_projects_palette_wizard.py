@@ -20,7 +20,7 @@ from kimaki_tui.screens.projects import ProjectsScreen
 from kimaki_tui.screens.servers import ServersScreen
 from kimaki_tui.screens.session import SessionScreen
 from tests.screens.conftest import SIZE, notifications, plain, settle, until
-from tests.screens.scene import HOME, build_scene, offline_model
+from tests.screens.scene import HOME, build_scene, concrete, offline_model
 
 
 def project_rows(app: KimakiApp) -> list[str]:
@@ -52,7 +52,7 @@ async def test_add_project_by_typing_a_path(scene: ControlCenterModel, tmp_path:
         path_input.value = str(folder)  # type: ignore[attr-defined]
         await pilot.press("enter")
         await until(pilot, lambda: f"project:{folder}" in project_rows(app), "the new project")
-        assert str(folder) in [p.directory for p in scene.core.store.list_projects()]
+        assert str(folder) in [p.directory for p in concrete(scene).store.list_projects()]
         assert any("no Discord channel is linked" in n for n in notifications(app))
 
 
@@ -76,7 +76,7 @@ async def test_add_project_calls_the_composition_roots_action(tmp_path: Path) ->
         await until(
             pilot, lambda: any(f"#{tmp_path.name} created" in n for n in notifications(app)), "notice"
         )
-    await model.core.close()
+    await concrete(model).close()
 
 
 async def test_add_project_by_picking_a_folder(tmp_path: Path) -> None:
@@ -96,8 +96,8 @@ async def test_add_project_by_picking_a_folder(tmp_path: Path) -> None:
         assert app.screen.query_one("#path").value == str(root / "beta")  # type: ignore[attr-defined]
         await pilot.press("enter")  # Enter again on the same folder confirms it
         await until(pilot, lambda: isinstance(app.screen, ProjectsScreen), "the projects screen")
-        assert [p.directory for p in model.core.store.list_projects()] == [str(root / "beta")]
-    await model.core.close()
+        assert [p.directory for p in concrete(model).store.list_projects()] == [str(root / "beta")]
+    await concrete(model).close()
 
 
 async def test_unlink_channel_and_forget_project(scene: ControlCenterModel) -> None:
@@ -108,13 +108,13 @@ async def test_unlink_channel_and_forget_project(scene: ControlCenterModel) -> N
         await pilot.press("n")  # cancelled: nothing changes
         assert "channel:902" in project_rows(app)
         await pilot.press("x", "y")
-        assert scene.core.store.channel_directory("902") is None
+        assert concrete(scene).store.channel_directory("902") is None
         # The api project has no channel left now: its row says so; removing it forgets it.
         assert f"project:{HOME}/api" in project_rows(app)
         table = app.screen.query_one("#projects", DataTable)
         table.move_cursor(row=project_rows(app).index(f"project:{HOME}/api"))
         await pilot.press("delete", "y")
-        assert f"{HOME}/api" not in [p.directory for p in scene.core.store.list_projects()]
+        assert f"{HOME}/api" not in [p.directory for p in concrete(scene).store.list_projects()]
         assert f"project:{HOME}/api" not in project_rows(app)
 
 
@@ -172,7 +172,7 @@ async def test_first_run_pushes_the_wizard_then_the_dashboard(
         assert isinstance(app.screen, DashboardScreen) and not model.needs_setup
         await until(pilot, lambda: results, "the after-setup call")
         assert results == ["completed"]
-    await model.core.close()
+    await concrete(model).close()
 
 
 async def test_servers_list_allows_and_denies(scene: ControlCenterModel) -> None:
@@ -183,7 +183,7 @@ async def test_servers_list_allows_and_denies(scene: ControlCenterModel) -> None
     guilds.seen("111111111111111111", "Home", "42")
     guilds.seen("222222222222222222", "Mallory's", "666")
     changed: list[object] = []
-    scene.core.bus.add_callback(changed.append)
+    concrete(scene).bus.add_callback(changed.append)
     app = KimakiApp(scene)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4", "s")

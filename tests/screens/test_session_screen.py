@@ -68,7 +68,7 @@ async def test_prompt_from_the_terminal_streams_the_answer(
     async with app.run_test(size=SIZE) as pilot:
         thread = rig.thread(project_dir)
         await app.open_session(thread.thread_id)
-        await pilot.press(*"SLOW:2 tell me about the terminal", "enter")
+        await pilot.press("m", *"SLOW:2 tell me about the terminal", "enter")
         dispatched = await rig.wait_for(PromptDispatched)
         assert (dispatched.author, dispatched.origin) == ("control center", "control-center")
         await rig.wait_for(TextDelta)

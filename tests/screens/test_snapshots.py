@@ -21,9 +21,8 @@ from kimaki_tui.logs import LOG_FORMAT, RingHandler
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.screens.app import KimakiApp
 from kimaki_tui.screens.model import ControlCenterModel
-from tests.screens.scene import T0, THREADS, build_scene, offline_model
+from tests.screens.scene import T0, THREADS, build_scene, concrete, offline_model
 
-SIZE = (120, 36)
 DATA_DIR = Path("/home/user/.kimaki")
 Compare = Callable[..., bool]
 
@@ -58,7 +57,7 @@ def frozen_ring() -> RingHandler:
 def model(tmp_path: Path) -> Iterator[ControlCenterModel]:
     model = offline_model(tmp_path, ring=frozen_ring(), data_dir=DATA_DIR)
     yield model
-    model.core.store.close()
+    concrete(model).store.close()
 
 
 def scene_then(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
@@ -81,21 +80,41 @@ def scene_then(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
     return run_before
 
 
-def test_dashboard(snap_compare: Compare, model: ControlCenterModel) -> None:
-    assert snap_compare(KimakiApp(model), terminal_size=SIZE, run_before=scene_then())
+# Every screen at the smallest size it must be usable in and at a roomy one.
+SIZES = pytest.mark.parametrize("size", [(80, 24), (160, 45)], ids=["80x24", "160x45"])
+Size = tuple[int, int]
 
 
-def test_approvals_edit_with_diff(snap_compare: Compare, model: ControlCenterModel) -> None:
-    assert snap_compare(KimakiApp(model), terminal_size=SIZE, run_before=scene_then("2"))
+@SIZES
+def test_dashboard(snap_compare: Compare, model: ControlCenterModel, size: Size) -> None:
+    assert snap_compare(KimakiApp(model), terminal_size=size, run_before=scene_then())
 
 
-def test_approvals_question(snap_compare: Compare, model: ControlCenterModel) -> None:
-    assert snap_compare(KimakiApp(model), terminal_size=SIZE, run_before=scene_then("2", "down", "enter"))
+@SIZES
+def test_approvals_edit_with_diff(snap_compare: Compare, model: ControlCenterModel, size: Size) -> None:
+    assert snap_compare(KimakiApp(model), terminal_size=size, run_before=scene_then("2"))
 
 
-def test_session_transcript(snap_compare: Compare, model: ControlCenterModel) -> None:
-    assert snap_compare(KimakiApp(model), terminal_size=SIZE, run_before=scene_then("enter"))
+@SIZES
+def test_approvals_question(snap_compare: Compare, model: ControlCenterModel, size: Size) -> None:
+    assert snap_compare(KimakiApp(model), terminal_size=size, run_before=scene_then("2", "down", "enter"))
 
 
-def test_logs(snap_compare: Compare, model: ControlCenterModel) -> None:
-    assert snap_compare(KimakiApp(model), terminal_size=SIZE, run_before=scene_then("3", "l", "l"))
+@SIZES
+def test_session_transcript(snap_compare: Compare, model: ControlCenterModel, size: Size) -> None:
+    assert snap_compare(KimakiApp(model), terminal_size=size, run_before=scene_then("enter"))
+
+
+@SIZES
+def test_logs(snap_compare: Compare, model: ControlCenterModel, size: Size) -> None:
+    assert snap_compare(KimakiApp(model), terminal_size=size, run_before=scene_then("3", "l", "l"))
+
+
+@SIZES
+def test_projects(snap_compare: Compare, model: ControlCenterModel, size: Size) -> None:
+    assert snap_compare(KimakiApp(model), terminal_size=size, run_before=scene_then("4"))
+
+
+@SIZES
+def test_tasks(snap_compare: Compare, model: ControlCenterModel, size: Size) -> None:
+    assert snap_compare(KimakiApp(model), terminal_size=size, run_before=scene_then("5"))

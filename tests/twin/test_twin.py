@@ -8,6 +8,7 @@ import discord
 import pytest
 
 from kimaki_tui.testing.discord_twin import DiscordTwin, Perm
+from tests.harness import wait_until
 
 from .bot import ApprovalView, ModelView, TwinTestBot
 from .conftest import Scene, running
@@ -378,3 +379,23 @@ async def test_reconnect_opcode_resumes_the_session(twin: DiscordTwin, scene: Sc
         await twin.wait_for_connection("resume")
         await scene.alice.send(scene.general, "!ping")
         await twin.wait_for_message(scene.general, lambda m: m.content == "pong")
+
+
+async def test_heartbeat_latency_is_a_round_trip_not_an_interval(twin: DiscordTwin, scene: Scene) -> None:
+    """discord.py stamps a heartbeat's send time after the send returns (in its keep-alive thread);
+    an ack that beats that stamp measures a whole interval. The twin acks after a round trip, as
+    Discord does, so the latency the bot reports is a round trip."""
+    twin.gateway.heartbeat_interval_ms = 250  # short beats: a few of them within the test
+    bot = TwinTestBot(scene.guild.id)
+    async with running(twin, bot):
+        seen: dict[float, float] = {}  # ack time -> the latency measured at it
+
+        def acks() -> int | None:
+            keep_alive = bot.ws._keep_alive
+            if keep_alive is not None and keep_alive._last_ack > 0:
+                seen[keep_alive._last_ack] = bot.latency
+            return len(seen) if len(seen) >= 8 else None
+
+        await wait_until(acks, 20.0, 0.01, "eight heartbeat acks")
+        # A round trip (the twin's ack delay), never the interval (0.25 s) plus that.
+        assert all(latency < 0.25 for latency in seen.values()), seen

@@ -10,24 +10,27 @@ import pytest
 from keyring.backends import fail
 from textual.widgets import Static
 
+from kimaki_tui.root.offline import open_secrets
 from kimaki_tui.screens.app import KimakiApp
 from kimaki_tui.screens.gemini_key import GeminiKeyScreen
 from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.secrets import SecretStore
+from kimaki_tui.settings import Settings
 from tests.harness import wait_until
 from tests.keyring_backend import MemoryKeyring, use_keyring
 from tests.screens.conftest import notifications
-from tests.screens.scene import offline_model
+from tests.screens.scene import concrete, offline_model
 
 
 @pytest.fixture
 async def model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ControlCenterModel]:
     monkeypatch.delenv("GEMINI_API_KEY", raising=False)
     monkeypatch.delenv("KIMAKI_SECRETS_FILE", raising=False)
-    model = offline_model(tmp_path, data_dir=tmp_path / "data")
+    data_dir = tmp_path / "data"
+    model = offline_model(tmp_path, data_dir=data_dir, secrets=open_secrets(Settings(data_dir=data_dir)))
     yield model
-    await model.core.close()
-    model.core.store.close()
+    await concrete(model).close()
+    concrete(model).store.close()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from kimaki_tui.testing.fake_gemini import FakeGemini
 from kimaki_tui.voice.errors import InvalidKey, NoSpeech, TranscriptionFailed, TranscriptionTimeout
-from kimaki_tui.voice.transcribe import BASE_URL_ENV, DEFAULT_MODEL, GeminiSettings, transcribe
+from kimaki_tui.voice.transcribe import DEFAULT_MODEL, GeminiSettings, transcribe
 
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(28)
 
@@ -44,7 +44,7 @@ async def test_the_audio_and_the_project_tree_are_sent(gemini: FakeGemini) -> No
 async def test_the_model_is_configurable_and_the_base_url_comes_from_the_environment(
     gemini: FakeGemini, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(BASE_URL_ENV, gemini.base_url)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", gemini.base_url)  # read by the SDK itself
     await transcribe(WAV, "audio/wav", GeminiSettings(api_key="k", model="gemini-flash-latest"))
     assert gemini.requests[0].model == "gemini-flash-latest"
 

@@ -17,12 +17,10 @@ from functools import cache
 import pytest
 
 from kimaki_tui.bot import voice
-from kimaki_tui.secrets import SecretStore
 from kimaki_tui.testing.discord_twin import Actor, Channel, Message
 from kimaki_tui.testing.fake_gemini import FakeGemini
 from kimaki_tui.testing.scripted_model import ScriptedModel, latest_user_text
 from kimaki_tui.voice import decode
-from kimaki_tui.voice.transcribe import BASE_URL_ENV
 from tests.bot.rig import BotRig, custom_ids, is_footer
 from tests.bot.test_bot_attachments import user_message
 from tests.keyring_backend import MemoryKeyring, use_keyring
@@ -50,7 +48,7 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 @pytest.fixture
 async def gemini(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeGemini]:
     async with FakeGemini() as fake:
-        monkeypatch.setenv(BASE_URL_ENV, fake.base_url)
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.base_url)  # read by the SDK itself
         monkeypatch.setenv("GEMINI_API_KEY", KEY)
         yield fake
 
@@ -126,7 +124,7 @@ async def test_without_a_key_an_admin_sets_it_in_discord_and_the_message_is_retr
     await users.manager.submit_modal(opened, values={"kimaki:vkey:value": "AIza-new-key-0123456789"})
     done = await status_reply(bot_rig, thread, "📝")
     assert done.id == notice.id and custom_ids(done) == []  # the notice itself, button gone
-    assert SecretStore(bot_rig.options.data_dir).get_gemini_key() == "AIza-new-key-0123456789"
+    assert bot_rig.secrets.get_gemini_key() == "AIza-new-key-0123456789"
     assert [r.api_key for r in gemini.requests] == ["AIza-new-key-0123456789"]
     await bot_rig.twin.wait_until(lambda: thread.name == "REPLY: VOICE-KEYED after the key", 10.0)
     await bot_rig.wait_bot_message(thread, lambda m: m.content == "⬥ VOICE-KEYED after the key")

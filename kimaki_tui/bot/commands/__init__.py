@@ -19,6 +19,7 @@ async def register(bot: KimakiBot) -> None:
     from kimaki_tui.bot.commands import (
         abort,
         history,
+        insight,
         new_project,
         prefs,
         projects,
@@ -26,6 +27,7 @@ async def register(bot: KimakiBot) -> None:
         resume,
         server,
         session,
+        shell,
         tasks,
         worktrees,
     )
@@ -39,7 +41,7 @@ async def register(bot: KimakiBot) -> None:
     setattr(bot.tree, "interaction_check", gate)  # noqa: B010
     for module in (session, resume, abort, queue, projects):
         await module.setup(bot)
-    for module in (new_project, worktrees, prefs, history, server):
+    for module in (new_project, worktrees, prefs, history, server, insight, shell):
         await module.setup(bot)
     await tasks.setup(bot)
     bot.add_dynamic_items(*queue.DYNAMIC_ITEMS)

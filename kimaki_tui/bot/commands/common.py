@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
-from kimaki_tui.bot.access import check
+from kimaki_tui.bot.access import OUT_OF_SCOPE_TEXT, check, in_scope
 from kimaki_tui.presentation.split import MESSAGE_LIMIT
 
 if TYPE_CHECKING:
@@ -68,7 +68,12 @@ def _text(channel: object) -> discord.TextChannel | None:
 
 
 async def owns_interaction(bot: KimakiBot, interaction: discord.Interaction) -> bool:
-    """The command tree's gate: False (and no answer at all) outside this instance's channels."""
+    """The command tree's gate: False (and no answer at all) outside this instance's channels; a
+    channel the operator's allow-list leaves out gets a short ephemeral answer."""
+    if not in_scope(interaction.channel, bot.settings.discord):
+        if interaction.type is not discord.InteractionType.autocomplete:
+            await interaction.response.send_message(OUT_OF_SCOPE_TEXT, ephemeral=True)
+        return False
     name = cast("dict[str, Any]", interaction.data or {}).get("name")
     if name in UNOWNED_OK:
         return True
@@ -77,7 +82,7 @@ async def owns_interaction(bot: KimakiBot, interaction: discord.Interaction) -> 
 
 def permitted(bot: KimakiBot, user: discord.User | discord.Member) -> str | None:
     """None when the user may use kimaki, else the refusal to show them."""
-    decision = check(user, bot.user, allow_all_users=bot.options.allow_all_users)
+    decision = check(user, bot.user, bot.settings.discord)
     return None if decision.allowed else decision.reply or REFUSED_TEXT
 
 

@@ -53,7 +53,7 @@ class NewProjectCog(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            directory = await bot.core.projects.create(bot.options.projects_dir, name)
+            directory = await bot.core.projects.create(bot.settings.projects_path, name)
             channel = await create_project_channel(bot, guild, str(directory))
         except (ProjectNameError, ProjectChannelError) as exc:
             await say(interaction, str(exc))

@@ -106,5 +106,5 @@ async def guarded(interaction: discord.Interaction, run: Handler) -> None:
             await interaction.response.send_message(refusal, ephemeral=True)
             return
         await run(bot, place)
-    except Exception as exc:
+    except Exception as exc:  # a component's boundary: the one handler explains it or logs the bug
         await errors.report(interaction, exc)

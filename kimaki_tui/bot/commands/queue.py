@@ -118,7 +118,8 @@ class QueueCog(commands.Cog):
     async def queue(
         self, interaction: discord.Interaction, message: app_commands.Range[str, 1, 6000]
     ) -> None:
-        entered = await enter_session_thread(interaction, need_session=True)
+        # No session yet (the thread's first message is still creating it): queued, held by the core.
+        entered = await enter_session_thread(interaction)
         if entered is None:
             return
         bot, view = entered

@@ -27,7 +27,7 @@ class ServerCog(commands.Cog):
     def __init__(self, bot: KimakiBot) -> None:
         self.bot = bot
         # Replaceable (tests inject a runner and a restarter; nothing touches the network then).
-        self.upgrader = Upgrader()
+        self.upgrader = Upgrader(lock_port=bot.settings.lock_port)
 
     @app_commands.command(
         name="restart-opencode-server", description="Restart the OpenCode server (running answers stop)"
@@ -72,7 +72,7 @@ class ServerCog(commands.Cog):
             return
         text = f"⬆️ Upgraded kimaki-tui {outcome.before} → {outcome.after}; restarting…"
         await say(interaction, text, ephemeral=False)
-        if not await self.upgrader.restart(bot.options.data_dir):
+        if not await self.upgrader.restart(bot.settings.data_dir):
             await say(interaction, NOT_RESTARTED_TEXT, ephemeral=False)
 
 

@@ -65,7 +65,7 @@ class WorktreesCog(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            worktree = await create_worktree(project, name, bot.options.data_dir)
+            worktree = await create_worktree(project, name, bot.settings.data_dir)
         except WorktreeError as exc:
             await say(interaction, str(exc))
             return

@@ -78,6 +78,11 @@ class LogView(ScrollView, can_focus=True):
                 self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
         self.refresh()
 
+    def shown_lines(self) -> list[str]:
+        """The lines in the window now (what `c` copies)."""
+        top = self.scroll_offset.y
+        return [self._book.line(index)[1] for index in self._view[top : top + self.size.height]]
+
     def action_follow(self) -> None:
         self.scroll_end(animate=False, immediate=True, x_axis=False)
 

@@ -21,7 +21,8 @@ def request_title(kind: str, project: str, session: str, asked: str, colour: str
     text = Text()
     text.append(f" {kind} ", style=f"bold #000000 on {colour}")
     text.append(f"  {project}", style="bold")
-    text.append(f" · {session} · asked {asked} ago", style="dim")
+    when = "just now" if asked == "now" else f"{asked} ago"
+    text.append(f" · {session} · asked {when}", style="dim")
     return text
 
 
@@ -72,8 +73,9 @@ class PermissionDetail(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(self._title, classes="request-title")
-        yield Static(permission_body(self.request, self._background), classes="request-body")
+        # The buttons above the body: a long diff must not push them out of a small terminal.
         with Horizontal(classes="request-buttons"):
             yield Button("Approve once (o)", variant="success", action="screen.approve('once')")
             yield Button("Always (a)", variant="primary", action="screen.approve('always')")
             yield Button("Deny (d)", variant="error", action="screen.deny")
+        yield Static(permission_body(self.request, self._background), classes="request-body")

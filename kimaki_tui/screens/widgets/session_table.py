@@ -7,18 +7,22 @@ when sessions appear or disappear.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import ClassVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import ClassVar, cast
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
+from textual.reactive import reactive
 from textual.widgets import DataTable
 
 from kimaki_tui.core.api import ConversationView
 from kimaki_tui.screens.format import Palette, age, clip, project_name, status_text, tokens
+from kimaki_tui.screens.state import AppState
 
 # (key, label, width)
-COLUMNS: tuple[tuple[str, str, int], ...] = (
+Columns = tuple[tuple[str, str, int], ...]
+COLUMNS: Columns = (
     ("project", "Project", 14),
     ("session", "Session", 25),
     ("status", "Status", 22),
@@ -28,10 +32,21 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("tokens", "Tokens", 6),
     ("active", "Active", 6),
 )
+# Below COMPACT_BELOW columns the model, agent and tokens go first; the rest narrows to fit 80.
+COMPACT_BELOW = 118
+COMPACT_COLUMNS: Columns = (
+    ("project", "Project", 11),
+    ("session", "Session", 21),
+    ("status", "Status", 15),
+    ("queued", "Queue", 5),
+    ("active", "Active", 6),
+)
 
 
-def row_cells(snap: ConversationView, now: float, palette: Palette) -> dict[str, Text]:
-    widths = {key: width for key, _, width in COLUMNS}
+def row_cells(
+    snap: ConversationView, now: float, palette: Palette, columns: Columns = COLUMNS
+) -> dict[str, Text]:
+    widths = {key: width for key, _, width in COLUMNS} | {key: width for key, _, width in columns}
 
     def cell(key: str, value: str, style: str = "") -> Text:
         return Text(clip(value, widths[key]), style=style)
@@ -39,7 +54,7 @@ def row_cells(snap: ConversationView, now: float, palette: Palette) -> dict[str,
     return {
         "project": cell("project", project_name(snap.directory), "bold"),
         "session": cell("session", snap.title or f"thread {snap.thread_id}"),
-        "status": status_text(snap.state, palette),
+        "status": _clipped(status_text(snap.state, palette), widths["status"]),
         "model": cell("model", snap.model or "—", "" if snap.model else palette.muted),
         "agent": cell("agent", snap.agent or "—", "" if snap.agent else palette.muted),
         "queued": cell(
@@ -50,7 +65,14 @@ def row_cells(snap: ConversationView, now: float, palette: Palette) -> dict[str,
     }
 
 
+def _clipped(text: Text, width: int) -> Text:
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
 class SessionTable(DataTable[Text]):
+    """Rows of the sessions it is given; `compact` (set from its width) picks the columns."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Open", tooltip="Open the session: transcript, prompt, queue"),
     ]
@@ -59,12 +81,29 @@ class SessionTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._palette = palette
         self._clock = clock
-        self._shown: dict[str, dict[str, str]] = {}  # thread -> column -> plain text shown
-        self.states: dict[str, tuple[str, int]] = {}  # thread -> (state, queued)
+        self._shown: dict[str, dict[str, str]] = {}  # thread -> column -> plain text drawn
+
+    compact: reactive[bool] = reactive(False, init=False)
+
+    @property
+    def columns_shown(self) -> Columns:
+        return COMPACT_COLUMNS if self.compact else COLUMNS
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for key, label, width in self.columns_shown:
             self.add_column(label, key=key, width=width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.compact = event.size.width < COMPACT_BELOW
+
+    def watch_compact(self) -> None:
+        self.clear(columns=True)
+        self._shown.clear()
+        self._add_columns()
+        self.rebuild(cast(AppState, self.app).sessions)
 
     @property
     def threads(self) -> set[str]:
@@ -83,22 +122,21 @@ class SessionTable(DataTable[Text]):
         selected = self.selected_thread
         self.clear()
         self._shown.clear()
-        self.states.clear()
         now = self._clock()
+        columns = self.columns_shown
         for snap in sorted(snapshots, key=lambda s: s.last_activity, reverse=True):
-            cells = row_cells(snap, now, self._palette)
-            self.add_row(*(cells[key] for key, _, _ in COLUMNS), key=snap.thread_id)
-            self._shown[snap.thread_id] = {key: cell.plain for key, cell in cells.items()}
-            self.states[snap.thread_id] = (snap.state, snap.queued)
+            cells = row_cells(snap, now, self._palette, columns)
+            self.add_row(*(cells[key] for key, _, _ in columns), key=snap.thread_id)
+            self._shown[snap.thread_id] = {key: cells[key].plain for key, _, _ in columns}
         if selected in self._shown:
             self.move_cursor(row=self.get_row_index(selected), scroll=True)
 
     def update_row(self, snap: ConversationView) -> None:
         """Rewrite the cells of one session that changed (the row must exist)."""
         shown = self._shown[snap.thread_id]
-        self.states[snap.thread_id] = (snap.state, snap.queued)
-        for key, cell in row_cells(snap, self._clock(), self._palette).items():
-            if shown.get(key) != cell.plain:
+        columns = self.columns_shown
+        for key, cell in row_cells(snap, self._clock(), self._palette, columns).items():
+            if key in shown and shown[key] != cell.plain:
                 shown[key] = cell.plain
                 self.update_cell(snap.thread_id, key, cell)
 
@@ -112,13 +150,15 @@ class SessionTable(DataTable[Text]):
                 shown["active"] = label
                 self.update_cell(view.thread_id, "active", Text(label, style=self._palette.muted))
 
-    def summary(self) -> str:
-        states = [state for state, _ in self.states.values()]
-        queued = sum(count for _, count in self.states.values())
-        parts = [f"{len(states)} session" + ("" if len(states) == 1 else "s")]
-        for state, label in (("busy", "busy"), ("waiting", "waiting"), ("error", "failed")):
-            if states.count(state):
-                parts.append(f"{states.count(state)} {label}")
-        if queued:
-            parts.append(f"{queued} queued")
-        return " · ".join(parts)
+
+def summary(sessions: Sequence[ConversationView]) -> str:
+    """`5 sessions · 2 busy · 1 waiting · 3 queued`."""
+    states: list[str] = [view.state for view in sessions]
+    queued = sum(view.queued for view in sessions)
+    parts = [f"{len(states)} session" + ("" if len(states) == 1 else "s")]
+    for state, label in (("busy", "busy"), ("waiting", "waiting"), ("error", "failed")):
+        if states.count(state):
+            parts.append(f"{states.count(state)} {label}")
+    if queued:
+        parts.append(f"{queued} queued")
+    return " · ".join(parts)

@@ -1,6 +1,6 @@
 """The dashboard's status bar: Discord connection, OpenCode server, scheduler.
 
-It watches the app's `discord_status` and `server_status` (set by the bridge from the bus) and
+It watches the app's `discord_status`, `server_status` and `scheduler_status` (the app's state) and
 samples OpenCode's resident memory every few seconds when its pid is known.
 """
 
@@ -71,27 +71,25 @@ def scheduler_text(status: str | None, palette: Palette) -> Text:
 
 
 class StatusBar(Horizontal):
-    def __init__(self, palette: Palette, scheduler: str | None) -> None:
+    def __init__(self, palette: Palette) -> None:
         super().__init__(id="status-bar")
         self._palette = palette
-        self._scheduler = scheduler
         self._server = ServerStatus("stopped")
         self._rss: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="discord-status")
         yield Static(id="opencode-status")
-        yield Static(scheduler_text(self._scheduler, self._palette), id="scheduler-status")
+        yield Static(id="scheduler-status")
 
     def on_mount(self) -> None:
         self.watch(self.app, "discord_status", self._show_discord)
         self.watch(self.app, "server_status", self._show_server)
+        self.watch(self.app, "scheduler_status", self._show_scheduler)
         self.set_interval(MEMORY_INTERVAL, self._sample_memory)
 
-    def show_scheduler(self, status: str | None) -> None:
-        if status != self._scheduler:
-            self._scheduler = status
-            self.query_one("#scheduler-status", Static).update(scheduler_text(status, self._palette))
+    def _show_scheduler(self, status: str | None) -> None:
+        self.query_one("#scheduler-status", Static).update(scheduler_text(status, self._palette))
 
     def _show_discord(self, status: ChatStatus) -> None:
         widget = self.query_one("#discord-status", Static)

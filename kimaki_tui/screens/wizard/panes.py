@@ -78,7 +78,11 @@ class InfoPane(Pane):
 
 class TokenPane(Pane):
     step = Step.TOKEN
-    text = guide.TOKEN
+
+    def __init__(self, setup: SetupController) -> None:
+        super().__init__(setup)
+        secrets = setup.secrets
+        self.text = guide.token_text(str(secrets.file_path) if secrets.allow_file else None)
 
     def compose(self) -> ComposeResult:
         yield from self.compose_text()

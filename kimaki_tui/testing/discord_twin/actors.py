@@ -8,7 +8,7 @@ import asyncio
 import base64
 from typing import TYPE_CHECKING, Any
 
-from . import messaging, threads
+from . import messaging, serialize, threads
 from .commands import build_invocation, find_command, user_can_see
 from .interactions import APPLICATION_COMMAND, AUTOCOMPLETE, COMPONENT, MODAL_SUBMIT, Interaction, dispatch
 from .model import JSON, Channel, Message, MessageFlag, User
@@ -144,8 +144,9 @@ class Actor:
 
     # -- application commands -------------------------------------------------------------------
 
-    async def slash(self, channel: Channel | int, command: str, **options: Any) -> Interaction:
-        """Run `/command` (or `/group sub` with a space) with typed options, as the client would send it."""
+    async def slash(self, channel: Channel | int, command: str, /, **options: Any) -> Interaction:
+        """Run `/command` (or `/group sub` with a space) with typed options, as the client would send it.
+        Positional-only, so an option may be called `command` or `channel`."""
         ch = self._channel(channel)
         name, *path = command.split()
         cmd = find_command(self.world, self.world.guild_of(ch), name)
@@ -188,9 +189,24 @@ class Actor:
             )
         if custom_id is not None and modal.get("custom_id") != custom_id:
             raise LookupError(f"the modal is {modal.get('custom_id')!r}, not {custom_id!r}")
-        components = _modal_answers(modal, dict(values or {}))
-        data = {"custom_id": modal["custom_id"], "components": components}
+        uploads: dict[str, JSON] = {}
+        answers = {k: self._uploads(source.channel, v, uploads) for k, v in dict(values or {}).items()}
+        components = _modal_answers(modal, answers)
+        data: JSON = {"custom_id": modal["custom_id"], "components": components}
+        if uploads:  # file upload fields answer with attachment ids, resolved beside them
+            data["resolved"] = {"attachments": uploads}
         return await self._start(MODAL_SUBMIT, source.channel, data, source.message)
+
+    def _uploads(self, channel: Channel, value: Any, uploads: dict[str, JSON]) -> Any:
+        """A file upload field's answer, (name, bytes[, type]) tuples, becomes attachment ids."""
+        if not (isinstance(value, list) and value and all(isinstance(v, tuple) for v in value)):
+            return value
+        ids = []
+        for upload in value:
+            attachment = messaging.store_upload(self.world, channel.id, upload)
+            uploads[str(attachment.id)] = serialize.attachment_json(attachment)
+            ids.append(str(attachment.id))
+        return ids
 
     # -- helpers --------------------------------------------------------------------------------
 

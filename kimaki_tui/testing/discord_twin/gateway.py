@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 HEARTBEAT_INTERVAL_MS = 41250
+# Discord acks a heartbeat after a network round trip. discord.py stamps the heartbeat's send time
+# only after the send returned, in its keep-alive thread; an instant local ack can beat that stamp,
+# and the bot then measures a whole interval ("websocket is 41.3s behind"). So the twin waits this long.
+HEARTBEAT_ACK_DELAY = 0.1
 _LOG_SIZE = 5000
 
 
@@ -105,6 +109,8 @@ class Gateway:
         self.resume_url = ""
         self._open = asyncio.Event()
         self._open.set()
+        self.heartbeat_interval_ms = HEARTBEAT_INTERVAL_MS
+        self.heartbeat_ack_delay = HEARTBEAT_ACK_DELAY
 
     # -- dispatch -------------------------------------------------------------------------------
 
@@ -160,7 +166,7 @@ class Gateway:
         await self._open.wait()
         conn = Connection(ws, request.query.get("compress") == "zlib-stream", record)
         self.connections.append(conn)
-        conn.send({"op": 10, "s": None, "t": None, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}})
+        conn.send({"op": 10, "s": None, "t": None, "d": {"heartbeat_interval": self.heartbeat_interval_ms}})
         try:
             await self._read_loop(conn)
         finally:
@@ -185,7 +191,7 @@ class Gateway:
         """Handle one client frame; returns a close code when the connection must end."""
         op, data = frame.get("op"), frame.get("d")
         if op == 1:
-            conn.send({"op": 11, "s": None, "t": None, "d": None})
+            asyncio.get_running_loop().call_later(self.heartbeat_ack_delay, self._ack, conn)
             return None
         if op == 2:
             return self._identify(conn, data or {})
@@ -289,6 +295,10 @@ class Gateway:
         if data.get("nonce") is not None:
             chunk["nonce"] = data["nonce"]
         self._send(session, "GUILD_MEMBERS_CHUNK", chunk)
+
+    def _ack(self, conn: Connection) -> None:
+        if conn in self.connections:  # not after the connection ended
+            conn.send({"op": 11, "s": None, "t": None, "d": None})
 
     def _detach(self, conn: Connection) -> None:
         conn.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import mimetypes
 import re
 from dataclasses import dataclass, field
@@ -13,7 +14,10 @@ from . import serialize
 from .errors import ApiError, invalid_form
 from .limits import check_message
 from .model import JSON, Attachment, Channel, Message, MessageFlag, Upload, User
-from .snowflake import now_iso
+from .snowflake import now_iso, snowflake_time
+
+# How long Discord remembers a nonce for `enforce_nonce` ("a few minutes").
+NONCE_WINDOW = dt.timedelta(minutes=3)
 
 if TYPE_CHECKING:
     from .world import World
@@ -244,15 +248,30 @@ def react(world: World, msg: Message, user: User, raw_emoji: str, *, add: bool) 
 
 
 def create(world: World, channel: Channel, author: User, draft: Draft, **values: Any) -> Message:
-    """Validate a draft and post it as a new message by `author`."""
+    """Validate a draft and post it as a new message by `author`. With `enforce_nonce`, a nonce
+    this author used in the channel in the last few minutes returns that message instead."""
     validate(world, draft)
+    nonce = draft.fields.get("nonce")
+    if nonce is not None and draft.fields.get("enforce_nonce"):
+        earlier = _same_nonce(world, channel, author, str(nonce))
+        if earlier is not None:
+            return earlier
     msg = new_message(world, channel, author, **values)
     apply_draft(world, msg, draft, creating=True)
-    nonce = draft.fields.get("nonce")
     if nonce is not None:
         msg.nonce = nonce
     msg.tts = bool(draft.fields.get("tts", False))
     return post(world, channel, msg)
+
+
+def _same_nonce(world: World, channel: Channel, author: User, nonce: str) -> Message | None:
+    since = dt.datetime.now(dt.UTC) - NONCE_WINDOW
+    for msg in reversed(world.channel_log(channel.id)):
+        if snowflake_time(msg.id) < since:
+            return None
+        if msg.author.id == author.id and msg.nonce is not None and str(msg.nonce) == nonce:
+            return msg
+    return None
 
 
 def edit(world: World, msg: Message, draft: Draft) -> Message:

@@ -1,4 +1,5 @@
-"""The twin's HTTP application: strict middleware (auth, unknown routes, injected 429s, error bodies)
+"""The twin's HTTP application: strict middleware (auth, unknown routes, injected 429s and faults,
+error bodies)
 and the request helpers every REST area uses.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from .errors import ApiError, RequestRecord, UnexpectedRequest, Violation
+from .faults import ConnectionDropped, RestFaults, drop_connection
 from .messaging import Draft
 from .model import JSON, Upload
 from .rate_limits import RateLimits
@@ -126,6 +128,7 @@ class RateLimitInjector:
 
 
 LIMITER = web.AppKey("limiter", RateLimitInjector)
+FAULTS = web.AppKey("faults", RestFaults)
 
 
 @dataclass
@@ -197,17 +200,35 @@ async def strict_middleware(request: web.Request, handler: Any) -> web.StreamRes
         world.unexpected.append(UnexpectedRequest(request.method, request.path, reason))
         world.changes.notify()
         return json_response({"message": "404: Not Found", "code": 0}, 404)
-    early = _check_auth(request, world)
-    limit_headers: dict[str, str] = {}
-    if early is None and request.path.startswith(API):
-        early = request.app[LIMITER].check(request.method, request.path[len(API) :])
-        if early is None:
-            limit_headers, early = _discord_limits(request, request.path[len(API) :])
-    response = early if early is not None else await _run(request, handler, world)
-    response.headers.update(limit_headers)
-    if early is None and (delay := request.app[DELAYS].seconds(request.method, request.path[len(API) :])):
-        await asyncio.sleep(delay)
+    try:
+        response = await _faulty(request, handler, world)
+    except ConnectionDropped:
+        response = drop_connection(request)
     world.requests.append(RequestRecord(request.method, request.path, response.status))
+    return response
+
+
+async def _faulty(request: web.Request, handler: Any, world: World) -> web.StreamResponse:
+    early = _check_auth(request, world)
+    if early is not None or not request.path.startswith(API):
+        return early if early is not None else await _run(request, handler, world)
+    api_path = request.path[len(API) :]
+    faults = request.app[FAULTS]
+    status = faults.before(request.method, api_path)
+    if status is not None:
+        return json_response({"message": f"{status}: injected server error", "code": 0}, status)
+    early = request.app[LIMITER].check(request.method, api_path)
+    if early is not None:
+        return early
+    limit_headers, early = _discord_limits(request, api_path)
+    if early is not None:
+        return early
+    response = await _run(request, handler, world)
+    response.headers.update(limit_headers)
+    if response.status < 300:
+        faults.after(request.method, api_path)
+    if delay := request.app[DELAYS].seconds(request.method, api_path):
+        await asyncio.sleep(delay)
     return response
 
 
@@ -229,6 +250,7 @@ async def _run(request: web.Request, handler: Any, world: World) -> web.StreamRe
 def make_app(
     world: World,
     limiter: RateLimitInjector,
+    faults: RestFaults,
     delays: ResponseDelays,
     discord_limits: RateLimits | None = None,
 ) -> web.Application:
@@ -236,6 +258,7 @@ def make_app(
     app = web.Application(middlewares=[strict_middleware], client_max_size=world.upload_limit * 11)
     app[WORLD] = world
     app[LIMITER] = limiter
+    app[FAULTS] = faults
     app[DELAYS] = delays
     if discord_limits is not None:
         app[DISCORD_LIMITS] = discord_limits

@@ -31,6 +31,7 @@ from . import (
 )
 from .actors import Actor
 from .errors import RequestRecord, UnexpectedRequest, Violation
+from .faults import RestFaults
 from .gateway import ConnectionRecord, Gateway
 from .guild import Guild
 from .model import Channel, ChannelType, Command, Message, Team, TypingEvent, User
@@ -68,13 +69,14 @@ class DiscordTwin:
         self.rate_limits = RateLimitInjector()
         self.discord_limits = discord_limits
         self.delays = ResponseDelays()
+        self.rest_faults = RestFaults()
         self._host, self._port = host, port
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> DiscordTwin:
-        app = make_app(self.world, self.rate_limits, self.delays, self.discord_limits)
+        app = make_app(self.world, self.rate_limits, self.rest_faults, self.delays, self.discord_limits)
         for module in (
             rest_identity,
             rest_messages,
@@ -234,6 +236,26 @@ class DiscordTwin:
     @property
     def rate_limited_requests(self) -> list[str]:
         return self.rate_limits.hits
+
+    def refuse_rest(self, seconds: float) -> None:
+        """For `seconds`, drop every REST request's connection unanswered (Discord unreachable)."""
+        self.rest_faults.unreachable_for(seconds)
+
+    @property
+    def rest_unreachable(self) -> bool:
+        return self.rest_faults.unreachable
+
+    def inject_5xx(self, pattern: str, count: int = 1, status: int = 502) -> None:
+        """Answer the next `count` requests matching `pattern` with `status` (a Discord outage)."""
+        self.rest_faults.add_server_errors(pattern, count, status)
+
+    def lose_answers(self, pattern: str, count: int = 1) -> None:
+        """Handle the next `count` matching requests, then drop the connection before answering."""
+        self.rest_faults.add_lost_answers(pattern, count)
+
+    @property
+    def dropped_requests(self) -> list[str]:
+        return self.rest_faults.dropped
 
     async def drop_gateway(self, *, resumable: bool = True) -> None:
         await self.gateway.drop(resumable=resumable)

@@ -1,0 +1,39 @@
+"""Whether a message in a bot thread asks the agent for an answer (`turn_routing = "heuristic"`).
+
+In a thread several people share, not every message is for the agent. The heuristic, in order:
+- a message that mentions the bot is for the agent;
+- a message that starts by mentioning someone else is addressed to them;
+- a bare acknowledgement ("thanks!", "ok", "lgtm", "👍", …: nothing else in it) needs no answer;
+- anything else is for the agent.
+A message that needs no answer still reaches the session, as context the agent sees next turn.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_ACKNOWLEDGEMENT = re.compile(
+    r"^(?:(?:thanks?(?: a lot| so much)?|thank you(?: so much)?|thx|ty|tysm|cheers|ok(?:ay)?|k|cool|"
+    r"nice|great|perfect|awesome|got it|sounds good|lgtm|looks good|sure|yes thanks|merci|danke|"
+    r"[\U0001F44D\U0001F64F\U0001F389\u2705\u2764\uFE0F\U0001F525\U0001F4AF]+)[\s!.,:)]*)+$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMessage:
+    """What the heuristic reads of a message (the bot adapts Discord's message to this)."""
+
+    text: str
+    mentions_bot: bool = False
+    starts_with_other_mention: bool = False
+
+
+def needs_answer(message: ThreadMessage) -> bool:
+    if message.mentions_bot:
+        return True
+    if message.starts_with_other_mention:
+        return False
+    text = message.text.strip()
+    return bool(text) and not _ACKNOWLEDGEMENT.match(text)

@@ -1,0 +1,206 @@
+"""The agent tools wired into a run: the ports `AgentToolkit` needs, implemented with this run's
+core, scheduler and Discord bot, and the MCP server built on them.
+
+- `CoreLocator`: a session's thread and directory, from the core's conversations.
+- `BotThreadActions`: buttons, upload prompts and files in the thread, through the bot that is
+  connected at the time of the call (discord.py is imported only when a tool runs).
+- `TaskWakes`: `kimaki_sleep` as a one-shot scheduled task that prompts the thread, so the wake
+  is in the database and survives a restart; a newer sleep of the same thread replaces it.
+- `BotSessionStarter`: `kimaki_send` starts a thread in a project channel of the same server.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kimaki_tui.agent_tools.calls import CallTracker
+from kimaki_tui.agent_tools.opencode_config import CONFIG_CONTENT, with_agent_tools
+from kimaki_tui.agent_tools.ports import (
+    Clicked,
+    NoAnswer,
+    OutgoingFile,
+    SessionPlace,
+    StartedSession,
+    ToolRefused,
+    Uploaded,
+)
+from kimaki_tui.agent_tools.server import PATH, AgentToolServer, reserve_listener
+from kimaki_tui.agent_tools.toolkit import SERVER_NAME, AgentToolkit, ToolLimits
+from kimaki_tui.core.service import Core
+from kimaki_tui.scheduling.request import SendRequest
+from kimaki_tui.scheduling.when import Schedule
+
+if TYPE_CHECKING:
+    from kimaki_tui.bot.agent_requests import AgentRequests
+    from kimaki_tui.bot.client import KimakiBot
+    from kimaki_tui.scheduling.scheduler import TaskScheduler
+
+AGENT_TOOL_LIMITS = ToolLimits()
+CurrentBot = Callable[[], "KimakiBot | None"]
+WAKE_TASK_NAME = "kimaki_sleep"  # marks the scheduled tasks that are wakes (one per thread)
+NOT_CONNECTED = "Discord is not connected right now; try again later."
+
+
+@dataclass(frozen=True, slots=True)
+class AgentEndpoint:
+    """Where this run's MCP server will listen and its secret, known before OpenCode is spawned."""
+
+    secret: str
+    listener: socket.socket
+
+    @classmethod
+    def reserve(cls) -> AgentEndpoint:
+        return cls(secrets.token_urlsafe(32), reserve_listener())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}{PATH}"
+
+    def opencode_env(self, env: Mapping[str, str] | None, limits: ToolLimits) -> dict[str, str]:
+        """`env` (OpenCode's extra environment) with the MCP server added to its config content."""
+        extra = dict(env or {})
+        base = {CONFIG_CONTENT: extra.get(CONFIG_CONTENT, os.environ.get(CONFIG_CONTENT, ""))}
+        headers = {"Authorization": f"Bearer {self.secret}"}
+        return {**extra, **with_agent_tools(base, self.url, headers, limits)}
+
+
+def wake_prompt(reason: str) -> str:
+    return f"⏰ Waking up (kimaki_sleep): {reason}"
+
+
+class CoreLocator:
+    def __init__(self, core: Core) -> None:
+        self._core = core
+
+    def locate(self, session_id: str) -> SessionPlace | None:
+        view = self._core.conversations.for_session(session_id)
+        if view is None:
+            return None
+        return SessionPlace(session_id, view.thread_id, Path(view.directory))
+
+
+class BotThreadActions:
+    def __init__(self, current_bot: CurrentBot) -> None:
+        self._current_bot = current_bot
+
+    def _requests(self) -> AgentRequests:
+        bot = self._current_bot()
+        if bot is None or not bot.is_ready():
+            raise ToolRefused(NOT_CONNECTED)
+        return bot.agent_requests
+
+    async def ask_files(
+        self, place: SessionPlace, prompt: str, max_files: int, timeout: float
+    ) -> Uploaded | NoAnswer:
+        from kimaki_tui.bot.agent_requests import RequestFailed
+
+        try:
+            requests = self._requests()
+            paths = await requests.ask_files(place.thread_id, place.directory, prompt, max_files, timeout)
+        except RequestFailed as exc:
+            raise ToolRefused(str(exc)) from None
+        return NoAnswer("timeout") if paths is None else Uploaded(tuple(paths))
+
+    async def offer_buttons(
+        self, place: SessionPlace, prompt: str, labels: Sequence[str], timeout: float
+    ) -> Clicked | NoAnswer:
+        from kimaki_tui.bot.agent_requests import RequestFailed
+
+        try:
+            label = await self._requests().offer_buttons(place.thread_id, prompt, labels, timeout)
+        except RequestFailed as exc:
+            raise ToolRefused(str(exc)) from None
+        return NoAnswer("timeout") if label is None else Clicked(label)
+
+    async def send_file(self, place: SessionPlace, file: OutgoingFile) -> None:
+        from kimaki_tui.bot.agent_requests import RequestFailed
+
+        try:
+            await self._requests().send_file(place.thread_id, file.name, file.data, file.caption)
+        except RequestFailed as exc:
+            raise ToolRefused(str(exc)) from None
+
+
+class TaskWakes:
+    def __init__(self, core: Core, scheduler: TaskScheduler) -> None:
+        self._core = core
+        self._scheduler = scheduler
+
+    async def schedule_wake(self, place: SessionPlace, at: datetime, reason: str) -> None:
+        tasks = self._core.tasks
+        for task in tasks.all():
+            payload = task.payload
+            if payload.get("name") == WAKE_TASK_NAME and payload.get("target_id") == place.thread_id:
+                tasks.delete(task.id)
+        view = self._core.conversations.get(place.thread_id)
+        request = SendRequest("thread", place.thread_id, wake_prompt(reason), name=WAKE_TASK_NAME)
+        tasks.add(Schedule("at", at, run_at=at), request, channel_id=view.channel_id if view else None)
+        await self._scheduler.sync()
+
+
+class BotSessionStarter:
+    """Targets: a project channel's id, its name (with or without #) or its project's folder name,
+    in the calling thread's server (kimaki never reaches across servers for an agent)."""
+
+    def __init__(self, core: Core, current_bot: CurrentBot) -> None:
+        self._core = core
+        self._current_bot = current_bot
+
+    async def start_session(self, target: str, prompt: str, by: SessionPlace) -> StartedSession:
+        from kimaki_tui.bot.scheduled import BotTaskSubmitter
+        from kimaki_tui.bot.sends import SendFailed
+
+        bot = self._current_bot()
+        if bot is None or not bot.is_ready():
+            raise ToolRefused(NOT_CONNECTED)
+        channel_id, name = self._find(bot, target.strip().lstrip("#"), by)
+        try:
+            request = SendRequest("channel", channel_id, prompt)
+            posted = await BotTaskSubmitter(lambda: bot).submit_task(request)
+        except SendFailed as exc:
+            raise ToolRefused(f"kimaki could not start the session: {exc}") from None
+        return StartedSession(posted.thread_id, f"#{name}")
+
+    def _find(self, bot: KimakiBot, target: str, by: SessionPlace) -> tuple[str, str]:
+        caller = self._core.conversations.get(by.thread_id)
+        home = bot.get_channel(int(caller.channel_id)) if caller is not None else None
+        guild_id = str(getattr(getattr(home, "guild", None), "id", ""))
+        names = []
+        for link in self._core.projects.links(guild_id or None):
+            channel = bot.get_channel(int(link.channel_id))
+            name = getattr(channel, "name", link.channel_id)
+            names.append(name)
+            if target in (link.channel_id, name, Path(link.directory).name):
+                if not self._core.guilds.allowed(link.guild_id):
+                    raise ToolRefused(f"#{name} is on a server kimaki does not serve.")
+                return link.channel_id, name
+        known = ", ".join(f"#{n}" for n in names) or "none"
+        raise ToolRefused(f"No project channel {target!r} in this server (project channels: {known}).")
+
+
+def build_agent_tools(
+    core: Core,
+    scheduler: TaskScheduler,
+    current_bot: CurrentBot,
+    endpoint: AgentEndpoint,
+    limits: ToolLimits,
+) -> tuple[AgentToolServer, CallTracker]:
+    """The MCP server for this run (not started) and the tracker the event stream must feed."""
+    tracker = CallTracker(f"{SERVER_NAME}_")
+    toolkit = AgentToolkit(
+        locator=CoreLocator(core),
+        actions=BotThreadActions(current_bot),
+        wakes=TaskWakes(core, scheduler),
+        starter=BotSessionStarter(core, current_bot),
+        calls=tracker,
+        limits=limits,
+    )
+    server = AgentToolServer(toolkit, secret=endpoint.secret, listener=endpoint.listener)
+    return server, tracker

@@ -1,0 +1,197 @@
+"""The settings tree: frozen dataclasses, each leaf documented by `setting(default, help, flag=,
+env=, minimum=, maximum=)`. The flag defaults to `--<name>`, the variable to `KIMAKI_<NAME>`, the
+config.toml key to the field's dotted path (`discord.verbosity`, in a `[discord]` table)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+DEFAULT_DATA_DIR = "~/.kimaki"
+DATA_DIR_ENV = "KIMAKI_DATA_DIR"
+CONFIG_FILE = "config.toml"
+
+Verbosity = Literal["tools_and_text", "text_and_essential_tools", "text_only"]
+BusyPolicy = Literal["interrupt", "queue"]
+TurnRouting = Literal["off", "heuristic"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LogFormat = Literal["text", "json"]
+
+
+def setting(
+    default: Any,
+    help: str,
+    *,
+    flag: str | None = None,
+    env: str | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> Any:
+    """A documented leaf: `flag` and `env` default to `--<name>` and `KIMAKI_<NAME>`."""
+    meta = {"help": help, "flag": flag, "env": env, "minimum": minimum, "maximum": maximum}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCodeSettings:
+    path: str | None = setting(
+        None, "The opencode binary (default: the first `opencode` on PATH).", flag="--opencode-path",
+        env="OPENCODE_PATH",
+    )  # fmt: skip
+    log_level: Literal["DEBUG", "INFO", "WARN", "ERROR"] = setting(
+        "WARN", "OpenCode's own log level (its output goes to kimaki's log).",
+        flag="--opencode-log-level", env="KIMAKI_OPENCODE_LOG_LEVEL",
+    )  # fmt: skip
+    release_idle_after: float = setting(
+        1800.0, "Seconds a project's conversations must all be idle before OpenCode's in-memory "
+        "instance of it is released (it holds one of the user's inotify instances; sessions stay on "
+        "disk). 0: never.", minimum=0,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordSettings:
+    api_url: str | None = setting(
+        None, "Discord's REST API base (a local Discord twin in tests), e.g. http://127.0.0.1:PORT/api/v10.",
+        flag="--discord-api-url", env="KIMAKI_DISCORD_API_URL",
+    )  # fmt: skip
+    gateway_url: str | None = setting(
+        None, "Discord's gateway (a local Discord twin in tests), e.g. ws://127.0.0.1:PORT/gateway.",
+        flag="--discord-gateway-url", env="KIMAKI_DISCORD_GATEWAY_URL",
+    )  # fmt: skip
+    allow_all_users: bool = setting(
+        False, "Let every member of an allowed server use the bot (default: owners, admins, "
+        "Manage Server, or the \"Kimaki\" role)."
+    )  # fmt: skip
+    allowed_channels: str = setting(
+        "", "Comma-separated ids of the only channels kimaki answers in (and their threads); "
+        "empty: every linked channel."
+    )  # fmt: skip
+    category: str | None = setting(
+        None, "The id of the only channel category kimaki answers in (its channels and their threads)."
+    )
+    required_role: str | None = setting(
+        None, "The id of a role every user needs, besides the Kimaki role rules (`allow_all_users` "
+        "included)."
+    )  # fmt: skip
+    turn_routing: TurnRouting = setting(
+        "off", "Which messages in a bot thread get an answer: off (all) or heuristic (not \"thanks!\", "
+        "not messages that start by mentioning someone else; those reach the session as context)."
+    )  # fmt: skip
+    verbosity: Verbosity = setting(
+        "text_and_essential_tools", "Which tool lines the bot posts: tools_and_text, "
+        "text_and_essential_tools or text_only."
+    )  # fmt: skip
+    typing_interval: float = setting(
+        7.0, "Seconds between typing indicators while a turn runs.", minimum=0.5
+    )
+    max_inline_text: int = setting(
+        64 * 1024, "Text attachments up to this many bytes go inline into the prompt; larger "
+        "ones are saved and passed by path.", minimum=0,
+    )  # fmt: skip
+    max_attachment: int = setting(
+        25 * 1024 * 1024, "The largest attachment (bytes) kimaki downloads.", minimum=0
+    )
+    guild_ready_timeout: float = setting(
+        0.5, "Seconds discord.py waits for the last server before it reports ready.", minimum=0
+    )
+    members_intent: bool = setting(
+        False, "Ask Discord for the privileged Server Members intent (enable it in the Developer Portal too)."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSettings:
+    busy_policy: BusyPolicy = setting(
+        "interrupt", "A message while a turn runs: interrupt (abort the turn after interrupt_delay, "
+        "then send) or queue (send when the turn ends)."
+    )  # fmt: skip
+    interrupt_delay: float = setting(
+        3.0, "Seconds a running turn may finish by itself before a new message interrupts it.", minimum=0
+    )
+    idle_wait: float = setting(
+        3.0, "Seconds to wait for OpenCode to report a session idle after an abort.", minimum=0
+    )
+    memory_idle_gap: float = setting(
+        600.0, "After this many idle seconds, the next prompt reminds the agent of MEMORY.md.", minimum=0
+    )
+    approval_timeout: float = setting(
+        600.0, "Seconds a permission or question prompt waits for an answer before it is declined "
+        "(0: wait forever).", minimum=0,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceSettings:
+    gemini_model: str = setting("gemini-2.5-flash", "The Gemini model that transcribes voice messages.")
+    transcription_timeout: float = setting(
+        90.0, "Seconds a transcription may take before it is given up.", minimum=1
+    )
+    max_voice_seconds: float = setting(420.0, "The longest voice message (seconds) transcribed.", minimum=1)
+    gemini_base_url: str | None = setting(
+        None, "Another Gemini endpoint (a local fake in tests).", env="GOOGLE_GEMINI_BASE_URL"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSettings:
+    pre_run_timeout: float = setting(
+        60.0, "Seconds a scheduled send's --pre-run command may take; longer, the run is skipped.", minimum=1
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """One run's settings. `data_dir` holds the database, the log and config.toml."""
+
+    data_dir: Path = field(
+        metadata={"help": "Where the database, the log and config.toml live.", "flag": None,
+                  "env": DATA_DIR_ENV, "minimum": None, "maximum": None}
+    )  # fmt: skip
+    projects_dir: Path | None = setting(
+        None, "Where /create-new-project makes folders (default: <data-dir>/projects)."
+    )
+    no_tui: bool = setting(False, "Run headless, without the control center (automatic without a terminal).")
+    log_level: LogLevel = setting("INFO", "The log's level: DEBUG, INFO, WARNING or ERROR.")
+    log_format: LogFormat = setting(
+        "text", "The log file's format: text (one line per record) or json (one JSON object per line "
+        "with time, level, logger, message and the thread, session and request ids it concerns)."
+    )  # fmt: skip
+    lock_port: int | None = setting(
+        None, "The lock port on 127.0.0.1 (default: derived from the data dir; 29988 for ~/.kimaki).",
+        minimum=1, maximum=65535,
+    )  # fmt: skip
+    secrets_file: bool = setting(
+        False, "Without a working OS keyring, keep secrets in <data-dir>/secrets.json (mode 0600, "
+        "plain text)."
+    )  # fmt: skip
+    opencode: OpenCodeSettings = field(default_factory=OpenCodeSettings)
+    discord: DiscordSettings = field(default_factory=DiscordSettings)
+    sessions: SessionSettings = field(default_factory=SessionSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
+    tasks: TaskSettings = field(default_factory=TaskSettings)
+
+    @property
+    def projects_path(self) -> Path:
+        """Where projects go: `projects_dir`, else `<data-dir>/projects`."""
+        return self.projects_dir or self.data_dir / "projects"
+
+    @property
+    def db_path(self) -> Path:
+        """`discord-sessions.db`, or `kimaki-tui.db` beside kimaki's own database (database_file)."""
+        from kimaki_tui.database_file import choose_database
+
+        return choose_database(self.data_dir).path
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "kimaki.log"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def config_path(self) -> Path:
+        return self.data_dir / CONFIG_FILE

@@ -1,0 +1,159 @@
+"""The agent's Discord tools wired as a run wires them (root/agent_tools.py), with the real bot on the
+Discord twin and real OpenCode: the scripted model calls a kimaki tool, the thread shows the
+buttons / upload prompt / file, a person answers in Discord, and the model gets the answer back.
+`kimaki_sleep` is a scheduled task in the database that a new scheduler (a restarted kimaki) fires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from kimaki_tui.agent_tools.opencode_config import server_entry
+from kimaki_tui.agent_tools.server import AgentToolServer
+from kimaki_tui.agent_tools.toolkit import SERVER_NAME, ToolLimits
+from kimaki_tui.bot.scheduled import BotTaskSubmitter
+from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.opencode.stream import EventStream
+from kimaki_tui.root.agent_tools import WAKE_TASK_NAME, AgentEndpoint, build_agent_tools, wake_prompt
+from kimaki_tui.scheduling.scheduler import TaskScheduler
+from kimaki_tui.testing.discord_twin import Channel, Message
+from kimaki_tui.testing.scripted_model import ScriptedModel
+from tests.bot.rig import BotRig, custom_ids, is_footer
+from tests.harness import wait_until
+
+pytestmark = pytest.mark.opencode
+
+LIMITS = ToolLimits(upload_timeout=60, buttons_timeout=60)
+
+
+@dataclass
+class Tools:
+    rig: BotRig
+    server: AgentToolServer
+    scheduler: TaskScheduler
+
+    async def call(self, tool: str, arguments: Mapping[str, object]) -> Channel:
+        """A new thread whose first prompt makes the scripted model call `tool`."""
+        starter = await self.rig.user_says("owner", f"CALL_TOOL: {tool} {json.dumps(arguments)}")
+        return await self.rig.wait_thread(predicate=lambda t: t.id == starter.id)
+
+    async def tool_message(self, thread: Channel, prefix: str) -> Message:
+        return await self.rig.wait_bot_message(thread, lambda m: m.content.startswith(prefix))
+
+    async def answer(self, thread: Channel) -> str:
+        """What the model said after the tool returned (it repeats the tool's first line)."""
+        reply = await self.rig.wait_bot_message(thread, lambda m: "Tool said:" in m.content, timeout=60)
+        return reply.content.split("Tool said: ", 1)[1]
+
+
+@pytest.fixture
+async def tools(bot_rig: BotRig, opencode_client: OpenCodeClient) -> AsyncIterator[Tools]:
+    scheduler = TaskScheduler(bot_rig.core_rig.store, BotTaskSubmitter(lambda: bot_rig.bot))
+    bot_rig.core.tasks.use_timers(scheduler)
+    server, tracker = build_agent_tools(
+        bot_rig.core, scheduler, lambda: bot_rig.bot, AgentEndpoint.reserve(), LIMITS
+    )
+    stream = EventStream(opencode_client, tracker.observe)
+    streaming = asyncio.create_task(stream.run())
+    await server.start()
+    try:
+        assert await stream.wait_connected(20)
+        # The shared server cannot be respawned with the MCP server in its config (a run does that,
+        # see test_agent_tools_spawn.py): add it to this project's instance instead.
+        entry = server_entry(server.url, server.headers, LIMITS)
+        await opencode_client.add_mcp_server(SERVER_NAME, entry, bot_rig.project_dir)
+        yield Tools(bot_rig, server, scheduler)
+    finally:
+        await scheduler.stop()
+        await server.stop()
+        streaming.cancel()
+        await asyncio.gather(streaming, return_exceptions=True)
+
+
+async def test_buttons_appear_in_the_thread_and_the_click_is_the_tool_result(tools: Tools) -> None:
+    rig = tools.rig
+    thread = await tools.call("kimaki_action_buttons", {"prompt": "Deploy now?", "buttons": ["Yes", "No"]})
+    shown = await tools.tool_message(thread, "Deploy now?")
+    ids = custom_ids(shown)
+    assert len(ids) == 2 and all(i.startswith("kimaki:tool:") for i in ids)
+    assert [c["label"] for row in shown.components for c in row["components"]] == ["Yes", "No"]
+    # Someone without the Kimaki role cannot answer for the owner.
+    refused = await (await rig.users.member.click(shown, ids[0])).wait_response()
+    assert refused.ephemeral and "You need the **Kimaki** role" in refused.content
+    assert shown.components  # still waiting for someone allowed
+    await rig.users.owner.click(shown, ids[0])
+    assert await tools.answer(thread) == "The user clicked: Yes"
+    assert shown.components == [] and "chose **Yes**" in shown.content
+    await rig.wait_bot_message(thread, is_footer)
+
+
+async def test_a_file_from_the_project_is_posted_to_the_thread(tools: Tools) -> None:
+    (tools.rig.project_dir / "report.txt").write_text("all green\n")
+    thread = await tools.call("kimaki_send_file", {"path": "report.txt", "caption": "The report"})
+    posted = await tools.tool_message(thread, "The report")
+    assert [a.filename for a in posted.attachments] == ["report.txt"]
+    assert posted.attachments[0].data == b"all green\n"
+    assert (await tools.answer(thread)).startswith("Posted report.txt")
+
+
+async def test_sleep_is_a_stored_wake_that_a_restarted_scheduler_fires(
+    tools: Tools, scripted_model: ScriptedModel
+) -> None:
+    rig = tools.rig
+    thread = await tools.call("kimaki_sleep", {"duration": "1h", "reason": "check the deploy"})
+    assert (await tools.answer(thread)).startswith("Sleeping until")
+    (task,) = [t for t in rig.core.tasks.all() if t.payload.get("name") == WAKE_TASK_NAME]
+    assert task.payload["target_id"] == str(thread.id) and task.kind == "at"
+    assert task.run_at is not None and task.run_at > datetime.now(UTC) + timedelta(minutes=59)
+    await rig.wait_idle(thread)
+    # kimaki restarts: a new bot and a new scheduler on the same database fire the wake when due.
+    await tools.scheduler.stop()
+    await rig.restart_bot()
+    later = TaskScheduler(rig.core_rig.store, BotTaskSubmitter(lambda: rig.bot))
+    later.online = True
+    assert await later.run_due(task.run_at + timedelta(seconds=1)) == [task.id]
+    wake = wake_prompt("check the deploy")
+    await rig.twin.wait_for_message(thread, lambda m: m.content.endswith(wake), 10)
+    def model_got_it() -> bool:
+        return any(wake in json.dumps(r.get("messages"), ensure_ascii=False) for r in scripted_model.requests)
+
+    await wait_until(model_got_it, 60, 0.1, "the model to get the wake prompt")
+
+
+async def test_an_upload_prompt_opens_a_modal_and_the_files_land_in_the_project(tools: Tools) -> None:
+    rig = tools.rig
+    thread = await tools.call("kimaki_file_upload", {"prompt": "Send the logs", "max_files": 2})
+    shown = await tools.tool_message(thread, "📎 Send the logs")
+    (button,) = custom_ids(shown)
+    click = await rig.users.owner.click(shown, button)
+    files = [("app.log", b"boom\n", "text/plain"), ("my notes.txt", b"x", "text/plain")]
+    await rig.users.owner.submit_modal(click, values={"files": files})
+    assert await tools.answer(thread) == "The user uploaded 2 file(s), saved at:"
+    uploads = rig.project_dir / "uploads"
+    assert (uploads / "app.log").read_bytes() == b"boom\n"
+    assert (uploads / "my_notes.txt").read_bytes() == b"x"
+    assert shown.components == [] and "uploaded app.log, my_notes.txt" in shown.content
+
+
+async def test_send_starts_a_session_in_another_project_channel_of_the_server(
+    tools: Tools, tmp_path: Path
+) -> None:
+    rig = tools.rig
+    other_dir = tmp_path / "other-project"
+    other_dir.mkdir()
+    other = rig.guild.add_text_channel("other-project", category=rig.category)
+    rig.core.projects.link(str(other.id), str(rig.guild.id), str(other_dir))
+    ask = {"channel": "#other-project", "prompt": "REPLY: hello from afar"}
+    thread = await tools.call("kimaki_send", ask)
+    assert (await tools.answer(thread)).startswith("Started a session in #other-project")
+    started = await rig.wait_thread(other)
+    await rig.wait_bot_message(started, lambda m: m.content == "⬥ hello from afar")
+    missing = await tools.call("kimaki_send", {"channel": "nowhere", "prompt": "hi"})
+    assert (await tools.answer(missing)).startswith("No project channel 'nowhere' in this server")

@@ -1,0 +1,82 @@
+"""kimaki dies mid-turn or with a permission prompt showing: on the next start the thread is told
+its answer was cut off, and the prompt says why it expired and loses its buttons (they would
+answer nothing)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import pytest
+
+from kimaki_tui.core.events import PromptDispatched
+from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.presentation.notices import INTERRUPTED_NOTICE
+from tests.bot.rig import BotRig, custom_ids
+from tests.core_rig import CoreRig
+
+pytestmark = pytest.mark.opencode
+
+
+@asynccontextmanager
+async def after_a_crash(
+    bot_rig: BotRig, client: OpenCodeClient, while_down: Callable[[], Awaitable[object]]
+) -> AsyncIterator[CoreRig]:
+    """kimaki ends without cleaning up (its bot and core just stop), `while_down` runs (what
+    OpenCode dying with it did), then kimaki starts again on the same database and Discord: a new
+    core and bot, for the block."""
+    await bot_rig.stop_bot()
+    old = bot_rig.core_rig
+    await old.__aexit__(None, None, None)
+    await while_down()
+    async with CoreRig(client, old.store.path) as fresh:
+        bot_rig.core_rig = fresh
+        try:
+            await bot_rig.start_bot()
+            yield fresh
+        finally:
+            await bot_rig.stop_bot()
+            bot_rig.core_rig = old
+
+
+async def test_a_prompt_left_by_a_dead_run_is_edited_on_the_next_start(
+    bot_rig: BotRig, opencode_client: OpenCodeClient
+) -> None:
+    await bot_rig.user_says("owner", "RUN_BASH: echo left > left.txt")
+    thread = await bot_rig.wait_thread()
+    prompt = await bot_rig.wait_bot_message(thread, lambda m: bool(m.components))
+    assert custom_ids(prompt)
+    store = bot_rig.core.store
+    [request] = bot_rig.core.approvals.pending_permissions()
+    await bot_rig.twin.wait_until(
+        lambda: (row := store.get_pending(request.request_id)) is not None and row.external_message_id,
+        10, "the prompt to be recorded",
+    )
+    # OpenCode (kimaki's child) goes with it and forgets the request.
+    forget = opencode_client.reply_permission(request.request_id, "reject", directory=bot_rig.project_dir)
+    async with after_a_crash(bot_rig, opencode_client, lambda: forget) as fresh:
+        await bot_rig.twin.wait_until(lambda: not prompt.components, 30, "the buttons to go")
+        await bot_rig.settle()
+        row = fresh.store.get_pending(request.request_id)
+        assert row is not None and row.status == "expired" and row.answered_by == "restart"
+    assert prompt.content.startswith("⌛ Expired — kimaki restarted before it was answered")
+    assert "echo left" in prompt.content
+    assert not (bot_rig.project_dir / "left.txt").exists()
+
+
+async def test_a_turn_cut_off_by_a_crash_is_reported_in_its_thread_once(
+    bot_rig: BotRig, opencode_client: OpenCodeClient
+) -> None:
+    await bot_rig.user_says("owner", "SLOW:3 a long answer")
+    thread = await bot_rig.wait_thread()
+    started = await bot_rig.core_rig.wait_for(PromptDispatched, lambda e: e.thread_id == str(thread.id))
+    # OpenCode (kimaki's child) goes with it: the turn ends unanswered.
+    stop = opencode_client.abort(started.session_id, directory=bot_rig.project_dir)
+    async with after_a_crash(bot_rig, opencode_client, lambda: stop) as fresh:
+        await bot_rig.wait_bot_message(thread, lambda m: m.content == INTERRUPTED_NOTICE, timeout=30)
+        await bot_rig.settle()
+        assert fresh.store.take_open_turns() == []
+        await bot_rig.restart_bot()  # told once, not at every start
+        await bot_rig.settle()
+    texts = [m.content for m in bot_rig.bot_messages(thread)]
+    assert texts.count(INTERRUPTED_NOTICE) == 1
