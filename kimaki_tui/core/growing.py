@@ -9,8 +9,11 @@ again (rare: only when a caller keeps and reuses an old state) first copies its 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 from itertools import islice
+
+_ABSENT = sys.maxsize  # the position of an id a set does not hold
 
 
 class IdSet:
@@ -33,8 +36,8 @@ class IdSet:
         self._size = len(self._items)
 
     def __contains__(self, item: object) -> bool:
-        position = self._positions.get(item) if isinstance(item, str) else None
-        return position is not None and position < self._size
+        position: int = self._positions.get(item, _ABSENT)  # type: ignore[call-overload]
+        return position < self._size
 
     def __len__(self) -> int:
         return self._size
@@ -61,8 +64,9 @@ class IdSet:
     def with_ids(self, ids: Iterable[str]) -> IdSet:
         """This set plus `ids` (itself when nothing is new)."""
         fresh = [item for item in ids if item not in self]
-        if not fresh:
-            return self
+        return self._grown(fresh) if fresh else self
+
+    def _grown(self, fresh: list[str]) -> IdSet:
         grown = IdSet.__new__(IdSet)
         if self._size and len(self._items) == self._size:
             grown._items, grown._positions = self._items, self._positions  # share: O(1)
@@ -74,7 +78,9 @@ class IdSet:
         return grown
 
     def with_id(self, item: str) -> IdSet:
-        return self.with_ids((item,))
+        if self._positions.get(item, _ABSENT) < self._size:
+            return self
+        return self._grown([item])
 
 
 class GrowingText:

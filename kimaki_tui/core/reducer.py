@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from itertools import chain
 from typing import Any
 
@@ -47,6 +46,7 @@ from kimaki_tui.core.stream_state import (
     as_map,
     as_text,
     assistant_from,
+    evolve,
 )
 from kimaki_tui.core.stream_state import current_turn_message_ids as current_turn_message_ids
 from kimaki_tui.core.stream_state import is_busy as is_busy
@@ -106,7 +106,7 @@ def abandon_turn(state: StreamState) -> StreamState:
     (OpenCode sends some after an abort) are not posted.
     """
     closed = state.closed_messages.with_ids(chain(state.turn_messages, state.cut_messages))
-    return replace(
+    return evolve(
         state, server_status="idle", status="idle", status_detail="", retry_detail="",
         pending_permissions=_EMPTY, pending_questions=_EMPTY, closed_messages=closed,
         cut_messages=_EMPTY, **_TURN_RESET,
@@ -120,13 +120,13 @@ def _settle(state: StreamState, outputs: Outputs = _NONE, **changes: Any) -> Res
     A pending permission or question shows as "waiting" while OpenCode is not idle; after an
     abort OpenCode goes idle and keeps the request, which the core's broker then rejects.
     """
-    new = replace(state, **changes) if changes else state
+    new = evolve(state, **changes) if changes else state
     waiting = (new.pending_permissions or new.pending_questions) and new.server_status != "idle"
     status: SessionState = "waiting" if waiting else new.server_status
     detail = new.retry_detail if status == "retry" else ""
     if status == new.status and detail == new.status_detail:
         return new, outputs
-    new = replace(new, status=status, status_detail=detail)
+    new = evolve(new, status=status, status_detail=detail)
     return new, (*outputs, StatusChanged(state.session_id, status, detail))
 
 
@@ -145,14 +145,14 @@ def _on_session_info(state: StreamState, ev: SessionInfoEvent) -> Result:
         return state, _NONE
     if ev.type == "session.created":
         # Whoever created the session chose this title; only later changes are news.
-        return replace(state, title=title), _NONE
-    return replace(state, title=title), (TitleChanged(state.session_id, title),)
+        return evolve(state, title=title), _NONE
+    return evolve(state, title=title), (TitleChanged(state.session_id, title),)
 
 
 def _on_error(state: StreamState, ev: SessionErrorEvent) -> Result:
     # An error reported after the turn already went idle must not taint the next turn.
     late = not state.turn_open and state.server_status == "idle"
-    new = state if late else replace(state, turn_open=True, turn_failed=True)
+    new = state if late else evolve(state, turn_open=True, turn_failed=True)
     if ev.name == ABORTED:
         return new, _NONE
     return new, (SessionFailed(state.session_id, ev.name, ev.message),)
@@ -231,7 +231,7 @@ def _on_message(state: StreamState, ev: MessageUpdated) -> Result:
     clock = max(assistant.created_ms, assistant.completed_ms)
     if clock > state.clock_ms:
         changes["clock_ms"] = clock
-    new = replace(state, **changes)
+    new = evolve(state, **changes)
     return flush_parts(new, mid) if assistant.completed_ms else (new, _NONE)
 
 
@@ -243,7 +243,7 @@ def _on_user_message(state: StreamState, mid: str, info: Mapping[str, Any]) -> R
     # The turn starts at its first prompt; an assistant seen before it (joined mid-turn) is later.
     if created and (not started or created < started):
         started = created
-    return replace(
+    return evolve(
         state,
         user_messages=state.user_messages.with_id(mid),
         turn_messages=state.turn_messages.with_id(mid),

@@ -16,7 +16,15 @@ from typing import Any
 
 from kimaki_tui.core.events import DomainEvent, PartCompleted, PartKind, TextDelta, ToolStarted
 from kimaki_tui.core.growing import GrowingText
-from kimaki_tui.core.stream_state import OpenPart, StreamState, as_int, as_map, as_text, usage_from
+from kimaki_tui.core.stream_state import (
+    OpenPart,
+    StreamState,
+    as_int,
+    as_map,
+    as_text,
+    evolve,
+    usage_from,
+)
 from kimaki_tui.opencode.events import PartDelta, PartUpdated
 
 Result = tuple[StreamState, tuple[DomainEvent, ...]]
@@ -38,15 +46,15 @@ def between_turns(state: StreamState) -> bool:
 
 
 def close_message(state: StreamState, mid: str) -> Result:
-    closed = replace(state, closed_messages=state.closed_messages.with_id(mid))
+    closed = evolve(state, closed_messages=state.closed_messages.with_id(mid))
     if mid in state.cut_messages:
-        closed = replace(closed, cut_messages=state.cut_messages - {mid})
+        closed = evolve(closed, cut_messages=state.cut_messages - {mid})
     return closed, _NONE
 
 
 def reopen(state: StreamState, mid: str) -> StreamState:
     """OpenCode goes on with a message an early idle cut off: it is part of a new open turn."""
-    return replace(
+    return evolve(
         state,
         cut_messages=state.cut_messages - {mid},
         turn_messages=state.turn_messages.with_id(mid),
@@ -79,7 +87,7 @@ def on_part(state: StreamState, ev: PartUpdated) -> Result:
     if ptype == "reasoning":
         return _on_text(state, part, mid, "reasoning")
     if ptype == "step-finish":
-        finished = replace(state, step_usage=usage_from(part.get("tokens")), turn_open=True)
+        finished = evolve(state, step_usage=usage_from(part.get("tokens")), turn_open=True)
         return flush_parts(finished, mid)
     return state, _NONE
 
@@ -97,7 +105,7 @@ def flush_parts(state: StreamState, mid: str | None = None) -> Result:
         for p, text in texts
         if text.strip()
     )
-    return replace(
+    return evolve(
         state,
         open_parts=tuple(p for p in state.open_parts if p.message_id != mid) if mid is not None else (),
         emitted=state.emitted.with_ids(p.part_id for p in done),
@@ -121,7 +129,7 @@ def _on_text(state: StreamState, part: Mapping[str, Any], mid: str, kind: PartKi
         # Only an assistant's parts are kept open: a user part (never ended) must not be posted.
         if opened is None and mid in state.turn_assistants:
             opened = OpenPart(pid, mid, kind, GrowingText(text))
-            return replace(state, open_parts=(*state.open_parts, opened)), _NONE
+            return evolve(state, open_parts=(*state.open_parts, opened)), _NONE
         if opened is None:
             return state, _NONE
         if text and text != opened.streamed:  # the server's text so far outranks our deltas
@@ -129,7 +137,7 @@ def _on_text(state: StreamState, part: Mapping[str, Any], mid: str, kind: PartKi
         return state, _NONE
     new = _mark_emitted(state, pid, mid, end)
     if opened is not None:
-        new = replace(new, open_parts=tuple(p for p in new.open_parts if p.part_id != pid))
+        new = evolve(new, open_parts=tuple(p for p in new.open_parts if p.part_id != pid))
     if not text.strip():
         return new, _NONE
     return new, (PartCompleted(state.session_id, pid, mid, kind, text=text),)
@@ -137,9 +145,9 @@ def _on_text(state: StreamState, part: Mapping[str, Any], mid: str, kind: PartKi
 
 def _set_open(state: StreamState, updated: OpenPart) -> StreamState:
     if len(state.open_parts) == 1:  # the usual case, on every token: skip the generator
-        return replace(state, open_parts=(updated,))
+        return evolve(state, open_parts=(updated,))
     parts = tuple(updated if p.part_id == updated.part_id else p for p in state.open_parts)
-    return replace(state, open_parts=parts)
+    return evolve(state, open_parts=parts)
 
 
 def _on_tool(state: StreamState, part: Mapping[str, Any], mid: str) -> Result:
@@ -154,7 +162,7 @@ def _on_tool(state: StreamState, part: Mapping[str, Any], mid: str) -> Result:
             return state, _NONE
         start = as_int(times.get("start"))
         title = as_text(tool_state.get("title"))
-        return replace(
+        return evolve(
             state,
             started_tools=state.started_tools.with_id(pid),
             turn_messages=state.turn_messages.with_id(mid),
@@ -182,7 +190,7 @@ def _on_tool(state: StreamState, part: Mapping[str, Any], mid: str) -> Result:
 
 
 def _mark_emitted(state: StreamState, pid: str, mid: str, time_ms: int) -> StreamState:
-    return replace(
+    return evolve(
         state,
         emitted=state.emitted.with_id(pid),
         turn_messages=state.turn_messages.with_id(mid),

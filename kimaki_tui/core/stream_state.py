@@ -9,7 +9,7 @@ its first; the small sets that also shrink (pending requests) are frozensets.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from kimaki_tui.core.events import PartKind, SessionState
@@ -100,6 +100,19 @@ class StreamState:
     emitted: IdSet = NO_IDS
     started_tools: IdSet = NO_IDS
     open_parts: tuple[OpenPart, ...] = ()
+
+
+_FIELDS = tuple(f.name for f in fields(StreamState))
+_new = object.__new__
+_set = object.__setattr__
+
+
+def evolve(state: StreamState, **changes: Any) -> StreamState:
+    """`dataclasses.replace` for the reducer's hot path (twice as fast: one call per event)."""
+    new = _new(StreamState)
+    for name in _FIELDS:
+        _set(new, name, changes[name] if name in changes else getattr(state, name))
+    return new
 
 
 # ---- selectors (the reducer re-exports them) -------------------------------------------------
