@@ -25,7 +25,6 @@ import gc
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,7 +153,7 @@ def bench_pure(session: Session, steps: int, repeat: int) -> None:
     result("answer_end_render_ms", min(final) * 1000, "ms", "report")
 
 
-async def bench_posting(session: Session, tmp: Path) -> None:
+async def bench_posting(session: Session, steps: int, tmp: Path) -> None:
     """The events through the real core and bot; when each message reached the twin."""
     from kimaki_tui.core.bus import EventBus
     from kimaki_tui.core.service import Core
@@ -180,7 +179,6 @@ async def bench_posting(session: Session, tmp: Path) -> None:
         )
         core.sessions.open(str(thread.id), str(place.channel.id), "/home/user/demo", session.sid)
         async with running_bot(core, twin, bot_settings(tmp)) as bot:
-            start_ms = time.time() * 1000
             for event in session.events:
                 core.handle_event(event)
             assert bot.output is not None
@@ -188,20 +186,28 @@ async def bench_posting(session: Session, tmp: Path) -> None:
             messages = [m for m in twin.messages(thread) if m.author.id == place.bot_id]
     await core.close()
     store.close()
-    report_posting(messages, start_ms)
+    report_posting(messages, steps)
 
 
-def report_posting(messages: list, start_ms: float) -> None:  # type: ignore[type-arg]
+def report_posting(messages: list, steps: int) -> None:  # type: ignore[type-arg]
+    """ms per message over two windows of the same kind of message (the steps' short posts),
+    early and late in the session; then the long answer's chunks."""
     times = [posted_ms(m.id) for m in messages]
-    count = len(times)
-    span: Callable[[int, int], float] = lambda a, b: (times[b - 1] - times[a - 1]) / (b - a)  # noqa: E731
-    first = (times[99] - start_ms) / 100 if count >= 100 else (times[-1] - start_ms) / count
-    last = span(count - 100, count) if count >= 200 else first
-    print(f"posted {count} messages in {(times[-1] - start_ms) / 1000:.2f} s")
-    result("posted_messages", count, "count", "report")
-    result("posting_ms_per_message_first_100", first, "ms", "report")
-    result("posting_ms_per_message_last_100", last, "ms", "report")
-    result("posting_cost_ratio_last_vs_first", last / first, "x", "<=1.5")
+
+    def per_message(start: int, end: int) -> float:
+        return (times[end - 1] - times[start - 1]) / (end - start)
+
+    short = steps * 2  # each step posts its short text and its tool line
+    window = min(100, short // 4)
+    early, late = per_message(window, 2 * window), per_message(short - window, short)
+    chunks = len(times) - short - 1  # the answer's messages, then the footer
+    print(f"posted {len(times)} messages in {(times[-1] - times[0]) / 1000:.2f} s")
+    result("posted_messages", len(times), "count", "report")
+    result(f"posting_ms_per_message_at_message_{window}", early, "ms", "report")
+    result(f"posting_ms_per_message_at_message_{short - window}", late, "ms", "report")
+    result("posting_cost_ratio_late_vs_early", late / early, "x", "<=1.5")
+    if chunks > 1:
+        result("posting_ms_per_answer_chunk", per_message(short + 1, short + chunks), "ms", "report")
 
 
 def main() -> None:
@@ -218,7 +224,7 @@ def main() -> None:
     bench_pure(session, args.steps, args.runs)
     if not args.no_posting:
         with tempfile.TemporaryDirectory(prefix="kimaki-bench-") as tmp:
-            asyncio.run(bench_posting(session, Path(tmp)))
+            asyncio.run(bench_posting(session, args.steps, Path(tmp)))
 
 
 if __name__ == "__main__":
