@@ -45,7 +45,7 @@ from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.store.repo import Store
 
 TOPICS = ("parser", "lexer", "login page", "flaky test", "docs", "release notes", "cache", "migration")
-QUERIES = ("", "parser", "case 17", "zzz-no-such-session")
+QUERIES = ("", "parser", "zzz-no-such-session")
 DATABASE = "discord-sessions.db"
 
 
@@ -64,8 +64,9 @@ async def make_sessions(client: OpenCodeClient, directory: str, count: int) -> l
     return ids
 
 
-def fill_database(path: Path, place: DiscordPlace, project: Path, session_ids: list[str]) -> int:
-    """The threads and the done rows; returns how many threads are mapped."""
+def fill_database(path: Path, place: DiscordPlace, project: Path, session_ids: list[str]) -> tuple[int, int]:
+    """The threads and the done rows; returns how many threads are mapped, and the number of the
+    oldest session no thread shows."""
     with Store.open(path) as store:
         store.link_channel(str(place.channel.id), str(place.guild.id), str(project))
     rng = random.Random(19)
@@ -98,7 +99,8 @@ def fill_database(path: Path, place: DiscordPlace, project: Path, session_ids: l
         db.executemany("INSERT INTO thread_sessions VALUES (?, ?, ?, ?, ?, ?, ?)", threads)
         db.executemany("INSERT INTO posted_parts VALUES (?, ?, ?, ?, ?)", parts)
         db.executemany("INSERT INTO pending_requests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", requests)
-    return len(threads)
+    taken = set(bound)
+    return len(threads), next(n for n, sid in enumerate(session_ids) if sid not in taken)
 
 
 def empty_database(path: Path, place: DiscordPlace, project: Path) -> None:
@@ -107,7 +109,9 @@ def empty_database(path: Path, place: DiscordPlace, project: Path) -> None:
 
 
 # ---- /resume autocomplete ----------------------------------------------------------------------
-async def bench_autocomplete(tmp: Path, place: DiscordPlace, client: OpenCodeClient, db: Path) -> None:
+async def bench_autocomplete(
+    tmp: Path, place: DiscordPlace, client: OpenCodeClient, db: Path, oldest_free: int
+) -> None:
     from kimaki_tui.core.bus import EventBus
     from kimaki_tui.core.service import Core
 
@@ -119,16 +123,18 @@ async def bench_autocomplete(tmp: Path, place: DiscordPlace, client: OpenCodeCli
     start = time.perf_counter()
     loaded = core.start()
     print(f"core loaded {loaded} threads in {time.perf_counter() - start:.3f} s")
-    timings: dict[str, list[float]] = {query: [] for query in QUERIES}
+    old = f"case {oldest_free}"  # the oldest session not in a thread: must be offered
+    timings: dict[str, list[float]] = {query: [] for query in (*QUERIES, old)}
+    found: list[bool] = []
     try:
         async with running_bot(core, place.twin, bot_settings(tmp)):
             for _ in range(8):
-                for query in QUERIES:
+                for query in timings:
                     began = time.perf_counter()
                     choices = await place.owner.autocomplete(place.channel, "resume", "session", query)
                     timings[query].append((time.perf_counter() - began) * 1000)
-                    if query == "case 17":
-                        assert any("case 17" in c["name"] for c in choices), choices
+                    if query == old:
+                        found.append(any(c["name"].endswith(old) for c in choices))
     finally:
         await core.close()
         store.close()
@@ -137,6 +143,7 @@ async def bench_autocomplete(tmp: Path, place: DiscordPlace, client: OpenCodeCli
         print(f"/resume autocomplete {query!r}: median {median(values):.1f} ms, max {max(values):.1f} ms")
     result("resume_autocomplete_median", median(every), "ms", "<=100")
     result("resume_autocomplete_p95", percentile(every, 0.95), "ms", "<=100")
+    result("resume_offers_an_old_free_session", float(all(found)), "bool", "1")
 
 
 # ---- cold start -------------------------------------------------------------------------------
@@ -233,11 +240,11 @@ async def run(tmp: Path, sessions: int, starts: int) -> None:
             ids = await make_sessions(oc.supervisor.client, str(oc.project), sessions)
             print(f"made {len(ids)} OpenCode sessions in {time.perf_counter() - began:.1f} s")
             big = tmp / "history"
-            threads = fill_database(big / DATABASE, place, oc.project, ids)
+            threads, oldest_free = fill_database(big / DATABASE, place, oc.project, ids)
             empty_database(tmp / "empty" / DATABASE, place, oc.project)
             size = (big / DATABASE).stat().st_size / 2**20
             print(f"database: {threads} threads, {sessions * 10} done rows, {size:.1f} MB")
-            await bench_autocomplete(tmp, place, oc.supervisor.client, big / DATABASE)
+            await bench_autocomplete(tmp, place, oc.supervisor.client, big / DATABASE, oldest_free)
             env = {
                 **os.environ, **oc.env, **twin.env(), "KIMAKI_BOT_TOKEN": twin.bot_token,
                 "OPENCODE_PATH": opencode_binary(),
