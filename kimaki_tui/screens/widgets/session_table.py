@@ -109,9 +109,6 @@ class SessionTable(DataTable[Text]):
     def threads(self) -> set[str]:
         return set(self._shown)
 
-    def shows(self, thread_id: str) -> bool:
-        return thread_id in self._shown
-
     @property
     def selected_thread(self) -> str | None:
         if not self.row_count:
