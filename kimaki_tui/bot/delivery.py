@@ -55,6 +55,10 @@ class ThreadSender:
     async def idle(self) -> None:
         await self._idle.wait()
 
+    @property
+    def is_idle(self) -> bool:
+        return self._idle.is_set() and not self._wake.is_set()
+
     async def close(self) -> None:
         """Stop sending; what is left stays in the outbox for the next start."""
         self._task.cancel()

@@ -129,6 +129,10 @@ class SessionRuntime:
             self._queued = len(self._deps.store.queue_items(self.thread_id))
         return self._queued
 
+    def know_queue_length(self, length: int) -> None:
+        """The queue's length as read in bulk (at load), so `queued` needs no query of its own."""
+        self._queued = length
+
     def waiting(self) -> bool:
         """A permission or question of this session waits for a person."""
         sid = self.session_id

@@ -36,7 +36,7 @@ from kimaki_tui.screens.messages import AbortSession, CoreEvents, LogLines, Open
 from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.projects import ProjectsScreen
 from kimaki_tui.screens.session import SessionScreen
-from kimaki_tui.screens.state import Request, affects, read_requests
+from kimaki_tui.screens.state import Request, affects, read_requests, refreshed, touched_threads
 from kimaki_tui.screens.tasks import TasksScreen
 from kimaki_tui.screens.transcript import TranscriptBook
 
@@ -145,7 +145,7 @@ class KimakiApp(App[None]):
         if queues:
             self.queues = {**self.queues, **queues}
         if sessions:
-            self.sessions = tuple(self.model.core.conversations.all())
+            self.sessions = refreshed(self.sessions, touched_threads(message.events), self.model.core)
         if requests:
             self.requests = read_requests(self.model.core)
         active = self._active_screens()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import pytest
 from textual.widgets import Static
 
+from kimaki_tui.core.api import ConversationView
 from kimaki_tui.core.events import ChatStatus, PermissionAskedEvent, TurnFinished
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.screens.app import KimakiApp
@@ -121,3 +123,35 @@ async def test_statuses_go_busy_waiting_idle_and_abort(
         turns = await rig.wait_count(TurnFinished, 3)
         assert not turns[-1].natural
         await until(pilot, lambda: cell(app, thread.thread_id, "status") == "○ idle", "idle after abort")
+
+
+async def test_a_status_change_redraws_its_row_without_reading_every_session(
+    scene: ControlCenterModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With thousands of sessions, reading every view on each batch of events is too slow."""
+    from kimaki_tui.opencode.events import SessionStatus
+
+    app = KimakiApp(scene)
+    async with app.run_test(size=SIZE) as pilot:
+        build_scene(scene)
+        await settle(pilot)
+        assert cell(app, "1002", "status") == "● busy"
+        reads: list[int] = []  # reads of every view, other than the app's slow resync clock
+        every = scene.core.conversations.all
+
+        def all_views() -> list[ConversationView]:
+            if not any(frame.function == "read_state" for frame in inspect.stack()):
+                reads.append(1)
+            return every()
+
+        monkeypatch.setattr(scene.core.conversations, "all", all_views)
+        runtime = concrete(scene).sessions.get("1002")
+        assert runtime is not None and runtime.session_id is not None
+        runtime.handle_event(SessionStatus("session.status", runtime.session_id, "idle"))
+        runtime.handle_event(SessionStatus("session.status", runtime.session_id, "busy"))
+        runtime.handle_event(SessionStatus("session.status", runtime.session_id, "idle"))
+        await settle(pilot)
+        assert cell(app, "1002", "status") == "○ idle"
+        summary = app.screen.query_one(SessionTable).border_subtitle
+        assert summary == "5 sessions · 3 waiting · 1 failed · 2 queued"
+        assert reads == []

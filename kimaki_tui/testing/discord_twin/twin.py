@@ -37,7 +37,8 @@ from .guild import Guild
 from .model import Channel, ChannelType, Command, Message, Team, TypingEvent, User
 from .patch import point_discord_at
 from .permissions import DEFAULT_BOT
-from .rest_app import API, RateLimitInjector, make_app
+from .rate_limits import RateLimits
+from .rest_app import API, RateLimitInjector, ResponseDelays, make_app
 from .transcript import render_channel
 from .world import World
 
@@ -59,11 +60,15 @@ class DiscordTwin:
         bot_name: str = "Kimaki",
         host: str = "127.0.0.1",
         port: int = 0,
+        discord_limits: RateLimits | None = None,
     ) -> None:
+        """`discord_limits`: answer like Discord's rate limits (headers, 429s); off by default."""
         self.world = World(bot_token=bot_token, bot_name=bot_name, app_id=app_id)
         self.gateway = Gateway(self.world)
         self.world.sink = self.gateway
         self.rate_limits = RateLimitInjector()
+        self.discord_limits = discord_limits
+        self.delays = ResponseDelays()
         self.rest_faults = RestFaults()
         self._host, self._port = host, port
         self._runner: web.AppRunner | None = None
@@ -71,7 +76,7 @@ class DiscordTwin:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> DiscordTwin:
-        app = make_app(self.world, self.rate_limits, self.rest_faults)
+        app = make_app(self.world, self.rate_limits, self.rest_faults, self.delays, self.discord_limits)
         for module in (
             rest_identity,
             rest_messages,
@@ -222,6 +227,11 @@ class DiscordTwin:
     ) -> None:
         """Answer the next `count` requests matching `pattern` ("POST /channels/*/messages") with 429."""
         self.rate_limits.add(pattern, count, retry_after, is_global)
+
+    def delay_responses(self, pattern: str, seconds: float) -> None:
+        """Answer requests matching `pattern` ("POST /channels/*/messages") `seconds` late: the
+        change happens (and its gateway events go out) at once, the bot learns of it late."""
+        self.delays.rules.append((pattern, seconds))
 
     @property
     def rate_limited_requests(self) -> list[str]:
