@@ -178,7 +178,7 @@ def check_order(place: DiscordPlace, opened: dict[int, Channel], messages: int) 
     return good, duplicates
 
 
-async def run_bot(tmp: Path, oc: OpenCodeParts, threads: int, messages: int) -> float:
+async def run_bot(tmp: Path, oc: OpenCodeParts, threads: int, messages: int, timeout: float) -> float:
     """The whole burst through the bot; returns the wall time in seconds."""
     limits = RateLimits()
     clock = Clock()
@@ -198,7 +198,7 @@ async def run_bot(tmp: Path, oc: OpenCodeParts, threads: int, messages: int) -> 
                 start = time.perf_counter()
                 start_ms = time.time() * 1000
                 opened = await open_and_fill(place, threads, messages, clock)
-                await wait_answered(place, opened, messages, timeout=threads * messages * 10)
+                await wait_answered(place, opened, messages, timeout=timeout)
                 assert bot.output is not None
                 await bot.output.drain(timeout=300)
                 last = max(posted_ms(m.id) for th in opened.values() for m in twin.messages(th))
@@ -288,9 +288,9 @@ async def run_direct(oc: OpenCodeParts, threads: int, messages: int) -> float:
     return elapsed
 
 
-async def run(tmp: Path, threads: int, messages: int, direct: bool) -> None:
+async def run(tmp: Path, threads: int, messages: int, direct: bool, timeout: float) -> None:
     async with opencode_parts(tmp, {"permission": {"bash": "allow"}}) as oc:
-        wall = await run_bot(tmp, oc, threads, messages)
+        wall = await run_bot(tmp, oc, threads, messages, timeout)
         if direct:
             alone = await run_direct(oc, threads, messages)
             print(f"OpenCode alone: {threads * messages} turns in {alone:.1f} s")
@@ -303,9 +303,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=100)
     parser.add_argument("--messages", type=int, default=5, help="messages per thread")
     parser.add_argument("--no-direct", action="store_true", help="skip the OpenCode-alone run")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for every answer")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kimaki-bench-") as tmp:
-        asyncio.run(run(Path(tmp), args.threads, args.messages, not args.no_direct))
+        asyncio.run(run(Path(tmp), args.threads, args.messages, not args.no_direct, args.timeout))
 
 
 if __name__ == "__main__":
