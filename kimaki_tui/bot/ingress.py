@@ -8,6 +8,7 @@ share one server.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING
@@ -104,18 +105,32 @@ class IngressCog(commands.Cog):
         first_file = message.attachments[0].filename if message.attachments else ""
         pending = audio is not None and not message.content.strip()  # named after the transcript later
         name = voice.PENDING_THREAD_NAME if pending else thread_name(message.content or first_file)
-        try:
-            thread = await message.create_thread(name=name, auto_archive_duration=1440)
-        except discord.HTTPException as exc:
-            log.warning("could not start a thread in #%s: %s", channel.name, exc)
-            await message.reply(f"I could not start a thread here: {exc.text or exc}", mention_author=False)
-            return
-        thread_id = str(thread.id)
-        self.core.conversations.open(thread_id, str(channel.id), directory)
         if audio is not None:
-            await self._voice(message, audio, thread, prepared, rename=pending)
+            thread = await self._create_thread(message, name)
+            if thread is not None:
+                self.core.conversations.open(str(thread.id), str(channel.id), directory)
+                await self._voice(message, audio, thread, prepared, rename=pending)
             return
-        await self._submit(message, thread_id, prepared)
+        # The prompt goes to OpenCode while Discord creates the thread; posts wait for the thread.
+        thread_id = str(message.id)
+        self.bot.opening_threads.begin(thread_id)
+        self.core.conversations.open(thread_id, str(channel.id), directory)
+        creating = asyncio.ensure_future(self._create_thread(message, name))
+        try:
+            await self._submit(message, thread_id, prepared)
+        finally:
+            thread = await creating
+            self.bot.opening_threads.finish(thread_id, created=thread is not None)
+        if thread is None:
+            await self.core.conversations.abort(thread_id, by="kimaki", origin="discord")
+
+    async def _create_thread(self, message: discord.Message, name: str) -> discord.Thread | None:
+        try:
+            return await message.create_thread(name=name, auto_archive_duration=1440)
+        except discord.HTTPException as exc:
+            log.warning("could not start a thread in #%s: %s", message.channel, exc)
+            await message.reply(f"I could not start a thread here: {exc.text or exc}", mention_author=False)
+            return None
 
     async def _in_thread(self, message: discord.Message, thread: discord.Thread) -> None:
         thread_id = str(thread.id)

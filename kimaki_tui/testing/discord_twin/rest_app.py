@@ -137,6 +137,14 @@ class ResponseDelays:
     out), only the response waits, like a slow network between the bot and Discord."""
 
     rules: list[tuple[str, float]] = field(default_factory=list)
+    holds: list[tuple[str, asyncio.Event]] = field(default_factory=list)
+
+    async def held(self, method: str, api_path: str) -> None:
+        """Wait while a hold matches the request (it is applied only when released)."""
+        target = f"{method} {api_path}"
+        for pattern, released in self.holds:
+            if fnmatch.fnmatchcase(target, pattern):
+                await released.wait()
 
     def seconds(self, method: str, api_path: str) -> float:
         target = f"{method} {api_path}"
@@ -223,6 +231,7 @@ async def _faulty(request: web.Request, handler: Any, world: World) -> web.Strea
     limit_headers, early = _discord_limits(request, api_path)
     if early is not None:
         return early
+    await request.app[DELAYS].held(request.method, api_path)
     response = await _run(request, handler, world)
     response.headers.update(limit_headers)
     if response.status < 300:

@@ -13,6 +13,7 @@ async with DiscordTwin(bot_token="t") as twin:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -232,6 +233,13 @@ class DiscordTwin:
         """Answer requests matching `pattern` ("POST /channels/*/messages") `seconds` late: the
         change happens (and its gateway events go out) at once, the bot learns of it late."""
         self.delays.rules.append((pattern, seconds))
+
+    def hold_requests(self, pattern: str) -> asyncio.Event:
+        """Keep requests matching `pattern` waiting, not yet applied, until the returned event is
+        set (Discord slow to act, e.g. on a rate-limited route)."""
+        released = asyncio.Event()
+        self.delays.holds.append((pattern, released))
+        return released
 
     @property
     def rate_limited_requests(self) -> list[str]:
