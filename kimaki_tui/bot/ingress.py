@@ -1,7 +1,8 @@
 """Messages in → core commands. A message in a linked project channel starts a thread (from that
 message) and a session; a message in a session thread is the next prompt, or answers the question
 waiting there (the core's rule, shared with the control center). A thread's messages are handled
-one at a time in arrival order, also while its first message is still creating the session.
+one at a time in arrival order, also while its first message is still creating the session. Each
+message is claimed once (core.handled); messages sent while kimaki was down come from bot/catchup.py.
 Channels and threads this instance does not know are ignored silently, since several machines can
 share one server.
 """
@@ -17,13 +18,14 @@ from discord.ext import commands
 
 from kimaki_tui.bot import attachments, cli_ingress, voice
 from kimaki_tui.bot.access import check, display_name, in_scope
+from kimaki_tui.bot.catchup import CatchUp
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.ordering import ArrivalOrder
 from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.core.routing import ThreadMessage, needs_answer
 from kimaki_tui.opencode.errors import OpenCodeError
-from kimaki_tui.presentation.notices import submit_notice
+from kimaki_tui.presentation.notices import LATE_NOTICE, submit_notice
 from kimaki_tui.presentation.shell import shell_command, shell_report
 from kimaki_tui.presentation.split import MESSAGE_LIMIT
 
@@ -40,26 +42,66 @@ class IngressCog(commands.Cog):
         self.bot = bot
         self.core = bot.core
         self.order = ArrivalOrder()
+        self.catch_up = CatchUp(bot)
+        self._told_late: set[str] = set()  # threads told "picked up late" by this catch-up
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*voice.DYNAMIC_ITEMS)
 
     @commands.Cog.listener()
+    async def on_connect(self) -> None:
+        # Dispatched at READY only (not RESUMED): Discord will not replay what the gap held.
+        self.catch_up.session_started()
+
+    @commands.Cog.listener()
+    async def on_resumed(self) -> None:
+        self.catch_up.gate.set()  # resumed: Discord replays the missed events itself
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        self._told_late.clear()
+        await self.catch_up.run(lambda message: self.take(message, late=True))
+
+    @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        await self.catch_up.gate.wait()  # messages missed before this session go first
+        await self.take(message)
+
+    async def take(self, message: discord.Message, *, late: bool = False) -> None:
+        """Handle a message once (live, or `late`: found by the catch-up), in its thread's order."""
         if message.guild is None or message.type not in _HANDLED_TYPES:
             return
-        if self.bot.user is not None and message.author.id == self.bot.user.id:
-            # The bot's own messages are ignored, except those `kimaki send` marked as prompts.
-            await cli_ingress.handle(self.bot, message)
-            return
-        channel = message.channel
-        # One message at a time per thread, in arrival order; a channel message holds the thread it
-        # starts (which gets the message's id) until its prompt is submitted.
-        key = str(channel.id if isinstance(channel, discord.Thread) else message.id)
-        async with self.order.hold(key):
-            await self._handle(message)
+        watched = self._watched(message.channel)
+        handled = self.core.handled
+        if watched is not None and not handled.claim(watched, message.id):
+            return  # seen live and by the catch-up: the first one handles it
+        try:
+            if self.bot.user is not None and message.author.id == self.bot.user.id:
+                # The bot's own messages are ignored, except those `kimaki send` marked as prompts.
+                await cli_ingress.handle(self.bot, message)
+                return
+            channel = message.channel
+            # One message at a time per thread, in arrival order; a channel message holds the thread
+            # it starts (which gets the message's id) until its prompt is submitted.
+            key = str(channel.id if isinstance(channel, discord.Thread) else message.id)
+            async with self.order.hold(key):
+                await self._handle(message, late)
+        finally:
+            if watched is not None:
+                handled.handled(watched, message.id)
 
-    async def _handle(self, message: discord.Message) -> None:
+    def _watched(self, channel: object) -> str | None:
+        """The channel whose watermark a message counts for: linked channels and their threads."""
+        projects = self.core.projects
+        if isinstance(channel, discord.TextChannel):
+            return str(channel.id) if projects.directory_of(str(channel.id)) is not None else None
+        if isinstance(channel, discord.Thread):
+            parent = str(channel.parent_id)
+            known = self.core.conversations.get(str(channel.id)) is not None
+            return str(channel.id) if known or projects.directory_of(parent) is not None else None
+        return None
+
+    async def _handle(self, message: discord.Message, late: bool = False) -> None:
         channel = message.channel
         if isinstance(channel, discord.Thread):
             known = self.core.conversations.get(str(channel.id)) is not None
@@ -83,15 +125,22 @@ class IngressCog(commands.Cog):
             return  # stickers, polls, embeds only: nothing to prompt with
         if isinstance(channel, discord.Thread):
             command = shell_command(message.content)
+            if late:
+                self._tell_late(str(channel.id))
             if command is not None:
                 await self._shell(str(channel.id), command)
             else:
                 await self._in_thread(message, channel)
         elif directory is not None:
-            await self._new_thread(message, channel, directory)
+            await self._new_thread(message, channel, directory, late)
+
+    def _tell_late(self, thread_id: str) -> None:
+        if thread_id not in self._told_late:
+            self._told_late.add(thread_id)
+            self._say(thread_id, LATE_NOTICE)
 
     async def _new_thread(
-        self, message: discord.Message, channel: discord.TextChannel, directory: str
+        self, message: discord.Message, channel: discord.TextChannel, directory: str, late: bool = False
     ) -> None:
         # A thread started from a message has the message's id: attachments can be saved under it now.
         prepared = await self._prepare(message, str(message.id))
@@ -112,6 +161,8 @@ class IngressCog(commands.Cog):
             return
         thread_id = str(thread.id)
         self.core.conversations.open(thread_id, str(channel.id), directory)
+        if late:
+            self._tell_late(thread_id)
         if audio is not None:
             await self._voice(message, audio, thread, prepared, rename=pending)
             return

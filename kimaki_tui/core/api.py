@@ -327,6 +327,23 @@ class Turns(Protocol):
         ...
 
 
+class Handled(Protocol):
+    """Incoming messages handled per channel or thread (core.catchup has the rule): claimed before
+    handling, marked when done, so none is answered twice and a restart reads from the watermark."""
+
+    def watermark(self, channel_id: str) -> int | None: ...
+
+    def claim(self, channel_id: str, message_id: int) -> bool:
+        """False when the message is being or was handled already."""
+        ...
+
+    def handled(self, channel_id: str, message_id: int) -> None: ...
+
+    def start_from(self, channel_id: str, message_id: int) -> None:
+        """A channel without a watermark: count everything up to `message_id` as handled."""
+        ...
+
+
 class History(Protocol):
     """A conversation's history: its messages, undo/redo, fork, compact, share (HistoryError says
     why one cannot be done)."""
@@ -527,6 +544,9 @@ class CoreApi(Protocol):
 
     @property
     def turns(self) -> Turns: ...
+
+    @property
+    def handled(self) -> Handled: ...
 
     @property
     def history(self) -> History: ...

@@ -17,6 +17,7 @@ from kimaki_tui.core.api import EventCallback
 from kimaki_tui.core.approval_service import ApprovalService
 from kimaki_tui.core.approvals import PermissionBroker, QuestionBroker
 from kimaki_tui.core.bus import EventBus
+from kimaki_tui.core.catchup import HandledMessages
 from kimaki_tui.core.conversations import ConversationService
 from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.history import HistoryService
@@ -80,6 +81,7 @@ class Core:
         self.posts = PostLedger(store)
         self.outbox = Outbox(store, self.approvals)
         self.turns = TurnLedger(store, bus)
+        self.handled = HandledMessages(store)
         self.history = HistoryService(client, self.sessions)
         self.resume = ResumeService(client, store, self.sessions)
         self.projects = ProjectService(store, client)

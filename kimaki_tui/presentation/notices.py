@@ -64,3 +64,5 @@ INTERRUPTED_NOTICE = (
     "⚠️ kimaki stopped while this answer was being written (a crash or a restart), so it may be "
     "incomplete. Send your last message again to continue."
 )
+
+LATE_NOTICE = "📬 Picked up late: this message arrived while kimaki was offline."

@@ -4,39 +4,15 @@ answer nothing)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-
 import pytest
 
 from kimaki_tui.core.events import PromptDispatched
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.presentation.notices import INTERRUPTED_NOTICE
 from tests.bot.rig import BotRig, custom_ids
-from tests.core_rig import CoreRig
+from tests.faults.restart import after_a_crash
 
 pytestmark = pytest.mark.opencode
-
-
-@asynccontextmanager
-async def after_a_crash(
-    bot_rig: BotRig, client: OpenCodeClient, while_down: Callable[[], Awaitable[object]]
-) -> AsyncIterator[CoreRig]:
-    """kimaki ends without cleaning up (its bot and core just stop), `while_down` runs (what
-    OpenCode dying with it did), then kimaki starts again on the same database and Discord: a new
-    core and bot, for the block."""
-    await bot_rig.stop_bot()
-    old = bot_rig.core_rig
-    await old.__aexit__(None, None, None)
-    await while_down()
-    async with CoreRig(client, old.store.path) as fresh:
-        bot_rig.core_rig = fresh
-        try:
-            await bot_rig.start_bot()
-            yield fresh
-        finally:
-            await bot_rig.stop_bot()
-            bot_rig.core_rig = old
 
 
 async def test_a_prompt_left_by_a_dead_run_is_edited_on_the_next_start(

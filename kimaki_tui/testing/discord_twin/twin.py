@@ -253,9 +253,10 @@ class DiscordTwin:
     def request_reconnect(self) -> None:
         self.gateway.request_reconnect()
 
-    def gateway_outage(self) -> AbstractAsyncContextManager[None]:
-        """Inside the block the bot is disconnected and cannot reconnect; it resumes after."""
-        return self.gateway.outage()
+    def gateway_outage(self, *, resumable: bool = True) -> AbstractAsyncContextManager[None]:
+        """Inside the block the bot is disconnected and cannot reconnect; it resumes after (or,
+        not `resumable`, starts a new session that never receives the events of the gap)."""
+        return self.gateway.outage(resumable=resumable)
 
     @property
     def gateway_connections(self) -> list[ConnectionRecord]:
