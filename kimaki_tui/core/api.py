@@ -21,6 +21,7 @@ from kimaki_tui.core.shell import ShellResult
 from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
 from kimaki_tui.opencode.catalog import Project as OpenCodeProject
+from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import ModelRef, SessionInfo
 from kimaki_tui.opencode.status import ServerStatus
@@ -86,6 +87,18 @@ EventCallback = Callable[[object], None]
 
 class UnknownThread(KimakiError, LookupError):
     """A thread with no conversation in this kimaki instance."""
+
+
+class OpenCodeGivenUp(OpenCodeError):
+    """OpenCode kept crashing and kimaki stopped restarting it: nothing can be answered until then."""
+
+    hint = "Restart it with /restart-opencode-server (or restart kimaki); kimaki's log says why it crashed."
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "OpenCode was given up on after it kept crashing, so kimaki cannot answer right now"
+            + (f" ({detail[:300]})." if detail else ".")
+        )
 
 
 class HistoryError(KimakiError):

@@ -77,7 +77,8 @@ class Core:
         bus.add_callback(self.instances.on_event)
         # The services of core.api.CoreApi.
         self.approvals = ApprovalService(self.permissions, self.questions, store, bus)
-        self.conversations = ConversationService(self.sessions, self.approvals)
+        self.server = ServerControl(bus)
+        self.conversations = ConversationService(self.sessions, self.approvals, self.server)
         self.posts = PostLedger(store)
         self.outbox = Outbox(store, self.approvals)
         self.turns = TurnLedger(store, bus)
@@ -87,7 +88,6 @@ class Core:
         self.projects = ProjectService(store, client)
         self.preferences = PreferenceService(client, store, self.sessions)
         self.tasks = TaskService(store)
-        self.server = ServerControl(bus)
         self.guilds = GuildAccess(store, bus)
         self.insight = InsightService(client, self.sessions, self.facts)
 
