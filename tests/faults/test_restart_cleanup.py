@@ -56,3 +56,20 @@ async def test_a_turn_cut_off_by_a_crash_is_reported_in_its_thread_once(
         await bot_rig.settle()
     texts = [m.content for m in bot_rig.bot_messages(thread)]
     assert texts.count(INTERRUPTED_NOTICE) == 1
+
+
+async def test_a_prompt_whose_request_died_with_opencode_says_so_and_loses_its_buttons(
+    bot_rig: BotRig, opencode_client: OpenCodeClient
+) -> None:
+    await bot_rig.user_says("owner", "RUN_BASH: echo gone > gone.txt")
+    thread = await bot_rig.wait_thread()
+    prompt = await bot_rig.wait_bot_message(thread, lambda m: bool(m.components))
+    [request] = bot_rig.core.approvals.pending_permissions()
+    # What the composition root does when the supervisor restarted a crashed OpenCode.
+    await bot_rig.core.server_restarted()
+    await bot_rig.twin.wait_until(lambda: not prompt.components, 30, "the buttons to go")
+    assert prompt.content.startswith("⌛ Expired — OpenCode restarted before it was answered")
+    assert "echo gone" in prompt.content
+    # (This OpenCode did not really restart: let its request go too.)
+    await opencode_client.reply_permission(request.request_id, "reject", directory=bot_rig.project_dir)
+    assert not (bot_rig.project_dir / "gone.txt").exists()
