@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
+from kimaki_tui.bot.retry import retrying
+
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
 
@@ -45,7 +47,12 @@ class CatchUp:
     async def run(self, take: Take) -> int:
         """Queue the missed messages (`take` handles one, late), then open the gate; returns how many."""
         try:
-            missed = await self._missed()
+            try:
+                missed = await self._missed()
+            except Exception:
+                if self.bot.is_closed():
+                    return 0  # the client is going away mid-read: the next start reads again
+                raise
             for message in missed:
                 # In order: each task reaches its thread's arrival queue before the next starts.
                 task = asyncio.create_task(take(message))
@@ -83,7 +90,7 @@ class CatchUp:
         ]
         for guild in {c.guild for c in channels}:
             try:
-                threads = await guild.active_threads()
+                threads = await retrying(guild.active_threads, f"listing the threads of {guild.name}")
             except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
                 log.warning("catch-up: could not list the threads of %s: %s", guild.name, exc)
                 threads = list(guild.threads)
@@ -106,7 +113,7 @@ class CatchUp:
             handled.start_from(str(channel.id), self._session_start - 1)
             return []
         after = after if after is not None else channel.id  # a thread: everything since it began
-        newest_first = [m async for m in channel.history(limit=limit)]
+        newest_first = await retrying(lambda: _history(channel, limit), f"reading #{channel.name}")
         missed = [m for m in reversed(newest_first) if m.id > after and m.created_at >= oldest]
         if len(missed) == len(newest_first) == limit:
             log.warning("catch-up: more than %d messages missed in #%s; the older ones are skipped",
@@ -114,6 +121,10 @@ class CatchUp:
         for message in missed:
             await _with_member(message)
         return missed
+
+
+async def _history(channel: discord.TextChannel | discord.Thread, limit: int) -> list[discord.Message]:
+    return [m async for m in channel.history(limit=limit)]
 
 
 async def _with_member(message: discord.Message) -> None:

@@ -20,6 +20,7 @@ from kimaki_tui.bot import attachments, cli_ingress, voice
 from kimaki_tui.bot.access import check, display_name, in_scope
 from kimaki_tui.bot.catchup import CatchUp
 from kimaki_tui.bot.errors import explain
+from kimaki_tui.bot.retry import retrying
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.ordering import ArrivalOrder
 from kimaki_tui.core.prompts import PromptInput
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _HANDLED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+_THREAD_EXISTS = 160004  # "A thread has already been created for this message"
 
 
 class IngressCog(commands.Cog):
@@ -154,7 +156,7 @@ class IngressCog(commands.Cog):
         pending = audio is not None and not message.content.strip()  # named after the transcript later
         name = voice.PENDING_THREAD_NAME if pending else thread_name(message.content or first_file)
         try:
-            thread = await message.create_thread(name=name, auto_archive_duration=1440)
+            thread = await retrying(lambda: self._start_thread(message, name), "starting a thread")
         except discord.HTTPException as exc:
             log.warning("could not start a thread in #%s: %s", channel.name, exc)
             await message.reply(f"I could not start a thread here: {exc.text or exc}", mention_author=False)
@@ -167,6 +169,18 @@ class IngressCog(commands.Cog):
             await self._voice(message, audio, thread, prepared, rename=pending)
             return
         await self._submit(message, thread_id, prepared)
+
+    async def _start_thread(self, message: discord.Message, name: str) -> discord.Thread:
+        try:
+            return await message.create_thread(name=name, auto_archive_duration=1440)
+        except discord.HTTPException as exc:
+            if exc.code != _THREAD_EXISTS:
+                raise
+        # An earlier try made it but its answer was lost: the thread has the message's id.
+        found = self.bot.get_channel(message.id) or await self.bot.fetch_channel(message.id)
+        if not isinstance(found, discord.Thread):
+            raise TypeError(f"channel {message.id} is not a thread")
+        return found
 
     async def _in_thread(self, message: discord.Message, thread: discord.Thread) -> None:
         thread_id = str(thread.id)

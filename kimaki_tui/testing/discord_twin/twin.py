@@ -243,6 +243,10 @@ class DiscordTwin:
         """Handle the next `count` matching requests, then drop the connection before answering."""
         self.rest_faults.add_lost_answers(pattern, count)
 
+    def fail_downloads(self, count: int = 1, status: int = 404) -> None:
+        """Answer the next `count` attachment downloads (the CDN) with `status`."""
+        self.rest_faults.add_download_errors(count, status)
+
     @property
     def dropped_requests(self) -> list[str]:
         return self.rest_faults.dropped
