@@ -3,8 +3,8 @@ where Discord does not replay what was missed) read each linked channel's and co
 messages newer than its watermark and hand them to the ingress, in order, before any live message.
 
 Bounded by `discord.catch_up_messages` per channel (the newest ones) and `discord.catch_up_hours`.
-A channel without a watermark (never read by this instance) starts at the session's READY; a
-conversation thread without one at its creation.
+A channel or thread without a watermark (never read by this instance) starts at the session's
+READY; a thread the ingress starts gets one at once.
 """
 
 from __future__ import annotations
@@ -109,10 +109,11 @@ class CatchUp:
     ) -> list[discord.Message]:
         handled = self.bot.core.handled
         after = handled.watermark(str(channel.id))
-        if after is None and isinstance(channel, discord.TextChannel):
+        if after is None:
+            # Never read (a channel just linked, a thread from before watermarks): nothing to catch
+            # up on. A thread kimaki starts gets its watermark at once (the ingress).
             handled.start_from(str(channel.id), self._session_start - 1)
             return []
-        after = after if after is not None else channel.id  # a thread: everything since it began
         newest_first = await retrying(lambda: _history(channel, limit), f"reading #{channel.name}")
         missed = [m for m in reversed(newest_first) if m.id > after and m.created_at >= oldest]
         if len(missed) == len(newest_first) == limit:

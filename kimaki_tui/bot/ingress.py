@@ -163,6 +163,7 @@ class IngressCog(commands.Cog):
             return
         thread_id = str(thread.id)
         self.core.conversations.open(thread_id, str(channel.id), directory)
+        self.core.handled.start_from(thread_id, thread.id)  # what is said in it from now on counts
         if late:
             self._tell_late(thread_id)
         if audio is not None:

@@ -4,6 +4,8 @@ word in the thread that they were picked up late."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
@@ -97,3 +99,25 @@ async def test_catch_up_answers_only_the_newest_messages_it_is_allowed(
             await rig.wait_bot_message(thread, lambda m: m.content == "⬥ missed 3", timeout=60)
             await rig.wait_idle(thread, timeout=60)
         assert answers(rig, thread) == ["⬥ before", "⬥ missed 2", "⬥ missed 3"]
+
+
+async def test_threads_from_before_watermarks_existed_are_not_answered_again(
+    make_bot_rig: Callable[..., AbstractAsyncContextManager[BotRig]], opencode_client: OpenCodeClient
+) -> None:
+    async with make_bot_rig(sessions=QUEUE) as rig:
+        thread = await answered_thread(rig, "before")
+        await rig.user_says("owner", "REPLY: in the thread", thread)
+        await rig.wait_bot_message(thread, lambda m: m.content == "⬥ in the thread", timeout=60)
+        await rig.wait_idle(thread, timeout=60)
+        path = rig.core.store.path
+
+        async def upgrade_from_an_older_kimaki() -> None:
+            with contextlib.closing(sqlite3.connect(path)) as db, db:
+                db.execute("DELETE FROM watermarks")
+
+        async with after_a_crash(rig, opencode_client, upgrade_from_an_older_kimaki, options=QUEUE):
+            await rig.user_says("owner", "REPLY: after", thread)
+            await rig.wait_bot_message(thread, lambda m: m.content == "⬥ after", timeout=60)
+            await rig.wait_idle(thread, timeout=60)
+        assert answers(rig, thread) == ["⬥ before", "⬥ in the thread", "⬥ after"]
+        assert late_notices(rig, thread) == 0
