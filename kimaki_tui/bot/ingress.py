@@ -9,6 +9,7 @@ share one server.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ from kimaki_tui.bot.catchup import CatchUp
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.retry import retrying
 from kimaki_tui.bot.threads import thread_name
+from kimaki_tui.core.api import DatabaseBusy
 from kimaki_tui.core.ordering import ArrivalOrder
 from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.core.routing import ThreadMessage, needs_answer
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _HANDLED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+_STORE_ATTEMPTS = 8  # with SQLite's own 5 s wait each: about two and a half minutes in all
 _THREAD_EXISTS = 160004  # "A thread has already been created for this message"
 
 
@@ -77,20 +80,38 @@ class IngressCog(commands.Cog):
         handled = self.core.handled
         if watched is not None and not handled.claim(watched, message.id):
             return  # seen live and by the catch-up: the first one handles it
-        try:
-            if self.bot.user is not None and message.author.id == self.bot.user.id:
-                # The bot's own messages are ignored, except those `kimaki send` marked as prompts.
+        if self.bot.user is not None and message.author.id == self.bot.user.id:
+            # The bot's own messages are ignored, except those `kimaki send` marked as prompts.
+            try:
                 await cli_ingress.handle(self.bot, message)
-                return
-            channel = message.channel
-            # One message at a time per thread, in arrival order; a channel message holds the thread
-            # it starts (which gets the message's id) until its prompt is submitted.
-            key = str(channel.id if isinstance(channel, discord.Thread) else message.id)
+            finally:
+                if watched is not None:
+                    handled.handled(watched, message.id)
+            return
+        channel = message.channel
+        # One message at a time per thread, in arrival order; a channel message holds the thread
+        # it starts (which gets the message's id) until its prompt is submitted.
+        key = str(channel.id if isinstance(channel, discord.Thread) else message.id)
+        try:
             async with self.order.hold(key):
-                await self._handle(message, late)
+                await self._handle_until_stored(message, late)
         finally:
             if watched is not None:
                 handled.handled(watched, message.id)
+
+    async def _handle_until_stored(self, message: discord.Message, late: bool) -> None:
+        """Handle the message, again while another program holds the database: a delay, not a drop
+        (unless the lock outlasts every attempt, which is logged as an error)."""
+        for attempt in range(1, _STORE_ATTEMPTS + 1):
+            try:
+                await self._handle(message, late)
+                return
+            except DatabaseBusy as exc:
+                delay = min(30.0, 2.0**attempt)
+                log.warning("message %s waits for the database (%s); trying again in %.0f s",
+                            message.id, exc, delay)  # fmt: skip
+                await asyncio.sleep(delay)
+        log.error("message %s was not handled: the database stayed locked", message.id)
 
     def _watched(self, channel: object) -> str | None:
         """The channel whose watermark a message counts for: linked channels and their threads."""
@@ -172,6 +193,9 @@ class IngressCog(commands.Cog):
         await self._submit(message, thread_id, prepared)
 
     async def _start_thread(self, message: discord.Message, name: str) -> discord.Thread:
+        existing = self.bot.get_channel(message.id)
+        if isinstance(existing, discord.Thread):
+            return existing  # an earlier try made it (handling is retried while the database is locked)
         try:
             return await message.create_thread(name=name, auto_archive_duration=1440)
         except discord.HTTPException as exc:

@@ -5,9 +5,13 @@ session that could not resume, begins reading what it missed."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
+from kimaki_tui.store.db import StoreError
 from kimaki_tui.store.repo import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,14 +54,22 @@ class HandledMessages:
         channel.done.difference_update(finished)
         if channel.watermark is None or newest > channel.watermark:
             channel.watermark = newest
-            self._store.raise_watermark(channel_id, newest)
+            self._persist(channel_id, newest)
 
     def start_from(self, channel_id: str, message_id: int) -> None:
         """A channel seen for the first time: count everything up to `message_id` as handled."""
         channel = self._channel(channel_id)
         if channel.watermark is None or message_id > channel.watermark:
             channel.watermark = message_id
+            self._persist(channel_id, message_id)
+
+    def _persist(self, channel_id: str, message_id: int) -> None:
+        try:
             self._store.raise_watermark(channel_id, message_id)
+        except StoreError as exc:
+            # Kept in memory: the next message handled there writes a newer one. Only if kimaki
+            # stops before that would a restart read these messages again.
+            log.warning("could not record the watermark of %s: %s", channel_id, exc)
 
     def _channel(self, channel_id: str) -> _Channel:
         channel = self._channels.get(channel_id)
