@@ -45,10 +45,13 @@ from kimaki_tui.opencode.errors import OpenCodeError, SessionNotFound
 from kimaki_tui.opencode.events import Event, PermissionReplied, QuestionRejected, QuestionReplied
 from kimaki_tui.opencode.schema import ModelRef, text_part
 from kimaki_tui.settings import SessionSettings
+from kimaki_tui.store.db import DatabaseBusy
 from kimaki_tui.store.records import QueuedRow, ThreadOrigin
 from kimaki_tui.store.repo import Store
 
 log = logging.getLogger(__name__)
+
+_STORE_RETRY = 2.0  # seconds before a drain blocked by a locked database tries again
 
 
 class ServerInfo(Protocol):
@@ -350,10 +353,11 @@ class SessionRuntime:
         info = await self._deps.client.create_session(
             self.directory, permission=setup.rules(), parent_id=setup.parent_session_id
         )
+        # Stored first: if that fails (a locked database) this runtime has no half-made session.
+        self._deps.store.map_thread(self.thread_id, info.id, self.channel_id, self.directory, self.origin)
         self.session_id = info.id
         self._state = reducer.initial_state(info.id)
         self._memory.session_created()
-        self._deps.store.map_thread(self.thread_id, info.id, self.channel_id, self.directory, self.origin)
         self._on_session(self)
 
     def _model_and_agent(self, prompt: PromptInput) -> tuple[ModelRef | None, str | None]:
@@ -455,7 +459,15 @@ class SessionRuntime:
 
     def _schedule_drain(self) -> None:
         if self._drain_task is None or self._drain_task.done():
-            self._drain_task = asyncio.ensure_future(self._drain())
+            self._drain_task = asyncio.ensure_future(self._drain_when_stored())
+
+    async def _drain_when_stored(self) -> None:
+        """Drain; while another program holds the database, try again later instead of dying."""
+        try:
+            await self._drain()
+        except DatabaseBusy as exc:
+            log.warning("the queue of thread %s waits for the database: %s", self.thread_id, exc)
+            asyncio.get_running_loop().call_later(_STORE_RETRY, self._schedule_drain)
 
     async def _drain(self) -> None:
         async with self._lock:

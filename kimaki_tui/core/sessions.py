@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import cast
 
-from kimaki_tui.core.events import PermissionResolved, QuestionResolved
+from kimaki_tui.core.events import BY_SERVER_RESTART, PermissionResolved, QuestionResolved
 from kimaki_tui.core.session import CoreDeps, SessionRuntime
 from kimaki_tui.core.session_setup import SessionSetup
 from kimaki_tui.opencode.errors import OpenCodeError
@@ -183,7 +183,7 @@ class SessionRegistry:
     def server_restarted(self) -> None:
         """OpenCode restarted: running turns and pending requests died with the old process."""
         bus = self._deps.bus
-        by = "server restart"
+        by = BY_SERVER_RESTART
         for request, thread_id in self._deps.permissions.forget_all(by):
             sid = request.session_id
             bus.publish(PermissionResolved(sid, request, "reject", by, "opencode", True, thread_id=thread_id))

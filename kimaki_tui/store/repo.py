@@ -36,6 +36,7 @@ from kimaki_tui.store.records import (
 )
 from kimaki_tui.store.tasks import TasksMixin
 from kimaki_tui.store.turns import TurnsMixin
+from kimaki_tui.store.watermarks import WatermarksMixin
 
 _PrefTable = type[ChannelPrefModel] | type[SessionPrefModel]
 _ID_BATCH = 500  # ids per `IN (...)`: well under SQLite's limit on bound parameters
@@ -50,9 +51,11 @@ def _check_model(model: _Pref) -> None:
             raise ValueError(f"model must look like 'provider/model', got {model!r}")
 
 
-class Store(QueueMixin, PendingMixin, TasksMixin, GuildMixin, OutboxMixin, TurnsMixin):
+class Store(
+    QueueMixin, PendingMixin, TasksMixin, GuildMixin, OutboxMixin, TurnsMixin, WatermarksMixin
+):
     """One SQLite file: projects, channels, threads, preferences, posted parts; the queue, pending
-    requests, scheduled tasks, guild decisions, the outbox and open turns come from the mixins.
+    requests, scheduled tasks, guild decisions, the outbox, open turns and watermarks come from the mixins.
     Build it with `Store.open(path)`."""
 
     def __init__(self, database: peewee.SqliteDatabase, path: Path) -> None:

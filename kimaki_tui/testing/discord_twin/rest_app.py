@@ -218,8 +218,13 @@ async def strict_middleware(request: web.Request, handler: Any) -> web.StreamRes
 
 async def _faulty(request: web.Request, handler: Any, world: World) -> web.StreamResponse:
     early = _check_auth(request, world)
-    if early is not None or not request.path.startswith(API):
-        return early if early is not None else await _run(request, handler, world)
+    if early is not None:
+        return early
+    if not request.path.startswith(API):
+        failed = request.app[FAULTS].download_status(request.path)
+        if failed is not None:
+            return web.Response(status=failed, text="injected CDN error")
+        return await _run(request, handler, world)
     api_path = request.path[len(API) :]
     faults = request.app[FAULTS]
     status = faults.before(request.method, api_path)

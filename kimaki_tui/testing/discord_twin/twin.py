@@ -261,6 +261,10 @@ class DiscordTwin:
         """Handle the next `count` matching requests, then drop the connection before answering."""
         self.rest_faults.add_lost_answers(pattern, count)
 
+    def fail_downloads(self, count: int = 1, status: int = 404) -> None:
+        """Answer the next `count` attachment downloads (the CDN) with `status`."""
+        self.rest_faults.add_download_errors(count, status)
+
     @property
     def dropped_requests(self) -> list[str]:
         return self.rest_faults.dropped
@@ -271,9 +275,10 @@ class DiscordTwin:
     def request_reconnect(self) -> None:
         self.gateway.request_reconnect()
 
-    def gateway_outage(self) -> AbstractAsyncContextManager[None]:
-        """Inside the block the bot is disconnected and cannot reconnect; it resumes after."""
-        return self.gateway.outage()
+    def gateway_outage(self, *, resumable: bool = True) -> AbstractAsyncContextManager[None]:
+        """Inside the block the bot is disconnected and cannot reconnect; it resumes after (or,
+        not `resumable`, starts a new session that never receives the events of the gap)."""
+        return self.gateway.outage(resumable=resumable)
 
     @property
     def gateway_connections(self) -> list[ConnectionRecord]:
