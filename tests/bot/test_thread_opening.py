@@ -35,12 +35,15 @@ async def test_the_prompt_leaves_before_the_thread_exists_and_the_answer_follows
 
 
 async def test_a_thread_discord_refuses_gets_a_reply_and_leaves_nothing_waiting(bot_rig: BotRig) -> None:
+    dispatched: list[PromptDispatched] = []
+    bot_rig.core.bus.add_callback(lambda e: dispatched.append(e) if isinstance(e, PromptDispatched) else None)
     bot_rig.twin.inject_5xx(THREADS, count=1, status=403)
     message = await bot_rig.user_says("owner", "SLOW:5 a story nobody will read")
     reply = await bot_rig.wait_bot_message(bot_rig.channel, lambda m: "could not start a thread" in m.content)
     assert reply.reference is not None and int(reply.reference["message_id"]) == message.id
     runtime = bot_rig.core.conversations.runtime(str(message.id))
-    await bot_rig.twin.wait_until(lambda: not runtime.busy, 30, "the turn to be aborted")
+    # The prompt went out while Discord was asked for the thread; the refusal then aborts its turn.
+    await bot_rig.twin.wait_until(lambda: dispatched and not runtime.busy, 30, "the turn to be aborted")
     await bot_rig.twin.wait_until(
         lambda: not bot_rig.core.outbox.waiting(str(message.id)), 30, "the thread's posts to be dropped"
     )
