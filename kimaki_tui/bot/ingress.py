@@ -49,6 +49,7 @@ class IngressCog(commands.Cog):
         self.order = ArrivalOrder()
         self.catch_up = CatchUp(bot)
         self._told_late: set[str] = set()  # threads told "picked up late" by this catch-up
+        self._opening: set[asyncio.Task[None]] = set()  # threads Discord is still creating
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*voice.DYNAMIC_ITEMS)
@@ -190,8 +191,15 @@ class IngressCog(commands.Cog):
         try:
             await self._submit(message, thread_id, prepared)
         finally:
-            thread = await creating
-            self.bot.opening_threads.finish(thread_id, created=thread is not None)
+            # Not awaited here: the thread's next messages wait for this prompt, not for Discord.
+            finishing = self._finish_opening(thread_id, creating)
+            task = asyncio.create_task(finishing, name=f"kimaki-open-{thread_id}")
+            self._opening.add(task)
+            task.add_done_callback(self._opening.discard)
+
+    async def _finish_opening(self, thread_id: str, creating: asyncio.Future[discord.Thread | None]) -> None:
+        thread = await creating
+        self.bot.opening_threads.finish(thread_id, created=thread is not None)
         if thread is None:
             await self.core.conversations.abort(thread_id, by="kimaki", origin="discord")
 
