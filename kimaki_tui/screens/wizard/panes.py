@@ -22,8 +22,9 @@ from textual.widgets import (
     Static,
 )
 
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.secrets import mask
-from kimaki_tui.setup import SetupController, SetupError, Step, guide
+from kimaki_tui.setup import SetupController, SetupError, Step, TokenNotStored, guide
 from kimaki_tui.setup.controller import clean_token
 
 
@@ -81,8 +82,7 @@ class TokenPane(Pane):
 
     def __init__(self, setup: SetupController) -> None:
         super().__init__(setup)
-        secrets = setup.secrets
-        self.text = guide.token_text(str(secrets.file_path) if secrets.allow_file else None)
+        self.text = setup.token_page_text()
 
     def compose(self) -> ComposeResult:
         yield from self.compose_text()
@@ -91,6 +91,7 @@ class TokenPane(Pane):
         yield Static("", id="token-ok")
         with Horizontal(classes="buttons"):
             yield Button("Check token", id="token-check", variant="primary")
+            yield Button(f"Keep it in {self.setup.secrets.file_path.name}", id="token-file")
             yield Button("Next", id="token-next", disabled=True)
 
     def entered(self) -> None:
@@ -107,8 +108,16 @@ class TokenPane(Pane):
 
     @work(exclusive=True, group="token")
     async def _submit(self, raw: str) -> None:
+        self.set_class(False, "-no-keyring")
         try:
             identity = await self.setup.submit_token(raw)
+        except TokenNotStored as exc:
+            # Checked but not stored: offer the file here, so no step has to be done again.
+            self.query_one("#token-ok", Static).update(self._identity_line())
+            self.show_error(str(exc))
+            self.set_class(True, "-no-keyring")
+            self.query_one("#token-file", Button).focus()
+            return
         except SetupError as exc:
             self.query_one("#token-ok", Static).update("")
             self.show_error(str(exc))
@@ -116,17 +125,37 @@ class TokenPane(Pane):
             return
         finally:
             self.query_one("#token-check", Button).disabled = False
+        self._saved(identity.warnings)
+
+    @on(Button.Pressed, "#token-file")
+    def _store_in_file(self) -> None:
+        try:
+            self.setup.store_token_in_file()
+        except (KimakiError, OSError) as exc:
+            self.show_error(str(exc))
+            return
+        self.set_class(False, "-no-keyring")
+        self.show_error("")
+        self._saved(self.setup.identity.warnings if self.setup.identity else [])
+
+    def _identity_line(self) -> str:
+        identity = self.setup.identity
+        return f"✓ Bot {identity.username} · application id {identity.app_id}" if identity else ""
+
+    def _saved(self, warnings: list[str]) -> None:
         token_input = self.query_one("#token-input", Input)
-        lines = [
-            f"✓ Bot {identity.username} · application id {identity.app_id}",
-            f"  token {mask(clean_token(raw))} saved ({self.setup.token_saved_in})",
-        ]
-        lines += [f"⚠ {warning}" for warning in identity.warnings]
+        token = clean_token(token_input.value)
+        lines = [self._identity_line(), f"  token {mask(token)} saved ({self._where()})"]
+        lines += [f"⚠ {warning}" for warning in warnings]
         token_input.value = ""
         self.query_one("#token-ok", Static).update("\n".join(lines))
         next_button = self.query_one("#token-next", Button)
         next_button.disabled = False
         next_button.focus()
+
+    def _where(self) -> str:
+        saved_in = self.setup.token_saved_in
+        return f"file {self.setup.secrets.file_path}" if saved_in == "file" else str(saved_in)
 
     @on(Button.Pressed, "#token-next")
     def _next(self) -> None:
