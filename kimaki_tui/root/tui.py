@@ -59,6 +59,7 @@ def control_center(
         server_status=services.server_status,
         discord_status=discord,
         add_project=lambda directory: add_project(services, directory),
+        channel_name=lambda channel_id: channel_name(services, channel_id),
         needs_setup=needs_wizard,
         setup=_setup_controller(services, wizard) if needs_wizard else None,
         after_setup=lambda result: _after_setup(services, result),
@@ -108,6 +109,14 @@ async def _after_setup(services: Services, result: Any) -> None:
     if token:
         register_secret(token)
         services.start_bot(token)
+
+
+def channel_name(services: Services, channel_id: str) -> str | None:
+    """A Discord channel's name from the running bot's cache; None before it is connected."""
+    bot = services.worker.bot if services.worker else None
+    channel = bot.get_channel(int(channel_id)) if bot is not None and channel_id.isdigit() else None
+    name = getattr(channel, "name", None)
+    return name if isinstance(name, str) else None
 
 
 async def add_project(services: Services, directory: str) -> str | None:

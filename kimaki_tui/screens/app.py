@@ -20,7 +20,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 
-from kimaki_tui.core.api import ConversationView
+from kimaki_tui.core.api import ConversationView, ScheduledTask
 from kimaki_tui.core.events import ChatStatus, GuildAccessChanged, PermissionReply, QueueChanged, QueuedItem
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.screens.approvals import ApprovalsScreen
@@ -36,7 +36,7 @@ from kimaki_tui.screens.messages import AbortSession, CoreEvents, LogLines, Open
 from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.projects import ProjectsScreen
 from kimaki_tui.screens.session import SessionScreen
-from kimaki_tui.screens.state import Request, affects, read_requests
+from kimaki_tui.screens.state import ProjectRow, Request, affects, read_projects, read_requests, read_tasks
 from kimaki_tui.screens.tasks import TasksScreen
 from kimaki_tui.screens.transcript import TranscriptBook
 
@@ -80,6 +80,8 @@ class KimakiApp(App[None]):
     discord_status: reactive[ChatStatus] = reactive(ChatStatus("connecting"))
     scheduler_status: reactive[str | None] = reactive(None)
     pending_approvals: reactive[int] = reactive(0)
+    projects: reactive[tuple[ProjectRow, ...]] = reactive(())
+    tasks: reactive[tuple[ScheduledTask, ...]] = reactive(())
 
     def compute_pending_approvals(self) -> int:
         return len(self.requests)
@@ -135,6 +137,7 @@ class KimakiApp(App[None]):
             elif isinstance(event, ChatStatus):
                 self.model.discord_status = self.discord_status = event
             elif isinstance(event, GuildAccessChanged):
+                self.read_projects()
                 if event.status == "pending":
                     text = f"Discord server {event.name or event.guild_id} is waiting for your approval"
                     self.notify(f"{text} (Projects → s).", severity="warning", timeout=30)
@@ -159,6 +162,12 @@ class KimakiApp(App[None]):
         self.sessions = tuple(core.conversations.all())
         self.requests = read_requests(core)
         self.scheduler_status = self.model.scheduler_status
+        self.read_projects()
+        self.tasks = read_tasks(core)
+
+    def read_projects(self) -> None:
+        """Projects live in the database (the bot, the wizard and the CLI add them): re-read them."""
+        self.projects = read_projects(self.model.core, self.model.channel_name)
 
     def on_log_lines(self, message: LogLines) -> None:
         self.logbook.extend(message.lines)

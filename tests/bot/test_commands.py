@@ -281,6 +281,19 @@ async def test_add_project_creates_a_linked_channel(bot_rig: BotRig, tmp_path: P
     assert bot_rig.core.conversations.runtime(str(thread.id)).directory == str(project)
 
 
+async def test_unlink_then_add_again_reuses_the_channel(bot_rig: BotRig, tmp_path: Path) -> None:
+    """A project unlinked in the control center and added again gets its old channel (and its
+    threads) back, not a second channel with the same name."""
+    project = git_init(tmp_path / "comeback")
+    owner = bot_rig.users.owner
+    await answer(await owner.slash(bot_rig.channel, "add-project", project=str(project)))
+    [channel] = [c for c in bot_rig.guild.channels if c.name == "comeback"]
+    assert bot_rig.core.projects.unlink(str(channel.id))
+    await answer(await owner.slash(bot_rig.channel, "add-project", project=str(project)))
+    assert [c.id for c in bot_rig.guild.channels if c.name.startswith("comeback")] == [channel.id]
+    assert bot_rig.core.projects.directory_of(str(channel.id)) == str(project)
+
+
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [
