@@ -184,6 +184,13 @@ async def test_queue_while_busy_drains_in_order(bot_rig: BotRig, scripted_model:
     lines = [m.content for m in bot_rig.bot_messages(thread) if m.content.startswith("»")]
     who = bot_rig.users.kimaki_user.name
     assert lines == [f"» **{who}:** {marker} one", f"» **{who}:** {marker} two"]
+    # Both prompts ran: their "Remove from queue" buttons are gone (they could only refuse now).
+    ids = {m.id for m in replies if m}
+    await wait_until(
+        lambda: all(not custom_ids(m) for m in bot_rig.twin.messages(thread) if m.id in ids),
+        10,
+        message="the stale buttons to go",
+    )
 
     # Idle: /queue sends at once and its reply is the » line (no second one in the thread).
     inter = await bot_rig.users.owner.slash(thread, "queue", message=f"{marker} three")
