@@ -1,8 +1,9 @@
 """The session transcript: one block per entry, updated in place by key as text streams in.
 
 Streaming text is shown as plain text with a cursor (cheap to re-render twenty times a second);
-once the part is complete it is rendered as markdown once. The view follows the bottom unless
-the reader scrolled up.
+once the part is complete it is rendered as markdown once. The view is anchored to its bottom
+(Textual keeps it there through any change of content or layout) until the reader scrolls up;
+scrolling back to the end anchors it again.
 """
 
 from __future__ import annotations
@@ -67,9 +68,11 @@ class TranscriptView(VerticalScroll):
         self._palette = palette
         self._views: dict[str, EntryView] = {}
 
+    def on_mount(self) -> None:
+        self.anchor()
+
     def show(self, entries: list[Entry], *, rebuild: bool = False) -> None:
         """Bring the view in line with `entries` (appended or updated since the last call)."""
-        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
         if rebuild:
             self.remove_children()
             self._views.clear()
@@ -87,5 +90,3 @@ class TranscriptView(VerticalScroll):
                 view.show(entry, self._palette)
         if fresh:
             self.mount_all(fresh)
-        if follow:
-            self.call_after_refresh(self.scroll_end, animate=False)
