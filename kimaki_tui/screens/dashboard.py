@@ -36,16 +36,13 @@ class DashboardScreen(KimakiScreen):
 
     def compose(self) -> ComposeResult:
         yield self.nav_bar()
-        table = SessionTable(self.palette, self.model.clock, id="sessions")
-        table.border_title = "Sessions"
-        yield table
-        yield Static(EMPTY, id="empty")
+        self.table = SessionTable(self.palette, self.model.clock, id="sessions")
+        self.table.border_title = "Sessions"
+        yield self.table
+        self.empty = Static(EMPTY, id="empty")
+        yield self.empty
         yield StatusBar(self.palette)
         yield Footer()
-
-    @property
-    def table(self) -> SessionTable:
-        return self.query_one(SessionTable)
 
     def on_mount(self) -> None:
         self.watch(self.app, "sessions", self._show_sessions)
@@ -79,7 +76,7 @@ class DashboardScreen(KimakiScreen):
     def _summarise(self, sessions: tuple[ConversationView, ...]) -> None:
         table = self.table
         table.border_subtitle = summary(sessions)
-        self.query_one("#empty").display = not sessions
+        self.empty.display = not sessions
 
     @on(DataTable.RowSelected, "#sessions")
     def _open(self, event: DataTable.RowSelected) -> None:

@@ -45,6 +45,7 @@ async def test_kimaki_demo_in_tmux(opencode_binary: str, tmp_path: Path) -> None
     try:
         await wait_until(lambda: "Message # sample-project" in screen(), 60, 0.3, "the Discord view")
         assert "6 Discord" in screen() and "sample-project" in screen()
+        tmux(socket, "send-keys", "m")  # focus starts on the chat: m opens the message box
         tmux(socket, "send-keys", "-l", "RUN_BASH: echo tmux > tmux.txt")
         tmux(socket, "send-keys", "Enter")
         await wait_until(lambda: "Permission needed" in screen(), 90, 0.3, "the permission prompt")
