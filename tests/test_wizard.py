@@ -18,6 +18,7 @@ from textual.widgets import Input, SelectionList, Static
 
 from kimaki_tui.discord_rest import DiscordRest
 from kimaki_tui.opencode.catalog import Project
+from kimaki_tui.opencode.errors import OpenCodeUnavailable
 from kimaki_tui.root.offline import open_secrets
 from kimaki_tui.screens.wizard import WizardScreen
 from kimaki_tui.secrets import SecretStore
@@ -381,3 +382,15 @@ async def test_without_a_keyring_the_token_goes_to_the_file_chosen_in_place(
         assert load_settings({"data_dir": str(data_dir)}, env={}).secrets_file
         later = open_secrets(load_settings({"data_dir": str(data_dir)}, env={}), env={})
         assert later.get_bot_token() == TOKEN
+
+
+async def test_projects_step_when_opencode_is_not_up_yet(tmp_path: Path, twin: DiscordTwin) -> None:
+    """The wizard's projects step before OpenCode is healthy: a clear error, and the step stays
+    usable (folders can still be added by path) — the control center used to crash here."""
+
+    async def unreachable() -> list[str]:
+        raise OpenCodeUnavailable("OpenCode is unreachable at http://127.0.0.1:9")
+
+    setup = SetupController(SecretStore(tmp_path / "data", env={}), known_projects=unreachable)
+    with pytest.raises(SetupError, match="cannot be listed yet"):
+        await setup.project_choices()

@@ -342,7 +342,11 @@ class Prompter:
         from kimaki_tui.setup import SetupError, guide
 
         self.echo(guide.PROJECTS)
-        choices = await self.setup.project_choices()
+        try:
+            choices = await self.setup.project_choices()
+        except SetupError as exc:
+            self.echo(f"✗ {exc}")
+            choices = []
         selected: list[str] = []
         if choices:
             question = questionary.checkbox(

@@ -64,11 +64,12 @@ class ApprovalsScreen(KimakiScreen):
     def __init__(self, model: ControlCenterModel) -> None:
         super().__init__(model)
         self._shown: str | None = None  # the request whose detail is drawn
+        # Made here, not in compose: the footer asks `check_action` (which reads it) that early.
+        self.table = RequestTable(id="requests", cursor_type="row")
 
     def compose(self) -> ComposeResult:
         yield self.nav_bar()
         with Horizontal(id="approvals-body") as self.body:
-            self.table = RequestTable(id="requests", cursor_type="row")
             self.table.border_title = "Pending"
             yield self.table
             self.detail = VerticalScroll(id="detail")

@@ -46,7 +46,14 @@ class ChatChanged(Message, bubble=False):
 class ChatLog(VerticalScroll):
     """The messages, anchored to the newest; `released` while the reader is scrolled away from it."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("end", "newest", "Newest", tooltip="Jump to the newest message and follow again"),
+    ]
     released: reactive[bool] = reactive(False)
+
+    def action_newest(self) -> None:
+        self.anchor()  # scrolls to the end and follows again
+        self.released = False
 
     def release_anchor(self) -> None:
         super().release_anchor()
@@ -99,8 +106,6 @@ class DiscordScreen(KimakiScreen):
         Binding("m", "focus_input", "Message", tooltip="Type a message (Enter sends; / runs a command)"),
         Binding("escape", "focus_chat", "Read", tooltip="Leave the message box: the digits switch screens"),
         Binding("ctrl+l", "focus_channels", "Channels", tooltip="Pick a channel or thread"),
-        # In the message box End moves its cursor; on the chat the log's own End does the same as this.
-        Binding("end", "newest", "Newest", tooltip="Jump to the newest message"),
     ]
     # New messages arrived below while the reader was scrolled up.
     unread: reactive[bool] = reactive(False)
@@ -369,5 +374,4 @@ class DiscordScreen(KimakiScreen):
         self.channel_list.focus()
 
     def action_newest(self) -> None:
-        self.chat_log.anchor()  # scrolls to the end and follows again
-        self.chat_log.released = False
+        self.chat_log.action_newest()

@@ -221,10 +221,9 @@ class SetupController:
 
     def token_page_text(self) -> str:
         """The token step's words, true to where the token will be stored on this machine."""
-        keyring, detail = self.secrets.backend_status()
+        keyring, _ = self.secrets.backend_status()
         path = str(self.secrets.file_path)
-        allowed = self.secrets.allow_file
-        return guide.token_text(keyring=keyring, file_allowed=allowed, path=path, detail=detail)
+        return guide.token_text(keyring=keyring, file_allowed=self.secrets.allow_file, path=path)
 
     def store_token_in_file(self) -> Source:
         """After `TokenNotStored`: keep the checked token in the secrets file, and remember in
@@ -296,7 +295,13 @@ class SetupController:
         """OpenCode's known projects that have no channel yet."""
         if self._known_projects is None:
             return []
-        known = await self._known_projects()
+        try:
+            known = await self._known_projects()
+        except KimakiError as exc:  # OpenCode still starting, or gone: folders can still be added
+            raise SetupError(
+                f"OpenCode's projects cannot be listed yet ({exc}). Add folders by path below, or go "
+                "back (Esc) and come to this step again in a moment."
+            ) from None
         linked = set(self._linked_directories()) if self._linked_directories else set()
         return [directory for directory in known if directory not in linked]
 

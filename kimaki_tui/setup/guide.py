@@ -95,8 +95,8 @@ TOKEN_IN_FILE = """Give kimaki the bot's token:
 TOKEN_NO_KEYRING = """Give kimaki the bot's token:
 
   1. On the "Bot" page, click "Reset Token", confirm, and copy the token Discord shows once.
-  2. Paste it below. It is checked with Discord right away. This machine has no OS keyring
-     ({detail}), so once Discord accepts it you choose where it goes: {path}
+  2. Paste it below. It is checked with Discord right away. This machine has no OS keyring,
+     so once Discord accepts it you choose where it goes: {path}
      (plain text, readable only by you), or the KIMAKI_BOT_TOKEN environment variable."""
 
 NO_KEYRING_CHOICE = """Discord accepted the token, but there is no OS keyring to keep it in.
@@ -104,15 +104,15 @@ Keep it in {path} (plain text, readable only by you; later runs read it too, as 
 --secrets-file), or set KIMAKI_BOT_TOKEN in kimaki's environment and start it again."""
 
 
-def token_text(*, keyring: bool, file_allowed: bool, path: str, detail: str = "") -> str:
+def token_text(*, keyring: bool, file_allowed: bool, path: str) -> str:
     """The token step's words, true to where the token will go: the OS keyring when there is one;
     else the secrets file at `path` when that fallback is on; else the choice offered after the
-    check (`detail` says why there is no keyring)."""
+    check."""
     if keyring:
         return TOKEN
     if file_allowed:
         return TOKEN_IN_FILE.format(path=path)
-    return TOKEN_NO_KEYRING.format(detail=detail, path=path)
+    return TOKEN_NO_KEYRING.format(path=path)
 
 
 INSTALL = """Add the bot to a Discord server you manage with this link (it asks for the permissions

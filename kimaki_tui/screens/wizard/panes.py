@@ -9,7 +9,7 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import (
@@ -33,8 +33,9 @@ class StepDone(Message):
     """The pane's step is complete; the screen moves on."""
 
 
-class Pane(Vertical):
-    """A step: instructions on top, its controls below."""
+class Pane(VerticalScroll):
+    """A step: instructions on top, its controls below; it scrolls when the terminal is too short
+    for both (80×24), so no control is ever out of reach."""
 
     step: Step
     text = ""
@@ -289,7 +290,12 @@ class ProjectsPane(Pane):
 
     @work(exclusive=True, group="projects")
     async def _load(self) -> None:
-        choices = await self.setup.project_choices()
+        try:
+            choices = await self.setup.project_choices()
+        except SetupError as exc:
+            self.show_error(str(exc))
+            self.path_input.focus()
+            return
         listing = self.listing
         for directory in choices:
             if directory not in self._listed:
