@@ -33,7 +33,7 @@ async def test_scene_rows_badge_and_summary(scene: ControlCenterModel) -> None:
         table = app.screen.query_one(SessionTable)
         assert table.row_count == 5
         assert cell(app, "1001", "status") == "◆ waiting for approval"
-        assert cell(app, "1002", "status") == "● busy"
+        assert cell(app, "1002", "status") == "● busy 2m35s"  # the turn has run that long
         assert cell(app, "1005", "status") == "✗ error"
         assert cell(app, "1001", "session") == "Fix the flaky login test"
         assert (cell(app, "1001", "model"), cell(app, "1001", "tokens")) == ("claude-sonnet-4", "18.2k")
@@ -93,7 +93,7 @@ async def test_statuses_go_busy_waiting_idle_and_abort(
         assert cell(app, thread.thread_id, "status") == "○ idle"
 
         await rig.core.conversations.submit(thread.thread_id, rig.prompt("SLOW:2 a short story"))
-        await until(pilot, lambda: cell(app, thread.thread_id, "status") == "● busy", "busy")
+        await until(pilot, lambda: cell(app, thread.thread_id, "status").startswith("● busy "), "busy")
         await until(pilot, lambda: cell(app, thread.thread_id, "status") == "○ idle", "idle again", 30)
         assert cell(app, thread.thread_id, "model") == "fake-model"
         assert cell(app, thread.thread_id, "agent") == "build"
@@ -114,7 +114,7 @@ async def test_statuses_go_busy_waiting_idle_and_abort(
 
         # `x` asks first, then aborts the running turn.
         await rig.core.conversations.submit(thread.thread_id, rig.prompt("SLOW:30 a very long story"))
-        await until(pilot, lambda: cell(app, thread.thread_id, "status") == "● busy", "busy again")
+        await until(pilot, lambda: cell(app, thread.thread_id, "status").startswith("● busy "), "busy again")
         await pilot.press("x")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
