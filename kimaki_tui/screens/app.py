@@ -50,8 +50,9 @@ WIZARD_MODULE = "kimaki_tui.screens.wizard"
 class KimakiApp(App[None]):
     CSS_PATH = Path(__file__).with_name("kimaki.tcss")  # absolute: subclasses live elsewhere
     TITLE = "kimaki"
-    # The screens get `-narrow` below 120 columns (kimaki.tcss lays the bars and panes out for 80×24).
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 (Textual declares it so)
+    # The screens get `-narrow` below 120 columns (kimaki.tcss lays the bars and panes out for 80×24),
+    # `-roomy` from 160 (where the dashboard has room for its preview pane beside the full table).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide"), (160, "-roomy")]  # noqa: RUF012 (Textual declares it so)
     COMMANDS = App.COMMANDS | {KimakiCommands}
     # The digits are shown by the nav bar on every screen (the footer keeps its room for the screen's keys).
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -93,7 +94,7 @@ class KimakiApp(App[None]):
         self.logbook = LogBook(model.log_capacity)
         self.bridge = Bridge(self.post_message, model.core.subscribe, model.log_ring)
         self._modes_made: list[KimakiScreen] = []
-        self.add_mode("dashboard", lambda: self._made(DashboardScreen(model)))
+        self.add_mode("dashboard", lambda: self._made(DashboardScreen(model, self.transcripts)))
         self.add_mode("approvals", lambda: self._made(ApprovalsScreen(model)))
         self.add_mode("logs", lambda: self._made(LogsScreen(model, self.logbook)))
         self.add_mode("projects", lambda: self._made(ProjectsScreen(model)))

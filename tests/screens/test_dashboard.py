@@ -13,6 +13,7 @@ from kimaki_tui.screens.app import KimakiApp
 from kimaki_tui.screens.confirm import ConfirmScreen
 from kimaki_tui.screens.dashboard import DashboardScreen
 from kimaki_tui.screens.model import ControlCenterModel
+from kimaki_tui.screens.widgets.session_preview import SessionPreview
 from kimaki_tui.screens.widgets.session_table import SessionTable
 from tests.core_rig import CoreRig
 from tests.screens.conftest import SIZE, plain, settle, until
@@ -121,3 +122,27 @@ async def test_statuses_go_busy_waiting_idle_and_abort(
         turns = await rig.wait_count(TurnFinished, 3)
         assert not turns[-1].natural
         await until(pilot, lambda: cell(app, thread.thread_id, "status") == "○ idle", "idle after abort")
+
+
+@pytest.mark.opencode
+async def test_preview_shows_the_selected_session_and_answers_in_place(
+    live: ControlCenterModel, rig: CoreRig, project_dir: Path
+) -> None:
+    """At 160 columns the preview beside the table shows the selected session's last lines and its
+    pending permission; `o` approves it from the dashboard."""
+    app = KimakiApp(live)
+    async with app.run_test(size=(160, 45)) as pilot:
+        thread = rig.thread(project_dir)
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt("RUN_BASH: echo preview > p.txt"))
+        await rig.wait_for(PermissionAskedEvent)
+        preview = app.screen.query_one(SessionPreview)
+        assert preview.display
+        await until(pilot, lambda: "o approve once" in plain(preview), "the request in the preview")
+        text = plain(preview)
+        assert "» RUN_BASH: echo preview > p.txt" in text
+        assert "echo preview > p.txt" in text.split("Permission")[-1]
+        await pilot.press("o")
+        await rig.wait_for(TurnFinished)
+        assert (project_dir / "p.txt").read_text() == "preview\n"
+        await until(pilot, lambda: "o approve once" not in plain(preview), "the request to go")
+        await until(pilot, lambda: "Tool said" in plain(preview), "the rest of the turn in the preview")

@@ -22,6 +22,7 @@ from kimaki_tui.screens.app import KimakiApp
 from kimaki_tui.screens.dashboard import DashboardScreen
 from kimaki_tui.screens.wizard import WizardScreen
 from kimaki_tui.settings import DiscordSettings, Settings, load_settings
+from kimaki_tui.setup import Step
 from tests.harness import wait_until
 from tests.keyring_backend import use_keyring
 from tests.setup_rig import TOKEN, running_twin
@@ -39,9 +40,12 @@ def text_of(app: KimakiApp, selector: str) -> str:
     return " ".join(str(app.screen.query_one(selector, Static).render()).split())
 
 
-async def click_when_shown(pilot: Pilot[None], selector: str) -> None:
-    app = pilot.app
-    await wait_until(lambda: app.screen.query(selector) and app.screen.query_one(selector).display, 30)
+async def click_at(pilot: Pilot[None], step: Step, selector: str) -> None:
+    """Click `selector` once the wizard shows `step` (a hidden step's buttons still exist)."""
+    screen = pilot.app.screen
+    assert isinstance(screen, WizardScreen)
+    await wait_until(lambda: screen.setup.step is step, 30, message=f"the {step} step")
+    await pilot.pause()
     await pilot.click(selector)
 
 
@@ -68,13 +72,14 @@ async def test_first_run_without_a_keyring_reaches_discord_without_a_restart(
                 await pilot.click("#token-input")
                 app.screen.query_one("#token-input", Input).post_message(events.Paste(TOKEN))
                 await pilot.press("enter")
-                await click_when_shown(pilot, "#token-file")  # offered in place
+                await wait_until(lambda: app.screen.query_one("#token-file").display, 30)
+                await pilot.click("#token-file")  # offered in place
                 await wait_until(lambda: "saved (file " in text_of(app, "#token-ok"), 30)
                 assert str(secrets.file_path) in text_of(app, "#token-ok")
                 await pilot.click("#token-next")
-                await pilot.click("#install-next")
-                await click_when_shown(pilot, "#projects-skip")
-                await click_when_shown(pilot, "#gemini-skip")
+                await click_at(pilot, Step.INSTALL, "#install-next")
+                await click_at(pilot, Step.PROJECTS, "#projects-skip")
+                await click_at(pilot, Step.GEMINI, "#gemini-skip")
                 await wait_until(lambda: "Token stored in: file" in text_of(app, "#done-summary"), 30)
                 await pilot.click("#done-finish")
                 await wait_until(lambda: isinstance(app.screen, DashboardScreen), 30)
