@@ -47,6 +47,7 @@ class DashboardScreen(KimakiScreen):
         super().__init__(model)
         # Made here, not in compose: the footer asks `check_action` (which reads it) that early.
         self.preview = SessionPreview(self.palette, book, model.clock, id="preview")
+        self._answerable = False  # whether o / a / d have a request to answer (shown in the footer)
 
     def compose(self) -> ComposeResult:
         yield self.nav_bar()
@@ -62,6 +63,7 @@ class DashboardScreen(KimakiScreen):
 
     def on_mount(self) -> None:
         self.watch(self.app, "sessions", self._show_sessions)
+        self.watch(self.app, "requests", self._requests_changed)
         self.set_interval(AGE_INTERVAL, self._move_ages)
 
     def _show_sessions(
@@ -99,7 +101,13 @@ class DashboardScreen(KimakiScreen):
     @on(DataTable.RowHighlighted, "#sessions")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.preview.thread_id = event.row_key.value
-        self.refresh_bindings()
+        self._requests_changed()  # only redraws the footer when o / a / d come or go: it is not free
+
+    def _requests_changed(self) -> None:
+        answerable = isinstance(self.preview.request, PermissionRequest)
+        if answerable != self._answerable:
+            self._answerable = answerable
+            self.refresh_bindings()
 
     def apply_events(self, events: tuple[object, ...], *, visible: bool = True) -> None:
         """The selected session's transcript moved: the preview shows its new last lines."""

@@ -137,12 +137,12 @@ async def test_preview_shows_the_selected_session_and_answers_in_place(
         await rig.wait_for(PermissionAskedEvent)
         preview = app.screen.query_one(SessionPreview)
         assert preview.display
-        await until(pilot, lambda: "o approve once" in plain(preview), "the request in the preview")
-        text = plain(preview)
+        await until(pilot, lambda: "o approve once" in preview.render().plain, "the request in the preview")
+        text = preview.render().plain
         assert "» RUN_BASH: echo preview > p.txt" in text
         assert "echo preview > p.txt" in text.split("Permission")[-1]
         await pilot.press("o")
         await rig.wait_for(TurnFinished)
         assert (project_dir / "p.txt").read_text() == "preview\n"
-        await until(pilot, lambda: "o approve once" not in plain(preview), "the request to go")
-        await until(pilot, lambda: "Tool said" in plain(preview), "the rest of the turn in the preview")
+        await until(pilot, lambda: "o approve once" not in preview.render().plain, "the request to go")
+        await until(pilot, lambda: "Tool said" in preview.render().plain, "the rest of the turn")

@@ -13,7 +13,7 @@ from typing import cast
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.widget import Widget
 
 from kimaki_tui.core.api import ConversationView
 from kimaki_tui.core.events import PermissionRequest
@@ -65,8 +65,9 @@ def request_text(request: Request, palette: Palette) -> Text:
     return text
 
 
-class SessionPreview(Static):
-    """What the selected session is doing, at a glance."""
+class SessionPreview(Widget):
+    """What the selected session is doing, at a glance. Its size is fixed by the layout, so a
+    redraw (as the cursor moves) repaints it without laying the screen out again."""
 
     thread_id: reactive[str | None] = reactive(None)
 
@@ -77,6 +78,14 @@ class SessionPreview(Static):
         self._palette = palette
         self._book = book
         self._clock = clock
+        self._body = Text()
+
+    def render(self) -> Text:
+        return self._body
+
+    def _draw(self, body: Text) -> None:
+        self._body = body
+        self.refresh()
 
     def on_mount(self) -> None:
         self.watch(self.app, "sessions", self.show)
@@ -84,6 +93,9 @@ class SessionPreview(Static):
 
     def watch_thread_id(self) -> None:
         self.show()
+
+    def on_resize(self) -> None:
+        self.show()  # shown again (the terminal widened): draw what is selected now
 
     @property
     def conversation(self) -> ConversationView | None:
@@ -99,11 +111,14 @@ class SessionPreview(Static):
         return mine[-1] if mine else None
 
     def show(self) -> None:
-        """Redraw from the state (the dashboard also calls it when the session's transcript moved)."""
+        """Redraw from the state (the dashboard also calls it when the session's transcript moved);
+        nothing to do while the pane is hidden (narrower than 160 columns)."""
+        if not self.display:
+            return
         view = self.conversation
         if view is None:
             self.border_title = "Preview"
-            self.update(Text("Select a session to see what it is doing.", style=self._palette.muted))
+            self._draw(Text("Select a session to see what it is doing.", style=self._palette.muted))
             return
         self.border_title = clip(f"{project_name(view.directory)} · {view.title or view.thread_id}", 36)
         width = max(10, self.content_region.width or 36)
@@ -117,4 +132,4 @@ class SessionPreview(Static):
             body.append_text(entry_lines(entry, width, self._palette))
         if (request := self.request) is not None:
             body.append_text(request_text(request, self._palette))
-        self.update(body)
+        self._draw(body)
