@@ -91,3 +91,8 @@ def test_wizard_first_step(snap_compare: Compare, size: Size) -> None:
         assert snap_compare(WizardApp(wizard_at(Step.CREATE_APP)), terminal_size=size)
 
 
+
+
+def test_dashboard_at_200x60(snap_compare: Compare, model: ControlCenterModel) -> None:
+    """The roomy size: the full table and the preview of the selected session side by side."""
+    assert snap_compare(KimakiApp(model), terminal_size=(200, 60), run_before=scene_then())
