@@ -37,7 +37,9 @@ class LogsScreen(KimakiScreen):
         Binding("slash", "search", "Search", tooltip="Filter the log by a text"),
         Binding("l", "level", "Level", tooltip="Cycle the minimum level: all, debug, info, warning, error"),
         Binding("x", "clear", "Clear filter", tooltip="Show every line again"),
-        Binding("c", "copy", "Copy", tooltip="Copy the lines on screen to the clipboard (OSC 52)"),
+        Binding(
+            "c", "copy", "Copy", tooltip="Copy the selected line (↑/↓), else the lines on screen (OSC 52)"
+        ),
         Binding("escape", "focus_log", "Back to log", show=False),
     ]
 
@@ -110,6 +112,11 @@ class LogsScreen(KimakiScreen):
         self.level = (self.level + 1) % len(LEVELS) if index is None else index
 
     def action_copy(self) -> None:
+        selected = self.view.selected_line()
+        if selected is not None:
+            self.app.copy_to_clipboard(selected)
+            self.notify("Copied the selected log line.", timeout=2)
+            return
         lines = self.view.shown_lines()
         self.app.copy_to_clipboard("\n".join(lines))
         self.notify(f"Copied {len(lines)} log line" + ("" if len(lines) == 1 else "s") + ".", timeout=2)
