@@ -96,3 +96,18 @@ def test_wizard_first_step(snap_compare: Compare, size: Size) -> None:
 def test_dashboard_at_200x60(snap_compare: Compare, model: ControlCenterModel) -> None:
     """The roomy size: the full table and the preview of the selected session side by side."""
     assert snap_compare(KimakiApp(model), terminal_size=(200, 60), run_before=scene_then())
+
+
+@SIZES
+def test_servers_list(snap_compare: Compare, model: ControlCenterModel, size: Size) -> None:
+    """Projects → s: the Discord servers the bot is in."""
+
+    model.core.guilds.seen("800", "Home lab", "42")  # before the app runs: no "waiting" toasts
+    model.core.guilds.seen("801", "Someone else's server", "77")
+    assert snap_compare(KimakiApp(model), terminal_size=size, run_before=scene_then("4", "s"))
+
+
+@SIZES
+def test_keys_screen(snap_compare: Compare, model: ControlCenterModel, size: Size) -> None:
+    """`?` on the dashboard: every key of the screen, with what it does."""
+    assert snap_compare(KimakiApp(model), terminal_size=size, run_before=scene_then("question_mark"))
