@@ -1,13 +1,30 @@
-"""Shared bits of the benchmarks: the RESULT line format and where the venv's programs are."""
+"""Shared bits of the benchmarks: the RESULT line format, percentiles, where the venv's programs
+are, and the real parts most benchmarks assemble (scripted model + `opencode serve`, a Discord
+twin guild with a project channel, the real KimakiBot running against it)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import os
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from kimaki_tui.bot.client import KimakiBot
+    from kimaki_tui.core.service import Core
+    from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+    from kimaki_tui.settings import Settings
+    from kimaki_tui.testing.discord_twin import Actor, Channel, DiscordTwin, Guild
+    from kimaki_tui.testing.scripted_model import ScriptedModel
 
 
 def venv_bin(name: str) -> Path:
@@ -19,7 +36,108 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
+def percentile(values: Sequence[float], share: float) -> float:
+    """The value below which `share` (0..1) of `values` lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
 def result(metric: str, value: float, unit: str, target: str) -> None:
     """The line the benchmark harness reads: `RESULT <metric> <value> <unit> target=<target>`."""
     shown = f"{value:.0f}" if value >= 100 else f"{value:.4g}"
     print(f"RESULT {metric} {shown} {unit} target={target}", flush=True)
+
+
+def opencode_binary() -> str:
+    from tests.harness import DEFAULT_OPENCODE
+
+    return os.environ.get("OPENCODE_PATH") or str(DEFAULT_OPENCODE)
+
+
+@dataclass
+class OpenCodeParts:
+    """The scripted model and a real `opencode serve` in an isolated home, plus a git project."""
+
+    model: ScriptedModel
+    supervisor: OpenCodeSupervisor
+    env: dict[str, str]
+    project: Path
+
+
+def merge_config(path: Path, config: dict[str, Any]) -> None:
+    path.write_text(json.dumps({**json.loads(path.read_text()), **config}, indent=2))
+
+
+@contextlib.asynccontextmanager
+async def opencode_parts(tmp: Path, config: dict[str, Any] | None = None) -> AsyncIterator[OpenCodeParts]:
+    """Start the scripted model and OpenCode (`config` is merged into OpenCode's config file)."""
+    from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+    from kimaki_tui.testing.scripted_model import ScriptedModel
+    from tests.harness import git_init, make_opencode_env
+
+    model = ScriptedModel()
+    await model.start()
+    env = make_opencode_env(tmp / "opencode", model.base_url)
+    if config:
+        merge_config(Path(env["OPENCODE_CONFIG"]), config)
+    project = git_init(tmp / "project")
+    supervisor = OpenCodeSupervisor(binary=opencode_binary(), env=env, cwd=tmp)
+    try:
+        await supervisor.start()
+        yield OpenCodeParts(model, supervisor, env, project)
+    finally:
+        await supervisor.aclose()
+        await model.stop()
+
+
+@dataclass
+class DiscordPlace:
+    """A twin guild owned by the bot's owner, with one project channel under a Kimaki category."""
+
+    twin: DiscordTwin
+    owner: Actor
+    guild: Guild
+    channel: Channel
+
+    @property
+    def bot_id(self) -> int:
+        return self.twin.bot_user.id
+
+
+def discord_place(twin: DiscordTwin, name: str = "bench") -> DiscordPlace:
+    owner = twin.add_user("owner")
+    twin.set_application_owner(owner)
+    guild = twin.add_guild("Bench", owner=owner)
+    channel = guild.add_text_channel(name, category=guild.add_category("Kimaki"))
+    return DiscordPlace(twin, owner, guild, channel)
+
+
+def bot_settings(tmp: Path) -> Settings:
+    """A run's settings for a bot in this process (discord.py's wait for guilds made short)."""
+    from kimaki_tui.settings import DiscordSettings, Settings
+
+    return Settings(data_dir=tmp / "data", discord=DiscordSettings(guild_ready_timeout=0.1))
+
+
+@contextlib.asynccontextmanager
+async def running_bot(core: Core, twin: DiscordTwin, settings: Settings) -> AsyncIterator[KimakiBot]:
+    """The real KimakiBot (discord.py) on `core`, connected to the twin until the block ends."""
+    from kimaki_tui.root.offline import open_secrets
+    from tests.bot.rig import TestBot
+
+    bot = TestBot(core, settings=settings, secrets=open_secrets(settings, env={}))
+    with twin.patch_discord():
+        task = asyncio.create_task(bot.start(twin.bot_token))
+        try:
+            await asyncio.wait_for(bot.wait_until_ready(), 30)
+            yield bot
+        finally:
+            await bot.close()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+def posted_ms(message_id: int) -> int:
+    """When the twin created a message (milliseconds since the Unix epoch, from its snowflake)."""
+    from kimaki_tui.testing.discord_twin.snowflake import DISCORD_EPOCH_MS
+
+    return (message_id >> 22) + DISCORD_EPOCH_MS

@@ -15,6 +15,7 @@ import logging
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +138,7 @@ async def _never() -> None:
     raise RuntimeError("the benchmark never sends prompts")
 
 
-def build_model(tmp: Path) -> ControlCenterModel:
+def build_model(tmp: Path, log_lines: int = LOG_LINES) -> ControlCenterModel:
     store = Store.open(tmp / "db.sqlite")
     core = Core(
         client=OpenCodeClient("http://127.0.0.1:9"),
@@ -147,14 +148,14 @@ def build_model(tmp: Path) -> ControlCenterModel:
         options=SessionSettings(approval_timeout=0),
     )
     core.start()
-    ring = RingHandler(capacity=LOG_LINES)
+    ring = RingHandler(capacity=log_lines)
     ring.setFormatter(logging.Formatter(LOG_FORMAT))
     logger = logging.getLogger("kimaki_tui.bench")
     logger.addHandler(ring)
     logger.propagate = False
     logger.setLevel(logging.DEBUG)
     levels = (logging.DEBUG, logging.INFO, logging.INFO, logging.INFO, logging.WARNING, logging.ERROR)
-    for n in range(LOG_LINES):
+    for n in range(log_lines):
         logger.log(
             levels[n % len(levels)],
             "event %d for session ses_%05d: part updated (%d bytes)",
@@ -164,13 +165,13 @@ def build_model(tmp: Path) -> ControlCenterModel:
         )
     logger.removeHandler(ring)
     return ControlCenterModel(
-        core=core, settings=Settings(data_dir=tmp), log_ring=ring, log_capacity=LOG_LINES
+        core=core, settings=Settings(data_dir=tmp), log_ring=ring, log_capacity=log_lines
     )
 
 
-def feed_sessions(model: ControlCenterModel) -> None:
+def feed_sessions(model: ControlCenterModel, sessions: int = SESSIONS) -> None:
     core = model.core
-    for n in range(SESSIONS):
+    for n in range(sessions):
         directory = f"/home/user/project-{n % 20:02d}"
         sid = f"ses_bench{n:05d}"
         core.sessions.open(str(10_000 + n), str(900 + n % 20), directory, sid)
@@ -197,41 +198,55 @@ class FrameClock:
 
     async def press(self, key: str) -> float:
         """Milliseconds from sending `key` to the next frame."""
+        assert self.app._driver is not None
+        driver = self.app._driver
+        return await self.after(lambda: driver.send_message(events.Key(key, key if len(key) == 1 else None)))
+
+    async def after(self, *actions: Callable[[], object]) -> float:
+        """Milliseconds from doing `actions` (in order) to the next frame."""
         await asyncio.sleep(0.02)  # let earlier frames and timers settle
         self.frame.clear()
         start = time.perf_counter()
-        assert self.app._driver is not None
-        self.app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
+        for action in actions:
+            action()
         await asyncio.wait_for(self.frame.wait(), 5)
         return (time.perf_counter() - start) * 1000
 
 
-async def run() -> dict[str, list[float]]:
+async def run(
+    sessions: int = SESSIONS, log_lines: int = LOG_LINES, *, dashboard_only: bool = False
+) -> dict[str, list[float]]:
     with tempfile.TemporaryDirectory() as tmp:
-        model = build_model(Path(tmp))
+        model = build_model(Path(tmp), log_lines)
         app = KimakiApp(model)
         timings: dict[str, list[float]] = {"dashboard": [], "logs": [], "switch": [], "search": []}
         async with app.run_test(size=SIZE) as pilot:
-            feed_sessions(model)
+            feed_sessions(model, sessions)
             app.bridge.flush()
             await pilot.pause(0.3)
-            assert app.screen.query_one("#sessions").row_count == SESSIONS  # type: ignore[attr-defined]
-            assert app.logbook.size == LOG_LINES
+            assert app.screen.query_one("#sessions").row_count == sessions  # type: ignore[attr-defined]
+            assert app.logbook.size == log_lines
             clock = FrameClock(app)
             for key in ["down"] * PRESSES + ["up"] * PRESSES:
                 timings["dashboard"].append(await clock.press(key))
-            timings["switch"].append(await clock.press("3"))
-            await pilot.pause(0.3)
-            for key in ["up"] * PRESSES + ["down"] * PRESSES:
-                timings["logs"].append(await clock.press(key))
-            timings["switch"].append(await clock.press("1"))
-            timings["switch"].append(await clock.press("3"))
-            await clock.press("slash")
-            for key in "ses_00042":
-                timings["search"].append(await clock.press(key))
+            if not dashboard_only:
+                await other_screens(clock, pilot, timings)
         await model.core.close()
         model.core.store.close()
         return timings
+
+
+async def other_screens(clock: FrameClock, pilot: Any, timings: dict[str, list[float]]) -> None:
+    """The Logs screen (scrolling its lines, a search) and switches between screens."""
+    timings["switch"].append(await clock.press("3"))
+    await pilot.pause(0.3)
+    for key in ["up"] * PRESSES + ["down"] * PRESSES:
+        timings["logs"].append(await clock.press(key))
+    timings["switch"].append(await clock.press("1"))
+    timings["switch"].append(await clock.press("3"))
+    await clock.press("slash")
+    for key in "ses_00042":
+        timings["search"].append(await clock.press(key))
 
 
 def p95(values: list[float]) -> float:

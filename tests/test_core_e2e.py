@@ -21,10 +21,13 @@ from kimaki_tui.core.events import (
     QuestionAskedEvent,
     QuestionResolved,
     SessionFailed,
+    StatusChanged,
     TextDelta,
     TurnFinished,
 )
 from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.opencode.events import Event
+from kimaki_tui.opencode.stream import EventStream
 from kimaki_tui.settings import SessionSettings
 from kimaki_tui.testing.scripted_model import ScriptedModel, latest_user_text
 from tests.core_rig import CoreRig
@@ -165,6 +168,54 @@ async def test_queued_messages_drain_in_order(
         ]
         assert [e.from_queue for e in rig.of_type(PromptDispatched)] == [False, True, True, True]
         assert thread.queue() == () and rig.store.queue_items(thread.thread_id) == []
+
+
+async def test_a_late_end_signal_does_not_end_the_queued_turn_just_sent(
+    versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path, scripted_model: ScriptedModel
+) -> None:
+    """OpenCode ends a turn twice (status idle, then session.idle). When the second arrives after
+    the queue sent its next prompt, it belongs to the old turn: sending the following prompt then
+    would merge two queued prompts into one turn (seen under load). Here the second signal is held
+    back until the next prompt went out (or OpenCode sent something after it), which makes that
+    interleaving certain."""
+    marker = uuid.uuid4().hex[:8]
+    rig = CoreRig(versioned_client, tmp_path / "db.sqlite")
+    held: list[Event] = []
+
+    def deliver(event: Event) -> None:
+        if event.type == "session.idle" and rig.store.queue_items("1000"):
+            held.append(event)
+            return
+        flush()  # anything later on the stream comes after the held signal, as OpenCode sent it
+        rig.core.handle_event(event)
+
+    def flush() -> None:
+        while held:
+            rig.core.handle_event(held.pop(0))
+
+    def release(event: object) -> None:
+        if isinstance(event, PromptDispatched) and event.from_queue:
+            asyncio.get_running_loop().call_soon(flush)
+
+    rig.stream = EventStream(versioned_client, deliver, on_connect=rig.core.resync)
+    rig.bus.add_callback(release)
+    async with rig:
+        thread = rig.thread(project_dir)
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt(f"{marker} zero"))
+        for word in ("one", "two", "three"):
+            await rig.core.conversations.enqueue(thread.thread_id, rig.prompt(f"{marker} {word}"))
+        await rig.wait_for(PromptDispatched, lambda e: e.prompt == f"{marker} three", timeout=60)
+        await wait_until(lambda: not thread.busy, 60, 0.05, "the last turn to end")
+    # OpenCode may report a turn busy before or after its prompt's POST returns, so count: the
+    # k-th queued prompt may only go out after OpenCode started k turns.
+    started = 0
+    for event in rig.events:
+        if isinstance(event, StatusChanged) and event.state == "busy":
+            started += 1
+        elif isinstance(event, PromptDispatched) and event.from_queue:
+            sent = [e.prompt for e in rig.of_type(PromptDispatched)]
+            assert started >= sent.index(event.prompt), f"{event.prompt!r} sent after {started} turn(s) began"
+    assert user_texts(scripted_model, marker) == [f"{marker} {w}" for w in ("zero", "one", "two", "three")]
 
 
 async def test_a_message_queued_behind_an_aborted_turn_is_answered(

@@ -131,6 +131,17 @@ async def test_tool_result_is_quoted(scripted_model: ScriptedModel) -> None:
     assert content(chunks) == "Tool said: hi there"
 
 
+def test_a_tool_result_can_be_followed_by_a_long_answer() -> None:
+    payload = body("RUN_BASH: echo hi\nANSWER:1200")
+    payload["messages"] += [
+        {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function"}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "hi"},
+    ]
+    text = "".join(choose_reply(payload).chunks)
+    assert text.startswith("Tool said: hi\n\n") and "```python" in text
+    assert 1200 <= len(text) <= 1220
+
+
 async def test_subagents_are_parallel_task_calls_and_think_streams_reasoning(
     scripted_model: ScriptedModel,
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -218,3 +219,98 @@ async def test_opencode_dies_with_a_killed_parent(
     parent.kill()  # SIGKILL: no cleanup code runs in the parent
     await parent.wait()
     await wait_until(lambda: gone(opencode_pid), 15, 0.1, "opencode to exit after its parent was killed")
+
+
+async def start_sleeping_tool(supervisor: OpenCodeSupervisor, project_dir: Path) -> psutil.Process:
+    """An approved bash tool call running `sleep 300` under the server; returns the sleep."""
+    session = await supervisor.client.create_session(
+        project_dir, permission=[{"permission": "bash", "pattern": "*", "action": "allow"}]
+    )
+    await supervisor.client.prompt_async(session.id, project_dir, [text_part("RUN_BASH: sleep 300")])
+    return await sleep_under(supervisor.pid)
+
+
+async def sleep_under(pid: int | None) -> psutil.Process:
+    assert pid is not None
+
+    def sleeper() -> psutil.Process | None:
+        with contextlib.suppress(psutil.Error):
+            for child in psutil.Process(pid).children(recursive=True):
+                if cmdline(child) == ["sleep", "300"]:
+                    return child
+        return None
+
+    return await wait_until(sleeper, 30, 0.1, "the bash tool to start sleep")
+
+
+@pytest.mark.opencode
+async def test_the_tools_of_a_crashed_server_end_with_it(
+    opencode_binary: str,
+    spare_opencode_env: dict[str, str],
+    project_dir: Path,
+    supervisors: list[OpenCodeSupervisor],
+) -> None:
+    supervisor = OpenCodeSupervisor(
+        binary=opencode_binary, env=spare_opencode_env, restart_backoff=0.1, health_timeout=60
+    )
+    supervisors.append(supervisor)
+    restarted = asyncio.Event()
+
+    async def on_restarted() -> None:
+        restarted.set()
+
+    supervisor.on_restarted.append(on_restarted)
+    await supervisor.start()
+    sleeper = await start_sleeping_tool(supervisor, project_dir)
+    assert supervisor.pid is not None
+    os.kill(supervisor.pid, signal.SIGKILL)  # the crash: nothing of OpenCode's cleans up
+    await wait_until(lambda: gone(sleeper.pid), 30, 0.1, "the crashed server's tool to end")
+    await asyncio.wait_for(restarted.wait(), 60)
+
+
+KILLED_PARENT = """
+import asyncio, json, os, sys
+sys.path.insert(0, {repo!r})
+from kimaki_tui.opencode.client import text_part
+from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
+
+async def main():
+    env = json.loads(os.environ["CHILD_ENV"])
+    supervisor = OpenCodeSupervisor(binary={binary!r}, env=env, health_timeout=60)
+    await supervisor.start()
+    session = await supervisor.client.create_session(
+        {project!r}, permission=[{{"permission": "bash", "pattern": "*", "action": "allow"}}]
+    )
+    await supervisor.client.prompt_async(session.id, {project!r}, [text_part("RUN_BASH: sleep 300")])
+    print(supervisor.pid, flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.opencode
+async def test_tools_left_by_a_killed_kimaki_are_ended_at_the_next_start(
+    opencode_binary: str,
+    spare_opencode_env: dict[str, str],
+    project_dir: Path,
+    tmp_path: Path,
+    supervisors: list[OpenCodeSupervisor],
+) -> None:
+    import json
+
+    script = tmp_path / "parent.py"
+    script.write_text(KILLED_PARENT.format(repo=str(REPO), binary=opencode_binary, project=str(project_dir)))
+    env = {**os.environ, "CHILD_ENV": json.dumps(spare_opencode_env)}
+    parent = await asyncio.create_subprocess_exec(sys.executable, script, stdout=subprocess.PIPE, env=env)
+    assert parent.stdout is not None
+    opencode_pid = int(await asyncio.wait_for(parent.stdout.readline(), 60))
+    sleeper = await sleep_under(opencode_pid)
+    parent.kill()  # SIGKILL: no cleanup code runs in kimaki
+    await parent.wait()
+    await wait_until(lambda: gone(opencode_pid), 15, 0.1, "opencode to exit after its parent was killed")
+    assert not gone(sleeper.pid)  # orphaned: nothing was left to end it
+    supervisor = OpenCodeSupervisor(binary=opencode_binary, env=spare_opencode_env, health_timeout=60)
+    supervisors.append(supervisor)
+    await supervisor.start()
+    await wait_until(lambda: gone(sleeper.pid), 10, 0.1, "the orphaned tool to be ended")

@@ -4,17 +4,20 @@ reason the user sees. Discord's "send long message as file" (a lone message.txt)
 
 Every attachment, message.txt included, is checked against the size limits before it is
 downloaded (Discord says its size up front), and a refusal names the file and its size, never
-what is in it.
+what is in it. A download that fails (twice) or a file that cannot be saved is left out with a
+reason, never silently.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
+import aiohttp
 import discord
 
 from kimaki_tui.core.prompts import FileInput
@@ -138,10 +141,17 @@ async def _add(
         return
     if kind == "text":
         body = await _read_text(attachment, max_size, result)
-        if body is not None:
+        if body is None:
+            return
+        try:
             result.text = _append(result.text, _text_block(name, body, save_dir, max_inline))
+        except OSError as exc:  # a full disk, for one
+            log.warning("could not save attachment %s: %s", name, exc)
+            result.problems.append(f"`{name}` could not be saved ({exc.strerror or exc})")
         return
-    data = await attachment.read()
+    data = await _download(attachment, result)
+    if data is None:
+        return
     mime = "application/pdf" if kind == "pdf" else _image_mime(name, attachment.content_type)
     url = f"data:{mime};base64,{base64.b64encode(data).decode()}"
     result.files.append(FileInput(url=url, mime=mime, filename=name))
@@ -150,7 +160,9 @@ async def _add(
 async def _read_text(attachment: discord.Attachment, max_size: int, result: Prepared) -> str | None:
     if _too_large(attachment, max_size, result):
         return None
-    data = await attachment.read()
+    data = await _download(attachment, result)
+    if data is None:
+        return None
     if len(data) > max_size:  # Discord's size was wrong: still never keep more than the limit
         result.problems.append(f"`{attachment.filename}` is larger than it said; it was left out")
         return None
@@ -163,6 +175,30 @@ async def _read_text(attachment: discord.Attachment, max_size: int, result: Prep
         result.problems.append(f"`{attachment.filename}` looks binary, so it was left out")
         return None
     return body
+
+
+async def _download(attachment: discord.Attachment, result: Prepared, attempts: int = 2) -> bytes | None:
+    """The attachment's bytes; None (and a problem the user is told) when Discord would not give them."""
+    reason = ""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await attachment.read()
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            reason = _download_error(exc)
+            log.warning("download of %s failed (attempt %d): %s", attachment.filename, attempt, reason)
+            if isinstance(exc, discord.NotFound | discord.Forbidden):
+                break  # gone or not ours: trying again cannot help
+            if attempt < attempts:
+                await asyncio.sleep(0.5 * attempt)
+    name = attachment.filename
+    result.problems.append(f"`{name}` could not be downloaded from Discord ({reason}); send it again")
+    return None
+
+
+def _download_error(exc: BaseException) -> str:
+    if isinstance(exc, discord.HTTPException):
+        return f"{exc.status} {exc.response.reason or ''}".strip()
+    return str(exc) or type(exc).__name__
 
 
 def _text_block(name: str, body: str, save_dir: Path, max_inline: int) -> str:

@@ -15,6 +15,7 @@ from discord.ext import commands
 from kimaki_tui.bot import errors
 from kimaki_tui.bot.agent_requests import DYNAMIC_TOOL_ITEMS, AgentRequests
 from kimaki_tui.bot.guilds import GuildKeeper, install_gate
+from kimaki_tui.bot.opening import OpeningThreads
 from kimaki_tui.bot.outgoing import install_outgoing_filter, use_masking_webhooks
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class KimakiBot(commands.Bot):
         self.secrets = secrets
         self.app_id = app_id
         self.output: OutputRouter | None = None
+        self.opening_threads = OpeningThreads()
         self.guild_keeper = GuildKeeper(self)
         self.agent_requests = AgentRequests(self)  # what the agent's Discord tools wait for
         install_gate(self._connection, core.guilds.allowed)

@@ -55,6 +55,10 @@ class ThreadSender:
     async def idle(self) -> None:
         await self._idle.wait()
 
+    @property
+    def is_idle(self) -> bool:
+        return self._idle.is_set() and not self._wake.is_set()
+
     async def close(self) -> None:
         """Stop sending; what is left stays in the outbox for the next start."""
         self._task.cancel()
@@ -67,8 +71,12 @@ class ThreadSender:
             await self._wake.wait()
             self._wake.clear()
             try:
+                created = await self.bot.opening_threads.wait(self.thread_id)
                 for delivery in outbox.waiting(self.thread_id):
-                    await self._deliver(delivery)
+                    if created:
+                        await self._deliver(delivery)
+                    else:
+                        outbox.undeliverable(delivery, "the thread could not be created")
             except Exception:  # the store failed: keep the rows, try again on the next wake
                 log.exception("could not deliver the outbox of thread %s", self.thread_id)
             if not self._wake.is_set():

@@ -1,13 +1,15 @@
 """Messages in → core commands. A message in a linked project channel starts a thread (from that
 message) and a session; a message in a session thread is the next prompt, or answers the question
 waiting there (the core's rule, shared with the control center). A thread's messages are handled
-one at a time in arrival order, also while its first message is still creating the session.
+one at a time in arrival order, also while its first message is still creating the session. Each
+message is claimed once (core.handled); messages sent while kimaki was down come from bot/catchup.py.
 Channels and threads this instance does not know are ignored silently, since several machines can
 share one server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING
@@ -17,13 +19,16 @@ from discord.ext import commands
 
 from kimaki_tui.bot import attachments, cli_ingress, voice
 from kimaki_tui.bot.access import check, display_name, in_scope
+from kimaki_tui.bot.catchup import CatchUp
 from kimaki_tui.bot.errors import explain
+from kimaki_tui.bot.retry import retrying
 from kimaki_tui.bot.threads import thread_name
+from kimaki_tui.core.api import DatabaseBusy
 from kimaki_tui.core.ordering import ArrivalOrder
 from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.core.routing import ThreadMessage, needs_answer
 from kimaki_tui.opencode.errors import OpenCodeError
-from kimaki_tui.presentation.notices import submit_notice
+from kimaki_tui.presentation.notices import LATE_NOTICE, submit_notice
 from kimaki_tui.presentation.shell import shell_command, shell_report
 from kimaki_tui.presentation.split import MESSAGE_LIMIT
 
@@ -33,6 +38,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _HANDLED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+_STORE_ATTEMPTS = 8  # with SQLite's own 5 s wait each: about two and a half minutes in all
+_THREAD_EXISTS = 160004  # "A thread has already been created for this message"
 
 
 class IngressCog(commands.Cog):
@@ -40,26 +47,84 @@ class IngressCog(commands.Cog):
         self.bot = bot
         self.core = bot.core
         self.order = ArrivalOrder()
+        self.catch_up = CatchUp(bot)
+        self._told_late: set[str] = set()  # threads told "picked up late" by this catch-up
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*voice.DYNAMIC_ITEMS)
 
     @commands.Cog.listener()
+    async def on_connect(self) -> None:
+        # Dispatched at READY only (not RESUMED): Discord will not replay what the gap held.
+        self.catch_up.session_started()
+
+    @commands.Cog.listener()
+    async def on_resumed(self) -> None:
+        self.catch_up.gate.set()  # resumed: Discord replays the missed events itself
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        self._told_late.clear()
+        await self.catch_up.run(lambda message: self.take(message, late=True))
+
+    @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        await self.catch_up.gate.wait()  # messages missed before this session go first
+        await self.take(message)
+
+    async def take(self, message: discord.Message, *, late: bool = False) -> None:
+        """Handle a message once (live, or `late`: found by the catch-up), in its thread's order."""
         if message.guild is None or message.type not in _HANDLED_TYPES:
             return
+        watched = self._watched(message.channel)
+        handled = self.core.handled
+        if watched is not None and not handled.claim(watched, message.id):
+            return  # seen live and by the catch-up: the first one handles it
         if self.bot.user is not None and message.author.id == self.bot.user.id:
             # The bot's own messages are ignored, except those `kimaki send` marked as prompts.
-            await cli_ingress.handle(self.bot, message)
+            try:
+                await cli_ingress.handle(self.bot, message)
+            finally:
+                if watched is not None:
+                    handled.handled(watched, message.id)
             return
         channel = message.channel
-        # One message at a time per thread, in arrival order; a channel message holds the thread it
-        # starts (which gets the message's id) until its prompt is submitted.
+        # One message at a time per thread, in arrival order; a channel message holds the thread
+        # it starts (which gets the message's id) until its prompt is submitted.
         key = str(channel.id if isinstance(channel, discord.Thread) else message.id)
-        async with self.order.hold(key):
-            await self._handle(message)
+        try:
+            async with self.order.hold(key):
+                await self._handle_until_stored(message, late)
+        finally:
+            if watched is not None:
+                handled.handled(watched, message.id)
 
-    async def _handle(self, message: discord.Message) -> None:
+    async def _handle_until_stored(self, message: discord.Message, late: bool) -> None:
+        """Handle the message, again while another program holds the database: a delay, not a drop
+        (unless the lock outlasts every attempt, which is logged as an error)."""
+        for attempt in range(1, _STORE_ATTEMPTS + 1):
+            try:
+                await self._handle(message, late)
+                return
+            except DatabaseBusy as exc:
+                delay = min(30.0, 2.0**attempt)
+                log.warning("message %s waits for the database (%s); trying again in %.0f s",
+                            message.id, exc, delay)  # fmt: skip
+                await asyncio.sleep(delay)
+        log.error("message %s was not handled: the database stayed locked", message.id)
+
+    def _watched(self, channel: object) -> str | None:
+        """The channel whose watermark a message counts for: linked channels and their threads."""
+        projects = self.core.projects
+        if isinstance(channel, discord.TextChannel):
+            return str(channel.id) if projects.directory_of(str(channel.id)) is not None else None
+        if isinstance(channel, discord.Thread):
+            parent = str(channel.parent_id)
+            known = self.core.conversations.get(str(channel.id)) is not None
+            return str(channel.id) if known or projects.directory_of(parent) is not None else None
+        return None
+
+    async def _handle(self, message: discord.Message, late: bool = False) -> None:
         channel = message.channel
         if isinstance(channel, discord.Thread):
             known = self.core.conversations.get(str(channel.id)) is not None
@@ -83,15 +148,22 @@ class IngressCog(commands.Cog):
             return  # stickers, polls, embeds only: nothing to prompt with
         if isinstance(channel, discord.Thread):
             command = shell_command(message.content)
+            if late:
+                self._tell_late(str(channel.id))
             if command is not None:
                 await self._shell(str(channel.id), command)
             else:
                 await self._in_thread(message, channel)
         elif directory is not None:
-            await self._new_thread(message, channel, directory)
+            await self._new_thread(message, channel, directory, late)
+
+    def _tell_late(self, thread_id: str) -> None:
+        if thread_id not in self._told_late:
+            self._told_late.add(thread_id)
+            self._say(thread_id, LATE_NOTICE)
 
     async def _new_thread(
-        self, message: discord.Message, channel: discord.TextChannel, directory: str
+        self, message: discord.Message, channel: discord.TextChannel, directory: str, late: bool = False
     ) -> None:
         # A thread started from a message has the message's id: attachments can be saved under it now.
         prepared = await self._prepare(message, str(message.id))
@@ -104,18 +176,53 @@ class IngressCog(commands.Cog):
         first_file = message.attachments[0].filename if message.attachments else ""
         pending = audio is not None and not message.content.strip()  # named after the transcript later
         name = voice.PENDING_THREAD_NAME if pending else thread_name(message.content or first_file)
-        try:
-            thread = await message.create_thread(name=name, auto_archive_duration=1440)
-        except discord.HTTPException as exc:
-            log.warning("could not start a thread in #%s: %s", channel.name, exc)
-            await message.reply(f"I could not start a thread here: {exc.text or exc}", mention_author=False)
-            return
-        thread_id = str(thread.id)
-        self.core.conversations.open(thread_id, str(channel.id), directory)
+        thread_id = str(message.id)
         if audio is not None:
-            await self._voice(message, audio, thread, prepared, rename=pending)
+            thread = await self._create_thread(message, name)
+            if thread is not None:
+                self._opened(thread_id, channel, directory, late)
+                await self._voice(message, audio, thread, prepared, rename=pending)
             return
-        await self._submit(message, thread_id, prepared)
+        # The prompt goes to OpenCode while Discord creates the thread; posts wait for the thread.
+        self.bot.opening_threads.begin(thread_id)
+        self._opened(thread_id, channel, directory, late)
+        creating = asyncio.ensure_future(self._create_thread(message, name))
+        try:
+            await self._submit(message, thread_id, prepared)
+        finally:
+            thread = await creating
+            self.bot.opening_threads.finish(thread_id, created=thread is not None)
+        if thread is None:
+            await self.core.conversations.abort(thread_id, by="kimaki", origin="discord")
+
+    def _opened(self, thread_id: str, channel: discord.TextChannel, directory: str, late: bool) -> None:
+        self.core.conversations.open(thread_id, str(channel.id), directory)
+        self.core.handled.start_from(thread_id, int(thread_id))  # what is said in it from now on counts
+        if late:
+            self._tell_late(thread_id)
+
+    async def _create_thread(self, message: discord.Message, name: str) -> discord.Thread | None:
+        try:
+            return await retrying(lambda: self._start_thread(message, name), "starting a thread")
+        except discord.HTTPException as exc:
+            log.warning("could not start a thread in #%s: %s", message.channel, exc)
+            await message.reply(f"I could not start a thread here: {exc.text or exc}", mention_author=False)
+            return None
+
+    async def _start_thread(self, message: discord.Message, name: str) -> discord.Thread:
+        existing = self.bot.get_channel(message.id)
+        if isinstance(existing, discord.Thread):
+            return existing  # an earlier try made it (handling is retried while the database is locked)
+        try:
+            return await message.create_thread(name=name, auto_archive_duration=1440)
+        except discord.HTTPException as exc:
+            if exc.code != _THREAD_EXISTS:
+                raise
+        # An earlier try made it but its answer was lost: the thread has the message's id.
+        found = self.bot.get_channel(message.id) or await self.bot.fetch_channel(message.id)
+        if not isinstance(found, discord.Thread):
+            raise TypeError(f"channel {message.id} is not a thread")
+        return found
 
     async def _in_thread(self, message: discord.Message, thread: discord.Thread) -> None:
         thread_id = str(thread.id)

@@ -70,6 +70,10 @@ Item = DomainEvent | Note
 
 
 class OutputRouter:
+    # A thread's workers (its event queue and its sender) stop after this long with nothing to
+    # do, so a bot up for weeks keeps no tasks for the thousands of threads it once posted in.
+    release_after = 60.0
+
     def __init__(self, bot: KimakiBot) -> None:
         self.bot = bot
         self._threads: dict[str, ThreadOutput] = {}
@@ -109,8 +113,13 @@ class OutputRouter:
             return _CLOSED  # the Discord client is going away; a new bot posts from now on
         output = self._threads.get(thread_id)
         if output is None:
-            output = self._threads[thread_id] = ThreadOutput(self.bot, thread_id)
+            output = ThreadOutput(self.bot, thread_id, self.release_after, self._released)
+            self._threads[thread_id] = output
         return output
+
+    def _released(self, output: ThreadOutput) -> None:
+        if self._threads.get(output.thread_id) is output:
+            del self._threads[output.thread_id]
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait until every queued post is sent (or `timeout`)."""
@@ -142,9 +151,17 @@ class ThreadOutput:
     """Turns a thread's events into outbox rows (in event order) and keeps its typing pulse; the
     thread's ThreadSender delivers the rows."""
 
-    def __init__(self, bot: KimakiBot, thread_id: str) -> None:
+    def __init__(
+        self,
+        bot: KimakiBot,
+        thread_id: str,
+        release_after: float = 0.0,
+        on_release: Callable[[ThreadOutput], None] = lambda output: None,
+    ) -> None:
         self.bot = bot
         self.thread_id = thread_id
+        self._release_after = release_after or None  # 0: never
+        self._on_release = on_release
         self.channel = bot.get_partial_messageable(int(thread_id), type=discord.ChannelType.public_thread)
         self.queue: asyncio.Queue[Item] = asyncio.Queue()
         self.typing = TypingPulse(self.channel, bot.settings.discord.typing_interval)
@@ -153,6 +170,10 @@ class ThreadOutput:
 
     def put(self, item: Item) -> None:
         self.queue.put_nowait(item)
+
+    def _idle(self) -> bool:
+        """Nothing queued, nothing being sent, no typing shown: the workers may stop."""
+        return self.queue.empty() and self.sender.is_idle and not self.typing.active
 
     async def settled(self) -> None:
         await self.queue.join()
@@ -166,7 +187,15 @@ class ThreadOutput:
 
     async def _run(self) -> None:
         while True:
-            item = await self.queue.get()
+            try:
+                async with asyncio.timeout(self._release_after):
+                    item = await self.queue.get()
+            except TimeoutError:
+                if self._idle():
+                    self._on_release(self)  # from now on, a new ThreadOutput serves the thread
+                    await self.sender.close()
+                    return
+                continue
             try:
                 await self._handle(item)
             except Exception:  # the thread's post worker must outlive one bad item

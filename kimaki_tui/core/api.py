@@ -21,9 +21,11 @@ from kimaki_tui.core.shell import ShellResult
 from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
 from kimaki_tui.opencode.catalog import Project as OpenCodeProject
+from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import ModelRef, SessionInfo
 from kimaki_tui.opencode.status import ServerStatus
+from kimaki_tui.store.db import DatabaseBusy as DatabaseBusy  # what front ends retry on
 from kimaki_tui.store.outbox import Delivery, NewDelivery
 from kimaki_tui.store.records import (
     ChannelLink,
@@ -86,6 +88,18 @@ EventCallback = Callable[[object], None]
 
 class UnknownThread(KimakiError, LookupError):
     """A thread with no conversation in this kimaki instance."""
+
+
+class OpenCodeGivenUp(OpenCodeError):
+    """OpenCode kept crashing and kimaki stopped restarting it: nothing can be answered until then."""
+
+    hint = "Restart it with /restart-opencode-server (or restart kimaki); kimaki's log says why it crashed."
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "OpenCode was given up on after it kept crashing, so kimaki cannot answer right now"
+            + (f" ({detail[:300]})." if detail else ".")
+        )
 
 
 class HistoryError(KimakiError):
@@ -329,6 +343,23 @@ class Turns(Protocol):
         ...
 
 
+class Handled(Protocol):
+    """Incoming messages handled per channel or thread (core.catchup has the rule): claimed before
+    handling, marked when done, so none is answered twice and a restart reads from the watermark."""
+
+    def watermark(self, channel_id: str) -> int | None: ...
+
+    def claim(self, channel_id: str, message_id: int) -> bool:
+        """False when the message is being or was handled already."""
+        ...
+
+    def handled(self, channel_id: str, message_id: int) -> None: ...
+
+    def start_from(self, channel_id: str, message_id: int) -> None:
+        """A channel without a watermark: count everything up to `message_id` as handled."""
+        ...
+
+
 class History(Protocol):
     """A conversation's history: its messages, undo/redo, fork, compact, share (HistoryError says
     why one cannot be done)."""
@@ -529,6 +560,9 @@ class CoreApi(Protocol):
 
     @property
     def turns(self) -> Turns: ...
+
+    @property
+    def handled(self) -> Handled: ...
 
     @property
     def history(self) -> History: ...

@@ -73,6 +73,13 @@ class _Broker(Generic[RequestT]):
         self._store = store
         self._timeout = timeout
         self._pending: dict[str, _Pending[RequestT]] = {}
+        # session -> its pending request ids: a session's view asks on every redraw of a big list.
+        self._by_session: dict[str, set[str]] = {}
+
+    def _add(self, entry: _Pending[RequestT]) -> None:
+        request = entry.request
+        self._pending[request.request_id] = entry
+        self._by_session.setdefault(request.session_id, set()).add(request.request_id)
 
     def register(self, request: RequestT, *, directory: str | None, thread_id: str | None) -> bool:
         """Track a new request; False if it was already known (resync after reconnect)."""
@@ -83,7 +90,7 @@ class _Broker(Generic[RequestT]):
             entry.timer = asyncio.get_running_loop().call_later(
                 self._timeout, lambda: asyncio.ensure_future(self.expire(request.request_id))
             )
-        self._pending[request.request_id] = entry
+        self._add(entry)
         if self._store is not None:
             self._store.save_pending(
                 request.request_id,
@@ -96,8 +103,11 @@ class _Broker(Generic[RequestT]):
         return True
 
     def pending(self, session_id: str | None = None) -> list[RequestT]:
-        """Pending requests, newest first."""
-        items = [e.request for e in self._pending.values() if session_id in (None, e.request.session_id)]
+        """Pending requests (of one session, when given), newest first."""
+        if session_id is None:
+            items = [e.request for e in self._pending.values()]
+        else:
+            items = [self._pending[rid].request for rid in self._by_session.get(session_id, ())]
         return sorted(items, key=lambda r: r.asked_at, reverse=True)
 
     def get(self, request_id: str) -> RequestT | None:
@@ -114,12 +124,19 @@ class _Broker(Generic[RequestT]):
 
     def _claim(self, request_id: str) -> _Pending[RequestT] | None:
         entry = self._pending.pop(request_id, None)
-        if entry is not None and entry.timer is not None:
+        if entry is None:
+            return None
+        ids = self._by_session.get(entry.request.session_id)
+        if ids is not None:
+            ids.discard(request_id)
+            if not ids:
+                del self._by_session[entry.request.session_id]
+        if entry.timer is not None:
             entry.timer.cancel()
         return entry
 
     def _restore(self, entry: _Pending[RequestT]) -> None:
-        self._pending[entry.request.request_id] = entry
+        self._add(entry)
 
     def _record(self, request_id: str, status: PendingStatus, answer: Any, by: str) -> None:
         if self._store is not None:

@@ -7,10 +7,11 @@ message typed in the control center answers the question exactly as one sent in 
 
 from __future__ import annotations
 
-from kimaki_tui.core.api import AnswerResult, ConversationView, UnknownThread
+from kimaki_tui.core.api import AnswerResult, ConversationView, OpenCodeGivenUp, UnknownThread
 from kimaki_tui.core.approval_service import ApprovalService
 from kimaki_tui.core.events import QueuedItem
 from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
+from kimaki_tui.core.server import ServerControl
 from kimaki_tui.core.session import SessionRuntime
 from kimaki_tui.core.session_setup import SessionSetup
 from kimaki_tui.core.sessions import SessionRegistry
@@ -19,9 +20,19 @@ from kimaki_tui.store.records import ThreadOrigin
 
 
 class ConversationService:
-    def __init__(self, sessions: SessionRegistry, approvals: ApprovalService) -> None:
+    """`server` is the OpenCode server's status: once it was given up on, prompts are refused at
+    once with the reason instead of waiting for a server that will not come back."""
+
+    def __init__(
+        self, sessions: SessionRegistry, approvals: ApprovalService, server: ServerControl | None = None
+    ) -> None:
         self._sessions = sessions
         self._approvals = approvals
+        self._server = server
+
+    def _check_server(self) -> None:
+        if self._server is not None and self._server.status.state == "failed":
+            raise OpenCodeGivenUp(self._server.status.detail)
 
     def runtime(self, thread_id: str) -> SessionRuntime:
         runtime = self._sessions.get(thread_id)
@@ -70,9 +81,11 @@ class ConversationService:
         return await self._approvals.answer_typed(session_id, text, by=by, origin=origin)
 
     async def submit(self, thread_id: str, prompt: PromptInput) -> SubmitResult:
+        self._check_server()
         return await self.runtime(thread_id).submit(prompt)
 
     async def enqueue(self, thread_id: str, prompt: PromptInput) -> SubmitResult:
+        self._check_server()
         return await self.runtime(thread_id).enqueue(prompt)
 
     async def note(self, thread_id: str, prompt: PromptInput) -> None:
@@ -82,9 +95,11 @@ class ConversationService:
         return await self.runtime(thread_id).abort(by=by, origin=origin)
 
     async def ensure_session(self, thread_id: str) -> str:
+        self._check_server()
         return await self.runtime(thread_id).ensure_session()
 
     async def shell(self, thread_id: str, command: str, *, timeout: float = SHELL_TIMEOUT) -> ShellResult:
+        self._check_server()
         return await self.runtime(thread_id).shell(command, timeout)
 
     # ---- the queue ------------------------------------------------------------------------------

@@ -19,6 +19,10 @@ SessionState = Literal["idle", "busy", "retry", "waiting", "error"]
 PermissionReply = Literal["once", "always", "reject"]
 
 
+# `by` of the requests that died with OpenCode when it restarted (they expire unanswered).
+BY_SERVER_RESTART = "server restart"
+
+
 @dataclass(frozen=True, slots=True)
 class DomainEvent:
     session_id: str

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from itertools import chain
 from typing import Any
 
 from kimaki_tui.core.events import (
@@ -39,12 +39,14 @@ from kimaki_tui.core.reducer_parts import (
     reopen,
 )
 from kimaki_tui.core.stream_state import (
+    NO_IDS,
     StreamState,
     Usage,
     as_int,
     as_map,
     as_text,
     assistant_from,
+    evolve,
 )
 from kimaki_tui.core.stream_state import current_turn_message_ids as current_turn_message_ids
 from kimaki_tui.core.stream_state import is_busy as is_busy
@@ -77,9 +79,9 @@ _DEFAULT_TITLE = re.compile(r"^(new|child) session - ", re.IGNORECASE)
 _SERVER_STATES: dict[str, SessionState] = {"busy": "busy", "idle": "idle", "retry": "retry"}
 # The fields a new turn starts from (StreamState's defaults for them).
 _TURN_RESET: dict[str, Any] = {
-    "turn_open": False, "turn_failed": False, "turn_started_ms": 0, "turn_messages": _EMPTY,
-    "turn_assistants": (), "last_assistant": None, "step_usage": None, "emitted": _EMPTY,
-    "started_tools": _EMPTY, "open_parts": (),
+    "turn_open": False, "turn_failed": False, "turn_started_ms": 0, "turn_messages": NO_IDS,
+    "turn_assistants": NO_IDS, "last_assistant": None, "step_usage": None, "emitted": NO_IDS,
+    "started_tools": NO_IDS, "open_parts": (),
 }
 
 
@@ -103,8 +105,8 @@ def abandon_turn(state: StreamState) -> StreamState:
     Unlike a fresh `initial_state`, the turn's messages stay closed, so their late events
     (OpenCode sends some after an abort) are not posted.
     """
-    closed = state.closed_messages | state.turn_messages | state.cut_messages
-    return replace(
+    closed = state.closed_messages.with_ids(chain(state.turn_messages, state.cut_messages))
+    return evolve(
         state, server_status="idle", status="idle", status_detail="", retry_detail="",
         pending_permissions=_EMPTY, pending_questions=_EMPTY, closed_messages=closed,
         cut_messages=_EMPTY, **_TURN_RESET,
@@ -118,13 +120,13 @@ def _settle(state: StreamState, outputs: Outputs = _NONE, **changes: Any) -> Res
     A pending permission or question shows as "waiting" while OpenCode is not idle; after an
     abort OpenCode goes idle and keeps the request, which the core's broker then rejects.
     """
-    new = replace(state, **changes) if changes else state
+    new = evolve(state, **changes) if changes else state
     waiting = (new.pending_permissions or new.pending_questions) and new.server_status != "idle"
     status: SessionState = "waiting" if waiting else new.server_status
     detail = new.retry_detail if status == "retry" else ""
     if status == new.status and detail == new.status_detail:
         return new, outputs
-    new = replace(new, status=status, status_detail=detail)
+    new = evolve(new, status=status, status_detail=detail)
     return new, (*outputs, StatusChanged(state.session_id, status, detail))
 
 
@@ -143,14 +145,14 @@ def _on_session_info(state: StreamState, ev: SessionInfoEvent) -> Result:
         return state, _NONE
     if ev.type == "session.created":
         # Whoever created the session chose this title; only later changes are news.
-        return replace(state, title=title), _NONE
-    return replace(state, title=title), (TitleChanged(state.session_id, title),)
+        return evolve(state, title=title), _NONE
+    return evolve(state, title=title), (TitleChanged(state.session_id, title),)
 
 
 def _on_error(state: StreamState, ev: SessionErrorEvent) -> Result:
     # An error reported after the turn already went idle must not taint the next turn.
     late = not state.turn_open and state.server_status == "idle"
-    new = state if late else replace(state, turn_open=True, turn_failed=True)
+    new = state if late else evolve(state, turn_open=True, turn_failed=True)
     if ev.name == ABORTED:
         return new, _NONE
     return new, (SessionFailed(state.session_id, ev.name, ev.message),)
@@ -171,7 +173,7 @@ def _on_idle(state: StreamState, ev: SessionIdle) -> Result:
         state,
         (*flushed, finished),
         server_status="idle",
-        closed_messages=state.closed_messages | (state.turn_messages - cut),
+        closed_messages=state.closed_messages.with_ids(m for m in state.turn_messages if m not in cut),
         cut_messages=state.cut_messages | cut,
         **_TURN_RESET,
     )
@@ -219,17 +221,17 @@ def _on_message(state: StreamState, ev: MessageUpdated) -> Result:
         state = reopen(state, mid)
     changes: dict[str, Any] = {"turn_open": True}
     if mid not in state.turn_assistants:
-        changes["turn_assistants"] = (*state.turn_assistants, mid)
-        changes["turn_messages"] = state.turn_messages | {mid}
+        changes["turn_assistants"] = state.turn_assistants.with_id(mid)
+        changes["turn_messages"] = state.turn_messages.with_id(mid)
         changes["last_assistant"] = assistant
-    elif mid == state.turn_assistants[-1]:
+    elif mid == state.turn_assistants.last:
         changes["last_assistant"] = assistant
     if not state.turn_started_ms and assistant.created_ms:
         changes["turn_started_ms"] = assistant.created_ms
     clock = max(assistant.created_ms, assistant.completed_ms)
     if clock > state.clock_ms:
         changes["clock_ms"] = clock
-    new = replace(state, **changes)
+    new = evolve(state, **changes)
     return flush_parts(new, mid) if assistant.completed_ms else (new, _NONE)
 
 
@@ -241,10 +243,10 @@ def _on_user_message(state: StreamState, mid: str, info: Mapping[str, Any]) -> R
     # The turn starts at its first prompt; an assistant seen before it (joined mid-turn) is later.
     if created and (not started or created < started):
         started = created
-    return replace(
+    return evolve(
         state,
-        user_messages=state.user_messages | {mid},
-        turn_messages=state.turn_messages | {mid},
+        user_messages=state.user_messages.with_id(mid),
+        turn_messages=state.turn_messages.with_id(mid),
         turn_open=True,
         turn_started_ms=started,
         clock_ms=max(state.clock_ms, created),
@@ -268,7 +270,7 @@ def _on_permission_asked(state: StreamState, ev: PermissionAsked) -> Result:
         state,
         (PermissionAskedEvent(state.session_id, request),),
         pending_permissions=state.pending_permissions | {ev.request_id},
-        asked_requests=state.asked_requests | {ev.request_id},
+        asked_requests=state.asked_requests.with_id(ev.request_id),
         server_status=_busy_if_idle(state),
     )
 
@@ -287,7 +289,7 @@ def _on_question_asked(state: StreamState, ev: QuestionAsked) -> Result:
         state,
         (QuestionAskedEvent(state.session_id, request),),
         pending_questions=state.pending_questions | {ev.request_id},
-        asked_requests=state.asked_requests | {ev.request_id},
+        asked_requests=state.asked_requests.with_id(ev.request_id),
         server_status=_busy_if_idle(state),
     )
 

@@ -15,7 +15,16 @@ from dataclasses import replace
 from typing import Any
 
 from kimaki_tui.core.events import DomainEvent, PartCompleted, PartKind, TextDelta, ToolStarted
-from kimaki_tui.core.stream_state import OpenPart, StreamState, as_int, as_map, as_text, usage_from
+from kimaki_tui.core.growing import GrowingText
+from kimaki_tui.core.stream_state import (
+    OpenPart,
+    StreamState,
+    as_int,
+    as_map,
+    as_text,
+    evolve,
+    usage_from,
+)
 from kimaki_tui.opencode.events import PartDelta, PartUpdated
 
 Result = tuple[StreamState, tuple[DomainEvent, ...]]
@@ -37,19 +46,19 @@ def between_turns(state: StreamState) -> bool:
 
 
 def close_message(state: StreamState, mid: str) -> Result:
-    closed = replace(state, closed_messages=state.closed_messages | {mid})
+    closed = evolve(state, closed_messages=state.closed_messages.with_id(mid))
     if mid in state.cut_messages:
-        closed = replace(closed, cut_messages=state.cut_messages - {mid})
+        closed = evolve(closed, cut_messages=state.cut_messages - {mid})
     return closed, _NONE
 
 
 def reopen(state: StreamState, mid: str) -> StreamState:
     """OpenCode goes on with a message an early idle cut off: it is part of a new open turn."""
-    return replace(
+    return evolve(
         state,
         cut_messages=state.cut_messages - {mid},
-        turn_messages=_with(state.turn_messages, mid),
-        turn_assistants=(*state.turn_assistants, mid),
+        turn_messages=state.turn_messages.with_id(mid),
+        turn_assistants=state.turn_assistants.with_id(mid),
         turn_open=True,
     )
 
@@ -78,7 +87,7 @@ def on_part(state: StreamState, ev: PartUpdated) -> Result:
     if ptype == "reasoning":
         return _on_text(state, part, mid, "reasoning")
     if ptype == "step-finish":
-        finished = replace(state, step_usage=usage_from(part.get("tokens")), turn_open=True)
+        finished = evolve(state, step_usage=usage_from(part.get("tokens")), turn_open=True)
         return flush_parts(finished, mid)
     return state, _NONE
 
@@ -90,16 +99,17 @@ def flush_parts(state: StreamState, mid: str | None = None) -> Result:
     done = [p for p in state.open_parts if mid is None or p.message_id == mid]
     if not done:
         return state, _NONE
+    texts = [(p, p.text) for p in done]
     outputs = tuple(
-        PartCompleted(state.session_id, p.part_id, p.message_id, p.kind, text=p.text)
-        for p in done
-        if p.text.strip()
+        PartCompleted(state.session_id, p.part_id, p.message_id, p.kind, text=text)
+        for p, text in texts
+        if text.strip()
     )
-    return replace(
+    return evolve(
         state,
-        open_parts=tuple(p for p in state.open_parts if p not in done),
-        emitted=state.emitted | {p.part_id for p in done},
-        turn_messages=state.turn_messages | {p.message_id for p in done},
+        open_parts=tuple(p for p in state.open_parts if p.message_id != mid) if mid is not None else (),
+        emitted=state.emitted.with_ids(p.part_id for p in done),
+        turn_messages=state.turn_messages.with_ids(p.message_id for p in done),
         turn_open=True,
     ), outputs
 
@@ -118,15 +128,16 @@ def _on_text(state: StreamState, part: Mapping[str, Any], mid: str, kind: PartKi
     if not end:
         # Only an assistant's parts are kept open: a user part (never ended) must not be posted.
         if opened is None and mid in state.turn_assistants:
-            return replace(state, open_parts=(*state.open_parts, OpenPart(pid, mid, kind, text))), _NONE
+            opened = OpenPart(pid, mid, kind, GrowingText(text))
+            return evolve(state, open_parts=(*state.open_parts, opened)), _NONE
         if opened is None:
             return state, _NONE
-        if text and text != opened.text:  # the server's text so far outranks our deltas
-            return _set_open(state, replace(opened, text=text)), _NONE
+        if text and text != opened.streamed:  # the server's text so far outranks our deltas
+            return _set_open(state, replace(opened, streamed=GrowingText(text))), _NONE
         return state, _NONE
     new = _mark_emitted(state, pid, mid, end)
     if opened is not None:
-        new = replace(new, open_parts=tuple(p for p in new.open_parts if p.part_id != pid))
+        new = evolve(new, open_parts=tuple(p for p in new.open_parts if p.part_id != pid))
     if not text.strip():
         return new, _NONE
     return new, (PartCompleted(state.session_id, pid, mid, kind, text=text),)
@@ -134,9 +145,9 @@ def _on_text(state: StreamState, part: Mapping[str, Any], mid: str, kind: PartKi
 
 def _set_open(state: StreamState, updated: OpenPart) -> StreamState:
     if len(state.open_parts) == 1:  # the usual case, on every token: skip the generator
-        return replace(state, open_parts=(updated,))
+        return evolve(state, open_parts=(updated,))
     parts = tuple(updated if p.part_id == updated.part_id else p for p in state.open_parts)
-    return replace(state, open_parts=parts)
+    return evolve(state, open_parts=parts)
 
 
 def _on_tool(state: StreamState, part: Mapping[str, Any], mid: str) -> Result:
@@ -151,10 +162,10 @@ def _on_tool(state: StreamState, part: Mapping[str, Any], mid: str) -> Result:
             return state, _NONE
         start = as_int(times.get("start"))
         title = as_text(tool_state.get("title"))
-        return replace(
+        return evolve(
             state,
-            started_tools=state.started_tools | {pid},
-            turn_messages=_with(state.turn_messages, mid),
+            started_tools=state.started_tools.with_id(pid),
+            turn_messages=state.turn_messages.with_id(mid),
             turn_open=True,
             clock_ms=max(state.clock_ms, start),
         ), (ToolStarted(state.session_id, pid, tool, tool_input, title=title),)
@@ -178,15 +189,11 @@ def _on_tool(state: StreamState, part: Mapping[str, Any], mid: str) -> Result:
     return _mark_emitted(state, pid, mid, as_int(times.get("end"))), (completed,)
 
 
-def _with(ids: frozenset[str], new_id: str) -> frozenset[str]:
-    return ids if new_id in ids else ids | {new_id}
-
-
 def _mark_emitted(state: StreamState, pid: str, mid: str, time_ms: int) -> StreamState:
-    return replace(
+    return evolve(
         state,
-        emitted=state.emitted | {pid},
-        turn_messages=_with(state.turn_messages, mid),
+        emitted=state.emitted.with_id(pid),
+        turn_messages=state.turn_messages.with_id(mid),
         turn_open=True,
         clock_ms=max(state.clock_ms, time_ms),
     )
@@ -201,6 +208,6 @@ def on_delta(state: StreamState, ev: PartDelta) -> Result:
     opened = _find_open(admitted, ev.part_id)
     if opened is None:  # not a part we keep (its part event was missed)
         return admitted, (TextDelta(state.session_id, ev.part_id, ev.delta, "text"),)
-    grown = OpenPart(opened.part_id, opened.message_id, opened.kind, opened.text + ev.delta)
+    grown = OpenPart(opened.part_id, opened.message_id, opened.kind, opened.streamed.plus(ev.delta))
     new = _set_open(admitted, grown)
     return new, (TextDelta(state.session_id, ev.part_id, ev.delta, opened.kind),)

@@ -7,9 +7,12 @@ from kimaki_tui.core.api import ConversationView, ResumePlan
 from kimaki_tui.core.history import assistant_texts
 from kimaki_tui.core.sessions import SessionRegistry
 from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.opencode.errors import SessionNotFound
 from kimaki_tui.opencode.schema import SessionInfo
 from kimaki_tui.store.records import ThreadOrigin
 from kimaki_tui.store.repo import Store
+
+PAGE_FACTOR = 4  # sessions asked of OpenCode per free session wanted, at first
 
 
 class ResumeService:
@@ -19,20 +22,35 @@ class ResumeService:
         self._sessions = sessions
 
     async def candidates(self, directory: str, query: str = "", limit: int = 25) -> list[SessionInfo]:
-        """The project's sessions no thread shows yet, newest first, whose title or id has `query`."""
-        sessions = await self._client.list_sessions(directory)
-        bound = {row.session_id for row in self._store.list_threads()}
-        typed = query.strip().lower()
-        found: list[SessionInfo] = []
-        for info in sorted(sessions, key=lambda s: s.updated, reverse=True):
-            if info.id in bound or (
-                typed and typed not in info.title.lower() and typed not in info.id.lower()
-            ):
-                continue
-            found.append(info)
-            if len(found) == limit:
-                break
-        return found
+        """The project's sessions no thread shows yet, newest first, whose title has `query` (or
+        whose id is `query`).
+
+        OpenCode returns its newest 100 sessions unless asked for more, and searches titles
+        itself: the search goes to OpenCode, and the page grows until `limit` free sessions are
+        found or the project has no more, so an old session of a long history is still found.
+        """
+        typed = query.strip()
+        if typed.startswith("ses_"):
+            return await self._by_id(typed, directory)
+        page = limit * PAGE_FACTOR
+        while True:
+            sessions = await self._client.list_sessions(directory, limit=page, search=typed or None)
+            bound = self._store.bound_sessions(info.id for info in sessions)
+            newest = sorted(sessions, key=lambda s: s.updated, reverse=True)
+            found = [info for info in newest if info.id not in bound]
+            if len(found) >= limit or len(sessions) < page:
+                return found[:limit]
+            # Most are shown in threads already: ask for as many as the free share suggests.
+            page = max(page * 2, limit * page * 3 // (2 * max(len(found), 1)))
+
+    async def _by_id(self, session_id: str, directory: str) -> list[SessionInfo]:
+        try:
+            info = await self._client.get_session(session_id, directory)
+        except SessionNotFound:
+            return []
+        if info.directory != directory or self._store.bound_sessions([info.id]):
+            return []
+        return [info]
 
     def bound_thread(self, session_id: str) -> str | None:
         """The thread already showing the session, if any."""

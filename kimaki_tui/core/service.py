@@ -17,6 +17,7 @@ from kimaki_tui.core.api import EventCallback
 from kimaki_tui.core.approval_service import ApprovalService
 from kimaki_tui.core.approvals import PermissionBroker, QuestionBroker
 from kimaki_tui.core.bus import EventBus
+from kimaki_tui.core.catchup import HandledMessages
 from kimaki_tui.core.conversations import ConversationService
 from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.history import HistoryService
@@ -76,16 +77,17 @@ class Core:
         bus.add_callback(self.instances.on_event)
         # The services of core.api.CoreApi.
         self.approvals = ApprovalService(self.permissions, self.questions, store, bus)
-        self.conversations = ConversationService(self.sessions, self.approvals)
+        self.server = ServerControl(bus)
+        self.conversations = ConversationService(self.sessions, self.approvals, self.server)
         self.posts = PostLedger(store)
         self.outbox = Outbox(store, self.approvals)
         self.turns = TurnLedger(store, bus)
+        self.handled = HandledMessages(store)
         self.history = HistoryService(client, self.sessions)
         self.resume = ResumeService(client, store, self.sessions)
         self.projects = ProjectService(store, client)
         self.preferences = PreferenceService(client, store, self.sessions)
         self.tasks = TaskService(store)
-        self.server = ServerControl(bus)
         self.guilds = GuildAccess(store, bus)
         self.insight = InsightService(client, self.sessions, self.facts)
 

@@ -45,10 +45,13 @@ from kimaki_tui.opencode.errors import OpenCodeError, SessionNotFound
 from kimaki_tui.opencode.events import Event, PermissionReplied, QuestionRejected, QuestionReplied
 from kimaki_tui.opencode.schema import ModelRef, text_part
 from kimaki_tui.settings import SessionSettings
+from kimaki_tui.store.db import DatabaseBusy
 from kimaki_tui.store.records import QueuedRow, ThreadOrigin
 from kimaki_tui.store.repo import Store
 
 log = logging.getLogger(__name__)
+
+_STORE_RETRY = 2.0  # seconds before a drain blocked by a locked database tries again
 
 
 class ServerInfo(Protocol):
@@ -102,6 +105,9 @@ class SessionRuntime:
         self._state = reducer.initial_state(session_id or "")
         self._lock = asyncio.Lock()
         self._awaiting_turn = False
+        # False from a send until OpenCode reports the session busy: the previous turn's two end
+        # signals (status idle, then session.idle) must not end the turn just sent.
+        self._turn_started = True
         self._idle = asyncio.Event()
         self._idle.set()
         self._settled = asyncio.Event()  # clear while OpenCode still settles an abort
@@ -126,6 +132,10 @@ class SessionRuntime:
         if self._queued is None:
             self._queued = len(self._deps.store.queue_items(self.thread_id))
         return self._queued
+
+    def know_queue_length(self, length: int) -> None:
+        """The queue's length as read in bulk (at load), so `queued` needs no query of its own."""
+        self._queued = length
 
     def waiting(self) -> bool:
         """A permission or question of this session waits for a person."""
@@ -248,6 +258,8 @@ class SessionRuntime:
         self._state, outputs = reducer.reduce(self._state, event)
         if self.busy and not was_busy:  # a turn this run did not send (another client, a resume)
             self.turn_started_at = time.time()
+        if reducer.is_busy(self._state):
+            self._turn_started = True
         if reducer.settling(self._state):
             self._settled.clear()
         else:
@@ -278,10 +290,19 @@ class SessionRuntime:
         elif (
             isinstance(output, StatusChanged) and output.state == "idle" and not reducer.is_busy(self._state)
         ):
-            self._awaiting_turn = False
-            self._idle.set()
-            self._schedule_drain()
+            self._turn_ended()
         self._publish(output)
+
+    def _turn_ended(self) -> None:
+        if not self._turn_started:
+            return  # a late end signal of the turn before the prompt just sent
+        self._awaiting_turn = False
+        self._idle.set()
+        self._schedule_drain()
+
+    def assume_turn_started(self) -> None:
+        """A resync found the session idle on the server: the turn we sent ran while we were away."""
+        self._turn_started = True
 
     def _publish(self, event: DomainEvent) -> None:
         """Publish an event of this session, stamped with the thread showing it."""
@@ -297,11 +318,9 @@ class SessionRuntime:
         )
         self._last_turn = turn
         self._memory.touch()
-        self._awaiting_turn = False
         if turn.natural:
             self._errored = False
-        self._idle.set()
-        self._schedule_drain()
+        self._turn_ended()
         return turn
 
     def fail_turn(self, name: str, message: str) -> None:
@@ -339,10 +358,11 @@ class SessionRuntime:
         info = await self._deps.client.create_session(
             self.directory, permission=setup.rules(), parent_id=setup.parent_session_id
         )
+        # Stored first: if that fails (a locked database) this runtime has no half-made session.
+        self._deps.store.map_thread(self.thread_id, info.id, self.channel_id, self.directory, self.origin)
         self.session_id = info.id
         self._state = reducer.initial_state(info.id)
         self._memory.session_created()
-        self._deps.store.map_thread(self.thread_id, info.id, self.channel_id, self.directory, self.origin)
         self._on_session(self)
 
     def _model_and_agent(self, prompt: PromptInput) -> tuple[ModelRef | None, str | None]:
@@ -376,6 +396,7 @@ class SessionRuntime:
             if not self.busy:
                 self.turn_started_at = time.time()
             self._awaiting_turn = True
+            self._turn_started = False
             self._turn_seq += 1
             self._idle.clear()
             self._errored = False
@@ -445,7 +466,15 @@ class SessionRuntime:
 
     def _schedule_drain(self) -> None:
         if self._drain_task is None or self._drain_task.done():
-            self._drain_task = asyncio.ensure_future(self._drain())
+            self._drain_task = asyncio.ensure_future(self._drain_when_stored())
+
+    async def _drain_when_stored(self) -> None:
+        """Drain; while another program holds the database, try again later instead of dying."""
+        try:
+            await self._drain()
+        except DatabaseBusy as exc:
+            log.warning("the queue of thread %s waits for the database: %s", self.thread_id, exc)
+            asyncio.get_running_loop().call_later(_STORE_RETRY, self._schedule_drain)
 
     async def _drain(self) -> None:
         async with self._lock:

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import cast
 
-from kimaki_tui.core.events import PermissionResolved, QuestionResolved
+from kimaki_tui.core.events import BY_SERVER_RESTART, PermissionResolved, QuestionResolved
 from kimaki_tui.core.session import CoreDeps, SessionRuntime
 from kimaki_tui.core.session_setup import SessionSetup
 from kimaki_tui.opencode.errors import OpenCodeError
@@ -27,11 +27,18 @@ class SessionRegistry:
         self._deps = deps
         self._by_thread: dict[str, SessionRuntime] = {}
         self._by_session: dict[str, SessionRuntime] = {}
+        self._indexed: dict[str, str] = {}  # thread -> the session id it is indexed under
 
     def load(self) -> int:
-        """Create runtimes for every thread mapped in the store (cheap: no I/O to OpenCode)."""
-        for row in self._deps.store.list_threads():
-            self._add(row.thread_id, row.channel_id, row.directory, row.session_id, _origin(row.origin))
+        """Create runtimes for every thread mapped in the store (cheap: no I/O to OpenCode; the
+        queue lengths come from one query)."""
+        store = self._deps.store
+        queued = store.queue_lengths()
+        for row in store.list_threads():
+            runtime = self._add(
+                row.thread_id, row.channel_id, row.directory, row.session_id, _origin(row.origin)
+            )
+            runtime.know_queue_length(queued.get(row.thread_id, 0))
         return len(self._by_thread)
 
     def _add(
@@ -58,11 +65,17 @@ class SessionRegistry:
         return runtime
 
     def _index(self, runtime: SessionRuntime) -> None:
-        for sid, owner in list(self._by_session.items()):
-            if owner is runtime and sid != runtime.session_id:
-                del self._by_session[sid]
+        """Route the runtime's session to it (and no longer its previous session)."""
+        previous = self._indexed.pop(runtime.thread_id, None)
+        if (
+            previous is not None
+            and previous != runtime.session_id
+            and self._by_session.get(previous) is runtime
+        ):
+            del self._by_session[previous]
         if runtime.session_id:
             self._by_session[runtime.session_id] = runtime
+            self._indexed[runtime.thread_id] = runtime.session_id
 
     def open(
         self,
@@ -93,8 +106,10 @@ class SessionRegistry:
 
     def forget(self, thread_id: str) -> None:
         runtime = self._by_thread.pop(thread_id, None)
-        if runtime is not None and runtime.session_id:
-            self._by_session.pop(runtime.session_id, None)
+        self._indexed.pop(thread_id, None)
+        sid = runtime.session_id if runtime is not None else None
+        if sid and self._by_session.get(sid) is runtime:
+            del self._by_session[sid]
 
     # ---- event stream hooks ---------------------------------------------------------------
     def handle_event(self, event: Event) -> None:
@@ -107,35 +122,44 @@ class SessionRegistry:
 
     async def resync(self) -> None:
         """After a (re)connect: catch up on status and pending requests missed while offline."""
-        directories = {r.directory for r in self._by_thread.values() if r.session_id}
-        for directory in sorted(directories):
+        by_directory: dict[str, list[SessionRuntime]] = {}
+        for runtime in self._by_thread.values():
+            if runtime.session_id:
+                by_directory.setdefault(runtime.directory, []).append(runtime)
+        queued = set(self._deps.store.queue_lengths())
+        for directory in sorted(by_directory):
             try:
-                await self._resync_directory(directory)
+                await self._resync_directory(directory, by_directory[directory], queued)
             except OpenCodeError as exc:
                 log.warning("resync of %s failed: %s", directory, exc)
 
-    async def _resync_directory(self, directory: str) -> None:
+    async def _resync_directory(
+        self, directory: str, runtimes: list[SessionRuntime], queued: set[str]
+    ) -> None:
         client = self._deps.client
         statuses = await client.session_status(directory)
-        for runtime in self._by_thread.values():
+        for runtime in runtimes:
             sid = runtime.session_id
-            if runtime.directory != directory or not sid:
+            if not sid:
                 continue
             if sid in statuses and not runtime.busy:
                 # A turn is running that we did not see start (we restarted meanwhile).
                 runtime.handle_event(SessionStatus("session.status", sid, statuses[sid].type))
             elif sid not in statuses and runtime.busy:
                 # The turn ended while we were not listening: replay the end so the queue drains.
+                runtime.assume_turn_started()
                 runtime.handle_event(SessionStatus("session.status", sid, "idle"))
                 runtime.handle_event(SessionIdle("session.idle", sid))
-            runtime.resume_queue()
+            if runtime.thread_id in queued:
+                runtime.resume_queue()
         known = {r.request_id for r in self._deps.permissions.pending()}
         live_permissions = await client.list_permissions(directory)
         self._replay(live_permissions, "permission.asked", known)
         known_q = {r.request_id for r in self._deps.questions.pending()}
         live_questions = await client.list_questions(directory)
         self._replay(live_questions, "question.asked", known_q)
-        self._drop_vanished(directory, {p.id for p in live_permissions}, {q.id for q in live_questions})
+        sessions = {r.session_id for r in runtimes if r.session_id}
+        self._drop_vanished(sessions, {p.id for p in live_permissions}, {q.id for q in live_questions})
 
     def _replay(
         self, requests: Sequence[PendingPermission | PendingQuestion], event_type: str, known: set[str]
@@ -146,8 +170,9 @@ class SessionRegistry:
             # The listed request has the event's shape: replayed through the one event parser.
             self.handle_event(parse_event({"type": event_type, "properties": request.raw}))
 
-    def _drop_vanished(self, directory: str, live_permissions: set[str], live_questions: set[str]) -> None:
-        sessions = {r.session_id for r in self._by_thread.values() if r.directory == directory}
+    def _drop_vanished(
+        self, sessions: set[str], live_permissions: set[str], live_questions: set[str]
+    ) -> None:
         for request in self._deps.permissions.pending():
             if request.session_id in sessions and request.request_id not in live_permissions:
                 self._deps.permissions.replied_elsewhere(request.request_id, "reject")
@@ -158,7 +183,7 @@ class SessionRegistry:
     def server_restarted(self) -> None:
         """OpenCode restarted: running turns and pending requests died with the old process."""
         bus = self._deps.bus
-        by = "server restart"
+        by = BY_SERVER_RESTART
         for request, thread_id in self._deps.permissions.forget_all(by):
             sid = request.session_id
             bus.publish(PermissionResolved(sid, request, "reject", by, "opencode", True, thread_id=thread_id))

@@ -1,19 +1,23 @@
 """The reducer's state: an immutable value per session, plus readers for OpenCode's JSON.
 
 `StreamState` is what `kimaki_tui.core.reducer` folds events into. It is frozen; the reducer
-replaces a few fields per change and keeps per-turn bookkeeping in small frozensets, so no
-event costs a deep copy.
+replaces a few fields per change. Sets of ids that only grow (parts posted, messages closed) and
+streamed text are `growing` values, so an event costs the same in a session's 2,000th part as in
+its first; the small sets that also shrink (pending requests) are frozensets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from kimaki_tui.core.events import PartKind, SessionState
+from kimaki_tui.core.growing import GrowingText, IdSet
 
 _EMPTY: frozenset[str] = frozenset()
+NO_IDS = IdSet()
+NO_TEXT = GrowingText()
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +27,11 @@ class OpenPart:
     part_id: str
     message_id: str
     kind: PartKind
-    text: str = ""
+    streamed: GrowingText = NO_TEXT
+
+    @property
+    def text(self) -> str:
+        return str(self.streamed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +82,9 @@ class StreamState:
     status_detail: str = ""
     pending_permissions: frozenset[str] = _EMPTY
     pending_questions: frozenset[str] = _EMPTY
-    asked_requests: frozenset[str] = _EMPTY
-    user_messages: frozenset[str] = _EMPTY
-    closed_messages: frozenset[str] = _EMPTY
+    asked_requests: IdSet = NO_IDS
+    user_messages: IdSet = NO_IDS
+    closed_messages: IdSet = NO_IDS
     # Assistant messages a turn ended without completing: after an abort OpenCode closes them
     # late; OpenCode 1.2 may also send a stale idle mid-turn and then go on with them.
     cut_messages: frozenset[str] = _EMPTY
@@ -85,13 +93,26 @@ class StreamState:
     turn_open: bool = False
     turn_failed: bool = False
     turn_started_ms: int = 0
-    turn_messages: frozenset[str] = _EMPTY
-    turn_assistants: tuple[str, ...] = ()
+    turn_messages: IdSet = NO_IDS
+    turn_assistants: IdSet = NO_IDS
     last_assistant: AssistantInfo | None = None
     step_usage: Usage | None = None
-    emitted: frozenset[str] = _EMPTY
-    started_tools: frozenset[str] = _EMPTY
+    emitted: IdSet = NO_IDS
+    started_tools: IdSet = NO_IDS
     open_parts: tuple[OpenPart, ...] = ()
+
+
+_FIELDS = tuple(f.name for f in fields(StreamState))
+_new = object.__new__
+_set = object.__setattr__
+
+
+def evolve(state: StreamState, **changes: Any) -> StreamState:
+    """`dataclasses.replace` for the reducer's hot path (twice as fast: one call per event)."""
+    new = _new(StreamState)
+    for name in _FIELDS:
+        _set(new, name, changes[name] if name in changes else getattr(state, name))
+    return new
 
 
 # ---- selectors (the reducer re-exports them) -------------------------------------------------
@@ -117,7 +138,7 @@ def settling(state: StreamState) -> bool:
 
 def current_turn_message_ids(state: StreamState) -> tuple[str, ...]:
     """The assistant messages of the open turn, oldest first."""
-    return state.turn_assistants
+    return tuple(state.turn_assistants)
 
 
 # ---- JSON readers (OpenCode sends loosely typed objects) ------------------------------------

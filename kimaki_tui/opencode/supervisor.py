@@ -39,7 +39,16 @@ from kimaki_tui.opencode.errors import (
     strip_ansi,
 )
 from kimaki_tui.opencode.launcher import DirectLauncher, ServeLauncher
-from kimaki_tui.opencode.process import child_setup, descendants, signal_group, signal_tree
+from kimaki_tui.opencode.process import (
+    RUN_MARK,
+    child_setup,
+    descendants,
+    end_marked,
+    end_orphaned,
+    new_run_mark,
+    signal_group,
+    signal_tree,
+)
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.opencode.version import VersionCheck, judge_version
 
@@ -101,6 +110,7 @@ class OpenCodeSupervisor:
         self.on_restarted: list[RestartCallback] = []
         self.output: deque[str] = deque(maxlen=200)
         self._proc: asyncio.subprocess.Process | None = None
+        self._run_mark = ""  # in the environment of the server and every tool it starts
         self._readers: list[asyncio.Task[None]] = []
         self._start_task: asyncio.Task[None] | None = None
         self._watch_task: asyncio.Task[None] | None = None
@@ -175,6 +185,9 @@ class OpenCodeSupervisor:
 
     async def _initial_start(self) -> None:
         self._publish("starting")
+        # Tools of a server whose kimaki was killed (-9) were orphaned with it: end them now.
+        if ended := await asyncio.to_thread(end_orphaned):
+            log.warning("ended %d process(es) left by an OpenCode whose kimaki was killed", ended)
         try:
             proc = await self._start_once()
         except OpenCodeError as exc:
@@ -214,10 +227,11 @@ class OpenCodeSupervisor:
         # Checked at each spawn: a configured path that is not (or no longer) a binary is named.
         binary = self._binary = find_opencode(self._binary, {**os.environ, **self._env})
         self.password = secrets.token_urlsafe(24)
+        self._run_mark = new_run_mark(secrets.token_hex(6))
         env = agent_environment(
             {**os.environ, **self._env},
             secret_values=known_secrets(),
-            extra={"OPENCODE_SERVER_PASSWORD": self.password},
+            extra={"OPENCODE_SERVER_PASSWORD": self.password, RUN_MARK: self._run_mark},
         )
         args = [*_SERVE_ARGS, "--log-level", self._log_level]
         launch = self._launcher.command(binary, args, env, self._cwd)
@@ -325,6 +339,9 @@ class OpenCodeSupervisor:
             await self._join_readers()
             self.healthy = False
             log.warning("opencode (pid %s) exited unexpectedly with code %s", proc.pid, code)
+            # Its tools were reparented when it died: they must not outlive it.
+            if ended := end_marked(self._run_mark):
+                log.warning("ended %d process(es) the crashed OpenCode had started", ended)
             restarted = await self._recover(f"OpenCode exited with code {code}")
             if restarted is None:
                 return
@@ -400,6 +417,7 @@ class OpenCodeSupervisor:
                 await proc.wait()
         signal_group(proc.pid, signal.SIGKILL)
         signal_tree(tree, signal.SIGKILL)
+        end_marked(self._run_mark)  # any that left the tree before the snapshot
         await self._join_readers()
 
     async def _join_readers(self) -> None:

@@ -3,7 +3,7 @@ elsewhere, an abort, and what a question prompt becomes once answered."""
 
 from __future__ import annotations
 
-from kimaki_tui.core.events import PromptDispatched, QuestionRequest, TurnAborted
+from kimaki_tui.core.events import BY_SERVER_RESTART, PromptDispatched, QuestionRequest, TurnAborted
 from kimaki_tui.presentation.markdown import escape_markdown
 
 CONTROL_CENTER = "control-center"
@@ -50,6 +50,8 @@ def question_outcome(
     """What a question message becomes once answered, dismissed or expired."""
     who = escape_markdown(by)[:80]
     if answers is None:
+        if expired and by == BY_SERVER_RESTART:
+            return "⌛ Question expired — OpenCode restarted before it was answered"
         return "⌛ Question expired — no answer" if expired else f"✖ Question dismissed by {who}"
     lines = []
     for index, question in enumerate(request.questions):
@@ -64,3 +66,5 @@ INTERRUPTED_NOTICE = (
     "⚠️ kimaki stopped while this answer was being written (a crash or a restart), so it may be "
     "incomplete. Send your last message again to continue."
 )
+
+LATE_NOTICE = "📬 Picked up late: this message arrived while kimaki was offline."

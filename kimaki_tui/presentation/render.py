@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from kimaki_tui.core.events import (
+    BY_SERVER_RESTART,
     DomainEvent,
     PartCompleted,
     PermissionAskedEvent,
@@ -249,7 +250,9 @@ def render_permission_outcome(
 ) -> str:
     """The text a permission prompt is edited to once it is answered (or expires)."""
     who = _escape(_clip(by, 80))
-    if expired:
+    if expired and by == BY_SERVER_RESTART:
+        outcome = "⌛ Expired — OpenCode restarted before it was answered"
+    elif expired:
         unit = "minute" if timeout_minutes == 1 else "minutes"
         outcome = f"⌛ Expired — no answer within {timeout_minutes} {unit}"
     elif reply == "once":

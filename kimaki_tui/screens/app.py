@@ -36,7 +36,16 @@ from kimaki_tui.screens.messages import AbortSession, CoreEvents, LogLines, Open
 from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.projects import ProjectsScreen
 from kimaki_tui.screens.session import SessionScreen
-from kimaki_tui.screens.state import ProjectRow, Request, affects, read_projects, read_requests, read_tasks
+from kimaki_tui.screens.state import (
+    ProjectRow,
+    Request,
+    affects,
+    read_projects,
+    read_requests,
+    read_tasks,
+    refreshed,
+    touched_threads,
+)
 from kimaki_tui.screens.tasks import TasksScreen
 from kimaki_tui.screens.transcript import TranscriptBook
 
@@ -149,7 +158,7 @@ class KimakiApp(App[None]):
         if queues:
             self.queues = {**self.queues, **queues}
         if sessions:
-            self.sessions = tuple(self.model.core.conversations.all())
+            self.sessions = refreshed(self.sessions, touched_threads(message.events), self.model.core)
         if requests:
             self.requests = read_requests(self.model.core)
         active = self._active_screens()

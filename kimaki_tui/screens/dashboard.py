@@ -79,7 +79,8 @@ class DashboardScreen(KimakiScreen):
         else:
             old = {view.thread_id: view for view in before}
             for view in sessions:
-                if old.get(view.thread_id) != view:
+                prior = old.get(view.thread_id)
+                if prior is not view and prior != view:  # most views are the same objects
                     table.update_row(view)
         self._summarise(sessions)
 

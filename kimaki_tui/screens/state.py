@@ -95,6 +95,24 @@ def read_tasks(core: CoreApi) -> tuple[ScheduledTask, ...]:
     return tuple(core.tasks.all(all_states=True))
 
 
+def touched_threads(events: Iterable[object]) -> set[str]:
+    """The threads whose sessions a batch of core events concerns."""
+    return {e.thread_id for e in events if isinstance(e, DomainEvent) and e.thread_id}
+
+
+def refreshed(
+    sessions: tuple[ConversationView, ...], thread_ids: set[str], core: CoreApi
+) -> tuple[ConversationView, ...]:
+    """`sessions` with the views of `thread_ids` read again (every view, when one of them came
+    or went). Reading all views costs O(sessions) per batch: too much with thousands of them."""
+    conversations = core.conversations
+    fresh = {thread_id: conversations.get(thread_id) for thread_id in thread_ids}
+    shown = {view.thread_id for view in sessions}
+    if any(view is None or thread_id not in shown for thread_id, view in fresh.items()):
+        return tuple(conversations.all())
+    return tuple(fresh.get(view.thread_id) or view for view in sessions)
+
+
 class AppState(Protocol):
     """The state as screens read it (the app's reactives; screens watch them by these names)."""
 

@@ -99,6 +99,13 @@ class DiscordSettings:
     members_intent: bool = setting(
         False, "Ask Discord for the privileged Server Members intent (enable it in the Developer Portal too)."
     )
+    catch_up_messages: int = setting(
+        50, "After downtime (or a gateway session that could not resume), answer up to this many "
+        "missed messages per channel and thread (0: no catch-up).", minimum=0, maximum=100,
+    )  # fmt: skip
+    catch_up_hours: float = setting(
+        24.0, "Missed messages older than this many hours are not answered after downtime.", minimum=0
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,12 @@ class DatabaseUnwritable(StoreError):
     """SQLite cannot write the file: the data dir is read-only or the disk is full."""
 
 
+class DatabaseBusy(StoreError):
+    """Another program held the database's write lock for longer than busy_timeout."""
+
+    hint = "kimaki tries again; if it lasts, close the program that keeps the database open for writing."
+
+
 def database_error(exc: BaseException, path: Path | str) -> StoreError:
     """The store's error for a failure SQLite reported on `path`, with a hint when we know one.
 
@@ -110,6 +116,8 @@ def database_error(exc: BaseException, path: Path | str) -> StoreError:
         return DatabaseUnwritable(str(denied), denied.hint)
     if "malformed" in lowered or "not a database" in lowered:
         return CorruptDatabaseError(file, texts[0])
+    if "database is locked" in lowered or "database is busy" in lowered:
+        return DatabaseBusy(f"{file} is locked by another program ({texts[0]})")
     return StoreError(f"{file}: {texts[0]}")
 
 

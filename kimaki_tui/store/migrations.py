@@ -230,9 +230,21 @@ def _v7_open_turns(database: peewee.SqliteDatabase) -> None:
     ])
 
 
+def _v8_watermarks(database: peewee.SqliteDatabase) -> None:
+    """The last message handled per channel and thread, so messages sent while kimaki was down are
+    found and answered at the next start."""
+    _run(database, [
+        # message_id: a Discord snowflake as text; every message up to it was handled.
+        """CREATE TABLE watermarks (
+            channel_id TEXT PRIMARY KEY NOT NULL,
+            message_id TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+    ])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_mappings, _v2_runtime_state, _v3_scheduled_tasks, _v4_guilds, _v5_neutral_names, _v6_outbox,
-    _v7_open_turns,
+    _v7_open_turns, _v8_watermarks,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

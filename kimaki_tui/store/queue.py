@@ -7,7 +7,7 @@ takes the first and deletes it in one write transaction, so two callers never ge
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from peewee import fn
 
@@ -55,6 +55,13 @@ class QueueMixin(StoreBase):
     def queue_items(self, thread_id: str) -> list[QueuedRow]:
         with self._read() as t:
             return [records.queued(row) for row in _ordered(t.queue, thread_id)]
+
+    def queue_lengths(self) -> dict[str, int]:
+        """How many items each thread with a non-empty queue holds (one indexed query)."""
+        with self._read() as t:
+            query = t.queue.select(t.queue.thread_id, fn.COUNT(t.queue.id)).group_by(t.queue.thread_id)
+            rows = cast("list[tuple[str, int]]", list(query.tuples()))
+            return {thread_id: int(count) for thread_id, count in rows}
 
     def all_queued(self) -> list[QueuedRow]:
         """Every queued item, grouped by thread, each thread in queue order (for the dashboard)."""

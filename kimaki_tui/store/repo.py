@@ -9,10 +9,10 @@ from one thread (the loop's) apart from short `asyncio.to_thread` bulk jobs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
 import peewee
 
@@ -36,8 +36,10 @@ from kimaki_tui.store.records import (
 )
 from kimaki_tui.store.tasks import TasksMixin
 from kimaki_tui.store.turns import TurnsMixin
+from kimaki_tui.store.watermarks import WatermarksMixin
 
 _PrefTable = type[ChannelPrefModel] | type[SessionPrefModel]
+_ID_BATCH = 500  # ids per `IN (...)`: well under SQLite's limit on bound parameters
 # An argument left out keeps the stored value (UNSET); None clears it.
 _Pref = str | Unset | None
 
@@ -49,9 +51,11 @@ def _check_model(model: _Pref) -> None:
             raise ValueError(f"model must look like 'provider/model', got {model!r}")
 
 
-class Store(QueueMixin, PendingMixin, TasksMixin, GuildMixin, OutboxMixin, TurnsMixin):
+class Store(
+    QueueMixin, PendingMixin, TasksMixin, GuildMixin, OutboxMixin, TurnsMixin, WatermarksMixin
+):
     """One SQLite file: projects, channels, threads, preferences, posted parts; the queue, pending
-    requests, scheduled tasks, guild decisions, the outbox and open turns come from the mixins.
+    requests, scheduled tasks, guild decisions, the outbox, open turns and watermarks come from the mixins.
     Build it with `Store.open(path)`."""
 
     def __init__(self, database: peewee.SqliteDatabase, path: Path) -> None:
@@ -188,6 +192,17 @@ class Store(QueueMixin, PendingMixin, TasksMixin, GuildMixin, OutboxMixin, Turns
                 t.threads.updated_at.desc(), t.threads.thread_id
             ).first()
             return None if row is None else records.thread(row)
+
+    def bound_sessions(self, session_ids: Iterable[str]) -> set[str]:
+        """Which of `session_ids` a thread shows (indexed lookups, in batches SQLite accepts)."""
+        ids = list(dict.fromkeys(session_ids))
+        found: set[str] = set()
+        with self._read() as t:
+            for start in range(0, len(ids), _ID_BATCH):
+                batch = ids[start : start + _ID_BATCH]
+                query = t.threads.select(t.threads.session_id).where(t.threads.session_id.in_(batch))
+                found.update(session_id for (session_id,) in cast("list[tuple[str]]", list(query.tuples())))
+        return found
 
     def list_threads(self, directory: str | None = None) -> list[ThreadSession]:
         """Mapped threads, most recently updated first."""

@@ -4,7 +4,9 @@ OpenCode talks to it as provider "fake". What it answers depends on keywords in 
 user message, so one shared server serves every test:
 
 - tool-less request whose system prompt mentions "title" → a short title from the user text;
-- last message is a tool result → "Tool said: <first line of the tool output (or task result)>";
+- last message is a tool result → "Tool said: <first line of the tool output (or task result)>",
+  followed by an answer of about n characters (prose, a list, a short code block) when the user
+  text has `ANSWER:<n>`;
 - `RUN_BASH: <command>` → a `bash` tool call; `WRITE_FILE: <path> <content>` → a `write` call;
 - `ASK_QUESTION` → a `question` tool call (Which color do you prefer? Red/Green/Blue);
 - `CALL_TOOL: <tool> <json object>` (the JSON to the end of the line) → a call of any tool the
@@ -97,6 +99,17 @@ def long_answer(size: int) -> str:
     return f"{head.strip()}\n\n{code}\n{tail.strip()}"
 
 
+def plain_answer(size: int) -> str:
+    """An everyday answer of about `size` characters: paragraphs, a short list, a small code block."""
+    code = "```python\ndef retry(call, times=3):\n    for _ in range(times):\n        return call()\n```\n\n"
+    item = "- the handler now retries once before it gives up\n"
+    prose = "I looked at the failing case and changed the smallest thing that fixes it. "
+    body = f"{prose * 2}\n\n{item * 3}\n{code}"
+    while len(body) < size:
+        body += prose
+    return body[:size].rstrip()
+
+
 def _title_reply(messages: Sequence[JSON]) -> Reply:
     # The title request's user text starts with an instruction line; title the rest.
     lines = [line for line in latest_user_text(messages).splitlines() if line.strip()]
@@ -168,7 +181,10 @@ def choose_reply(body: JSON) -> Reply:
     if not body.get("tools") and "title" in _system_text(messages).lower():
         return _title_reply(messages)
     if messages and messages[-1].get("role") == "tool":
-        return Reply(chunks=[f"Tool said: {_tool_gist(message_text(messages[-1]))}"])
+        said = f"Tool said: {_tool_gist(message_text(messages[-1]))}"
+        if match := re.search(r"ANSWER:(\d+)", latest_user_text(messages)):
+            return Reply(chunks=_split(f"{said}\n\n{plain_answer(int(match.group(1)))}", 40))
+        return Reply(chunks=[said])
     text = latest_user_text(messages)
     reply = _keyword_reply(text)
     if "THINK" in text:

@@ -13,6 +13,7 @@ from contextlib import AbstractAsyncContextManager
 
 import pytest
 
+from kimaki_tui.bot.output import OutputRouter
 from kimaki_tui.settings import SessionSettings
 from tests.bot.rig import BotRig, is_footer
 
@@ -177,3 +178,44 @@ def test_thread_names_follow_kimaki() -> None:
     long = thread_name("word " * 40)
     assert len(long) == 80 and long.endswith("…")
     assert not re.search(r"\s{2}", long)
+
+
+async def test_messages_sent_as_soon_as_the_thread_appears_are_answered_in_order(
+    make_bot_rig: MakeRig,
+) -> None:
+    """A follow-up can reach the bot before its own request that opened the thread has returned:
+    it must still wait behind the message that opened the thread, and so must each other."""
+    async with make_bot_rig(sessions=SessionSettings(busy_policy="queue")) as rig:
+        # The bot hears that its thread was created only after the follow-ups arrived.
+        rig.twin.delay_responses("POST /channels/*/messages/*/threads", 0.5)
+        await rig.user_says("owner", "REPLY: answer zero")
+        thread = await rig.wait_thread()
+        for n in (1, 2):
+            await rig.user_says("owner", f"REPLY: answer {n}", thread)
+        last = await rig.wait_bot_message(thread, lambda m: "answer 2" in m.content)
+        await rig.wait_bot_message(thread, is_footer, after=last)
+        answers = [m.content for m in rig.bot_messages(thread) if m.content.startswith("⬥ answer")]
+        assert answers == ["⬥ answer zero", "⬥ answer 1", "⬥ answer 2"]
+
+
+async def test_a_quiet_thread_keeps_no_tasks_and_posts_again_when_spoken_to(
+    make_bot_rig: MakeRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bot up for weeks must not keep two tasks for every thread it ever posted in."""
+    monkeypatch.setattr(OutputRouter, "release_after", 0.3)
+
+    def workers(thread_id: int) -> list[str]:
+        names = (f"kimaki-output-{thread_id}", f"kimaki-delivery-{thread_id}")
+        return [t.get_name() for t in asyncio.all_tasks() if t.get_name() in names and not t.done()]
+
+    async with make_bot_rig() as rig:
+        await rig.user_says("owner", "REPLY: first answer")
+        thread = await rig.wait_thread()
+        await rig.wait_bot_message(thread, is_footer)
+        assert workers(thread.id)
+        await rig.twin.wait_until(lambda: not workers(thread.id), 10, "the thread's workers to stop")
+        await rig.user_says("owner", "REPLY: second answer", thread)
+        second = await rig.wait_bot_message(thread, lambda m: "second answer" in m.content)
+        await rig.wait_bot_message(thread, is_footer, after=second)
+        texts = [m.content for m in rig.bot_messages(thread) if "answer" in m.content]
+        assert texts == ["⬥ first answer", "⬥ second answer"]

@@ -4,39 +4,15 @@ answer nothing)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-
 import pytest
 
 from kimaki_tui.core.events import PromptDispatched
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.presentation.notices import INTERRUPTED_NOTICE
 from tests.bot.rig import BotRig, custom_ids
-from tests.core_rig import CoreRig
+from tests.faults.restart import after_a_crash
 
 pytestmark = pytest.mark.opencode
-
-
-@asynccontextmanager
-async def after_a_crash(
-    bot_rig: BotRig, client: OpenCodeClient, while_down: Callable[[], Awaitable[object]]
-) -> AsyncIterator[CoreRig]:
-    """kimaki ends without cleaning up (its bot and core just stop), `while_down` runs (what
-    OpenCode dying with it did), then kimaki starts again on the same database and Discord: a new
-    core and bot, for the block."""
-    await bot_rig.stop_bot()
-    old = bot_rig.core_rig
-    await old.__aexit__(None, None, None)
-    await while_down()
-    async with CoreRig(client, old.store.path) as fresh:
-        bot_rig.core_rig = fresh
-        try:
-            await bot_rig.start_bot()
-            yield fresh
-        finally:
-            await bot_rig.stop_bot()
-            bot_rig.core_rig = old
 
 
 async def test_a_prompt_left_by_a_dead_run_is_edited_on_the_next_start(
@@ -80,3 +56,20 @@ async def test_a_turn_cut_off_by_a_crash_is_reported_in_its_thread_once(
         await bot_rig.settle()
     texts = [m.content for m in bot_rig.bot_messages(thread)]
     assert texts.count(INTERRUPTED_NOTICE) == 1
+
+
+async def test_a_prompt_whose_request_died_with_opencode_says_so_and_loses_its_buttons(
+    bot_rig: BotRig, opencode_client: OpenCodeClient
+) -> None:
+    await bot_rig.user_says("owner", "RUN_BASH: echo gone > gone.txt")
+    thread = await bot_rig.wait_thread()
+    prompt = await bot_rig.wait_bot_message(thread, lambda m: bool(m.components))
+    [request] = bot_rig.core.approvals.pending_permissions()
+    # What the composition root does when the supervisor restarted a crashed OpenCode.
+    await bot_rig.core.server_restarted()
+    await bot_rig.twin.wait_until(lambda: not prompt.components, 30, "the buttons to go")
+    assert prompt.content.startswith("⌛ Expired — OpenCode restarted before it was answered")
+    assert "echo gone" in prompt.content
+    # (This OpenCode did not really restart: let its request go too.)
+    await opencode_client.reply_permission(request.request_id, "reject", directory=bot_rig.project_dir)
+    assert not (bot_rig.project_dir / "gone.txt").exists()

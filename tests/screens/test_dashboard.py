@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import pytest
+from textual.coordinate import Coordinate
 from textual.widgets import Static
 
+from kimaki_tui.core.api import ConversationView
 from kimaki_tui.core.events import ChatStatus, PermissionAskedEvent, TurnFinished
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.screens.app import KimakiApp
@@ -23,6 +26,14 @@ from tests.screens.scene import build_scene, concrete
 def cell(app: KimakiApp, thread: str, column: str) -> str:
     table = app.screen.query_one(SessionTable)
     return str(table.get_cell(thread, column))
+
+
+def drawn_row(app: KimakiApp, thread: str) -> str:
+    """The line the table draws for a thread's session, as the user sees it."""
+    table = app.screen.query_one(SessionTable)
+    title = str(table.get_cell(thread, "session"))
+    lines = ["".join(seg.text for seg in table.render_line(y)) for y in range(table.size.height)]
+    return next(line for line in lines if title in line)
 
 
 async def test_scene_rows_badge_and_summary(scene: ControlCenterModel) -> None:
@@ -146,3 +157,68 @@ async def test_preview_shows_the_selected_session_and_answers_in_place(
         assert (project_dir / "p.txt").read_text() == "preview\n"
         await until(pilot, lambda: "o approve once" not in preview.render().plain, "the request to go")
         await until(pilot, lambda: "Tool said" in preview.render().plain, "the rest of the turn")
+
+
+async def test_a_status_change_redraws_its_row_without_reading_every_session(
+    scene: ControlCenterModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With thousands of sessions, reading every view on each batch of events is too slow."""
+    from kimaki_tui.opencode.events import SessionStatus
+
+    app = KimakiApp(scene)
+    async with app.run_test(size=SIZE) as pilot:
+        build_scene(scene)
+        await settle(pilot)
+        assert cell(app, "1002", "status") == "● busy 2m35s"
+        reads: list[int] = []  # reads of every view, other than the app's slow resync clock
+        every = scene.core.conversations.all
+
+        def all_views() -> list[ConversationView]:
+            if not any(frame.function == "read_state" for frame in inspect.stack()):
+                reads.append(1)
+            return every()
+
+        monkeypatch.setattr(scene.core.conversations, "all", all_views)
+        runtime = concrete(scene).sessions.get("1002")
+        assert runtime is not None and runtime.session_id is not None
+        runtime.handle_event(SessionStatus("session.status", runtime.session_id, "idle"))
+        runtime.handle_event(SessionStatus("session.status", runtime.session_id, "busy"))
+        runtime.handle_event(SessionStatus("session.status", runtime.session_id, "idle"))
+        await settle(pilot)
+        assert cell(app, "1002", "status") == "○ idle"
+        assert "○ idle" in drawn_row(app, "1002") and "busy" not in drawn_row(app, "1002")
+        summary = app.screen.query_one(SessionTable).border_subtitle
+        assert summary == "5 sessions · 3 waiting · 1 failed · 2 queued"
+        assert reads == []
+
+
+async def test_rows_that_come_after_cell_updates_are_drawn_in_place(scene: ControlCenterModel) -> None:
+    """The table keeps its row order between cell updates; a session that arrives later must
+    still get its own line, and every line drawn must belong to the row at that place."""
+    from kimaki_tui.opencode.events import SessionStatus
+
+    app = KimakiApp(scene)
+    async with app.run_test(size=SIZE) as pilot:
+        build_scene(scene)
+        await settle(pilot)
+        core = concrete(scene)
+        runtime = core.sessions.get("1002")
+        assert runtime is not None and runtime.session_id is not None
+        runtime.handle_event(SessionStatus("session.status", runtime.session_id, "idle"))
+        await settle(pilot)
+        channel, directory = "901", str(Path(runtime.directory))
+        core.store.link_channel(channel, "800", directory)
+        newest = core.sessions.open("1009", channel, directory, "ses_new09")
+        newest.title = "A session that came later"
+        app.read_state()
+        await settle(pilot)
+        table = app.screen.query_one(SessionTable)
+        assert table.row_count == 6
+        assert "A session that came later" in drawn_row(app, "1009")
+        # Every line drawn belongs to the row at that place (the cached offsets followed the rows).
+        order = [table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value for row in range(6)]
+        lines = ["".join(seg.text for seg in table.render_line(y)) for y in range(table.size.height)]
+        titles = [str(table.get_cell(str(thread), "session")) for thread in order]
+        assert [next(i for i, line in enumerate(lines) if t in line) for t in titles] == sorted(
+            next(i for i, line in enumerate(lines) if t in line) for t in titles
+        )

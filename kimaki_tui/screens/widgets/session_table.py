@@ -8,13 +8,14 @@ when sessions appear or disappear.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import ClassVar, cast
+from typing import Any, ClassVar, Self, cast
 
-from rich.text import Text
+from rich.text import Text, TextType
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, Row, RowKey
 
 from kimaki_tui.core.api import ConversationView
 from kimaki_tui.screens.format import Palette, age, clip, elapsed, project_name, status_text, tokens
@@ -86,6 +87,10 @@ class SessionTable(DataTable[Text]):
     ]
 
     def __init__(self, palette: Palette, clock: Callable[[], float], *, id: str | None = None) -> None:
+        # DataTable recomputes its row order and line offsets (O(rows)) after every cell update;
+        # here only rows coming, going or moving change them, so they are kept per layout.
+        self._row_layout = 0
+        self._rows_by_layout: tuple[int, list[Row], list[tuple[RowKey, int]]] | None = None
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._palette = palette
         self._clock = clock
@@ -112,6 +117,43 @@ class SessionTable(DataTable[Text]):
         self._shown.clear()
         self._add_columns()
         self.rebuild(cast(AppState, self.app).sessions)
+
+    # ---- DataTable's O(rows) caches, kept until rows come, go or move -------------------------------
+    def add_row(
+        self, *cells: Text, height: int | None = 1, key: str | None = None, label: TextType | None = None
+    ) -> RowKey:
+        self._row_layout += 1
+        return super().add_row(*cells, height=height, key=key, label=label)
+
+    def remove_row(self, row_key: RowKey | str) -> None:
+        self._row_layout += 1
+        super().remove_row(row_key)
+
+    def clear(self, columns: bool = False) -> Self:
+        self._row_layout += 1
+        return super().clear(columns)
+
+    def sort(
+        self, *columns: ColumnKey | str, key: Callable[[Any], Any] | None = None, reverse: bool = False
+    ) -> Self:
+        self._row_layout += 1
+        return super().sort(*columns, key=key, reverse=reverse)
+
+    def _layout_rows(self) -> tuple[list[Row], list[tuple[RowKey, int]]]:
+        cached = self._rows_by_layout
+        if cached is None or cached[0] != self._row_layout:
+            rows = super().ordered_rows
+            cached = (self._row_layout, rows, [(row.key, y) for row in rows for y in range(row.height)])
+            self._rows_by_layout = cached
+        return cached[1], cached[2]
+
+    @property
+    def ordered_rows(self) -> list[Row]:
+        return self._layout_rows()[0]
+
+    @property
+    def _y_offsets(self) -> list[tuple[RowKey, int]]:
+        return self._layout_rows()[1]
 
     @property
     def threads(self) -> set[str]:

@@ -1,9 +1,11 @@
 """The session transcript: one block per entry, updated in place by key as text streams in.
 
-Streaming text is shown as plain text with a cursor (cheap to re-render twenty times a second);
-once the part is complete it is rendered as markdown once. The view is anchored to its bottom
-(Textual keeps it there through any change of content or layout) until the reader scrolls up;
-scrolling back to the end anchors it again.
+Streaming text is shown as plain text with a cursor, and only its last STREAM_TAIL characters:
+the view re-renders it up to twenty times a second, and wrapping a 200,000-character answer takes
+half a second. Once the part is complete it is rendered once: as markdown, or as plain text when it
+is longer than MARKDOWN_LIMIT (rich's markdown with highlighted code costs ~20 ms per 1,000
+characters). The view is anchored to its bottom (Textual keeps it there through any change of
+content or layout) until the reader scrolls up; scrolling back to the end anchors it again.
 """
 
 from __future__ import annotations
@@ -18,6 +20,18 @@ from kimaki_tui.screens.format import Palette, clip, inline_markdown
 from kimaki_tui.screens.transcript import Entry
 
 REASONING_LIMIT = 400
+STREAM_TAIL = 4000
+MARKDOWN_LIMIT = 30_000
+
+
+def streaming_tail(text: str) -> str:
+    """The end of a streaming text, from a line start, with a note of how much came before."""
+    if len(text) <= STREAM_TAIL:
+        return text
+    start = len(text) - STREAM_TAIL
+    line = text.find("\n", start, len(text) - 1)
+    start = line + 1 if line >= 0 else start
+    return f"… {start:,} characters above\n{text[start:]}"
 
 
 def render_entry(entry: Entry, palette: Palette) -> RenderableType:
@@ -28,9 +42,11 @@ def render_entry(entry: Entry, palette: Palette) -> RenderableType:
             text.append(f"\n{entry.meta}", style=palette.muted)
         return text
     if kind == "text":
-        if entry.done:
-            return Markdown(entry.text, code_theme="monokai", justify="left")
-        return Text(entry.text + "▍")
+        if not entry.done:
+            return Text(streaming_tail(entry.text) + "▍")
+        if len(entry.text) > MARKDOWN_LIMIT:
+            return Text(entry.text)
+        return Markdown(entry.text, code_theme="monokai", justify="left")
     if kind == "reasoning":
         return Text(f"thinking · {clip(entry.text, REASONING_LIMIT)}", style=f"italic {palette.muted}")
     if kind == "tool":

@@ -1,6 +1,6 @@
 """REST faults a test can inject: Discord unreachable for a while (every REST request has its
-connection dropped unanswered), 5xx answers, and answers lost after the request took effect (the
-case a nonce exists for). The gateway is not affected."""
+connection dropped unanswered), 5xx answers, answers lost after the request took effect (the
+case a nonce exists for), and failing attachment downloads. The gateway is not affected."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class RestFaults:
         self._unreachable_until = 0.0
         self._server_errors: list[_Rule] = []
         self._lost_answers: list[_Rule] = []
+        self._download_errors: list[_Rule] = []
         self.dropped: list[str] = []
 
     def unreachable_for(self, seconds: float) -> None:
@@ -41,6 +42,14 @@ class RestFaults:
 
     def add_lost_answers(self, pattern: str, count: int) -> None:
         self._lost_answers.append(_Rule(pattern, count))
+
+    def add_download_errors(self, count: int, status: int) -> None:
+        self._download_errors.append(_Rule("*", count, status))
+
+    def download_status(self, path: str) -> int | None:
+        """An error status to answer this CDN download with, if one is injected."""
+        rule = _take(self._download_errors, path)
+        return None if rule is None else rule.status
 
     def before(self, method: str, api_path: str) -> int | None:
         """Before handling: raises ConnectionDropped while unreachable; a 5xx status to answer."""

@@ -330,11 +330,12 @@ class Gateway:
             conn.send({"op": 7, "s": None, "t": None, "d": None})
 
     @contextlib.asynccontextmanager
-    async def outage(self) -> AsyncIterator[None]:
-        """Drop connections and hold new ones until the block ends; events meanwhile replay on resume."""
+    async def outage(self, *, resumable: bool = True) -> AsyncIterator[None]:
+        """Drop connections and hold new ones until the block ends; events meanwhile replay on resume
+        (not `resumable`: the session is invalidated and what the gap held is never delivered)."""
         self._open.clear()
         try:
-            await self.drop(resumable=True)
+            await self.drop(resumable=resumable)
             yield
         finally:
             self._open.set()

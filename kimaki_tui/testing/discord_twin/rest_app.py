@@ -5,11 +5,13 @@ and the request helpers every REST area uses.
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import json
 import logging
+import math
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import BodyPartReader, web
@@ -18,6 +20,7 @@ from .errors import ApiError, RequestRecord, UnexpectedRequest, Violation
 from .faults import ConnectionDropped, RestFaults, drop_connection
 from .messaging import Draft
 from .model import JSON, Upload
+from .rate_limits import RateLimits
 from .snowflake import parse_id
 from .world import World
 
@@ -128,6 +131,48 @@ LIMITER = web.AppKey("limiter", RateLimitInjector)
 FAULTS = web.AppKey("faults", RestFaults)
 
 
+@dataclass
+class ResponseDelays:
+    """Late answers for matching requests: the twin applies the request at once (its events go
+    out), only the response waits, like a slow network between the bot and Discord."""
+
+    rules: list[tuple[str, float]] = field(default_factory=list)
+    holds: list[tuple[str, asyncio.Event]] = field(default_factory=list)
+
+    async def held(self, method: str, api_path: str) -> None:
+        """Wait while a hold matches the request (it is applied only when released)."""
+        target = f"{method} {api_path}"
+        for pattern, released in self.holds:
+            if fnmatch.fnmatchcase(target, pattern):
+                await released.wait()
+
+    def seconds(self, method: str, api_path: str) -> float:
+        target = f"{method} {api_path}"
+        matching = (delay for pattern, delay in self.rules if fnmatch.fnmatchcase(target, pattern))
+        return max(matching, default=0.0)
+
+
+DELAYS = web.AppKey("delays", ResponseDelays)
+DISCORD_LIMITS = web.AppKey("discord_limits", RateLimits)
+
+
+def _discord_limits(request: web.Request, api_path: str) -> tuple[dict[str, str], web.Response | None]:
+    """Discord's own limits, when the twin models them: the headers for the response, or a 429."""
+    limits = request.app.get(DISCORD_LIMITS)
+    if limits is None:
+        return {}, None
+    headers, retry_after, is_global = limits.check(request.method, api_path)
+    if retry_after is None:
+        return headers, None
+    body = {"message": "You are being rate limited.", "retry_after": round(retry_after, 3)}
+    body["global"] = is_global
+    extra = {"Via": "1.1 google", "Retry-After": str(max(1, math.ceil(retry_after)))}
+    extra["X-RateLimit-Scope"] = "global" if is_global else "user"
+    if is_global:
+        extra["X-RateLimit-Global"] = "true"
+    return {}, json_response({**body, "code": 0}, 429, {**headers, **extra})
+
+
 def _check_auth(request: web.Request, world: World) -> web.Response | None:
     path = request.path
     if not path.startswith(API + "/") or path.startswith(_NO_AUTH):
@@ -173,8 +218,13 @@ async def strict_middleware(request: web.Request, handler: Any) -> web.StreamRes
 
 async def _faulty(request: web.Request, handler: Any, world: World) -> web.StreamResponse:
     early = _check_auth(request, world)
-    if early is not None or not request.path.startswith(API):
-        return early if early is not None else await _run(request, handler, world)
+    if early is not None:
+        return early
+    if not request.path.startswith(API):
+        failed = request.app[FAULTS].download_status(request.path)
+        if failed is not None:
+            return web.Response(status=failed, text="injected CDN error")
+        return await _run(request, handler, world)
     api_path = request.path[len(API) :]
     faults = request.app[FAULTS]
     status = faults.before(request.method, api_path)
@@ -183,9 +233,16 @@ async def _faulty(request: web.Request, handler: Any, world: World) -> web.Strea
     early = request.app[LIMITER].check(request.method, api_path)
     if early is not None:
         return early
+    limit_headers, early = _discord_limits(request, api_path)
+    if early is not None:
+        return early
+    await request.app[DELAYS].held(request.method, api_path)
     response = await _run(request, handler, world)
+    response.headers.update(limit_headers)
     if response.status < 300:
         faults.after(request.method, api_path)
+    if delay := request.app[DELAYS].seconds(request.method, api_path):
+        await asyncio.sleep(delay)
     return response
 
 
@@ -204,10 +261,19 @@ async def _run(request: web.Request, handler: Any, world: World) -> web.StreamRe
         return json_response(body, 400)
 
 
-def make_app(world: World, limiter: RateLimitInjector, faults: RestFaults) -> web.Application:
+def make_app(
+    world: World,
+    limiter: RateLimitInjector,
+    faults: RestFaults,
+    delays: ResponseDelays,
+    discord_limits: RateLimits | None = None,
+) -> web.Application:
     # Room for several 25 MB files, so the twin can answer 413 itself like Discord.
     app = web.Application(middlewares=[strict_middleware], client_max_size=world.upload_limit * 11)
     app[WORLD] = world
     app[LIMITER] = limiter
     app[FAULTS] = faults
+    app[DELAYS] = delays
+    if discord_limits is not None:
+        app[DISCORD_LIMITS] = discord_limits
     return app

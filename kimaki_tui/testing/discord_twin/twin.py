@@ -13,6 +13,7 @@ async with DiscordTwin(bot_token="t") as twin:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -37,7 +38,8 @@ from .guild import Guild
 from .model import Channel, ChannelType, Command, Message, Team, TypingEvent, User
 from .patch import point_discord_at
 from .permissions import DEFAULT_BOT
-from .rest_app import API, RateLimitInjector, make_app
+from .rate_limits import RateLimits
+from .rest_app import API, RateLimitInjector, ResponseDelays, make_app
 from .transcript import render_channel
 from .world import World
 
@@ -59,11 +61,15 @@ class DiscordTwin:
         bot_name: str = "Kimaki",
         host: str = "127.0.0.1",
         port: int = 0,
+        discord_limits: RateLimits | None = None,
     ) -> None:
+        """`discord_limits`: answer like Discord's rate limits (headers, 429s); off by default."""
         self.world = World(bot_token=bot_token, bot_name=bot_name, app_id=app_id)
         self.gateway = Gateway(self.world)
         self.world.sink = self.gateway
         self.rate_limits = RateLimitInjector()
+        self.discord_limits = discord_limits
+        self.delays = ResponseDelays()
         self.rest_faults = RestFaults()
         self._host, self._port = host, port
         self._runner: web.AppRunner | None = None
@@ -71,7 +77,7 @@ class DiscordTwin:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> DiscordTwin:
-        app = make_app(self.world, self.rate_limits, self.rest_faults)
+        app = make_app(self.world, self.rate_limits, self.rest_faults, self.delays, self.discord_limits)
         for module in (
             rest_identity,
             rest_messages,
@@ -223,6 +229,18 @@ class DiscordTwin:
         """Answer the next `count` requests matching `pattern` ("POST /channels/*/messages") with 429."""
         self.rate_limits.add(pattern, count, retry_after, is_global)
 
+    def delay_responses(self, pattern: str, seconds: float) -> None:
+        """Answer requests matching `pattern` ("POST /channels/*/messages") `seconds` late: the
+        change happens (and its gateway events go out) at once, the bot learns of it late."""
+        self.delays.rules.append((pattern, seconds))
+
+    def hold_requests(self, pattern: str) -> asyncio.Event:
+        """Keep requests matching `pattern` waiting, not yet applied, until the returned event is
+        set (Discord slow to act, e.g. on a rate-limited route)."""
+        released = asyncio.Event()
+        self.delays.holds.append((pattern, released))
+        return released
+
     @property
     def rate_limited_requests(self) -> list[str]:
         return self.rate_limits.hits
@@ -243,6 +261,10 @@ class DiscordTwin:
         """Handle the next `count` matching requests, then drop the connection before answering."""
         self.rest_faults.add_lost_answers(pattern, count)
 
+    def fail_downloads(self, count: int = 1, status: int = 404) -> None:
+        """Answer the next `count` attachment downloads (the CDN) with `status`."""
+        self.rest_faults.add_download_errors(count, status)
+
     @property
     def dropped_requests(self) -> list[str]:
         return self.rest_faults.dropped
@@ -253,9 +275,10 @@ class DiscordTwin:
     def request_reconnect(self) -> None:
         self.gateway.request_reconnect()
 
-    def gateway_outage(self) -> AbstractAsyncContextManager[None]:
-        """Inside the block the bot is disconnected and cannot reconnect; it resumes after."""
-        return self.gateway.outage()
+    def gateway_outage(self, *, resumable: bool = True) -> AbstractAsyncContextManager[None]:
+        """Inside the block the bot is disconnected and cannot reconnect; it resumes after (or,
+        not `resumable`, starts a new session that never receives the events of the gap)."""
+        return self.gateway.outage(resumable=resumable)
 
     @property
     def gateway_connections(self) -> list[ConnectionRecord]:

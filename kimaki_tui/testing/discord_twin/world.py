@@ -52,6 +52,7 @@ class World:
         self.channels: dict[int, Channel] = {}
         self.messages: dict[int, Message] = {}
         self.channel_messages: dict[int, list[Message]] = {}
+        self.nonces: dict[tuple[int, int, str], Message] = {}  # (channel, author, nonce) -> message
         self.attachments: dict[int, Attachment] = {}
         self.commands: dict[int | None, list[Command]] = {}
         self.interactions: dict[int, Interaction] = {}

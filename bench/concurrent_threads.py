@@ -1,0 +1,313 @@
+"""A busy team server: 100 threads, 5 messages each, all sent at once.
+
+Real parts: the scripted model, a real `opencode serve` (bash allowed, so each turn runs one
+bash call), the real core and KimakiBot (discord.py) against a Discord twin that answers with
+Discord's rate limits (per-channel buckets of 5 per 5 s, 50 requests a second in all). The busy
+policy is "queue": a message sent while its thread works waits for its turn (the default,
+"interrupt", would cut the running turn, which is not what a burst of questions wants).
+
+Each message is `RUN_BASH: echo t<thread>-m<n>` + `ANSWER:1200`: one bash call, then an answer
+of ~1,250 characters, a tool line and a footer. The first message of a thread is sent in the
+project channel (the bot opens the thread); the other four go into the thread as soon as it
+exists, all threads at once.
+
+Reported: every message answered exactly once and in order per thread; bot overhead per message
+(from the moment the message could be sent on — it arrived, and the thread's previous turn was
+over — to the prompt leaving for OpenCode) median and p99; wall time against the Discord floor
+(the least time Discord's limits allow for the posts the bot made) and against OpenCode alone
+doing the same 500 turns (the real bound on 2 cores); the twin's 429s; peak RSS of this process
+(kimaki's core and bot, plus the twin and the scripted model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import re
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+from _common import (
+    DiscordPlace,
+    OpenCodeParts,
+    bot_settings,
+    discord_place,
+    median,
+    opencode_parts,
+    percentile,
+    posted_ms,
+    result,
+    running_bot,
+)
+
+from kimaki_tui.core.events import TurnFinished
+from kimaki_tui.settings import SessionSettings
+from kimaki_tui.testing.discord_twin import Channel, DiscordTwin
+from kimaki_tui.testing.discord_twin.rate_limits import RateLimits, floor_seconds
+from kimaki_tui.testing.discord_twin.rest_app import API
+from tests.core_rig import CoreRig
+
+ANSWER_CHARS = 1200
+MARK = re.compile(r"t(\d+)-m(\d+)")
+
+
+def prompt_text(thread: int, n: int) -> str:
+    return f"RUN_BASH: echo t{thread}-m{n}\nANSWER:{ANSWER_CHARS}"
+
+
+@dataclass
+class Clock:
+    """When each message was sent, each prompt left for OpenCode, and each turn finished."""
+
+    sent: dict[tuple[int, int], float] = field(default_factory=dict)
+    prompted: dict[tuple[int, int], float] = field(default_factory=dict)
+    finished: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+    async def on_request(self, request: httpx.Request) -> None:
+        if request.url.path.endswith("/prompt_async"):
+            found = MARK.search(json.dumps(json.loads(request.content)["parts"]))
+            if found:
+                self.prompted.setdefault((int(found.group(1)), int(found.group(2))), time.perf_counter())
+
+    def on_event(self, event: object) -> None:
+        if isinstance(event, TurnFinished) and event.thread_id:
+            self.finished[event.thread_id].append(time.perf_counter())
+
+
+class RssSampler:
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self._process = psutil.Process()
+
+    def sample(self) -> float:
+        rss = self._process.memory_info().rss / 2**20
+        self.peak = max(self.peak, rss)
+        return rss
+
+    @contextlib.asynccontextmanager
+    async def running(self, interval: float = 0.25) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                self.sample()
+                await asyncio.sleep(interval)
+
+        task = asyncio.create_task(loop())
+        try:
+            yield
+        finally:
+            task.cancel()
+
+
+async def open_and_fill(place: DiscordPlace, threads: int, messages: int, clock: Clock) -> dict[int, Channel]:
+    """Send every thread's first message in the channel, and the rest into each thread as soon
+    as the bot has opened it."""
+    twin, owner = place.twin, place.owner
+    opened: dict[int, Channel] = {}
+
+    async def fill(t: int) -> None:
+        thread = await twin.wait_for_thread(place.channel, 600, predicate=lambda th: f"t{t}-m0" in th.name)
+        opened[t] = thread
+        for n in range(1, messages):
+            clock.sent[(t, n)] = time.perf_counter()
+            await owner.send(thread, prompt_text(t, n))
+
+    fillers = []
+    for t in range(threads):
+        clock.sent[(t, 0)] = time.perf_counter()
+        await owner.send(place.channel, prompt_text(t, 0))
+        fillers.append(asyncio.create_task(fill(t)))
+    await asyncio.gather(*fillers)
+    return opened
+
+
+def answers(place: DiscordPlace, thread: Channel, t: int) -> list[int]:
+    """The message numbers the bot's answers in the thread quote, in posting order."""
+    found = []
+    for message in place.twin.messages(thread):
+        said = re.search(rf"Tool said: t{t}-m(\d+)\b", message.content)
+        if message.author.id == place.bot_id and said:
+            found.append(int(said.group(1)))
+    return found
+
+
+async def wait_answered(
+    place: DiscordPlace, opened: dict[int, Channel], messages: int, timeout: float
+) -> None:
+    deadline = time.perf_counter() + timeout
+    while not all(len(answers(place, th, t)) >= messages for t, th in opened.items()):
+        if time.perf_counter() > deadline:
+            late = next(t for t, th in opened.items() if len(answers(place, th, t)) < messages)
+            transcript = place.twin.transcript(opened[late])
+            raise TimeoutError(f"not every message was answered; thread {late}:\n{transcript}")
+        await asyncio.sleep(0.5)
+
+
+def overheads(clock: Clock, opened: dict[int, Channel], messages: int) -> dict[int, list[float]]:
+    """ms from when each message could go (sent, and the previous turn over) to its prompt, by
+    message number (0 opens the thread)."""
+    found: dict[int, list[float]] = defaultdict(list)
+    for t, thread in opened.items():
+        ends = clock.finished[str(thread.id)]
+        for n in range(messages):
+            ready = clock.sent[(t, n)]
+            if n and n - 1 < len(ends):
+                ready = max(ready, ends[n - 1])
+            if (t, n) in clock.prompted:
+                found[n].append((clock.prompted[(t, n)] - ready) * 1000)
+    return found
+
+
+def check_order(place: DiscordPlace, opened: dict[int, Channel], messages: int) -> tuple[int, int]:
+    """(threads answered exactly once each, in order; duplicate answers)."""
+    good, duplicates = 0, 0
+    for t, thread in opened.items():
+        got = answers(place, thread, t)
+        duplicates += len(got) - len(set(got))
+        if got == list(range(messages)):
+            good += 1
+        else:
+            print(f"thread {t}: answers {got}")
+    return good, duplicates
+
+
+async def run_bot(tmp: Path, oc: OpenCodeParts, threads: int, messages: int, timeout: float) -> float:
+    """The whole burst through the bot; returns the wall time in seconds."""
+    limits = RateLimits()
+    clock = Clock()
+    oc.supervisor.client._http.event_hooks["request"].append(clock.on_request)
+    sampler = RssSampler()
+    async with DiscordTwin(bot_token="bench-threads-token", discord_limits=limits) as twin:
+        place = discord_place(twin)
+        options = SessionSettings(busy_policy="queue")
+        async with CoreRig(oc.supervisor.client, tmp / "db.sqlite", options=options) as rig:
+            rig.events.clear()
+            rig.bus.add_callback(clock.on_event)
+            rig.core.projects.link(str(place.channel.id), str(place.guild.id), str(oc.project))
+            before_kimaki = sampler.sample()
+            async with running_bot(rig.core, twin, bot_settings(tmp)) as bot, sampler.running():
+                await warm_up(place)
+                first_request = len(twin.requests)
+                start = time.perf_counter()
+                start_ms = time.time() * 1000
+                opened = await open_and_fill(place, threads, messages, clock)
+                await wait_answered(place, opened, messages, timeout=timeout)
+                assert bot.output is not None
+                await bot.output.drain(timeout=300)
+                last = max(posted_ms(m.id) for th in opened.values() for m in twin.messages(th))
+                wall = (last - start_ms) / 1000
+                drained = time.perf_counter() - start
+                print(f"{threads * messages} messages answered in {wall:.1f} s ({drained:.1f} s to drain)")
+            report(place, opened, messages, clock, wall, twin, first_request, limits)
+            result("rss_before_kimaki", before_kimaki, "MB", "reference")
+            result("rss_peak", sampler.peak, "MB", "<=150")
+    return wall
+
+
+async def warm_up(place: DiscordPlace) -> None:
+    """The first turn in a project pays OpenCode's project set-up: not part of the figures."""
+    await place.owner.send(place.channel, "REPLY: warm")
+    thread = await place.twin.wait_for_thread(place.channel, 60)
+    await place.twin.wait_for_message(
+        thread, lambda m: "warm" in m.content and m.author.id == place.bot_id, 60
+    )
+    await asyncio.sleep(1.0)
+
+
+def report(
+    place: DiscordPlace,
+    opened: dict[int, Channel],
+    messages: int,
+    clock: Clock,
+    wall: float,
+    twin: DiscordTwin,
+    first_request: int,
+    limits: RateLimits,
+) -> None:
+    good, duplicates = check_order(place, opened, messages)
+    result("threads_answered_in_order", good, "count", f"={len(opened)}")
+    result("duplicate_answers", duplicates, "count", "0")
+    by_number = overheads(clock, opened, messages)
+    waits = [w for values in by_number.values() for w in values]
+    follow_ups = [w for n, values in by_number.items() if n for w in values]
+    result("bot_overhead_median", median(waits), "ms", "report")
+    result("bot_overhead_p99", percentile(waits, 0.99), "ms", "<=50")
+    result("bot_overhead_new_thread_median", median(by_number[0]), "ms", "report")
+    result("bot_overhead_new_thread_p99", percentile(by_number[0], 0.99), "ms", "report")
+    if follow_ups:
+        result("bot_overhead_queued_follow_up_p99", percentile(follow_ups, 0.99), "ms", "<=50")
+    posts = [
+        (r.method, r.path[len(API) :])
+        for r in twin.requests[first_request:]
+        if r.status < 400 and r.method == "POST" and not r.path.endswith("/typing")
+    ]
+    floor = floor_seconds(posts)
+    print(f"the bot made {len(posts)} posts (messages and threads); Discord's floor for them: {floor:.1f} s")
+    result("discord_floor", floor, "s", "reference")
+    result("wall", wall, "s", "report")
+    result("wall_vs_discord_floor", wall / floor if floor else 0.0, "x", "<=1.2")
+    # discord.py learns a bucket's limit from the first answer, so a burst can overrun it once.
+    result("discord_429s", len(limits.refused), "count", "report")
+
+
+async def run_direct(oc: OpenCodeParts, threads: int, messages: int) -> float:
+    """OpenCode alone: the same turns, one session per thread, each waiting for the last."""
+    from kimaki_tui.opencode.events import SessionIdle
+    from kimaki_tui.opencode.schema import text_part
+    from kimaki_tui.opencode.stream import EventStream
+
+    client, directory = oc.supervisor.client, str(oc.project)
+    idle: dict[str, asyncio.Queue[None]] = defaultdict(asyncio.Queue)
+
+    def on_event(event: object) -> None:
+        if isinstance(event, SessionIdle) and event.session_id:
+            idle[event.session_id].put_nowait(None)
+
+    stream = EventStream(client, on_event)
+    task = asyncio.create_task(stream.run())
+    await stream.wait_connected(20)
+
+    async def one_thread(t: int) -> None:
+        session = await client.create_session(directory)
+        for n in range(messages):
+            await client.prompt_async(session.id, directory, [text_part(prompt_text(t, n))])
+            await idle[session.id].get()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one_thread(t) for t in range(threads)))
+    elapsed = time.perf_counter() - start
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return elapsed
+
+
+async def run(tmp: Path, threads: int, messages: int, direct: bool, timeout: float) -> None:
+    async with opencode_parts(tmp, {"permission": {"bash": "allow"}}) as oc:
+        wall = await run_bot(tmp, oc, threads, messages, timeout)
+        if direct:
+            alone = await run_direct(oc, threads, messages)
+            print(f"OpenCode alone: {threads * messages} turns in {alone:.1f} s")
+            result("opencode_alone_wall", alone, "s", "reference")
+            result("wall_vs_opencode_alone", wall / alone, "x", "report")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=100)
+    parser.add_argument("--messages", type=int, default=5, help="messages per thread")
+    parser.add_argument("--no-direct", action="store_true", help="skip the OpenCode-alone run")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for every answer")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="kimaki-bench-") as tmp:
+        asyncio.run(run(Path(tmp), args.threads, args.messages, not args.no_direct, args.timeout))
+
+
+if __name__ == "__main__":
+    main()

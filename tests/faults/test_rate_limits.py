@@ -1,0 +1,23 @@
+"""A storm of global 429s (every request refused for a while, more times in a row than discord.py
+retries on its own): new channel messages still start their thread and get their answer, once."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bot.rig import BotRig
+
+pytestmark = pytest.mark.opencode
+
+
+async def test_a_global_429_storm_delays_but_drops_no_new_message(bot_rig: BotRig) -> None:
+    twin = bot_rig.twin
+    twin.inject_429("*", count=12, retry_after=0.05, is_global=True)
+    await bot_rig.user_says("owner", "REPLY: through the storm")
+    thread = await bot_rig.wait_thread(timeout=60)
+    await bot_rig.wait_bot_message(thread, lambda m: m.content == "⬥ through the storm", timeout=60)
+    await bot_rig.wait_idle(thread, timeout=60)
+    assert len(twin.rate_limited_requests) == 12
+    assert [t.name for t in twin.threads(bot_rig.channel)] == ["REPLY: through the storm"]
+    answers = [m.content for m in bot_rig.bot_messages(thread) if m.content.startswith("⬥ ")]
+    assert answers == ["⬥ through the storm"]
