@@ -97,6 +97,13 @@ class SecretStore:
         """A notice to show at every start when the plain-text file fallback is enabled."""
         return FILE_WARNING.format(path=self.file_path) if self.allow_file else None
 
+    def allow_plain_file(self) -> None:
+        """Opt in to the plain-text file from now on (the wizard's choice on a machine without a
+        keyring); the caller records the choice for later runs."""
+        if not self.allow_file:
+            self.allow_file = True
+            log.warning(FILE_WARNING.format(path=self.file_path))
+
     def get_bot_token(self) -> str | None:
         return self.get(BOT_TOKEN)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from keyring.backends import fail
 from textual import events
 from textual.app import App
 from textual.pilot import Pilot
@@ -16,9 +18,12 @@ from textual.widgets import Input, SelectionList, Static
 
 from kimaki_tui.discord_rest import DiscordRest
 from kimaki_tui.opencode.catalog import Project
+from kimaki_tui.opencode.errors import OpenCodeUnavailable
+from kimaki_tui.root.offline import open_secrets
 from kimaki_tui.screens.wizard import WizardScreen
 from kimaki_tui.secrets import SecretStore
-from kimaki_tui.setup import SetupController, SetupError, SetupResult, Step
+from kimaki_tui.settings import load_settings
+from kimaki_tui.setup import SetupController, SetupError, SetupResult, Step, TokenNotStored
 from kimaki_tui.setup.channel_plan import channel_topic, sanitize_channel_name
 from kimaki_tui.setup.guide import BOT_PERMISSIONS
 from kimaki_tui.setup.projects import project_directories
@@ -337,15 +342,55 @@ async def test_add_channels_in_the_chosen_server(
     assert (channel.guild_id, channel.name) == (work.id, "beta-app")
 
 
-@pytest.mark.parametrize("allow_file", [False, True])
+@pytest.mark.parametrize(
+    ("keyring_works", "allow_file", "promise"),
+    [
+        (True, False, "stored in your OS keyring"),
+        (True, True, "stored in your OS keyring"),  # the keyring comes first: the file is not used
+        (False, True, "stored in {path}"),
+        (False, False, "you choose where it goes: {path}"),
+    ],
+)
 async def test_the_token_page_says_where_the_token_goes(
-    tmp_path: Path, twin: DiscordTwin, allow_file: bool
+    tmp_path: Path, twin: DiscordTwin, keyring_works: bool, allow_file: bool, promise: str
 ) -> None:
     setup = controller(tmp_path, twin, [], Links(), start=Step.TOKEN)
     setup.secrets.allow_file = allow_file  # as `--secrets-file` builds the store
-    app = WizardApp(setup)
-    async with app.run_test(size=(120, 40)) as pilot:
-        text = " ".join(text_of(pilot, "#token .instructions").split())
-        assert "stored in your OS keyring" in text
-        assert ("secrets.json" in text and "--secrets-file" in text) is allow_file
-        assert ("never in a file" in text) is not allow_file
+    with contextlib.ExitStack() as stack:
+        if not keyring_works:
+            stack.enter_context(use_keyring(fail.Keyring()))  # type: ignore[no-untyped-call]
+        app = WizardApp(setup)
+        async with app.run_test(size=(120, 40)) as pilot:
+            text = " ".join(text_of(pilot, "#token .instructions").split())
+    assert promise.format(path=setup.secrets.file_path) in text
+    assert ("OS keyring" in text and "no OS keyring" not in text) is keyring_works
+
+
+async def test_without_a_keyring_the_token_goes_to_the_file_chosen_in_place(
+    tmp_path: Path, twin: DiscordTwin
+) -> None:
+    """No OS keyring and no --secrets-file: the checked token is not lost; the file is offered, the
+    choice is remembered in config.toml, and later runs read the token from there."""
+    setup = controller(tmp_path, twin, [], Links(), start=Step.TOKEN)
+    data_dir = setup.secrets.data_dir
+    with use_keyring(fail.Keyring()):  # type: ignore[no-untyped-call]
+        with pytest.raises(TokenNotStored, match="KIMAKI_BOT_TOKEN"):
+            await setup.submit_token(TOKEN)
+        assert not setup.can_advance() and setup.identity is not None
+        assert setup.store_token_in_file() == "file"
+        assert setup.can_advance()
+        assert load_settings({"data_dir": str(data_dir)}, env={}).secrets_file
+        later = open_secrets(load_settings({"data_dir": str(data_dir)}, env={}), env={})
+        assert later.get_bot_token() == TOKEN
+
+
+async def test_projects_step_when_opencode_is_not_up_yet(tmp_path: Path, twin: DiscordTwin) -> None:
+    """The wizard's projects step before OpenCode is healthy: a clear error, and the step stays
+    usable (folders can still be added by path) — the control center used to crash here."""
+
+    async def unreachable() -> list[str]:
+        raise OpenCodeUnavailable("OpenCode is unreachable at http://127.0.0.1:9")
+
+    setup = SetupController(SecretStore(tmp_path / "data", env={}), known_projects=unreachable)
+    with pytest.raises(SetupError, match="cannot be listed yet"):
+        await setup.project_choices()

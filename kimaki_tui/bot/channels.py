@@ -22,6 +22,7 @@ from kimaki_tui.setup.channel_plan import (
     CATEGORY_REASON,
     ChannelPlan,
     ExistingChannel,
+    channel_topic,
     plan_project_channel,
 )
 
@@ -91,6 +92,18 @@ def linked_channel(bot: KimakiBot, guild: discord.Guild, directory: str) -> disc
     return None
 
 
+def unlinked_channel(bot: KimakiBot, guild: discord.Guild, directory: str) -> discord.TextChannel | None:
+    """A channel of this bot made for `directory` (its topic says so) that is linked to nothing."""
+    wanted = channel_topic(directory, bot.app_id)
+    if wanted is None:
+        return None
+    linked = {link.channel_id for link in bot.core.projects.links(str(guild.id))}
+    return next(
+        (c for c in guild.text_channels if c.topic == wanted and str(c.id) not in linked),
+        None,
+    )
+
+
 def _existing_dir(directory: str) -> str:
     path = Path(directory).expanduser()
     if not path.is_dir():
@@ -110,6 +123,11 @@ async def create_project_channel(bot: KimakiBot, guild: discord.Guild, directory
         log.info("%s is already linked to #%s in guild %s", resolved, existing.name, guild.id)
         return existing
     app_id = bot.app_id
+    earlier = unlinked_channel(bot, guild, resolved)
+    if earlier is not None:  # unlinked once, added again: the channel and its threads come back
+        bot.core.projects.link(str(earlier.id), str(guild.id), resolved, str(app_id) if app_id else None)
+        log.info("relinked #%s (%s) to %s", earlier.name, earlier.id, resolved)
+        return earlier
     plan = plan_project_channel(existing_channels(guild), resolved, app_id)
     category = await _category(guild, plan)
     try:

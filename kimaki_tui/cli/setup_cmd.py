@@ -278,14 +278,21 @@ class Prompter:
         import questionary
 
         from kimaki_tui.secrets import mask
-        from kimaki_tui.setup import SetupError, guide
+        from kimaki_tui.setup import SetupError, TokenNotStored
         from kimaki_tui.setup.controller import clean_token
 
-        self.echo(guide.TOKEN)
+        self.echo(self.setup.token_page_text())
         while True:
             raw = await questionary.password("Bot token:", **self.io).unsafe_ask_async()
             try:
                 identity = await self.setup.submit_token(raw or "")
+            except TokenNotStored as exc:
+                self.echo(f"✗ {exc}")
+                keep = questionary.confirm(f"Keep it in {self.setup.secrets.file_path}?", **self.io)
+                if not await keep.unsafe_ask_async():
+                    return False
+                self.setup.store_token_in_file()
+                identity = self.setup.checked_identity()
             except SetupError as exc:
                 self.echo(f"✗ {exc}")
                 continue
@@ -335,7 +342,11 @@ class Prompter:
         from kimaki_tui.setup import SetupError, guide
 
         self.echo(guide.PROJECTS)
-        choices = await self.setup.project_choices()
+        try:
+            choices = await self.setup.project_choices()
+        except SetupError as exc:
+            self.echo(f"✗ {exc}")
+            choices = []
         selected: list[str] = []
         if choices:
             question = questionary.checkbox(

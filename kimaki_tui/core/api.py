@@ -114,7 +114,8 @@ class ConversationView:
     """A conversation right now: which session it shows and what that session is doing.
 
     `state` is "waiting" while a permission or question waits for a person; `busy` is True while a
-    turn runs (also while waiting). `tokens`, `model` and `agent` are the last turn's.
+    turn runs (also while waiting), since `busy_since`. `tokens`, `model` and `agent` are the last
+    turn's.
     """
 
     thread_id: str
@@ -130,6 +131,7 @@ class ConversationView:
     agent: str
     last_activity: float
     origin: str
+    busy_since: float | None = None  # when the running turn began (None when not busy)
 
 
 @dataclass(frozen=True, slots=True)

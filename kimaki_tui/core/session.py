@@ -101,6 +101,7 @@ class SessionRuntime:
         self.title = ""
         self._queued: int | None = None  # queue length, read from the store once, then kept
         self.last_activity = time.time()
+        self.turn_started_at = 0.0  # when the running (or last) turn began: the dashboard's elapsed time
         self._state = reducer.initial_state(session_id or "")
         self._lock = asyncio.Lock()
         self._awaiting_turn = False
@@ -164,6 +165,7 @@ class SessionRuntime:
             agent=turn.agent if turn else "",
             last_activity=self.last_activity,
             origin=self.origin,
+            busy_since=self.turn_started_at if self.busy and self.turn_started_at else None,
         )
 
     # ---- front-end commands -------------------------------------------------------------
@@ -252,7 +254,10 @@ class SessionRuntime:
             self._handle_event(event)
 
     def _handle_event(self, event: Event) -> None:
+        was_busy = self.busy
         self._state, outputs = reducer.reduce(self._state, event)
+        if self.busy and not was_busy:  # a turn this run did not send (another client, a resume)
+            self.turn_started_at = time.time()
         if reducer.is_busy(self._state):
             self._turn_started = True
         if reducer.settling(self._state):
@@ -388,6 +393,8 @@ class SessionRuntime:
                 text_part(prompt.text),
                 *(f.to_part() for f in prompt.files),
             ]
+            if not self.busy:
+                self.turn_started_at = time.time()
             self._awaiting_turn = True
             self._turn_started = False
             self._turn_seq += 1

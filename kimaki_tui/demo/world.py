@@ -14,10 +14,11 @@ DEMO_TOKEN = "kimaki-demo-bot-token"
 DEMO_USER = "you"
 GUILD_NAME = "Kimaki Demo"
 INTRO = (
-    "This is the project's channel in a local stand-in for Discord. Type a message: it starts a thread "
-    "and an OpenCode session, and the bot answers there.\n\n"
-    "Tab reaches the bot's buttons and menus, Esc comes back here, Ctrl+L picks a channel or thread, "
-    "a line starting with / runs a slash command (/abort, /queue message=…)."
+    "This is the project's channel in a local stand-in for Discord. Press m and type a message: it "
+    "starts a thread and an OpenCode session, and the bot answers there.\n\n"
+    "Tab reaches the bot's buttons and menus, Esc leaves the message box (the digits switch screens "
+    "again), Ctrl+L picks a channel or thread, End jumps to the newest message, a line starting "
+    "with / runs a slash command (/abort, /queue message=…)."
 )
 SCRIPTED_INTRO = INTRO + (
     "\n\nThe scripted model (no API key) understands:  hello → an echo  ·  RUN_BASH: ls -la → asks "

@@ -27,6 +27,22 @@ async def run_control_center(
 ) -> int:
     """Run the control center until it quits or the run stops; `chat` (`kimaki demo` only) adds the
     Discord view. Without a token (or when asked) it opens on the setup wizard."""
+    app = control_center(services, token, wizard=wizard, chat=chat)
+    closer = asyncio.create_task(_close_on_stop(services, app))
+    try:
+        await app.run_async()
+    finally:
+        closer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await closer
+    return 0
+
+
+def control_center(
+    services: Services, token: str | None, *, wizard: Wizard | None = None, chat: ChatWorld | None = None
+) -> KimakiApp:
+    """The control center on the run's services, not yet running; with a token the bot starts once
+    its first frame is drawn, else (or when asked) it opens on the setup wizard."""
     from kimaki_tui.logs import ring_handler
     from kimaki_tui.screens.app import KimakiApp
     from kimaki_tui.screens.model import ControlCenterModel
@@ -43,6 +59,7 @@ async def run_control_center(
         server_status=services.server_status,
         discord_status=discord,
         add_project=lambda directory: add_project(services, directory),
+        channel_name=lambda channel_id: channel_name(services, channel_id),
         needs_setup=needs_wizard,
         setup=_setup_controller(services, wizard) if needs_wizard else None,
         after_setup=lambda result: _after_setup(services, result),
@@ -51,17 +68,10 @@ async def run_control_center(
     )
     scheduler.on_change.append(lambda: setattr(model, "scheduler_status", scheduler.status_text()))
     app = KimakiApp(model)
-    closer = asyncio.create_task(_close_on_stop(services, app))
     if token:
         # Importing and starting discord.py blocks the loop for a moment: draw the dashboard first.
         app.call_later(lambda: app.call_after_refresh(services.start_bot, token))
-    try:
-        await app.run_async()
-    finally:
-        closer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await closer
-    return 0
+    return app
 
 
 async def _close_on_stop(services: Services, app: KimakiApp) -> None:
@@ -89,7 +99,8 @@ def _setup_controller(services: Services, wizard: Wizard | None) -> SetupControl
 
 
 async def _after_setup(services: Services, result: Any) -> None:
-    """The wizard saved a token: start (or keep) the bot with it."""
+    """The wizard saved a token: start (or keep) the bot with it. The token is read from the run's
+    one SecretStore, the wizard's too, so a secrets file chosen in the wizard is read here."""
     from kimaki_tui.logs import register_secret
 
     if not getattr(result, "completed", False):
@@ -98,6 +109,14 @@ async def _after_setup(services: Services, result: Any) -> None:
     if token:
         register_secret(token)
         services.start_bot(token)
+
+
+def channel_name(services: Services, channel_id: str) -> str | None:
+    """A Discord channel's name from the running bot's cache; None before it is connected."""
+    bot = services.worker.bot if services.worker else None
+    channel = bot.get_channel(int(channel_id)) if bot is not None and channel_id.isdigit() else None
+    name = getattr(channel, "name", None)
+    return name if isinstance(name, str) else None
 
 
 async def add_project(services: Services, directory: str) -> str | None:

@@ -20,7 +20,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 
-from kimaki_tui.core.api import ConversationView
+from kimaki_tui.core.api import ConversationView, ScheduledTask
 from kimaki_tui.core.events import ChatStatus, GuildAccessChanged, PermissionReply, QueueChanged, QueuedItem
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.screens.approvals import ApprovalsScreen
@@ -36,7 +36,16 @@ from kimaki_tui.screens.messages import AbortSession, CoreEvents, LogLines, Open
 from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.projects import ProjectsScreen
 from kimaki_tui.screens.session import SessionScreen
-from kimaki_tui.screens.state import Request, affects, read_requests, refreshed, touched_threads
+from kimaki_tui.screens.state import (
+    ProjectRow,
+    Request,
+    affects,
+    read_projects,
+    read_requests,
+    read_tasks,
+    refreshed,
+    touched_threads,
+)
 from kimaki_tui.screens.tasks import TasksScreen
 from kimaki_tui.screens.transcript import TranscriptBook
 
@@ -50,8 +59,9 @@ WIZARD_MODULE = "kimaki_tui.screens.wizard"
 class KimakiApp(App[None]):
     CSS_PATH = Path(__file__).with_name("kimaki.tcss")  # absolute: subclasses live elsewhere
     TITLE = "kimaki"
-    # The screens get `-narrow` below 120 columns (kimaki.tcss lays the bars and panes out for 80×24).
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 (Textual declares it so)
+    # The screens get `-narrow` below 120 columns (kimaki.tcss lays the bars and panes out for 80×24),
+    # `-roomy` from 160 (where the dashboard has room for its preview pane beside the full table).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide"), (160, "-roomy")]  # noqa: RUF012 (Textual declares it so)
     COMMANDS = App.COMMANDS | {KimakiCommands}
     # The digits are shown by the nav bar on every screen (the footer keeps its room for the screen's keys).
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -80,6 +90,8 @@ class KimakiApp(App[None]):
     discord_status: reactive[ChatStatus] = reactive(ChatStatus("connecting"))
     scheduler_status: reactive[str | None] = reactive(None)
     pending_approvals: reactive[int] = reactive(0)
+    projects: reactive[tuple[ProjectRow, ...]] = reactive(())
+    tasks: reactive[tuple[ScheduledTask, ...]] = reactive(())
 
     def compute_pending_approvals(self) -> int:
         return len(self.requests)
@@ -91,7 +103,7 @@ class KimakiApp(App[None]):
         self.logbook = LogBook(model.log_capacity)
         self.bridge = Bridge(self.post_message, model.core.subscribe, model.log_ring)
         self._modes_made: list[KimakiScreen] = []
-        self.add_mode("dashboard", lambda: self._made(DashboardScreen(model)))
+        self.add_mode("dashboard", lambda: self._made(DashboardScreen(model, self.transcripts)))
         self.add_mode("approvals", lambda: self._made(ApprovalsScreen(model)))
         self.add_mode("logs", lambda: self._made(LogsScreen(model, self.logbook)))
         self.add_mode("projects", lambda: self._made(ProjectsScreen(model)))
@@ -135,6 +147,7 @@ class KimakiApp(App[None]):
             elif isinstance(event, ChatStatus):
                 self.model.discord_status = self.discord_status = event
             elif isinstance(event, GuildAccessChanged):
+                self.read_projects()
                 if event.status == "pending":
                     text = f"Discord server {event.name or event.guild_id} is waiting for your approval"
                     self.notify(f"{text} (Projects → s).", severity="warning", timeout=30)
@@ -159,6 +172,12 @@ class KimakiApp(App[None]):
         self.sessions = tuple(core.conversations.all())
         self.requests = read_requests(core)
         self.scheduler_status = self.model.scheduler_status
+        self.read_projects()
+        self.tasks = read_tasks(core)
+
+    def read_projects(self) -> None:
+        """Projects live in the database (the bot, the wizard and the CLI add them): re-read them."""
+        self.projects = read_projects(self.model.core, self.model.channel_name)
 
     def on_log_lines(self, message: LogLines) -> None:
         self.logbook.extend(message.lines)

@@ -64,19 +64,22 @@ class ApprovalsScreen(KimakiScreen):
     def __init__(self, model: ControlCenterModel) -> None:
         super().__init__(model)
         self._shown: str | None = None  # the request whose detail is drawn
+        # Made here, not in compose: the footer asks `check_action` (which reads it) that early.
+        self.table = RequestTable(id="requests", cursor_type="row")
 
     def compose(self) -> ComposeResult:
         yield self.nav_bar()
-        with Horizontal(id="approvals-body"):
-            table = RequestTable(id="requests", cursor_type="row")
-            table.border_title = "Pending"
-            yield table
-            yield VerticalScroll(id="detail")
-        yield Static(NOTHING, id="nothing")
+        with Horizontal(id="approvals-body") as self.body:
+            self.table.border_title = "Pending"
+            yield self.table
+            self.detail = VerticalScroll(id="detail")
+            yield self.detail
+        self.nothing = Static(NOTHING, id="nothing")
+        yield self.nothing
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#requests", DataTable)
+        table = self.table
         for key, label, width in (("age", "Age", 4), ("kind", "Kind", 8), ("project", "Project", 12)):
             table.add_column(label, key=key, width=width)
         table.add_column("What", key="what", width=44)
@@ -87,7 +90,7 @@ class ApprovalsScreen(KimakiScreen):
 
     @property
     def selected(self) -> Request | None:
-        table = self.query_one("#requests", DataTable)
+        table = self.table
         if not table.row_count:
             return None
         return self._request(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
@@ -97,7 +100,7 @@ class ApprovalsScreen(KimakiScreen):
         self._show_requests(self.app_state.requests)
 
     def _show_requests(self, pending: tuple[Request, ...]) -> None:
-        table = self.query_one("#requests", DataTable)
+        table = self.table
         row = table.cursor_row
         keep = (
             table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
@@ -121,8 +124,8 @@ class ApprovalsScreen(KimakiScreen):
         if pending:
             table.move_cursor(row=min(row, len(pending) - 1))
         table.border_subtitle = f"{len(pending)} waiting" if pending else ""
-        self.query_one("#approvals-body").display = bool(pending)
-        self.query_one("#nothing").display = not pending
+        self.body.display = bool(pending)
+        self.nothing.display = not pending
         self._show_detail(self.selected)
 
     @on(DataTable.RowHighlighted, "#requests")
@@ -132,13 +135,13 @@ class ApprovalsScreen(KimakiScreen):
     def _show_detail(self, request: Request | None) -> None:
         if request is not None and request.request_id == self._shown:
             return
-        detail = self.query_one("#detail", VerticalScroll)
+        detail = self.detail
         focused = self.focused
         if focused is not None and focused is not detail and detail in focused.ancestors:
-            self.query_one(RequestTable).focus()  # its button goes with the request: not nowhere
+            self.table.focus()  # its button goes with the request: not nowhere
         detail.remove_children()
         self._shown = request.request_id if request else None
-        table = self.query_one(RequestTable)
+        table = self.table
         table.answerable = isinstance(request, QuestionRequest)
         table.refresh_bindings()
         self.refresh_bindings()
@@ -181,7 +184,7 @@ class ApprovalsScreen(KimakiScreen):
             form.focus_first()
 
     def action_back_to_list(self) -> None:
-        self.query_one("#requests").focus()
+        self.table.focus()
 
     @on(QuestionForm.Answer)
     def _answered(self, event: QuestionForm.Answer) -> None:

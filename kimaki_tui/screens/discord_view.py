@@ -1,10 +1,13 @@
 """The Discord view (demo mode): the project channel and its threads as a chat, as the demo user.
 
-Typing sends a message (in the channel it starts a thread, which the view then follows); a line
-starting with `/` runs a slash command (`/queue message=hi`, `/abort`). The bot's buttons and
-select menus are real widgets. Everything shown is read back from the `ChatWorld` (the demo's
-Discord twin) whenever it changes, so an approval given on the Approvals screen shows here exactly
-as Discord would show it.
+`m` opens the message box (focus starts on the chat, so the nav bar's digits switch screens);
+Enter sends (in the channel it starts a thread, which the view then follows); a line starting with
+`/` runs a slash command (`/queue message=hi`, `/abort`). The bot's buttons and select menus are
+real widgets. Everything shown is read back from the `ChatWorld` (the demo's Discord twin)
+whenever it changes, so an approval given on the Approvals screen shows here exactly as Discord
+would show it. The chat stays at its newest message (anchored) until the reader scrolls up; then
+the border says new messages arrived and End jumps to them. "Kimaki is typing…" shows while the
+shown thread's session runs a turn (the app's `sessions`).
 """
 
 from __future__ import annotations
@@ -14,14 +17,16 @@ from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from kimaki_tui.core.api import ConversationView
 from kimaki_tui.core.events import ChatStatus
 from kimaki_tui.screens.base import KimakiScreen
 from kimaki_tui.screens.chat_model import ChatChannel, ChatWorld, bind_slash, parse_slash
@@ -36,6 +41,28 @@ CHANNEL_NAME_WIDTH = 19
 
 class ChatChanged(Message, bubble=False):
     """Something changed in the chat world (posted at most once until handled)."""
+
+
+class ChatLog(VerticalScroll):
+    """The messages, anchored to the newest; `released` while the reader is scrolled away from it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("end", "newest", "Newest", tooltip="Jump to the newest message and follow again"),
+    ]
+    released: reactive[bool] = reactive(False)
+
+    def action_newest(self) -> None:
+        self.anchor()  # scrolls to the end and follows again
+        self.released = False
+
+    def release_anchor(self) -> None:
+        super().release_anchor()
+        self.released = True
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self.released and new_value >= self.max_scroll_y:
+            self.released = False
 
 
 class DiscordScreen(KimakiScreen):
@@ -59,6 +86,7 @@ class DiscordScreen(KimakiScreen):
         scrollbar-size-vertical: 1;
     }
     #chat-hint { height: auto; max-height: 7; padding: 0 1; background: $boost; }
+    #chat-typing { height: 1; padding: 0 2; color: $text-muted; text-style: italic; }
     #chat-input {
         margin-bottom: 1;
         border: tall $accent 40%;
@@ -75,9 +103,14 @@ class DiscordScreen(KimakiScreen):
     .chat-row Select { width: 40; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "focus_input", "Type", tooltip="Back to the message box"),
+        Binding("m", "focus_input", "Message", tooltip="Type a message (Enter sends; / runs a command)"),
+        Binding("escape", "focus_chat", "Read", tooltip="Leave the message box: the digits switch screens"),
         Binding("ctrl+l", "focus_channels", "Channels", tooltip="Pick a channel or thread"),
     ]
+    # New messages arrived below while the reader was scrolled up.
+    unread: reactive[bool] = reactive(False)
+    # The shown thread's session is running a turn (the bot is "typing").
+    typing: reactive[bool] = reactive(False)
 
     def __init__(self, model: ControlCenterModel, chat: ChatWorld) -> None:
         super().__init__(model)
@@ -88,30 +121,74 @@ class DiscordScreen(KimakiScreen):
         self._queued = False
         self._follow_from: set[int] | None = None  # thread ids before our message in a channel
         self._unsubscribe: Callable[[], None] | None = None
+        self._to_prompt = False  # `m` was pressed: keys are text until the focus goes elsewhere
 
     def compose(self) -> ComposeResult:
         yield self.nav_bar()
         with Horizontal(id="chat-body"):
-            channels = OptionList(id="chat-channels")
-            channels.border_title = "Channels"
-            yield channels
-            yield VerticalScroll(id="chat-log")
-        yield Static(id="chat-hint")
-        yield Input(id="chat-input", placeholder="Message (or /command)")
+            self.channel_list = OptionList(id="chat-channels")
+            self.channel_list.border_title = "Channels"
+            yield self.channel_list
+            self.chat_log = ChatLog(id="chat-log")
+            yield self.chat_log
+        self.typing_line = Static(id="chat-typing")
+        yield self.typing_line
+        self.hint = Static(id="chat-hint")
+        yield self.hint
+        self.prompt = Input(id="chat-input", placeholder="Message (or /command)")
+        yield self.prompt
         yield Footer()
 
     def on_mount(self) -> None:
         self._unsubscribe = self.chat.subscribe(self._changed)
-        self.query_one("#chat-input").focus()
-        self.query_one("#chat-hint").display = False
-        self.watch(self.app, "discord_status", self._bot_status)
+        # Not the message box: the digits of the nav bar must switch screens, not type (`m` types).
+        self.chat_log.focus()
+        self.chat_log.anchor()
+        self.hint.display = False
+        self.watch(self.app, "discord_status", self._show_border)
+        self.watch(self.app, "sessions", self._follow_turn)
+        self.watch(self.chat_log, "released", self._scrolled)
 
-    def _bot_status(self, status: ChatStatus) -> None:
-        """Whether the bot is there to answer (messages sent before it connects go unseen)."""
+    def on_key(self, event: events.Key) -> None:
+        """A character typed on the chat goes to the message box (keys bound here, like the nav
+        bar's digits and `m`, stay keys — unless typing has begun and the box is about to take
+        the focus: then every character is text, so typing fast after `m` loses nothing)."""
+        # With the box focused a character only gets here if it was sent to the chat first.
+        if self.focused not in (self.chat_log, self.prompt) or not event.is_printable or not event.character:
+            return
+        if event.key in self.active_bindings and not self._to_prompt:
+            return
+        event.stop()
+        event.prevent_default()
+        self._to_prompt = True  # typing now: the next `m` is a letter
+        self.prompt.focus()
+        self.prompt.insert_text_at_cursor(event.character)
+
+    # ---- what the view declares -----------------------------------------------------------------
+    def _show_border(self) -> None:
+        """Whether the bot is there to answer (messages sent before it connects go unseen), and
+        whether new messages wait below."""
+        status: ChatStatus = self.app_state.discord_status
         shown = {"connected": "bot online", "connecting": "bot connecting…"}.get(
             status.state, f"bot {status.state}"
         )
-        self.query_one("#chat-log").border_subtitle = shown
+        self.chat_log.border_subtitle = f"↓ new messages (End) · {shown}" if self.unread else shown
+
+    def watch_unread(self) -> None:
+        self._show_border()
+
+    def _follow_turn(self, sessions: tuple[ConversationView, ...]) -> None:
+        shown = str(self.channel_id)
+        self.typing = any(view.thread_id == shown and view.busy for view in sessions)
+
+    def watch_typing(self, typing: bool) -> None:
+        name = self.app_state.discord_status.user or "Kimaki"
+        self.typing_line.update(f"{name.split('#')[0]} is typing…")
+        self.typing_line.display = typing
+
+    def _scrolled(self, released: bool) -> None:
+        if not released:
+            self.unread = False
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
@@ -140,6 +217,7 @@ class DiscordScreen(KimakiScreen):
             self.channel_id = followed
         if channels != self._shown_channels or followed is not None:
             self._show_channels(channels)
+        self._follow_turn(self.app_state.sessions)
         await self._show_messages()
 
     def _followed_thread(self, channels: list[ChatChannel]) -> int | None:
@@ -154,7 +232,7 @@ class DiscordScreen(KimakiScreen):
 
     def _show_channels(self, channels: list[ChatChannel]) -> None:
         self._shown_channels = channels
-        options = self.query_one("#chat-channels", OptionList)
+        options = self.channel_list
         options.clear_options()
         for channel in channels:
             name = clip(channel.name, CHANNEL_NAME_WIDTH)
@@ -166,7 +244,8 @@ class DiscordScreen(KimakiScreen):
             options.highlighted = options.get_option_index(str(self.channel_id))
 
     async def _show_messages(self) -> None:
-        log_view = self.query_one("#chat-log", VerticalScroll)
+        """Mount new messages, update changed ones, drop deleted ones (by message id)."""
+        log_view = self.chat_log
         messages = self.chat.messages(self.channel_id) if self.channel_id is not None else []
         self._show_title(log_view)
         keep = {m.id for m in messages}
@@ -187,16 +266,15 @@ class DiscordScreen(KimakiScreen):
             previous = None if message.ephemeral else message.author
         await self._show_intro(log_view, bool(messages))
         if added:
-            at_end = log_view.max_scroll_y - log_view.scroll_y <= 2
+            # Anchored, the log follows by itself; scrolled up, the reader is told instead.
+            self.unread = self.unread or (log_view.released and len(added) < len(messages))
             await log_view.mount_all(added)
-            if at_end or len(added) == len(messages):
-                log_view.scroll_end(animate=False)
 
     def _show_title(self, log_view: VerticalScroll) -> None:
         current = next((c for c in self._shown_channels if c.id == self.channel_id), None)
         if current is not None:
             log_view.border_title = f"↳ {current.name}" if current.is_thread else f"# {current.name}"
-            prompt = self.query_one("#chat-input", Input)
+            prompt = self.prompt
             prompt.placeholder = f"Message {log_view.border_title} (or /command)"
 
     async def _show_intro(self, log_view: VerticalScroll, has_messages: bool) -> None:
@@ -213,14 +291,15 @@ class DiscordScreen(KimakiScreen):
         self.channel_id = channel_id
         self._follow_from = None
         self._views.clear()
-        await self.query_one("#chat-log", VerticalScroll).remove_children()
+        await self.chat_log.remove_children()
+        self.action_newest()
         await self.refresh_chat()
 
     @on(OptionList.OptionSelected, "#chat-channels")
     async def _channel_picked(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is not None:
             await self.show_channel(int(event.option.id))
-            self.query_one("#chat-input").focus()
+            self.prompt.focus()
 
     # ---- acting as the demo user ------------------------------------------------------------------
     @on(Input.Submitted, "#chat-input")
@@ -235,6 +314,7 @@ class DiscordScreen(KimakiScreen):
         current = next((c for c in self._shown_channels if c.id == self.channel_id), None)
         if current is not None and not current.is_thread:
             self._follow_from = {c.id for c in self._shown_channels}
+        self.action_newest()  # one's own message, and the answer, are what one wants to see
         self._act(self.chat.send(text, self.channel_id))
 
     def _slash(self, text: str) -> None:
@@ -264,7 +344,7 @@ class DiscordScreen(KimakiScreen):
 
     @on(Input.Changed, "#chat-input")
     def _hint(self, event: Input.Changed) -> None:
-        hint = self.query_one("#chat-hint", Static)
+        hint = self.hint
         value = event.value
         if not value.startswith("/"):
             hint.display = False
@@ -280,7 +360,18 @@ class DiscordScreen(KimakiScreen):
         hint.display = True
 
     def action_focus_input(self) -> None:
-        self.query_one("#chat-input").focus()
+        self._to_prompt = True
+        self.prompt.focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget is not self.prompt:
+            self._to_prompt = False
+
+    def action_focus_chat(self) -> None:
+        self.chat_log.focus()
 
     def action_focus_channels(self) -> None:
-        self.query_one("#chat-channels").focus()
+        self.channel_list.focus()
+
+    def action_newest(self) -> None:
+        self.chat_log.action_newest()

@@ -60,6 +60,16 @@ def status_text(state: str, palette: Palette) -> Text:
     return Text(f"{glyph} {label}", style=style)
 
 
+def elapsed(seconds: float) -> str:
+    """How long a turn has run: `12s`, `3m05s`, `1h02m`."""
+    whole = int(max(0.0, seconds))
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+
+
 def age(seconds: float) -> str:
     """A compact age: `now`, `42s`, `5m`, `3h`, `2d`."""
     seconds = max(0.0, seconds)

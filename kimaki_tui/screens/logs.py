@@ -1,7 +1,8 @@
 """The live log: every record of this run, with a level filter and a search that filters as you type.
 
 Lines come from the app's `LogBook` (fed by the bridge from the log ring); the view renders only
-what is visible, so 100,000 lines scroll as fast as 100.
+what is visible, so 100,000 lines scroll as fast as 100. The filter is the screen's state: `level`
+and `needle` are reactives, and the view, the level bar and the count follow them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.reactive import reactive
 from textual.widgets import Footer, Input, Static
 
 from kimaki_tui.screens.base import KimakiScreen
@@ -35,27 +37,31 @@ class LogsScreen(KimakiScreen):
         Binding("slash", "search", "Search", tooltip="Filter the log by a text"),
         Binding("l", "level", "Level", tooltip="Cycle the minimum level: all, debug, info, warning, error"),
         Binding("x", "clear", "Clear filter", tooltip="Show every line again"),
-        Binding("c", "copy", "Copy", tooltip="Copy the lines on screen to the clipboard (OSC 52)"),
+        Binding(
+            "c", "copy", "Copy", tooltip="Copy the selected line (↑/↓), else the lines on screen (OSC 52)"
+        ),
         Binding("escape", "focus_log", "Back to log", show=False),
     ]
+
+    level: reactive[int] = reactive(0, init=False)  # an index into LEVELS: the minimum shown
+    needle: reactive[str] = reactive("", init=False)  # the search text
 
     def __init__(self, model: ControlCenterModel, book: LogBook) -> None:
         super().__init__(model)
         self.book = book
-        self._level = 0
 
     def compose(self) -> ComposeResult:
         yield self.nav_bar()
         with Horizontal(id="log-toolbar"):
-            yield Static(levels_markup(0), id="levels")
-            yield Input(placeholder="Search (/)", id="search")
-            yield Static(id="log-count")
-        yield LogView(self.book, self.palette, id="log")
+            self.levels = Static(levels_markup(0), id="levels")
+            yield self.levels
+            self.search = Input(placeholder="Search (/)", id="search")
+            yield self.search
+            self.line_count = Static(id="log-count")
+            yield self.line_count
+        self.view = LogView(self.book, self.palette, id="log")
+        yield self.view
         yield Footer()
-
-    @property
-    def view(self) -> LogView:
-        return self.query_one(LogView)
 
     def on_mount(self) -> None:
         self.view.set_filter(0, "")
@@ -75,38 +81,46 @@ class LogsScreen(KimakiScreen):
         total = self.book.size
         filtered = view.min_level > 0 or bool(view.needle)
         label = f"{view.count:,} of {total:,} lines" if filtered else f"{total:,} lines"
-        self.query_one("#log-count", Static).update(label)
+        self.line_count.update(label)
+
+    def watch_level(self, level: int) -> None:
+        self.levels.update(levels_markup(level))
+        self._refilter()
+
+    def watch_needle(self) -> None:
+        self._refilter()
 
     def _refilter(self) -> None:
-        needle = self.query_one("#search", Input).value
-        self.view.set_filter(LEVELS[self._level][1], needle)
-        self.query_one("#levels", Static).update(levels_markup(self._level))
+        self.view.set_filter(LEVELS[self.level][1], self.needle)
         self._count()
 
     @on(Input.Changed, "#search")
-    def _search_changed(self) -> None:
-        self._refilter()
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.needle = event.value
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:
         self.view.focus()
 
     def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        self.search.focus()
 
     def action_focus_log(self) -> None:
         self.view.focus()
 
     def action_level(self, index: int | None = None) -> None:
-        self._level = (self._level + 1) % len(LEVELS) if index is None else index
-        self._refilter()
+        self.level = (self.level + 1) % len(LEVELS) if index is None else index
 
     def action_copy(self) -> None:
+        selected = self.view.selected_line()
+        if selected is not None:
+            self.app.copy_to_clipboard(selected)
+            self.notify("Copied the selected log line.", timeout=2)
+            return
         lines = self.view.shown_lines()
         self.app.copy_to_clipboard("\n".join(lines))
         self.notify(f"Copied {len(lines)} log line" + ("" if len(lines) == 1 else "s") + ".", timeout=2)
 
     def action_clear(self) -> None:
-        self._level = 0
-        self.query_one("#search", Input).value = ""  # Input.Changed refilters
-        self._refilter()
+        self.level = 0
+        self.search.value = ""  # Input.Changed clears the needle

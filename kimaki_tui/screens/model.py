@@ -37,6 +37,8 @@ class ControlCenterModel:
     server_status: ServerStatus = field(default_factory=lambda: ServerStatus("stopped"))
     discord_status: ChatStatus = field(default_factory=lambda: ChatStatus("connecting"))
     add_project: AddProject | None = None
+    # A Discord channel's name from its id (the bot's cache, given by the root); None: ids are shown.
+    channel_name: Callable[[str], str | None] | None = None
     # The first-run wizard (helper D's `kimaki_tui.screens.wizard.WizardScreen(setup)`).
     needs_setup: bool = False
     setup: Any = None

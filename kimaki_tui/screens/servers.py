@@ -33,14 +33,15 @@ class ServersScreen(KimakiScreen):
 
     def compose(self) -> ComposeResult:
         yield self.nav_bar()
-        table: DataTable[Text] = DataTable(id="servers", cursor_type="row", zebra_stripes=True)
-        table.border_title = "Discord servers"
-        yield table
-        yield Static(NONE, id="no-servers")
+        self.table: DataTable[Text] = DataTable(id="servers", cursor_type="row", zebra_stripes=True)
+        self.table.border_title = "Discord servers"
+        yield self.table
+        self.empty = Static(NONE, id="no-servers")
+        yield self.empty
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#servers", DataTable)
+        table = self.table
         table.add_column("Server", key="name", width=30)
         table.add_column("Id", key="id", width=20)
         table.add_column("Status", key="status", width=9)
@@ -48,7 +49,7 @@ class ServersScreen(KimakiScreen):
         self.sync()
 
     def sync(self) -> None:
-        table = self.query_one("#servers", DataTable)
+        table = self.table
         row = table.cursor_row
         table.clear()
         records = self.model.core.guilds.records()
@@ -64,14 +65,14 @@ class ServersScreen(KimakiScreen):
             table.move_cursor(row=min(row, table.row_count - 1))
         pending = sum(1 for record in records if record.status == "pending")
         table.border_subtitle = f"{len(records)} servers · {pending} waiting for you"
-        self.query_one("#no-servers").display = table.row_count == 0
+        self.empty.display = table.row_count == 0
 
     def apply_events(self, events: tuple[object, ...], *, visible: bool = True) -> None:
         if visible and any(isinstance(event, GuildAccessChanged) for event in events):
             self.sync()
 
     def action_decide(self, decision: str) -> None:
-        table = self.query_one("#servers", DataTable)
+        table = self.table
         if not table.row_count:
             return
         guild_id = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)

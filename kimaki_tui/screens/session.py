@@ -63,18 +63,25 @@ class SessionScreen(KimakiScreen):
 
     def compose(self) -> ComposeResult:
         yield self.nav_bar()
-        yield Static(id="session-header")
+        self.header = Static(id="session-header")
+        yield self.header
         with Horizontal(id="session-body"):
-            yield TranscriptView(self.palette, id="transcript")
-            with Vertical(id="queue-panel"):
-                yield QueueTable(id="queue")
-                yield Static("Nothing queued.", id="queue-empty")
-        yield Input(placeholder="Message this session — Enter sends (it shows in Discord too)", id="prompt")
+            self.transcript = TranscriptView(self.palette, id="transcript")
+            yield self.transcript
+            with Vertical(id="queue-panel") as self.queue_panel:
+                self.queue_table = QueueTable(id="queue")
+                yield self.queue_table
+                self.queue_empty = Static("Nothing queued.", id="queue-empty")
+                yield self.queue_empty
+        self.prompt = Input(
+            placeholder="Message this session — Enter sends (it shows in Discord too)", id="prompt"
+        )
+        yield self.prompt
         yield Footer()
 
     def on_mount(self) -> None:
         # Not the message box: the digits of the nav bar must switch screens, not type.
-        self.query_one(TranscriptView).focus()
+        self.transcript.focus()
         self.watch(self.app, "sessions", lambda _: self._show_header())
         self.watch(self.app, "queues", lambda _: self._show_queue())
         view = self.conversation
@@ -94,7 +101,7 @@ class SessionScreen(KimakiScreen):
     # ---- drawing ----------------------------------------------------------------------------
     def _show_header(self) -> None:
         snap = self.conversation
-        header = self.query_one("#session-header", Static)
+        header = self.header
         if snap is None:
             header.update(Text(f"thread {self.thread_id} is no longer mapped to a session", style="bold"))
             return
@@ -113,16 +120,16 @@ class SessionScreen(KimakiScreen):
         if items is None:  # no change seen in this run yet: what the core holds
             conversations = self.model.core.conversations
             items = conversations.queue(self.thread_id) if conversations.get(self.thread_id) else ()
-        table = self.query_one(QueueTable)
+        table = self.queue_table
         table.show(items)
-        self.query_one("#queue-panel").border_title = f"Queue ({len(items)})" if items else "Queue"
+        self.queue_panel.border_title = f"Queue ({len(items)})" if items else "Queue"
         table.display = bool(items)
-        self.query_one("#queue-empty").display = not items
+        self.queue_empty.display = not items
 
     def _show_transcript(self, *, rebuild: bool = False) -> None:
         view = self.conversation
         entries = self.book.entries(view.session_id if view else None)
-        self.query_one(TranscriptView).show(entries, rebuild=rebuild)
+        self.transcript.show(entries, rebuild=rebuild)
 
     @work(name="session-history", exclusive=True, group="history")
     async def _load_history(self, session_id: str) -> None:
@@ -160,7 +167,7 @@ class SessionScreen(KimakiScreen):
 
     def action_back(self) -> None:
         if isinstance(self.focused, Input):
-            self.query_one(TranscriptView).focus()
+            self.transcript.focus()
         else:
             self.app.pop_screen()
 
@@ -171,10 +178,10 @@ class SessionScreen(KimakiScreen):
         self.notify(f"Copied the transcript ({len(entries)} blocks).", timeout=2)
 
     def action_message(self) -> None:
-        self.query_one("#prompt", Input).focus()
+        self.prompt.focus()
 
     def action_scroll(self, pages: int) -> None:
-        view = self.query_one(TranscriptView)
+        view = self.transcript
         view.scroll_page_down() if pages > 0 else view.scroll_page_up()
 
     def action_abort(self) -> None:

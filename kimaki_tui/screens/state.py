@@ -7,8 +7,9 @@ and screens declare what they show by watching those reactives.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Protocol
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from kimaki_tui.core.api import ConversationView, CoreApi
 from kimaki_tui.core.events import (
@@ -26,6 +27,9 @@ from kimaki_tui.core.events import (
     ToolStarted,
 )
 from kimaki_tui.opencode.status import ServerStatus
+
+if TYPE_CHECKING:
+    from kimaki_tui.core.api import ScheduledTask
 
 Request = PermissionRequest | QuestionRequest
 APPROVAL_EVENTS = (PermissionAskedEvent, PermissionResolved, QuestionAskedEvent, QuestionResolved)
@@ -50,6 +54,45 @@ def affects(events: Iterable[object]) -> tuple[bool, bool]:
         if isinstance(event, DomainEvent) and not isinstance(event, _TRANSCRIPT_ONLY):
             sessions = True
     return sessions, requests
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRow:
+    """A project as the Projects screen lists it: one row per linked channel, or one for a project
+    without a channel (`channel_id` empty). Names are Discord's when the bot knows them."""
+
+    directory: str
+    channel_id: str = ""
+    channel_name: str | None = None
+    guild_id: str = ""
+    guild_name: str | None = None
+
+
+ChannelNamer = Callable[[str], str | None]
+"""A channel's name from its id (the bot's cache), None when unknown."""
+
+
+def read_projects(core: CoreApi, channel_name: ChannelNamer | None = None) -> tuple[ProjectRow, ...]:
+    """The linked channels first, then the projects that have none."""
+    guilds = {record.guild_id: record.name for record in core.guilds.records()}
+    rows = [
+        ProjectRow(
+            link.directory,
+            link.channel_id,
+            channel_name(link.channel_id) if channel_name else None,
+            link.guild_id,
+            guilds.get(link.guild_id),
+        )
+        for link in core.projects.links()
+    ]
+    linked = {row.directory for row in rows}
+    rows += [ProjectRow(p.directory) for p in core.projects.known() if p.directory not in linked]
+    return tuple(rows)
+
+
+def read_tasks(core: CoreApi) -> tuple[ScheduledTask, ...]:
+    """Every scheduled task, finished ones included (the Tasks screen filters)."""
+    return tuple(core.tasks.all(all_states=True))
 
 
 def touched_threads(events: Iterable[object]) -> set[str]:
@@ -80,3 +123,11 @@ class AppState(Protocol):
     discord_status: ChatStatus
     scheduler_status: str | None
     pending_approvals: int
+    projects: tuple[ProjectRow, ...]
+    tasks: tuple[ScheduledTask, ...]
+
+    def read_projects(self) -> None:
+        """Re-read the projects now (after an action that changed them)."""
+
+    def read_state(self) -> None:
+        """Re-read the whole state now (after an action that changed it)."""

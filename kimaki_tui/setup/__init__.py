@@ -12,6 +12,7 @@ from kimaki_tui.setup.controller import (
     SetupController,
     SetupError,
     Step,
+    TokenNotStored,
     needs_setup,
 )
 from kimaki_tui.setup.models import BotIdentity, CreatedChannel, GuildInfo, SetupResult
@@ -28,5 +29,6 @@ __all__ = [
     "SetupError",
     "SetupResult",
     "Step",
+    "TokenNotStored",
     "needs_setup",
 ]

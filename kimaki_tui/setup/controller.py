@@ -73,6 +73,11 @@ class SetupError(KimakiError):
     """Something the user can fix; the message is shown as is (it never contains a secret)."""
 
 
+class TokenNotStored(SetupError):
+    """Discord accepted the token but there is no OS keyring: `store_token_in_file()` keeps it in
+    the secrets file (the front ends offer that in place), or the user sets KIMAKI_BOT_TOKEN."""
+
+
 def needs_setup(secrets: SecretStore) -> bool:
     """True when no bot token is available (env, keyring or opt-in file)."""
     return secrets.get_bot_token() is None
@@ -135,7 +140,7 @@ class SetupController:
 
     def can_advance(self) -> bool:
         if self.step is Step.TOKEN:
-            return self.identity is not None
+            return self.identity is not None and self.secrets.get_bot_token() is not None
         if self.step is Step.WAIT_GUILD:
             return bool(self.guilds)
         return self.step is not Step.DONE
@@ -205,13 +210,32 @@ class SetupController:
         register_secret(token)
         if token.count(".") != 2 or app_id_from_token(token) is None:
             raise SetupError(f"This is not a bot token. {guide.TOKEN_HELP}")
+        self.token_saved_in = None
         identity = await self._check_token(token)
         try:
             self.token_saved_in = self.secrets.set_bot_token(token)
-        except SecretsUnavailable as exc:
-            raise SetupError(str(exc)) from None
+        except SecretsUnavailable:
+            raise TokenNotStored(guide.NO_KEYRING_CHOICE.format(path=self.secrets.file_path)) from None
         log.info("bot token for %s (app %s) saved", identity.username, identity.app_id)
         return identity
+
+    def token_page_text(self) -> str:
+        """The token step's words, true to where the token will be stored on this machine."""
+        keyring, _ = self.secrets.backend_status()
+        path = str(self.secrets.file_path)
+        return guide.token_text(keyring=keyring, file_allowed=self.secrets.allow_file, path=path)
+
+    def store_token_in_file(self) -> Source:
+        """After `TokenNotStored`: keep the checked token in the secrets file, and remember in
+        config.toml that this data dir uses it (later runs read the token from there)."""
+        from kimaki_tui.settings.remember import remember
+
+        token = self._require_token()
+        self.secrets.allow_plain_file()
+        remember(self.secrets.data_dir, "secrets_file", True, "no OS keyring: chosen in the setup wizard")
+        self.token_saved_in = self.secrets.set_bot_token(token)
+        log.info("bot token saved in %s", self.secrets.file_path)
+        return self.token_saved_in
 
     async def _check_token(self, token: str) -> BotIdentity:
         app_id = app_id_from_token(token)
@@ -271,7 +295,13 @@ class SetupController:
         """OpenCode's known projects that have no channel yet."""
         if self._known_projects is None:
             return []
-        known = await self._known_projects()
+        try:
+            known = await self._known_projects()
+        except KimakiError as exc:  # OpenCode still starting, or gone: folders can still be added
+            raise SetupError(
+                f"OpenCode's projects cannot be listed yet ({exc}). Add folders by path below, or go "
+                "back (Esc) and come to this step again in a moment."
+            ) from None
         linked = set(self._linked_directories()) if self._linked_directories else set()
         return [directory for directory in known if directory not in linked]
 
@@ -351,6 +381,12 @@ class SetupController:
 
     async def aclose(self) -> None:
         await self.api.aclose()
+
+    def checked_identity(self) -> BotIdentity:
+        """The bot the token step checked; SetupError before that."""
+        if self.identity is None:
+            raise SetupError(_INCOMPLETE[Step.TOKEN])
+        return self.identity
 
     def _require_token(self) -> str:
         if self._token is None:

@@ -85,16 +85,34 @@ TOKEN = """Give kimaki the bot's token:
   2. Paste it below. It is checked with Discord right away and stored in your OS keyring,
      never in a file or the database."""
 
-TOKEN_WITH_FILE = """Give kimaki the bot's token:
+TOKEN_IN_FILE = """Give kimaki the bot's token:
 
   1. On the "Bot" page, click "Reset Token", confirm, and copy the token Discord shows once.
-  2. Paste it below. It is checked with Discord right away and stored in your OS keyring, or,
-     where there is none, in {path} (plain text, readable only by you; --secrets-file)."""
+  2. Paste it below. It is checked with Discord right away and stored in {path}
+     (plain text, readable only by you): this machine has no OS keyring and the secrets file
+     is turned on (--secrets-file)."""
+
+TOKEN_NO_KEYRING = """Give kimaki the bot's token:
+
+  1. On the "Bot" page, click "Reset Token", confirm, and copy the token Discord shows once.
+  2. Paste it below. It is checked with Discord right away. This machine has no OS keyring,
+     so once Discord accepts it you choose where it goes: {path}
+     (plain text, readable only by you), or the KIMAKI_BOT_TOKEN environment variable."""
+
+NO_KEYRING_CHOICE = """Discord accepted the token, but there is no OS keyring to keep it in.
+Keep it in {path} (plain text, readable only by you; later runs read it too, as with
+--secrets-file), or set KIMAKI_BOT_TOKEN in kimaki's environment and start it again."""
 
 
-def token_text(secrets_file: str | None) -> str:
-    """The token step's words; `secrets_file` when the plain-text file fallback is enabled."""
-    return TOKEN if secrets_file is None else TOKEN_WITH_FILE.format(path=secrets_file)
+def token_text(*, keyring: bool, file_allowed: bool, path: str) -> str:
+    """The token step's words, true to where the token will go: the OS keyring when there is one;
+    else the secrets file at `path` when that fallback is on; else the choice offered after the
+    check."""
+    if keyring:
+        return TOKEN
+    if file_allowed:
+        return TOKEN_IN_FILE.format(path=path)
+    return TOKEN_NO_KEYRING.format(path=path)
 
 
 INSTALL = """Add the bot to a Discord server you manage with this link (it asks for the permissions

@@ -89,11 +89,12 @@ async def test_tasks_screen_without_a_scheduler_reads_the_database(model: Contro
             await pilot.press("5")
             assert rows(app) == []
             assert app.screen.query_one("#no-tasks").display
-            # Added by another process (the CLI): the screen picks it up when it re-reads.
+            # Added by another process (the CLI): the screen shows it when the app re-reads its
+            # state (on its clock, every few seconds).
             task = add(store, "2099-01-01T09:00:00Z", "from the cli")
             store.settle_task(task, "done")
             assert isinstance(app.screen, TasksScreen)
-            app.screen.sync()
+            app.read_state()
             assert rows(app) == []  # finished tasks are hidden
             await pilot.press("a")
             assert [row[1] for row in rows(app)] == ["done"]

@@ -184,6 +184,13 @@ async def test_queue_while_busy_drains_in_order(bot_rig: BotRig, scripted_model:
     lines = [m.content for m in bot_rig.bot_messages(thread) if m.content.startswith("»")]
     who = bot_rig.users.kimaki_user.name
     assert lines == [f"» **{who}:** {marker} one", f"» **{who}:** {marker} two"]
+    # Both prompts ran: their "Remove from queue" buttons are gone (they could only refuse now).
+    ids = {m.id for m in replies if m}
+    await wait_until(
+        lambda: all(not custom_ids(m) for m in bot_rig.twin.messages(thread) if m.id in ids),
+        10,
+        message="the stale buttons to go",
+    )
 
     # Idle: /queue sends at once and its reply is the » line (no second one in the thread).
     inter = await bot_rig.users.owner.slash(thread, "queue", message=f"{marker} three")
@@ -279,6 +286,19 @@ async def test_add_project_creates_a_linked_channel(bot_rig: BotRig, tmp_path: P
     got = await bot_rig.wait_bot_message(thread, lambda m: "Echo: hello new project" in m.content)
     await bot_rig.wait_bot_message(thread, is_footer, after=got)
     assert bot_rig.core.conversations.runtime(str(thread.id)).directory == str(project)
+
+
+async def test_unlink_then_add_again_reuses_the_channel(bot_rig: BotRig, tmp_path: Path) -> None:
+    """A project unlinked in the control center and added again gets its old channel (and its
+    threads) back, not a second channel with the same name."""
+    project = git_init(tmp_path / "comeback")
+    owner = bot_rig.users.owner
+    await answer(await owner.slash(bot_rig.channel, "add-project", project=str(project)))
+    [channel] = [c for c in bot_rig.guild.channels if c.name == "comeback"]
+    assert bot_rig.core.projects.unlink(str(channel.id))
+    await answer(await owner.slash(bot_rig.channel, "add-project", project=str(project)))
+    assert [c.id for c in bot_rig.guild.channels if c.name.startswith("comeback")] == [channel.id]
+    assert bot_rig.core.projects.directory_of(str(channel.id)) == str(project)
 
 
 @pytest.mark.parametrize(

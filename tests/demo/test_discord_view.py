@@ -119,3 +119,35 @@ async def test_approving_from_the_approvals_screen_updates_the_view(rig: BotRig)
         thread = await rig.wait_thread()
         await rig.wait_idle(thread)
         assert (rig.project_dir / "tui.txt").exists()
+
+
+async def test_keys_typing_indicator_and_new_messages(rig: BotRig) -> None:
+    """Focus starts on the chat, so the nav bar's digits switch screens; `m` opens the box. While
+    the thread's turn runs the bot is shown typing. Scrolled up, new messages are announced and End
+    jumps to them; one's own message always jumps to the end."""
+    app = demo_app(rig)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = view(app)
+        assert screen.focused is screen.chat_log
+        await pilot.press("2")
+        assert app.current_mode == "approvals"
+        await pilot.press("6", "m")
+        assert view(app).focused is view(app).prompt
+        await pilot.press(*"LONG:3000", "enter")
+        thread = await rig.wait_thread()
+        await until(pilot, lambda: view(app).channel_id == thread.id, "the view to follow the thread")
+        await rig.wait_idle(thread)
+        await pilot.press(*"SLOW:6", "enter")
+        typing = view(app).typing_line
+        await until(pilot, lambda: typing.display and "is typing" in str(typing.render()), "typing")
+        chat = view(app).chat_log
+        await until(pilot, lambda: chat.max_scroll_y > 0, "a chat longer than the screen")
+        await pilot.press("escape")
+        chat.scroll_home(animate=False)
+        await rig.wait_idle(thread)
+        await until(pilot, lambda: not typing.display, "the typing line to go when the turn ends")
+        await until(pilot, lambda: "new messages" in str(chat.border_subtitle), "the new-message note")
+        assert chat.scroll_y < chat.max_scroll_y, "scrolled up: the reader is not yanked down"
+        await pilot.press("end")
+        await until(pilot, lambda: chat.scroll_y >= chat.max_scroll_y, "the newest message")
+        assert "new messages" not in str(chat.border_subtitle)

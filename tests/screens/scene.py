@@ -4,7 +4,8 @@
 called; `build_scene` feeds hand-made event lists (the shapes of the recorded stream) through
 `core.handle_event`, so sessions get real states: one finished turn then a bash permission, one
 streaming, one asking a question with a queue, one asking to edit a file, one failed. Clocks are
-frozen (`NOW`, and every runtime's `last_activity`), so frames do not depend on the time.
+frozen (`NOW`, and every runtime's `last_activity` and `turn_started_at`), so frames do not depend
+on the time.
 """
 
 from __future__ import annotations
@@ -227,6 +228,7 @@ def build_scene(model: ControlCenterModel) -> None:
         store.enqueue("1003", text, "bob", "bob", "discord", files=[], session_id="ses_site01")
     for index, runtime in enumerate(core.sessions.all()):
         runtime.last_activity = NOW - 30 - 300 * index
+        runtime.turn_started_at = NOW - 95 - 60 * index
 
 
 def _thread(session_id: str) -> str:

@@ -16,6 +16,7 @@ from kimaki_tui.screens.app import KimakiApp
 from kimaki_tui.screens.confirm import ConfirmScreen
 from kimaki_tui.screens.dashboard import DashboardScreen
 from kimaki_tui.screens.model import ControlCenterModel
+from kimaki_tui.screens.widgets.session_preview import SessionPreview
 from kimaki_tui.screens.widgets.session_table import SessionTable
 from tests.core_rig import CoreRig
 from tests.screens.conftest import SIZE, plain, settle, until
@@ -44,7 +45,7 @@ async def test_scene_rows_badge_and_summary(scene: ControlCenterModel) -> None:
         table = app.screen.query_one(SessionTable)
         assert table.row_count == 5
         assert cell(app, "1001", "status") == "◆ waiting for approval"
-        assert cell(app, "1002", "status") == "● busy"
+        assert cell(app, "1002", "status") == "● busy 2m35s"  # the turn has run that long
         assert cell(app, "1005", "status") == "✗ error"
         assert cell(app, "1001", "session") == "Fix the flaky login test"
         assert (cell(app, "1001", "model"), cell(app, "1001", "tokens")) == ("claude-sonnet-4", "18.2k")
@@ -104,7 +105,7 @@ async def test_statuses_go_busy_waiting_idle_and_abort(
         assert cell(app, thread.thread_id, "status") == "○ idle"
 
         await rig.core.conversations.submit(thread.thread_id, rig.prompt("SLOW:2 a short story"))
-        await until(pilot, lambda: cell(app, thread.thread_id, "status") == "● busy", "busy")
+        await until(pilot, lambda: cell(app, thread.thread_id, "status").startswith("● busy "), "busy")
         await until(pilot, lambda: cell(app, thread.thread_id, "status") == "○ idle", "idle again", 30)
         assert cell(app, thread.thread_id, "model") == "fake-model"
         assert cell(app, thread.thread_id, "agent") == "build"
@@ -125,13 +126,37 @@ async def test_statuses_go_busy_waiting_idle_and_abort(
 
         # `x` asks first, then aborts the running turn.
         await rig.core.conversations.submit(thread.thread_id, rig.prompt("SLOW:30 a very long story"))
-        await until(pilot, lambda: cell(app, thread.thread_id, "status") == "● busy", "busy again")
+        await until(pilot, lambda: cell(app, thread.thread_id, "status").startswith("● busy "), "busy again")
         await pilot.press("x")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         turns = await rig.wait_count(TurnFinished, 3)
         assert not turns[-1].natural
         await until(pilot, lambda: cell(app, thread.thread_id, "status") == "○ idle", "idle after abort")
+
+
+@pytest.mark.opencode
+async def test_preview_shows_the_selected_session_and_answers_in_place(
+    live: ControlCenterModel, rig: CoreRig, project_dir: Path
+) -> None:
+    """At 160 columns the preview beside the table shows the selected session's last lines and its
+    pending permission; `o` approves it from the dashboard."""
+    app = KimakiApp(live)
+    async with app.run_test(size=(160, 45)) as pilot:
+        thread = rig.thread(project_dir)
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt("RUN_BASH: echo preview > p.txt"))
+        await rig.wait_for(PermissionAskedEvent)
+        preview = app.screen.query_one(SessionPreview)
+        assert preview.display
+        await until(pilot, lambda: "o approve once" in preview.render().plain, "the request in the preview")
+        text = preview.render().plain
+        assert "» RUN_BASH: echo preview > p.txt" in text
+        assert "echo preview > p.txt" in text.split("Permission")[-1]
+        await pilot.press("o")
+        await rig.wait_for(TurnFinished)
+        assert (project_dir / "p.txt").read_text() == "preview\n"
+        await until(pilot, lambda: "o approve once" not in preview.render().plain, "the request to go")
+        await until(pilot, lambda: "Tool said" in preview.render().plain, "the rest of the turn")
 
 
 async def test_a_status_change_redraws_its_row_without_reading_every_session(
@@ -144,7 +169,7 @@ async def test_a_status_change_redraws_its_row_without_reading_every_session(
     async with app.run_test(size=SIZE) as pilot:
         build_scene(scene)
         await settle(pilot)
-        assert cell(app, "1002", "status") == "● busy"
+        assert cell(app, "1002", "status") == "● busy 2m35s"
         reads: list[int] = []  # reads of every view, other than the app's slow resync clock
         every = scene.core.conversations.all
 

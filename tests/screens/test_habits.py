@@ -13,6 +13,7 @@ from kimaki_tui.screens.approvals import ApprovalsScreen
 from kimaki_tui.screens.keys import KeysScreen
 from kimaki_tui.screens.messages import LogLines
 from kimaki_tui.screens.model import ControlCenterModel
+from kimaki_tui.screens.widgets.log_view import LogView
 from tests.screens.conftest import SIZE, notifications, plain, settle, until
 from tests.screens.scene import build_scene
 
@@ -85,3 +86,15 @@ async def test_c_copies_the_transcript_and_the_log_lines_on_screen(scene: Contro
         await pilot.press("c")
         assert "the line to copy" in app.clipboard
         assert any(n.startswith("Copied ") and "log line" in n for n in notifications(app))
+        # ↑ selects the bottom line on screen, ↑ again the one above: c copies just that line.
+        record = logging.LogRecord("kimaki_tui.test", logging.INFO, __file__, 1, "the last line", None, None)
+        app.post_message(LogLines((logging.Formatter(LOG_FORMAT).format(record),)))
+        await settle(pilot)
+        view = app.screen.query_one(LogView)
+        await pilot.press("up", "c")
+        assert app.clipboard.endswith("the last line") and "\n" not in app.clipboard
+        await pilot.press("up", "c")
+        assert app.clipboard.endswith("the line to copy") and "\n" not in app.clipboard
+        assert "Copied the selected log line." in notifications(app)
+        await pilot.press("end", "c")
+        assert view.cursor is None and "the line to copy" in app.clipboard

@@ -50,6 +50,8 @@ async def test_add_project_by_typing_a_path(scene: ControlCenterModel, tmp_path:
         await pilot.press("enter")
         assert "is not a folder" in plain(app.screen.query_one("#path-error", Static))
         path_input.value = str(folder)  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert plain(app.screen.query_one("#path-error", Static)) == "", "a folder now: the error goes"
         await pilot.press("enter")
         await until(pilot, lambda: f"project:{folder}" in project_rows(app), "the new project")
         assert str(folder) in [p.directory for p in concrete(scene).store.list_projects()]
@@ -97,6 +99,23 @@ async def test_add_project_by_picking_a_folder(tmp_path: Path) -> None:
         await pilot.press("enter")  # Enter again on the same folder confirms it
         await until(pilot, lambda: isinstance(app.screen, ProjectsScreen), "the projects screen")
         assert [p.directory for p in concrete(model).store.list_projects()] == [str(root / "beta")]
+    await concrete(model).close()
+
+
+async def test_projects_show_channel_and_server_names(tmp_path: Path) -> None:
+    """Names, not raw ids: the channel's as the bot knows it, the server's from its record; an id
+    only while the bot does not know the channel."""
+    names = {"902": "api"}
+    model = offline_model(tmp_path, channel_name=names.get)
+    build_scene(model)
+    concrete(model).guilds.seen("800", "Home lab", None)
+    app = KimakiApp(model)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        table = app.screen.query_one("#projects", DataTable)
+        cells = {str(row.key.value): [str(c) for c in table.get_row(row.key)] for row in table.ordered_rows}
+        assert cells["channel:902"][1:3] == ["#api", "Home lab"]
+        assert cells["channel:901"][1] == "#901"
     await concrete(model).close()
 
 

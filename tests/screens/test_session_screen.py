@@ -14,7 +14,7 @@ from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.session import SessionScreen
 from kimaki_tui.screens.transcript import Entry
 from kimaki_tui.screens.widgets.queue_table import QueueTable
-from kimaki_tui.screens.widgets.transcript_view import EntryView
+from kimaki_tui.screens.widgets.transcript_view import EntryView, TranscriptView
 from kimaki_tui.testing.scripted_model import ScriptedModel, latest_user_text
 from tests.core_rig import CoreRig
 from tests.screens.conftest import SIZE, plain, settle, until
@@ -143,3 +143,33 @@ async def test_queue_reorder_and_remove_then_drain(
     ]
     ordered = list(dict.fromkeys(seen))
     assert ordered == [f"SLOW:30 {marker} first", f"{marker} two", f"{marker} three"]
+
+
+@pytest.mark.opencode
+async def test_transcript_keeps_following_after_abort_with_queued_prompts(
+    live: ControlCenterModel, rig: CoreRig, project_dir: Path
+) -> None:
+    """Ctrl+B with prompts queued: the aborted turn, then each queued prompt's long answer, and the
+    transcript is still at the bottom at the end — even though the layout changed on the way (the
+    terminal narrowed: the text rewrapped taller while the view was at its end)."""
+    marker = uuid.uuid4().hex[:8]
+    app = KimakiApp(live)
+    async with app.run_test(size=SIZE) as pilot:
+        thread = rig.thread(project_dir)
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt(f"LONG:2500 {marker} zero"))
+        await rig.wait_for(TurnFinished)
+        await app.open_session(thread.thread_id)
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt(f"SLOW:30 {marker} first"))
+        await rig.wait_count(TextDelta, 2)
+        for word in ("one", "two"):
+            await rig.core.conversations.enqueue(thread.thread_id, rig.prompt(f"LONG:2500 {marker} {word}"))
+        await settle(pilot)
+        await pilot.resize_terminal(SIZE[0] - 30, SIZE[1])
+        await settle(pilot)
+        await pilot.press("ctrl+b")
+        await rig.wait_count(TurnFinished, 4, timeout=60)  # zero, the aborted one, one, two
+        view = app.screen.query_one(TranscriptView)
+        await until(pilot, lambda: sum(kind == "footer" for kind, _ in shown(app)) == 3, "the answers")
+        await settle(pilot)
+        assert view.max_scroll_y > 0, "the answers are longer than the screen"
+        await until(pilot, lambda: view.scroll_y >= view.max_scroll_y, "the transcript at its end")

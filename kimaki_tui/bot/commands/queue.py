@@ -1,11 +1,15 @@
 """/queue and /clear-queue: explicit queueing behind the running answer, and the persistent
 "Remove from queue" button (custom_id `kimaki:queue:remove:<item id>`, valid across restarts).
+The button goes once its prompt leaves the queue (sent, cleared or removed elsewhere); after a
+restart a stale one answers "already sent or removed".
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -14,12 +18,13 @@ from discord.ext import commands
 
 from kimaki_tui.bot.access import display_name
 from kimaki_tui.bot.commands.common import bot_of, enter_session_thread, locate, permitted, say
-from kimaki_tui.core.events import QueuedItem
+from kimaki_tui.core.events import QueueChanged, QueuedItem
 from kimaki_tui.core.prompts import PromptInput
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
 
+log = logging.getLogger(__name__)
 QUIET = discord.AllowedMentions.none()
 LINE_MAX = 150
 LIST_MAX = 1900
@@ -111,6 +116,37 @@ def _new_item(items: Sequence[QueuedItem], position: int, prompt: PromptInput) -
 class QueueCog(commands.Cog):
     def __init__(self, bot: KimakiBot) -> None:
         self.bot = bot
+        # item id → (thread id, channel id, message id) of the "Queued" message with its button
+        self._buttons: dict[int, tuple[str, int, int]] = {}
+        self._edits: set[asyncio.Task[None]] = set()
+        self._unsubscribe: Callable[[], None] | None = None
+
+    async def cog_load(self) -> None:
+        self._unsubscribe = self.bot.core.subscribe(self._on_event)
+
+    async def cog_unload(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    def _on_event(self, event: object) -> None:
+        if not isinstance(event, QueueChanged) or not self._buttons:
+            return
+        still = {item.item_id for item in event.items}
+        mine = [i for i, (thread, _, _) in self._buttons.items() if thread == event.thread_id]
+        gone = [i for i in mine if i not in still]
+        for item_id in gone:
+            _, channel_id, message_id = self._buttons.pop(item_id)
+            task = asyncio.create_task(self._drop_button(channel_id, message_id))
+            self._edits.add(task)
+            task.add_done_callback(self._edits.discard)
+
+    async def _drop_button(self, channel_id: int, message_id: int) -> None:
+        """The prompt left the queue: its "Remove from queue" button would only refuse now."""
+        message = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
+        try:
+            await message.edit(view=None)
+        except discord.HTTPException as exc:  # deleted meanwhile, or no access: nothing to fix
+            log.info("could not drop the queue button of message %s: %s", message_id, exc)
 
     @app_commands.command(name="queue", description="Queue a message to send when the current answer ends")
     @app_commands.describe(message="The message to queue")
@@ -142,8 +178,14 @@ class QueueCog(commands.Cog):
         text = queued_text(result.position)
         if item is None:
             await interaction.followup.send(text, allowed_mentions=QUIET)
-        else:
-            await interaction.followup.send(text, view=remove_view(item.item_id), allowed_mentions=QUIET)
+            return
+        sent = await interaction.followup.send(
+            text, view=remove_view(item.item_id), allowed_mentions=QUIET, wait=True
+        )
+        if any(queued.item_id == item.item_id for queued in conversations.queue(view.thread_id)):
+            self._buttons[item.item_id] = (view.thread_id, sent.channel.id, sent.id)
+        else:  # it left the queue while the reply was on its way
+            await self._drop_button(sent.channel.id, sent.id)
 
     @app_commands.command(name="clear-queue", description="Clear this thread's queued messages, or only one")
     @app_commands.describe(position="Only clear the message at this position (1 = next)")

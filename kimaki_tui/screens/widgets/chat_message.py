@@ -20,25 +20,27 @@ _VARIANTS = {"primary": "primary", "success": "success", "danger": "error", "sec
 
 def discord_text(content: str) -> Text:
     """Discord markdown as a terminal shows it: inline code/bold/italic, `-#` subtext dimmed,
-    fenced code blocks in a code style, headings bold."""
-    text = Text()
+    headings bold, fenced code blocks as a barred block (the fences themselves are not shown;
+    a block's language is its dim first line)."""
+    lines: list[Text] = []
     fenced = False
     # Without the emoji variation selector, terminals agree on the width of ⚠ and friends.
-    for number, line in enumerate(content.replace("\ufe0f", "").split("\n")):
-        if number:
-            text.append("\n")
+    for line in content.replace("\ufe0f", "").split("\n"):
         if line.lstrip().startswith("```"):
             fenced = not fenced
-            text.append(line, style="dim")
-        elif fenced:
-            text.append(line, style="cyan")
+            language = line.lstrip()[3:].strip()
+            if fenced and language:
+                lines.append(Text(f"▏{language}", style="dim italic"))
+            continue
+        if fenced:
+            lines.append(Text.assemble(("▏", "dim"), (line, "cyan")))
         elif line.startswith("-# "):
-            text.append_text(inline_markdown(line[3:], code_style="bold", base_style="dim"))
+            lines.append(inline_markdown(line[3:], code_style="bold", base_style="dim"))
         elif line.startswith("#"):
-            text.append_text(inline_markdown(line.lstrip("#").strip(), code_style="bold", base_style="bold"))
+            lines.append(inline_markdown(line.lstrip("#").strip(), code_style="bold", base_style="bold"))
         else:
-            text.append_text(inline_markdown(line, code_style="bold cyan"))
-    return text
+            lines.append(inline_markdown(line, code_style="bold cyan"))
+    return Text("\n").join(lines)
 
 
 def message_text(message: ChatMessage, *, continued: bool = False) -> Text:

@@ -1,7 +1,8 @@
 """A virtual log view: renders only the visible lines of a filtered `LogBook`, however long.
 
 The view holds the absolute indices of the lines that pass the level filter and the search;
-new lines extend it, and it follows the tail while scrolled to the bottom.
+new lines extend it, and it follows the tail while scrolled to the bottom. Up and Down select a
+line (`cursor`, drawn reversed: what `c` copies); End drops the selection and follows again.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
+from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -27,7 +29,11 @@ _HEAD = 24  # "2025-01-01 12:00:00,123 " — the timestamp LOG_FORMAT starts wit
 class LogView(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("end", "follow", "Follow", tooltip="Jump to the newest line and follow the log"),
+        # Arrow keys, as in any list: shown on the keys screen (?), not in the crowded footer.
+        Binding("up", "select(-1)", "Line up", tooltip="Select the line above (c copies it)", show=False),
+        Binding("down", "select(1)", "Line down", tooltip="Select the line below (c copies it)", show=False),
     ]
+    cursor: reactive[int | None] = reactive(None, init=False)  # the selected line, an index in the view
 
     def __init__(self, book: LogBook, palette: Palette, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -52,6 +58,7 @@ class LogView(ScrollView, can_focus=True):
         self._seen = self._book.end
         self._width = self._book.width(self._view)
         self._cache.clear()
+        self.cursor = None
         self._resize(follow=True)
 
     def extend(self) -> None:
@@ -62,6 +69,8 @@ class LogView(ScrollView, can_focus=True):
             cut = bisect_left(self._view, dropped)
             del self._view[:cut]
             self._cache.clear()
+            if self.cursor is not None:
+                self.cursor = self.cursor - cut if self.cursor >= cut else None
         new = self._book.select(self.min_level, self.needle, start=self._seen)
         self._seen = self._book.end
         if not new and not following:
@@ -83,8 +92,35 @@ class LogView(ScrollView, can_focus=True):
         top = self.scroll_offset.y
         return [self._book.line(index)[1] for index in self._view[top : top + self.size.height]]
 
+    def selected_line(self) -> str | None:
+        """The selected line's text, or None when no line is selected."""
+        if self.cursor is None or self.cursor >= len(self._view):
+            return None
+        return self._book.line(self._view[self.cursor])[1]
+
     def action_follow(self) -> None:
+        self.cursor = None
         self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def action_select(self, step: int) -> None:
+        if not self._view:
+            return
+        if self.cursor is None:  # start from the bottom line on screen
+            top = self.scroll_offset.y
+            self.cursor = min(len(self._view), top + self.size.height) - 1
+        elif step > 0 and self.cursor >= len(self._view) - 1:
+            self.action_follow()  # down past the newest line: no selection, follow the log again
+        else:
+            self.cursor = max(0, self.cursor + step)
+
+    def watch_cursor(self, cursor: int | None) -> None:
+        if cursor is not None:
+            top, height = self.scroll_offset.y, self.size.height
+            if cursor < top:
+                self.scroll_to(y=cursor, animate=False, immediate=True)
+            elif cursor >= top + height:
+                self.scroll_to(y=cursor - height + 1, animate=False, immediate=True)
+        self.refresh()
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -94,6 +130,12 @@ class LogView(ScrollView, can_focus=True):
         if index >= len(self._view):
             return Strip.blank(width, base)
         absolute = self._view[index]
+        if index == self.cursor:  # not cached: it changes as the selection moves
+            text = self._styled(*self._book.line(absolute), base)
+            text.stylize("reverse")
+            return Strip(text.render(self.app.console), text.cell_len).crop_extend(
+                scroll_x, scroll_x + width, base
+            )
         strip = self._cache.get(absolute)
         if strip is None:
             text = self._styled(*self._book.line(absolute), base)

@@ -18,7 +18,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, Row, RowKey
 
 from kimaki_tui.core.api import ConversationView
-from kimaki_tui.screens.format import Palette, age, clip, project_name, status_text, tokens
+from kimaki_tui.screens.format import Palette, age, clip, elapsed, project_name, status_text, tokens
 from kimaki_tui.screens.state import AppState
 
 # (key, label, width)
@@ -55,7 +55,7 @@ def row_cells(
     return {
         "project": cell("project", project_name(snap.directory), "bold"),
         "session": cell("session", snap.title or f"thread {snap.thread_id}"),
-        "status": _clipped(status_text(snap.state, palette), widths["status"]),
+        "status": _clipped(status_cell(snap, now, palette), widths["status"]),
         "model": cell("model", snap.model or "—", "" if snap.model else palette.muted),
         "agent": cell("agent", snap.agent or "—", "" if snap.agent else palette.muted),
         "queued": cell(
@@ -64,6 +64,14 @@ def row_cells(
         "tokens": cell("tokens", tokens(snap.tokens)),
         "active": cell("active", age(now - snap.last_activity), palette.muted),
     }
+
+
+def status_cell(snap: ConversationView, now: float, palette: Palette) -> Text:
+    """`● busy 1m05s` while a turn runs (how long it has run), else the state alone."""
+    text = status_text(snap.state, palette)
+    if snap.state == "busy" and snap.busy_since is not None:
+        text.append(f" {elapsed(now - snap.busy_since)}", style=palette.muted)
+    return text
 
 
 def _clipped(text: Text, width: int) -> Text:
@@ -180,14 +188,22 @@ class SessionTable(DataTable[Text]):
                 self.update_cell(snap.thread_id, key, cell)
 
     def refresh_ages(self, views: Iterable[ConversationView]) -> None:
-        """Rewrite the "active" cells whose age moved on."""
+        """Rewrite the "active" cells whose age moved on, and the elapsed time of running turns."""
         now = self._clock()
         for view in views:
             shown = self._shown.get(view.thread_id)
+            if shown is None:
+                continue
             label = age(now - view.last_activity)
-            if shown is not None and shown.get("active") != label:
+            if shown.get("active") != label:
                 shown["active"] = label
                 self.update_cell(view.thread_id, "active", Text(label, style=self._palette.muted))
+            if view.busy_since is not None:
+                width = next(w for key, _, w in self.columns_shown if key == "status")
+                status = _clipped(status_cell(view, now, self._palette), width)
+                if shown.get("status") != status.plain:
+                    shown["status"] = status.plain
+                    self.update_cell(view.thread_id, "status", status)
 
 
 def summary(sessions: Sequence[ConversationView]) -> str:

@@ -6,6 +6,8 @@ samples OpenCode's resident memory every few seconds when its pid is known.
 
 from __future__ import annotations
 
+from typing import cast
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -15,6 +17,7 @@ from kimaki_tui.core.events import ChatStatus
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.screens.format import Palette, clip, megabytes
 from kimaki_tui.screens.model import rss_bytes
+from kimaki_tui.screens.state import AppState
 
 MEMORY_INTERVAL = 5.0
 _GOOD, _BUSY, _BAD, _OFF = "good", "busy", "bad", "off"
@@ -82,14 +85,19 @@ class StatusBar(Horizontal):
     def __init__(self, palette: Palette) -> None:
         super().__init__(id="status-bar")
         self._palette = palette
-        self._server = ServerStatus("stopped")
-        self._discord = ChatStatus("stopped")
-        self._rss: int | None = None
+        self._rss: int | None = None  # OpenCode's memory, sampled here (it is not in the app's state)
+        self.discord_line = Static(id="discord-status")
+        self.opencode_line = Static(id="opencode-status")
+        self.scheduler_line = Static(id="scheduler-status")
+
+    @property
+    def _state(self) -> AppState:
+        return cast(AppState, self.app)
 
     def compose(self) -> ComposeResult:
-        yield Static(id="discord-status")
-        yield Static(id="opencode-status")
-        yield Static(id="scheduler-status")
+        yield self.discord_line
+        yield self.opencode_line
+        yield self.scheduler_line
 
     def on_mount(self) -> None:
         self.watch(self.app, "discord_status", self._show_discord)
@@ -98,7 +106,7 @@ class StatusBar(Horizontal):
         self.set_interval(MEMORY_INTERVAL, self._sample_memory)
 
     def _show_scheduler(self, status: str | None) -> None:
-        self.query_one("#scheduler-status", Static).update(scheduler_text(status, self._palette))
+        self.scheduler_line.update(scheduler_text(status, self._palette))
 
     @property
     def _compact(self) -> bool:
@@ -106,12 +114,11 @@ class StatusBar(Horizontal):
         return 0 < self.size.width < COMPACT_BELOW
 
     def on_resize(self) -> None:
-        self._show_discord(self._discord)
+        self._show_discord(self._state.discord_status)
         self._paint_server()
 
     def _show_discord(self, status: ChatStatus) -> None:
-        self._discord = status
-        widget = self.query_one("#discord-status", Static)
+        widget = self.discord_line
         widget.update(discord_text(status, self._palette, compact=self._compact))
         if status.public_bot:
             from kimaki_tui.setup.guide import PUBLIC_BOT  # the wizard's words, loaded when needed
@@ -121,7 +128,6 @@ class StatusBar(Horizontal):
             widget.tooltip = None
 
     def _show_server(self, status: ServerStatus) -> None:
-        self._server = status
         if status.pid is None or status.state != "healthy":
             self._rss = None
         elif self._rss is None:
@@ -129,13 +135,14 @@ class StatusBar(Horizontal):
         self._paint_server()
 
     def _sample_memory(self) -> None:
-        if self._server.pid is None or self._server.state != "healthy":
+        server = self._state.server_status
+        if server.pid is None or server.state != "healthy":
             return
-        rss = rss_bytes(self._server.pid)
+        rss = rss_bytes(server.pid)
         if rss != self._rss:
             self._rss = rss
             self._paint_server()
 
     def _paint_server(self) -> None:
-        text = server_text(self._server, self._rss, self._palette, compact=self._compact)
-        self.query_one("#opencode-status", Static).update(text)
+        text = server_text(self._state.server_status, self._rss, self._palette, compact=self._compact)
+        self.opencode_line.update(text)

@@ -4,7 +4,8 @@ Streaming text is shown as plain text with a cursor, and only its last STREAM_TA
 the view re-renders it up to twenty times a second, and wrapping a 200,000-character answer takes
 half a second. Once the part is complete it is rendered once: as markdown, or as plain text when it
 is longer than MARKDOWN_LIMIT (rich's markdown with highlighted code costs ~20 ms per 1,000
-characters). The view follows the bottom unless the reader scrolled up.
+characters). The view is anchored to its bottom (Textual keeps it there through any change of
+content or layout) until the reader scrolls up; scrolling back to the end anchors it again.
 """
 
 from __future__ import annotations
@@ -83,9 +84,11 @@ class TranscriptView(VerticalScroll):
         self._palette = palette
         self._views: dict[str, EntryView] = {}
 
+    def on_mount(self) -> None:
+        self.anchor()
+
     def show(self, entries: list[Entry], *, rebuild: bool = False) -> None:
         """Bring the view in line with `entries` (appended or updated since the last call)."""
-        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
         if rebuild:
             self.remove_children()
             self._views.clear()
@@ -103,5 +106,3 @@ class TranscriptView(VerticalScroll):
                 view.show(entry, self._palette)
         if fresh:
             self.mount_all(fresh)
-        if follow:
-            self.call_after_refresh(self.scroll_end, animate=False)

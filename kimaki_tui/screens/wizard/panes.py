@@ -9,8 +9,9 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import (
     Button,
     DirectoryTree,
@@ -22,8 +23,9 @@ from textual.widgets import (
     Static,
 )
 
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.secrets import mask
-from kimaki_tui.setup import SetupController, SetupError, Step, guide
+from kimaki_tui.setup import SetupController, SetupError, Step, TokenNotStored, guide
 from kimaki_tui.setup.controller import clean_token
 
 
@@ -31,8 +33,9 @@ class StepDone(Message):
     """The pane's step is complete; the screen moves on."""
 
 
-class Pane(Vertical):
-    """A step: instructions on top, its controls below."""
+class Pane(VerticalScroll):
+    """A step: instructions on top, its controls below; it scrolls when the terminal is too short
+    for both (80×24), so no control is ever out of reach."""
 
     step: Step
     text = ""
@@ -81,52 +84,94 @@ class TokenPane(Pane):
 
     def __init__(self, setup: SetupController) -> None:
         super().__init__(setup)
-        secrets = setup.secrets
-        self.text = guide.token_text(str(secrets.file_path) if secrets.allow_file else None)
+        self.text = setup.token_page_text()
+
+    # What the pane says under the box, and whether the checked token waits for a place to go.
+    status: reactive[str] = reactive("")
+    no_keyring: reactive[bool] = reactive(False)
 
     def compose(self) -> ComposeResult:
         yield from self.compose_text()
-        yield Input(placeholder="bot token", password=True, id="token-input")
+        self.token_input = Input(placeholder="bot token", password=True, id="token-input")
+        yield self.token_input
         yield Static("", classes="error", id="token-error")
-        yield Static("", id="token-ok")
+        self.status_line = Static("", id="token-ok")
+        yield self.status_line
         with Horizontal(classes="buttons"):
-            yield Button("Check token", id="token-check", variant="primary")
-            yield Button("Next", id="token-next", disabled=True)
+            self.check_button = Button("Check token", id="token-check", variant="primary")
+            yield self.check_button
+            self.file_button = Button(f"Keep it in {self.setup.secrets.file_path.name}", id="token-file")
+            yield self.file_button
+            self.next_button = Button("Next", id="token-next", disabled=True)
+            yield self.next_button
+
+    def watch_status(self, status: str) -> None:
+        self.status_line.update(status)
+
+    def watch_no_keyring(self, no_keyring: bool) -> None:
+        self.set_class(no_keyring, "-no-keyring")
+        if no_keyring:
+            self.file_button.focus()
 
     def entered(self) -> None:
         self.show_error("")
-        self.query_one("#token-input", Input).focus()
+        self.token_input.focus()
 
     @on(Input.Submitted, "#token-input")
     @on(Button.Pressed, "#token-check")
     def _check(self) -> None:
-        self.query_one("#token-check", Button).disabled = True
+        self.check_button.disabled = True
         self.show_error("")
-        self.query_one("#token-ok", Static).update("Checking the token with Discord…")
-        self._submit(self.query_one("#token-input", Input).value)
+        self.status = "Checking the token with Discord…"
+        self._submit(self.token_input.value)
 
     @work(exclusive=True, group="token")
     async def _submit(self, raw: str) -> None:
+        self.no_keyring = False
         try:
             identity = await self.setup.submit_token(raw)
-        except SetupError as exc:
-            self.query_one("#token-ok", Static).update("")
+        except TokenNotStored as exc:
+            # Checked but not stored: offer the file here, so no step has to be done again.
+            self.status = self._identity_line()
             self.show_error(str(exc))
-            self.query_one("#token-input", Input).focus()
+            self.no_keyring = True
+            return
+        except SetupError as exc:
+            self.status = ""
+            self.show_error(str(exc))
+            self.token_input.focus()
             return
         finally:
-            self.query_one("#token-check", Button).disabled = False
-        token_input = self.query_one("#token-input", Input)
-        lines = [
-            f"✓ Bot {identity.username} · application id {identity.app_id}",
-            f"  token {mask(clean_token(raw))} saved ({self.setup.token_saved_in})",
-        ]
-        lines += [f"⚠ {warning}" for warning in identity.warnings]
-        token_input.value = ""
-        self.query_one("#token-ok", Static).update("\n".join(lines))
-        next_button = self.query_one("#token-next", Button)
-        next_button.disabled = False
-        next_button.focus()
+            self.check_button.disabled = False
+        self._saved(identity.warnings)
+
+    @on(Button.Pressed, "#token-file")
+    def _store_in_file(self) -> None:
+        try:
+            self.setup.store_token_in_file()
+        except (KimakiError, OSError) as exc:
+            self.show_error(str(exc))
+            return
+        self.no_keyring = False
+        self.show_error("")
+        self._saved(self.setup.checked_identity().warnings)
+
+    def _identity_line(self) -> str:
+        identity = self.setup.identity
+        return f"✓ Bot {identity.username} · application id {identity.app_id}" if identity else ""
+
+    def _saved(self, warnings: list[str]) -> None:
+        token = clean_token(self.token_input.value)
+        lines = [self._identity_line(), f"  token {mask(token)} saved ({self._where()})"]
+        lines += [f"⚠ {warning}" for warning in warnings]
+        self.token_input.value = ""
+        self.status = "\n".join(lines)
+        self.next_button.disabled = False
+        self.next_button.focus()
+
+    def _where(self) -> str:
+        saved_in = self.setup.token_saved_in
+        return f"file {self.setup.secrets.file_path}" if saved_in == "file" else str(saved_in)
 
     @on(Button.Pressed, "#token-next")
     def _next(self) -> None:
@@ -211,37 +256,47 @@ class ProjectsPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_text()
-        yield SelectionList[str](id="projects-list")
+        self.listing = SelectionList[str](id="projects-list")
+        yield self.listing
         with Horizontal(classes="buttons"):
-            yield Input(placeholder="/path/to/another/project", id="project-path")
+            self.path_input = Input(placeholder="/path/to/another/project", id="project-path")
+            yield self.path_input
             yield Button("Add", id="project-add")
             yield Button("Browse…", id="project-browse")
-        yield DirectoryTree(Path.home(), id="project-tree")
-        with Horizontal(id="guild-row"):
+        self.folder_tree = DirectoryTree(Path.home(), id="project-tree")
+        yield self.folder_tree
+        with Horizontal(id="guild-row") as self.guild_row:
             yield Label("Create the channels in:", id="guild-label")
-            yield Select[str]([], prompt="Server", id="guild-select")
+            self.guild_select = Select[str]([], prompt="Server", id="guild-select")
+            yield self.guild_select
         yield Static("", classes="error")
         with Horizontal(classes="buttons"):
-            yield Button("Create channels", id="projects-create", variant="primary")
+            self.create_button = Button("Create channels", id="projects-create", variant="primary")
+            yield self.create_button
             yield Button("Skip", id="projects-skip")
 
     def on_mount(self) -> None:
-        self.query_one("#project-tree").display = False
+        self.folder_tree.display = False
 
     def entered(self) -> None:
         self.show_error("")
         guilds = self.setup.guilds
-        select = self.query_one("#guild-select", Select)
+        select = self.guild_select
         select.set_options([(g.name, g.id) for g in guilds])
         if guilds:
             select.value = guilds[0].id
-        self.query_one("#guild-row").display = len(guilds) > 1
+        self.guild_row.display = len(guilds) > 1
         self._load()
 
     @work(exclusive=True, group="projects")
     async def _load(self) -> None:
-        choices = await self.setup.project_choices()
-        listing = self.query_one("#projects-list", SelectionList)
+        try:
+            choices = await self.setup.project_choices()
+        except SetupError as exc:
+            self.show_error(str(exc))
+            self.path_input.focus()
+            return
+        listing = self.listing
         for directory in choices:
             if directory not in self._listed:
                 self._listed.add(directory)
@@ -251,14 +306,14 @@ class ProjectsPane(Pane):
     @on(Input.Submitted, "#project-path")
     @on(Button.Pressed, "#project-add")
     def _add(self) -> None:
-        path_input = self.query_one("#project-path", Input)
+        path_input = self.path_input
         try:
             directory = self.setup.check_directory(path_input.value)
         except ValueError as exc:
             self.show_error(str(exc))
             return
         self.show_error("")
-        listing = self.query_one("#projects-list", SelectionList)
+        listing = self.listing
         if directory in self._listed:
             listing.select(directory)
         else:
@@ -268,14 +323,14 @@ class ProjectsPane(Pane):
 
     @on(Button.Pressed, "#project-browse")
     def _browse(self) -> None:
-        tree = self.query_one("#project-tree", DirectoryTree)
+        tree = self.folder_tree
         tree.display = not tree.display
         if tree.display:
             tree.focus()
 
     @on(DirectoryTree.DirectorySelected)
     def _picked(self, event: DirectoryTree.DirectorySelected) -> None:
-        self.query_one("#project-path", Input).value = str(event.path)
+        self.path_input.value = str(event.path)
 
     @on(Button.Pressed, "#projects-skip")
     def _skip(self) -> None:
@@ -283,13 +338,13 @@ class ProjectsPane(Pane):
 
     @on(Button.Pressed, "#projects-create")
     def _create(self) -> None:
-        selected = list(self.query_one("#projects-list", SelectionList).selected)
+        selected = list(self.listing.selected)
         if not selected:
             self.show_error("Select at least one project, or Skip.")
             return
-        guild = self.query_one("#guild-select", Select).value
+        guild = self.guild_select.value
         guild_id = guild if isinstance(guild, str) else self.setup.guilds[0].id
-        self.query_one("#projects-create", Button).disabled = True
+        self.create_button.disabled = True
         self._create_channels(guild_id, selected)
 
     @work(exclusive=True, group="create")
@@ -300,7 +355,7 @@ class ProjectsPane(Pane):
             self.show_error(str(exc))
             return
         finally:
-            self.query_one("#projects-create", Button).disabled = False
+            self.create_button.disabled = False
         self.post_message(StepDone())
 
 

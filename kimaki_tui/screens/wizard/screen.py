@@ -60,9 +60,11 @@ class WizardScreen(Screen[SetupResult]):
     def compose(self) -> ComposeResult:
         setup = self.setup
         with Vertical(id="wizard"):
-            yield Static("", id="wizard-title")
-            yield Static("", id="wizard-error", classes="error")
-            with ContentSwitcher(id="steps"):
+            self.title_line = Static("", id="wizard-title")
+            yield self.title_line
+            self.error_line = Static("", id="wizard-error", classes="error")
+            yield self.error_line
+            with ContentSwitcher(id="steps") as self.steps:
                 yield InfoPane(setup, Step.CREATE_APP, guide.CREATE_APP)
                 yield InfoPane(setup, Step.INTENTS, guide.INTENTS)
                 yield TokenPane(setup)
@@ -108,11 +110,11 @@ class WizardScreen(Screen[SetupResult]):
     @work(exclusive=True, group="prepare")
     async def _prepare(self) -> None:
         """A run that starts at the projects step checks the saved token and servers first."""
-        self.query_one("#wizard-title", Static).update("Checking the saved bot token…")
+        self.title_line.update("Checking the saved bot token…")
         try:
             await self.setup.prepare()
         except SetupError as exc:
-            error = self.query_one("#wizard-error", Static)
+            error = self.error_line
             error.update(f"{exc}\n(ctrl+x to leave)")
             error.display = True
             return
@@ -123,10 +125,10 @@ class WizardScreen(Screen[SetupResult]):
 
     def _show(self) -> None:
         number, total = self.setup.position
-        self.query_one("#wizard-title", Static).update(
+        self.title_line.update(
             f"Kimaki setup · step {number} of {total} · {self.setup.title}"
         )
-        self.query_one(ContentSwitcher).current = self.setup.step.value
+        self.steps.current = self.setup.step.value
         self._pane(self.setup.step).entered()
 
     @on(StepDone)
