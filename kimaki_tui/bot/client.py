@@ -83,9 +83,12 @@ class KimakiBot(commands.Bot):
 
     async def sync_commands(self, guild: discord.abc.Snowflake) -> None:
         """Publish the command tree to one guild (guild commands update at once, global ones don't),
-        unless it already has exactly these. Only for allowed servers: the GuildKeeper decides where."""
+        with the OpenCode workflows of its projects, unless it already has exactly these. Only for
+        allowed servers: the GuildKeeper decides where."""
         from kimaki_tui.bot.command_sync import sync_guild
+        from kimaki_tui.bot.commands.workflows import install
 
+        await install(self, guild.id)
         await sync_guild(self, guild)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:

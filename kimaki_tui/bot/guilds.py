@@ -122,6 +122,15 @@ class GuildKeeper:
                 self._cleared.add(guild_id)
                 log.info("no commands in server %s (%s)", guild_id, self.access.status(guild_id))
 
+    async def refresh_commands(self) -> int:
+        """Recompute the commands of every server they were registered in (OpenCode's agents,
+        commands and skills may have changed) and send those that did; returns how many servers."""
+        servers = sorted(self.synced)
+        for guild_id in servers:
+            self.synced.discard(guild_id)
+            await self.apply(guild_id)
+        return len(servers)
+
     async def _post_notice(self, guild: discord.Guild) -> None:
         """Tell the server, once ever, that the operator must allow it."""
         channel = guild.system_channel

@@ -9,7 +9,7 @@ Conversations are keyed by their thread id (the Discord thread showing a session
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -19,7 +19,7 @@ from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
 from kimaki_tui.core.session_setup import PermissionRule, SessionSetup, SetupError
 from kimaki_tui.core.shell import ShellResult
 from kimaki_tui.errors import KimakiError
-from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
+from kimaki_tui.opencode.catalog import Agent, Command, ProviderCatalog
 from kimaki_tui.opencode.catalog import Project as OpenCodeProject
 from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import ModelRef, SessionInfo
@@ -35,6 +35,7 @@ from kimaki_tui.store.records import (
 )
 
 if TYPE_CHECKING:  # the store's task slice pulls in peewee, which `kimaki --help` must not load
+    from kimaki_tui.core.workflows import CommandPlan
     from kimaki_tui.store.tasks import TaskPayload, TaskTiming
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "Turns",
     "UnknownThread",
     "UserTurn",
+    "Workflows",
 ]
 
 AnswerStatus = Literal["answered", "already_answered", "unknown", "failed"]
@@ -510,6 +512,21 @@ class Guilds(Protocol):
     def reload(self) -> list[GuildRecord]: ...
 
 
+class Workflows(Protocol):
+    """The user's OpenCode agents, commands, MCP prompts and skills, offered as slash commands.
+    A prompt whose text starts with `/name` of an OpenCode command runs that command."""
+
+    async def commands(self, directory: str) -> list[Command]:
+        """OpenCode's commands in a project (its own, the project's, MCP prompts, skills)."""
+        ...
+
+    async def plan(self, directories: Iterable[str], *, taken: Collection[str]) -> CommandPlan:
+        """The slash commands for the workflows of these projects, next to the built-ins `taken`."""
+        ...
+
+    async def known_command(self, directory: str, name: str) -> Command | None: ...
+
+
 class CoreApi(Protocol):
     """The core as front ends see it: named services, and the event bus."""
 
@@ -551,6 +568,9 @@ class CoreApi(Protocol):
 
     @property
     def insight(self) -> Insight: ...
+
+    @property
+    def workflows(self) -> Workflows: ...
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         """Call `callback(event)` for every event published from now on; returns an unsubscribe."""

@@ -33,6 +33,7 @@ from kimaki_tui.core.session import CoreDeps
 from kimaki_tui.core.sessions import SessionRegistry
 from kimaki_tui.core.tasks import TaskService
 from kimaki_tui.core.turns import TurnLedger
+from kimaki_tui.core.workflows import SkillFilter, WorkflowService
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.events import Event
 from kimaki_tui.settings import SessionSettings
@@ -52,6 +53,7 @@ class Core:
         options: SessionSettings | None = None,
         clock: Callable[[], float] = time.monotonic,
         release_idle_after: float = 0.0,
+        skills: SkillFilter | None = None,
     ) -> None:
         options = options or SessionSettings()
         self.client = client
@@ -88,6 +90,7 @@ class Core:
         self.server = ServerControl(bus)
         self.guilds = GuildAccess(store, bus)
         self.insight = InsightService(client, self.sessions, self.facts)
+        self.workflows = WorkflowService(client, skills or SkillFilter())
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         return self.bus.add_callback(callback)
