@@ -99,6 +99,14 @@ class DiscordSettings:
     members_intent: bool = setting(
         False, "Ask Discord for the privileged Server Members intent (enable it in the Developer Portal too)."
     )
+    enable_skill: tuple[str, ...] = setting(
+        (), "Offer only these OpenCode skills as /<name>-skill commands (repeat the flag; comma-separated "
+        "in the variable). Not with disable_skill."
+    )  # fmt: skip
+    disable_skill: tuple[str, ...] = setting(
+        (), "Offer every OpenCode skill as a /<name>-skill command except these (repeat the flag; "
+        "comma-separated in the variable). Not with enable_skill."
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

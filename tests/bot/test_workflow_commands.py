@@ -174,3 +174,19 @@ async def test_new_workflows_are_registered_on_refresh_and_unchanged_ones_cost_n
     await rig.bot.guild_keeper.refresh_commands()
     calls = [r for r in rig.twin.requests[before:] if "/commands" in r.path]
     assert [r.method for r in calls] == ["GET"]
+
+
+@pytest.fixture
+def workflow_files(project_dir: Path) -> None:
+    add_workflows(project_dir)
+
+
+async def test_a_command_message_runs_on_each_supported_opencode(
+    workflow_files: None, versioned_bot_rig: BotRig
+) -> None:
+    rig = versioned_bot_rig
+    starter = await rig.user_says("owner", "/greet Zoe")
+    thread = await rig.wait_thread(predicate=lambda t: t.id == starter.id)
+    await _reply(rig, thread, "greeted Zoe")
+    await rig.wait_idle(thread)
+    assert any(c.name == "greet-cmd" for c in rig.twin.commands(rig.guild))
