@@ -1,11 +1,14 @@
 """OpenCode workflows as slash commands, with real OpenCode, the real bot and the Discord twin: a
-project with a custom command, a skill and an agent of its own gets `/greet-cmd`, `/tidy-up-skill`,
-`/reviewer-agent` (beside OpenCode's own); running one reaches OpenCode as that command or agent
-(the scripted model answers what the command's template says), in a new thread from the channel
-or in the thread's session, queued behind a running answer; a message `/greet …` runs it too."""
+project with a custom command, a skill, an agent and an MCP server of its own gets `/greet-cmd`,
+`/tidy-up-skill`, `/reviewer-agent`, `/wizard-summon-mcp-prompt` (beside OpenCode's own); running
+one reaches OpenCode as that command or agent (the scripted model answers what the command's
+template says), in a new thread from the channel or in the thread's session, queued behind a
+running answer; a message `/greet …` runs it too."""
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -14,6 +17,7 @@ import pytest
 
 from kimaki_tui.testing.discord_twin import Channel, Message
 from tests.bot.rig import BotRig
+from tests.harness import FIXTURES
 
 pytestmark = pytest.mark.opencode
 
@@ -23,6 +27,11 @@ AGENT = "---\ndescription: Reviews code carefully\nmode: primary\n---\nYou revie
 
 
 def add_workflows(project: Path) -> None:
+    """A command, a skill, an agent and an MCP server with one prompt (`wizard:summon`)."""
+    server = [sys.executable, str(FIXTURES / "mcp/prompt_server.py")]
+    (project / "opencode.json").write_text(
+        json.dumps({"mcp": {"wizard": {"type": "local", "command": server}}})
+    )
     (project / ".opencode/command").mkdir(parents=True, exist_ok=True)
     (project / ".opencode/command/greet.md").write_text(GREET)
     (project / ".opencode/skill/tidy-up").mkdir(parents=True, exist_ok=True)
@@ -59,7 +68,15 @@ async def _agents_of(rig: BotRig, thread: Channel) -> list[str]:
 
 async def test_the_projects_workflows_are_registered_with_the_builtins(rig: BotRig) -> None:
     commands = {c.name: c for c in rig.twin.commands(rig.guild)}
-    for name in ("greet-cmd", "review-cmd", "init-cmd", "tidy-up-skill", "reviewer-agent", "plan-agent"):
+    wanted = (
+        "greet-cmd",
+        "review-cmd",
+        "tidy-up-skill",
+        "reviewer-agent",
+        "plan-agent",
+        "wizard-summon-mcp-prompt",
+    )
+    for name in wanted:
         assert name in commands, sorted(commands)
     assert "build-agent" in commands and "general-agent" not in commands  # subagents are not offered
     assert {"queue-command", "queue", "session", "abort"} <= set(commands)
@@ -147,6 +164,14 @@ async def test_an_agent_command_starts_a_thread_with_that_agent_and_switches_in_
     await _reply(rig, thread, "planned", after=said)
     await rig.wait_idle(thread)
     assert await _agents_of(rig, thread) == ["reviewer", "reviewer", "plan"]
+
+
+async def test_an_mcp_prompt_runs_through_opencode(rig: BotRig) -> None:
+    inter = await rig.users.owner.slash(rig.channel, "wizard-summon-mcp-prompt", arguments="Merlin")
+    await inter.wait_response(timeout=30)
+    thread = await rig.wait_thread()
+    await _reply(rig, thread, "summoned Merlin")  # the MCP server's prompt, filled in by OpenCode
+    await rig.wait_idle(thread)
 
 
 async def test_someone_without_access_runs_no_workflow(rig: BotRig) -> None:
