@@ -19,7 +19,15 @@ from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
 from kimaki_tui.core.session_setup import PermissionRule, SessionSetup, SetupError
 from kimaki_tui.core.shell import ShellResult
 from kimaki_tui.errors import KimakiError
-from kimaki_tui.opencode.catalog import Agent, Command, ProviderCatalog
+from kimaki_tui.opencode.catalog import (
+    Agent,
+    AuthMethod,
+    Command,
+    McpServer,
+    OAuthStart,
+    ProviderCatalog,
+    ProviderEntry,
+)
 from kimaki_tui.opencode.catalog import Project as OpenCodeProject
 from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import ModelRef, SessionInfo
@@ -52,6 +60,7 @@ __all__ = [
     "Guilds",
     "History",
     "HistoryError",
+    "Integrations",
     "LeftOverPrompt",
     "NewDelivery",
     "OpenCodeProject",
@@ -527,6 +536,32 @@ class Workflows(Protocol):
     async def known_command(self, directory: str, name: str) -> Command | None: ...
 
 
+class Integrations(Protocol):
+    """A project's MCP servers and the AI providers' credentials, which OpenCode keeps."""
+
+    async def mcp_servers(self, directory: str) -> list[McpServer]: ...
+
+    async def set_mcp_connected(self, directory: str, name: str, connected: bool) -> list[McpServer]:
+        """Connect or disconnect one MCP server; the project's servers afterwards."""
+        ...
+
+    async def providers(self, directory: str) -> list[ProviderEntry]: ...
+
+    async def login_methods(self, directory: str, provider_id: str) -> list[AuthMethod]:
+        """The provider's OAuth methods (their index names them) and an API key."""
+        ...
+
+    async def set_api_key(self, provider_id: str, key: str) -> None:
+        """Save a key in OpenCode's credentials (never logged); LoginError when empty."""
+        ...
+
+    async def start_oauth(self, directory: str, provider_id: str, method: int) -> OAuthStart: ...
+
+    async def finish_oauth(self, directory: str, provider_id: str, method: int, code: str | None) -> bool:
+        """Complete an OAuth login (with the pasted code for a "code" method)."""
+        ...
+
+
 class CoreApi(Protocol):
     """The core as front ends see it: named services, and the event bus."""
 
@@ -571,6 +606,9 @@ class CoreApi(Protocol):
 
     @property
     def workflows(self) -> Workflows: ...
+
+    @property
+    def integrations(self) -> Integrations: ...
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         """Call `callback(event)` for every event published from now on; returns an unsubscribe."""

@@ -22,6 +22,7 @@ from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.history import HistoryService
 from kimaki_tui.core.insight import InsightService
 from kimaki_tui.core.instances import InstanceKeeper
+from kimaki_tui.core.integrations import IntegrationService
 from kimaki_tui.core.outbox import Outbox
 from kimaki_tui.core.posts import PostLedger
 from kimaki_tui.core.preferences import PreferenceService
@@ -91,6 +92,7 @@ class Core:
         self.guilds = GuildAccess(store, bus)
         self.insight = InsightService(client, self.sessions, self.facts)
         self.workflows = WorkflowService(client, skills or SkillFilter())
+        self.integrations = IntegrationService(client)
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         return self.bus.add_callback(callback)

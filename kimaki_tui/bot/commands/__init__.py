@@ -20,6 +20,7 @@ async def register(bot: KimakiBot) -> None:
         abort,
         history,
         insight,
+        integrations,
         new_project,
         prefs,
         projects,
@@ -46,5 +47,6 @@ async def register(bot: KimakiBot) -> None:
         await module.setup(bot)
     await tasks.setup(bot)
     await workflows.setup(bot)
+    await integrations.setup(bot)
     bot.add_dynamic_items(*queue.DYNAMIC_ITEMS)
     bot.add_dynamic_items(*tasks.DYNAMIC_ITEMS)
