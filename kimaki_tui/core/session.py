@@ -22,6 +22,7 @@ from kimaki_tui.core import reducer
 from kimaki_tui.core.api import ConversationState, ConversationView
 from kimaki_tui.core.approvals import PermissionBroker, QuestionBroker
 from kimaki_tui.core.bus import EventBus
+from kimaki_tui.core.context import SessionContext
 from kimaki_tui.core.events import (
     DomainEvent,
     PermissionAskedEvent,
@@ -114,6 +115,7 @@ class SessionRuntime:
         self._last_turn: TurnFinished | None = None
         self._errored = False
         self._memory = MemoryNotes(deps.clock, deps.options.memory_idle_gap)
+        self._context = SessionContext(thread_id=thread_id, channel_id=channel_id)
         self._notes: list[str] = []  # context held while a turn runs, sent with the next prompt
         self._command_tasks: set[asyncio.Task[None]] = set()  # OpenCode commands being run
 
@@ -339,6 +341,7 @@ class SessionRuntime:
         self.session_id = info.id
         self._state = reducer.initial_state(info.id)
         self._memory.session_created()
+        self._context.session_created()
         self._deps.store.map_thread(self.thread_id, info.id, self.channel_id, self.directory, self.origin)
         self._on_session(self)
 
@@ -366,6 +369,7 @@ class SessionRuntime:
             model, agent = self._model_and_agent(prompt)
             command = await self._command_of(prompt.text)
             parts: list[dict[str, Any]] = [
+                *self._context.prompt_parts(prompt),
                 *(text_part(note) for note in self._notes),
                 *self._memory.prompt_parts(self.directory),
                 text_part(prompt.text),
@@ -408,6 +412,7 @@ class SessionRuntime:
                 return SubmitResult("failed", message=str(exc))
             break
         if command is None:  # a command's text is OpenCode's template: notes wait for a prompt
+            self._context.sent(prompt)
             self._memory.sent()
             self._notes.clear()
         self.last_activity = time.time()
