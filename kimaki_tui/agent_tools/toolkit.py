@@ -131,7 +131,7 @@ class AgentToolkit:
         caller = await self.calls.claim(tool, arguments, directory, wait)
         if caller is None:
             raise ToolRefused("kimaki could not tell which session made this call; try the call again.")
-        place = self.locator.locate(caller.session_id)
+        place = await self.locator.locate(caller.session_id)
         if place is None:
             raise ToolRefused("kimaki tools only work in sessions kimaki runs for a thread.")
         return place
