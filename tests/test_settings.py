@@ -145,3 +145,16 @@ def test_enabling_and_disabling_skills_together_is_refused(tmp_path: Path) -> No
     assert "--enable-skill and --disable-skill" in str(raised.value) and raised.value.hint
     with pytest.raises(SettingsError, match="a list of names"):
         load_settings({"data_dir": str(_config(tmp_path / "e", '[discord]\nenable_skill = "x"\n'))}, {})
+
+
+def test_the_agent_tools_limits_come_from_the_settings(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from kimaki_tui.root.agent_tools import tool_limits
+
+    env = {"KIMAKI_UPLOAD_TIMEOUT": "30", "KIMAKI_MAX_SEND_FILE": "1000", "KIMAKI_LONGEST_SLEEP_DAYS": "2"}
+    limits = tool_limits(load_settings({"data_dir": str(tmp_path / "d")}, env).agent_tools)
+    assert limits.upload_timeout == 30 and limits.buttons_timeout == 600 and limits.max_file_bytes == 1000
+    assert limits.longest_sleep == timedelta(days=2)
+    with pytest.raises(SettingsError, match="max_send_file"):
+        load_settings({"data_dir": str(tmp_path / "d")}, {"KIMAKI_MAX_SEND_FILE": str(26 * 1024 * 1024)})

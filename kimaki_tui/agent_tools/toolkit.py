@@ -62,7 +62,7 @@ DESCRIPTIONS: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class ToolLimits:
-    """How long the waits last and how big things may be (folded into the settings tree later)."""
+    """How long the waits last and how big things may be (from the settings: root/agent_tools.py)."""
 
     upload_timeout: float = 600.0
     buttons_timeout: float = 600.0

@@ -17,7 +17,7 @@ import secrets
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from kimaki_tui.bot.agent_requests import AgentRequests
     from kimaki_tui.bot.client import KimakiBot
     from kimaki_tui.scheduling.scheduler import TaskScheduler
+    from kimaki_tui.settings import AgentToolSettings
 
-AGENT_TOOL_LIMITS = ToolLimits()
 PARENT_DEPTH = 5  # subagents of subagents…: how far up a calling session's parents are followed
 log = logging.getLogger(__name__)
 CurrentBot = Callable[[], "KimakiBot | None"]
@@ -73,6 +73,16 @@ class AgentEndpoint:
         base = {CONFIG_CONTENT: extra.get(CONFIG_CONTENT, os.environ.get(CONFIG_CONTENT, ""))}
         headers = {"Authorization": f"Bearer {self.secret}"}
         return {**extra, **with_agent_tools(base, self.url, headers, limits)}
+
+
+def tool_limits(settings: AgentToolSettings) -> ToolLimits:
+    """The tools' waits and sizes as the settings give them."""
+    return ToolLimits(
+        upload_timeout=settings.upload_timeout,
+        buttons_timeout=settings.buttons_timeout,
+        max_file_bytes=settings.max_send_file,
+        longest_sleep=timedelta(days=settings.longest_sleep_days),
+    )
 
 
 def wake_prompt(reason: str) -> str:

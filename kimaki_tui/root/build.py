@@ -205,13 +205,13 @@ class Services:
     # -- the agent's Discord tools ----------------------------------------------------------------
 
     def _build_agent_tools(self, endpoint: AgentEndpoint) -> None:
-        from kimaki_tui.root.agent_tools import AGENT_TOOL_LIMITS, build_agent_tools
+        from kimaki_tui.root.agent_tools import build_agent_tools, tool_limits
 
         def current_bot() -> KimakiBot | None:
             return self.worker.bot if self.worker is not None else None
 
         server, tracker = build_agent_tools(
-            self.core, self.scheduler, current_bot, endpoint, AGENT_TOOL_LIMITS
+            self.core, self.scheduler, current_bot, endpoint, tool_limits(self.settings.agent_tools)
         )
         self.agent_tools, self._observe_tool_calls = server, tracker.observe
 
