@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from kimaki_tui.bot.access import ensure_access_role
-from kimaki_tui.core.events import GuildAccessChanged
+from kimaki_tui.core.events import GuildAccessChanged, ProjectLinksChanged
 from kimaki_tui.core.guilds import PENDING_NOTICE
 from kimaki_tui.setup.guide import PUBLIC_BOT
 
@@ -97,20 +97,22 @@ class GuildKeeper:
         if record.status == "pending":
             await self._post_notice(guild)
 
-    async def apply(self, guild_id: int) -> None:
+    async def apply(self, guild_id: int, *, recompute: bool = False) -> None:
         """Commands in an allowed server, none elsewhere; the Kimaki role only where allowed.
-        A refusal (the bot was added without the applications.commands scope) is only logged."""
+        `recompute`: work the commands out again even if they were sent (OpenCode's workflows or
+        the server's projects changed). A refusal (the bot was added without the
+        applications.commands scope) is only logged."""
         try:
-            await self._apply(guild_id)
+            await self._apply(guild_id, recompute)
         except discord.HTTPException as exc:
             log.warning("updating the commands of server %s failed: %s", guild_id, exc)
 
-    async def _apply(self, guild_id: int) -> None:
+    async def _apply(self, guild_id: int, recompute: bool = False) -> None:
         lock = self._locks.setdefault(guild_id, asyncio.Lock())
         async with lock:
             target = discord.Object(guild_id)
             if self.access.allowed(guild_id):
-                if guild_id not in self.synced:
+                if guild_id not in self.synced or recompute:
                     await self.bot.sync_commands(target)
                     self.synced.add(guild_id)
                     self._cleared.discard(guild_id)
@@ -127,8 +129,7 @@ class GuildKeeper:
         commands and skills may have changed) and send those that did; returns how many servers."""
         servers = sorted(self.synced)
         for guild_id in servers:
-            self.synced.discard(guild_id)
-            await self.apply(guild_id)
+            await self.apply(guild_id, recompute=True)
         return len(servers)
 
     async def _post_notice(self, guild: discord.Guild) -> None:
@@ -156,9 +157,15 @@ class GuildKeeper:
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, GuildAccessChanged):
-            task = asyncio.create_task(self.apply(int(event.guild_id)))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._run(self.apply(int(event.guild_id)))
+        elif isinstance(event, ProjectLinksChanged) and self.access.allowed(event.guild_id):
+            # The new project's workflows, or fewer; after a sync in progress, under its lock.
+            self._run(self.apply(int(event.guild_id), recompute=True))
+
+    def _run(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def close(self) -> None:
         if self._unsubscribe is not None:

@@ -85,7 +85,7 @@ class Core:
         self.turns = TurnLedger(store, bus)
         self.history = HistoryService(client, self.sessions)
         self.resume = ResumeService(client, store, self.sessions)
-        self.projects = ProjectService(store, client)
+        self.projects = ProjectService(store, client, bus)
         self.preferences = PreferenceService(client, store, self.sessions)
         self.tasks = TaskService(store)
         self.server = ServerControl(bus)

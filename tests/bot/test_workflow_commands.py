@@ -17,7 +17,7 @@ import pytest
 
 from kimaki_tui.testing.discord_twin import Channel, Message
 from tests.bot.rig import BotRig
-from tests.harness import FIXTURES
+from tests.harness import FIXTURES, git_init
 
 pytestmark = pytest.mark.opencode
 
@@ -215,3 +215,21 @@ async def test_a_command_message_runs_on_each_supported_opencode(
     await _reply(rig, thread, "greeted Zoe")
     await rig.wait_idle(thread)
     assert any(c.name == "greet-cmd" for c in rig.twin.commands(rig.guild))
+
+
+async def test_linking_another_project_adds_its_workflows_and_unlinking_removes_them(
+    rig: BotRig, tmp_path: Path
+) -> None:
+    other = git_init(tmp_path / "other-project")
+    (other / ".opencode/command").mkdir(parents=True)
+    (other / ".opencode/command/other.md").write_text("REPLY: other $ARGUMENTS\n")
+    channel = rig.guild.add_text_channel("other-project", category=rig.category)
+
+    def registered() -> set[str]:
+        return {c.name for c in rig.twin.commands(rig.guild)}
+
+    rig.core.projects.link(str(channel.id), str(rig.guild.id), str(other))
+    await rig.twin.wait_until(lambda: "other-cmd" in registered(), 30, "the other project's command")
+    assert "greet-cmd" in registered()  # the first project's stay
+    assert rig.core.projects.unlink(str(channel.id))
+    await rig.twin.wait_until(lambda: "other-cmd" not in registered(), 30, "the command to go")
