@@ -20,6 +20,7 @@ import discord
 from kimaki_tui.bot.access import ensure_access_role
 from kimaki_tui.core.events import GuildAccessChanged, ProjectLinksChanged
 from kimaki_tui.core.guilds import PENDING_NOTICE
+from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.setup.guide import PUBLIC_BOT
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ class GuildKeeper:
         self.access = bot.core.guilds
         self.synced: set[int] = set()
         self._cleared: set[int] = set()
+        self._waiting: set[int] = set()  # allowed servers whose commands wait for OpenCode
         self._locks: dict[int, asyncio.Lock] = {}
         self._role_checks: dict[int, asyncio.Task[object]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -113,8 +115,11 @@ class GuildKeeper:
             target = discord.Object(guild_id)
             if self.access.allowed(guild_id):
                 if guild_id not in self.synced or recompute:
-                    await self.bot.sync_commands(target)
-                    self.synced.add(guild_id)
+                    if await self.bot.sync_commands(target):
+                        self.synced.add(guild_id)
+                        self._waiting.discard(guild_id)
+                    else:  # again once OpenCode is healthy
+                        self._waiting.add(guild_id)
                     self._cleared.discard(guild_id)
                 self._check_role(guild_id)
             elif guild_id in self.synced or guild_id not in self._cleared:
@@ -127,7 +132,7 @@ class GuildKeeper:
     async def refresh_commands(self) -> int:
         """Recompute the commands of every server they were registered in (OpenCode's agents,
         commands and skills may have changed) and send those that did; returns how many servers."""
-        servers = sorted(self.synced)
+        servers = sorted(self.synced | self._waiting)
         for guild_id in servers:
             await self.apply(guild_id, recompute=True)
         return len(servers)
@@ -158,6 +163,9 @@ class GuildKeeper:
     def _on_event(self, event: object) -> None:
         if isinstance(event, GuildAccessChanged):
             self._run(self.apply(int(event.guild_id)))
+        elif isinstance(event, ServerStatus) and event.state == "healthy":
+            for guild_id in sorted(self._waiting):
+                self._run(self.apply(guild_id, recompute=True))
         elif isinstance(event, ProjectLinksChanged) and self.access.allowed(event.guild_id):
             # The new project's workflows, or fewer; after a sync in progress, under its lock.
             self._run(self.apply(int(event.guild_id), recompute=True))

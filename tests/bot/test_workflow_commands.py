@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from kimaki_tui.opencode.status import ServerStatus
+from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 from kimaki_tui.testing.discord_twin import Channel, Message
-from tests.bot.rig import BotRig
+from tests.bot.rig import BotRig, bot_rig_context
 from tests.harness import FIXTURES, git_init
 
 pytestmark = pytest.mark.opencode
@@ -233,3 +235,39 @@ async def test_linking_another_project_adds_its_workflows_and_unlinking_removes_
     assert "greet-cmd" in registered()  # the first project's stay
     assert rig.core.projects.unlink(str(channel.id))
     await rig.twin.wait_until(lambda: "other-cmd" not in registered(), 30, "the command to go")
+
+
+@pytest.fixture
+async def own_server(
+    opencode_binary: str, spare_opencode_env: dict[str, str], tmp_path: Path
+) -> AsyncIterator[OpenCodeSupervisor]:
+    """A server of its own, that this test stops (never the shared one)."""
+    supervisor = OpenCodeSupervisor(
+        binary=opencode_binary, env=spare_opencode_env, cwd=tmp_path, health_timeout=60.0
+    )
+    await supervisor.start()
+    yield supervisor
+    await supervisor.aclose()
+
+
+async def test_while_opencode_is_down_the_commands_stay_and_follow_once_it_is_healthy(
+    own_server: OpenCodeSupervisor, project_dir: Path, tmp_path: Path
+) -> None:
+    add_workflows(project_dir)
+    async with bot_rig_context(own_server.client, project_dir, tmp_path) as rig:
+
+        def registered() -> set[str]:
+            return {c.name for c in rig.twin.commands(rig.guild)}
+
+        await rig.twin.wait_until(lambda: "greet-cmd" in registered(), 30, "the workflow commands")
+        (project_dir / ".opencode/command/later.md").write_text("REPLY: later\n")
+        await own_server.stop()
+        before = len(rig.twin.requests)
+        await rig.restart_bot()  # kimaki starts again while OpenCode is down
+        # Sending without OpenCode's workflows would delete them from the server: nothing is sent.
+        assert not [r for r in rig.twin.requests[before:] if r.method == "PUT"]
+        assert "greet-cmd" in registered()
+        await own_server.start()
+        rig.core.server.report(ServerStatus("healthy"))  # as the root relays the supervisor's news
+        await rig.twin.wait_until(lambda: "later-cmd" in registered(), 30, "the commands after the outage")
+        assert "greet-cmd" in registered()

@@ -155,13 +155,14 @@ def app_command(entry: SlashCommand) -> app_commands.Command[Any, ..., None]:
 
 async def install(bot: KimakiBot, guild_id: int) -> CommandPlan | None:
     """Put the server's workflow commands (from the projects linked there) in the command tree,
-    replacing the ones it had; None, and the tree left as it was, when OpenCode cannot say."""
+    replacing the ones it had; None, and the tree left as it was, when OpenCode cannot say (the
+    caller then sends nothing: that would delete the server's workflow commands)."""
     directories = [link.directory for link in bot.core.projects.links(str(guild_id))]
     built_in = [command.name for command in bot.tree.get_commands()]
     try:
         plan = await bot.core.workflows.plan(directories, taken=built_in)
     except OpenCodeError as exc:
-        log.warning("cannot read OpenCode's commands for server %s (kept the last ones): %s", guild_id, exc)
+        log.warning("no OpenCode workflows for server %s yet (sent once it is healthy): %s", guild_id, exc)
         return None
     target = discord.Object(guild_id)
     bot.tree.clear_commands(guild=target)
