@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 # Gateway events that can make the bot act; everything else only updates discord.py's cache.
 GATED_EVENTS = ("MESSAGE_CREATE", "INTERACTION_CREATE")
 QUIET = discord.AllowedMentions.none()
+# Seconds between tries to read OpenCode's workflows for a server's commands while it cannot answer.
+RETRY_FIRST, RETRY_MAX = 5.0, 120.0
 
 
 def operator_ids(app: discord.AppInfo) -> set[str]:
@@ -118,7 +120,9 @@ class GuildKeeper:
                     if await self.bot.sync_commands(target):
                         self.synced.add(guild_id)
                         self._waiting.discard(guild_id)
-                    else:  # again once OpenCode is healthy
+                    else:  # again once OpenCode is healthy, or after a while (a slow first read)
+                        if guild_id not in self._waiting:
+                            self._run(self._retry(guild_id))
                         self._waiting.add(guild_id)
                     self._cleared.discard(guild_id)
                 self._check_role(guild_id)
@@ -128,6 +132,14 @@ class GuildKeeper:
                 self.synced.discard(guild_id)
                 self._cleared.add(guild_id)
                 log.info("no commands in server %s (%s)", guild_id, self.access.status(guild_id))
+
+    async def _retry(self, guild_id: int) -> None:
+        delay = RETRY_FIRST
+        while guild_id in self._waiting:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX)
+            if guild_id in self._waiting:
+                await self.apply(guild_id, recompute=True)
 
     async def refresh_commands(self) -> int:
         """Recompute the commands of every server they were registered in (OpenCode's agents,
