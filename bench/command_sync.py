@@ -2,8 +2,9 @@
 when they did not change (the goal: one GET, no PUT), with 100 commands in the tree.
 
 The real KimakiBot (discord.py) runs against the Discord twin with a core on an empty database; no
-OpenCode is needed, since publishing commands never calls it. Filler commands (`bench-N`) bring the
-tree to Discord's cap of 100. The bot starts once (the commands are sent), stops, and starts again.
+OpenCode is needed: with no project linked there are no OpenCode workflows to ask it for. Filler
+commands (`bench-N`) bring the tree to Discord's cap of 100. The bot starts once (the commands
+are sent), stops, and starts again.
 """
 
 from __future__ import annotations
@@ -35,13 +36,13 @@ CAP = 100
 class FullTreeBot(TestBot):
     """KimakiBot with filler commands added before it publishes its tree (to reach the cap)."""
 
-    async def sync_commands(self, guild: discord.abc.Snowflake) -> None:
+    async def sync_commands(self, guild: discord.abc.Snowflake) -> bool:
         for index in range(CAP - len(self.tree.get_commands())):
             command = discord.app_commands.Command(
                 name=f"bench-{index}", description=f"Filler command {index}", callback=_noop
             )
             self.tree.add_command(command)
-        await super().sync_commands(guild)
+        return await super().sync_commands(guild)
 
 
 async def _noop(interaction: discord.Interaction) -> None:

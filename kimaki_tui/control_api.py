@@ -76,6 +76,9 @@ class ControlActions:
     tasks_changed: Action | None = None
     # Server decisions changed in the database (`kimaki guild allow|deny`).
     guilds_changed: Action | None = None
+    # Re-register the slash commands (OpenCode's workflows changed: `kimaki commands sync`); the
+    # number of servers they were sent to, None while the Discord bot is not connected.
+    commands_sync: Callable[[], Awaitable[int | None]] | None = None
     shutdown: Action = field(default_factory=lambda: _signal_self(signal.SIGTERM))
     restart: Action = field(default_factory=lambda: _signal_self(signal.SIGUSR2))
 
@@ -146,6 +149,7 @@ def build_app(
     app.router.add_get("/api/opencode", handlers.opencode)
     app.router.add_post("/api/tasks/sync", handlers.tasks_changed)
     app.router.add_post("/api/guilds/sync", handlers.guilds_changed)
+    app.router.add_post("/api/commands/sync", handlers.commands_sync)
     app.router.add_post("/api/shutdown", handlers.later(actions.shutdown, "shutdown"))
     app.router.add_post("/api/restart", handlers.later(actions.restart, "restart"))
     return app
@@ -204,6 +208,14 @@ class _Handlers:
 
     async def guilds_changed(self, request: web.Request) -> web.Response:
         return await self._run_now(self.actions.guilds_changed, "kimaki is still starting")
+
+    async def commands_sync(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        servers = await self.actions.commands_sync() if self.actions.commands_sync is not None else None
+        if servers is None:
+            return web.json_response({"error": "the Discord bot is not connected"}, status=503)
+        return web.json_response({"ok": True, "servers": servers})
 
     async def _run_now(self, action: Action | None, unavailable: str) -> web.Response:
         from aiohttp import web
@@ -280,6 +292,10 @@ class ControlClient:
 
     async def guilds_changed(self) -> None:
         await self._call("POST", "/api/guilds/sync")
+
+    async def commands_sync(self) -> int:
+        """Re-register the slash commands of every server; how many servers were checked."""
+        return int((await self._call("POST", "/api/commands/sync")).get("servers", 0))
 
     async def shutdown(self) -> None:
         await self._call("POST", "/api/shutdown")

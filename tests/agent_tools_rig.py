@@ -146,7 +146,7 @@ class Locator:
     def __init__(self) -> None:
         self.places: dict[str, SessionPlace] = {}
 
-    def locate(self, session_id: str) -> SessionPlace | None:
+    async def locate(self, session_id: str) -> SessionPlace | None:
         return self.places.get(session_id)
 
 

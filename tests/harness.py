@@ -88,8 +88,8 @@ async def wait_until(
 
 
 def texts(message: Message) -> list[str]:
-    """The text parts of one message."""
-    return [p.text for p in message.text_parts()]
+    """The text parts of one message people see (not the synthetic context kimaki adds)."""
+    return [p.text for p in message.text_parts() if not p.synthetic]
 
 
 def assistant_text(messages: list[Message]) -> str:

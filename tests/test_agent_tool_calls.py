@@ -122,7 +122,7 @@ class Nothing:
 
 
 class Places:
-    def locate(self, session_id: str) -> SessionPlace | None:
+    async def locate(self, session_id: str) -> SessionPlace | None:
         return SessionPlace(session_id, "thread-1", Path("/p"))
 
 

@@ -128,7 +128,9 @@ async def test_a_strangers_server_is_served_only_after_kimaki_guild_allow(
             assert f"Mallory's ({theirs.id})" in waiting[-1]
             notice = await twin.wait_for_message(theirs.channel("general"), is_notice, timeout=30)
             assert f"kimaki guild allow {theirs.id}" in notice.content
-            assert twin.commands(theirs) == [] and twin.commands(twin.world.guild(channel.guild_id))
+            # The operator's server gets its commands once OpenCode has listed the project's workflows.
+            assert await twin.wait_for_commands(twin.world.guild(channel.guild_id), timeout=60)
+            assert twin.commands(theirs) == []
             with pytest.raises(LookupError):
                 await mallory.slash(loot, "add-project", project="/")
 

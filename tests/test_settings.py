@@ -121,3 +121,40 @@ def test_the_readme_lists_every_setting_as_rendered() -> None:
     table = render()
     for option in options():
         assert f"`{option.flag}" in table and f"`{option.env}`" in table
+
+
+def test_skill_lists_come_from_repeated_flags_a_comma_variable_or_a_toml_list(tmp_path: Path) -> None:
+    from kimaki_tui.cli.local import settings_of
+    from kimaki_tui.cli.main import build_parser
+
+    data = tmp_path / "d"
+    args = build_parser().parse_args(
+        ["--data-dir", str(data), "--enable-skill", "tidy", "--enable-skill", "lint", "task", "list"]
+    )
+    assert settings_of(args).discord.enable_skill == ("tidy", "lint")
+    from_env = load_settings({"data_dir": str(data)}, {"KIMAKI_DISABLE_SKILL": "a, b,"})
+    assert from_env.discord.disable_skill == ("a", "b")
+    from_toml = load_settings({"data_dir": str(_config(data, '[discord]\nenable_skill = ["x"]\n'))}, {})
+    assert from_toml.discord.enable_skill == ("x",) and from_toml.discord.disable_skill == ()
+
+
+def test_enabling_and_disabling_skills_together_is_refused(tmp_path: Path) -> None:
+    data = _config(tmp_path / "d", '[discord]\nenable_skill = ["x"]\n')
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"data_dir": str(data)}, {"KIMAKI_DISABLE_SKILL": "y"})
+    assert "--enable-skill and --disable-skill" in str(raised.value) and raised.value.hint
+    with pytest.raises(SettingsError, match="a list of names"):
+        load_settings({"data_dir": str(_config(tmp_path / "e", '[discord]\nenable_skill = "x"\n'))}, {})
+
+
+def test_the_agent_tools_limits_come_from_the_settings(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from kimaki_tui.root.agent_tools import tool_limits
+
+    env = {"KIMAKI_UPLOAD_TIMEOUT": "30", "KIMAKI_MAX_SEND_FILE": "1000", "KIMAKI_LONGEST_SLEEP_DAYS": "2"}
+    limits = tool_limits(load_settings({"data_dir": str(tmp_path / "d")}, env).agent_tools)
+    assert limits.upload_timeout == 30 and limits.buttons_timeout == 600 and limits.max_file_bytes == 1000
+    assert limits.longest_sleep == timedelta(days=2)
+    with pytest.raises(SettingsError, match="max_send_file"):
+        load_settings({"data_dir": str(tmp_path / "d")}, {"KIMAKI_MAX_SEND_FILE": str(26 * 1024 * 1024)})

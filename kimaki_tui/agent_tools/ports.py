@@ -73,8 +73,9 @@ class StartedSession:
 
 
 class SessionLocator(Protocol):
-    def locate(self, session_id: str) -> SessionPlace | None:
-        """The thread and directory of an OpenCode session kimaki runs, or None for any other."""
+    async def locate(self, session_id: str) -> SessionPlace | None:
+        """The thread and directory of an OpenCode session kimaki runs (a subagent's: its parent's
+        thread, `subagent` set), or None for any other."""
         ...
 
 

@@ -62,7 +62,7 @@ DESCRIPTIONS: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class ToolLimits:
-    """How long the waits last and how big things may be (folded into the settings tree later)."""
+    """How long the waits last and how big things may be (from the settings: root/agent_tools.py)."""
 
     upload_timeout: float = 600.0
     buttons_timeout: float = 600.0
@@ -131,7 +131,7 @@ class AgentToolkit:
         caller = await self.calls.claim(tool, arguments, directory, wait)
         if caller is None:
             raise ToolRefused("kimaki could not tell which session made this call; try the call again.")
-        place = self.locator.locate(caller.session_id)
+        place = await self.locator.locate(caller.session_id)
         if place is None:
             raise ToolRefused("kimaki tools only work in sessions kimaki runs for a thread.")
         return place

@@ -83,12 +83,19 @@ class KimakiBot(commands.Bot):
         """No prefix commands: the ingress cog handles every message (and "@Kimaki fix this" must not
         be parsed as a command named "fix")."""
 
-    async def sync_commands(self, guild: discord.abc.Snowflake) -> None:
+    async def sync_commands(self, guild: discord.abc.Snowflake) -> bool:
         """Publish the command tree to one guild (guild commands update at once, global ones don't),
-        unless it already has exactly these. Only for allowed servers: the GuildKeeper decides where."""
+        with the OpenCode workflows of its projects, unless it already has exactly these. False,
+        and nothing sent, while OpenCode cannot say what its workflows are: sending without them
+        would delete the server's workflow commands. Only for allowed servers: the GuildKeeper
+        decides where."""
         from kimaki_tui.bot.command_sync import sync_guild
+        from kimaki_tui.bot.commands.workflows import install
 
+        if await install(self, guild.id) is None:
+            return False
         await sync_guild(self, guild)
+        return True
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.guild_keeper.guild_ready(guild)

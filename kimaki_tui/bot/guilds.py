@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from kimaki_tui.bot.access import ensure_access_role
-from kimaki_tui.core.events import GuildAccessChanged
+from kimaki_tui.core.events import GuildAccessChanged, ProjectLinksChanged
 from kimaki_tui.core.guilds import PENDING_NOTICE
+from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.setup.guide import PUBLIC_BOT
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 # Gateway events that can make the bot act; everything else only updates discord.py's cache.
 GATED_EVENTS = ("MESSAGE_CREATE", "INTERACTION_CREATE")
 QUIET = discord.AllowedMentions.none()
+# Seconds between tries to read OpenCode's workflows for a server's commands while it cannot answer.
+RETRY_FIRST, RETRY_MAX = 5.0, 120.0
 
 
 def operator_ids(app: discord.AppInfo) -> set[str]:
@@ -69,6 +72,7 @@ class GuildKeeper:
         self.access = bot.core.guilds
         self.synced: set[int] = set()
         self._cleared: set[int] = set()
+        self._waiting: set[int] = set()  # allowed servers whose commands wait for OpenCode
         self._locks: dict[int, asyncio.Lock] = {}
         self._role_checks: dict[int, asyncio.Task[object]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -97,22 +101,29 @@ class GuildKeeper:
         if record.status == "pending":
             await self._post_notice(guild)
 
-    async def apply(self, guild_id: int) -> None:
+    async def apply(self, guild_id: int, *, recompute: bool = False) -> None:
         """Commands in an allowed server, none elsewhere; the Kimaki role only where allowed.
-        A refusal (the bot was added without the applications.commands scope) is only logged."""
+        `recompute`: work the commands out again even if they were sent (OpenCode's workflows or
+        the server's projects changed). A refusal (the bot was added without the
+        applications.commands scope) is only logged."""
         try:
-            await self._apply(guild_id)
+            await self._apply(guild_id, recompute)
         except discord.HTTPException as exc:
             log.warning("updating the commands of server %s failed: %s", guild_id, exc)
 
-    async def _apply(self, guild_id: int) -> None:
+    async def _apply(self, guild_id: int, recompute: bool = False) -> None:
         lock = self._locks.setdefault(guild_id, asyncio.Lock())
         async with lock:
             target = discord.Object(guild_id)
             if self.access.allowed(guild_id):
-                if guild_id not in self.synced:
-                    await self.bot.sync_commands(target)
-                    self.synced.add(guild_id)
+                if guild_id not in self.synced or recompute:
+                    if await self.bot.sync_commands(target):
+                        self.synced.add(guild_id)
+                        self._waiting.discard(guild_id)
+                    else:  # again once OpenCode is healthy, or after a while (a slow first read)
+                        if guild_id not in self._waiting:
+                            self._run(self._retry(guild_id))
+                        self._waiting.add(guild_id)
                     self._cleared.discard(guild_id)
                 self._check_role(guild_id)
             elif guild_id in self.synced or guild_id not in self._cleared:
@@ -121,6 +132,22 @@ class GuildKeeper:
                 self.synced.discard(guild_id)
                 self._cleared.add(guild_id)
                 log.info("no commands in server %s (%s)", guild_id, self.access.status(guild_id))
+
+    async def _retry(self, guild_id: int) -> None:
+        delay = RETRY_FIRST
+        while guild_id in self._waiting:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX)
+            if guild_id in self._waiting:
+                await self.apply(guild_id, recompute=True)
+
+    async def refresh_commands(self) -> int:
+        """Recompute the commands of every server they were registered in (OpenCode's agents,
+        commands and skills may have changed) and send those that did; returns how many servers."""
+        servers = sorted(self.synced | self._waiting)
+        for guild_id in servers:
+            await self.apply(guild_id, recompute=True)
+        return len(servers)
 
     async def _post_notice(self, guild: discord.Guild) -> None:
         """Tell the server, once ever, that the operator must allow it."""
@@ -147,9 +174,18 @@ class GuildKeeper:
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, GuildAccessChanged):
-            task = asyncio.create_task(self.apply(int(event.guild_id)))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._run(self.apply(int(event.guild_id)))
+        elif isinstance(event, ServerStatus) and event.state == "healthy":
+            for guild_id in sorted(self._waiting):
+                self._run(self.apply(guild_id, recompute=True))
+        elif isinstance(event, ProjectLinksChanged) and self.access.allowed(event.guild_id):
+            # The new project's workflows, or fewer; after a sync in progress, under its lock.
+            self._run(self.apply(int(event.guild_id), recompute=True))
+
+    def _run(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def close(self) -> None:
         if self._unsubscribe is not None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from kimaki_tui import __version__
 from kimaki_tui.cli import (
+    commands_cmd,
     demo_cmd,
     events_cmd,
     guild_cmd,
@@ -44,6 +45,7 @@ _SUBCOMMANDS = (
     task_cmd,
     project_cmd,
     guild_cmd,
+    commands_cmd,
     upload_cmd,
     session_cmd,
     import_cmd,
@@ -94,6 +96,10 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
         text = f"{option.help} [{option.env}]".replace("%", "%%")
         if option.kind is bool:
             group.add_argument(option.flag, dest=option.key, action="store_const", const=True, help=text)
+        elif option.repeatable:  # --enable-skill a --enable-skill b
+            group.add_argument(
+                option.flag, dest=option.key, action="append", metavar=option.metavar, help=text
+            )
         else:
             group.add_argument(option.flag, dest=option.key, metavar=option.metavar, help=text)
 

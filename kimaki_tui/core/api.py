@@ -9,7 +9,7 @@ Conversations are keyed by their thread id (the Discord thread showing a session
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -19,7 +19,15 @@ from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
 from kimaki_tui.core.session_setup import PermissionRule, SessionSetup, SetupError
 from kimaki_tui.core.shell import ShellResult
 from kimaki_tui.errors import KimakiError
-from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
+from kimaki_tui.opencode.catalog import (
+    Agent,
+    AuthMethod,
+    Command,
+    McpServer,
+    OAuthStart,
+    ProviderCatalog,
+    ProviderEntry,
+)
 from kimaki_tui.opencode.catalog import Project as OpenCodeProject
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.opencode.models import Message
@@ -37,6 +45,7 @@ from kimaki_tui.store.records import (
 )
 
 if TYPE_CHECKING:  # the store's task slice pulls in peewee, which `kimaki --help` must not load
+    from kimaki_tui.core.workflows import CommandPlan
     from kimaki_tui.store.tasks import TaskPayload, TaskTiming
 
 __all__ = [
@@ -53,6 +62,7 @@ __all__ = [
     "Guilds",
     "History",
     "HistoryError",
+    "Integrations",
     "LeftOverPrompt",
     "NewDelivery",
     "OpenCodeProject",
@@ -77,6 +87,7 @@ __all__ = [
     "Turns",
     "UnknownThread",
     "UserTurn",
+    "Workflows",
 ]
 
 AnswerStatus = Literal["answered", "already_answered", "unknown", "failed"]
@@ -543,6 +554,47 @@ class Guilds(Protocol):
     def reload(self) -> list[GuildRecord]: ...
 
 
+class Workflows(Protocol):
+    """The user's OpenCode agents, commands, MCP prompts and skills, offered as slash commands.
+    A prompt whose text starts with `/name` of an OpenCode command runs that command."""
+
+    async def commands(self, directory: str) -> list[Command]:
+        """OpenCode's commands in a project (its own, the project's, MCP prompts, skills)."""
+        ...
+
+    async def plan(self, directories: Iterable[str], *, taken: Collection[str]) -> CommandPlan:
+        """The slash commands for the workflows of these projects, next to the built-ins `taken`."""
+        ...
+
+    async def known_command(self, directory: str, name: str) -> Command | None: ...
+
+
+class Integrations(Protocol):
+    """A project's MCP servers and the AI providers' credentials, which OpenCode keeps."""
+
+    async def mcp_servers(self, directory: str) -> list[McpServer]: ...
+
+    async def set_mcp_connected(self, directory: str, name: str, connected: bool) -> list[McpServer]:
+        """Connect or disconnect one MCP server; the project's servers afterwards."""
+        ...
+
+    async def providers(self, directory: str) -> list[ProviderEntry]: ...
+
+    async def login_methods(self, directory: str, provider_id: str) -> list[AuthMethod]:
+        """The provider's OAuth methods (their index names them) and an API key."""
+        ...
+
+    async def set_api_key(self, provider_id: str, key: str) -> None:
+        """Save a key in OpenCode's credentials (never logged); LoginError when empty."""
+        ...
+
+    async def start_oauth(self, directory: str, provider_id: str, method: int) -> OAuthStart: ...
+
+    async def finish_oauth(self, directory: str, provider_id: str, method: int, code: str | None) -> bool:
+        """Complete an OAuth login (with the pasted code for a "code" method)."""
+        ...
+
+
 class CoreApi(Protocol):
     """The core as front ends see it: named services, and the event bus."""
 
@@ -587,6 +639,12 @@ class CoreApi(Protocol):
 
     @property
     def insight(self) -> Insight: ...
+
+    @property
+    def workflows(self) -> Workflows: ...
+
+    @property
+    def integrations(self) -> Integrations: ...
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         """Call `callback(event)` for every event published from now on; returns an unsubscribe."""

@@ -229,3 +229,11 @@ class GuildAccessChanged:
     guild_id: str
     status: Literal["pending", "allowed", "denied"]
     name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectLinksChanged:
+    """A project channel of this Discord server was linked or unlinked (its slash commands follow
+    the workflows of the server's projects)."""
+
+    guild_id: str

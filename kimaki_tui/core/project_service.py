@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kimaki_tui.core.bus import EventBus
+from kimaki_tui.core.events import ProjectLinksChanged
 from kimaki_tui.core.projects import create_project
 from kimaki_tui.opencode.catalog import Project as OpenCodeProject
 from kimaki_tui.opencode.client import OpenCodeClient
@@ -22,15 +24,25 @@ def resolved(directory: str | Path) -> str:
 class ProjectService:
     """`client` is None where no OpenCode runs (CLI subcommands): `opencode_projects` is empty then."""
 
-    def __init__(self, store: Store, client: OpenCodeClient | None) -> None:
+    def __init__(self, store: Store, client: OpenCodeClient | None, bus: EventBus | None = None) -> None:
         self._store = store
         self._client = client
+        self._bus = bus  # told of link changes (ProjectLinksChanged); None in one-shot CLI commands
 
     def link(self, channel_id: str, guild_id: str, directory: str, app_id: str | None = None) -> None:
         self._store.link_channel(channel_id, guild_id, resolved(directory), app_id)
+        self._changed(guild_id)
 
     def unlink(self, channel_id: str) -> bool:
-        return self._store.unlink_channel(channel_id)
+        guilds = {link.guild_id for link in self._store.list_channels() if link.channel_id == channel_id}
+        unlinked = self._store.unlink_channel(channel_id)
+        for guild_id in guilds if unlinked else ():
+            self._changed(guild_id)
+        return unlinked
+
+    def _changed(self, guild_id: str) -> None:
+        if self._bus is not None:
+            self._bus.publish(ProjectLinksChanged(guild_id))
 
     def directory_of(self, channel_id: str) -> str | None:
         return self._store.channel_directory(channel_id)

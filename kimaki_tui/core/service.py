@@ -23,6 +23,7 @@ from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.history import HistoryService
 from kimaki_tui.core.insight import InsightService
 from kimaki_tui.core.instances import InstanceKeeper
+from kimaki_tui.core.integrations import IntegrationService
 from kimaki_tui.core.outbox import Outbox
 from kimaki_tui.core.posts import PostLedger
 from kimaki_tui.core.preferences import PreferenceService
@@ -34,6 +35,7 @@ from kimaki_tui.core.session import CoreDeps
 from kimaki_tui.core.sessions import SessionRegistry
 from kimaki_tui.core.tasks import TaskService
 from kimaki_tui.core.turns import TurnLedger
+from kimaki_tui.core.workflows import SkillFilter, WorkflowService
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.events import Event
 from kimaki_tui.settings import SessionSettings
@@ -53,6 +55,7 @@ class Core:
         options: SessionSettings | None = None,
         clock: Callable[[], float] = time.monotonic,
         release_idle_after: float = 0.0,
+        skills: SkillFilter | None = None,
     ) -> None:
         options = options or SessionSettings()
         self.client = client
@@ -85,11 +88,13 @@ class Core:
         self.handled = HandledMessages(store)
         self.history = HistoryService(client, self.sessions)
         self.resume = ResumeService(client, store, self.sessions)
-        self.projects = ProjectService(store, client)
+        self.projects = ProjectService(store, client, bus)
         self.preferences = PreferenceService(client, store, self.sessions)
         self.tasks = TaskService(store)
         self.guilds = GuildAccess(store, bus)
         self.insight = InsightService(client, self.sessions, self.facts)
+        self.workflows = WorkflowService(client, skills or SkillFilter())
+        self.integrations = IntegrationService(client)
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         return self.bus.add_callback(callback)

@@ -22,6 +22,7 @@ from kimaki_tui.core import reducer
 from kimaki_tui.core.api import ConversationState, ConversationView
 from kimaki_tui.core.approvals import PermissionBroker, QuestionBroker
 from kimaki_tui.core.bus import EventBus
+from kimaki_tui.core.context import SessionContext
 from kimaki_tui.core.events import (
     DomainEvent,
     PermissionAskedEvent,
@@ -39,6 +40,7 @@ from kimaki_tui.core.memory import MemoryNotes
 from kimaki_tui.core.prompts import FileInput, PromptInput, SubmitResult
 from kimaki_tui.core.session_setup import SessionSetup
 from kimaki_tui.core.shell import SHELL_BUSY, ShellResult, run_shell
+from kimaki_tui.core.workflows import split_command
 from kimaki_tui.logs import log_context
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeError, SessionNotFound
@@ -120,7 +122,9 @@ class SessionRuntime:
         self._last_turn: TurnFinished | None = None
         self._errored = False
         self._memory = MemoryNotes(deps.clock, deps.options.memory_idle_gap)
+        self._context = SessionContext(thread_id=thread_id, channel_id=channel_id)
         self._notes: list[str] = []  # context held while a turn runs, sent with the next prompt
+        self._command_tasks: set[asyncio.Task[None]] = set()  # OpenCode commands being run
 
     # ---- state -------------------------------------------------------------------------
     @property
@@ -363,6 +367,7 @@ class SessionRuntime:
         self.session_id = info.id
         self._state = reducer.initial_state(info.id)
         self._memory.session_created()
+        self._context.session_created()
         self._on_session(self)
 
     def _model_and_agent(self, prompt: PromptInput) -> tuple[ModelRef | None, str | None]:
@@ -387,7 +392,9 @@ class SessionRuntime:
             await self.ensure_session()
             assert self.session_id is not None
             model, agent = self._model_and_agent(prompt)
+            command = await self._command_of(prompt.text)
             parts: list[dict[str, Any]] = [
+                *self._context.prompt_parts(prompt),
                 *(text_part(note) for note in self._notes),
                 *self._memory.prompt_parts(self.directory),
                 text_part(prompt.text),
@@ -401,13 +408,19 @@ class SessionRuntime:
             self._idle.clear()
             self._errored = False
             try:
-                # The footer's branch and context limit are refreshed alongside, not before, the prompt.
-                await asyncio.gather(
-                    self._deps.client.prompt_async(
+                # A command's request lasts its whole turn: only the session is checked here (a
+                # vanished one is replaced as for a prompt), then the command runs on its own.
+                sending: Awaitable[object] = (
+                    self._deps.client.get_session(self.session_id, self.directory)
+                    if command is not None
+                    else self._deps.client.prompt_async(
                         self.session_id, self.directory, parts, agent=agent, model=model
-                    ),
-                    self._deps.server.refresh(self.directory),
+                    )
                 )
+                # The footer's branch and context limit are refreshed alongside, not before, the prompt.
+                await asyncio.gather(sending, self._deps.server.refresh(self.directory))
+                if command is not None:
+                    self._start_command(self.session_id, *command, agent=agent, model=model)
             except SessionNotFound:
                 # The stored session vanished on the server: start a fresh one for this thread.
                 self._awaiting_turn = False
@@ -426,8 +439,10 @@ class SessionRuntime:
                 self._publish(SessionFailed(self.session_id, type(exc).__name__, str(exc)))
                 return SubmitResult("failed", message=str(exc))
             break
-        self._memory.sent()
-        self._notes.clear()
+        if command is None:  # a command's text is OpenCode's template: notes wait for a prompt
+            self._context.sent(prompt)
+            self._memory.sent()
+            self._notes.clear()
         self.last_activity = time.time()
         assert self.session_id is not None
         # The first prompt of a thread created its session after the log context was bound.
@@ -437,6 +452,46 @@ class SessionRuntime:
             PromptDispatched(self.session_id, prompt.text, prompt.author_name, prompt.origin, from_queue)
         )
         return SubmitResult("sent")
+
+    async def _command_of(self, text: str) -> tuple[str, str] | None:
+        """(name, arguments) when the text starts with `/name` of an OpenCode command of this
+        project (its own, the project's, an MCP prompt or a skill); else None: a plain prompt."""
+        wanted = split_command(text)
+        if wanted is None:
+            return None
+        try:
+            known = {c.name for c in await self._deps.client.commands(self.directory)}
+        except OpenCodeError as exc:
+            log.warning("cannot list OpenCode's commands in %s: %s", self.directory, exc)
+            return None
+        return wanted if wanted[0] in known else None
+
+    def _start_command(
+        self, session_id: str, name: str, arguments: str, *, agent: str | None, model: ModelRef | None
+    ) -> None:
+        """OpenCode's command route answers only when the whole turn is over; the turn is
+        followed through the event stream like a prompt's, so the request runs on its own."""
+        task = asyncio.ensure_future(self._run_command(session_id, name, arguments, agent=agent, model=model))
+        self._command_tasks.add(task)
+        task.add_done_callback(self._command_tasks.discard)
+
+    async def _run_command(
+        self, session_id: str, name: str, arguments: str, *, agent: str | None, model: ModelRef | None
+    ) -> None:
+        with log_context(thread_id=self.thread_id, session_id=session_id):
+            log.info("running OpenCode command /%s", name)
+            try:
+                await self._deps.client.command(
+                    session_id, self.directory, name, arguments, agent=agent, model=model, timeout=None
+                )
+            except OpenCodeError as exc:
+                log.warning("OpenCode command /%s failed: %s", name, exc)
+                if self._awaiting_turn and not reducer.is_busy(self._state):  # it never started
+                    self._awaiting_turn = False
+                    self._idle.set()
+                    self._errored = True
+                    self._publish(SessionFailed(session_id, type(exc).__name__, str(exc)))
+                    self._schedule_drain()
 
     async def _stop_turn(self, *, by: str, origin: str) -> None:
         if self.session_id is None:
@@ -524,7 +579,7 @@ class SessionRuntime:
 
     async def close(self) -> None:
         self._cancel_interrupt()
-        for task in (self._drain_task, self._interrupt_task):
+        for task in (self._drain_task, self._interrupt_task, *self._command_tasks):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -69,6 +69,59 @@ class Command:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class McpServer:
+    """An MCP server of a project: `status` is "connected", "disabled", "failed", "needs_auth" or
+    "needs_client_registration"; `error` says why when it failed."""
+
+    name: str
+    status: str = ""
+    error: str = ""
+
+    @classmethod
+    def from_json(cls, name: str, data: object) -> McpServer:
+        raw = f.as_json(data)
+        return cls(name=name, status=f.text(raw, "status"), error=f.text(raw, "error"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthMethod:
+    """A way to log in to a provider OpenCode knows: "api" (a key) or "oauth" (its `label` says which)."""
+
+    type: str
+    label: str = ""
+
+    @classmethod
+    def from_json(cls, data: object) -> AuthMethod:
+        raw = f.as_json(data)
+        return cls(type=f.text(raw, "type"), label=f.text(raw, "label"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OAuthStart:
+    """Where to log in: `method` "auto" (OpenCode hears back by itself) or "code" (paste a code)."""
+
+    url: str
+    method: str = ""
+    instructions: str = ""
+
+    @classmethod
+    def from_json(cls, data: object) -> OAuthStart:
+        raw = f.as_json(data)
+        return cls(
+            url=f.text(raw, "url"), method=f.text(raw, "method"), instructions=f.text(raw, "instructions")
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderEntry:
+    """A provider of `GET /provider` (every one OpenCode knows, connected or not)."""
+
+    id: str
+    name: str = ""
+    connected: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProviderModel:
     """One model of a provider. `id` is its key in the provider's models (what "provider/model"
     names); limits are in tokens (0 when OpenCode does not know them)."""

@@ -11,12 +11,13 @@ core, scheduler and Discord bot, and the MCP server built on them.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ from kimaki_tui.agent_tools.ports import (
 from kimaki_tui.agent_tools.server import PATH, AgentToolServer, reserve_listener
 from kimaki_tui.agent_tools.toolkit import SERVER_NAME, AgentToolkit, ToolLimits
 from kimaki_tui.core.service import Core
+from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.scheduling.request import SendRequest
 from kimaki_tui.scheduling.when import Schedule
 
@@ -41,8 +43,10 @@ if TYPE_CHECKING:
     from kimaki_tui.bot.agent_requests import AgentRequests
     from kimaki_tui.bot.client import KimakiBot
     from kimaki_tui.scheduling.scheduler import TaskScheduler
+    from kimaki_tui.settings import AgentToolSettings
 
-AGENT_TOOL_LIMITS = ToolLimits()
+PARENT_DEPTH = 5  # subagents of subagents…: how far up a calling session's parents are followed
+log = logging.getLogger(__name__)
 CurrentBot = Callable[[], "KimakiBot | None"]
 WAKE_TASK_NAME = "kimaki_sleep"  # marks the scheduled tasks that are wakes (one per thread)
 NOT_CONNECTED = "Discord is not connected right now; try again later."
@@ -71,19 +75,49 @@ class AgentEndpoint:
         return {**extra, **with_agent_tools(base, self.url, headers, limits)}
 
 
+def tool_limits(settings: AgentToolSettings) -> ToolLimits:
+    """The tools' waits and sizes as the settings give them."""
+    return ToolLimits(
+        upload_timeout=settings.upload_timeout,
+        buttons_timeout=settings.buttons_timeout,
+        max_file_bytes=settings.max_send_file,
+        longest_sleep=timedelta(days=settings.longest_sleep_days),
+    )
+
+
 def wake_prompt(reason: str) -> str:
     return f"⏰ Waking up (kimaki_sleep): {reason}"
 
 
 class CoreLocator:
+    """A session kimaki runs for a thread, or a subagent session under one (the `task` tool's
+    child sessions, found by walking their parents in OpenCode): its interactions show in the
+    thread of the session at the top."""
+
     def __init__(self, core: Core) -> None:
         self._core = core
+        self._parents: dict[str, str | None] = {}  # session id → its parent's, as OpenCode said
 
-    def locate(self, session_id: str) -> SessionPlace | None:
-        view = self._core.conversations.for_session(session_id)
-        if view is None:
-            return None
-        return SessionPlace(session_id, view.thread_id, Path(view.directory))
+    async def locate(self, session_id: str) -> SessionPlace | None:
+        current: str | None = session_id
+        for depth in range(PARENT_DEPTH):
+            if current is None:
+                return None
+            view = self._core.conversations.for_session(current)
+            if view is not None:
+                return SessionPlace(session_id, view.thread_id, Path(view.directory), subagent=depth > 0)
+            current = await self._parent(current)
+        return None
+
+    async def _parent(self, session_id: str) -> str | None:
+        if session_id not in self._parents:
+            try:
+                info = await self._core.client.get_session(session_id)
+            except OpenCodeError as exc:
+                log.info("cannot read session %s to find its thread: %s", session_id, exc)
+                return None
+            self._parents[session_id] = info.parent_id
+        return self._parents[session_id]
 
 
 class BotThreadActions:

@@ -19,6 +19,7 @@ from kimaki_tui.control_api import ControlActions, InstanceStatus, JSONObject
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.events import ChatStatus
 from kimaki_tui.core.service import Core
+from kimaki_tui.core.workflows import SkillFilter
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.opencode.stream import EventStream
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
@@ -66,6 +67,10 @@ class Services:
             wait_stream=self._wait_stream,
             options=settings.sessions,
             release_idle_after=settings.opencode.release_idle_after,
+            skills=SkillFilter(
+                enabled=frozenset(settings.discord.enable_skill),
+                disabled=frozenset(settings.discord.disable_skill),
+            ),
         )
         self.core.server.use_restart(supervisor.restart)
         self.core.server.report(self.server_status)
@@ -170,8 +175,16 @@ class Services:
             opencode=self.opencode_access,
             tasks_changed=self.scheduler.sync,
             guilds_changed=self.guilds_changed,
+            commands_sync=self.commands_sync,
             shutdown=self.stop.set,
         )
+
+    async def commands_sync(self) -> int | None:
+        """`kimaki commands sync`: the servers' commands follow OpenCode's workflows now."""
+        bot = self.worker.bot if self.worker is not None else None
+        if bot is None or not bot.is_ready():
+            return None
+        return await bot.guild_keeper.refresh_commands()
 
     def guilds_changed(self) -> None:
         """`kimaki guild allow|deny` wrote the database: the bot follows (commands at once)."""
@@ -192,13 +205,13 @@ class Services:
     # -- the agent's Discord tools ----------------------------------------------------------------
 
     def _build_agent_tools(self, endpoint: AgentEndpoint) -> None:
-        from kimaki_tui.root.agent_tools import AGENT_TOOL_LIMITS, build_agent_tools
+        from kimaki_tui.root.agent_tools import build_agent_tools, tool_limits
 
         def current_bot() -> KimakiBot | None:
             return self.worker.bot if self.worker is not None else None
 
         server, tracker = build_agent_tools(
-            self.core, self.scheduler, current_bot, endpoint, AGENT_TOOL_LIMITS
+            self.core, self.scheduler, current_bot, endpoint, tool_limits(self.settings.agent_tools)
         )
         self.agent_tools, self._observe_tool_calls = server, tracker.observe
 

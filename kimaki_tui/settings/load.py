@@ -29,7 +29,7 @@ class Option:
     env: str
     help: str
     default: Any
-    kind: Any  # the annotation: bool, int, float, str, Path, a Literal, or one of those | None
+    kind: Any  # the annotation: bool, int, float, str, Path, a Literal, one of those | None, tuple[str, ...]
     minimum: float | None
     maximum: float | None
 
@@ -46,7 +46,15 @@ class Option:
         """What the flag takes: `{a,b}` for choices, else the name in capitals."""
         if self.choices:
             return "{" + ",".join(self.choices) + "}"
+        if self.repeatable:
+            return "NAME"
         return "PATH" if _base(self.kind) is Path else self.name.upper()
+
+    @property
+    def repeatable(self) -> bool:
+        """A list of names (`tuple[str, ...]`): the flag may be given several times, the variable
+        is comma-separated, config.toml has a list."""
+        return typing.get_origin(self.kind) is tuple
 
     @property
     def in_config(self) -> bool:
@@ -99,7 +107,17 @@ def load_settings(
             "See the settings table in the README for the keys kimaki knows.",
         )
     settings: Settings = _build(Settings, values)
+    _check_exclusive(settings)
     return settings
+
+
+def _check_exclusive(settings: Settings) -> None:
+    discord = settings.discord
+    if discord.enable_skill and discord.disable_skill:
+        raise SettingsError(
+            "--enable-skill and --disable-skill cannot be used together.",
+            "Name the only skills to offer (--enable-skill) or the ones to leave out (--disable-skill).",
+        )
 
 
 def resolve_data_dir(
@@ -162,6 +180,8 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 def _from_text(option: Option, text: str, source: str) -> Any:
     """An environment variable's text as the option's type (bool, int, float; else the text)."""
     base = _base(option.kind)
+    if option.repeatable:
+        return tuple(part.strip() for part in text.split(",") if part.strip())
     try:
         if base is bool:
             if text.lower() not in _TRUE + _FALSE:
@@ -178,6 +198,10 @@ def _from_text(option: Option, text: str, source: str) -> Any:
 
 def _check(option: Option, value: Any, source: str) -> Any:
     """`value` as the option's type, or SettingsError naming the setting and `source`."""
+    if option.repeatable:
+        if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+            raise _invalid(option, value, source, "a list of names")
+        return tuple(item.strip() for item in value if item.strip())
     base = _base(option.kind)
     if base is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)

@@ -38,7 +38,7 @@ def _metavar(option: Option) -> str:
 
 def _default(option: Option) -> str:
     default = option.default
-    if default is None:
+    if default is None or default == ():
         return "—"
     if isinstance(default, bool):
         return "`true`" if default else "`false`"

@@ -106,6 +106,14 @@ class DiscordSettings:
     catch_up_hours: float = setting(
         24.0, "Missed messages older than this many hours are not answered after downtime.", minimum=0
     )
+    enable_skill: tuple[str, ...] = setting(
+        (), "Offer only these OpenCode skills as /<name>-skill commands (repeat the flag; comma-separated "
+        "in the variable). Not with disable_skill."
+    )  # fmt: skip
+    disable_skill: tuple[str, ...] = setting(
+        (), "Offer every OpenCode skill as a /<name>-skill command except these (repeat the flag; "
+        "comma-separated in the variable). Not with enable_skill."
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +157,27 @@ class TaskSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentToolSettings:
+    """The Discord tools kimaki serves the agent (kimaki_file_upload, kimaki_action_buttons...)."""
+
+    upload_timeout: float = setting(
+        600.0, "Seconds kimaki_file_upload waits for files before telling the agent nobody sent any.",
+        minimum=1,
+    )  # fmt: skip
+    buttons_timeout: float = setting(
+        600.0, "Seconds kimaki_action_buttons waits for a click before telling the agent nobody chose.",
+        minimum=1,
+    )  # fmt: skip
+    max_send_file: int = setting(
+        25 * 1024 * 1024, "The largest file (bytes) kimaki_send_file posts (Discord's limit: 25 MB).",
+        minimum=1, maximum=25 * 1024 * 1024,
+    )  # fmt: skip
+    longest_sleep_days: float = setting(
+        30.0, "The longest kimaki_sleep, in days.", minimum=0.001
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """One run's settings. `data_dir` holds the database, the log and config.toml."""
 
@@ -178,6 +207,7 @@ class Settings:
     sessions: SessionSettings = field(default_factory=SessionSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     tasks: TaskSettings = field(default_factory=TaskSettings)
+    agent_tools: AgentToolSettings = field(default_factory=AgentToolSettings)
 
     @property
     def projects_path(self) -> Path:

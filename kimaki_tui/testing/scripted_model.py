@@ -12,6 +12,8 @@ user message, so one shared server serves every test:
 - `CALL_TOOL: <tool> <json object>` (the JSON to the end of the line) → a call of any tool the
   request offers, MCP tools included (`kimaki_action_buttons`...), with those arguments;
 - `SUBAGENTS:<n>` → n parallel `task` calls ("sleep task 1".."n"); task 1's subagent answers slowest;
+- `DELEGATE: <prompt>` → one `task` call giving a general subagent that prompt (checked first, so
+  the prompt may hold any of the other keywords);
 - `THINK` (with any of the others) → a few reasoning tokens streamed before the answer;
 - `SLOW[:seconds]` → a reply streamed in small chunks over that many seconds (default 10);
 - `LONG:<n>` → about n characters of prose with a long ```python block;
@@ -138,6 +140,9 @@ def _named_call(tool: str, raw_arguments: str) -> Reply:
 
 
 def _keyword_reply(text: str) -> Reply:
+    if match := re.search(r"DELEGATE:[ \t]*(.+)", text):
+        args = {"description": "delegated task", "prompt": match.group(1).strip(), "subagent_type": "general"}
+        return Reply(tool="task", arguments=args)
     if match := re.search(r"CALL_TOOL:[ \t]*(\S+)[ \t]*(.*)", text):
         return _named_call(match.group(1), match.group(2).strip())
     if match := re.search(r"SUBAGENTS:(\d+)", text):

@@ -96,6 +96,10 @@ class AutomationRig:
         if self.scheduler is not None:
             await self.scheduler.sync()
 
+    async def commands_sync(self) -> int | None:
+        bot = self.bot.bot
+        return None if bot is None else await bot.guild_keeper.refresh_commands()
+
 
 def _run_cli(args: Sequence[str], stdin: str | None) -> CliResult:
     out, err = io.StringIO(), io.StringIO()
@@ -154,6 +158,7 @@ async def automation_rig(
                             "password": server.password,
                         },
                         tasks_changed=rig.tasks_changed,
+                        commands_sync=rig.commands_sync,
                     ),
                 )
                 await lock.acquire()

@@ -94,6 +94,18 @@ async def test_buttons_appear_in_the_thread_and_the_click_is_the_tool_result(too
     await rig.wait_bot_message(thread, is_footer)
 
 
+async def test_a_subagents_buttons_show_in_its_parents_thread(tools: Tools) -> None:
+    rig = tools.rig
+    call = json.dumps({"prompt": "Ship it?", "buttons": ["Ship", "Wait"]})
+    starter = await rig.user_says("owner", f"DELEGATE: CALL_TOOL: kimaki_action_buttons {call}")
+    thread = await rig.wait_thread(predicate=lambda t: t.id == starter.id)
+    shown = await tools.tool_message(thread, "Ship it?")  # asked by the task tool's child session
+    await rig.users.owner.click(shown, custom_ids(shown)[1])
+    # The subagent got the click as its tool result, and the parent the subagent's answer.
+    assert await tools.answer(thread) == "Tool said: The user clicked: Wait"
+    await rig.wait_bot_message(thread, is_footer)
+
+
 async def test_a_file_from_the_project_is_posted_to_the_thread(tools: Tools) -> None:
     (tools.rig.project_dir / "report.txt").write_text("all green\n")
     thread = await tools.call("kimaki_send_file", {"path": "report.txt", "caption": "The report"})

@@ -67,4 +67,6 @@ async def test_no_memory_file_no_extra_parts(
         rig.thread(project_dir)
         await rig.core.conversations.submit("1000", rig.prompt(f"REPLY: plain-{marker}"))
         await rig.wait_count(TurnFinished, 1)
-    assert last_user_message(scripted_model, marker) == f"REPLY: plain-{marker}"
+    sent = last_user_message(scripted_model, marker)
+    # Only kimaki's own context block (core/context.py) comes before the prompt.
+    assert "MEMORY.md" not in sent and sent.endswith(f"</system-reminder>\nREPLY: plain-{marker}")

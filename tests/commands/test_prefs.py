@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +23,10 @@ pytestmark = pytest.mark.opencode
 MODEL = {"tool_call": True, "limit": {"context": 64000, "output": 2048}}
 
 
-def project_config(directory: Path, marker: str) -> None:
+async def project_config(rig: BotRig, marker: str) -> None:
+    """Write the project's opencode.json; OpenCode reads it again once its instance is dropped (the
+    bot read the project's agents and commands at start, so the instance exists already)."""
+    directory = rig.project_dir
     models = {f"extra-{i:02d}": {"name": f"Extra {i:02d}", **MODEL} for i in range(30)}
     models["fake-model-2"] = {"name": "Fake Two", **MODEL}
     config = {
@@ -34,6 +36,7 @@ def project_config(directory: Path, marker: str) -> None:
         },
     }
     (directory / "opencode.json").write_text(json.dumps(config))
+    await rig.core.client.dispose_instance(directory)
 
 
 def request_for(model: ScriptedModel, text: str) -> Mapping[str, Any]:
@@ -70,7 +73,7 @@ async def pick(rig: BotRig, message: Message, custom_id: str, value: str) -> Mes
 
 async def test_model_for_this_session(bot_rig: BotRig, scripted_model: ScriptedModel) -> None:
     marker = uuid.uuid4().hex[:8]
-    project_config(bot_rig.project_dir, marker)
+    await project_config(bot_rig, marker)
     await ask(bot_rig, bot_rig.channel, f"REPLY: before-{marker}")
     thread = await bot_rig.wait_thread(predicate=lambda t: t.name == f"REPLY: before-{marker}")
     assert request_for(scripted_model, f"REPLY: before-{marker}")["model"] == "fake-model"
@@ -101,7 +104,7 @@ async def test_model_for_this_session(bot_rig: BotRig, scripted_model: ScriptedM
 
 async def test_agent_for_this_channel(bot_rig: BotRig, scripted_model: ScriptedModel) -> None:
     marker = uuid.uuid4().hex[:8]
-    project_config(bot_rig.project_dir, marker)
+    await project_config(bot_rig, marker)
     reply = await (await bot_rig.users.owner.slash(bot_rig.channel, "agent")).wait_response(15)
     assert reply.message is not None and reply.content == "Current agent: OpenCode's default. Pick an agent:"
     agents = option_values(reply.message)

@@ -113,10 +113,19 @@ async def run_restart(rig: BotRig, model: ScriptedModel, server: OpenCodeSupervi
 
     await wait_until(asked, 30, 0.05, "the slow answer to start")
     old_pid = server.pid
+    # A command added while OpenCode runs: the restarted one reads it, and it becomes a slash command.
+    (rig.project_dir / ".opencode/command").mkdir(parents=True, exist_ok=True)
+    (rig.project_dir / ".opencode/command/after-restart.md").write_text("REPLY: restarted $ARGUMENTS\n")
+    assert not any(c.name == "after-restart-cmd" for c in rig.twin.commands(rig.guild))
 
     reply = await (await rig.users.owner.slash(thread, "restart-opencode-server")).wait_response(90)
     assert reply.content == RESTARTED_TEXT and not reply.ephemeral
     assert server.healthy and server.pid != old_pid
+    await rig.twin.wait_until(
+        lambda: any(c.name == "after-restart-cmd" for c in rig.twin.commands(rig.guild)),
+        30,
+        "the new command to be registered after the restart",
+    )
     runtime = rig.core.conversations.runtime(str(thread.id))
     failed = rig.core_rig.of_type(SessionFailed, lambda e: e.session_id == runtime.session_id)
     assert failed and failed[0].name == "ServerRestarted"

@@ -20,6 +20,7 @@ async def register(bot: KimakiBot) -> None:
         abort,
         history,
         insight,
+        integrations,
         new_project,
         prefs,
         projects,
@@ -29,6 +30,7 @@ async def register(bot: KimakiBot) -> None:
         session,
         shell,
         tasks,
+        workflows,
         worktrees,
     )
     from kimaki_tui.bot.commands.common import owns_interaction
@@ -44,5 +46,7 @@ async def register(bot: KimakiBot) -> None:
     for module in (new_project, worktrees, prefs, history, server, insight, shell):
         await module.setup(bot)
     await tasks.setup(bot)
+    await workflows.setup(bot)
+    await integrations.setup(bot)
     bot.add_dynamic_items(*queue.DYNAMIC_ITEMS)
     bot.add_dynamic_items(*tasks.DYNAMIC_ITEMS)

@@ -23,6 +23,7 @@ from kimaki_tui.core.prompts import PromptInput
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
+    from kimaki_tui.core.api import ConversationView
 
 log = logging.getLogger(__name__)
 QUIET = discord.AllowedMentions.none()
@@ -113,6 +114,36 @@ def _new_item(items: Sequence[QueuedItem], position: int, prompt: PromptInput) -
     )
 
 
+async def send_or_queue(
+    interaction: discord.Interaction, bot: KimakiBot, view: ConversationView, prompt: PromptInput
+) -> tuple[int, discord.WebhookMessage] | None:
+    """Send the prompt when the thread is idle with nothing queued, else queue it behind the
+    running answer (never interrupting it); the reply is the » line or the queue position.
+    Returns the queued item and the reply carrying its "Remove" button, if there is one."""
+    conversations = bot.core.conversations
+    # Sending may wait for OpenCode longer than the 3 s Discord gives an answer.
+    if not interaction.response.is_done():
+        await interaction.response.defer(thinking=True)
+    if not view.busy and not view.queued:
+        # `submit`, not `enqueue`: a prompt sent from the queue gets its own » line in the thread,
+        # and this reply already is that line.
+        result = await conversations.submit(view.thread_id, prompt)
+        if result.outcome in ("sent", "failed"):
+            await say(interaction, dispatched_line(prompt.author_name, prompt.text), ephemeral=False)
+            return None
+    else:
+        result = await conversations.enqueue(view.thread_id, prompt)
+    item = _new_item(conversations.queue(view.thread_id), result.position, prompt)
+    text = queued_text(result.position)
+    if item is None:
+        await interaction.followup.send(text, allowed_mentions=QUIET)
+        return None
+    sent = await interaction.followup.send(
+        text, view=remove_view(item.item_id), allowed_mentions=QUIET, wait=True
+    )
+    return item.item_id, sent
+
+
 class QueueCog(commands.Cog):
     def __init__(self, bot: KimakiBot) -> None:
         self.bot = bot
@@ -159,33 +190,16 @@ class QueueCog(commands.Cog):
         if entered is None:
             return
         bot, view = entered
-        conversations = bot.core.conversations
         user = interaction.user
         author = display_name(user)
         prompt = PromptInput(message, author_id=str(user.id), author_name=author, origin="discord")
-        # Sending may wait for OpenCode longer than the 3 s Discord gives an answer.
-        await interaction.response.defer(thinking=True)
-        if not view.busy and not view.queued:
-            # `submit`, not `enqueue`: a prompt sent from the queue gets its own » line in the thread,
-            # and this reply already is that line.
-            result = await conversations.submit(view.thread_id, prompt)
-            if result.outcome in ("sent", "failed"):
-                await say(interaction, dispatched_line(author, message), ephemeral=False)
-                return
-        else:
-            result = await conversations.enqueue(view.thread_id, prompt)
-        item = _new_item(conversations.queue(view.thread_id), result.position, prompt)
-        text = queued_text(result.position)
-        if item is None:
-            await interaction.followup.send(text, allowed_mentions=QUIET)
-            return
-        sent = await interaction.followup.send(
-            text, view=remove_view(item.item_id), allowed_mentions=QUIET, wait=True
-        )
-        if any(queued.item_id == item.item_id for queued in conversations.queue(view.thread_id)):
-            self._buttons[item.item_id] = (view.thread_id, sent.channel.id, sent.id)
-        else:  # it left the queue while the reply was on its way
-            await self._drop_button(sent.channel.id, sent.id)
+        shown = await send_or_queue(interaction, bot, view, prompt)
+        if shown is not None:
+            item_id, sent = shown
+            if any(queued.item_id == item_id for queued in bot.core.conversations.queue(view.thread_id)):
+                self._buttons[item_id] = (view.thread_id, sent.channel.id, sent.id)
+            else:  # it left the queue while the reply was on its way
+                await self._drop_button(sent.channel.id, sent.id)
 
     @app_commands.command(name="clear-queue", description="Clear this thread's queued messages, or only one")
     @app_commands.describe(position="Only clear the message at this position (1 = next)")

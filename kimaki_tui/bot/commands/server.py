@@ -46,6 +46,8 @@ class ServerCog(commands.Cog):
         log.info("restarting OpenCode for %s", interaction.user)
         await server.restart()
         await say(interaction, RESTARTED_TEXT, ephemeral=False)
+        # Its agents, commands and skills may have changed with its configuration.
+        await bot.guild_keeper.refresh_commands()
 
     @app_commands.command(
         name="upgrade-and-restart", description="Upgrade kimaki-tui as it was installed, then restart kimaki"

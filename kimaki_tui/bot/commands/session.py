@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from kimaki_tui.bot.access import display_name
-from kimaki_tui.bot.commands.common import enter, say
+from kimaki_tui.bot.commands.common import Place, enter, say
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.prompts import PromptInput
 
@@ -48,23 +48,34 @@ class SessionCog(commands.Cog):
         if entered is None:
             return
         bot, place = entered
-        channel = place.channel or bot.get_channel(int(place.channel_id))
-        if not isinstance(channel, discord.TextChannel):
-            await say(interaction, "I cannot find this project's channel.")
+        thread = await open_thread(interaction, bot, place, prompt)
+        if thread is None:
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        starter = await channel.send(
-            starter_text(prompt, interaction.user.mention), allowed_mentions=QUIET, silent=True
-        )
-        thread = await starter.create_thread(name=thread_name(prompt), auto_archive_duration=1440)
-        thread_id = str(thread.id)
-        bot.core.conversations.open(thread_id, place.channel_id, place.directory)
         user = interaction.user
         await bot.core.conversations.submit(
-            thread_id,
+            str(thread.id),
             PromptInput(prompt, author_id=str(user.id), author_name=display_name(user), origin="discord"),
         )
         await say(interaction, f"Started {thread.mention}.")
+
+
+async def open_thread(
+    interaction: discord.Interaction, bot: KimakiBot, place: Place, prompt: str
+) -> discord.Thread | None:
+    """A new thread in the project channel, hanging from a message quoting `prompt`, with its
+    conversation opened (the interaction is deferred if it was not); None (said) without the channel."""
+    channel = place.channel or bot.get_channel(int(place.channel_id))
+    if not isinstance(channel, discord.TextChannel):
+        await say(interaction, "I cannot find this project's channel.")
+        return None
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    starter = await channel.send(
+        starter_text(prompt, interaction.user.mention), allowed_mentions=QUIET, silent=True
+    )
+    thread = await starter.create_thread(name=thread_name(prompt), auto_archive_duration=1440)
+    bot.core.conversations.open(str(thread.id), place.channel_id, place.directory)
+    return thread
 
 
 async def setup(bot: KimakiBot) -> None:
