@@ -21,8 +21,8 @@ from kimaki_tui.cli.local import CliError, add_data_dir, discord_rest, out, run,
 from kimaki_tui.root.offline import open_core
 
 if TYPE_CHECKING:
+    from kimaki_tui.core.api import ChannelLink
     from kimaki_tui.discord_rest import DiscordRest
-    from kimaki_tui.store.records import ChannelLink
 
 _TOPIC_DIRECTORY = re.compile(r"<directory>(.*?)</directory>", re.DOTALL)
 
