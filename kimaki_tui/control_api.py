@@ -76,6 +76,8 @@ class ControlActions:
     tasks_changed: Action | None = None
     # Server decisions changed in the database (`kimaki guild allow|deny`).
     guilds_changed: Action | None = None
+    # The chosen bot status changed (`kimaki bot status set|clear`): show it now.
+    bot_status_changed: Action | None = None
     shutdown: Action = field(default_factory=lambda: _signal_self(signal.SIGTERM))
     restart: Action = field(default_factory=lambda: _signal_self(signal.SIGUSR2))
 
@@ -146,6 +148,7 @@ def build_app(
     app.router.add_get("/api/opencode", handlers.opencode)
     app.router.add_post("/api/tasks/sync", handlers.tasks_changed)
     app.router.add_post("/api/guilds/sync", handlers.guilds_changed)
+    app.router.add_post("/api/bot/status", handlers.bot_status_changed)
     app.router.add_post("/api/shutdown", handlers.later(actions.shutdown, "shutdown"))
     app.router.add_post("/api/restart", handlers.later(actions.restart, "restart"))
     return app
@@ -204,6 +207,9 @@ class _Handlers:
 
     async def guilds_changed(self, request: web.Request) -> web.Response:
         return await self._run_now(self.actions.guilds_changed, "kimaki is still starting")
+
+    async def bot_status_changed(self, request: web.Request) -> web.Response:
+        return await self._run_now(self.actions.bot_status_changed, "the Discord bot is not connected")
 
     async def _run_now(self, action: Action | None, unavailable: str) -> web.Response:
         from aiohttp import web
@@ -280,6 +286,9 @@ class ControlClient:
 
     async def guilds_changed(self) -> None:
         await self._call("POST", "/api/guilds/sync")
+
+    async def bot_status_changed(self) -> None:
+        await self._call("POST", "/api/bot/status")
 
     async def shutdown(self) -> None:
         await self._call("POST", "/api/shutdown")

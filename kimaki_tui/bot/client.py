@@ -66,7 +66,10 @@ class KimakiBot(commands.Bot):
         from kimaki_tui.bot import commands as slash_commands
         from kimaki_tui.bot.ingress import IngressCog
         from kimaki_tui.bot.output import OutputRouter
+        from kimaki_tui.bot.presence import show_bot_status
         from kimaki_tui.bot.views import DYNAMIC_ITEMS
+
+        await show_bot_status(self)  # before connecting: IDENTIFY carries it
 
         use_masking_webhooks()  # interaction replies: see bot/outgoing.py
         await slash_commands.register(self)

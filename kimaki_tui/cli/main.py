@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from kimaki_tui import __version__
 from kimaki_tui.cli import (
+    bot_cmd,
     demo_cmd,
     events_cmd,
     guild_cmd,
@@ -44,6 +45,7 @@ _SUBCOMMANDS = (
     task_cmd,
     project_cmd,
     guild_cmd,
+    bot_cmd,
     upload_cmd,
     session_cmd,
     import_cmd,
