@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from kimaki_tui.bot import errors
 from kimaki_tui.bot.agent_requests import DYNAMIC_TOOL_ITEMS, AgentRequests
+from kimaki_tui.bot.external_sync import ExternalSync
 from kimaki_tui.bot.guilds import GuildKeeper, install_gate
 from kimaki_tui.bot.outgoing import install_outgoing_filter, use_masking_webhooks
 
@@ -59,6 +60,7 @@ class KimakiBot(commands.Bot):
         self.output: OutputRouter | None = None
         self.guild_keeper = GuildKeeper(self)
         self.agent_requests = AgentRequests(self)  # what the agent's Discord tools wait for
+        self.external_sync = ExternalSync(self)  # threads for sessions started outside kimaki
         install_gate(self._connection, core.guilds.allowed)
         install_outgoing_filter(self)
 
@@ -78,6 +80,7 @@ class KimakiBot(commands.Bot):
         self.tree.error(errors.on_app_command_error)
         self.output = OutputRouter(self)
         self.output.start()
+        self.external_sync.start()
         await self.guild_keeper.start(self.application or await self.application_info())
 
     async def on_message(self, message: discord.Message, /) -> None:
@@ -106,5 +109,6 @@ class KimakiBot(commands.Bot):
     async def close(self) -> None:
         if self.output is not None:
             await self.output.close()
+        await self.external_sync.close()
         self.guild_keeper.close()
         await super().close()
