@@ -79,6 +79,8 @@ class ControlActions:
     # Re-register the slash commands (OpenCode's workflows changed: `kimaki commands sync`); the
     # number of servers they were sent to, None while the Discord bot is not connected.
     commands_sync: Callable[[], Awaitable[int | None]] | None = None
+    # The chosen bot status changed (`kimaki bot status set|clear`): show it now.
+    bot_status_changed: Action | None = None
     shutdown: Action = field(default_factory=lambda: _signal_self(signal.SIGTERM))
     restart: Action = field(default_factory=lambda: _signal_self(signal.SIGUSR2))
 
@@ -150,6 +152,7 @@ def build_app(
     app.router.add_post("/api/tasks/sync", handlers.tasks_changed)
     app.router.add_post("/api/guilds/sync", handlers.guilds_changed)
     app.router.add_post("/api/commands/sync", handlers.commands_sync)
+    app.router.add_post("/api/bot/status", handlers.bot_status_changed)
     app.router.add_post("/api/shutdown", handlers.later(actions.shutdown, "shutdown"))
     app.router.add_post("/api/restart", handlers.later(actions.restart, "restart"))
     return app
@@ -216,6 +219,9 @@ class _Handlers:
         if servers is None:
             return web.json_response({"error": "the Discord bot is not connected"}, status=503)
         return web.json_response({"ok": True, "servers": servers})
+
+    async def bot_status_changed(self, request: web.Request) -> web.Response:
+        return await self._run_now(self.actions.bot_status_changed, "the Discord bot is not connected")
 
     async def _run_now(self, action: Action | None, unavailable: str) -> web.Response:
         from aiohttp import web
@@ -296,6 +302,9 @@ class ControlClient:
     async def commands_sync(self) -> int:
         """Re-register the slash commands of every server; how many servers were checked."""
         return int((await self._call("POST", "/api/commands/sync")).get("servers", 0))
+
+    async def bot_status_changed(self) -> None:
+        await self._call("POST", "/api/bot/status")
 
     async def shutdown(self) -> None:
         await self._call("POST", "/api/shutdown")

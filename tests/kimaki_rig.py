@@ -1,7 +1,7 @@
 """A kimaki user's world for the import tests: a Discord twin with their server, project channels
 and session threads, and kimaki's database (tests/kimaki_fixture.py) describing them, with rows in
 every table the import reads — plus rows it must skip (a voice channel, an older bot, a deleted
-thread, finished tasks, a task with session permissions)."""
+thread, finished tasks, a task with injection-guard patterns)."""
 
 from __future__ import annotations
 
@@ -190,17 +190,27 @@ def _tasks(rows: KimakiRows, w: KimakiWorld) -> None:
         payload_json=done,
         prompt_preview="already ran",
     )
-    guarded = task_payload("channel", alpha, "restricted", permissions=["bash:deny"])
-    rows.add(
-        "scheduled_tasks",
-        status="planned",
-        schedule_kind="cron",
-        cron_expr="0 * * * *",
-        timezone="UTC",
-        next_run_at=iso("2025-06-01T10:00:00"),
-        payload_json=guarded,
-        prompt_preview="restricted",
+    restricted = task_payload(
+        "channel",
+        alpha,
+        "restricted",
+        permissions=["bash:deny", "edit:src/*:ask"],
+        preRunCommand="git fetch -q",
+        allowConcurrency=True,
+        parentSessionId="ses_parent",
     )
+    guarded = task_payload("channel", alpha, "guarded", injectionGuardPatterns=["bash:*"])
+    for payload, preview in ((restricted, "restricted"), (guarded, "guarded")):
+        rows.add(
+            "scheduled_tasks",
+            status="planned",
+            schedule_kind="cron",
+            cron_expr="0 * * * *",
+            timezone="UTC",
+            next_run_at=iso("2025-06-01T10:00:00"),
+            payload_json=payload,
+            prompt_preview=preview,
+        )
 
 
 def fingerprint(path: Path) -> tuple[str, int] | None:

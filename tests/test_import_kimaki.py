@@ -94,8 +94,8 @@ async def test_every_imported_table_lands_in_kimaki_tui(world: KimakiWorld) -> N
         assert store.get_session_pref("ses_plain").model == "openai/gpt-5"
         assert store.get_session_pref("ses_worktree").agent == "build"
         tasks = store.list_tasks(all_states=True)
-    assert len(tasks) == 2 and {t.status for t in tasks} == {"scheduled"}
-    cron = next(t for t in tasks if t.kind == "cron")
+    assert len(tasks) == 3 and {t.status for t in tasks} == {"scheduled"}
+    cron = next(t for t in tasks if t.kind == "cron" and t.payload["prompt"] != "restricted")
     assert (cron.cron, cron.timezone, cron.channel_id) == ("0 9 * * 1", "Europe/Paris", str(world.alpha.id))
     assert cron.payload == {
         "target": "channel",
@@ -106,6 +106,16 @@ async def test_every_imported_table_lands_in_kimaki_tui(world: KimakiWorld) -> N
         "user_id": "42",
     }
     assert cron.next_run_at == parse_cron("0 9 * * 1", "Europe/Paris").next_after(datetime.now(UTC))
+    restricted = next(t for t in tasks if t.payload["prompt"] == "restricted")
+    assert restricted.payload == {
+        "target": "channel",
+        "target_id": str(world.alpha.id),
+        "prompt": "restricted",
+        "permissions": ["bash:deny", "edit:src/*:ask"],
+        "parent_session": "ses_parent",
+        "pre_run": "git fetch -q",
+        "allow_concurrency": True,
+    }
     once = next(t for t in tasks if t.kind == "at")
     assert once.run_at == world.run_at and once.channel_id == str(world.alpha.id)
     assert once.payload == {
@@ -125,14 +135,14 @@ async def test_every_imported_table_lands_in_kimaki_tui(world: KimakiWorld) -> N
         "channel_agents": (1, 0, 0),
         "session_models": (1, 0, 0),
         "session_agents": (1, 0, 0),
-        "scheduled_tasks": (2, 0, 2),
+        "scheduled_tasks": (3, 0, 2),
     }
     reasons = {(s.table, s.key): s.reason for s in report.skips}
     assert "older bot" in reasons[("bot_tokens", str(OLD_APP_ID))]
     assert "voice channel" in reasons[("channel_directories", str(world.voice.id))]
     assert "no longer exists in Discord" in reasons[("thread_sessions", GONE_THREAD)]
     assert "finished in kimaki (completed)" in reasons[("scheduled_tasks", "3")]
-    assert "session permissions" in reasons[("scheduled_tasks", "4")]
+    assert "injection-guard patterns" in reasons[("scheduled_tasks", "5")]
     text = report.text()
     assert TOKEN not in text and GEMINI_KEY not in text and "was only read" in text
 
@@ -285,7 +295,8 @@ def _task(
         (_task("cancelled"), "finished in kimaki (cancelled)"),
         (_task("failed"), "finished in kimaki (failed: boom)"),
         (_task(cron="0 */5 * * * *"), "cannot read its cron expression"),  # kimaki's cron takes seconds
-        (_task(cwd="/srv/other"), "a working directory (cwd)"),
+        (_task(permissions=["bash:maybe"]), "cannot read its permission rule"),
+        (_task(permissions="bash:deny"), "not a list of tool:action rules"),
         (_task(injectionGuardPatterns=["rm -rf"]), "injection-guard patterns"),
         (_task(kind="at"), "a one-shot task without a time"),
         (_task(model="gpt-5"), "is not 'provider/model'"),
@@ -295,6 +306,23 @@ def _task(
 def test_tasks_kimaki_tui_cannot_run_the_same_way_are_skipped(task: KimakiTask, reason: str) -> None:
     with pytest.raises(TaskSkipped, match=re.escape(reason)):
         convert_task(task, datetime.now(UTC))
+
+
+def test_kimakis_send_options_move_over() -> None:
+    task = _task(
+        cwd="/srv/app/sub",
+        permissions=["bash:deny"],
+        parentSessionId="ses_p",
+        preRunCommand="make",
+        allowConcurrency=True,
+    )
+    _, request = convert_task(task, datetime.now(UTC))
+    assert (request.cwd, request.permissions, request.parent_session) == (
+        "/srv/app/sub",
+        ("bash:deny",),
+        "ses_p",
+    )
+    assert (request.pre_run, request.allow_concurrency) == ("make", True)
 
 
 def test_a_task_kimaki_was_running_moves_over() -> None:

@@ -88,7 +88,7 @@ async def test_import_kimaki_command(world: KimakiWorld, tmp_path: Path) -> None
     assert stored == {"bot-token": TOKEN, "gemini-api-key": GEMINI_KEY}
     with Store.open(data / OWN_DB_NAME) as store:
         assert len(store.list_channels()) == 2 and len(store.list_threads()) == 3
-        assert len(store.list_tasks()) == 2
+        assert len(store.list_tasks()) == 3
 
     code, out, _ = await kimaki_cli(env, "import-kimaki", "--data-dir", str(data))
     assert code == 0 and " 1 imported" not in out and "3 already there" in out
@@ -152,7 +152,7 @@ async def test_the_control_center_wizard_offers_the_import(world: KimakiWorld) -
         app = WizardApp(setup)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-            assert "4 scheduled tasks" in str(app.screen.query_one("#question").render())
+            assert "5 scheduled tasks" in str(app.screen.query_one("#question").render())
             await pilot.press("y")
             # The imported token is checked, the bot is already in Home: on to the projects.
             await until(pilot, lambda: setup.step is Step.PROJECTS)

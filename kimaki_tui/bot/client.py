@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from kimaki_tui.bot import errors
 from kimaki_tui.bot.agent_requests import DYNAMIC_TOOL_ITEMS, AgentRequests
+from kimaki_tui.bot.external_sync import ExternalSync
 from kimaki_tui.bot.guilds import GuildKeeper, install_gate
 from kimaki_tui.bot.opening import OpeningThreads
 from kimaki_tui.bot.outgoing import install_outgoing_filter, use_masking_webhooks
@@ -61,6 +62,7 @@ class KimakiBot(commands.Bot):
         self.opening_threads = OpeningThreads()
         self.guild_keeper = GuildKeeper(self)
         self.agent_requests = AgentRequests(self)  # what the agent's Discord tools wait for
+        self.external_sync = ExternalSync(self)  # threads for sessions started outside kimaki
         install_gate(self._connection, core.guilds.allowed)
         install_outgoing_filter(self)
 
@@ -68,7 +70,10 @@ class KimakiBot(commands.Bot):
         from kimaki_tui.bot import commands as slash_commands
         from kimaki_tui.bot.ingress import IngressCog
         from kimaki_tui.bot.output import OutputRouter
+        from kimaki_tui.bot.presence import show_bot_status
         from kimaki_tui.bot.views import DYNAMIC_ITEMS
+
+        await show_bot_status(self)  # before connecting: IDENTIFY carries it
 
         use_masking_webhooks()  # interaction replies: see bot/outgoing.py
         await slash_commands.register(self)
@@ -77,6 +82,7 @@ class KimakiBot(commands.Bot):
         self.tree.error(errors.on_app_command_error)
         self.output = OutputRouter(self)
         self.output.start()
+        self.external_sync.start()
         await self.guild_keeper.start(self.application or await self.application_info())
 
     async def on_message(self, message: discord.Message, /) -> None:
@@ -112,5 +118,6 @@ class KimakiBot(commands.Bot):
     async def close(self) -> None:
         if self.output is not None:
             await self.output.close()
+        await self.external_sync.close()
         self.guild_keeper.close()
         await super().close()

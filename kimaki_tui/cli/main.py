@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from kimaki_tui import __version__
 from kimaki_tui.cli import (
+    bot_cmd,
     commands_cmd,
     demo_cmd,
     events_cmd,
@@ -46,6 +47,7 @@ _SUBCOMMANDS = (
     project_cmd,
     guild_cmd,
     commands_cmd,
+    bot_cmd,
     upload_cmd,
     session_cmd,
     import_cmd,

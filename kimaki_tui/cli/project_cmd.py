@@ -1,4 +1,5 @@
-"""`kimaki project add|list|remove`: link project folders to Discord channels from the command line.
+"""`kimaki project add|remove`: link project folders to Discord channels from the command line
+(`list` and `create` live in project_more).
 
 `add` creates the channel over REST (only the bot token is needed) under the "Kimaki" category
 and records the link in the database; `remove` forgets the link and leaves the channel alone.
@@ -12,7 +13,8 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, out, run, settings_of, table
+from kimaki_tui.cli import project_more
+from kimaki_tui.cli.local import CliError, add_data_dir, bot_token, out, run, settings_of
 from kimaki_tui.root.offline import open_core
 
 if TYPE_CHECKING:
@@ -35,8 +37,10 @@ def register(subparsers: Any) -> None:
     add_data_dir(add)
     add.set_defaults(handler=run_add)
     listing = actions.add_parser("list", help="the linked folders and their channels")
+    project_more.add_list_flags(listing)
     add_data_dir(listing)
-    listing.set_defaults(handler=run_list)
+    listing.set_defaults(handler=project_more.run_list)
+    project_more.add_create(actions)
     remove = actions.add_parser("remove", help="unlink a channel (the Discord channel is kept)")
     remove.add_argument("channel_id", metavar="CHANNEL_ID")
     add_data_dir(remove)
@@ -96,23 +100,6 @@ async def _default_guild(rest: DiscordRest, links: list[ChannelLink]) -> str:
     if not guilds:
         raise CliError("the bot is in no server yet: invite it first (`kimaki setup` shows the link)")
     return str(guilds[0]["id"])
-
-
-def run_list(args: argparse.Namespace) -> int:
-    def main() -> int:
-        with open_core(settings_of(args)) as core:
-            projects = core.projects
-            links = projects.links()
-            bare = [p.directory for p in projects.known() if not projects.links_for(p.directory)]
-        rows: list[tuple[object, ...]] = [(c.directory, c.channel_id, c.guild_id) for c in links]
-        rows += [(directory, "—", "—") for directory in bare]
-        if not rows:
-            out("No projects. Add one with `kimaki project add DIR`.")
-            return 0
-        out(table(("FOLDER", "CHANNEL", "SERVER"), sorted(rows, key=lambda row: str(row[0]))))
-        return 0
-
-    return run(main)
 
 
 def run_remove(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kimaki_tui.cli import session_tools
+from kimaki_tui.cli import session_export, session_tools
 from kimaki_tui.cli.local import CliError, add_data_dir, out, run, settings_of, table
 from kimaki_tui.root.offline import open_core
 
@@ -41,9 +41,13 @@ def register(subparsers: Any) -> None:
     read = actions.add_parser("read", help="print a session's conversation as Markdown")
     read.add_argument("session_id", metavar="ID")
     read.add_argument("--project", metavar="DIR", help="the session's folder, when no thread shows it")
+    read.add_argument(
+        "--verbose", action="store_true", help="also thinking, context, tool inputs and outputs, tokens"
+    )
     add_data_dir(read)
     read.set_defaults(handler=run_read)
     session_tools.register(actions)
+    session_export.register(actions)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -98,7 +102,7 @@ async def read(args: argparse.Namespace) -> int:
     async with opencode_for(settings) as client:
         info = await client.get_session(args.session_id, directory)
         messages = await client.messages(args.session_id, directory)
-    sys.stdout.write(render(messages, title=info.title or args.session_id))
+    sys.stdout.write(render(messages, title=info.title or args.session_id, verbose=args.verbose))
     return 0
 
 

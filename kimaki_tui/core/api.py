@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest, QueuedItem
+from kimaki_tui.core.events import (
+    ExternalSessionFound,
+    PermissionReply,
+    PermissionRequest,
+    QuestionRequest,
+    QueuedItem,
+)
 from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
 from kimaki_tui.core.session_setup import PermissionRule, SessionSetup, SetupError
 from kimaki_tui.core.shell import ShellResult
@@ -436,6 +442,14 @@ class Resume(Protocol):
     ) -> ConversationView: ...
 
 
+class External(Protocol):
+    """Sessions started outside kimaki in linked projects (core.external has the rules)."""
+
+    async def attach(self, thread_id: str, found: ExternalSessionFound) -> ConversationView | None:
+        """The thread made for `found` shows its session from now on (None: another already does)."""
+        ...
+
+
 class Projects(Protocol):
     """Project folders and the channels linked to them (one link per channel)."""
 
@@ -645,6 +659,9 @@ class CoreApi(Protocol):
 
     @property
     def integrations(self) -> Integrations: ...
+
+    @property
+    def external(self) -> External: ...
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         """Call `callback(event)` for every event published from now on; returns an unsubscribe."""

@@ -237,3 +237,15 @@ class ProjectLinksChanged:
     the workflows of the server's projects)."""
 
     guild_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalSessionFound:
+    """A session started outside kimaki runs in a linked project (core.external): the bot makes it a
+    thread in `channel_id` and calls `core.external.attach`."""
+
+    session_id: str
+    directory: str
+    channel_id: str
+    title: str
+    prompt: str  # the text of its latest user message ("" when it has none yet)

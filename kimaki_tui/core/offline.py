@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.project_service import ProjectService
@@ -49,6 +49,8 @@ class SessionReader(Protocol):
     async def messages(
         self, session_id: str, directory: str | Path | None = None, *, limit: int | None = None
     ) -> list[Message]: ...
+
+    async def raw_messages(self, session_id: str, directory: str | Path | None = None) -> list[Any]: ...
 
     async def list_sessions(
         self,

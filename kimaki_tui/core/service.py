@@ -19,6 +19,7 @@ from kimaki_tui.core.approvals import PermissionBroker, QuestionBroker
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.catchup import HandledMessages
 from kimaki_tui.core.conversations import ConversationService
+from kimaki_tui.core.external import ExternalSessions
 from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.history import HistoryService
 from kimaki_tui.core.insight import InsightService
@@ -95,6 +96,7 @@ class Core:
         self.insight = InsightService(client, self.sessions, self.facts)
         self.workflows = WorkflowService(client, skills or SkillFilter())
         self.integrations = IntegrationService(client)
+        self.external = ExternalSessions(client, store, self.sessions, bus, enabled=not options.disable_sync)
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         return self.bus.add_callback(callback)
@@ -112,11 +114,13 @@ class Core:
     async def close(self) -> None:
         self.permissions.close()
         self.questions.close()
+        await self.external.close()
         await self.sessions.close()
 
     # ---- wiring for the event stream and the supervisor ---------------------------------------
     def handle_event(self, event: Event) -> None:
         self.sessions.handle_event(event)
+        self.external.handle_event(event)
 
     async def resync(self) -> None:
         await self.sessions.resync()

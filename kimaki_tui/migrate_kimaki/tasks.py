@@ -8,9 +8,11 @@ A one-shot task keeps its time, even if past: kimaki-tui's scheduler then sends 
 only a few minutes late and otherwise records it as missed, as for its own tasks. A cron task
 gets its next time from kimaki-tui's cron rules, in the task's time zone.
 
-A task using a kimaki option kimaki-tui lacks is skipped rather than run differently: a
-working directory (`cwd`), a pre-run command, session permissions or injection-guard patterns
-(dropping those would run the prompt with more rights than the user gave it), or a parent session.
+kimaki's send options move over as `kimaki send` takes them: a working directory (`cwd`), a
+pre-run command, session permissions (`tool:action` or `tool:pattern:action`; one kimaki-tui
+cannot read skips the task), a parent session and `allowConcurrency`. A task using injection-guard
+patterns is skipped rather than run differently: dropping them would run the prompt with less
+protection than the user asked for.
 """
 
 from __future__ import annotations
@@ -29,11 +31,7 @@ from kimaki_tui.scheduling.when import Schedule
 ACTIVE = frozenset({"planned", "running"})
 # kimaki payload fields kimaki-tui cannot honour, and how the skip reason names them.
 UNSUPPORTED = {
-    "cwd": "a working directory (cwd)",
-    "preRunCommand": "a pre-run command",
-    "permissions": "session permissions",
     "injectionGuardPatterns": "injection-guard patterns",
-    "parentSessionId": "a parent session",
 }
 
 
@@ -84,7 +82,28 @@ def _request(payload: Mapping[str, Any]) -> SendRequest:
         worktree=_text(payload.get("worktreeName")),
         user_id=_text(payload.get("userId")),
         notify_only=payload.get("notifyOnly") is True,
+        cwd=_text(payload.get("cwd")),
+        permissions=_permissions(payload.get("permissions")),
+        parent_session=_text(payload.get("parentSessionId")),
+        pre_run=_text(payload.get("preRunCommand")),
+        allow_concurrency=payload.get("allowConcurrency") is True,
     )
+
+
+def _permissions(value: object) -> tuple[str, ...]:
+    """kimaki's `--permission` rules, checked as `kimaki send` checks them."""
+    from kimaki_tui.core.session_setup import SetupError, parse_permission
+
+    if not value:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(rule, str) for rule in value):
+        raise TaskSkipped("its permissions are not a list of tool:action rules")
+    for rule in value:
+        try:
+            parse_permission(rule)
+        except SetupError as exc:
+            raise TaskSkipped(f"kimaki-tui cannot read its permission rule: {exc}") from None
+    return tuple(rule.strip() for rule in value)
 
 
 def _schedule(task: KimakiTask, now: datetime) -> Schedule:

@@ -297,6 +297,11 @@ class OpenCodeClient:
         rows = _rows(await self._request("GET", path, directory=directory, params={"limit": limit}))
         return [Message.from_json(row) for row in rows]
 
+    async def raw_messages(self, session_id: str, directory: str | Path | None = None) -> list[Any]:
+        """The messages (`{info, parts}`) exactly as OpenCode sent them: for exporting them."""
+        path = f"/session/{_check_session_id(session_id)}/message"
+        return _rows(await self._request("GET", path, directory=directory))
+
     # -- prompting ------------------------------------------------------------------------
 
     @staticmethod

@@ -176,6 +176,7 @@ class Services:
             tasks_changed=self.scheduler.sync,
             guilds_changed=self.guilds_changed,
             commands_sync=self.commands_sync,
+            bot_status_changed=self.bot_status_changed,
             shutdown=self.stop.set,
         )
 
@@ -189,6 +190,14 @@ class Services:
     def guilds_changed(self) -> None:
         """`kimaki guild allow|deny` wrote the database: the bot follows (commands at once)."""
         self.core.guilds.reload()
+
+    async def bot_status_changed(self) -> None:
+        """`kimaki bot status set|clear` wrote the chosen status: show it (or at the next connect)."""
+        from kimaki_tui.bot.presence import show_bot_status
+
+        bot = self.worker.bot if self.worker is not None else None
+        if bot is not None:
+            await show_bot_status(bot)
 
     def sessions(self) -> list[JSONObject]:
         return [

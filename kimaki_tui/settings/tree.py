@@ -135,6 +135,10 @@ class SessionSettings:
         600.0, "Seconds a permission or question prompt waits for an answer before it is declined "
         "(0: wait forever).", minimum=0,
     )  # fmt: skip
+    disable_sync: bool = setting(
+        False, "Do not give Discord threads to sessions started outside kimaki (e.g. `opencode` in a "
+        "terminal) in linked projects."
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

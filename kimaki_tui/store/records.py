@@ -26,7 +26,7 @@ from kimaki_tui.store.models import (
     ThreadModel,
 )
 
-ThreadOrigin = Literal["discord", "cli", "resume", "fork", "control-center"]
+ThreadOrigin = Literal["discord", "cli", "resume", "fork", "control-center", "external"]
 PendingKind = Literal["permission", "question"]
 PendingStatus = Literal["pending", "answered", "expired"]
 GuildStatus = Literal["pending", "allowed", "denied"]

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from kimaki_tui.bot.presence import show_bot_status
 from kimaki_tui.bot.scheduled import BotTaskSubmitter
 from kimaki_tui.cli.main import main
 from kimaki_tui.control_api import ControlActions, InstanceStatus
@@ -92,6 +93,10 @@ class AutomationRig:
             for s in self.bot.core.conversations.all()
         ]
 
+    async def bot_status_changed(self) -> None:
+        if self.bot.bot is not None:
+            await show_bot_status(self.bot.bot)
+
     async def tasks_changed(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.sync()
@@ -159,6 +164,7 @@ async def automation_rig(
                         },
                         tasks_changed=rig.tasks_changed,
                         commands_sync=rig.commands_sync,
+                        bot_status_changed=rig.bot_status_changed,
                     ),
                 )
                 await lock.acquire()

@@ -44,7 +44,7 @@ async def test_project_add_list_remove(
 
     listed = await rig.cli("project", "list")
     assert listed.code == 0
-    rows = {line.split()[-2]: line for line in listed.out.splitlines()[2:]}
+    rows = {line.split()[-3]: line for line in listed.out.splitlines()[2:]}  # FOLDER CHANNEL SERVER STATE
     assert str(channel.id) in rows and str(rig.bot.channel.id) in rows
 
     removed = await rig.cli("project", "remove", str(channel.id))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from kimaki_tui.core.history import assistant_texts
 from kimaki_tui.opencode.models import Message as OpenCodeMessage
 from kimaki_tui.opencode.schema import text_part
 from kimaki_tui.presentation.split import pack_texts
+from kimaki_tui.settings import SessionSettings
 from kimaki_tui.testing.discord_twin import Channel, ChannelType, Interaction, Message
 from kimaki_tui.testing.discord_twin import threads as twin_threads
 from kimaki_tui.testing.discord_twin.commands import build_invocation, find_command
@@ -124,36 +127,43 @@ async def test_session_command_starts_a_thread_with_the_answer(bot_rig: BotRig) 
     await bot_rig.wait_bot_message(second, is_footer)
 
 
-async def test_resume_replays_the_session_and_continues_it(bot_rig: BotRig) -> None:
-    client, directory = bot_rig.core.client, str(bot_rig.project_dir)
-    info = await client.create_session(directory, title="Earlier work on the parser")
-    await client.prompt(info.id, directory, [text_part("REPLY: the parser is done")], timeout=60)
-    owner = bot_rig.users.owner
+async def test_resume_replays_the_session_and_continues_it(
+    make_bot_rig: Callable[..., AbstractAsyncContextManager[BotRig]],
+) -> None:
+    # Sync off: the session stands for one from before kimaki ran, which no thread shows (with
+    # sync on, a session started while kimaki runs gets its own "Sync:" thread at once).
+    async with make_bot_rig(sessions=SessionSettings(disable_sync=True)) as bot_rig:
+        client, directory = bot_rig.core.client, str(bot_rig.project_dir)
+        info = await client.create_session(directory, title="Earlier work on the parser")
+        await client.prompt(info.id, directory, [text_part("REPLY: the parser is done")], timeout=60)
+        owner = bot_rig.users.owner
 
-    choices = await owner.autocomplete(bot_rig.channel, "resume", "session", "parser")
-    assert {"name": "Earlier work on the parser", "value": info.id} in choices
-    assert await owner.autocomplete(bot_rig.channel, "resume", "session", "zzz-no-match") == []
+        choices = await owner.autocomplete(bot_rig.channel, "resume", "session", "parser")
+        assert {"name": "Earlier work on the parser", "value": info.id} in choices
+        assert await owner.autocomplete(bot_rig.channel, "resume", "session", "zzz-no-match") == []
 
-    reply = await answer(await owner.slash(bot_rig.channel, "resume", session=info.id))
-    thread = await bot_rig.wait_thread(predicate=lambda t: t.name.startswith("Resume:"))
-    assert thread.name == "Resume: Earlier work on the parser" and reply == f"Resumed in <#{thread.id}>."
-    texts = [m.content for m in bot_rig.bot_messages(thread)]
-    assert texts[0].startswith("**Resuming** Earlier work on the parser")
-    assert texts[1] == "the parser is done" and texts[-1] == "Session resumed — send a message to continue."
-    assert owner.id in thread.thread_members
+        reply = await answer(await owner.slash(bot_rig.channel, "resume", session=info.id))
+        thread = await bot_rig.wait_thread(predicate=lambda t: t.name.startswith("Resume:"))
+        assert thread.name == "Resume: Earlier work on the parser" and reply == f"Resumed in <#{thread.id}>."
+        texts = [m.content for m in bot_rig.bot_messages(thread)]
+        assert texts[0].startswith("**Resuming** Earlier work on the parser")
+        assert (
+            texts[1] == "the parser is done" and texts[-1] == "Session resumed — send a message to continue."
+        )
+        assert owner.id in thread.thread_members
 
-    # Bound now: no longer offered, and a second /resume points at the thread.
-    choices = await owner.autocomplete(bot_rig.channel, "resume", "session", "")
-    assert info.id not in [c["value"] for c in choices]
-    again = await answer(await owner.slash(bot_rig.channel, "resume", session=info.id))
-    assert again == f"That session is already open in <#{thread.id}>."
+        # Bound now: no longer offered, and a second /resume points at the thread.
+        choices = await owner.autocomplete(bot_rig.channel, "resume", "session", "")
+        assert info.id not in [c["value"] for c in choices]
+        again = await answer(await owner.slash(bot_rig.channel, "resume", session=info.id))
+        assert again == f"That session is already open in <#{thread.id}>."
 
-    await bot_rig.user_says("owner", "and now the lexer", thread)
-    got = await bot_rig.wait_bot_message(thread, lambda m: "Echo: and now the lexer" in m.content)
-    await bot_rig.wait_bot_message(thread, is_footer, after=got)
-    assert bot_rig.core.conversations.runtime(str(thread.id)).session_id == info.id
-    users = [m for m in await client.messages(info.id, directory) if m.info.is_user]
-    assert [p.text for p in users[-1].text_parts() if not p.synthetic] == ["and now the lexer"]
+        await bot_rig.user_says("owner", "and now the lexer", thread)
+        got = await bot_rig.wait_bot_message(thread, lambda m: "Echo: and now the lexer" in m.content)
+        await bot_rig.wait_bot_message(thread, is_footer, after=got)
+        assert bot_rig.core.conversations.runtime(str(thread.id)).session_id == info.id
+        users = [m for m in await client.messages(info.id, directory) if m.info.is_user]
+        assert [p.text for p in users[-1].text_parts() if not p.synthetic] == ["and now the lexer"]
 
 
 async def test_resume_refuses_unknown_sessions_and_threads(bot_rig: BotRig) -> None:

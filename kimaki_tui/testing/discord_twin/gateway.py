@@ -201,6 +201,7 @@ class Gateway:
             return 4003  # not authenticated
         if op == 3:
             self.world.presence = data
+            self.world.changes.notify()
             return None
         if op == 8:
             self._request_members(conn.session, data or {})
@@ -224,6 +225,8 @@ class Gateway:
         self.sessions[session.id] = session
         conn.session = session
         conn.record.kind, conn.record.session_id = "identify", session.id
+        if isinstance(data.get("presence"), dict):  # the presence a client identifies with
+            self.world.presence = _identify_presence(data["presence"])
         self._send(session, "READY", self._ready(session))
         for guild in self.world.guilds.values():
             all_members = bool(wanted & intents.GUILD_MEMBERS)
@@ -344,3 +347,11 @@ class Gateway:
         self._open.set()
         for conn in list(self.connections):
             await conn.close(1001)
+
+
+def _identify_presence(presence: JSON) -> JSON:
+    """IDENTIFY's presence as an op 3 update: discord.py still sends the activity as the legacy
+    `game` field, which Discord reads as a one-item `activities`."""
+    game = presence.get("game")
+    activities = presence.get("activities") or ([game] if isinstance(game, dict) else [])
+    return {**{k: v for k, v in presence.items() if k != "game"}, "activities": activities}
