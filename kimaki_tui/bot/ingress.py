@@ -2,8 +2,9 @@
 message) and a session; a message in a session thread is the next prompt, or answers the question
 waiting there (the core's rule, shared with the control center). A thread's messages are handled
 one at a time in arrival order, also while its first message is still creating the session.
-Channels and threads this instance does not know are ignored silently, since several machines can
-share one server.
+Channels and threads this instance does not know are ignored silently (a mention of the bot gets
+how to link the channel), since several machines can share one server. Mention mode and the other
+routing rules are the core's (core.routing).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.ordering import ArrivalOrder
 from kimaki_tui.core.prompts import PromptInput
-from kimaki_tui.core.routing import ThreadMessage, needs_answer
+from kimaki_tui.core.routing import ThreadMessage, channel_action, is_context, needs_answer
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.presentation.notices import submit_notice
 from kimaki_tui.presentation.shell import shell_command, shell_report
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _HANDLED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+NOT_LINKED_TEXT = (
+    "This channel is not linked to a project. Use `/add-project` to create a channel for a project "
+    "directory, or `/create-new-project` to start a new one; then write there."
+)
 
 
 class IngressCog(commands.Cog):
@@ -68,7 +73,7 @@ class IngressCog(commands.Cog):
             directory = None
         elif isinstance(channel, discord.TextChannel):
             directory = self.core.projects.directory_of(str(channel.id))
-            if directory is None:
+            if not await self._starts_thread(message, channel, directory):
                 return
         else:
             return
@@ -89,6 +94,27 @@ class IngressCog(commands.Cog):
                 await self._in_thread(message, channel)
         elif directory is not None:
             await self._new_thread(message, channel, directory)
+
+    async def _starts_thread(
+        self, message: discord.Message, channel: discord.TextChannel, directory: str | None
+    ) -> bool:
+        """The channel rule (core.routing.channel_action): a mention in a channel not linked here
+        gets how to link it; in mention mode other messages are left alone, before any access
+        check, so nobody gets a refusal for a message that was not for the bot."""
+        mention_mode = self.core.preferences.mention_mode(
+            str(channel.id), default=self.bot.settings.discord.mention_mode
+        )
+        action = channel_action(
+            thread_message(message, self.bot.user), linked=directory is not None, mention_mode=mention_mode
+        )
+        discord_settings = self.bot.settings.discord
+        if (
+            action == "explain"
+            and in_scope(channel, discord_settings)
+            and check(message.author, self.bot.user, discord_settings).allowed
+        ):
+            await message.reply(NOT_LINKED_TEXT, mention_author=False, silent=True)
+        return action == "start"
 
     async def _new_thread(
         self, message: discord.Message, channel: discord.TextChannel, directory: str
@@ -126,12 +152,21 @@ class IngressCog(commands.Cog):
         if audio is not None:
             await self._voice(message, audio, thread, prepared, rename=False)
             return
-        if self.bot.settings.discord.turn_routing == "heuristic" and not needs_answer(
-            thread_message(message, self.bot.user)
-        ):
+        if self._is_context(thread_message(message, self.bot.user), thread_id):
             await self.core.conversations.note(thread_id, self._prompt(message, prepared))
             return
         await self._submit(message, thread_id, prepared)
+
+    def _is_context(self, read: ThreadMessage, thread_id: str) -> bool:
+        """Context for the session rather than a prompt: by turn routing, or in mention mode a
+        message addressed to someone else."""
+        if self.bot.settings.discord.turn_routing == "heuristic" and not needs_answer(read):
+            return True
+        view = self.core.conversations.get(thread_id)
+        default = self.bot.settings.discord.mention_mode
+        preferences = self.core.preferences
+        mention_mode = view is not None and preferences.mention_mode(view.channel_id, default=default)
+        return is_context(read, mention_mode=mention_mode)
 
     async def _voice(
         self,

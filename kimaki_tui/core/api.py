@@ -446,6 +446,14 @@ class Preferences(Protocol):
         back to the channel outside a conversation. Returns the scope that was used."""
         ...
 
+    def mention_mode(self, channel_id: str, *, default: bool) -> bool:
+        """Whether only mentions (and `!`) start threads in the channel: its own choice, else `default`."""
+        ...
+
+    def set_mention_mode(self, channel_id: str, on: bool | None) -> None:
+        """Set the channel's mention mode, persisted; None forgets it (the global default applies)."""
+        ...
+
 
 class Tasks(Protocol):
     """Scheduled sends (`kimaki send --send-at`), read from the shared database each time."""

@@ -1,5 +1,6 @@
 """Which model and agent a prompt asks OpenCode for: the session's choice, else the channel's,
-else OpenCode's default. Choices are kept in the store; the menus offer what OpenCode has."""
+else OpenCode's default; and a channel's own mention mode. Choices are kept in the store; the
+menus offer what OpenCode has."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from kimaki_tui.core.sessions import SessionRegistry
 from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.store.repo import Store
+
+_MENTION_MODE = "mention_mode"
 
 
 class PreferenceService:
@@ -53,3 +56,13 @@ class PreferenceService:
         else:
             self._store.set_channel_pref(channel_id, agent=value)
         return "channel"
+
+    def mention_mode(self, channel_id: str, *, default: bool) -> bool:
+        """Whether only mentions (and `!`) start threads in the channel: its own choice, else `default`."""
+        value = self._store.get_channel_setting(channel_id, _MENTION_MODE)
+        return default if value is None else value == "on"
+
+    def set_mention_mode(self, channel_id: str, on: bool | None) -> None:
+        """Set the channel's mention mode; None forgets it (the global default applies)."""
+        value = None if on is None else ("on" if on else "off")
+        self._store.set_channel_setting(channel_id, _MENTION_MODE, value)

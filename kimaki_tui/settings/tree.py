@@ -75,6 +75,10 @@ class DiscordSettings:
         None, "The id of a role every user needs, besides the Kimaki role rules (`allow_all_users` "
         "included)."
     )  # fmt: skip
+    mention_mode: bool = setting(
+        False, "Default for channels without their own /mention-mode: in a project channel only "
+        "messages that mention the bot (or its role) or start with `!` start a thread."
+    )  # fmt: skip
     turn_routing: TurnRouting = setting(
         "off", "Which messages in a bot thread get an answer: off (all) or heuristic (not \"thanks!\", "
         "not messages that start by mentioning someone else; those reach the session as context)."

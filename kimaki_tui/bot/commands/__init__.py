@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 async def register(bot: KimakiBot) -> None:
     from kimaki_tui.bot.commands import (
         abort,
+        channel_settings,
         history,
         insight,
         new_project,
@@ -43,6 +44,7 @@ async def register(bot: KimakiBot) -> None:
         await module.setup(bot)
     for module in (new_project, worktrees, prefs, history, server, insight, shell):
         await module.setup(bot)
+    await channel_settings.setup(bot)
     await tasks.setup(bot)
     bot.add_dynamic_items(*queue.DYNAMIC_ITEMS)
     bot.add_dynamic_items(*tasks.DYNAMIC_ITEMS)

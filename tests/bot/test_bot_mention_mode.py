@@ -1,0 +1,80 @@
+"""Mention mode through the real bot and OpenCode: in a channel in mention mode only messages that
+mention the bot or start with `!` start a thread; the bot's threads answer every message, except
+one addressed to someone else, which reaches the session as context; `/mention-mode` sets a
+channel's own mode (kept in the store); a mention in a channel not linked says how to link it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+import pytest
+
+from kimaki_tui.bot.ingress import NOT_LINKED_TEXT
+from kimaki_tui.testing.scripted_model import ScriptedModel, latest_user_text
+from tests.bot.rig import BotRig, is_footer
+from tests.harness import texts, wait_until
+
+pytestmark = pytest.mark.opencode
+MakeRig = Callable[..., AbstractAsyncContextManager[BotRig]]
+
+
+async def test_mention_mode_starts_threads_only_for_mentions_and_bang(
+    make_bot_rig: MakeRig, scripted_model: ScriptedModel
+) -> None:
+    async with make_bot_rig(mention_mode=True) as rig:
+        ignored = await rig.user_says("owner", "REPLY: not for the bot")
+        bang = await rig.user_says("owner", "!REPLY: bang")
+        mention = await rig.user_says("owner", f"<@{rig.twin.bot_user.id}> REPLY: mentioned")
+        bang_thread = await rig.wait_thread(predicate=lambda t: t.id == bang.id)
+        thread = await rig.wait_thread(predicate=lambda t: t.id == mention.id)
+        first = await rig.wait_bot_message(thread, is_footer)
+        await rig.wait_bot_message(bang_thread, is_footer)
+        assert {t.id for t in rig.twin.threads(rig.channel)} == {bang.id, mention.id}
+        assert ignored.id not in {t.id for t in rig.twin.threads(rig.channel)}
+
+        # In the bot's thread no mention is needed; a message to someone else is context only.
+        await rig.user_says("owner", f"<@{rig.users.member.id}> have a look at this", thread)
+
+        async def noted() -> bool:
+            said = [t for m in await rig.core.history.messages(str(thread.id)) for t in texts(m)]
+            return any("have a look at this" in t for t in said)
+
+        await wait_until(noted, 30, message="the side remark in the session as context")
+        asked_before = len(scripted_model.requests)
+        await rig.user_says("owner", "REPLY: follow-up", thread)
+        await rig.wait_bot_message(thread, is_footer, after=first)
+        turns = [b for b in scripted_model.requests[asked_before:] if b.get("tools")]
+        assert [latest_user_text(b["messages"]) for b in turns] == ["REPLY: follow-up"]
+        answers = [m.content for m in rig.bot_messages(thread) if m.content.startswith("⬥")]
+        assert answers == ["⬥ mentioned", "⬥ follow-up"]
+
+
+async def test_mention_mode_command_sets_the_channel_and_persists(bot_rig: BotRig) -> None:
+    owner, channel = bot_rig.users.owner, bot_rig.channel
+    on = await (await owner.slash(channel, "mention-mode", mode="on")).wait_response(15)
+    assert "Mention mode is **on** here:" in on.content
+    assert bot_rig.core.preferences.mention_mode(str(channel.id), default=False)
+    await bot_rig.restart_bot()  # the choice is the store's, not the process's
+
+    ignored = await bot_rig.user_says("owner", "REPLY: quiet please")
+    mention = await bot_rig.user_says("owner", f"<@{bot_rig.twin.bot_user.id}> REPLY: now")
+    thread = await bot_rig.wait_thread(predicate=lambda t: t.id == mention.id)
+    await bot_rig.wait_bot_message(thread, is_footer)
+    assert ignored.id not in {t.id for t in bot_rig.twin.threads(channel)}
+
+    default = await (await owner.slash(channel, "mention-mode", mode="default")).wait_response(15)
+    assert "Mention mode is **off** here (the global default)" in default.content
+    assert bot_rig.core.preferences.mention_mode(str(channel.id), default=True)  # unset: the default
+    plain = await bot_rig.user_says("owner", "REPLY: anything goes")
+    await bot_rig.wait_thread(predicate=lambda t: t.id == plain.id)
+
+
+async def test_a_mention_in_an_unlinked_channel_says_how_to_link_it(make_bot_rig: MakeRig) -> None:
+    async with make_bot_rig(start=False) as rig:
+        lounge = rig.guild.add_text_channel("lounge", category=rig.category)
+        await rig.start_bot()
+        mention = await rig.user_says("owner", f"<@{rig.twin.bot_user.id}> hello?", lounge)
+        reply = await rig.wait_bot_message(lounge, lambda m: m.content == NOT_LINKED_TEXT, timeout=15)
+        assert reply.reference is not None and reply.reference["message_id"] == str(mention.id)
+        assert rig.twin.threads(lounge) == []
