@@ -48,6 +48,7 @@ from kimaki_tui.presentation.render import (
     render_left_over_outcome,
     render_permission_outcome,
 )
+from kimaki_tui.settings.tree import Verbosity
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
@@ -206,7 +207,7 @@ class ThreadOutput:
         else:
             if isinstance(item, TurnFinished):
                 await self.typing.stop()
-            texts = render_event(item, verbosity=self.bot.settings.discord.verbosity)
+            texts = render_event(item, verbosity=self._verbosity())
             self._post(*(NewDelivery(text, notify=True) for text in texts))
 
     def _post(self, *deliveries: NewDelivery) -> None:
@@ -225,9 +226,17 @@ class ThreadOutput:
         view = self.bot.core.conversations.get(self.thread_id)
         return view is not None and view.state == "waiting"
 
+    def _verbosity(self) -> Verbosity:
+        """The thread's channel's verbosity, read per line so /verbosity applies at once."""
+        default = self.bot.settings.discord.verbosity
+        view = self.bot.core.conversations.get(self.thread_id)
+        if view is None:
+            return default
+        return self.bot.core.preferences.verbosity(view.channel_id, default=default)
+
     def _part(self, part: PartCompleted | ToolStarted) -> None:
         """Queue a part once, even across restarts (a started task's end is not posted again)."""
-        texts = render_event(part, verbosity=self.bot.settings.discord.verbosity)
+        texts = render_event(part, verbosity=self._verbosity())
         deliveries = [NewDelivery(text) for text in texts]
         if self.bot.core.outbox.post_part(self.thread_id, part.part_id, part.session_id, deliveries):
             self.sender.wake()

@@ -24,6 +24,7 @@ from kimaki_tui.opencode.catalog import Project as OpenCodeProject
 from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import ModelRef, SessionInfo
 from kimaki_tui.opencode.status import ServerStatus
+from kimaki_tui.settings.tree import Verbosity
 from kimaki_tui.store.outbox import Delivery, NewDelivery
 from kimaki_tui.store.records import (
     ChannelLink,
@@ -452,6 +453,14 @@ class Preferences(Protocol):
 
     def set_mention_mode(self, channel_id: str, on: bool | None) -> None:
         """Set the channel's mention mode, persisted; None forgets it (the global default applies)."""
+        ...
+
+    def verbosity(self, channel_id: str, *, default: Verbosity) -> Verbosity:
+        """Which tool lines the channel's threads show: its own choice, else `default`."""
+        ...
+
+    def set_verbosity(self, channel_id: str, value: Verbosity | None) -> None:
+        """Set the channel's verbosity, persisted (running sessions follow at once); None forgets it."""
         ...
 
 

@@ -85,7 +85,7 @@ class DiscordSettings:
     )  # fmt: skip
     verbosity: Verbosity = setting(
         "text_and_essential_tools", "Which tool lines the bot posts: tools_and_text, "
-        "text_and_essential_tools or text_only."
+        "text_and_essential_tools or text_only (a channel's /verbosity overrides it there)."
     )  # fmt: skip
     typing_interval: float = setting(
         7.0, "Seconds between typing indicators while a turn runs.", minimum=0.5

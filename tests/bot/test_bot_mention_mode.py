@@ -78,3 +78,26 @@ async def test_a_mention_in_an_unlinked_channel_says_how_to_link_it(make_bot_rig
         reply = await rig.wait_bot_message(lounge, lambda m: m.content == NOT_LINKED_TEXT, timeout=15)
         assert reply.reference is not None and reply.reference["message_id"] == str(mention.id)
         assert rig.twin.threads(lounge) == []
+
+
+async def test_verbosity_per_channel_applies_to_a_running_session_at_once(bot_rig: BotRig) -> None:
+    (bot_rig.project_dir / "notes.md").write_text("hello\n")
+    owner, channel = bot_rig.users.owner, bot_rig.channel
+    read = 'CALL_TOOL: read {"filePath": "notes.md"}'
+    loud = await (await owner.slash(channel, "verbosity", level="tools_and_text")).wait_response(15)
+    assert "Verbosity here is **tools_and_text**" in loud.content
+    await bot_rig.user_says("owner", read)
+    thread = await bot_rig.wait_thread()
+    first = await bot_rig.wait_bot_message(thread, is_footer)
+    assert any(m.content.startswith("┣ read") for m in bot_rig.bot_messages(thread))
+
+    # Set from inside the thread: it is the channel's setting, and this session follows it now.
+    quiet = await (await owner.slash(thread, "verbosity", level="text_only")).wait_response(15)
+    assert "Verbosity here is **text_only**" in quiet.content
+    assert bot_rig.core.preferences.verbosity(str(channel.id), default="tools_and_text") == "text_only"
+    await bot_rig.user_says("owner", read, thread)
+    await bot_rig.wait_bot_message(thread, is_footer, after=first)
+    await bot_rig.wait_idle(thread)
+    later = [m.content for m in bot_rig.bot_messages(thread) if m.id > first.id]
+    assert not any(text.startswith("┣") for text in later)
+    assert any(text.startswith("⬥ Tool said:") for text in later)
