@@ -1,7 +1,11 @@
-"""Mention mode through the real bot and OpenCode: in a channel in mention mode only messages that
-mention the bot or start with `!` start a thread; the bot's threads answer every message, except
-one addressed to someone else, which reaches the session as context; `/mention-mode` sets a
-channel's own mode (kept in the store); a mention in a channel not linked says how to link it."""
+"""Per-channel settings through the real bot and OpenCode.
+
+Mention mode: in a channel in mention mode only messages that mention the bot or start with `!`
+start a thread; the bot's threads answer every message, except one addressed to someone else,
+which reaches the session as context; `/mention-mode` sets a channel's own mode (kept in the
+store); a mention in a channel not linked says how to link it.
+Verbosity: `/verbosity` changes a channel's tool lines at once, in Discord and in the control
+center's session view."""
 
 from __future__ import annotations
 
@@ -11,12 +15,19 @@ from contextlib import AbstractAsyncContextManager
 import pytest
 
 from kimaki_tui.bot.ingress import NOT_LINKED_TEXT
+from kimaki_tui.screens.app import KimakiApp
+from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.testing.scripted_model import ScriptedModel, latest_user_text
 from tests.bot.rig import BotRig, is_footer
 from tests.harness import texts, wait_until
+from tests.screens.conftest import SIZE, until
 
 pytestmark = pytest.mark.opencode
 MakeRig = Callable[..., AbstractAsyncContextManager[BotRig]]
+
+
+def control_center(rig: BotRig) -> KimakiApp:
+    return KimakiApp(ControlCenterModel(core=rig.core, settings=rig.settings))
 
 
 async def test_mention_mode_starts_threads_only_for_mentions_and_bang(
@@ -101,3 +112,24 @@ async def test_verbosity_per_channel_applies_to_a_running_session_at_once(bot_ri
     later = [m.content for m in bot_rig.bot_messages(thread) if m.id > first.id]
     assert not any(text.startswith("┣") for text in later)
     assert any(text.startswith("⬥ Tool said:") for text in later)
+
+
+async def test_the_control_center_session_view_follows_the_channel_verbosity(bot_rig: BotRig) -> None:
+    (bot_rig.project_dir / "notes.md").write_text("hello\n")
+    preferences, channel_id = bot_rig.core.preferences, str(bot_rig.channel.id)
+    preferences.set_verbosity(channel_id, "tools_and_text")
+    app = control_center(bot_rig)
+    async with app.run_test(size=SIZE) as pilot:
+        await bot_rig.user_says("owner", 'CALL_TOOL: read {"filePath": "notes.md"}')
+        thread = await bot_rig.wait_thread()
+        await bot_rig.wait_idle(thread)
+        await app.open_session(str(thread.id))
+
+        def shown(kind: str) -> int:
+            return len(app.screen.query(f".entry.-{kind}"))
+
+        await until(pilot, lambda: shown("tool") == 1 and shown("text") == 1, "the read line and the answer")
+        preferences.set_verbosity(channel_id, "text_only")
+        await bot_rig.user_says("owner", "REPLY: quiet now", thread)
+        await bot_rig.wait_idle(thread)
+        await until(pilot, lambda: shown("tool") == 0 and shown("text") == 2, "the answers only")
