@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kimaki_tui.core.routing import ThreadMessage, channel_action, is_context, needs_answer
+from kimaki_tui.core.routing import ThreadMessage, channel_action, is_context, needs_answer, queue_suffix
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,16 @@ def test_thread_messages_to_someone_else_are_context_in_mention_mode() -> None:
     assert not is_context(elsewhere, mention_mode=False)
     both = ThreadMessage(" look", mentions_bot=True, starts_with_other_mention=True)
     assert not is_context(both, mention_mode=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("run the tests. queue", ("run the tests", True)),
+        ("run the tests . Queue  ", ("run the tests", True)),
+        ("please queue", ("please queue", False)),
+        (". queue", (". queue", False)),  # nothing left to send: an ordinary message
+    ],
+)
+def test_a_queue_suffix_waits_for_the_running_turn(text: str, expected: tuple[str, bool]) -> None:
+    assert queue_suffix(text) == expected

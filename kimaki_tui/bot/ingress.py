@@ -22,7 +22,7 @@ from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.ordering import ArrivalOrder
 from kimaki_tui.core.prompts import PromptInput
-from kimaki_tui.core.routing import ThreadMessage, channel_action, is_context, needs_answer
+from kimaki_tui.core.routing import ThreadMessage, channel_action, is_context, needs_answer, queue_suffix
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.presentation.notices import submit_notice
 from kimaki_tui.presentation.shell import shell_command, shell_report
@@ -138,6 +138,10 @@ class IngressCog(commands.Cog):
             return
         thread_id = str(thread.id)
         self.core.conversations.open(thread_id, str(channel.id), directory)
+        if self.bot.output is not None and not pending:
+            # Named from the message: the session's title wins. A voice thread keeps its transcript
+            # (the session's title would describe the transcription wrapper instead).
+            self.bot.output.titles.follow(thread_id)
         if audio is not None:
             await self._voice(message, audio, thread, prepared, rename=pending)
             return
@@ -247,9 +251,11 @@ class IngressCog(commands.Cog):
             self._say(thread_id, _left_out(prepared))
         if prepared.empty:
             return
+        prepared.text, wait = queue_suffix(prepared.text)
         prompt = self._prompt(message, prepared)
+        conversations = self.core.conversations
         try:
-            result = await self.core.conversations.submit(thread_id, prompt)
+            result = await (conversations.enqueue if wait else conversations.submit)(thread_id, prompt)
         except OpenCodeError as exc:
             self._say(thread_id, explain(exc) or str(exc))
             return

@@ -19,6 +19,7 @@ import discord
 
 from kimaki_tui.bot.delivery import ThreadSender
 from kimaki_tui.bot.threads import TypingPulse
+from kimaki_tui.bot.titles import ThreadTitles
 from kimaki_tui.core.api import NewDelivery
 from kimaki_tui.core.events import (
     DomainEvent,
@@ -74,6 +75,7 @@ class OutputRouter:
     def __init__(self, bot: KimakiBot) -> None:
         self.bot = bot
         self._threads: dict[str, ThreadOutput] = {}
+        self.titles = ThreadTitles(bot)
         self._unsubscribe: Callable[[], None] | None = None
         self._closed = False
 
@@ -95,6 +97,8 @@ class OutputRouter:
                 output.sender.wake()
 
     def _on_event(self, event: object) -> None:
+        if isinstance(event, TitleChanged) and event.thread_id and not self._closed:
+            self.titles.changed(event.thread_id, event.title)
         if not isinstance(event, DomainEvent) or isinstance(event, _NOT_POSTED) or not event.thread_id:
             return
         if isinstance(event, ToolStarted) and event.tool not in STARTED_TOOLS:
@@ -126,6 +130,7 @@ class OutputRouter:
             self._unsubscribe()
         self._closed = True
         await self.drain(timeout)
+        await self.titles.close()
         for output in self._threads.values():
             await output.close()
         self._threads.clear()

@@ -5,18 +5,23 @@ start a thread; the bot's threads answer every message, except one addressed to 
 which reaches the session as context; `/mention-mode` sets a channel's own mode (kept in the
 store); a mention in a channel not linked says how to link it.
 Verbosity: `/verbosity` changes a channel's tool lines at once, in Discord and in the control
-center's session view."""
+center's session view. Titles: threads are renamed to the session's title within Discord's rename
+limit (newest title wins), keeping the worktree mark."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
+import discord
 import pytest
 
 from kimaki_tui.bot.ingress import NOT_LINKED_TEXT
+from kimaki_tui.core.renames import RenameBudget
 from kimaki_tui.screens.app import KimakiApp
 from kimaki_tui.screens.model import ControlCenterModel
+from kimaki_tui.settings import SessionSettings
+from kimaki_tui.testing.discord_twin.renames import RenameLimit
 from kimaki_tui.testing.scripted_model import ScriptedModel, latest_user_text
 from tests.bot.rig import BotRig, is_footer
 from tests.harness import texts, wait_until
@@ -133,3 +138,59 @@ async def test_the_control_center_session_view_follows_the_channel_verbosity(bot
         await bot_rig.user_says("owner", "REPLY: quiet now", thread)
         await bot_rig.wait_idle(thread)
         await until(pilot, lambda: shown("tool") == 0 and shown("text") == 2, "the answers only")
+
+
+def renames(rig: BotRig, thread_id: int) -> int:
+    path = f"/api/v10/channels/{thread_id}"
+    requests = rig.twin.world.requests
+    return sum(1 for r in requests if r.method == "PATCH" and r.path == path and r.status == 200)
+
+
+async def test_threads_take_the_session_title_within_the_rename_limit(bot_rig: BotRig) -> None:
+    message = "REPLY: fix the login bug on the settings page please"
+    await bot_rig.user_says("owner", message)
+    thread = await bot_rig.wait_thread()
+    assert thread.name == message
+    await bot_rig.twin.wait_until(lambda: thread.name == "REPLY: fix the login bug", 30, "the title")
+    assert bot_rig.bot is not None and bot_rig.bot.output is not None
+    titles = bot_rig.bot.output.titles
+    # A short window on both sides, so the coalesced title lands during the test.
+    titles.budget = RenameBudget(window=2.0)
+    bot_rig.twin.world.thread_renames = RenameLimit(window=2.0)
+    thread_id = str(thread.id)
+    titles.changed(thread_id, "second title")
+    await bot_rig.twin.wait_until(lambda: thread.name == "second title", 10, "the second title")
+    titles.changed(thread_id, "third title")  # over the budget: waits …
+    titles.changed(thread_id, "fourth title")  # … and is replaced by the newest
+    assert titles.pending == {thread_id: "fourth title"}
+    await bot_rig.twin.wait_until(lambda: thread.name == "fourth title", 10, "the newest title")
+    assert renames(bot_rig, thread.id) == 3  # the session title, second, fourth: "third" never went out
+    assert bot_rig.twin.world.violations == []
+
+
+async def test_a_worktree_thread_keeps_its_mark_when_titled(bot_rig: BotRig) -> None:
+    await bot_rig.user_says("owner", "REPLY: marked")
+    thread = await bot_rig.wait_thread()
+    await bot_rig.twin.wait_until(lambda: thread.name == "REPLY: marked", 30, "the title")
+    assert bot_rig.bot is not None and bot_rig.bot.output is not None
+    bot_thread = bot_rig.bot.get_channel(thread.id)
+    assert isinstance(bot_thread, discord.Thread)
+    await bot_thread.edit(name="⬦ REPLY: marked")  # as /new-worktree names its threads
+    await bot_rig.twin.wait_until(lambda: thread.name == "⬦ REPLY: marked", 10, "the mark")
+    bot_rig.bot.output.titles.changed(str(thread.id), "worktree work")
+    await bot_rig.twin.wait_until(lambda: thread.name == "⬦ worktree work", 10, "the titled, marked name")
+
+
+async def test_a_queue_suffix_waits_instead_of_interrupting(make_bot_rig: MakeRig) -> None:
+    async with make_bot_rig(sessions=SessionSettings(interrupt_delay=0.3)) as rig:
+        # Long enough that the message surely arrives while it runs (else it is simply sent).
+        await rig.user_says("owner", "SLOW:5 warm up")
+        thread = await rig.wait_thread()
+        runtime = rig.core.conversations.runtime(str(thread.id))
+        await rig.twin.wait_until(lambda: runtime.busy, 10, "the first turn to run")
+        await rig.user_says("owner", "REPLY: then this. queue", thread)
+        notice = await rig.wait_bot_message(thread, lambda m: m.content.startswith("⏳ Queued"))
+        second = await rig.wait_bot_message(thread, lambda m: m.content == "⬥ then this", after=notice)
+        await rig.wait_bot_message(thread, is_footer, after=second)
+        # The first turn was not interrupted: it ended with its own footer before the queued one ran.
+        assert sum(is_footer(m) for m in rig.bot_messages(thread)) == 2
