@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _HANDLED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
+QUEUED_EDIT_TEXT = "✏️ The queued message was edited: its new text will be sent."
+QUEUED_DELETE_TEXT = "🗑️ A queued message was deleted: it was removed from the queue."
 NOT_LINKED_TEXT = (
     "This channel is not linked to a project. Use `/add-project` to create a channel for a project "
     "directory, or `/create-new-project` to start a new one; then write there."
@@ -63,6 +65,33 @@ class IngressCog(commands.Cog):
         key = str(channel.id if isinstance(channel, discord.Thread) else message.id)
         async with self.order.hold(key):
             await self._handle(message)
+
+    @commands.Cog.listener()
+    async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
+        """A queued message edited: the queued prompt follows. One already sent: logged only."""
+        thread = after.channel
+        if not isinstance(thread, discord.Thread) or self.core.conversations.get(str(thread.id)) is None:
+            return
+        if before.content == after.content:
+            return  # an embed or pin change, not an edit of the text
+        async with self.order.hold(str(thread.id)):
+            edited = self.core.conversations.edit_queued_message(
+                str(thread.id), str(after.id), after.clean_content
+            )
+        if edited:
+            self._say(str(thread.id), QUEUED_EDIT_TEXT)
+        else:
+            log.info("message %s in thread %s edited after it was sent: ignored", after.id, thread.id)
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        thread_id = str(payload.channel_id)
+        if self.core.conversations.get(thread_id) is None:
+            return
+        async with self.order.hold(thread_id):
+            removed = self.core.conversations.remove_queued_message(thread_id, str(payload.message_id))
+        if removed:
+            self._say(thread_id, QUEUED_DELETE_TEXT)
 
     async def _handle(self, message: discord.Message) -> None:
         channel = message.channel

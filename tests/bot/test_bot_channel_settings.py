@@ -194,3 +194,31 @@ async def test_a_queue_suffix_waits_instead_of_interrupting(make_bot_rig: MakeRi
         await rig.wait_bot_message(thread, is_footer, after=second)
         # The first turn was not interrupted: it ended with its own footer before the queued one ran.
         assert sum(is_footer(m) for m in rig.bot_messages(thread)) == 2
+
+
+async def test_editing_or_deleting_a_queued_message_changes_the_queue(make_bot_rig: MakeRig) -> None:
+    async with make_bot_rig(sessions=SessionSettings(busy_policy="queue")) as rig:
+        owner = rig.users.owner
+        await rig.user_says("owner", "SLOW:5 warm up")
+        thread = await rig.wait_thread()
+        runtime = rig.core.conversations.runtime(str(thread.id))
+        await rig.twin.wait_until(lambda: runtime.busy, 10, "the first turn to run")
+        first = await rig.user_says("owner", "REPLY: old text", thread)
+        second = await rig.user_says("owner", "REPLY: gone", thread)
+        await rig.twin.wait_until(lambda: len(runtime.queue()) == 2, 10, "both messages queued")
+        await owner.edit(first, "REPLY: new text")
+        await rig.wait_bot_message(thread, lambda m: m.content.startswith("✏️ The queued message was edited"))
+        await owner.delete(second)
+        await rig.wait_bot_message(thread, lambda m: m.content.startswith("🗑️ A queued message was deleted"))
+        answer = await rig.wait_bot_message(thread, lambda m: m.content == "⬥ new text", timeout=40)
+        await rig.wait_bot_message(thread, is_footer, after=answer)
+        await rig.wait_idle(thread)
+        answers = [m.content for m in rig.bot_messages(thread) if m.content.startswith("⬥")]
+        assert "⬥ old text" not in answers and "⬥ gone" not in answers
+
+        # An edit of a message already sent changes nothing (it is only logged).
+        await owner.edit(first, "REPLY: too late")
+        await rig.user_says("owner", "REPLY: last", thread)
+        last = await rig.wait_bot_message(thread, lambda m: m.content == "⬥ last", after=answer)
+        await rig.wait_bot_message(thread, is_footer, after=last)
+        assert "⬥ too late" not in [m.content for m in rig.bot_messages(thread)]
