@@ -83,7 +83,8 @@ async def test_mention_mode_command_sets_the_channel_and_persists(bot_rig: BotRi
     assert "Mention mode is **off** here (the global default)" in default.content
     assert bot_rig.core.preferences.mention_mode(str(channel.id), default=True)  # unset: the default
     plain = await bot_rig.user_says("owner", "REPLY: anything goes")
-    await bot_rig.wait_thread(predicate=lambda t: t.id == plain.id)
+    started = await bot_rig.wait_thread(predicate=lambda t: t.id == plain.id)
+    await bot_rig.wait_bot_message(started, is_footer)
 
 
 async def test_a_mention_in_an_unlinked_channel_says_how_to_link_it(make_bot_rig: MakeRig) -> None:
@@ -171,7 +172,7 @@ async def test_threads_take_the_session_title_within_the_rename_limit(bot_rig: B
 async def test_a_worktree_thread_keeps_its_mark_when_titled(bot_rig: BotRig) -> None:
     await bot_rig.user_says("owner", "REPLY: marked")
     thread = await bot_rig.wait_thread()
-    await bot_rig.twin.wait_until(lambda: thread.name == "REPLY: marked", 30, "the title")
+    await bot_rig.wait_bot_message(thread, is_footer)  # the turn ran before the name changes
     assert bot_rig.bot is not None and bot_rig.bot.output is not None
     bot_thread = bot_rig.bot.get_channel(thread.id)
     assert isinstance(bot_thread, discord.Thread)
