@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kimaki_tui.core.routing import ThreadMessage, needs_answer
+from kimaki_tui.core.routing import ThreadMessage, channel_action, is_context, needs_answer, queue_suffix
 
 
 @pytest.mark.parametrize(
@@ -26,3 +26,35 @@ def test_mentions_decide_first() -> None:
     assert not needs_answer(ThreadMessage(" can you review this?", starts_with_other_mention=True))
     assert needs_answer(ThreadMessage(" thanks!", mentions_bot=True))
     assert not needs_answer(ThreadMessage("   "))
+
+
+def test_channel_messages_under_mention_mode() -> None:
+    plain, bang = ThreadMessage("fix it"), ThreadMessage("  !fix it")
+    mentioned = ThreadMessage(" fix it", mentions_bot=True)
+    elsewhere = ThreadMessage(" fix it", starts_with_other_mention=True)
+    actions = [channel_action(m, linked=True, mention_mode=True) for m in (plain, bang, mentioned, elsewhere)]
+    assert actions == ["ignore", "start", "start", "ignore"]
+    assert channel_action(plain, linked=True, mention_mode=False) == "start"
+    assert channel_action(mentioned, linked=False, mention_mode=False) == "explain"
+    assert channel_action(plain, linked=False, mention_mode=True) == "ignore"
+
+
+def test_thread_messages_to_someone_else_are_context_in_mention_mode() -> None:
+    elsewhere = ThreadMessage(" look", starts_with_other_mention=True)
+    assert is_context(elsewhere, mention_mode=True)
+    assert not is_context(elsewhere, mention_mode=False)
+    both = ThreadMessage(" look", mentions_bot=True, starts_with_other_mention=True)
+    assert not is_context(both, mention_mode=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("run the tests. queue", ("run the tests", True)),
+        ("run the tests . Queue  ", ("run the tests", True)),
+        ("please queue", ("please queue", False)),
+        (". queue", (". queue", False)),  # nothing left to send: an ordinary message
+    ],
+)
+def test_a_queue_suffix_waits_for_the_running_turn(text: str, expected: tuple[str, bool]) -> None:
+    assert queue_suffix(text) == expected

@@ -3,8 +3,9 @@ message) and a session; a message in a session thread is the next prompt, or ans
 waiting there (the core's rule, shared with the control center). A thread's messages are handled
 one at a time in arrival order, also while its first message is still creating the session. Each
 message is claimed once (core.handled); messages sent while kimaki was down come from bot/catchup.py.
-Channels and threads this instance does not know are ignored silently, since several machines can
-share one server.
+Channels and threads this instance does not know are ignored silently (a mention of the bot gets
+how to link the channel), since several machines can share one server. Mention mode and the other
+routing rules are the core's (core.routing).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.api import DatabaseBusy
 from kimaki_tui.core.ordering import ArrivalOrder
 from kimaki_tui.core.prompts import PromptInput
-from kimaki_tui.core.routing import ThreadMessage, needs_answer
+from kimaki_tui.core.routing import ThreadMessage, channel_action, is_context, needs_answer, queue_suffix
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.presentation.notices import LATE_NOTICE, submit_notice
 from kimaki_tui.presentation.shell import shell_command, shell_report
@@ -40,6 +41,12 @@ log = logging.getLogger(__name__)
 _HANDLED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 _STORE_ATTEMPTS = 8  # with SQLite's own 5 s wait each: about two and a half minutes in all
 _THREAD_EXISTS = 160004  # "A thread has already been created for this message"
+QUEUED_EDIT_TEXT = "✏️ The queued message was edited: its new text will be sent."
+QUEUED_DELETE_TEXT = "🗑️ A queued message was deleted: it was removed from the queue."
+NOT_LINKED_TEXT = (
+    "This channel is not linked to a project. Use `/add-project` to create a channel for a project "
+    "directory, or `/create-new-project` to start a new one; then write there."
+)
 
 
 class IngressCog(commands.Cog):
@@ -125,6 +132,33 @@ class IngressCog(commands.Cog):
             return str(channel.id) if known or projects.directory_of(parent) is not None else None
         return None
 
+    @commands.Cog.listener()
+    async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
+        """A queued message edited: the queued prompt follows. One already sent: logged only."""
+        thread = after.channel
+        if not isinstance(thread, discord.Thread) or self.core.conversations.get(str(thread.id)) is None:
+            return
+        if before.content == after.content:
+            return  # an embed or pin change, not an edit of the text
+        async with self.order.hold(str(thread.id)):
+            edited = self.core.conversations.edit_queued_message(
+                str(thread.id), str(after.id), after.clean_content
+            )
+        if edited:
+            self._say(str(thread.id), QUEUED_EDIT_TEXT)
+        else:
+            log.info("message %s in thread %s edited after it was sent: ignored", after.id, thread.id)
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        thread_id = str(payload.channel_id)
+        if self.core.conversations.get(thread_id) is None:
+            return
+        async with self.order.hold(thread_id):
+            removed = self.core.conversations.remove_queued_message(thread_id, str(payload.message_id))
+        if removed:
+            self._say(thread_id, QUEUED_DELETE_TEXT)
+
     async def _handle(self, message: discord.Message, late: bool = False) -> None:
         channel = message.channel
         if isinstance(channel, discord.Thread):
@@ -134,7 +168,7 @@ class IngressCog(commands.Cog):
             directory = None
         elif isinstance(channel, discord.TextChannel):
             directory = self.core.projects.directory_of(str(channel.id))
-            if directory is None:
+            if not await self._starts_thread(message, channel, directory):
                 return
         else:
             return
@@ -163,6 +197,27 @@ class IngressCog(commands.Cog):
             self._told_late.add(thread_id)
             self._say(thread_id, LATE_NOTICE)
 
+    async def _starts_thread(
+        self, message: discord.Message, channel: discord.TextChannel, directory: str | None
+    ) -> bool:
+        """The channel rule (core.routing.channel_action): a mention in a channel not linked here
+        gets how to link it; in mention mode other messages are left alone, before any access
+        check, so nobody gets a refusal for a message that was not for the bot."""
+        mention_mode = self.core.preferences.mention_mode(
+            str(channel.id), default=self.bot.settings.discord.mention_mode
+        )
+        action = channel_action(
+            thread_message(message, self.bot.user), linked=directory is not None, mention_mode=mention_mode
+        )
+        discord_settings = self.bot.settings.discord
+        if (
+            action == "explain"
+            and in_scope(channel, discord_settings)
+            and check(message.author, self.bot.user, discord_settings).allowed
+        ):
+            await message.reply(NOT_LINKED_TEXT, mention_author=False, silent=True)
+        return action == "start"
+
     async def _new_thread(
         self, message: discord.Message, channel: discord.TextChannel, directory: str, late: bool = False
     ) -> None:
@@ -178,6 +233,10 @@ class IngressCog(commands.Cog):
         pending = audio is not None and not message.content.strip()  # named after the transcript later
         name = voice.PENDING_THREAD_NAME if pending else thread_name(message.content or first_file)
         thread_id = str(message.id)
+        if self.bot.output is not None and not pending:
+            # Named from the message: the session's title wins. A voice thread keeps its transcript
+            # (the session's title would describe the transcription wrapper instead).
+            self.bot.output.titles.follow(thread_id)
         if audio is not None:
             thread = await self._create_thread(message, name)
             if thread is not None:
@@ -241,12 +300,21 @@ class IngressCog(commands.Cog):
         if audio is not None:
             await self._voice(message, audio, thread, prepared, rename=False)
             return
-        if self.bot.settings.discord.turn_routing == "heuristic" and not needs_answer(
-            thread_message(message, self.bot.user)
-        ):
+        if self._is_context(thread_message(message, self.bot.user), thread_id):
             await self.core.conversations.note(thread_id, self._prompt(message, prepared))
             return
         await self._submit(message, thread_id, prepared)
+
+    def _is_context(self, read: ThreadMessage, thread_id: str) -> bool:
+        """Context for the session rather than a prompt: by turn routing, or in mention mode a
+        message addressed to someone else."""
+        if self.bot.settings.discord.turn_routing == "heuristic" and not needs_answer(read):
+            return True
+        view = self.core.conversations.get(thread_id)
+        default = self.bot.settings.discord.mention_mode
+        preferences = self.core.preferences
+        mention_mode = view is not None and preferences.mention_mode(view.channel_id, default=default)
+        return is_context(read, mention_mode=mention_mode)
 
     async def _voice(
         self,
@@ -327,9 +395,11 @@ class IngressCog(commands.Cog):
             self._say(thread_id, _left_out(prepared))
         if prepared.empty:
             return
+        prepared.text, wait = queue_suffix(prepared.text)
         prompt = self._prompt(message, prepared)
+        conversations = self.core.conversations
         try:
-            result = await self.core.conversations.submit(thread_id, prompt)
+            result = await (conversations.enqueue if wait else conversations.submit)(thread_id, prompt)
         except OpenCodeError as exc:
             self._say(thread_id, explain(exc) or str(exc))
             return

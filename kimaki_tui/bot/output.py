@@ -19,6 +19,7 @@ import discord
 
 from kimaki_tui.bot.delivery import ThreadSender
 from kimaki_tui.bot.threads import TypingPulse
+from kimaki_tui.bot.titles import ThreadTitles
 from kimaki_tui.core.api import NewDelivery
 from kimaki_tui.core.events import (
     DomainEvent,
@@ -48,6 +49,7 @@ from kimaki_tui.presentation.render import (
     render_left_over_outcome,
     render_permission_outcome,
 )
+from kimaki_tui.settings.tree import Verbosity
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
@@ -77,6 +79,7 @@ class OutputRouter:
     def __init__(self, bot: KimakiBot) -> None:
         self.bot = bot
         self._threads: dict[str, ThreadOutput] = {}
+        self.titles = ThreadTitles(bot)
         self._unsubscribe: Callable[[], None] | None = None
         self._closed = False
 
@@ -98,6 +101,8 @@ class OutputRouter:
                 output.sender.wake()
 
     def _on_event(self, event: object) -> None:
+        if isinstance(event, TitleChanged) and event.thread_id and not self._closed:
+            self.titles.changed(event.thread_id, event.title)
         if not isinstance(event, DomainEvent) or isinstance(event, _NOT_POSTED) or not event.thread_id:
             return
         if isinstance(event, ToolStarted) and event.tool not in STARTED_TOOLS:
@@ -134,6 +139,7 @@ class OutputRouter:
             self._unsubscribe()
         self._closed = True
         await self.drain(timeout)
+        await self.titles.close()
         for output in self._threads.values():
             await output.close()
         self._threads.clear()
@@ -235,7 +241,7 @@ class ThreadOutput:
         else:
             if isinstance(item, TurnFinished):
                 await self.typing.stop()
-            texts = render_event(item, verbosity=self.bot.settings.discord.verbosity)
+            texts = render_event(item, verbosity=self._verbosity())
             self._post(*(NewDelivery(text, notify=True) for text in texts))
 
     def _post(self, *deliveries: NewDelivery) -> None:
@@ -254,9 +260,17 @@ class ThreadOutput:
         view = self.bot.core.conversations.get(self.thread_id)
         return view is not None and view.state == "waiting"
 
+    def _verbosity(self) -> Verbosity:
+        """The thread's channel's verbosity, read per line so /verbosity applies at once."""
+        default = self.bot.settings.discord.verbosity
+        view = self.bot.core.conversations.get(self.thread_id)
+        if view is None:
+            return default
+        return self.bot.core.preferences.verbosity(view.channel_id, default=default)
+
     def _part(self, part: PartCompleted | ToolStarted) -> None:
         """Queue a part once, even across restarts (a started task's end is not posted again)."""
-        texts = render_event(part, verbosity=self.bot.settings.discord.verbosity)
+        texts = render_event(part, verbosity=self._verbosity())
         deliveries = [NewDelivery(text) for text in texts]
         if self.bot.core.outbox.post_part(self.thread_id, part.part_id, part.session_id, deliveries):
             self.sender.wake()

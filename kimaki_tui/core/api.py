@@ -39,6 +39,7 @@ from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import ModelRef, SessionInfo
 from kimaki_tui.opencode.status import ServerStatus
+from kimaki_tui.settings.tree import Verbosity
 from kimaki_tui.store.db import DatabaseBusy as DatabaseBusy  # what front ends retry on
 from kimaki_tui.store.outbox import Delivery, NewDelivery
 from kimaki_tui.store.records import (
@@ -274,6 +275,14 @@ class Conversations(Protocol):
 
     def remove_queued(self, thread_id: str, item_id: int) -> bool: ...
 
+    def edit_queued_message(self, thread_id: str, external_message_id: str, text: str) -> bool:
+        """An edited chat message still queued gets its new text; False when not queued (sent)."""
+        ...
+
+    def remove_queued_message(self, thread_id: str, external_message_id: str) -> bool:
+        """A deleted chat message still queued leaves the queue; False when not queued."""
+        ...
+
     def move_queued(self, thread_id: str, item_id: int, delta: int) -> None: ...
 
     def clear_queue(self, thread_id: str) -> int: ...
@@ -502,6 +511,22 @@ class Preferences(Protocol):
     ) -> PreferenceScope:
         """Store the choice; "session" applies to the thread's session (created if needed) and falls
         back to the channel outside a conversation. Returns the scope that was used."""
+        ...
+
+    def mention_mode(self, channel_id: str, *, default: bool) -> bool:
+        """Whether only mentions (and `!`) start threads in the channel: its own choice, else `default`."""
+        ...
+
+    def set_mention_mode(self, channel_id: str, on: bool | None) -> None:
+        """Set the channel's mention mode, persisted; None forgets it (the global default applies)."""
+        ...
+
+    def verbosity(self, channel_id: str, *, default: Verbosity) -> Verbosity:
+        """Which tool lines the channel's threads show: its own choice, else `default`."""
+        ...
+
+    def set_verbosity(self, channel_id: str, value: Verbosity | None) -> None:
+        """Set the channel's verbosity, persisted (running sessions follow at once); None forgets it."""
         ...
 
 

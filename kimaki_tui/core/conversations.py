@@ -112,6 +112,17 @@ class ConversationService:
             return False  # another thread's item, or already gone
         return runtime.remove_queued(item_id)
 
+    def edit_queued_message(self, thread_id: str, external_message_id: str, text: str) -> bool:
+        """An edited chat message that still waits in the queue: its prompt is updated. False when
+        it is not queued (already sent: the edit changes nothing)."""
+        return self.runtime(thread_id).edit_queued_message(external_message_id, text)
+
+    def remove_queued_message(self, thread_id: str, external_message_id: str) -> bool:
+        """A deleted chat message that still waits in the queue is removed from it."""
+        runtime = self.runtime(thread_id)
+        item_id = runtime.queued_for_message(external_message_id)
+        return item_id is not None and runtime.remove_queued(item_id)
+
     def move_queued(self, thread_id: str, item_id: int, delta: int) -> None:
         self.runtime(thread_id).move_queued(item_id, delta)
 

@@ -1,13 +1,21 @@
 """Which model and agent a prompt asks OpenCode for: the session's choice, else the channel's,
-else OpenCode's default. Choices are kept in the store; the menus offer what OpenCode has."""
+else OpenCode's default; and a channel's own mention mode and verbosity. Choices are kept in the store; the
+menus offer what OpenCode has."""
 
 from __future__ import annotations
+
+from typing import get_args
 
 from kimaki_tui.core.api import PreferenceKind, PreferenceScope
 from kimaki_tui.core.sessions import SessionRegistry
 from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
 from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.settings.tree import Verbosity
 from kimaki_tui.store.repo import Store
+
+_MENTION_MODE = "mention_mode"
+_VERBOSITY = "verbosity"
+VERBOSITIES: tuple[Verbosity, ...] = get_args(Verbosity)
 
 
 class PreferenceService:
@@ -53,3 +61,25 @@ class PreferenceService:
         else:
             self._store.set_channel_pref(channel_id, agent=value)
         return "channel"
+
+    def mention_mode(self, channel_id: str, *, default: bool) -> bool:
+        """Whether only mentions (and `!`) start threads in the channel: its own choice, else `default`."""
+        value = self._store.get_channel_setting(channel_id, _MENTION_MODE)
+        return default if value is None else value == "on"
+
+    def set_mention_mode(self, channel_id: str, on: bool | None) -> None:
+        """Set the channel's mention mode; None forgets it (the global default applies)."""
+        value = None if on is None else ("on" if on else "off")
+        self._store.set_channel_setting(channel_id, _MENTION_MODE, value)
+
+    def verbosity(self, channel_id: str, *, default: Verbosity) -> Verbosity:
+        """Which tool lines the channel's threads show: its own choice, else `default`. Read for
+        every line, so a change applies to running sessions at once."""
+        value = self._store.get_channel_setting(channel_id, _VERBOSITY)
+        return next((v for v in VERBOSITIES if v == value), default)
+
+    def set_verbosity(self, channel_id: str, value: Verbosity | None) -> None:
+        """Set the channel's verbosity; None forgets it (the global default applies)."""
+        if value is not None and value not in VERBOSITIES:
+            raise ValueError(f"unknown verbosity {value!r}; one of: {', '.join(VERBOSITIES)}")
+        self._store.set_channel_setting(channel_id, _VERBOSITY, value)

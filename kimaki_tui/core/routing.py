@@ -6,12 +6,19 @@ In a thread several people share, not every message is for the agent. The heuris
 - a bare acknowledgement ("thanks!", "ok", "lgtm", "👍", …: nothing else in it) needs no answer;
 - anything else is for the agent.
 A message that needs no answer still reaches the session, as context the agent sees next turn.
+
+A message in a thread that ends with `. queue` is queued behind the running turn.
+
+Mention mode (per channel) decides which channel messages start a thread: only those that mention
+the bot (or its role) or start with `!`. In threads the bot owns every message still counts, except
+one that starts by mentioning someone else (without mentioning the bot): that is context.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 _ACKNOWLEDGEMENT = re.compile(
     r"^(?:(?:thanks?(?: a lot| so much)?|thank you(?: so much)?|thx|ty|tysm|cheers|ok(?:ay)?|k|cool|"
@@ -37,3 +44,33 @@ def needs_answer(message: ThreadMessage) -> bool:
         return False
     text = message.text.strip()
     return bool(text) and not _ACKNOWLEDGEMENT.match(text)
+
+
+ChannelAction = Literal["start", "ignore", "explain"]
+
+
+def channel_action(message: ThreadMessage, *, linked: bool, mention_mode: bool) -> ChannelAction:
+    """What a message in a text channel does: start a thread, nothing, or (a mention in a channel
+    not linked to a project) get a reply saying how to link it."""
+    if not linked:
+        return "explain" if message.mentions_bot else "ignore"
+    if message.starts_with_other_mention and not message.mentions_bot:
+        return "ignore"  # addressed to someone else
+    if mention_mode and not (message.mentions_bot or message.text.lstrip().startswith("!")):
+        return "ignore"
+    return "start"
+
+
+def is_context(message: ThreadMessage, *, mention_mode: bool) -> bool:
+    """In mention mode, a thread message that starts by addressing someone else is context only."""
+    return mention_mode and message.starts_with_other_mention and not message.mentions_bot
+
+
+_QUEUE_SUFFIX = re.compile(r"\s*\.\s*queue\s*$", re.IGNORECASE)
+
+
+def queue_suffix(text: str) -> tuple[str, bool]:
+    """A message ending in `. queue` waits for the running turn instead of interrupting it: the
+    text without the suffix, and whether it was there."""
+    stripped = _QUEUE_SUFFIX.sub("", text)
+    return (stripped, True) if stripped != text and stripped.strip() else (text, False)

@@ -223,6 +223,19 @@ class SessionRuntime:
         self._publish_queue()
         return removed
 
+    def queued_for_message(self, external_message_id: str) -> int | None:
+        """The id of the queued item that chat message became, if it still waits."""
+        rows = self._deps.store.queue_items(self.thread_id)
+        return next((r.id for r in rows if r.external_message_id == external_message_id), None)
+
+    def edit_queued_message(self, external_message_id: str, text: str) -> bool:
+        """The chat message was edited while it waits: the queued prompt becomes its new text."""
+        if self.queued_for_message(external_message_id) is None:
+            return False
+        self._deps.store.update_queued_prompt(external_message_id, text)
+        self._publish_queue()
+        return True
+
     def move_queued(self, item_id: int, delta: int) -> None:
         self._deps.store.move_queued(item_id, delta)
         self._publish_queue()

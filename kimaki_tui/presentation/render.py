@@ -76,19 +76,27 @@ def _render_part(part: PartCompleted, verbosity: Verbosity) -> list[str]:
         text = for_discord(part.text.strip("\n"))
         # Kimaki marks a text part with ⬥ unless it opens with markdown the mark would break.
         return split_message(text if _MARKDOWN_START.match(text) else f"⬥ {text}")
-    if verbosity == "text_only":
-        return []
     if part.kind == "reasoning":
-        return ["┣ thinking"] if verbosity == "tools_and_text" else []
+        return ["┣ thinking"] if shows_detail("reasoning", "", verbosity) else []
     if part.tool in INTERACTION_TOOLS or part.tool in STARTED_TOOLS:
         return []
-    if verbosity == "text_and_essential_tools" and is_minor_tool(part.tool):
-        return []
-    return [render_tool_line(part)]
+    return [render_tool_line(part)] if shows_detail("tool", part.tool, verbosity) else []
+
+
+def shows_detail(kind: str, tool: str, verbosity: Verbosity) -> bool:
+    """Whether a "reasoning" or "tool" block (other kinds always show) is shown at `verbosity`:
+    the rule for Discord's lines and for the control center's transcript."""
+    if kind not in ("reasoning", "tool"):
+        return True
+    if verbosity == "text_only":
+        return False
+    if kind == "reasoning":
+        return verbosity == "tools_and_text"
+    return verbosity == "tools_and_text" or not is_minor_tool(tool)
 
 
 def _render_started(event: ToolStarted, verbosity: Verbosity) -> list[str]:
-    if event.tool not in STARTED_TOOLS or verbosity == "text_only":
+    if event.tool not in STARTED_TOOLS or not shows_detail("tool", event.tool, verbosity):
         return []
     part = PartCompleted(
         event.session_id, event.part_id, "", "tool", tool=event.tool, title=event.title, input=event.input

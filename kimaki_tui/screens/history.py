@@ -59,5 +59,9 @@ def _tool_entry(part: ToolPart, session_id: str) -> Entry:
         input=state.input,
     )
     return Entry(
-        part.id, "tool", render_tool_line(completed), meta="error" if state.status == "error" else ""
+        part.id,
+        "tool",
+        render_tool_line(completed),
+        meta="error" if state.status == "error" else "",
+        tool=part.tool,
     )

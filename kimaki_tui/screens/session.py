@@ -22,6 +22,7 @@ from kimaki_tui.core.api import ConversationView
 from kimaki_tui.core.events import DomainEvent
 from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.opencode.errors import OpenCodeError
+from kimaki_tui.presentation.render import Verbosity
 from kimaki_tui.screens.base import KimakiScreen
 from kimaki_tui.screens.format import project_name, status_text, tokens
 from kimaki_tui.screens.history import history_entries
@@ -56,6 +57,7 @@ class SessionScreen(KimakiScreen):
         super().__init__(model)
         self.book = book
         self.thread_id = thread_id
+        self._shown_verbosity: Verbosity | None = None
 
     @property
     def conversation(self) -> ConversationView | None:
@@ -128,8 +130,19 @@ class SessionScreen(KimakiScreen):
 
     def _show_transcript(self, *, rebuild: bool = False) -> None:
         view = self.conversation
-        entries = self.book.entries(view.session_id if view else None)
+        verbosity = self._verbosity(view)
+        # Entries that come back into view belong between others: rebuild in order.
+        rebuild = rebuild or verbosity != self._shown_verbosity
+        self._shown_verbosity = verbosity
+        entries = self.book.entries(view.session_id if view else None, verbosity)
         self.transcript.show(entries, rebuild=rebuild)
+
+    def _verbosity(self, view: ConversationView | None) -> Verbosity:
+        """The verbosity of the session's channel, as its Discord thread shows it."""
+        default = self.model.settings.discord.verbosity
+        if view is None:
+            return default
+        return self.model.core.preferences.verbosity(view.channel_id, default=default)
 
     @work(name="session-history", exclusive=True, group="history")
     async def _load_history(self, session_id: str) -> None:
@@ -173,7 +186,7 @@ class SessionScreen(KimakiScreen):
 
     def action_copy(self) -> None:
         view = self.conversation
-        entries = self.book.entries(view.session_id if view else None)
+        entries = self.book.entries(view.session_id if view else None, self._verbosity(view))
         self.app.copy_to_clipboard("\n\n".join(entry.text for entry in entries))
         self.notify(f"Copied the transcript ({len(entries)} blocks).", timeout=2)
 

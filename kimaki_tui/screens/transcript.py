@@ -26,7 +26,13 @@ from kimaki_tui.core.events import (
     ToolStarted,
     TurnFinished,
 )
-from kimaki_tui.presentation.render import render_footer, render_permission_outcome, render_tool_line
+from kimaki_tui.presentation.render import (
+    Verbosity,
+    render_footer,
+    render_permission_outcome,
+    render_tool_line,
+    shows_detail,
+)
 
 EntryKind = Literal["user", "text", "reasoning", "tool", "footer", "error", "notice"]
 
@@ -40,6 +46,7 @@ class Entry:
     text: str
     done: bool = True
     meta: str = ""  # the prompt's author for "user", "error" for a failed tool, "waiting" for asks
+    tool: str = ""  # a tool entry's tool: the verbosity filter reads it
 
 
 class TranscriptBook:
@@ -49,9 +56,11 @@ class TranscriptBook:
         self._ids = count(1)
         self._with_history: set[str] = set()
 
-    def entries(self, session_id: str | None) -> list[Entry]:
+    def entries(self, session_id: str | None, verbosity: Verbosity = "tools_and_text") -> list[Entry]:
+        """The session's entries that show at `verbosity` (the setting Discord's threads use)."""
         book = self._sessions.get(session_id or "")
-        return list(book.values()) if book else []
+        found = book.values() if book else ()
+        return [e for e in found if shows_detail(e.kind, e.tool, verbosity)]
 
     def needs_history(self, session_id: str) -> bool:
         """True until the session's earlier messages were merged in (see `prepend_history`)."""
@@ -109,11 +118,12 @@ class TranscriptBook:
 
     def _tool_started(self, event: ToolStarted) -> None:
         part = PartCompleted(event.session_id, event.part_id, "", "tool", tool=event.tool, input=event.input)
-        self._put(event.session_id, Entry(event.part_id, "tool", render_tool_line(part), done=False))
+        entry = Entry(event.part_id, "tool", render_tool_line(part), done=False, tool=event.tool)
+        self._put(event.session_id, entry)
 
     def _part(self, event: PartCompleted) -> None:
         if event.kind == "tool":
-            entry = Entry(event.part_id, "tool", render_tool_line(event))
+            entry = Entry(event.part_id, "tool", render_tool_line(event), tool=event.tool)
             entry.meta = "error" if event.status == "error" else ""
         else:
             entry = Entry(event.part_id, "reasoning" if event.kind == "reasoning" else "text", event.text)

@@ -75,13 +75,17 @@ class DiscordSettings:
         None, "The id of a role every user needs, besides the Kimaki role rules (`allow_all_users` "
         "included)."
     )  # fmt: skip
+    mention_mode: bool = setting(
+        False, "Default for channels without their own /mention-mode: in a project channel only "
+        "messages that mention the bot (or its role) or start with `!` start a thread."
+    )  # fmt: skip
     turn_routing: TurnRouting = setting(
         "off", "Which messages in a bot thread get an answer: off (all) or heuristic (not \"thanks!\", "
         "not messages that start by mentioning someone else; those reach the session as context)."
     )  # fmt: skip
     verbosity: Verbosity = setting(
         "text_and_essential_tools", "Which tool lines the bot posts: tools_and_text, "
-        "text_and_essential_tools or text_only."
+        "text_and_essential_tools or text_only (a channel's /verbosity overrides it there)."
     )  # fmt: skip
     typing_interval: float = setting(
         7.0, "Seconds between typing indicators while a turn runs.", minimum=0.5

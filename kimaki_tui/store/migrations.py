@@ -242,9 +242,21 @@ def _v8_watermarks(database: peewee.SqliteDatabase) -> None:
     ])
 
 
+def _v9_channel_settings(database: peewee.SqliteDatabase) -> None:
+    """A channel's own value for a setting (mention mode, …), overriding the global default there."""
+    _run(database, [
+        """CREATE TABLE channel_settings (
+            channel_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (channel_id, name))""",
+    ])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_mappings, _v2_runtime_state, _v3_scheduled_tasks, _v4_guilds, _v5_neutral_names, _v6_outbox,
-    _v7_open_turns, _v8_watermarks,
+    _v7_open_turns, _v8_watermarks, _v9_channel_settings,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

@@ -18,6 +18,7 @@ import peewee
 
 from kimaki_tui.store import migrations, records
 from kimaki_tui.store.base import utc_now
+from kimaki_tui.store.channel_settings import ChannelSettingsMixin
 from kimaki_tui.store.guilds import GuildMixin
 from kimaki_tui.store.models import ChannelPrefModel, SessionPrefModel, bind_tables
 from kimaki_tui.store.outbox import OutboxMixin
@@ -52,10 +53,12 @@ def _check_model(model: _Pref) -> None:
 
 
 class Store(
-    QueueMixin, PendingMixin, TasksMixin, GuildMixin, OutboxMixin, TurnsMixin, WatermarksMixin
+    QueueMixin, PendingMixin, TasksMixin, GuildMixin, OutboxMixin, TurnsMixin, WatermarksMixin,
+    ChannelSettingsMixin,
 ):
     """One SQLite file: projects, channels, threads, preferences, posted parts; the queue, pending
-    requests, scheduled tasks, guild decisions, the outbox, open turns and watermarks come from the mixins.
+    requests, scheduled tasks, guild decisions, the outbox, open turns, watermarks and per-channel
+    settings come from the mixins.
     Build it with `Store.open(path)`."""
 
     def __init__(self, database: peewee.SqliteDatabase, path: Path) -> None:

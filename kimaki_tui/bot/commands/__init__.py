@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 async def register(bot: KimakiBot) -> None:
     from kimaki_tui.bot.commands import (
         abort,
+        channel_settings,
         history,
         insight,
         integrations,
@@ -45,6 +46,7 @@ async def register(bot: KimakiBot) -> None:
         await module.setup(bot)
     for module in (new_project, worktrees, prefs, history, server, insight, shell):
         await module.setup(bot)
+    await channel_settings.setup(bot)
     await tasks.setup(bot)
     await workflows.setup(bot)
     await integrations.setup(bot)

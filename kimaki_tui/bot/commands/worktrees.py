@@ -77,6 +77,8 @@ class WorktreesCog(commands.Cog):
         await thread.add_user(interaction.user)
         thread_id = str(thread.id)
         bot.core.conversations.open(thread_id, place.channel_id, str(worktree.path))
+        if bot.output is not None:
+            bot.output.titles.follow(thread_id)  # "⬦ worktree: …" until the session has a title
         await thread.send(
             f"🌳 **Worktree ready** — branch `{worktree.branch}` in `{worktree.path}`.\n"
             "Messages in this thread run there. /merge-worktree merges the branch into the project.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import serialize, threads
-from .errors import ApiError, invalid_form, unknown
+from .errors import ApiError, Violation, invalid_form, unknown
 from .guild_edits import apply_channel_edit
 from .model import JSON, Channel, ChannelType
 from .permissions import Perm
@@ -32,11 +32,24 @@ async def edit_channel(request: web.Request) -> web.Response:
     channel = world.channel(path_id(request, "channel_id"))
     body = await read_json(request)
     if channel.is_thread:
+        if "name" in body and body["name"] != channel.name:
+            wait = world.thread_renames.take(channel.id)
+            if wait is not None:
+                return _rename_limited(world, request.path, wait)
         _edit_thread(world, channel, body)
     else:
         world.require_bot(channel, Perm.VIEW_CHANNEL | Perm.MANAGE_CHANNELS, "edit channel")
         apply_channel_edit(world, channel, body)
     return json_response(serialize.channel_json(channel))
+
+
+def _rename_limited(world: World, path: str, wait: float) -> web.Response:
+    violation = Violation("PATCH", path, 429, 0, "thread renamed more than twice in 10 minutes", [], "limit")
+    world.violations.append(violation)
+    world.changes.notify()
+    body = {"message": "You are being rate limited.", "retry_after": round(wait, 3), "global": False}
+    headers = {"Retry-After": str(max(1, round(wait))), "X-RateLimit-Scope": "shared"}
+    return json_response(body, 429, headers)
 
 
 def _edit_thread(world: World, thread: Channel, body: JSON) -> None:

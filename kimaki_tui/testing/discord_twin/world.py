@@ -12,6 +12,7 @@ from . import serialize
 from .errors import RequestRecord, UnexpectedRequest, Violation, missing_access, missing_permissions, unknown
 from .model import JSON, Attachment, Channel, Command, Member, Message, Team, TypingEvent, User
 from .permissions import ALL_PERMISSIONS, Perm, channel_permissions, missing
+from .renames import RenameLimit
 from .snowflake import SnowflakeGen
 from .waiters import Changes
 
@@ -61,6 +62,7 @@ class World:
         self.unexpected: list[UnexpectedRequest] = []
         self.errors: list[str] = []
         self.requests: list[RequestRecord] = []
+        self.thread_renames = RenameLimit()
         self.presence: JSON | None = None
         self.changes = Changes()
         self.sink: EventSink | None = None

@@ -1,0 +1,75 @@
+"""/mention-mode and /verbosity: the project channel's own setting, kept by the core (in a thread
+they set the thread's channel); "default" forgets the channel's choice (the flag applies).
+Mention mode on: only messages that mention the bot or start with `!` start a thread there.
+Verbosity: which tool lines its threads show, running answers included."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from kimaki_tui.bot.commands.common import enter, say
+
+if TYPE_CHECKING:
+    from kimaki_tui.bot.client import KimakiBot
+
+MentionChoice = Literal["on", "off", "default"]
+VerbosityChoice = Literal["tools_and_text", "text_and_essential_tools", "text_only", "default"]
+VERBOSITY_MEANING = {
+    "tools_and_text": "every tool line, and thinking",
+    "text_and_essential_tools": "answers and the tools that change things (no reads or searches)",
+    "text_only": "answers only",
+}
+
+
+def mention_mode_text(on: bool, *, own: bool) -> str:
+    source = "" if own else " (the global default)"
+    if on:
+        return (
+            f"Mention mode is **on** here{source}: only messages that mention me or start with `!` "
+            "start a thread."
+        )
+    return f"Mention mode is **off** here{source}: every message starts a thread."
+
+
+class ChannelSettingsCog(commands.Cog):
+    def __init__(self, bot: KimakiBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name="mention-mode",
+        description="Start threads here only for messages that mention me or start with !",
+    )
+    @app_commands.describe(mode="on, off, or default (the global --mention-mode)")
+    @app_commands.guild_only()
+    async def mention_mode(self, interaction: discord.Interaction, mode: MentionChoice) -> None:
+        entered = await enter(interaction)
+        if entered is None:
+            return
+        bot, place = entered
+        preferences = bot.core.preferences
+        preferences.set_mention_mode(place.channel_id, None if mode == "default" else mode == "on")
+        on = preferences.mention_mode(place.channel_id, default=bot.settings.discord.mention_mode)
+        await say(interaction, mention_mode_text(on, own=mode != "default"), ephemeral=False)
+
+    @app_commands.command(name="verbosity", description="Which tool lines this channel's threads show")
+    @app_commands.describe(level="How much to show; default: follow --verbosity")
+    @app_commands.guild_only()
+    async def verbosity(self, interaction: discord.Interaction, level: VerbosityChoice) -> None:
+        entered = await enter(interaction)
+        if entered is None:
+            return
+        bot, place = entered
+        preferences = bot.core.preferences
+        preferences.set_verbosity(place.channel_id, None if level == "default" else level)
+        now = preferences.verbosity(place.channel_id, default=bot.settings.discord.verbosity)
+        source = " (the global default)" if level == "default" else ""
+        text = f"Verbosity here is **{now}**{source}: {VERBOSITY_MEANING[now]}. Running answers follow it."
+        await say(interaction, text, ephemeral=False)
+
+
+async def setup(bot: KimakiBot) -> None:
+    await bot.add_cog(ChannelSettingsCog(bot))

@@ -1,0 +1,36 @@
+"""The Store's per-channel settings slice: a channel's own value for a setting (mention mode, …)
+that overrides the settings tree's default there. Values are stored as text; None means unset."""
+
+from __future__ import annotations
+
+from kimaki_tui.store.base import StoreBase, utc_now
+from kimaki_tui.store.migrations import run_sql
+from kimaki_tui.store.models import utc_text
+
+
+class ChannelSettingsMixin(StoreBase):
+    def set_channel_setting(self, channel_id: str, name: str, value: str | None) -> None:
+        """Set the channel's own `name`; None removes it (the global default applies again)."""
+        with self._write():
+            if value is None:
+                run_sql(
+                    self._database,
+                    "DELETE FROM channel_settings WHERE channel_id = ? AND name = ?",
+                    (channel_id, name),
+                )
+                return
+            run_sql(
+                self._database,
+                "INSERT OR REPLACE INTO channel_settings (channel_id, name, value, updated_at) "
+                "VALUES (?, ?, ?, ?)",
+                (channel_id, name, value, utc_text(utc_now())),
+            )
+
+    def get_channel_setting(self, channel_id: str, name: str) -> str | None:
+        with self._read():
+            row = run_sql(
+                self._database,
+                "SELECT value FROM channel_settings WHERE channel_id = ? AND name = ?",
+                (channel_id, name),
+            ).fetchone()
+        return None if row is None else str(row[0])
