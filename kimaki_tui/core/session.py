@@ -132,6 +132,11 @@ class SessionRuntime:
         return self._awaiting_turn or reducer.is_busy(self._state)
 
     @property
+    def turn_open(self) -> bool:
+        """OpenCode has reported the session idle but not yet ended the turn (its footer follows)."""
+        return self._state.turn_open
+
+    @property
     def queued(self) -> int:
         if self._queued is None:
             self._queued = len(self._deps.store.queue_items(self.thread_id))

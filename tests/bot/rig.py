@@ -163,7 +163,10 @@ class BotRig:
             lambda: conversations.get(str(thread.id)) is not None, timeout, "the bot to open the thread"
         )
         runtime = conversations.runtime(str(thread.id))
-        await self.twin.wait_until(lambda: not runtime.busy, timeout, f"thread {thread.name} to go idle")
+        # Not busy once OpenCode reports the session idle; the turn (and its footer) ends just after.
+        await self.twin.wait_until(
+            lambda: not runtime.busy and not runtime.turn_open, timeout, f"thread {thread.name} to go idle"
+        )
         outbox = self.core.outbox
         await self.twin.wait_until(
             lambda: not outbox.waiting(str(thread.id)), timeout, f"the outbox of {thread.name} to drain"
