@@ -14,7 +14,7 @@ from keyring.backends import fail
 from textual import events
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Input, SelectionList, Static
+from textual.widgets import Input, Select, SelectionList, Static
 
 from kimaki_tui.discord_rest import DiscordRest
 from kimaki_tui.opencode.catalog import Project
@@ -334,8 +334,13 @@ async def test_add_channels_in_the_chosen_server(
         assert "step 1 of 3 · Pick projects" in text_of(pilot, "#wizard-title")
         assert app.screen.query_one("#guild-row").display, "two servers: the choice is shown"
         listing.select(projects[1])
+        # Each key waits for the widget it is meant for: a key pressed before the list opened
+        # would press the focused Create button (a channel in the wrong server).
+        guilds = app.screen.query_one("#guild-select", Select)
         await pilot.click("#guild-select")
+        await until(pilot, lambda: guilds.expanded)
         await pilot.press("down", "enter")
+        await until(pilot, lambda: not guilds.expanded and guilds.value == str(work.id))
         await pilot.click("#projects-create")
         await until(pilot, lambda: setup.step is Step.GEMINI)
     [channel] = project_channels(twin)
