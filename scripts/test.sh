@@ -8,4 +8,5 @@ export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"; ruff check kimaki_tui tests bench
 echo "== mypy"; mypy
 echo "== import contracts"; lint-imports --no-cache
-echo "== pytest"; pytest -q "$@"
+# Two workers (the machines have 2 cores); a file's tests stay on one worker (they share fixtures).
+echo "== pytest"; pytest -q -n 2 --dist loadfile "$@"

@@ -34,8 +34,10 @@ class CoreRig:
         *,
         options: SessionSettings | None = None,
         clock: Callable[[], float] | None = None,
+        chat_expected: bool = False,
     ) -> None:
         self.client = client
+        self._chat_expected = chat_expected  # as the root when a bot will start
         self.store = Store.open(db_path)
         self.bus = EventBus()
         self.events: list[Any] = []
@@ -56,6 +58,8 @@ class CoreRig:
 
     async def __aenter__(self) -> CoreRig:
         self.core.start()
+        if self._chat_expected:
+            self.core.chat_delivery.expect()
         self._task = asyncio.create_task(self.stream.run())
         assert await self.stream.wait_connected(20), "event stream did not connect"
         return self

@@ -87,6 +87,7 @@ class OutputRouter:
         """Listen to the core; send what a previous run left in the outbox, take the buttons off
         the prompts whose requests it left unanswered, and tell the threads whose turn it cut off."""
         self._unsubscribe = self.bot.core.subscribe(self._on_event)
+        self.bot.core.chat_delivery.listening()
         outbox = self.bot.core.outbox
         outbox.prune()
         for left in self.bot.core.approvals.take_left_over():
@@ -137,6 +138,7 @@ class OutputRouter:
         """Stop listening, let queued posts go out (bounded), then stop the workers."""
         if self._unsubscribe is not None:
             self._unsubscribe()
+            self.bot.core.chat_delivery.stopped()
         self._closed = True
         await self.drain(timeout)
         await self.titles.close()

@@ -361,6 +361,14 @@ class Deliveries(Protocol):
     def prune(self) -> int: ...
 
 
+class ChatListening(Protocol):
+    """A chat front end tells the core it posts what turns produce (core.delivery)."""
+
+    def listening(self) -> None: ...
+
+    def stopped(self) -> None: ...
+
+
 class Turns(Protocol):
     """Turns the previous run of kimaki left unfinished (a crash, a kill, a restart)."""
 
@@ -651,6 +659,9 @@ class CoreApi(Protocol):
 
     @property
     def turns(self) -> Turns: ...
+
+    @property
+    def chat_delivery(self) -> ChatListening: ...
 
     @property
     def handled(self) -> Handled: ...

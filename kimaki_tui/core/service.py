@@ -19,6 +19,7 @@ from kimaki_tui.core.approvals import PermissionBroker, QuestionBroker
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.catchup import HandledMessages
 from kimaki_tui.core.conversations import ConversationService
+from kimaki_tui.core.delivery import ChatDelivery
 from kimaki_tui.core.external import ExternalSessions
 from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.history import HistoryService
@@ -65,6 +66,7 @@ class Core:
         self.permissions = PermissionBroker(client, bus, store, timeout=options.approval_timeout)
         self.questions = QuestionBroker(client, bus, store, timeout=options.approval_timeout)
         self.facts = ServerFacts(client)
+        self.chat_delivery = ChatDelivery()
         deps = CoreDeps(
             client,
             store,
@@ -75,6 +77,7 @@ class Core:
             wait_stream,
             options,
             clock,
+            self.chat_delivery,
         )
         self.sessions = SessionRegistry(deps)
         self.instances = InstanceKeeper(client, self.sessions.all, release_idle_after)

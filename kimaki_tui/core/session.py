@@ -23,6 +23,7 @@ from kimaki_tui.core.api import ConversationState, ConversationView
 from kimaki_tui.core.approvals import PermissionBroker, QuestionBroker
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.context import SessionContext
+from kimaki_tui.core.delivery import ChatDelivery
 from kimaki_tui.core.events import (
     DomainEvent,
     PermissionAskedEvent,
@@ -77,6 +78,7 @@ class CoreDeps:
     wait_stream: Callable[[], Awaitable[None]]
     options: SessionSettings = dataclasses.field(default_factory=SessionSettings)
     clock: Callable[[], float] = time.monotonic  # MEMORY.md reminders' idle gap (injectable for tests)
+    chat: ChatDelivery = dataclasses.field(default_factory=ChatDelivery)
 
 
 class SessionRuntime:
@@ -543,6 +545,7 @@ class SessionRuntime:
 
     async def _drain_when_stored(self) -> None:
         """Drain; while another program holds the database, try again later instead of dying."""
+        await self._deps.chat.wait()  # until the chat listens, its answer would be posted nowhere
         try:
             await self._drain()
         except DatabaseBusy as exc:

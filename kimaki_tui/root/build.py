@@ -51,8 +51,10 @@ class Services:
         *,
         stop: asyncio.Event | None = None,
         agent_endpoint: AgentEndpoint | None = None,
+        chat_expected: bool = False,
     ) -> None:
         self.settings = settings
+        self._chat_expected = chat_expected  # a bot will start: queues left over wait for it
         self.secrets = secrets
         self.supervisor = supervisor
         self.stop = stop or asyncio.Event()  # set: the run ends (a signal, the control API, the TUI)
@@ -94,6 +96,8 @@ class Services:
 
     async def start(self) -> None:
         loaded = self.core.start()
+        if self._chat_expected:
+            self.core.chat_delivery.expect()
         log.info("loaded %d thread mapping(s) from %s", loaded, self.settings.db_path)
         self.supervisor.on_restarted.append(self._server_restarted)
         self.supervisor.start_background()

@@ -99,8 +99,9 @@ async def serve(settings: Settings, secrets: SecretStore, token: str | None, lau
     try:
         await lock.acquire(replace=launch.replace)
         services = _build_services(
-            settings, secrets, supervisor, stop, endpoint, reset_database=launch.reset_database
-        )
+            settings, secrets, supervisor, stop, endpoint,
+            reset_database=launch.reset_database, chat_expected=bool(token),
+        )  # fmt: skip
     except BaseException:
         endpoint.listener.close()
         await supervisor.aclose()
@@ -154,6 +155,7 @@ def _build_services(
     endpoint: AgentEndpoint,
     *,
     reset_database: bool,
+    chat_expected: bool,
 ) -> Services:
     """The services (they open the database). Only now that this process holds the lock port may
     `--reset-database` move the database aside: no other kimaki is using it."""
@@ -164,7 +166,9 @@ def _build_services(
         aside = set_database_aside(settings.db_path)
         if aside is not None:
             tell(f"kimaki: moved the database aside to {aside}; starting with an empty one.")
-    return Services(settings, secrets, supervisor, stop=stop, agent_endpoint=endpoint)
+    return Services(
+        settings, secrets, supervisor, stop=stop, agent_endpoint=endpoint, chat_expected=chat_expected
+    )
 
 
 async def _run_front(services: Services, token: str | None, launch: Launch) -> int:
