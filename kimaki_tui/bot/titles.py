@@ -50,6 +50,9 @@ class ThreadTitles:
                 await self._rename(thread_id, title)
 
     async def _rename(self, thread_id: str, title: str) -> None:
+        # OpenCode may title the session while Discord still creates its thread (bot/opening.py).
+        if not await self.bot.opening_threads.wait(thread_id):
+            return
         try:
             thread = self.bot.get_channel(int(thread_id)) or await self.bot.fetch_channel(int(thread_id))
             if not isinstance(thread, discord.Thread):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from kimaki_tui.core.events import PromptDispatched
+from kimaki_tui.core.events import PromptDispatched, TitleChanged
 from tests.bot.rig import BotRig, is_footer
 
 pytestmark = pytest.mark.opencode
@@ -48,3 +48,17 @@ async def test_a_thread_discord_refuses_gets_a_reply_and_leaves_nothing_waiting(
         lambda: not bot_rig.core.outbox.waiting(str(message.id)), 30, "the thread's posts to be dropped"
     )
     assert bot_rig.twin.world.channels.get(message.id) is None
+
+
+async def test_a_title_that_comes_before_the_thread_is_applied_once_it_exists(bot_rig: BotRig) -> None:
+    """OpenCode titles the session within a second; with Discord slow to create the thread, the
+    rename used to go first and fail (404 Unknown Channel): the thread kept its first message."""
+    titled: list[TitleChanged] = []
+    bot_rig.core.bus.add_callback(lambda e: titled.append(e) if isinstance(e, TitleChanged) else None)
+    creating = bot_rig.twin.hold_requests(THREADS)
+    message = await bot_rig.user_says("owner", "REPLY: fix the login bug on the settings page please")
+    await bot_rig.twin.wait_until(lambda: titled, 30, "OpenCode to title the session")
+    creating.set()
+    thread = await bot_rig.wait_thread()
+    assert thread.id == message.id
+    await bot_rig.twin.wait_until(lambda: thread.name == "REPLY: fix the login bug", 30, "the title")
