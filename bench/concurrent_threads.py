@@ -28,7 +28,7 @@ import json
 import re
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -255,6 +255,8 @@ def report(
     result("wall_vs_discord_floor", wall / floor if floor else 0.0, "x", "<=1.2")
     # discord.py learns a bucket's limit from the first answer, so a burst can overrun it once.
     result("discord_429s", len(limits.refused), "count", "report")
+    by_route = Counter(refused.split(":", 1)[0].split(" ", 1)[0] for refused in limits.refused)
+    print("429s by route:", ", ".join(f"{route} {n}" for route, n in by_route.most_common()))
 
 
 async def run_direct(oc: OpenCodeParts, threads: int, messages: int) -> float:

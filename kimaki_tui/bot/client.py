@@ -103,6 +103,11 @@ class KimakiBot(commands.Bot):
         await sync_guild(self, guild)
         return True
 
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        # Discord announces the thread at once; the request that created it may still be held
+        # by discord.py, which sleeps out an exhausted rate-limit bucket before returning.
+        self.opening_threads.finish(str(thread.id), created=True)
+
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.guild_keeper.guild_ready(guild)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -172,7 +173,8 @@ class ThreadOutput:
         self._on_release = on_release
         self.channel = bot.get_partial_messageable(int(thread_id), type=discord.ChannelType.public_thread)
         self.queue: asyncio.Queue[Item] = asyncio.Queue()
-        self.typing = TypingPulse(self.channel, bot.settings.discord.typing_interval)
+        opened = functools.partial(bot.opening_threads.wait, thread_id)
+        self.typing = TypingPulse(self.channel, bot.settings.discord.typing_interval, opened)
         self.sender = ThreadSender(bot, thread_id, self.channel, self.typing.poke)
         self._worker = asyncio.create_task(self._run(), name=f"kimaki-output-{thread_id}")
 

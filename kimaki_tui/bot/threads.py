@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 import discord
@@ -34,9 +35,15 @@ class TypingPulse:
     """Shows "typing…" in a channel until stopped: re-sent every `interval` seconds, and soon after
     each bot message (`poke`), since posting hides the indicator."""
 
-    def __init__(self, channel: discord.abc.Messageable, interval: float) -> None:
+    def __init__(
+        self,
+        channel: discord.abc.Messageable,
+        interval: float,
+        exists: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
         self._channel = channel
         self._interval = interval
+        self._exists = exists  # a thread Discord still creates: typing there would be a 404
         self._task: asyncio.Task[None] | None = None
         self._poke = asyncio.Event()
 
@@ -60,6 +67,8 @@ class TypingPulse:
                 await task
 
     async def _run(self) -> None:
+        if self._exists is not None and not await self._exists():
+            return
         while True:
             self._poke.clear()
             try:

@@ -62,3 +62,21 @@ async def test_a_title_that_comes_before_the_thread_is_applied_once_it_exists(bo
     thread = await bot_rig.wait_thread()
     assert thread.id == message.id
     await bot_rig.twin.wait_until(lambda: thread.name == "REPLY: fix the login bug", 30, "the title")
+
+
+async def test_posts_go_out_once_discord_announces_the_thread(bot_rig: BotRig) -> None:
+    """discord.py holds the request that used a rate-limit bucket's last slot until the bucket
+    resets (with many new threads, 25 s here); the thread exists as soon as Discord announces it,
+    so its answer goes out then, not when that request returns."""
+    answering = bot_rig.twin.hold_answers(THREADS)  # the thread is made at once; the answer waits
+    try:
+        await bot_rig.user_says("owner", "REPLY: answered while the request still waits")
+        thread = await bot_rig.wait_thread()
+        said = "⬥ answered while the request still waits"
+        await bot_rig.wait_bot_message(thread, lambda m: m.content == said)
+        await bot_rig.wait_bot_message(thread, is_footer)
+        requests = bot_rig.twin.world.requests
+        assert not any(r.path.endswith("/threads") for r in requests), "the creation was still unanswered"
+        assert not any(r.path.endswith("/typing") and r.status == 404 for r in requests)
+    finally:
+        answering.set()

@@ -138,11 +138,19 @@ class ResponseDelays:
 
     rules: list[tuple[str, float]] = field(default_factory=list)
     holds: list[tuple[str, asyncio.Event]] = field(default_factory=list)
+    answer_holds: list[tuple[str, asyncio.Event]] = field(default_factory=list)
 
     async def held(self, method: str, api_path: str) -> None:
         """Wait while a hold matches the request (it is applied only when released)."""
         target = f"{method} {api_path}"
         for pattern, released in self.holds:
+            if fnmatch.fnmatchcase(target, pattern):
+                await released.wait()
+
+    async def answer_held(self, method: str, api_path: str) -> None:
+        """Wait while an answer hold matches the request (applied already, answered when released)."""
+        target = f"{method} {api_path}"
+        for pattern, released in self.answer_holds:
             if fnmatch.fnmatchcase(target, pattern):
                 await released.wait()
 
@@ -243,6 +251,7 @@ async def _faulty(request: web.Request, handler: Any, world: World) -> web.Strea
         faults.after(request.method, api_path)
     if delay := request.app[DELAYS].seconds(request.method, api_path):
         await asyncio.sleep(delay)
+    await request.app[DELAYS].answer_held(request.method, api_path)
     return response
 
 

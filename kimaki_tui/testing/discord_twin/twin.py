@@ -241,6 +241,13 @@ class DiscordTwin:
         self.delays.holds.append((pattern, released))
         return released
 
+    def hold_answers(self, pattern: str) -> asyncio.Event:
+        """Apply requests matching `pattern` at once (their gateway events go out) but keep their
+        answers until the returned event is set (the client still waits, e.g. on a rate limit)."""
+        released = asyncio.Event()
+        self.delays.answer_holds.append((pattern, released))
+        return released
+
     @property
     def rate_limited_requests(self) -> list[str]:
         return self.rate_limits.hits
