@@ -12,9 +12,11 @@ project channel (the bot opens the thread); the other four go into the thread as
 exists, all threads at once.
 
 Reported: every message answered exactly once and in order per thread; bot overhead per message
-(from the moment the message could be sent on — it arrived, and the thread's previous turn was
-over — to the prompt leaving for OpenCode) median and p99; wall time against the Discord floor
-(the least time Discord's limits allow for the posts the bot made) and against OpenCode alone
+(from the moment the message could be sent on — its MESSAGE_CREATE reached the bot, and the
+thread's previous turn was over — to the prompt leaving for OpenCode, less OpenCode's own time
+creating a new thread's session, reported apart) median and p99; wall time against the Discord
+floor (the least time Discord's limits allow for the posts the bot made, a thread's posts no
+earlier than its creation could be accepted) and against OpenCode alone
 doing the same 500 turns (the real bound on 2 cores); the twin's 429s; peak RSS of this process
 (kimaki's core and bot, plus the twin and the scripted model).
 """
@@ -32,6 +34,7 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import psutil
@@ -55,6 +58,9 @@ from kimaki_tui.testing.discord_twin.rate_limits import RateLimits, floor_second
 from kimaki_tui.testing.discord_twin.rest_app import API
 from tests.core_rig import CoreRig
 
+if TYPE_CHECKING:
+    from kimaki_tui.bot.client import KimakiBot
+
 ANSWER_CHARS = 1200
 MARK = re.compile(r"t(\d+)-m(\d+)")
 
@@ -65,17 +71,46 @@ def prompt_text(thread: int, n: int) -> str:
 
 @dataclass
 class Clock:
-    """When each message was sent, each prompt left for OpenCode, and each turn finished."""
+    """When each message was sent and reached the bot, when each prompt left for OpenCode, how long
+    OpenCode took to create each session, and when each turn finished."""
 
     sent: dict[tuple[int, int], float] = field(default_factory=dict)
+    delivered: dict[tuple[int, int], float] = field(default_factory=dict)
     prompted: dict[tuple[int, int], float] = field(default_factory=dict)
+    prompt_session: dict[tuple[int, int], str] = field(default_factory=dict)
+    session_created_in: dict[str, float] = field(default_factory=dict)
     finished: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    _creating: dict[int, float] = field(default_factory=dict)
 
     async def on_request(self, request: httpx.Request) -> None:
-        if request.url.path.endswith("/prompt_async"):
+        if request.method == "POST" and request.url.path == "/session":
+            self._creating[id(request)] = time.perf_counter()
+        elif request.url.path.endswith("/prompt_async"):
             found = MARK.search(json.dumps(json.loads(request.content)["parts"]))
             if found:
-                self.prompted.setdefault((int(found.group(1)), int(found.group(2))), time.perf_counter())
+                key = (int(found.group(1)), int(found.group(2)))
+                self.prompted.setdefault(key, time.perf_counter())
+                self.prompt_session.setdefault(key, request.url.path.split("/")[2])
+
+    async def on_response(self, response: httpx.Response) -> None:
+        started = self._creating.pop(id(response.request), None)
+        if started is not None and response.status_code == 200:
+            took = time.perf_counter() - started
+            await response.aread()
+            self.session_created_in[str(response.json()["id"])] = took
+
+    def watch_arrivals(self, bot: KimakiBot) -> None:
+        """Note when each MESSAGE_CREATE reaches the bot: discord.py's parser, before any handler."""
+        parsers = bot._connection.parsers
+        parse = parsers["MESSAGE_CREATE"]
+
+        def noted(data: dict[str, Any]) -> None:
+            found = MARK.search(str(data.get("content", "")))
+            if found:
+                self.delivered.setdefault((int(found.group(1)), int(found.group(2))), time.perf_counter())
+            parse(data)
+
+        parsers["MESSAGE_CREATE"] = noted
 
     def on_event(self, event: object) -> None:
         if isinstance(event, TurnFinished) and event.thread_id:
@@ -150,18 +185,22 @@ async def wait_answered(
         await asyncio.sleep(0.5)
 
 
-def overheads(clock: Clock, opened: dict[int, Channel], messages: int) -> dict[int, list[float]]:
-    """ms from when each message could go (sent, and the previous turn over) to its prompt, by
-    message number (0 opens the thread)."""
+def overheads(
+    clock: Clock, opened: dict[int, Channel], messages: int, since: dict[tuple[int, int], float]
+) -> dict[int, list[float]]:
+    """ms from when each message could go (it was sent, or reached the bot: `since`, and the
+    previous turn was over) to its prompt leaving for OpenCode, by message number (0 opens the
+    thread); OpenCode's own time creating the session is not the bot's and is left out."""
     found: dict[int, list[float]] = defaultdict(list)
     for t, thread in opened.items():
         ends = clock.finished[str(thread.id)]
         for n in range(messages):
-            ready = clock.sent[(t, n)]
+            ready = since[(t, n)]
             if n and n - 1 < len(ends):
                 ready = max(ready, ends[n - 1])
             if (t, n) in clock.prompted:
-                found[n].append((clock.prompted[(t, n)] - ready) * 1000)
+                opencode = clock.session_created_in.get(clock.prompt_session[(t, n)], 0.0) if n == 0 else 0.0
+                found[n].append((clock.prompted[(t, n)] - ready - opencode) * 1000)
     return found
 
 
@@ -182,7 +221,9 @@ async def run_bot(tmp: Path, oc: OpenCodeParts, threads: int, messages: int, tim
     """The whole burst through the bot; returns the wall time in seconds."""
     limits = RateLimits()
     clock = Clock()
-    oc.supervisor.client._http.event_hooks["request"].append(clock.on_request)
+    hooks = oc.supervisor.client._http.event_hooks
+    hooks["request"].append(clock.on_request)
+    hooks["response"].append(clock.on_response)
     sampler = RssSampler()
     async with DiscordTwin(bot_token="bench-threads-token", discord_limits=limits) as twin:
         place = discord_place(twin)
@@ -193,6 +234,7 @@ async def run_bot(tmp: Path, oc: OpenCodeParts, threads: int, messages: int, tim
             rig.core.projects.link(str(place.channel.id), str(place.guild.id), str(oc.project))
             before_kimaki = sampler.sample()
             async with running_bot(rig.core, twin, bot_settings(tmp)) as bot, sampler.running():
+                clock.watch_arrivals(bot)
                 await warm_up(place)
                 first_request = len(twin.requests)
                 start = time.perf_counter()
@@ -234,7 +276,7 @@ def report(
     good, duplicates = check_order(place, opened, messages)
     result("threads_answered_in_order", good, "count", f"={len(opened)}")
     result("duplicate_answers", duplicates, "count", "0")
-    by_number = overheads(clock, opened, messages)
+    by_number = overheads(clock, opened, messages, clock.delivered)
     waits = [w for values in by_number.values() for w in values]
     follow_ups = [w for n, values in by_number.items() if n for w in values]
     result("bot_overhead_median", median(waits), "ms", "report")
@@ -243,6 +285,13 @@ def report(
     result("bot_overhead_new_thread_p99", percentile(by_number[0], 0.99), "ms", "report")
     if follow_ups:
         result("bot_overhead_queued_follow_up_p99", percentile(follow_ups, 0.99), "ms", "<=50")
+    created = list(clock.session_created_in.values())
+    result("opencode_session_create_p99", percentile(created, 0.99) * 1000, "ms", "reference")
+    # From the user's send (the twin and the gateway included) and with OpenCode's session creation.
+    whole = [
+        (clock.prompted[key] - clock.sent[key]) * 1000 for key in clock.prompted if key[1] == 0
+    ]
+    result("send_to_prompt_new_thread_p99", percentile(whole, 0.99), "ms", "report")
     posts = [
         (r.method, r.path[len(API) :])
         for r in twin.requests[first_request:]

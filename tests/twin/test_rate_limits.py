@@ -74,3 +74,12 @@ async def test_discord_py_waits_on_the_headers_instead_of_being_refused() -> Non
         assert twin.discord_limits is not None and twin.discord_limits.refused == []
         assert [m.content for m in twin.messages(general)] == [f"message {n}" for n in range(7)]
         twin.assert_clean()
+
+
+def test_a_threads_posts_count_from_when_it_could_be_created() -> None:
+    """Seven threads from one channel's messages: the sixth and seventh wait a window; their posts
+    (six each: two windows) cannot start before that."""
+    made = [("POST", f"/channels/1/messages/{100 + n}/threads") for n in range(7)]
+    posts = [("POST", f"/channels/{100 + n}/messages") for n in range(7) for _ in range(6)]
+    assert floor_seconds(made + posts) == 5.0 + 5.0
+    assert floor_seconds(made) == 5.0

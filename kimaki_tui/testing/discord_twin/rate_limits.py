@@ -120,22 +120,36 @@ class RateLimits:
         }
 
 
+_THREAD_FROM_MESSAGE = re.compile(r"^/channels/\d+/messages/(?P<thread>\d+)/threads$")
+
+
 def floor_seconds(
     requests: Iterable[tuple[str, str]],
     rules: tuple[BucketRule, ...] = RULES,
     global_per_second: int = GLOBAL_PER_SECOND,
 ) -> float:
-    """The least time Discord needs to accept `requests` ((method, api path) pairs) under these
-    limits: each bucket lets `limit` through per window, and all of them share the global rate."""
+    """The least time Discord needs to accept `requests` ((method, api path) pairs, in the order
+    they were made) under these limits: each bucket lets `limit` through per window, all of them
+    share the global rate, and a thread started from a message (it takes the message's id) takes
+    no post before Discord created it, so its bucket starts no earlier than that."""
     per_bucket: Counter[str] = Counter()
     rule_of: dict[str, BucketRule] = {}
+    created_at: dict[str, float] = {}  # thread id → the earliest its creation can be accepted
     total = 0
     for method, path in requests:
         total += counts_globally(path)
         found = bucket_of(method, path, rules)
-        if found is not None:
-            rule_of[found[1]] = found[0]
-            per_bucket[found[1]] += 1
+        if found is None:
+            continue
+        rule, key = found
+        slot = per_bucket[key]  # this request's place in its bucket: windows before it
+        rule_of[key] = rule
+        per_bucket[key] += 1
+        if method == "POST" and (thread := _THREAD_FROM_MESSAGE.match(path)):
+            created_at[thread.group("thread")] = (slot // rule.limit) * rule.window
     floors = [(math.ceil(total / global_per_second) - 1) * 1.0 if total else 0.0]
-    floors += [(math.ceil(n / rule_of[key].limit) - 1) * rule_of[key].window for key, n in per_bucket.items()]
+    for key, n in per_bucket.items():
+        rule = rule_of[key]
+        start = created_at.get(key.split(":", 1)[1], 0.0)
+        floors.append(start + (math.ceil(n / rule.limit) - 1) * rule.window)
     return max(floors)
