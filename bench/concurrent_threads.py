@@ -147,8 +147,11 @@ async def open_and_fill(place: DiscordPlace, threads: int, messages: int, clock:
     twin, owner = place.twin, place.owner
     opened: dict[int, Channel] = {}
 
-    async def fill(t: int) -> None:
-        thread = await twin.wait_for_thread(place.channel, 600, predicate=lambda th: f"t{t}-m0" in th.name)
+    async def fill(t: int, first: int) -> None:
+        # A thread started from a message has its id: an O(1) check, woken by the twin's changes
+        # only (a poll of every thread by 100 waiters would load the loop the bot runs on).
+        found = lambda: twin.world.channels.get(first)  # noqa: E731
+        thread = await twin.world.changes.wait_for(found, 600, f"thread {t}")
         opened[t] = thread
         for n in range(1, messages):
             clock.sent[(t, n)] = time.perf_counter()
@@ -157,8 +160,8 @@ async def open_and_fill(place: DiscordPlace, threads: int, messages: int, clock:
     fillers = []
     for t in range(threads):
         clock.sent[(t, 0)] = time.perf_counter()
-        await owner.send(place.channel, prompt_text(t, 0))
-        fillers.append(asyncio.create_task(fill(t)))
+        first = await owner.send(place.channel, prompt_text(t, 0))
+        fillers.append(asyncio.create_task(fill(t, first.id)))
     await asyncio.gather(*fillers)
     return opened
 
