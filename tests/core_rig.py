@@ -15,11 +15,15 @@ from typing import Any, TypeVar
 
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.prompts import PromptInput
+from kimaki_tui.core.sandboxes import SandboxService
 from kimaki_tui.core.service import Core
 from kimaki_tui.core.session import SessionRuntime
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.stream import EventStream
-from kimaki_tui.settings import SessionSettings
+from kimaki_tui.sandbox.api import SandboxBackend
+from kimaki_tui.sandbox.registry import ServerRegistry
+from kimaki_tui.sandbox.routing import RoutedClient
+from kimaki_tui.settings import SandboxSettings, SessionSettings
 from kimaki_tui.store.repo import Store
 from tests.harness import wait_until
 
@@ -34,22 +38,34 @@ class CoreRig:
         *,
         options: SessionSettings | None = None,
         clock: Callable[[], float] | None = None,
+        sandbox: tuple[SandboxSettings, SandboxBackend] | None = None,
     ) -> None:
         self.client = client
         self.store = Store.open(db_path)
         self.bus = EventBus()
         self.events: list[Any] = []
         self.bus.add_callback(self.events.append)
+        self.sandboxes: SandboxService | None = None
+        core_client = client
+        if sandbox is not None:  # wired as the composition root wires it
+            registry = ServerRegistry(sandbox[1])
+            core_client = RoutedClient(client, registry)
+            data_dir = db_path.parent / "data"
+            self.sandboxes = SandboxService(
+                self.store, sandbox[0], data_dir, registry=registry, client=core_client
+            )
         self.core = Core(
-            client=client,
+            client=core_client,
             store=self.store,
             bus=self.bus,
             wait_stream=self._wait_stream,
             options=options,
             clock=clock or time.monotonic,
+            sandboxes=self.sandboxes,
         )
         self.stream = EventStream(client, self.core.handle_event, on_connect=self.core.resync)
         self._task: asyncio.Task[None] | None = None
+        self._sweep: asyncio.Task[None] | None = None
 
     async def _wait_stream(self) -> None:
         await self.stream.wait_connected(20)
@@ -58,14 +74,17 @@ class CoreRig:
         self.core.start()
         self._task = asyncio.create_task(self.stream.run())
         assert await self.stream.wait_connected(20), "event stream did not connect"
+        if self.sandboxes is not None:
+            self._sweep = asyncio.create_task(self.sandboxes.run(every=0.1))
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in (self._task, self._sweep):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await self.core.close()
         self.store.close()
 

@@ -1,0 +1,108 @@
+"""`--sandbox bwrap` end to end: a Discord message (the twin) starts a thread whose session runs in
+its own bubblewrap sandbox over its own worktree; idle, the sandbox is paused; the next message
+resumes it with the history intact; paused past its TTL, it is destroyed with its worktree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kimaki_tui.core.sandboxes import SandboxRow, SandboxService
+from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.sandbox.api import SandboxState
+from kimaki_tui.sandbox.bwrap import BwrapBackend
+from kimaki_tui.settings import SandboxSettings
+from tests.bot.rig import BotRig, bot_rig_context, is_footer
+from tests.harness import git_init, wait_until
+
+pytestmark = pytest.mark.opencode
+
+
+@pytest.fixture
+def backend(bwrap_binary: str, opencode_binary: str, sandbox_env: dict[str, str]) -> BwrapBackend:
+    return BwrapBackend(
+        bwrap=bwrap_binary, binary=opencode_binary, env=sandbox_env, home_template=Path(sandbox_env["HOME"])
+    )
+
+
+async def wait_state(sandboxes: SandboxService, state: SandboxState) -> SandboxRow:
+    async def reached() -> SandboxRow | None:
+        rows = await sandboxes.rows()
+        return rows[0] if rows and rows[0].state == state else None
+
+    return await wait_until(reached, 60, 0.05, f"the sandbox to be {state}")
+
+
+async def user_messages(rig: BotRig, thread_id: str) -> list[str]:
+    runtime = rig.core.conversations.runtime(thread_id)
+    assert runtime.session_id is not None
+    messages = await rig.core.client.messages(runtime.session_id, runtime.directory)
+    return [" ".join(p.text for p in m.text_parts()) for m in messages if m.info.role == "user"]
+
+
+async def test_a_sandboxed_thread_runs_pauses_resumes_and_expires(
+    opencode_client: OpenCodeClient, tmp_path: Path, backend: BwrapBackend
+) -> None:
+    project = git_init(tmp_path / "repo")
+    # Idle 1.2 s, then paused; destroyed 2.4 s after pausing.
+    settings = SandboxSettings(mode="bwrap", idle_minutes=0.02, ttl_minutes=0.04)
+    async with bot_rig_context(opencode_client, project, tmp_path, sandbox=(settings, backend)) as rig:
+        sandboxes = rig.core_rig.sandboxes
+        assert sandboxes is not None
+        await rig.user_says("owner", "REPLY: hello from the sandbox")
+        thread = await rig.wait_thread()
+        await rig.wait_bot_message(thread, is_footer)
+        await rig.wait_idle(thread)
+        assert "hello from the sandbox" in rig.transcript(thread)
+        runtime = rig.core.conversations.runtime(str(thread.id))
+        worktree = Path(runtime.directory)
+        assert worktree != project and (worktree / "README.md").is_file()
+        assert runtime.session_id is not None
+        # The session lives on the sandbox's server, not on the shared one.
+        shared_ids = {s.id for s in await opencode_client.list_sessions(project)}
+        assert runtime.session_id not in shared_ids
+
+        await wait_state(sandboxes, SandboxState.PAUSED)
+        footers = len([m for m in rig.bot_messages(thread) if is_footer(m)])
+        await rig.user_says("owner", "REPLY: back again", thread)
+        await rig.twin.wait_until(
+            lambda: len([m for m in rig.bot_messages(thread) if is_footer(m)]) > footers,
+            90,
+            "the second answer",
+        )
+        await rig.wait_idle(thread)
+        assert "back again" in rig.transcript(thread)
+        said = await user_messages(rig, str(thread.id))
+        assert any("hello from the sandbox" in text for text in said)
+        assert any("back again" in text for text in said)
+
+        await wait_state(sandboxes, SandboxState.PAUSED)
+        row = await wait_state(sandboxes, SandboxState.DESTROYED)
+        assert row.directory == str(worktree)
+        outcome = sandboxes.destroyed[0]
+        assert outcome.data_removed
+        assert outcome.worktree_removed or outcome.kept_reason
+
+
+async def test_a_channel_can_keep_its_new_threads_on_the_shared_server(
+    opencode_client: OpenCodeClient, tmp_path: Path, backend: BwrapBackend
+) -> None:
+    project = git_init(tmp_path / "repo")
+    sandbox = (SandboxSettings(mode="bwrap"), backend)
+    async with bot_rig_context(opencode_client, project, tmp_path, sandbox=sandbox) as rig:
+        sandboxes = rig.core_rig.sandboxes
+        assert sandboxes is not None
+        owner, channel = rig.users.owner, rig.channel
+        reply = await (await owner.slash(channel, "sandbox", mode="none")).wait_response(15)
+        assert "on the shared OpenCode server" in reply.content
+        await rig.user_says("owner", "REPLY: on the shared server")
+        thread = await rig.wait_thread()
+        await rig.wait_bot_message(thread, is_footer)
+        await rig.wait_idle(thread)
+        assert rig.core.conversations.runtime(str(thread.id)).directory == str(project)
+        assert await sandboxes.rows() == []
+
+        back = await (await owner.slash(channel, "sandbox", mode="default")).wait_response(15)
+        assert "each in its own bwrap sandbox** (the global default)" in back.content
