@@ -62,17 +62,27 @@ class SandboxService:
         self._clock = clock
         self._streams: dict[str, tuple[EventStream, asyncio.Task[None]]] = {}
         self._paused_at: dict[str, float] = {}
+        self._paused: set[str] = set()  # paused by the sweep: starting them again is a resume
         self._directories: dict[str, str] = {}
         self.destroyed: list[DestroyOutcome] = []
         self._on_event: Callable[[Event], None] = lambda event: None
         self._on_connect: Callable[[], Awaitable[None]] | None = None
+        self._announce: Callable[[str], None] = lambda thread_id: None
+        if client is not None:
+            client.on_resuming.append(self._resuming)
         if registry is not None:
             registry.on_started.append(self._connect)
             registry.on_stopping.append(self._disconnect)
 
-    def follow(self, on_event: Callable[[Event], None], on_connect: Callable[[], Awaitable[None]]) -> None:
-        """Where the sandboxes' events go (the core's handler, as for the shared server)."""
-        self._on_event, self._on_connect = on_event, on_connect
+    def follow(
+        self,
+        on_event: Callable[[Event], None],
+        on_connect: Callable[[], Awaitable[None]],
+        announce: Callable[[str], None],
+    ) -> None:
+        """Where the sandboxes' events go (the core's handler, as for the shared server), and who
+        tells a thread (by id) that its paused sandbox is resuming."""
+        self._on_event, self._on_connect, self._announce = on_event, on_connect, announce
 
     @property
     def available(self) -> bool:
@@ -113,12 +123,14 @@ class SandboxService:
             return
         now = self._clock()
         idle, ttl = self._settings.idle_minutes * 60, self._settings.ttl_minutes * 60
-        for key in list(self._directories):
+        for key in [k for k in self._directories if self._registry.handle(k) is not None]:
             if self._registry.running(key) is not None:
-                if now - self._registry.last_used.get(key, now) >= idle:
-                    await self._registry.pause(key)
+                self._paused.add(key)  # before pausing: a call may resume it at once
+                if await self._registry.pause_if_idle(key, idle):
                     self._paused_at[key] = now
                     log.info("sandbox %s paused after %.0f s idle", key, idle)
+                else:
+                    self._paused.discard(key)
             elif now - self._paused_at.setdefault(key, now) >= ttl:
                 await self._destroy(key)
 
@@ -145,6 +157,11 @@ class SandboxService:
             await self._disconnect(key)
 
     # -- internals --------------------------------------------------------------------------------
+    async def _resuming(self, key: str) -> None:
+        if key in self._paused:
+            self._paused.discard(key)
+            self._announce(key.removeprefix("t"))
+
     async def _destroy(self, key: str) -> None:
         assert self._registry is not None and self._client is not None
         self._client.forget(key)  # first: no call may reach a sandbox being destroyed

@@ -20,6 +20,7 @@ from kimaki_tui.core.approvals import PermissionBroker, QuestionBroker
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.catchup import HandledMessages
 from kimaki_tui.core.conversations import ConversationService
+from kimaki_tui.core.events import SandboxResuming
 from kimaki_tui.core.external import ExternalSessions
 from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.history import HistoryService
@@ -101,7 +102,7 @@ class Core:
         self.integrations = IntegrationService(client)
         self.external = ExternalSessions(client, store, self.sessions, bus, enabled=not options.disable_sync)
         self.sandboxes = sandboxes or SandboxService(store, SandboxSettings(), Path())
-        self.sandboxes.follow(self.handle_event, self.resync)
+        self.sandboxes.follow(self.handle_event, self.resync, self._sandbox_resuming)
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         return self.bus.add_callback(callback)
@@ -127,6 +128,11 @@ class Core:
     def handle_event(self, event: Event) -> None:
         self.sessions.handle_event(event)
         self.external.handle_event(event)
+
+    def _sandbox_resuming(self, thread_id: str) -> None:
+        runtime = self.sessions.get(thread_id)
+        session_id = runtime.session_id if runtime is not None else None
+        self.bus.publish(SandboxResuming(session_id or "", thread_id=thread_id))
 
     async def resync(self) -> None:
         await self.sessions.resync()

@@ -11,6 +11,7 @@ import pytest
 
 from kimaki_tui.core.sandboxes import SandboxRow, SandboxService
 from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.presentation.render import RESUMING_NOTICE
 from kimaki_tui.sandbox.api import SandboxState
 from kimaki_tui.sandbox.bwrap import BwrapBackend
 from kimaki_tui.settings import SandboxSettings
@@ -74,14 +75,15 @@ async def test_a_sandboxed_thread_runs_pauses_resumes_and_expires(
         )
         await rig.wait_idle(thread)
         assert "back again" in rig.transcript(thread)
+        assert rig.transcript(thread).count(RESUMING_NOTICE) == 1, rig.transcript(thread)
         said = await user_messages(rig, str(thread.id))
         assert any("hello from the sandbox" in text for text in said)
         assert any("back again" in text for text in said)
 
         await wait_state(sandboxes, SandboxState.PAUSED)
+        outcome = await wait_until(lambda: next(iter(sandboxes.destroyed), None), 60, 0.05, "the TTL")
         row = await wait_state(sandboxes, SandboxState.DESTROYED)
         assert row.directory == str(worktree)
-        outcome = sandboxes.destroyed[0]
         assert outcome.data_removed
         assert outcome.worktree_removed or outcome.kept_reason
 
