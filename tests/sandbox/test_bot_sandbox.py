@@ -15,8 +15,9 @@ from kimaki_tui.presentation.render import RESUMING_NOTICE
 from kimaki_tui.sandbox.api import SandboxState
 from kimaki_tui.sandbox.bwrap import BwrapBackend
 from kimaki_tui.settings import SandboxSettings
-from tests.bot.rig import BotRig, bot_rig_context, is_footer
-from tests.harness import git_init, wait_until
+from kimaki_tui.testing.discord_twin import Channel
+from tests.bot.rig import BotRig, bot_rig_context, custom_ids, is_footer
+from tests.harness import git_init, tool_parts, wait_until
 
 pytestmark = pytest.mark.opencode
 
@@ -108,3 +109,49 @@ async def test_a_channel_can_keep_its_new_threads_on_the_shared_server(
 
         back = await (await owner.slash(channel, "sandbox", mode="default")).wait_response(15)
         assert "each in its own bwrap sandbox** (the global default)" in back.content
+
+
+async def run_bash_approving(rig: BotRig, command: str) -> Channel:
+    """A new thread whose agent runs `command`, each permission it asks for accepted once."""
+    await rig.user_says("owner", f"RUN_BASH: {command}")
+    thread = await rig.wait_thread(predicate=lambda c: c.name.startswith("RUN_BASH"))
+    clicked: set[str] = set()
+
+    async def finished() -> bool:
+        for message in rig.bot_messages(thread):
+            ids = [i for i in custom_ids(message) if i.startswith("kimaki:perm:once:")]
+            if ids and ids[0] not in clicked:
+                clicked.add(ids[0])
+                await rig.users.owner.click(message, ids[0])
+        return any(is_footer(m) for m in rig.bot_messages(thread))
+
+    await wait_until(finished, 90, 0.1, "the agent's bash call to finish")
+    await rig.wait_idle(thread)
+    return thread
+
+
+async def test_two_sandboxed_threads_cannot_reach_each_other_or_the_project(
+    opencode_client: OpenCodeClient, tmp_path: Path, backend: BwrapBackend
+) -> None:
+    project = git_init(tmp_path / "repo")
+    sandbox = (SandboxSettings(mode="bwrap"), backend)
+    async with bot_rig_context(opencode_client, project, tmp_path, sandbox=sandbox) as rig:
+        await rig.user_says("owner", "REPLY: the other thread")
+        other = await rig.wait_thread()
+        await rig.wait_bot_message(other, is_footer)
+        await rig.wait_idle(other)
+        other_worktree = Path(rig.core.conversations.runtime(str(other.id)).directory)
+
+        command = (
+            f"cat {other_worktree}/README.md; echo x > {other_worktree}/from-a.txt; "
+            f"echo x > {project}/escape.txt; echo ok > inside.txt"
+        )
+        thread = await run_bash_approving(rig, command)
+        runtime = rig.core.conversations.runtime(str(thread.id))
+        assert runtime.session_id is not None
+        messages = await rig.core.client.messages(runtime.session_id, runtime.directory)
+        output = str(tool_parts(messages, "bash")[-1].state.output)
+        assert (Path(runtime.directory) / "inside.txt").read_text() == "ok\n"  # the command ran
+        assert "test project" not in output and "No such file" in output, output  # not visible
+        assert not (other_worktree / "from-a.txt").exists()
+        assert not (project / "escape.txt").exists()
