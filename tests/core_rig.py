@@ -74,7 +74,9 @@ class CoreRig:
         self.core.start()
         self._task = asyncio.create_task(self.stream.run())
         assert await self.stream.wait_connected(20), "event stream did not connect"
-        if self.sandboxes is not None:
+        if self.sandboxes is not None:  # as the composition root does at start
+            views = self.core.conversations.all()
+            await self.sandboxes.adopt((view.thread_id, view.directory) for view in views)
             self._sweep = asyncio.create_task(self.sandboxes.run(every=0.1))
         return self
 

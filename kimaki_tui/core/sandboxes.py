@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
@@ -103,18 +103,37 @@ class SandboxService:
         mode = self.mode(channel_id)
         if mode == "none" or self._registry is None or self._client is None:
             return directory
-        key = f"t{thread_id}"
         worktree = await create_worktree(directory, f"sandbox-{thread_id}", self._data_dir)
+        await self._open(thread_id, worktree.path)
+        return str(worktree.path)
+
+    async def adopt(self, threads: Iterable[tuple[str, str]]) -> int:
+        """After a restart: reopen (paused) the sandboxes of the given (thread id, directory) pairs
+        that ran in one, so their next call resumes them with their sessions. Returns how many."""
+        if self._registry is None:
+            return 0
+        adopted = 0
+        for thread_id, directory in threads:
+            path = Path(directory)
+            data_dir = self._data_dir / "sandboxes" / f"t{thread_id}"
+            if path.name == f"sandbox-{thread_id}" and await asyncio.to_thread(_dirs, data_dir, path):
+                await self._open(thread_id, path)
+                self._paused.add(f"t{thread_id}")  # its first call is a resume
+                adopted += 1
+        return adopted
+
+    async def _open(self, thread_id: str, worktree: Path) -> None:
+        assert self._registry is not None and self._client is not None
+        key = f"t{thread_id}"
         spec = SandboxSpec(
             key=key,
-            worktree=worktree.path,
+            worktree=worktree,
             data_dir=self._data_dir / "sandboxes" / key,
             network=self._settings.network == "on",
         )
         await self._registry.open(spec)
-        self._client.route(worktree.path, key)
-        self._directories[key] = str(worktree.path)
-        return str(worktree.path)
+        self._client.route(worktree, key)
+        self._directories[key] = str(worktree)
 
     # -- idle pause, TTL destroy ------------------------------------------------------------------
     async def sweep(self) -> None:
@@ -194,3 +213,7 @@ class SandboxService:
         if entry is not None:
             entry[1].cancel()
             await asyncio.gather(entry[1], return_exceptions=True)
+
+
+def _dirs(*paths: Path) -> bool:
+    return all(path.is_dir() for path in paths)

@@ -101,6 +101,9 @@ class Services:
     async def start(self) -> None:
         loaded = self.core.start()
         log.info("loaded %d thread mapping(s) from %s", loaded, self.settings.db_path)
+        threads = ((view.thread_id, view.directory) for view in self.core.conversations.all())
+        if adopted := await self.core.sandboxes.adopt(threads):
+            log.info("%d sandboxed thread(s) found paused from an earlier run", adopted)
         self.supervisor.on_restarted.append(self._server_restarted)
         self.supervisor.start_background()
         self._stream_task = asyncio.create_task(self._run_stream(), name="opencode-events")

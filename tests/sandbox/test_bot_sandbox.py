@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from kimaki_tui.core.events import SandboxResuming, TurnFinished
 from kimaki_tui.core.sandboxes import SandboxRow, SandboxService
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.presentation.render import RESUMING_NOTICE
@@ -17,6 +18,7 @@ from kimaki_tui.sandbox.bwrap import BwrapBackend
 from kimaki_tui.settings import SandboxSettings
 from kimaki_tui.testing.discord_twin import Channel
 from tests.bot.rig import BotRig, bot_rig_context, custom_ids, is_footer
+from tests.core_rig import CoreRig
 from tests.harness import git_init, tool_parts, wait_until
 
 pytestmark = pytest.mark.opencode
@@ -155,3 +157,39 @@ async def test_two_sandboxed_threads_cannot_reach_each_other_or_the_project(
         assert "test project" not in output and "No such file" in output, output  # not visible
         assert not (other_worktree / "from-a.txt").exists()
         assert not (project / "escape.txt").exists()
+
+
+async def test_a_sandboxed_thread_resumes_after_kimaki_restarts(
+    opencode_client: OpenCodeClient,
+    tmp_path: Path,
+    bwrap_binary: str,
+    opencode_binary: str,
+    sandbox_env: dict[str, str],
+) -> None:
+    project = git_init(tmp_path / "repo")
+    settings = SandboxSettings(mode="bwrap")
+    home = Path(sandbox_env["HOME"])
+
+    def backend() -> BwrapBackend:  # one per run of kimaki
+        return BwrapBackend(bwrap=bwrap_binary, binary=opencode_binary, env=sandbox_env, home_template=home)
+
+    database = tmp_path / "bot.sqlite"
+    async with CoreRig(opencode_client, database, sandbox=(settings, backend())) as first:
+        assert first.sandboxes is not None
+        directory = await first.sandboxes.place("1000", "900", str(project))
+        first.thread(Path(directory))
+        await first.core.conversations.submit("1000", first.prompt("REPLY: before the restart"))
+        await first.wait_for(TurnFinished)
+    async with CoreRig(opencode_client, database, sandbox=(settings, backend())) as second:
+        assert second.sandboxes is not None
+        assert [row.state for row in await second.sandboxes.rows()] == [SandboxState.PAUSED]
+        await second.core.conversations.submit("1000", second.prompt("REPLY: after the restart"))
+        await second.wait_for(TurnFinished)
+        await second.wait_for(SandboxResuming)
+        runtime = second.core.conversations.runtime("1000")
+        assert runtime.directory == directory
+        assert runtime.session_id is not None
+        messages = await second.core.client.messages(runtime.session_id, directory)
+        said = [" ".join(p.text for p in m.text_parts()) for m in messages if m.info.role == "user"]
+        assert any("before the restart" in text for text in said)
+        assert any("after the restart" in text for text in said)
