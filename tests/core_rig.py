@@ -15,11 +15,15 @@ from typing import Any, TypeVar
 
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.prompts import PromptInput
+from kimaki_tui.core.sandboxes import SandboxService
 from kimaki_tui.core.service import Core
 from kimaki_tui.core.session import SessionRuntime
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.stream import EventStream
-from kimaki_tui.settings import SessionSettings
+from kimaki_tui.sandbox.api import SandboxBackend
+from kimaki_tui.sandbox.registry import ServerRegistry
+from kimaki_tui.sandbox.routing import RoutedClient
+from kimaki_tui.settings import SandboxSettings, SessionSettings
 from kimaki_tui.store.repo import Store
 from tests.harness import wait_until
 
@@ -35,6 +39,7 @@ class CoreRig:
         options: SessionSettings | None = None,
         clock: Callable[[], float] | None = None,
         chat_expected: bool = False,
+        sandbox: tuple[SandboxSettings, SandboxBackend] | None = None,
     ) -> None:
         self.client = client
         self._chat_expected = chat_expected  # as the root when a bot will start
@@ -42,16 +47,27 @@ class CoreRig:
         self.bus = EventBus()
         self.events: list[Any] = []
         self.bus.add_callback(self.events.append)
+        self.sandboxes: SandboxService | None = None
+        core_client = client
+        if sandbox is not None:  # wired as the composition root wires it
+            registry = ServerRegistry(sandbox[1])
+            core_client = RoutedClient(client, registry)
+            data_dir = db_path.parent / "data"
+            self.sandboxes = SandboxService(
+                self.store, sandbox[0], data_dir, registry=registry, client=core_client
+            )
         self.core = Core(
-            client=client,
+            client=core_client,
             store=self.store,
             bus=self.bus,
             wait_stream=self._wait_stream,
             options=options,
             clock=clock or time.monotonic,
+            sandboxes=self.sandboxes,
         )
         self.stream = EventStream(client, self.core.handle_event, on_connect=self.core.resync)
         self._task: asyncio.Task[None] | None = None
+        self._sweep: asyncio.Task[None] | None = None
 
     async def _wait_stream(self) -> None:
         await self.stream.wait_connected(20)
@@ -62,14 +78,19 @@ class CoreRig:
             self.core.chat_delivery.expect()
         self._task = asyncio.create_task(self.stream.run())
         assert await self.stream.wait_connected(20), "event stream did not connect"
+        if self.sandboxes is not None:  # as the composition root does at start
+            views = self.core.conversations.all()
+            await self.sandboxes.adopt((view.thread_id, view.directory) for view in views)
+            self._sweep = asyncio.create_task(self.sandboxes.run(every=0.1))
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in (self._task, self._sweep):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await self.core.close()
         self.store.close()
 

@@ -28,6 +28,7 @@ from kimaki_tui.core.api import DatabaseBusy
 from kimaki_tui.core.ordering import ArrivalOrder
 from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.core.routing import ThreadMessage, channel_action, is_context, needs_answer, queue_suffix
+from kimaki_tui.errors import KimakiError, one_line
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.presentation.notices import LATE_NOTICE, submit_notice
 from kimaki_tui.presentation.shell import shell_command, shell_report
@@ -233,6 +234,12 @@ class IngressCog(commands.Cog):
         pending = audio is not None and not message.content.strip()  # named after the transcript later
         name = voice.PENDING_THREAD_NAME if pending else thread_name(message.content or first_file)
         thread_id = str(message.id)
+        try:
+            directory = await self.core.sandboxes.place(thread_id, str(channel.id), directory)
+        except KimakiError as exc:
+            refusal = f"Could not start a sandbox for this thread: {one_line(exc)}"
+            await message.reply(refusal, mention_author=False)
+            return
         if self.bot.output is not None and not pending:
             # Named from the message: the session's title wins. A voice thread keeps its transcript
             # (the session's title would describe the transcription wrapper instead).

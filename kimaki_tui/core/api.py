@@ -39,7 +39,7 @@ from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import ModelRef, SessionInfo
 from kimaki_tui.opencode.status import ServerStatus
-from kimaki_tui.settings.tree import Verbosity
+from kimaki_tui.settings.tree import SandboxMode, Verbosity
 from kimaki_tui.store.db import DatabaseBusy as DatabaseBusy  # what front ends retry on
 from kimaki_tui.store.outbox import Delivery, NewDelivery
 from kimaki_tui.store.records import (
@@ -538,6 +538,27 @@ class Preferences(Protocol):
         ...
 
 
+class Sandboxes(Protocol):
+    """Where a channel's new threads run: the shared OpenCode server, or a sandbox each."""
+
+    @property
+    def available(self) -> bool:
+        """Whether this run can sandbox threads at all (started with --sandbox other than none)."""
+        ...
+
+    def mode(self, channel_id: str) -> SandboxMode:
+        """The channel's own sandbox mode, else the global `--sandbox`."""
+        ...
+
+    def set_mode(self, channel_id: str, mode: SandboxMode | None) -> None:
+        """Set the channel's sandbox mode for new threads, persisted; None forgets it."""
+        ...
+
+    async def place(self, thread_id: str, channel_id: str, directory: str) -> str:
+        """The directory a new thread runs in: the project's, or its sandbox's new worktree."""
+        ...
+
+
 class Tasks(Protocol):
     """Scheduled sends (`kimaki send --send-at`), read from the shared database each time."""
 
@@ -680,6 +701,9 @@ class CoreApi(Protocol):
 
     @property
     def tasks(self) -> Tasks: ...
+
+    @property
+    def sandboxes(self) -> Sandboxes: ...
 
     @property
     def server(self) -> Server: ...

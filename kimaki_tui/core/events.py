@@ -109,6 +109,11 @@ class SessionFailed(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class SandboxResuming(DomainEvent):
+    """The thread's sandbox was paused and starts again now (its next call waits for it)."""
+
+
+@dataclass(frozen=True, slots=True)
 class TitleChanged(DomainEvent):
     title: str
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from kimaki_tui.core.api import EventCallback
 from kimaki_tui.core.approval_service import ApprovalService
@@ -20,6 +21,7 @@ from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.catchup import HandledMessages
 from kimaki_tui.core.conversations import ConversationService
 from kimaki_tui.core.delivery import ChatDelivery
+from kimaki_tui.core.events import SandboxResuming
 from kimaki_tui.core.external import ExternalSessions
 from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.history import HistoryService
@@ -31,6 +33,7 @@ from kimaki_tui.core.posts import PostLedger
 from kimaki_tui.core.preferences import PreferenceService
 from kimaki_tui.core.project_service import ProjectService
 from kimaki_tui.core.resume import ResumeService
+from kimaki_tui.core.sandboxes import SandboxService
 from kimaki_tui.core.server import ServerControl
 from kimaki_tui.core.server_info import ServerFacts
 from kimaki_tui.core.session import CoreDeps
@@ -40,7 +43,7 @@ from kimaki_tui.core.turns import TurnLedger
 from kimaki_tui.core.workflows import SkillFilter, WorkflowService
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.events import Event
-from kimaki_tui.settings import SessionSettings
+from kimaki_tui.settings import SandboxSettings, SessionSettings
 from kimaki_tui.store.repo import Store
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,7 @@ class Core:
         clock: Callable[[], float] = time.monotonic,
         release_idle_after: float = 0.0,
         skills: SkillFilter | None = None,
+        sandboxes: SandboxService | None = None,
     ) -> None:
         options = options or SessionSettings()
         self.client = client
@@ -100,6 +104,8 @@ class Core:
         self.workflows = WorkflowService(client, skills or SkillFilter())
         self.integrations = IntegrationService(client)
         self.external = ExternalSessions(client, store, self.sessions, bus, enabled=not options.disable_sync)
+        self.sandboxes = sandboxes or SandboxService(store, SandboxSettings(), Path())
+        self.sandboxes.follow(self.handle_event, self.resync, self._sandbox_resuming)
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         return self.bus.add_callback(callback)
@@ -115,6 +121,7 @@ class Core:
         return self.sessions.load()
 
     async def close(self) -> None:
+        await self.sandboxes.close()
         self.permissions.close()
         self.questions.close()
         await self.external.close()
@@ -124,6 +131,11 @@ class Core:
     def handle_event(self, event: Event) -> None:
         self.sessions.handle_event(event)
         self.external.handle_event(event)
+
+    def _sandbox_resuming(self, thread_id: str) -> None:
+        runtime = self.sessions.get(thread_id)
+        session_id = runtime.session_id if runtime is not None else None
+        self.bus.publish(SandboxResuming(session_id or "", thread_id=thread_id))
 
     async def resync(self) -> None:
         await self.sessions.resync()

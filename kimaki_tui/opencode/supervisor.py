@@ -124,6 +124,16 @@ class OpenCodeSupervisor:
         self.status = ServerStatus("stopped")
 
     @property
+    def binary(self) -> str | None:
+        """The opencode binary it runs (None: the first on PATH)."""
+        return self._binary
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """The extra variables its server gets (provider keys, OPENCODE_CONFIG...)."""
+        return dict(self._env)
+
+    @property
     def base_url(self) -> str | None:
         return f"http://127.0.0.1:{self.port}" if self.port else None
 

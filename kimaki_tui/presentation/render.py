@@ -23,6 +23,7 @@ from kimaki_tui.core.events import (
     PermissionRequest,
     QuestionAskedEvent,
     QuestionRequest,
+    SandboxResuming,
     SessionFailed,
     ToolStarted,
     TurnFinished,
@@ -51,6 +52,9 @@ _PATH_KEYS = ("filePath", "path", "file")
 _FILE_TOOLS = frozenset({"edit", "write", "read", "apply_patch", "patch", "multiedit"})
 
 
+RESUMING_NOTICE = "⏯ Resuming this thread's sandbox…"
+
+
 def render_event(event: DomainEvent, *, verbosity: Verbosity = DEFAULT_VERBOSITY) -> list[str]:
     """The messages the bot posts for `event`, in order (often none)."""
     if verbosity not in VERBOSITIES:
@@ -68,6 +72,8 @@ def render_event(event: DomainEvent, *, verbosity: Verbosity = DEFAULT_VERBOSITY
         return [render_permission_prompt(event.request)]
     if isinstance(event, QuestionAskedEvent):
         return split_message(render_question(event.request))
+    if isinstance(event, SandboxResuming):
+        return [RESUMING_NOTICE]
     return []
 
 

@@ -18,8 +18,11 @@ from typing import TYPE_CHECKING
 from kimaki_tui.control_api import ControlActions, InstanceStatus, JSONObject
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.events import ChatStatus
+from kimaki_tui.core.sandboxes import SandboxService
 from kimaki_tui.core.service import Core
 from kimaki_tui.core.workflows import SkillFilter
+from kimaki_tui.errors import KimakiError
+from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.opencode.stream import EventStream
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
@@ -62,8 +65,10 @@ class Services:
         self.store = Store.open(settings.db_path)
         self.server_status = supervisor.status
         supervisor.add_status_listener(self._on_server_status)
+        self._sweep_task: asyncio.Task[None] | None = None
+        self._sandboxes: SandboxService | None = None
         self.core = Core(
-            client=supervisor.client,
+            client=self._core_client(settings, supervisor),
             store=self.store,
             bus=self.bus,
             wait_stream=self._wait_stream,
@@ -73,6 +78,7 @@ class Services:
                 enabled=frozenset(settings.discord.enable_skill),
                 disabled=frozenset(settings.discord.disable_skill),
             ),
+            sandboxes=self._sandboxes,
         )
         self.core.server.use_restart(supervisor.restart)
         self.core.server.report(self.server_status)
@@ -99,10 +105,15 @@ class Services:
         if self._chat_expected:
             self.core.chat_delivery.expect()
         log.info("loaded %d thread mapping(s) from %s", loaded, self.settings.db_path)
+        threads = ((view.thread_id, view.directory) for view in self.core.conversations.all())
+        if adopted := await self.core.sandboxes.adopt(threads):
+            log.info("%d sandboxed thread(s) found paused from an earlier run", adopted)
         self.supervisor.on_restarted.append(self._server_restarted)
         self.supervisor.start_background()
         self._stream_task = asyncio.create_task(self._run_stream(), name="opencode-events")
         self._release_task = asyncio.create_task(self.core.instances.run(), name="release-idle-projects")
+        if self._sandboxes is not None:
+            self._sweep_task = asyncio.create_task(self._sandboxes.run(), name="sandbox-sweep")
         self.bus.add_callback(self._follow_discord)
         await self.scheduler.start(online=False)
         if self.agent_tools is not None:
@@ -114,6 +125,7 @@ class Services:
         await self.stop_bot()
         await _finish(self._stream_task, "the OpenCode event stream")
         await _finish(self._release_task, "releasing idle OpenCode projects")
+        await _finish(self._sweep_task, "pausing idle sandboxes")
         await self.core.close()
         await self.supervisor.aclose()
         await _finish(self._tools_task, "starting the kimaki MCP server")
@@ -160,6 +172,30 @@ class Services:
 
         submitter = BotTaskSubmitter(lambda: self.worker.bot if self.worker is not None else None)
         return await submitter.submit_task(request)
+
+    # -- sandboxes --------------------------------------------------------------------------------
+
+    def _core_client(self, settings: Settings, supervisor: OpenCodeSupervisor) -> OpenCodeClient:
+        """The shared server's client, or (sandbox mode) one routing each worktree to its sandbox."""
+        if settings.sandbox.mode == "none":
+            return supervisor.client
+        if settings.sandbox.mode != "bwrap":
+            raise KimakiError(
+                f"--sandbox {settings.sandbox.mode} is not wired into the bot yet.", "Use --sandbox bwrap."
+            )
+        from kimaki_tui.sandbox.bwrap import BwrapBackend
+        from kimaki_tui.sandbox.registry import ServerRegistry
+        from kimaki_tui.sandbox.routing import RoutedClient
+
+        backend = BwrapBackend(
+            binary=supervisor.binary, env=supervisor.environment, log_level=settings.opencode.log_level
+        )
+        registry = ServerRegistry(backend)
+        client = RoutedClient(supervisor.client, registry)
+        self._sandboxes = SandboxService(
+            self.store, settings.sandbox, settings.data_dir, registry=registry, client=client
+        )
+        return client
 
     # -- the lock port ----------------------------------------------------------------------------
 

@@ -76,6 +76,17 @@ class ServerRegistry:
                 await self._stopping(key)
             await self.backend.stop(self._handle(key))
 
+    async def pause_if_idle(self, key: str, idle: float) -> bool:
+        """Pause the thread's server if nothing asked for it in the last `idle` seconds; checked
+        under the key's lock, so a `server()` just asked for is never stopped under its caller."""
+        async with self._lock(key):
+            if self._servers.get(key) is None or time.monotonic() - self.last_used.get(key, 0.0) < idle:
+                return False
+            self._servers.pop(key)
+            await self._stopping(key)
+            await self.backend.stop(self._handle(key))
+            return True
+
     async def destroy(self, key: str) -> DestroyOutcome:
         async with self._lock(key):
             if self._servers.pop(key, None) is not None:

@@ -17,6 +17,7 @@ BusyPolicy = Literal["interrupt", "queue"]
 TurnRouting = Literal["off", "heuristic"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LogFormat = Literal["text", "json"]
+SandboxMode = Literal["none", "bwrap", "podman"]
 
 
 def setting(
@@ -186,6 +187,32 @@ class AgentToolSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SandboxSettings:
+    """Where each new thread's OpenCode runs: the shared server, or a sandbox of its own."""
+
+    mode: SandboxMode = setting(
+        "none", "none: every thread on the one shared OpenCode server; bwrap: each new thread gets "
+        "its own `opencode serve` in a bubblewrap sandbox over its own git worktree (podman: not "
+        "wired yet). A channel may override it with /sandbox.", flag="--sandbox", env="KIMAKI_SANDBOX",
+    )  # fmt: skip
+    network: Literal["on", "off"] = setting(
+        "on", "off: sandboxed servers get an empty network namespace (kimaki reaches them through a "
+        "unix socket); the agent's tools reach no network.", flag="--sandbox-network",
+        env="KIMAKI_SANDBOX_NETWORK",
+    )  # fmt: skip
+    idle_minutes: float = setting(
+        30.0, "Minutes a sandboxed thread may idle before its server stops (paused: its sessions "
+        "stay on disk; the next message resumes it).", flag="--sandbox-idle-minutes",
+        env="KIMAKI_SANDBOX_IDLE_MINUTES", minimum=0.001,
+    )  # fmt: skip
+    ttl_minutes: float = setting(
+        180.0, "Minutes after which a paused sandbox and its worktree are destroyed (a branch with "
+        "unmerged or uncommitted work is kept and reported).", flag="--sandbox-ttl-minutes",
+        env="KIMAKI_SANDBOX_TTL_MINUTES", minimum=0.001,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """One run's settings. `data_dir` holds the database, the log and config.toml."""
 
@@ -216,6 +243,7 @@ class Settings:
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     tasks: TaskSettings = field(default_factory=TaskSettings)
     agent_tools: AgentToolSettings = field(default_factory=AgentToolSettings)
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
 
     @property
     def projects_path(self) -> Path:

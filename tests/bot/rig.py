@@ -17,8 +17,9 @@ from kimaki_tui.bot.client import KimakiBot
 from kimaki_tui.core.service import Core
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.root.offline import open_secrets
+from kimaki_tui.sandbox.api import SandboxBackend
 from kimaki_tui.secrets import SecretStore
-from kimaki_tui.settings import DiscordSettings, SessionSettings, Settings, VoiceSettings
+from kimaki_tui.settings import DiscordSettings, SandboxSettings, SessionSettings, Settings, VoiceSettings
 from kimaki_tui.testing.discord_twin import Actor, Channel, DiscordTwin, Guild, Message, Perm, Role
 from tests.core_rig import CoreRig
 
@@ -233,6 +234,7 @@ async def bot_rig_context(
     *,
     sessions: SessionSettings | None = None,
     start: bool = True,
+    sandbox: tuple[SandboxSettings, SandboxBackend] | None = None,
     **bot_settings: Any,
 ) -> Any:
     """`bot_settings` are fields of the `discord` or `voice` settings (`allow_all_users=True`)."""
@@ -245,7 +247,8 @@ async def bot_rig_context(
             channel = guild.add_text_channel(project_dir.name, category=category)
             settings = rig_settings(tmp_path / "data", tmp_path, **bot_settings)
             secrets = open_secrets(settings)
-            async with CoreRig(client, tmp_path / "bot.sqlite", options=sessions) as core_rig:
+            database = tmp_path / "bot.sqlite"
+            async with CoreRig(client, database, options=sessions, sandbox=sandbox) as core_rig:
                 core_rig.core.projects.link(str(channel.id), str(guild.id), str(project_dir))
                 rig = BotRig(twin, core_rig, guild, category, channel, users, project_dir, settings, secrets)
                 try:

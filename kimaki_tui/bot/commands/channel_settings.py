@@ -1,7 +1,8 @@
-"""/mention-mode and /verbosity: the project channel's own setting, kept by the core (in a thread
+"""/mention-mode, /verbosity and /sandbox: the project channel's own setting, kept by the core (in a thread
 they set the thread's channel); "default" forgets the channel's choice (the flag applies).
 Mention mode on: only messages that mention the bot or start with `!` start a thread there.
-Verbosity: which tool lines its threads show, running answers included."""
+Verbosity: which tool lines its threads show, running answers included. Sandbox: whether its new
+threads run on the shared OpenCode server or each in a sandbox of its own."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
 
 MentionChoice = Literal["on", "off", "default"]
+SandboxChoice = Literal["none", "bwrap", "default"]
 VerbosityChoice = Literal["tools_and_text", "text_and_essential_tools", "text_only", "default"]
 VERBOSITY_MEANING = {
     "tools_and_text": "every tool line, and thinking",
@@ -69,6 +71,24 @@ class ChannelSettingsCog(commands.Cog):
         source = " (the global default)" if level == "default" else ""
         text = f"Verbosity here is **{now}**{source}: {VERBOSITY_MEANING[now]}. Running answers follow it."
         await say(interaction, text, ephemeral=False)
+
+    @app_commands.command(name="sandbox", description="Where this channel's new threads run")
+    @app_commands.describe(mode="none (the shared server), bwrap (a sandbox each), or default (--sandbox)")
+    @app_commands.guild_only()
+    async def sandbox(self, interaction: discord.Interaction, mode: SandboxChoice) -> None:
+        entered = await enter(interaction)
+        if entered is None:
+            return
+        bot, place = entered
+        sandboxes = bot.core.sandboxes
+        if mode == "bwrap" and not sandboxes.available:
+            await say(interaction, "Sandboxes are off in this kimaki: start it with `--sandbox bwrap`.")
+            return
+        sandboxes.set_mode(place.channel_id, None if mode == "default" else mode)
+        now = sandboxes.mode(place.channel_id)
+        source = " (the global default)" if mode == "default" else ""
+        meaning = "on the shared OpenCode server" if now == "none" else f"each in its own {now} sandbox"
+        await say(interaction, f"New threads here run **{meaning}**{source}.", ephemeral=False)
 
 
 async def setup(bot: KimakiBot) -> None:
