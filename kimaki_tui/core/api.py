@@ -538,6 +538,17 @@ class Preferences(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class SandboxRow:
+    """One sandboxed thread as the control center lists it: `state` is running, paused or
+    destroyed."""
+
+    key: str
+    thread_id: str
+    directory: str
+    state: str
+
+
 class Sandboxes(Protocol):
     """Where a channel's new threads run: the shared OpenCode server, or a sandbox each."""
 
@@ -556,6 +567,10 @@ class Sandboxes(Protocol):
 
     async def place(self, thread_id: str, channel_id: str, directory: str) -> str:
         """The directory a new thread runs in: the project's, or its sandbox's new worktree."""
+        ...
+
+    async def rows(self) -> list[SandboxRow]:
+        """Every sandboxed thread of this run and the state of its sandbox."""
         ...
 
 

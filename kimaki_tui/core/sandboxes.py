@@ -14,10 +14,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
 
+from kimaki_tui.core.api import SandboxRow
 from kimaki_tui.core.worktrees import create_worktree
 from kimaki_tui.opencode.events import Event
 from kimaki_tui.opencode.stream import EventStream
@@ -32,15 +32,6 @@ log = logging.getLogger(__name__)
 _SANDBOX = "sandbox"
 SANDBOX_MODES: tuple[SandboxMode, ...] = get_args(SandboxMode)
 WIRED_MODES = frozenset({"none", "bwrap"})
-
-
-@dataclass(frozen=True, slots=True)
-class SandboxRow:
-    """One sandbox as the control center lists it."""
-
-    key: str
-    directory: str
-    state: SandboxState
 
 
 class SandboxService:
@@ -166,7 +157,7 @@ class SandboxService:
         rows = []
         for key, directory in self._directories.items():
             state = await self._registry.state(key) if self._registry else SandboxState.DESTROYED
-            rows.append(SandboxRow(key, directory, state))
+            rows.append(SandboxRow(key, key.removeprefix("t"), directory, state))
         return rows
 
     async def close(self) -> None:

@@ -227,6 +227,11 @@ class KimakiApp(App[None]):
         if isinstance(self.screen, ProjectsScreen):
             self.screen.action_servers()
 
+    async def action_sandboxes(self) -> None:
+        await self.switch_mode("projects")
+        if isinstance(self.screen, ProjectsScreen):
+            self.screen.action_sandboxes()
+
     # ---- habits: keys, quitting, screenshots ------------------------------------------------------
     def action_keys(self) -> None:
         if isinstance(self.screen, KimakiScreen):

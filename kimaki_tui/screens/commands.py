@@ -42,6 +42,8 @@ class KimakiCommands(Provider):
             yield (f"Deny newest permission — {what}", partial(app.answer_newest, "reject"), "Deny it")
         yield ("Add project…", app.action_add_project, "Add a project folder")
         yield ("Discord servers…", app.action_servers, "The servers the bot is in: allow or deny them")
+        if core.sandboxes.available:
+            yield ("Sandboxes…", app.action_sandboxes, "Sandboxed threads: running, paused or destroyed")
         yield ("Set Gemini API key…", partial(open_gemini_key, app), "For transcribing voice messages")
         if core.server.can_restart:
             yield ("Restart OpenCode", app.restart_opencode, "Restart the OpenCode server")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from rich.text import Text
 
@@ -131,3 +131,11 @@ def inline_markdown(source: str, *, code_style: str = "bold", base_style: str = 
         position = match.end()
     text.append(source[position:])
     return text
+
+
+def home_relative(directory: str) -> str:
+    """`~/…` for a folder under the home directory."""
+    home = str(Path.home())
+    return (
+        "~" + directory[len(home) :] if directory == home or directory.startswith(home + "/") else directory
+    )

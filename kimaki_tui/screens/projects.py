@@ -21,19 +21,13 @@ from kimaki_tui.core.api import ConversationView
 from kimaki_tui.screens.add_project import AddProjectScreen
 from kimaki_tui.screens.base import KimakiScreen
 from kimaki_tui.screens.confirm import ConfirmScreen
-from kimaki_tui.screens.format import clip
+from kimaki_tui.screens.format import clip, home_relative
+from kimaki_tui.screens.sandboxes import SandboxesScreen
 from kimaki_tui.screens.servers import ServersScreen
 from kimaki_tui.screens.state import ProjectRow
 
 NONE = "No projects yet. Press n to add the folder of one."
 _COLUMNS = (("Directory", "directory", 52), ("Channel", "channel", 20), ("Server", "guild", 20))
-
-
-def home_relative(directory: str) -> str:
-    home = str(Path.home())
-    return (
-        "~" + directory[len(home) :] if directory == home or directory.startswith(home + "/") else directory
-    )
 
 
 def channel_label(row: ProjectRow) -> str:
@@ -92,6 +86,7 @@ class ProjectsScreen(KimakiScreen):
             "x,delete", "remove", "Remove", tooltip="Unlink the channel, or forget a project without one"
         ),
         Binding("s", "servers", "Servers", tooltip="Discord servers: allow or deny"),
+        Binding("b", "sandboxes", "Sandboxes", tooltip="Sandboxed threads: running, paused, destroyed"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -117,6 +112,9 @@ class ProjectsScreen(KimakiScreen):
 
     def action_servers(self) -> None:
         self.app.push_screen(ServersScreen(self.model))
+
+    def action_sandboxes(self) -> None:
+        self.app.push_screen(SandboxesScreen(self.model))
 
     def action_add(self) -> None:
         def picked(directory: str | None) -> None:

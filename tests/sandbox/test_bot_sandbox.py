@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from kimaki_tui.core.api import SandboxRow
 from kimaki_tui.core.events import SandboxResuming, TurnFinished
-from kimaki_tui.core.sandboxes import SandboxRow, SandboxService
+from kimaki_tui.core.sandboxes import SandboxService
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.presentation.render import RESUMING_NOTICE
 from kimaki_tui.sandbox.api import SandboxState
