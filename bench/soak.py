@@ -120,7 +120,8 @@ class Soak:
             ]
             start = self.checked.get(t, 0)
             if numbers != list(range(start, start + len(numbers))):
-                raise AssertionError(f"thread {t}: answers {numbers} after {start}")
+                said = "\n".join(f"{m.author.id}: {m.content!r}" for m in log)
+                raise AssertionError(f"thread {t}: answers {numbers} after {start}; the thread:\n{said}")
             self.checked[t] = start + len(numbers)
             for message in log:
                 world.messages.pop(message.id, None)
