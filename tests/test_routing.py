@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from kimaki_tui.core.routing import ThreadMessage, channel_action, is_context, needs_answer, queue_suffix
+from kimaki_tui.core.routing import (
+    ThreadMessage,
+    btw_suffix,
+    channel_action,
+    is_context,
+    needs_answer,
+    queue_suffix,
+)
 
 
 @pytest.mark.parametrize(
@@ -58,3 +65,17 @@ def test_thread_messages_to_someone_else_are_context_in_mention_mode() -> None:
 )
 def test_a_queue_suffix_waits_for_the_running_turn(text: str, expected: tuple[str, bool]) -> None:
     assert queue_suffix(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("what does foo do? btw", ("what does foo do?", True)),
+        ("what does foo do. BTW.", ("what does foo do", True)),
+        ("what does foo do\nbtw", ("what does foo do", True)),
+        ("is this btw", ("is this btw", False)),  # no punctuation before it: an ordinary prompt
+        (". btw", (". btw", False)),
+    ],
+)
+def test_a_btw_suffix_asks_aside(text: str, expected: tuple[str, bool]) -> None:
+    assert btw_suffix(text) == expected

@@ -21,13 +21,21 @@ from discord.ext import commands
 from kimaki_tui.bot import attachments, cli_ingress, voice
 from kimaki_tui.bot.access import check, display_name, in_scope
 from kimaki_tui.bot.catchup import CatchUp
+from kimaki_tui.bot.commands import btw
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.retry import retrying
 from kimaki_tui.bot.threads import thread_name
-from kimaki_tui.core.api import DatabaseBusy
+from kimaki_tui.core.api import DatabaseBusy, HistoryError
 from kimaki_tui.core.ordering import ArrivalOrder
 from kimaki_tui.core.prompts import PromptInput
-from kimaki_tui.core.routing import ThreadMessage, channel_action, is_context, needs_answer, queue_suffix
+from kimaki_tui.core.routing import (
+    ThreadMessage,
+    btw_suffix,
+    channel_action,
+    is_context,
+    needs_answer,
+    queue_suffix,
+)
 from kimaki_tui.errors import KimakiError, one_line
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.presentation.notices import LATE_NOTICE, submit_notice
@@ -301,6 +309,10 @@ class IngressCog(commands.Cog):
     async def _in_thread(self, message: discord.Message, thread: discord.Thread) -> None:
         thread_id = str(thread.id)
         audio = voice.audio_attachment(message)
+        question, aside = btw_suffix(message.clean_content)
+        if aside and audio is None:
+            await self._aside(message, thread, question)
+            return
         if audio is None and await self._answer_question(message, thread_id, message.clean_content):
             return
         prepared = await self._prepare(message, thread_id)
@@ -364,6 +376,15 @@ class IngressCog(commands.Cog):
         rename = thread.id == message.id and thread.name == voice.PENDING_THREAD_NAME
         await self._voice(message, audio, thread, prepared, rename=rename, status=status)
         return True
+
+    async def _aside(self, message: discord.Message, thread: discord.Thread, question: str) -> None:
+        """`… . btw`: the question is answered in a fork of the session, in its own thread."""
+        try:
+            aside = await btw.ask_aside(self.bot, thread, question, message.author)
+        except (HistoryError, OpenCodeError, discord.HTTPException) as exc:
+            self._say(str(thread.id), f"Could not ask the side question: {exc}")
+            return
+        self._say(str(thread.id), btw.asked_text(aside))
 
     async def _answer_question(self, message: discord.Message, thread_id: str, text: str) -> bool:
         """While a question waits, a plain message (or a transcript) is its answer, not a new prompt."""

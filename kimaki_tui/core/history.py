@@ -156,6 +156,13 @@ class HistoryService:
         messages = await self._client.messages(info.id, runtime.directory)
         return ResumePlan(info, runtime.directory, assistant_texts(messages, limit=1))
 
+    async def fork_aside(self, thread_id: str) -> ResumePlan:
+        """A copy of the whole session for a side question: its thread shows no history, and the
+        original session (its running turn and queue) is left alone."""
+        runtime = self._runtime(thread_id)
+        info = await self._client.fork(_session(runtime), runtime.directory, None)
+        return ResumePlan(info, runtime.directory, ())
+
     async def compact(self, thread_id: str) -> ModelRef:
         """Summarize the session with its current model; returns the model used."""
         runtime = self._runtime(thread_id)

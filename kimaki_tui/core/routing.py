@@ -7,7 +7,8 @@ In a thread several people share, not every message is for the agent. The heuris
 - anything else is for the agent.
 A message that needs no answer still reaches the session, as context the agent sees next turn.
 
-A message in a thread that ends with `. queue` is queued behind the running turn.
+A message in a thread that ends with `. queue` is queued behind the running turn; one that ends
+with `. btw` is a side question, answered in a fork of the session (its own `btw:` thread).
 
 Mention mode (per channel) decides which channel messages start a thread: only those that mention
 the bot (or its role) or start with `!`. In threads the bot owns every message still counts, except
@@ -74,3 +75,23 @@ def queue_suffix(text: str) -> tuple[str, bool]:
     text without the suffix, and whether it was there."""
     stripped = _QUEUE_SUFFIX.sub("", text)
     return (stripped, True) if stripped != text and stripped.strip() else (text, False)
+
+
+# Punctuation or a line break before "btw": a message that merely ends with the word is a prompt.
+_BTW_SUFFIX = re.compile(r"(?:(?<=[.!?,;:])|\n)\s*btw\.?\s*$", re.IGNORECASE)
+
+
+def btw_suffix(text: str) -> tuple[str, bool]:
+    """A message ending in `. btw` is a side question: the text without the suffix, and whether it
+    was there."""
+    stripped = _BTW_SUFFIX.sub("", text).rstrip(" \t\n.,;:")  # a question mark stays
+    return (stripped, True) if stripped != text and stripped.strip() else (text, False)
+
+
+def side_question(question: str, parent_session_id: str) -> str:
+    """The prompt a `btw` fork runs: the question, framed so the agent answers it and stops."""
+    return (
+        f"This is a side question asked in a copy of session {parent_session_id}. Answer only this "
+        "question, briefly; do not resume or change the work that session was doing.\n\n"
+        f"Question:\n{question}"
+    )

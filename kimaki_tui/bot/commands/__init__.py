@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 async def register(bot: KimakiBot) -> None:
     from kimaki_tui.bot.commands import (
         abort,
+        btw,
         channel_settings,
         history,
         insight,
@@ -44,7 +45,7 @@ async def register(bot: KimakiBot) -> None:
     setattr(bot.tree, "interaction_check", gate)  # noqa: B010
     for module in (session, resume, abort, queue, projects):
         await module.setup(bot)
-    for module in (new_project, worktrees, prefs, history, server, insight, shell):
+    for module in (new_project, worktrees, prefs, history, btw, server, insight, shell):
         await module.setup(bot)
     await channel_settings.setup(bot)
     await tasks.setup(bot)
