@@ -59,6 +59,7 @@ class SandboxService:
         self._on_event: Callable[[Event], None] = lambda event: None
         self._on_connect: Callable[[], Awaitable[None]] | None = None
         self._announce: Callable[[str], None] = lambda thread_id: None
+        self._in_use: Callable[[str], bool] = lambda thread_id: False
         if client is not None:
             client.on_resuming.append(self._resuming)
         if registry is not None:
@@ -70,10 +71,13 @@ class SandboxService:
         on_event: Callable[[Event], None],
         on_connect: Callable[[], Awaitable[None]],
         announce: Callable[[str], None],
+        in_use: Callable[[str], bool] = lambda thread_id: False,
     ) -> None:
-        """Where the sandboxes' events go (the core's handler, as for the shared server), and who
-        tells a thread (by id) that its paused sandbox is resuming."""
+        """Where the sandboxes' events go (the core's handler, as for the shared server), who
+        tells a thread (by id) that its paused sandbox is resuming, and whether a thread has work
+        running or waiting (its sandbox is not idle then, however long since its last call)."""
         self._on_event, self._on_connect, self._announce = on_event, on_connect, announce
+        self._in_use = in_use
 
     @property
     def available(self) -> bool:
@@ -135,6 +139,8 @@ class SandboxService:
         idle, ttl = self._settings.idle_minutes * 60, self._settings.ttl_minutes * 60
         for key in [k for k in self._directories if self._registry.handle(k) is not None]:
             if self._registry.running(key) is not None:
+                if self._in_use(key.removeprefix("t")):
+                    continue  # a turn, a session being made or a queue: not idle
                 self._paused.add(key)  # before pausing: a call may resume it at once
                 if await self._registry.pause_if_idle(key, idle):
                     self._paused_at[key] = now

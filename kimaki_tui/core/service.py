@@ -105,7 +105,7 @@ class Core:
         self.integrations = IntegrationService(client)
         self.external = ExternalSessions(client, store, self.sessions, bus, enabled=not options.disable_sync)
         self.sandboxes = sandboxes or SandboxService(store, SandboxSettings(), Path())
-        self.sandboxes.follow(self.handle_event, self.resync, self._sandbox_resuming)
+        self.sandboxes.follow(self.handle_event, self.resync, self._sandbox_resuming, self._thread_in_use)
 
     def subscribe(self, callback: EventCallback) -> Callable[[], None]:
         return self.bus.add_callback(callback)
@@ -131,6 +131,10 @@ class Core:
     def handle_event(self, event: Event) -> None:
         self.sessions.handle_event(event)
         self.external.handle_event(event)
+
+    def _thread_in_use(self, thread_id: str) -> bool:
+        runtime = self.sessions.get(thread_id)
+        return runtime is not None and runtime.in_use
 
     def _sandbox_resuming(self, thread_id: str) -> None:
         runtime = self.sessions.get(thread_id)

@@ -139,6 +139,12 @@ class SessionRuntime:
         return self._state.turn_open
 
     @property
+    def in_use(self) -> bool:
+        """Something runs or waits here: a turn, an action under way (creating the session,
+        sending), or queued prompts. An idle sandbox is paused only when this is false."""
+        return self.busy or self.turn_open or self._lock.locked() or self.queued > 0
+
+    @property
     def queued(self) -> int:
         if self._queued is None:
             self._queued = len(self._deps.store.queue_items(self.thread_id))
