@@ -10,6 +10,7 @@ from contextlib import AbstractAsyncContextManager
 
 import pytest
 
+from kimaki_tui.core.events import TextDelta
 from kimaki_tui.settings import SessionSettings
 from tests.bot.rig import BotRig, is_footer
 from tests.harness import texts
@@ -30,7 +31,8 @@ async def test_a_btw_suffix_answers_in_a_fork_while_the_main_turn_runs(make_bot_
         await rig.user_says("owner", f"SLOW:4 main-{m}")
         thread = await rig.wait_thread()
         runtime = rig.core.conversations.runtime(str(thread.id))
-        await rig.twin.wait_until(lambda: runtime.busy, 10, "the main turn to run")
+        # Streaming text: OpenCode has stored the main prompt (the fork below copies it).
+        await rig.core_rig.wait_for(TextDelta, lambda e: e.thread_id == str(thread.id))
         await rig.user_says("owner", f"REPLY: later-{m}", thread)
         await rig.twin.wait_until(lambda: len(runtime.queue()) == 1, 10, "a message queued")
 
