@@ -23,6 +23,7 @@ import pytest
 
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeNotInstalled
+from kimaki_tui.opencode.injection_guard import with_injection_guard
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor, find_opencode
 from kimaki_tui.testing.scripted_model import ScriptedModel
 from tests.harness import (
@@ -81,10 +82,12 @@ def opencode_binary() -> str:
 async def opencode_server(
     opencode_binary: str, opencode_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[OpenCodeSupervisor]:
-    """The one OpenCode server shared by the test session. Do not kill or restart it."""
+    """The one OpenCode server shared by the test session. Do not kill or restart it. It loads
+    kimaki's injection-guard plugin, as kimaki's own server does."""
+    guard_dir = tmp_path_factory.mktemp("injection-guard")
     supervisor = OpenCodeSupervisor(
         binary=opencode_binary,
-        env=opencode_env,
+        env=with_injection_guard(opencode_env, guard_dir),
         cwd=tmp_path_factory.mktemp("opencode-cwd"),
         health_timeout=60.0,
     )

@@ -19,6 +19,7 @@ from kimaki_tui.core.sandboxes import SandboxService
 from kimaki_tui.core.service import Core
 from kimaki_tui.core.session import SessionRuntime
 from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.opencode.injection_guard import GuardFiles
 from kimaki_tui.opencode.stream import EventStream
 from kimaki_tui.sandbox.api import SandboxBackend
 from kimaki_tui.sandbox.registry import ServerRegistry
@@ -40,6 +41,7 @@ class CoreRig:
         clock: Callable[[], float] | None = None,
         chat_expected: bool = False,
         sandbox: tuple[SandboxSettings, SandboxBackend] | None = None,
+        injection_guard: GuardFiles | None = None,
     ) -> None:
         self.client = client
         self._chat_expected = chat_expected  # as the root when a bot will start
@@ -64,6 +66,7 @@ class CoreRig:
             options=options,
             clock=clock or time.monotonic,
             sandboxes=self.sandboxes,
+            injection_guard=injection_guard,
         )
         self.stream = EventStream(client, self.core.handle_event, on_connect=self.core.resync)
         self._task: asyncio.Task[None] | None = None

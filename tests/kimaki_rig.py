@@ -1,7 +1,7 @@
 """A kimaki user's world for the import tests: a Discord twin with their server, project channels
 and session threads, and kimaki's database (tests/kimaki_fixture.py) describing them, with rows in
 every table the import reads — plus rows it must skip (a voice channel, an older bot, a deleted
-thread, finished tasks, a task with injection-guard patterns)."""
+thread, finished tasks)."""
 
 from __future__ import annotations
 

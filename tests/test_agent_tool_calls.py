@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from kimaki_tui.agent_tools.calls import Caller, CallTracker
-from kimaki_tui.agent_tools.opencode_config import CONFIG_CONTENT, request_timeout_ms, with_agent_tools
+from kimaki_tui.agent_tools.opencode_config import request_timeout_ms, with_agent_tools
 from kimaki_tui.agent_tools.ports import (
     Clicked,
     NoAnswer,
@@ -26,6 +26,7 @@ from kimaki_tui.agent_tools.ports import (
 )
 from kimaki_tui.agent_tools.toolkit import AgentToolkit, ToolLimits, ToolResult
 from kimaki_tui.errors import KimakiError
+from kimaki_tui.opencode.config_content import CONFIG_CONTENT
 from kimaki_tui.opencode.events import parse_event
 
 TOOL = "kimaki_action_buttons"

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from kimaki_tui.agent_tools.opencode_config import CONFIG_CONTENT, with_agent_tools
+from kimaki_tui.agent_tools.opencode_config import with_agent_tools
 from kimaki_tui.agent_tools.toolkit import ToolLimits
 from kimaki_tui.opencode.client import OpenCodeClient, text_part
+from kimaki_tui.opencode.config_content import CONFIG_CONTENT
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 from kimaki_tui.testing.scripted_model import ScriptedModel
 from tests.agent_tools_rig import AgentToolRig

@@ -94,8 +94,8 @@ async def test_every_imported_table_lands_in_kimaki_tui(world: KimakiWorld) -> N
         assert store.get_session_pref("ses_plain").model == "openai/gpt-5"
         assert store.get_session_pref("ses_worktree").agent == "build"
         tasks = store.list_tasks(all_states=True)
-    assert len(tasks) == 3 and {t.status for t in tasks} == {"scheduled"}
-    cron = next(t for t in tasks if t.kind == "cron" and t.payload["prompt"] != "restricted")
+    assert len(tasks) == 4 and {t.status for t in tasks} == {"scheduled"}
+    cron = next(t for t in tasks if t.kind == "cron" and t.payload["prompt"] == "weekly review of open PRs")
     assert (cron.cron, cron.timezone, cron.channel_id) == ("0 9 * * 1", "Europe/Paris", str(world.alpha.id))
     assert cron.payload == {
         "target": "channel",
@@ -116,6 +116,8 @@ async def test_every_imported_table_lands_in_kimaki_tui(world: KimakiWorld) -> N
         "pre_run": "git fetch -q",
         "allow_concurrency": True,
     }
+    guarded = next(t for t in tasks if t.payload["prompt"] == "guarded")
+    assert guarded.payload["injection_guard"] == ["bash:*"]
     once = next(t for t in tasks if t.kind == "at")
     assert once.run_at == world.run_at and once.channel_id == str(world.alpha.id)
     assert once.payload == {
@@ -135,14 +137,13 @@ async def test_every_imported_table_lands_in_kimaki_tui(world: KimakiWorld) -> N
         "channel_agents": (1, 0, 0),
         "session_models": (1, 0, 0),
         "session_agents": (1, 0, 0),
-        "scheduled_tasks": (3, 0, 2),
+        "scheduled_tasks": (4, 0, 1),
     }
     reasons = {(s.table, s.key): s.reason for s in report.skips}
     assert "older bot" in reasons[("bot_tokens", str(OLD_APP_ID))]
     assert "voice channel" in reasons[("channel_directories", str(world.voice.id))]
     assert "no longer exists in Discord" in reasons[("thread_sessions", GONE_THREAD)]
     assert "finished in kimaki (completed)" in reasons[("scheduled_tasks", "3")]
-    assert "injection-guard patterns" in reasons[("scheduled_tasks", "5")]
     text = report.text()
     assert TOKEN not in text and GEMINI_KEY not in text and "was only read" in text
 
@@ -296,8 +297,8 @@ def _task(
         (_task("failed"), "finished in kimaki (failed: boom)"),
         (_task(cron="0 */5 * * * *"), "cannot read its cron expression"),  # kimaki's cron takes seconds
         (_task(permissions=["bash:maybe"]), "cannot read its permission rule"),
-        (_task(permissions="bash:deny"), "not a list of tool:action rules"),
-        (_task(injectionGuardPatterns=["rm -rf"]), "injection-guard patterns"),
+        (_task(permissions="bash:deny"), "not a list of tool:action strings"),
+        (_task(injectionGuardPatterns=["rm -rf"]), "cannot read its injection-guard rule"),
         (_task(kind="at"), "a one-shot task without a time"),
         (_task(model="gpt-5"), "is not 'provider/model'"),
         (KimakiTask(1, "planned", "cron", None, "* * * * *", "UTC", None, None, "[1]"), "not a JSON object"),
@@ -312,6 +313,7 @@ def test_kimakis_send_options_move_over() -> None:
     task = _task(
         cwd="/srv/app/sub",
         permissions=["bash:deny"],
+        injectionGuardPatterns=["webfetch:*"],
         parentSessionId="ses_p",
         preRunCommand="make",
         allowConcurrency=True,
@@ -323,6 +325,7 @@ def test_kimakis_send_options_move_over() -> None:
         "ses_p",
     )
     assert (request.pre_run, request.allow_concurrency) == ("make", True)
+    assert request.injection_guard == ("webfetch:*",)
 
 
 def test_a_task_kimaki_was_running_moves_over() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from typing import Any
 
@@ -19,6 +20,7 @@ from kimaki_tui.core.events import (
     ToolStarted,
     TurnFinished,
 )
+from kimaki_tui.opencode.injection_guard import guard_flags
 from kimaki_tui.presentation.notices import queue_notice
 from kimaki_tui.presentation.render import (
     LINE_LIMIT,
@@ -83,6 +85,18 @@ def test_tool_lines() -> None:
 def test_tool_error_line() -> None:
     line = render_event(tool("bash", "error", error="The user rejected permission.\nmore", command="rm x"))
     assert line == ["┣ bash `rm x` ✗ The user rejected permission. …"]
+
+
+def test_a_guarded_output_is_marked_on_its_tool_line() -> None:
+    wrapped = dataclasses.replace(tool("webfetch", url="https://example.com"), guard_flags=0)
+    assert render_event(wrapped) == ["┣ webfetch `https://example.com` 🛡 untrusted"]
+    flagged = dataclasses.replace(wrapped, guard_flags=2)
+    assert render_event(flagged) == [
+        "┣ webfetch `https://example.com` 🛡 untrusted · reads like a prompt injection"
+    ]
+    assert guard_flags({"kimakiInjectionGuard": {"pattern": "webfetch:*", "flagged": 2}}) == 2
+    assert guard_flags({"kimakiInjectionGuard": {"pattern": "webfetch:*"}}) == 0
+    assert guard_flags({"other": 1}) is None and guard_flags(None) is None
 
 
 def test_long_or_multiline_commands_stay_short() -> None:

@@ -14,14 +14,12 @@ user, since OpenCode 1.2 sends no progress token that could keep a call alive.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from kimaki_tui.agent_tools.toolkit import SERVER_NAME, ToolLimits
-from kimaki_tui.errors import KimakiError
+from kimaki_tui.opencode.config_content import config_content, with_content
 
-CONFIG_CONTENT = "OPENCODE_CONFIG_CONTENT"
 _MARGIN_SECONDS = 60
 
 
@@ -45,14 +43,8 @@ def with_agent_tools(
     env: Mapping[str, str], url: str, headers: Mapping[str, str], limits: ToolLimits
 ) -> dict[str, str]:
     """`env` with kimaki's MCP server added to OPENCODE_CONFIG_CONTENT (other content kept)."""
-    raw = env.get(CONFIG_CONTENT, "").strip()
-    try:
-        content = json.loads(raw) if raw else {}
-    except ValueError as exc:
-        raise KimakiError(f"{CONFIG_CONTENT} is not valid JSON ({exc}).", "Fix or unset it.") from None
-    if not isinstance(content, dict):
-        raise KimakiError(f"{CONFIG_CONTENT} must hold a JSON object.", "Fix or unset it.")
+    content = config_content(env)
     servers = content.get("mcp")
     servers = dict(servers) if isinstance(servers, dict) else {}
     content["mcp"] = {**servers, SERVER_NAME: server_entry(url, headers, limits)}
-    return {**env, CONFIG_CONTENT: json.dumps(content)}
+    return with_content(env, content)

@@ -4,7 +4,8 @@ CLI uses it too. (The in-process scheduler posts the same content without the ma
 
 A marked message carries one embed whose footer is `kimaki-cli {json}`: whether it starts a
 thread (a message in a project channel) or prompts an existing thread, plus agent, model,
-worktree, working folder, permission rules, parent session, user, thread name, notify-only, and
+worktree, working folder, permission rules, injection-guard patterns, parent session, user, thread
+name, notify-only, and
 the name of the attachment holding the prompt when it is too long for a message (any other
 attachment is a `--file` for the session). Only messages written with the bot's own
 token can carry it, since the bot ignores every other author's marker.
@@ -41,6 +42,10 @@ class Marker:
     cwd: str | None = None
     permissions: tuple[str, ...] = ()
     parent_session: str | None = None
+    injection_guard: tuple[str, ...] = ()
+
+
+_LISTS = ("permissions", "injection_guard")
 
 
 def format_footer(marker: Marker) -> str:
@@ -61,10 +66,11 @@ def parse_footer(text: str) -> Marker | None:
         return None
     known = {f.name for f in fields(Marker)}
     values = {key: value for key, value in data.items() if key in known}
-    permissions = values.get("permissions", ())
-    if not isinstance(permissions, list | tuple) or not all(isinstance(p, str) for p in permissions):
-        return None
-    values["permissions"] = tuple(permissions)
+    for key in _LISTS:
+        items = values.get(key, ())
+        if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
+            return None
+        values[key] = tuple(items)
     try:
         return Marker(**values)
     except TypeError:
@@ -118,6 +124,7 @@ def build_starter(request: SendRequest, files: Sequence[tuple[str, bytes]] = ())
         cwd=request.cwd,
         permissions=request.permissions,
         parent_session=request.parent_session,
+        injection_guard=request.injection_guard,
     )
     if len(header) + len(request.prompt) <= CONTENT_MAX:
         return StarterMessage(header + request.prompt, marker, tuple(files))
@@ -148,6 +155,7 @@ def request_from_marker(marker: Marker, target_id: str, prompt: str) -> SendRequ
         cwd=marker.cwd,
         permissions=marker.permissions,
         parent_session=marker.parent_session,
+        injection_guard=marker.injection_guard,
     )
 
 

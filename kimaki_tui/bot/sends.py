@@ -71,9 +71,9 @@ async def start_thread(
 
 
 async def _setup(starter: discord.Message, request: SendRequest) -> SessionSetup:
-    """The session's permission rules and parent (checked again: a task may be old)."""
+    """The session's permission rules, parent and guard (checked again: a task may be old)."""
     try:
-        return SessionSetup.parse(request.permissions, request.parent_session)
+        return SessionSetup.parse(request.permissions, request.parent_session, request.injection_guard)
     except SetupError as exc:
         await _refuse(starter, str(exc))
         raise SendFailed(str(exc)) from None

@@ -80,6 +80,16 @@ def register(subparsers: Any) -> None:
         "deny (repeatable), e.g. bash:deny or 'bash:git *:allow'",
     )
     new.add_argument(
+        "--injection-guard",
+        action="append",
+        default=[],
+        dest="injection_guard",
+        metavar="TOOL:GLOB",
+        help="treat the new session's output of this tool as untrusted when its command, URL or path "
+        "matches GLOB: the model gets it wrapped as data, with a warning (repeatable), e.g. webfetch:* "
+        "or 'bash:curl *'",
+    )
+    new.add_argument(
         "--parent-session", metavar="ID", help="make the new session a child of this OpenCode session"
     )
     session = parser.add_argument_group("session")
@@ -139,11 +149,12 @@ def check_flags(args: argparse.Namespace) -> str | None:
             )
     if args.app_id and args.channel:
         return "--app-id only chooses the channel of a --project; --channel already names one"
-    if existing and args.permissions:
-        return (
-            "--permission only applies when starting a new session (--channel or --project), "
-            f"not with --{targets[0]}"
-        )
+    for flag in ("permissions", "injection_guard"):
+        if existing and getattr(args, flag):
+            return (
+                f"--{_flag(flag)} only applies when starting a new session (--channel or --project), "
+                f"not with --{targets[0]}"
+            )
     for flag in ("pre_run", "allow_concurrency"):
         if getattr(args, flag) and not args.send_at:
             return f"--{flag.replace('_', '-')} only applies to scheduled sends: add --send-at"
@@ -165,14 +176,14 @@ def check_flags(args: argparse.Namespace) -> str | None:
     from kimaki_tui.core.api import SessionSetup, SetupError
 
     try:
-        SessionSetup.parse(args.permissions, args.parent_session)
+        SessionSetup.parse(args.permissions, args.parent_session, args.injection_guard)
     except SetupError as exc:
         return str(exc)
     return None
 
 
 def _flag(dest: str) -> str:
-    return "file" if dest == "files" else dest.replace("_", "-")
+    return {"files": "file", "permissions": "permission"}.get(dest, dest.replace("_", "-"))
 
 
 def run_send(args: argparse.Namespace) -> int:
@@ -211,6 +222,7 @@ async def send(args: argparse.Namespace) -> int:
             notify_only=args.notify_only,
             cwd=_working_folder(settings, args.cwd, target) if args.cwd else None,
             permissions=tuple(args.permissions),
+            injection_guard=tuple(args.injection_guard),
             parent_session=args.parent_session,
             pre_run=args.pre_run,
             allow_concurrency=args.allow_concurrency,

@@ -35,7 +35,9 @@ class PartCompleted(DomainEvent):
     """A finished part of the assistant's answer, posted once, in order.
 
     For tools: `tool` is the tool name, `title` OpenCode's title, `status` "completed" or
-    "error", `error` the error text, `input` the tool input. For text/reasoning: `text`.
+    "error", `error` the error text, `input` the tool input, `guard_flags` None unless kimaki's
+    injection guard wrapped the output (then how many lines of it read like instructions).
+    For text/reasoning: `text`.
     """
 
     part_id: str
@@ -48,6 +50,7 @@ class PartCompleted(DomainEvent):
     error: str = ""
     input: Mapping[str, Any] = field(default_factory=dict)
     output: str = ""
+    guard_flags: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

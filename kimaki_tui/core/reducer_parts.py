@@ -26,6 +26,7 @@ from kimaki_tui.core.stream_state import (
     usage_from,
 )
 from kimaki_tui.opencode.events import PartDelta, PartUpdated
+from kimaki_tui.opencode.injection_guard import guard_flags
 
 Result = tuple[StreamState, tuple[DomainEvent, ...]]
 
@@ -185,8 +186,10 @@ def _on_tool(state: StreamState, part: Mapping[str, Any], mid: str) -> Result:
         error=as_text(tool_state.get("error")),
         input=tool_input,
         output=output,
+        guard_flags=guard_flags(tool_state.get("metadata")),
     )
     return _mark_emitted(state, pid, mid, as_int(times.get("end"))), (completed,)
+
 
 
 def _mark_emitted(state: StreamState, pid: str, mid: str, time_ms: int) -> StreamState:

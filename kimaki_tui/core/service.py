@@ -43,6 +43,7 @@ from kimaki_tui.core.turns import TurnLedger
 from kimaki_tui.core.workflows import SkillFilter, WorkflowService
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.events import Event
+from kimaki_tui.opencode.injection_guard import GuardFiles
 from kimaki_tui.settings import SandboxSettings, SessionSettings
 from kimaki_tui.store.repo import Store
 
@@ -62,6 +63,7 @@ class Core:
         release_idle_after: float = 0.0,
         skills: SkillFilter | None = None,
         sandboxes: SandboxService | None = None,
+        injection_guard: GuardFiles | None = None,
     ) -> None:
         options = options or SessionSettings()
         self.client = client
@@ -82,6 +84,7 @@ class Core:
             options,
             clock,
             self.chat_delivery,
+            injection_guard,
         )
         self.sessions = SessionRegistry(deps)
         self.instances = InstanceKeeper(client, self.sessions.all, release_idle_after)

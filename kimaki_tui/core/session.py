@@ -42,10 +42,12 @@ from kimaki_tui.core.prompts import FileInput, PromptInput, SubmitResult
 from kimaki_tui.core.session_setup import SessionSetup
 from kimaki_tui.core.shell import SHELL_BUSY, ShellResult, run_shell
 from kimaki_tui.core.workflows import split_command
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.logs import log_context
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeError, SessionNotFound
 from kimaki_tui.opencode.events import Event, PermissionReplied, QuestionRejected, QuestionReplied
+from kimaki_tui.opencode.injection_guard import GuardFiles
 from kimaki_tui.opencode.schema import ModelRef, text_part
 from kimaki_tui.settings import SessionSettings
 from kimaki_tui.store.db import DatabaseBusy
@@ -79,6 +81,7 @@ class CoreDeps:
     options: SessionSettings = dataclasses.field(default_factory=SessionSettings)
     clock: Callable[[], float] = time.monotonic  # MEMORY.md reminders' idle gap (injectable for tests)
     chat: ChatDelivery = dataclasses.field(default_factory=ChatDelivery)
+    injection_guard: GuardFiles | None = None  # where the guard plugin reads sessions' patterns
 
 
 class SessionRuntime:
@@ -388,6 +391,8 @@ class SessionRuntime:
         info = await self._deps.client.create_session(
             self.directory, permission=setup.rules(), parent_id=setup.parent_session_id
         )
+        if setup.injection_guard:
+            self._guard(info.id, setup.injection_guard)
         # Stored first: if that fails (a locked database) this runtime has no half-made session.
         self._deps.store.map_thread(self.thread_id, info.id, self.channel_id, self.directory, self.origin)
         self.session_id = info.id
@@ -395,6 +400,24 @@ class SessionRuntime:
         self._memory.session_created()
         self._context.session_created()
         self._on_session(self)
+
+    def _guard(self, session_id: str, patterns: tuple[str, ...]) -> None:
+        """Hand the guard plugin its patterns before the session's first tool can run; a session
+        asked to be guarded never runs without it."""
+        guard = self._deps.injection_guard
+        if guard is None:
+            raise KimakiError(
+                "This kimaki cannot guard tool output (--injection-guard): its OpenCode server was "
+                "started without the guard plugin.",
+                "Start the session without --injection-guard, or restart kimaki.",
+            )
+        try:
+            guard.write(session_id, patterns)
+        except OSError as exc:
+            raise KimakiError(
+                f"Could not save the session's --injection-guard patterns: {exc.strerror or exc}.",
+                f"Check that {guard.directory} is writable.",
+            ) from None
 
     def _model_and_agent(self, prompt: PromptInput) -> tuple[ModelRef | None, str | None]:
         store = self._deps.store

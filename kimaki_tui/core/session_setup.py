@@ -1,8 +1,11 @@
-"""How a new session is set up beyond its folder: permission rules of its own and a parent session.
+"""How a new session is set up beyond its folder: permission rules of its own, a parent session
+and injection-guard patterns.
 
-`kimaki send --permission tool:action` (or `tool:pattern:action`) and `--parent-session ID` end
-up here; the runtime hands them to OpenCode when it creates the session (POST /session takes
-`permission` rules and `parentID`). Parsing lives here so the CLI and the bot agree on it.
+`kimaki send --permission tool:action` (or `tool:pattern:action`), `--parent-session ID` and
+`--injection-guard tool:glob` end up here; the runtime hands the first two to OpenCode when it
+creates the session (POST /session takes `permission` rules and `parentID`) and writes the
+patterns for the guard plugin (opencode/injection_guard.py). Parsing lives here so the CLI and
+the bot agree on it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from kimaki_tui.errors import KimakiError
 ACTIONS = ("allow", "ask", "deny")
 _TOOL = re.compile(r"^[A-Za-z_][\w.-]*$")
 _SESSION_ID = re.compile(r"^ses_[A-Za-z0-9]+$")
+_GUARD_TOOL = re.compile(r"^[A-Za-z_*?][\w.*?-]*$")
 
 
 class SetupError(KimakiError, ValueError):
@@ -49,6 +53,18 @@ def parse_permission(text: str) -> PermissionRule:
     return PermissionRule(tool, pattern, action)
 
 
+def parse_guard(text: str) -> str:
+    """`tool:glob` (the tool may be a glob too, the glob may hold colons), as the plugin reads it."""
+    tool, colon, glob = text.strip().partition(":")
+    if not colon or not glob:
+        raise SetupError(
+            f"--injection-guard {text!r}: write tool:glob, e.g. webfetch:* or 'bash:curl *'"
+        )
+    if not _GUARD_TOOL.match(tool):
+        raise SetupError(f"--injection-guard {text!r}: {tool!r} is not a tool name (e.g. bash, webfetch)")
+    return f"{tool}:{glob}"
+
+
 def check_session_id(value: str, flag: str = "--parent-session") -> str:
     if not _SESSION_ID.match(value):
         raise SetupError(f"{flag} {value!r} is not an OpenCode session id (they look like ses_…)")
@@ -61,12 +77,19 @@ class SessionSetup:
 
     permissions: tuple[PermissionRule, ...] = ()
     parent_session_id: str | None = None
+    injection_guard: tuple[str, ...] = ()  # tool:glob patterns whose outputs are untrusted
 
     @classmethod
-    def parse(cls, permissions: Sequence[str] = (), parent_session_id: str | None = None) -> SessionSetup:
+    def parse(
+        cls,
+        permissions: Sequence[str] = (),
+        parent_session_id: str | None = None,
+        injection_guard: Sequence[str] = (),
+    ) -> SessionSetup:
         rules = tuple(parse_permission(text) for text in permissions)
         parent = check_session_id(parent_session_id) if parent_session_id else None
-        return cls(rules, parent)
+        guard = tuple(dict.fromkeys(parse_guard(text) for text in injection_guard))
+        return cls(rules, parent, guard)
 
     def rules(self) -> list[dict[str, Any]] | None:
         return [rule.to_opencode() for rule in self.permissions] or None

@@ -9,10 +9,9 @@ only a few minutes late and otherwise records it as missed, as for its own tasks
 gets its next time from kimaki-tui's cron rules, in the task's time zone.
 
 kimaki's send options move over as `kimaki send` takes them: a working directory (`cwd`), a
-pre-run command, session permissions (`tool:action` or `tool:pattern:action`; one kimaki-tui
-cannot read skips the task), a parent session and `allowConcurrency`. A task using injection-guard
-patterns is skipped rather than run differently: dropping them would run the prompt with less
-protection than the user asked for.
+pre-run command, session permissions (`tool:action` or `tool:pattern:action`) and injection-guard
+patterns (`tool:glob`) — a rule or pattern kimaki-tui cannot read skips the task rather than run
+it with less protection than asked —, a parent session and `allowConcurrency`.
 """
 
 from __future__ import annotations
@@ -29,10 +28,6 @@ from kimaki_tui.scheduling.request import SendRequest
 from kimaki_tui.scheduling.when import Schedule
 
 ACTIVE = frozenset({"planned", "running"})
-# kimaki payload fields kimaki-tui cannot honour, and how the skip reason names them.
-UNSUPPORTED = {
-    "injectionGuardPatterns": "injection-guard patterns",
-}
 
 
 class TaskSkipped(KimakiError):
@@ -55,9 +50,6 @@ def _payload(text: str) -> Mapping[str, Any]:
         raise TaskSkipped("its payload is not JSON") from None
     if not isinstance(payload, dict):
         raise TaskSkipped("its payload is not a JSON object")
-    used = [label for key, label in UNSUPPORTED.items() if payload.get(key)]
-    if used:
-        raise TaskSkipped(f"it uses {', '.join(used)}, which kimaki-tui does not support")
     return payload
 
 
@@ -83,26 +75,28 @@ def _request(payload: Mapping[str, Any]) -> SendRequest:
         user_id=_text(payload.get("userId")),
         notify_only=payload.get("notifyOnly") is True,
         cwd=_text(payload.get("cwd")),
-        permissions=_permissions(payload.get("permissions")),
+        permissions=_rules(payload.get("permissions"), "permission", "tool:action"),
+        injection_guard=_rules(payload.get("injectionGuardPatterns"), "injection-guard", "tool:glob"),
         parent_session=_text(payload.get("parentSessionId")),
         pre_run=_text(payload.get("preRunCommand")),
         allow_concurrency=payload.get("allowConcurrency") is True,
     )
 
 
-def _permissions(value: object) -> tuple[str, ...]:
-    """kimaki's `--permission` rules, checked as `kimaki send` checks them."""
-    from kimaki_tui.core.session_setup import SetupError, parse_permission
+def _rules(value: object, flag: str, shape: str) -> tuple[str, ...]:
+    """kimaki's `--permission` rules or `--injection-guard` patterns, checked as `kimaki send` does."""
+    from kimaki_tui.core.session_setup import SetupError, parse_guard, parse_permission
 
     if not value:
         return ()
     if not isinstance(value, list) or not all(isinstance(rule, str) for rule in value):
-        raise TaskSkipped("its permissions are not a list of tool:action rules")
+        raise TaskSkipped(f"its {flag} rules are not a list of {shape} strings")
+    parse = parse_permission if flag == "permission" else parse_guard
     for rule in value:
         try:
-            parse_permission(rule)
+            parse(rule)
         except SetupError as exc:
-            raise TaskSkipped(f"kimaki-tui cannot read its permission rule: {exc}") from None
+            raise TaskSkipped(f"kimaki-tui cannot read its {flag} rule: {exc}") from None
     return tuple(rule.strip() for rule in value)
 
 

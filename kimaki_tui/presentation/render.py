@@ -117,12 +117,15 @@ def is_minor_tool(tool: str) -> bool:
 
 # ---- tool lines --------------------------------------------------------------------------------
 def render_tool_line(part: PartCompleted) -> str:
-    """`┣ bash `echo hi``, `┣ edit `src/x.py``, `┣ bash `false` ✗ exit 1`; at most LINE_LIMIT chars."""
+    """`┣ bash `echo hi``, `┣ edit `src/x.py``, `┣ bash `false` ✗ exit 1`, `┣ webfetch `…` 🛡 untrusted`
+    (the injection guard wrapped it); at most LINE_LIMIT chars."""
     name = _escape(_clip(part.tool or "tool", 60))
     summary = _tool_summary(part)
     line = f"┣ {name} {summary}" if summary else f"┣ {name}"
     if part.status == "error":
         line += f" ✗ {_clip(_first_line(part.error) or 'failed', 120)}"
+    if part.guard_flags is not None:
+        line += " 🛡 untrusted" + (" · reads like a prompt injection" if part.guard_flags else "")
     return line if len(line) <= LINE_LIMIT else line[: LINE_LIMIT - 1] + "…"
 
 

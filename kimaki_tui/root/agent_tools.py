@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kimaki_tui.agent_tools.calls import CallTracker
-from kimaki_tui.agent_tools.opencode_config import CONFIG_CONTENT, with_agent_tools
+from kimaki_tui.agent_tools.opencode_config import with_agent_tools
 from kimaki_tui.agent_tools.ports import (
     Clicked,
     NoAnswer,
@@ -35,6 +35,7 @@ from kimaki_tui.agent_tools.ports import (
 from kimaki_tui.agent_tools.server import PATH, AgentToolServer, reserve_listener
 from kimaki_tui.agent_tools.toolkit import SERVER_NAME, AgentToolkit, ToolLimits
 from kimaki_tui.core.service import Core
+from kimaki_tui.opencode.config_content import CONFIG_CONTENT
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.scheduling.request import SendRequest
 from kimaki_tui.scheduling.when import Schedule

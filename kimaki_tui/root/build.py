@@ -23,6 +23,7 @@ from kimaki_tui.core.service import Core
 from kimaki_tui.core.workflows import SkillFilter
 from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.opencode.injection_guard import guard_files
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.opencode.stream import EventStream
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
@@ -79,6 +80,7 @@ class Services:
                 disabled=frozenset(settings.discord.disable_skill),
             ),
             sandboxes=self._sandboxes,
+            injection_guard=guard_files(supervisor.environment),
         )
         self.core.server.use_restart(supervisor.restart)
         self.core.server.report(self.server_status)

@@ -89,10 +89,14 @@ async def serve(settings: Settings, secrets: SecretStore, token: str | None, lau
     SIGUSR2 ended it."""
     from kimaki_tui.control_api import ControlActions
     from kimaki_tui.instance import InstanceLock
+    from kimaki_tui.opencode.injection_guard import with_injection_guard
     from kimaki_tui.root.agent_tools import AgentEndpoint, tool_limits
 
     endpoint = AgentEndpoint.reserve()  # OpenCode's config names it: before the spawn
-    opencode_env = endpoint.opencode_env(launch.opencode_env, tool_limits(settings.agent_tools))
+    opencode_env = with_injection_guard(
+        endpoint.opencode_env(launch.opencode_env, tool_limits(settings.agent_tools)),
+        settings.injection_guard_dir,
+    )
     supervisor = await _spawn_opencode(settings, opencode_env)
     stop, restart = _install_signals()
     lock = InstanceLock(settings.data_dir, port=settings.lock_port, actions=ControlActions(shutdown=stop.set))

@@ -1,14 +1,14 @@
 """The bubblewrap backend: each thread's `opencode serve` in its own bwrap sandbox.
 
-The sandbox starts from an empty root and sees only: the system paths in `system_paths`
-(read-only; /usr, the merged-/usr links and a short list of /etc files), fresh /proc, /dev and
-/tmp, the OpenCode binary and the tools it needs (`rg`) read-only, OPENCODE_CONFIG read-only,
-and read-write: the worktree, the repository's shared git dir (to commit) and the sandbox's
-data dir (its HOME). Every host path keeps its name inside. It runs in new user, PID, IPC,
-UTS and cgroup namespaces with every capability dropped, in a new session, and dies with
-kimaki; with the network off it also gets an empty network namespace, reached through a unix
-socket (netshim.py). File descriptors and file size are capped with prlimit; memory and
-process counts cannot be capped per sandbox this way (see `check_limits`).
+The sandbox starts from an empty root and sees only: the system paths in `system_paths` (read-only;
+/usr, the merged-/usr links and a short list of /etc files), fresh /proc, /dev and /tmp, the
+OpenCode binary and the tools it needs (`rg`) read-only, OPENCODE_CONFIG and the injection guard's
+plugin and patterns read-only, and read-write: the worktree, the repository's shared git dir (to
+commit) and the sandbox's data dir (its HOME). Every host path keeps its name inside. It runs in new
+user, PID, IPC, UTS and cgroup namespaces with every capability dropped, in a new session, and dies
+with kimaki; with the network off it also gets an empty network namespace, reached through a unix
+socket (netshim.py). File descriptors and file size are capped with prlimit; memory and process
+counts cannot be capped per sandbox this way (see `check_limits`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from kimaki_tui.opencode.injection_guard import GUARD_DIR_ENV, PLUGIN_FILE
 from kimaki_tui.opencode.launcher import GracefulStop, LaunchCommand
 from kimaki_tui.sandbox.api import Bind, Limits, SandboxError, SandboxHandle, SandboxSpec
 from kimaki_tui.sandbox.local import SANDBOX_PORT, SOCKET_NAME, LaunchContext, LocalBackend
@@ -70,6 +71,17 @@ def system_args(paths: Iterable[str]) -> list[str]:
 
 def _outside(path: Path, system_paths: Iterable[str]) -> bool:
     return not any(path.is_relative_to(p) for p in system_paths if Path(p).is_dir())
+
+
+def guard_binds(env: Mapping[str, str]) -> list[Bind]:
+    """The injection guard's plugin and pattern directory, read-only, when the server has them.
+    The directory is made first: a bind must exist when the sandbox starts, and patterns written
+    later must show through it."""
+    guard_dir = env.get(GUARD_DIR_ENV)
+    if not guard_dir:
+        return []
+    Path(guard_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
+    return [Bind(PLUGIN_FILE.resolve()), Bind(Path(guard_dir))]
 
 
 def tool_binds(env: Mapping[str, str], tools: Iterable[str], system_paths: Sequence[str]) -> list[Bind]:
@@ -180,6 +192,7 @@ class BwrapLauncher:
         config = env.get("OPENCODE_CONFIG")
         if config:
             binds.append(Bind(Path(config), optional=True))
+        binds += guard_binds(env)
         if not self._context.spec.network:
             binds.append(Bind(Path(__file__).with_name("netshim.py")))
             prefix = Path(sys.base_prefix)

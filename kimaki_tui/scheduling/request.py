@@ -29,6 +29,8 @@ class SendRequest:
     # `--permission` rules as typed (tool:action or tool:pattern:action), for the new session.
     permissions: tuple[str, ...] = ()
     parent_session: str | None = None
+    # `--injection-guard` patterns as typed (tool:glob): matching tool output is untrusted.
+    injection_guard: tuple[str, ...] = ()
     # Scheduled sends only: a shell command run first (its output is appended to the prompt,
     # a failure skips the run), and whether a run may start while the previous one is busy.
     pre_run: str | None = None
@@ -36,8 +38,9 @@ class SendRequest:
 
     def to_json(self) -> dict[str, Any]:
         data = {key: value for key, value in asdict(self).items() if value not in (None, False, ())}
-        if self.permissions:
-            data["permissions"] = list(self.permissions)
+        for key in _LISTS:
+            if getattr(self, key):
+                data[key] = list(getattr(self, key))
         return data
 
     @classmethod
@@ -48,21 +51,27 @@ class SendRequest:
         if not data.get("target_id"):
             raise ValueError("the send request names no channel or thread (target_id)")
         text = {k: (str(data[k]) if data.get(k) is not None else None) for k in _OPTIONAL}
-        permissions = data.get("permissions") or ()
-        if not isinstance(permissions, list | tuple):
-            raise ValueError("the send request's permissions are not a list")
         return cls(
             target=target,
             target_id=str(data["target_id"]),
             prompt=str(data.get("prompt", "")),
             notify_only=bool(data.get("notify_only", False)),
-            permissions=tuple(str(rule) for rule in permissions),
             allow_concurrency=bool(data.get("allow_concurrency", False)),
+            permissions=_strings(data, "permissions"),
+            injection_guard=_strings(data, "injection_guard"),
             **text,
         )
 
 
 _OPTIONAL = ("name", "agent", "model", "worktree", "user_id", "cwd", "parent_session", "pre_run")
+_LISTS = ("permissions", "injection_guard")
+
+
+def _strings(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    values = data.get(key) or ()
+    if not isinstance(values, list | tuple):
+        raise ValueError(f"the send request's {key.replace('_', ' ')} are not a list")
+    return tuple(str(value) for value in values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kimaki_tui.core.events import PartCompleted
+from kimaki_tui.opencode.injection_guard import guard_flags
 from kimaki_tui.opencode.models import Message, MessageInfo
 from kimaki_tui.opencode.parts import Part, ReasoningPart, TextPart, ToolPart
 from kimaki_tui.presentation.render import render_tool_line
@@ -57,6 +58,7 @@ def _tool_entry(part: ToolPart, session_id: str) -> Entry:
         status=state.status,
         error=state.error,
         input=state.input,
+        guard_flags=guard_flags(state.metadata),
     )
     return Entry(
         part.id,

@@ -262,6 +262,11 @@ class Settings:
         return self.data_dir / "kimaki.log"
 
     @property
+    def injection_guard_dir(self) -> Path:
+        """Sessions' --injection-guard patterns, read by OpenCode's guard plugin."""
+        return self.data_dir / "injection-guard"
+
+    @property
     def attachments_dir(self) -> Path:
         return self.data_dir / "attachments"
 

@@ -26,6 +26,7 @@ from kimaki_tui.bot.scheduled import BotTaskSubmitter
 from kimaki_tui.cli.main import main
 from kimaki_tui.control_api import ControlActions, InstanceStatus
 from kimaki_tui.instance import InstanceLock
+from kimaki_tui.opencode.injection_guard import guard_files
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 from kimaki_tui.root.offline import open_secrets
 from kimaki_tui.root.task_gate import CoreTaskGate
@@ -146,7 +147,9 @@ async def automation_rig(
             category = guild.add_category("Kimaki")
             channel = guild.add_text_channel(project_dir.name, category=category)
             settings = rig_settings(data_dir, tmp_path, **bot_options)
-            async with CoreRig(server.client, data_dir / "discord-sessions.db") as core_rig:
+            guard = guard_files(server.environment)  # as the composition root does
+            database = data_dir / "discord-sessions.db"
+            async with CoreRig(server.client, database, injection_guard=guard) as core_rig:
                 core_rig.core.projects.link(str(channel.id), str(guild.id), str(project_dir))
                 secrets = open_secrets(settings)
                 bot = BotRig(twin, core_rig, guild, category, channel, users, project_dir, settings, secrets)

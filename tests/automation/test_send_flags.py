@@ -138,6 +138,9 @@ async def test_worktree_without_a_name_is_named_from_the_prompt(auto_rig: Automa
         (["--channel", "1", "--permission", "bash"], "write tool:action or tool:pattern:action"),
         (["--channel", "1", "--permission", "bash:maybe"], "must be one of allow, ask, deny"),
         (["--channel", "1", "--parent-session", "nope"], "'nope' is not an OpenCode session id"),
+        (["--thread", "2", "--injection-guard", "bash:*"], "--injection-guard only applies when starting"),
+        (["--channel", "1", "--injection-guard", "webfetch"], "write tool:glob"),
+        (["--channel", "1", "--injection-guard", "web fetch:*"], "'web fetch' is not a tool name"),
         (
             ["--channel", "1", "--file", "x", "--send-at", "2099-01-01T00:00:00Z"],
             "--file cannot be combined with --send-at",
