@@ -1,6 +1,7 @@
 """Catch-up after downtime: at a fresh gateway session (a start, or a session that could not resume,
 where Discord does not replay what was missed) read each linked channel's and conversation thread's
-messages newer than its watermark and hand them to the ingress, in order, before any live message.
+(active, or archived within the catch-up window) messages newer than its watermark and hand them to
+the ingress, in order, before any live message.
 
 Bounded by `discord.catch_up_messages` per channel (the newest ones) and `discord.catch_up_hours`.
 A channel or thread without a watermark (never read by this instance) starts at the session's
@@ -95,7 +96,29 @@ class CatchUp:
                 log.warning("catch-up: could not list the threads of %s: %s", guild.name, exc)
                 threads = list(guild.threads)
             channels += [t for t in threads if self._ours(t)]
+        since = datetime.now(UTC) - timedelta(hours=self.bot.settings.discord.catch_up_hours)
+        for channel in [c for c in channels if isinstance(c, discord.TextChannel)]:
+            channels += await self._archived(channel, since)
         return channels
+
+    async def _archived(self, channel: discord.TextChannel, since: datetime) -> list[discord.Thread]:
+        """Conversation threads archived since `since`: a message may have come in before Discord
+        archived its thread (a day without activity while kimaki was down, or a moderator)."""
+
+        async def newest_first() -> list[discord.Thread]:
+            found: list[discord.Thread] = []
+            async for thread in channel.archived_threads(limit=None):
+                if thread.archive_timestamp < since:
+                    break
+                found.append(thread)
+            return found
+
+        try:
+            threads = await retrying(newest_first, f"listing the archived threads of #{channel.name}")
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+            log.warning("catch-up: could not list the archived threads of #%s: %s", channel.name, exc)
+            return []
+        return [t for t in threads if self._ours(t)]
 
     def _ours(self, thread: discord.Thread) -> bool:
         if self.bot.core.conversations.get(str(thread.id)) is not None:

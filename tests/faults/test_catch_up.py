@@ -68,6 +68,29 @@ async def test_messages_sent_while_kimaki_was_down_are_answered_once_in_order_af
         assert len(rig.twin.threads(rig.channel)) == 2
 
 
+async def test_a_thread_archived_while_kimaki_was_down_is_caught_up(
+    make_bot_rig: Callable[..., AbstractAsyncContextManager[BotRig]], opencode_client: OpenCodeClient
+) -> None:
+    async with make_bot_rig(sessions=QUEUE) as rig:
+        thread = await answered_thread(rig, "before")
+        other = await answered_thread(rig, "archived long ago")
+        rig.guild.archive_thread(other)
+
+        async def user_posts_then_discord_archives_the_thread() -> None:
+            await rig.user_says("owner", "REPLY: missed before archiving", thread)
+            rig.guild.archive_thread(thread)  # a day without activity, or a moderator
+
+        async with after_a_crash(
+            rig, opencode_client, user_posts_then_discord_archives_the_thread, options=QUEUE
+        ):
+            await rig.wait_bot_message(thread, lambda m: m.content == "⬥ missed before archiving", timeout=60)
+            await rig.wait_idle(thread, timeout=60)
+            assert answers(rig, thread) == ["⬥ before", "⬥ missed before archiving"]
+            assert late_notices(rig, thread) == 1
+            assert not thread.archived  # answering brought it back
+        assert answers(rig, other) == ["⬥ archived long ago"] and other.archived
+
+
 async def test_messages_lost_with_a_gateway_session_that_could_not_resume_are_answered(
     make_bot_rig: Callable[..., AbstractAsyncContextManager[BotRig]],
 ) -> None:

@@ -8,6 +8,7 @@ import discord
 import pytest
 
 from kimaki_tui.testing.discord_twin import DiscordTwin, Perm
+from kimaki_tui.testing.discord_twin.model import Channel
 from tests.harness import wait_until
 
 from .bot import ApprovalView, ModelView, TwinTestBot
@@ -351,6 +352,28 @@ async def test_bot_posting_in_an_archived_thread_unarchives_it(twin: DiscordTwin
         assert isinstance(fetched, discord.Thread) and fetched.archived
         await fetched.send("back again")
         assert not thread.archived and twin.transcript(thread).endswith("Kimaki: back again")
+
+
+async def test_archived_threads_are_listed_newest_first_page_by_page(twin: DiscordTwin, scene: Scene) -> None:
+    bot = TwinTestBot(scene.guild.id)
+    async with running(twin, bot):
+        threads: list[Channel] = []
+        for _ in range(3):
+            await scene.alice.send(scene.general, "!thread")
+            thread = await twin.wait_for_thread(scene.general, predicate=lambda t: t not in threads)
+            await twin.wait_for_message(thread, lambda m: m.author.bot)  # posting would unarchive it
+            threads.append(thread)
+        for thread in threads:
+            scene.guild.archive_thread(thread)
+        channel = bot.get_channel(scene.general.id)
+        assert isinstance(channel, discord.TextChannel)
+        # limit 2 per request: discord.py follows has_more with `before` = the last one's archive time.
+        listed = [t.id async for t in channel.archived_threads(limit=None)]
+        assert listed == [t.id for t in reversed(threads)]
+        paged = [r for r in twin.requests if r.path.endswith("/threads/archived/public")]
+        assert len(paged) == 1  # 100 a page: all in one
+        first_two = [t.id async for t in channel.archived_threads(limit=2)]
+        assert first_two == [threads[2].id, threads[1].id]
 
 
 @pytest.mark.parametrize("members", [True, False])

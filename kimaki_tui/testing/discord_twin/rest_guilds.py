@@ -1,6 +1,8 @@
-"""REST: guilds, their channels, roles, members and active threads."""
+"""REST: guilds, their channels, roles, members, active threads and a channel's archived threads."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -162,3 +164,35 @@ async def active_threads(request: web.Request) -> web.Response:
     bot_id = world.bot_user.id
     members = [serialize.thread_member_json(t, bot_id) for t in visible if bot_id in t.thread_members]
     return json_response({"threads": [serialize.thread_json(t) for t in visible], "members": members})
+
+
+@routes.get(f"{API}/channels/{{channel_id}}/threads/archived/public")
+async def archived_public_threads(request: web.Request) -> web.Response:
+    """Newest archived first; `before` (ISO timestamp) pages back, `limit` ≤ 100 (Discord's rules)."""
+    world = world_of(request)
+    channel = world.channel(path_id(request, "channel_id"))
+    world.require_bot(channel, Perm.VIEW_CHANNEL | Perm.READ_MESSAGE_HISTORY, "list archived threads")
+    limit = min(max(int(request.query.get("limit", "50")), 2), 100)
+    before = request.query.get("before")
+    archived = [
+        t
+        for t in world.guild_of(channel).threads
+        if t.parent_id == channel.id
+        and t.archived
+        and t.type == ChannelType.PUBLIC_THREAD
+        and (before is None or _moment(t.archive_timestamp) < _moment(before))
+    ]
+    archived.sort(key=lambda t: _moment(t.archive_timestamp), reverse=True)
+    page = archived[:limit]
+    bot_id = world.bot_user.id
+    return json_response(
+        {
+            "threads": [serialize.thread_json(t) for t in page],
+            "members": [serialize.thread_member_json(t, bot_id) for t in page if bot_id in t.thread_members],
+            "has_more": len(archived) > limit,
+        }
+    )
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text) if text else datetime.min.replace(tzinfo=UTC)
