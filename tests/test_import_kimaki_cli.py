@@ -88,7 +88,7 @@ async def test_import_kimaki_command(world: KimakiWorld, tmp_path: Path) -> None
     assert stored == {"bot-token": TOKEN, "gemini-api-key": GEMINI_KEY}
     with Store.open(data / OWN_DB_NAME) as store:
         assert len(store.list_channels()) == 2 and len(store.list_threads()) == 3
-        assert len(store.list_tasks()) == 3
+        assert len(store.list_tasks()) == 4
 
     code, out, _ = await kimaki_cli(env, "import-kimaki", "--data-dir", str(data))
     assert code == 0 and " 1 imported" not in out and "3 already there" in out
