@@ -46,7 +46,9 @@ class SessionScreen(KimakiScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", tooltip="Leave the message box; else back to the dashboard"),
         Binding("m", "message", "Message", tooltip="Type a message to this session (Enter sends)"),
-        Binding("c", "copy", "Copy", tooltip="Copy the transcript to the clipboard (OSC 52)"),
+        Binding(
+            "c", "copy", "Copy", tooltip="Copy the selected block (↑/↓), else the transcript (OSC 52)"
+        ),
         Binding("ctrl+b", "abort", "Abort", tooltip="Abort the running turn (pending approvals are denied)"),
         # Priority: the prompt box would take these keys to scroll itself.
         Binding("pageup", "scroll(-1)", "Up", tooltip="Scroll the transcript up", priority=True),
@@ -185,6 +187,11 @@ class SessionScreen(KimakiScreen):
             self.app.pop_screen()
 
     def action_copy(self) -> None:
+        selected = self.transcript.selected_text()
+        if selected is not None:
+            self.app.copy_to_clipboard(selected)
+            self.notify("Copied the selected block.", timeout=2)
+            return
         view = self.conversation
         entries = self.book.entries(view.session_id if view else None, self._verbosity(view))
         self.app.copy_to_clipboard("\n\n".join(entry.text for entry in entries))

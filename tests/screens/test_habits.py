@@ -14,6 +14,7 @@ from kimaki_tui.screens.keys import KeysScreen
 from kimaki_tui.screens.messages import LogLines
 from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.widgets.log_view import LogView
+from kimaki_tui.screens.widgets.transcript_view import EntryView, TranscriptView
 from tests.screens.conftest import SIZE, notifications, plain, settle, until
 from tests.screens.scene import build_scene
 
@@ -65,6 +66,26 @@ async def test_screenshots_go_to_the_data_dir(scene: ControlCenterModel) -> None
             pilot, lambda: list(folder.glob("*.svg")) if folder.is_dir() else None, "a screenshot"
         )
         assert shots[0].read_text().startswith("<svg")
+
+
+async def test_arrows_select_a_transcript_block_and_c_copies_just_it(scene: ControlCenterModel) -> None:
+    app = KimakiApp(scene)
+    async with app.run_test(size=SIZE) as pilot:
+        build_scene(scene)
+        await settle(pilot)
+        await app.open_session("1001")
+        await pilot.pause()
+        view = app.screen.query_one(TranscriptView)
+        blocks = [entry.text for entry in view.query(EntryView)]
+        assert len(blocks) >= 2
+        await pilot.press("up", "c")
+        assert app.clipboard == blocks[-1]
+        await pilot.press("up", "c")
+        assert app.clipboard == blocks[-2]
+        assert "Copied the selected block." in notifications(app)
+        assert len(view.query(".entry.-selected")) == 1
+        await pilot.press("end", "c")
+        assert view.selected is None and all(block in app.clipboard for block in blocks)
 
 
 async def test_c_copies_the_transcript_and_the_log_lines_on_screen(scene: ControlCenterModel) -> None:

@@ -6,14 +6,21 @@ half a second. Once the part is complete it is rendered once: as markdown, or as
 is longer than MARKDOWN_LIMIT (rich's markdown with highlighted code costs ~20 ms per 1,000
 characters). The view is anchored to its bottom (Textual keeps it there through any change of
 content or layout) until the reader scrolls up; scrolling back to the end anchors it again.
+
+↑/↓ select a block (`selected`, outlined: what the screen's `c` copies); End drops the selection
+and follows the newest output again.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.console import RenderableType
 from rich.markdown import Markdown
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.reactive import reactive
 from textual.widgets import Static
 
 from kimaki_tui.screens.format import Palette, clip, inline_markdown
@@ -71,14 +78,25 @@ class EntryView(Static):
     def __init__(self, entry: Entry, palette: Palette) -> None:
         super().__init__(render_entry(entry, palette), classes=f"entry -{entry.kind}")
         self.signature = _signature(entry)
+        self.key = entry.key
+        self.text = entry.text
 
     def show(self, entry: Entry, palette: Palette) -> None:
         self.signature = _signature(entry)
+        self.text = entry.text
         self.set_classes(f"entry -{entry.kind}")
         self.update(render_entry(entry, palette))
 
 
 class TranscriptView(VerticalScroll):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # List keys: shown on the keys screen (?), not in the session screen's crowded footer.
+        Binding("end", "follow", "Follow", tooltip="Jump to the newest output and follow it", show=False),
+        Binding("up", "select(-1)", "Block up", tooltip="Select the block above (c copies it)", show=False),
+        Binding("down", "select(1)", "Block down", tooltip="Select the next block (c copies it)", show=False),
+    ]
+    selected: reactive[str | None] = reactive(None, init=False)  # the selected block's key
+
     def __init__(self, palette: Palette, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._palette = palette
@@ -86,6 +104,36 @@ class TranscriptView(VerticalScroll):
 
     def on_mount(self) -> None:
         self.anchor()
+
+    def selected_text(self) -> str | None:
+        view = self._views.get(self.selected) if self.selected else None
+        return view.text if view is not None else None
+
+    def action_follow(self) -> None:
+        self.selected = None
+        self.scroll_end(animate=False)
+        self.anchor()
+
+    def action_select(self, step: int) -> None:
+        views = list(self._views.values())
+        if not views:
+            return
+        keys = [view.key for view in views]
+        if self.selected not in keys:  # start from the last block on screen
+            bottom = self.scroll_y + self.scrollable_content_region.height
+            visible = [i for i, view in enumerate(views) if view.virtual_region.y < bottom]
+            index = visible[-1] if visible else len(views) - 1
+        else:
+            index = min(max(keys.index(self.selected) + step, 0), len(views) - 1)
+        self.selected = keys[index]
+
+    def watch_selected(self, old: str | None, new: str | None) -> None:
+        if old in self._views:
+            self._views[old].remove_class("-selected")
+        if new in self._views:
+            view = self._views[new]
+            view.add_class("-selected")
+            self.scroll_to_widget(view, animate=False, immediate=True)
 
     def show(self, entries: list[Entry], *, rebuild: bool = False) -> None:
         """Bring the view in line with `entries` (appended or updated since the last call)."""
@@ -95,6 +143,8 @@ class TranscriptView(VerticalScroll):
         wanted = {entry.key for entry in entries}
         for key in [key for key in self._views if key not in wanted]:
             self._views.pop(key).remove()
+        if self.selected is not None and self.selected not in self._views:
+            self.selected = None
         fresh: list[EntryView] = []
         for entry in entries:
             view = self._views.get(entry.key)
