@@ -44,16 +44,41 @@ class ChatChanged(Message, bubble=False):
 
 
 class ChatLog(VerticalScroll):
-    """The messages, anchored to the newest; `released` while the reader is scrolled away from it."""
+    """The messages, anchored to the newest; `released` while the reader is scrolled away from it.
+    ↑/↓ select a message (`selected`, outlined: what `c` copies); End drops the selection."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("end", "newest", "Newest", tooltip="Jump to the newest message and follow again"),
+        # List keys: shown on the keys screen (?), and End in the "new messages (End)" note.
+        Binding("end", "newest", "Newest", tooltip="Jump to the newest message and follow again", show=False),
+        Binding("up", "select(-1)", "Message up", tooltip="Select the message above (c copies)", show=False),
+        Binding("down", "select(1)", "Message down", tooltip="Select the one below (c copies)", show=False),
     ]
     released: reactive[bool] = reactive(False)
+    selected: reactive[MessageView | None] = reactive(None, init=False)
 
     def action_newest(self) -> None:
+        self.selected = None
         self.anchor()  # scrolls to the end and follows again
         self.released = False
+
+    def action_select(self, step: int) -> None:
+        views = list(self.query(MessageView))
+        if not views:
+            return
+        if self.selected not in views:  # start from the last message on screen
+            bottom = self.scroll_y + self.scrollable_content_region.height
+            visible = [i for i, view in enumerate(views) if view.virtual_region.y < bottom]
+            index = visible[-1] if visible else len(views) - 1
+        else:
+            index = min(max(views.index(self.selected) + step, 0), len(views) - 1)
+        self.selected = views[index]
+
+    def watch_selected(self, old: MessageView | None, new: MessageView | None) -> None:
+        if old is not None:
+            old.remove_class("-selected")
+        if new is not None:
+            new.add_class("-selected")
+            self.scroll_to_widget(new, animate=False, immediate=True)
 
     def release_anchor(self) -> None:
         super().release_anchor()
@@ -98,6 +123,7 @@ class DiscordScreen(KimakiScreen):
     .chat-message.-user { border-left: thick $success 60%; padding-left: 1; }
     .chat-message.-bot { border-left: thick $secondary 60%; padding-left: 1; }
     .chat-message.-ephemeral { background: $boost; }
+    .chat-message.-selected { outline: round $accent; }
     .chat-row { height: auto; margin-top: 1; }
     .chat-row Button { margin-right: 1; }
     .chat-row Select { width: 40; }
@@ -106,6 +132,7 @@ class DiscordScreen(KimakiScreen):
         Binding("m", "focus_input", "Message", tooltip="Type a message (Enter sends; / runs a command)"),
         Binding("escape", "focus_chat", "Read", tooltip="Leave the message box: the digits switch screens"),
         Binding("ctrl+l", "focus_channels", "Channels", tooltip="Pick a channel or thread"),
+        Binding("c", "copy", "Copy", tooltip="Copy the selected message (↑/↓), else the conversation"),
     ]
     # New messages arrived below while the reader was scrolled up.
     unread: reactive[bool] = reactive(False)
@@ -252,6 +279,8 @@ class DiscordScreen(KimakiScreen):
         gone = [view for mid, view in self._views.items() if mid not in keep]
         for view in gone:
             del self._views[view.message.id]
+        if log_view.selected in gone:
+            log_view.selected = None
         if gone:
             await log_view.remove_children(gone)
         added: list[MessageView] = []
@@ -375,3 +404,13 @@ class DiscordScreen(KimakiScreen):
 
     def action_newest(self) -> None:
         self.chat_log.action_newest()
+
+    def action_copy(self) -> None:
+        selected = self.chat_log.selected
+        if selected is not None:
+            self.app.copy_to_clipboard(selected.message.content)
+            self.notify("Copied the selected message.", timeout=2)
+            return
+        messages = self.chat.messages(self.channel_id) if self.channel_id is not None else []
+        self.app.copy_to_clipboard("\n\n".join(f"{m.author}: {m.content}" for m in messages))
+        self.notify(f"Copied the conversation ({len(messages)} messages).", timeout=2)

@@ -151,3 +151,26 @@ async def test_keys_typing_indicator_and_new_messages(rig: BotRig) -> None:
         await pilot.press("end")
         await until(pilot, lambda: chat.scroll_y >= chat.max_scroll_y, "the newest message")
         assert "new messages" not in str(chat.border_subtitle)
+
+
+async def test_arrows_select_a_message_and_c_copies_it(rig: BotRig) -> None:
+    app = demo_app(rig)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_line(pilot, "REPLY: the answer to copy")
+        thread = await rig.wait_thread()
+        await until(pilot, lambda: view(app).channel_id == thread.id, "the view to follow the thread")
+        await rig.wait_idle(thread)
+        await until(pilot, lambda: "the answer to copy" in shown(app), "the answer")
+        await pilot.press("escape")  # back to reading: c is a key, not a letter
+        chat = view(app).chat_log
+        messages = list(chat.query(MessageView))
+        await pilot.press("up")
+        assert chat.selected is messages[-1] and chat.selected.has_class("-selected")
+        while chat.selected is not None and "the answer to copy" not in chat.selected.message.content:
+            before = chat.selected
+            await pilot.press("up")
+            assert chat.selected is not before, "no message holds the answer"
+        await pilot.press("c")
+        assert app.clipboard == "⬥ the answer to copy"
+        await pilot.press("end", "c")
+        assert chat.selected is None and "Kimaki: ⬥ the answer to copy" in app.clipboard
