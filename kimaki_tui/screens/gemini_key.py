@@ -33,7 +33,8 @@ class GeminiKeyScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     GeminiKeyScreen { align: center middle; background: $background 60%; }
     GeminiKeyScreen #dialog {
-        width: 80; height: auto; border: round $accent; background: $surface; padding: 1 2;
+        width: 80; max-width: 96%; height: auto; border: round $accent; background: $surface;
+        padding: 1 2;
     }
     GeminiKeyScreen #current { color: $text-muted; margin: 1 0; }
     GeminiKeyScreen #key-error { color: $text-error; height: auto; }

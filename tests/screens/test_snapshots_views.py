@@ -3,7 +3,7 @@ test_snapshots.py for how to update them)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,16 +11,21 @@ import pytest
 from keyring.backends import fail
 from textual.app import App
 from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Input, Static
 
 from kimaki_tui.core.events import ChatStatus
 from kimaki_tui.discord_rest import DiscordRest
+from kimaki_tui.screens.add_project import AddProjectScreen, FolderTree
 from kimaki_tui.screens.app import KimakiApp
+from kimaki_tui.screens.gemini_key import GeminiKeyScreen
 from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.wizard import WizardScreen
 from kimaki_tui.secrets import SecretStore
 from kimaki_tui.setup import SetupController, Step
 from tests.keyring_backend import MemoryKeyring, use_keyring
 from tests.screens.chat_scene import THREAD, FixedChat
+from tests.screens.conftest import until
 from tests.screens.scene import build_scene, concrete, offline_model
 from tests.screens.test_snapshots import DATA_DIR, SIZES, Compare, Size, frozen_ring, scene_then
 
@@ -91,8 +96,6 @@ def test_wizard_first_step(snap_compare: Compare, size: Size) -> None:
         assert snap_compare(WizardApp(wizard_at(Step.CREATE_APP)), terminal_size=size)
 
 
-
-
 def test_dashboard_at_200x60(snap_compare: Compare, model: ControlCenterModel) -> None:
     """The roomy size: the full table and the preview of the selected session side by side."""
     assert snap_compare(KimakiApp(model), terminal_size=(200, 60), run_before=scene_then())
@@ -111,3 +114,52 @@ def test_servers_list(snap_compare: Compare, model: ControlCenterModel, size: Si
 def test_keys_screen(snap_compare: Compare, model: ControlCenterModel, size: Size) -> None:
     """`?` on the dashboard: every key of the screen, with what it does."""
     assert snap_compare(KimakiApp(model), terminal_size=size, run_before=scene_then("question_mark"))
+
+
+# The add-project dialog shows its folder in the path box: a fixed place keeps the picture stable.
+PROJECTS_ROOT = Path("/tmp/kimaki-snapshots/projects")
+
+
+def projects_root() -> Path:
+    for name in ("api-server", "website", "notes", ".hidden"):
+        (PROJECTS_ROOT / name).mkdir(parents=True, exist_ok=True)
+    (PROJECTS_ROOT / "README.md").touch()  # files are not offered
+    return PROJECTS_ROOT
+
+
+def dialog_then(
+    screen: Callable[[KimakiApp], Screen[Any]], ready: Callable[[Screen[Any]], bool]
+) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, KimakiApp)
+        dialog = screen(app)
+        await app.push_screen(dialog)
+        await until(pilot, lambda: ready(dialog), "the dialog to settle")
+        for box in dialog.query(Input):
+            box.cursor_blink = False
+
+    return run_before
+
+
+def tree_loaded(dialog: Screen[Any]) -> bool:
+    tree = dialog.query_one(FolderTree)
+    return tree.root.is_expanded and len(tree.root.children) == 3
+
+
+@SIZES
+def test_add_project_dialog(snap_compare: Compare, model: ControlCenterModel, size: Size) -> None:
+    """Projects → n: a path box and the folders under the picker's root (no files, no hidden ones)."""
+    root = projects_root()
+    run_before = dialog_then(lambda app: AddProjectScreen(root), tree_loaded)
+    assert snap_compare(KimakiApp(model), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_gemini_key_dialog(snap_compare: Compare, model: ControlCenterModel, size: Size) -> None:
+    """Palette → Set Gemini API key…: where the key comes from, and a password box."""
+    with use_keyring(MemoryKeyring()):
+        store = SecretStore(DATA_DIR, env={})
+        checked = lambda d: "No key is set yet." in str(d.query_one("#current", Static).render())  # noqa: E731
+        run_before = dialog_then(lambda app: GeminiKeyScreen(store), checked)
+        assert snap_compare(KimakiApp(model), terminal_size=size, run_before=run_before)
