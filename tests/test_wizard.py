@@ -25,7 +25,7 @@ from kimaki_tui.secrets import SecretStore
 from kimaki_tui.settings import load_settings
 from kimaki_tui.setup import SetupController, SetupError, SetupResult, Step, TokenNotStored
 from kimaki_tui.setup.channel_plan import channel_topic, sanitize_channel_name
-from kimaki_tui.setup.guide import BOT_PERMISSIONS
+from kimaki_tui.setup.guide import BOT_PERMISSIONS, CREATE_APP, PROJECTS, GuideBlock, blocks, wrap
 from kimaki_tui.setup.projects import project_directories
 from kimaki_tui.testing.discord_twin import DiscordTwin
 from tests.keyring_backend import MemoryKeyring, use_keyring
@@ -67,6 +67,25 @@ def test_install_url_has_the_scopes_and_permissions() -> None:
     setup = SetupController(SecretStore(Path("/nonexistent"), env={}))
     with pytest.raises(SetupError):
         _ = setup.install_url
+
+
+def test_step_texts_reflow_to_any_width() -> None:
+    """The guide's wrapped lines join again: the screen and the CLI wrap them to their width,
+    list items under their text, never leaving half a line behind (80 columns did)."""
+    (intro, first, second, third) = blocks(CREATE_APP)
+    assert (intro.marker, intro.gap, first.gap, second.gap) == ("", False, True, False)
+    assert second == GuideBlock(
+        "  2. ",
+        'Click "New Application" (top right), give it a name (for example "Kimaki"), accept the terms '
+        'and click "Create".',
+    )
+    assert third.text.endswith("a bot user.")
+    narrow = wrap(CREATE_APP, 50).splitlines()
+    assert max(len(line) for line in narrow) <= 50
+    assert narrow[3:5] == ["  1. Open", "     https://discord.com/developers/applications"]
+    url = wrap(CREATE_APP, 30).splitlines()  # narrower than the link: the link stays whole
+    assert "     https://discord.com/developers/applications" in url
+    assert [b.text for b in blocks(PROJECTS)] == [" ".join(PROJECTS.split())]
 
 
 async def test_token_step_checks_with_discord_and_saves(
@@ -199,7 +218,10 @@ async def until(pilot: Pilot[None], check: Callable[[], object], timeout: float 
 
 
 def text_of(pilot: Pilot[None], selector: str) -> str:
-    return str(pilot.app.screen.query_one(selector, Static).render())
+    """What a widget shows; for a group (a step's instructions), its parts in order."""
+    widget = pilot.app.screen.query_one(selector)
+    parts = [widget] if isinstance(widget, Static) else list(widget.query(Static))
+    return "\n".join(str(part.render()) for part in parts)
 
 
 async def paste_into(pilot: Pilot[None], selector: str, text: str) -> None:

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -230,6 +231,12 @@ class Prompter:
         self.wait_timeout = wait_timeout
         self.io = prompt_io
 
+    def say(self, text: str) -> None:
+        """A step's words, wrapped to the terminal (list items keep their indent)."""
+        from kimaki_tui.setup import guide
+
+        self.echo(guide.wrap(text, min(shutil.get_terminal_size().columns, 100) - 1))
+
     def heading(self) -> str:
         number, total = self.setup.position
         return f"\n── Step {number}/{total} · {self.setup.title} ──"
@@ -270,7 +277,7 @@ class Prompter:
     async def _info(self, text: str) -> bool:
         import questionary
 
-        self.echo(text)
+        self.say(text)
         await questionary.press_any_key_to_continue("Press any key when done…", **self.io).unsafe_ask_async()
         return True
 
@@ -281,7 +288,7 @@ class Prompter:
         from kimaki_tui.setup import SetupError, TokenNotStored
         from kimaki_tui.setup.controller import clean_token
 
-        self.echo(self.setup.token_page_text())
+        self.say(self.setup.token_page_text())
         while True:
             raw = await questionary.password("Bot token:", **self.io).unsafe_ask_async()
             try:
@@ -309,7 +316,8 @@ class Prompter:
         from kimaki_tui.setup.browser import can_open_browser, open_in_browser
 
         url = self.setup.install_url
-        self.echo(f"{guide.INSTALL}\n\n  {url}\n")
+        self.say(guide.INSTALL)
+        self.echo(f"\n  {url}\n")
         opener = self.open_url or (open_in_browser if can_open_browser() else None)
         if opener is not None:
             question = questionary.confirm("Open it in your browser now?", default=True, **self.io)
@@ -322,7 +330,7 @@ class Prompter:
 
         from kimaki_tui.setup import guide
 
-        self.echo(guide.WAIT_GUILD)
+        self.say(guide.WAIT_GUILD)
         while True:
             try:
                 guilds = await self.setup.wait_for_guild(
@@ -341,7 +349,7 @@ class Prompter:
 
         from kimaki_tui.setup import SetupError, guide
 
-        self.echo(guide.PROJECTS)
+        self.say(guide.PROJECTS)
         try:
             choices = await self.setup.project_choices()
         except SetupError as exc:
@@ -401,7 +409,7 @@ class Prompter:
 
         from kimaki_tui.setup import SetupError, guide
 
-        self.echo(guide.GEMINI)
+        self.say(guide.GEMINI)
         while True:
             key = await questionary.password("Gemini API key (enter to skip):", **self.io).unsafe_ask_async()
             try:

@@ -7,6 +7,9 @@ files and react to messages.
 
 from __future__ import annotations
 
+import re
+import textwrap
+from dataclasses import dataclass
 from enum import IntFlag
 from urllib.parse import urlencode
 
@@ -64,7 +67,7 @@ def channel_url(guild_id: str, channel_id: str) -> str:
     return f"https://discord.com/channels/{guild_id}/{channel_id}"
 
 
-# -- step texts (plain text with line breaks; both front ends render them as is) -------------------
+# -- step texts (plain text, wrapped for reading here; `blocks` re-flows them for the screen) ------
 
 CREATE_APP = f"""Kimaki runs as your own Discord bot. First, create a Discord application for it:
 
@@ -147,3 +150,57 @@ def identity_warnings(message_content: bool | None, public: bool | None) -> list
 
 
 TOKEN_HELP = 'Copy the token again from the "Bot" page ("Reset Token") and paste the whole value.'
+
+
+# -- re-flowing the step texts to the reader's width ---------------------------------------------
+
+_ITEM = re.compile(r"^(\s*(?:\d+\.|-)\s+)(.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class GuideBlock:
+    """A paragraph (`marker` "") or a list item (`marker` "  1. "), its text on one line; `gap`:
+    a blank line comes before it."""
+
+    marker: str
+    text: str
+    gap: bool = False
+
+
+def blocks(text: str) -> list[GuideBlock]:
+    """`text` as paragraphs and list items whose wrapped lines are joined again, so a front end
+    can wrap them to its own width (list items with a hanging indent)."""
+    found: list[GuideBlock] = []
+    for number, chunk in enumerate(text.strip("\n").split("\n\n")):
+        current: GuideBlock | None = None
+        for line in chunk.splitlines():
+            item = _ITEM.match(line)
+            if item or current is None:
+                first_of_chunk = current is None
+                if current is not None:
+                    found.append(current)
+                marker, body = (item.group(1), item.group(2)) if item else ("", line.strip())
+                current = GuideBlock(marker, body, gap=first_of_chunk and number > 0)
+            else:
+                current = GuideBlock(current.marker, f"{current.text} {line.strip()}", current.gap)
+        if current is not None:
+            found.append(current)
+    return found
+
+
+def wrap(text: str, width: int) -> str:
+    """`text` wrapped to `width` columns, list items with a hanging indent (for the CLI)."""
+    lines: list[str] = []
+    for block in blocks(text):
+        if block.gap:
+            lines.append("")
+        indent = " " * len(block.marker)
+        lines += textwrap.wrap(
+            block.text,
+            max(width, 20),
+            initial_indent=block.marker,
+            subsequent_indent=indent,
+            break_long_words=False,  # a link stays whole (and clickable)
+            break_on_hyphens=False,
+        ) or [block.marker.rstrip()]
+    return "\n".join(lines)

@@ -37,7 +37,10 @@ def no_keyring() -> Iterator[None]:
 
 
 def text_of(app: KimakiApp, selector: str) -> str:
-    return " ".join(str(app.screen.query_one(selector, Static).render()).split())
+    """What a widget shows, on one line; for a group (a step's instructions), its parts in order."""
+    widget = app.screen.query_one(selector)
+    parts = [widget] if isinstance(widget, Static) else list(widget.query(Static))
+    return " ".join(" ".join(str(part.render()) for part in parts).split())
 
 
 async def click_at(pilot: Pilot[None], step: Step, selector: str) -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import (
     Button,
     DirectoryTree,
@@ -27,6 +28,20 @@ from kimaki_tui.errors import KimakiError
 from kimaki_tui.secrets import mask
 from kimaki_tui.setup import SetupController, SetupError, Step, TokenNotStored, guide
 from kimaki_tui.setup.controller import clean_token
+
+
+def guide_text(text: str) -> Vertical:
+    """A step's words re-flowed to the terminal's width: paragraphs, and list items whose lines
+    wrap under their text (a hanging indent), not under their number."""
+    widgets: list[Widget] = []
+    for block in guide.blocks(text):
+        classes = "guide-block -gap" if block.gap else "guide-block"
+        if block.marker:
+            marker = Static(block.marker, classes="guide-marker")
+            widgets.append(Horizontal(marker, Static(block.text, classes="guide-item"), classes=classes))
+        else:
+            widgets.append(Static(block.text, classes=classes))
+    return Vertical(*widgets, classes="instructions")
 
 
 class StepDone(Message):
@@ -46,7 +61,7 @@ class Pane(VerticalScroll):
 
     def compose_text(self) -> ComposeResult:
         if self.text:
-            yield Static(self.text, classes="instructions")
+            yield guide_text(self.text)
 
     def entered(self) -> None:
         """Called each time the step becomes current."""
