@@ -23,12 +23,14 @@ from textual.reactive import reactive
 from kimaki_tui.core.api import ConversationView, ScheduledTask
 from kimaki_tui.core.events import ChatStatus, GuildAccessChanged, PermissionReply, QueueChanged, QueuedItem
 from kimaki_tui.opencode.status import ServerStatus
+from kimaki_tui.screens.activity import ACTIVITY_LIMIT, ActivityLine, activity_of
 from kimaki_tui.screens.approvals import ApprovalsScreen
 from kimaki_tui.screens.base import KimakiScreen
 from kimaki_tui.screens.bridge import Bridge
 from kimaki_tui.screens.commands import KimakiCommands
 from kimaki_tui.screens.confirm import ConfirmScreen
 from kimaki_tui.screens.dashboard import DashboardScreen
+from kimaki_tui.screens.format import clip, project_name
 from kimaki_tui.screens.keys import KeysScreen
 from kimaki_tui.screens.logbook import LogBook
 from kimaki_tui.screens.logs import LogsScreen
@@ -92,6 +94,7 @@ class KimakiApp(App[None]):
     pending_approvals: reactive[int] = reactive(0)
     projects: reactive[tuple[ProjectRow, ...]] = reactive(())
     tasks: reactive[tuple[ScheduledTask, ...]] = reactive(())
+    activity: reactive[tuple[ActivityLine, ...]] = reactive(())
 
     def compute_pending_approvals(self) -> int:
         return len(self.requests)
@@ -155,6 +158,8 @@ class KimakiApp(App[None]):
                 if isinstance(event, QueueChanged):
                     queues[event.thread_id] = event.items
                 self.transcripts.apply(event)
+        if lines := self._activity_lines(message.events):
+            self.activity = (*self.activity, *lines)[-ACTIVITY_LIMIT:]
         if queues:
             self.queues = {**self.queues, **queues}
         if sessions:
@@ -165,6 +170,18 @@ class KimakiApp(App[None]):
         for screen in {*self._modes_made, *active}:
             if screen.is_mounted and screen.is_running:
                 screen.apply_events(message.events, visible=screen in active)
+
+    def _activity_lines(self, events: tuple[object, ...]) -> list[ActivityLine]:
+        now = self.model.clock()
+        titled = {view.thread_id: view for view in self.sessions}
+
+        def name(thread_id: str) -> str:
+            view = titled.get(thread_id) or self.model.core.conversations.get(thread_id)
+            if view is None:
+                return f"thread {thread_id}"
+            return clip(view.title, 40) if view.title else project_name(view.directory)
+
+        return [line for event in events if (line := activity_of(event, name, now)) is not None]
 
     def read_state(self) -> None:
         """Re-read the whole state from the core (on start, after setup, and on a slow clock)."""

@@ -1,5 +1,6 @@
 """The dashboard: every session live (status, model, queue, tokens, activity) and the statuses,
-with a preview of the selected session beside the table where there is room (160 columns).
+with a preview of the selected session beside the table where there is room (160 columns) and
+a strip of the latest activity (prompts, answers, approvals asked for, failures) below it.
 
 It watches the app's `sessions`: a change redraws only the rows of the sessions that changed
 (the whole table when sessions come or go); a clock moves the ages on. Enter opens a session,
@@ -23,6 +24,7 @@ from kimaki_tui.screens.confirm import ConfirmScreen
 from kimaki_tui.screens.messages import AbortSession, OpenSession
 from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.transcript import TranscriptBook
+from kimaki_tui.screens.widgets.activity_strip import ActivityStrip
 from kimaki_tui.screens.widgets.session_preview import SessionPreview
 from kimaki_tui.screens.widgets.session_table import SessionTable, summary
 from kimaki_tui.screens.widgets.status_bar import StatusBar
@@ -58,6 +60,8 @@ class DashboardScreen(KimakiScreen):
             yield self.preview
         self.empty = Static(EMPTY, id="empty")
         yield self.empty
+        self.activity = ActivityStrip(self.palette, self.model.clock, id="activity")
+        yield self.activity
         yield StatusBar(self.palette)
         yield Footer()
 
@@ -91,6 +95,7 @@ class DashboardScreen(KimakiScreen):
     def _move_ages(self) -> None:
         if self.is_current:
             self.table.refresh_ages(self.app_state.sessions)
+            self.activity.refresh_ages()
 
     def _summarise(self, sessions: tuple[ConversationView, ...]) -> None:
         table = self.table

@@ -30,6 +30,7 @@ from kimaki_tui.opencode.status import ServerStatus
 
 if TYPE_CHECKING:
     from kimaki_tui.core.api import ScheduledTask
+    from kimaki_tui.screens.activity import ActivityLine
 
 Request = PermissionRequest | QuestionRequest
 APPROVAL_EVENTS = (PermissionAskedEvent, PermissionResolved, QuestionAskedEvent, QuestionResolved)
@@ -125,6 +126,7 @@ class AppState(Protocol):
     pending_approvals: int
     projects: tuple[ProjectRow, ...]
     tasks: tuple[ScheduledTask, ...]
+    activity: tuple[ActivityLine, ...]
 
     def read_projects(self) -> None:
         """Re-read the projects now (after an action that changed them)."""

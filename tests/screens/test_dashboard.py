@@ -134,6 +134,15 @@ async def test_statuses_go_busy_waiting_idle_and_abort(
         assert not turns[-1].natural
         await until(pilot, lambda: cell(app, thread.thread_id, "status") == "○ idle", "idle after abort")
 
+        # The activity strip told the story as it went; it shows the newest three lines.
+        texts = [line.text for line in app.activity]
+        assert any("prompt from" in t and "SLOW:2 a short story" in t for t in texts)
+        assert sum("answered in" in t for t in texts) == 2
+        assert any("waits for approval: bash echo hi > out.txt" in t for t in texts)
+        strip = app.screen.query_one("#activity", Static)
+        await until(pilot, lambda: "aborted by" in plain(strip), "the strip to show the abort")
+        assert len(plain(strip).splitlines()) == 3
+
 
 @pytest.mark.opencode
 async def test_preview_shows_the_selected_session_and_answers_in_place(
