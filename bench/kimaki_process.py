@@ -143,6 +143,11 @@ def tmux(socket: str, *args: str) -> str:
     return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, check=False).stdout
 
 
+def dashboard_drawn(screen: str) -> bool:
+    """The dashboard with its sessions, or the empty state it shows without any."""
+    return "Dashboard" in screen and ("Sessions" in screen or "No sessions yet" in screen)
+
+
 async def tui_start(world: World, sessions: int) -> tuple[float, float]:
     socket = f"bench-{uuid.uuid4().hex[:6]}"
     data = world.data_dir(sessions)
@@ -152,9 +157,7 @@ async def tui_start(world: World, sessions: int) -> tuple[float, float]:
     start = time.perf_counter()
     tmux(socket, "new-session", "-d", "-x", "120", "-y", "40", command)
     try:
-        while "Dashboard" not in tmux(socket, "capture-pane", "-p") or "Sessions" not in tmux(
-            socket, "capture-pane", "-p"
-        ):
+        while not dashboard_drawn(tmux(socket, "capture-pane", "-p")):
             await asyncio.sleep(0.01)
             if time.perf_counter() - start > 30:
                 raise RuntimeError("the dashboard never appeared")
