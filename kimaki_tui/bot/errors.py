@@ -12,7 +12,7 @@ import logging
 import discord
 from discord import app_commands
 
-from kimaki_tui.core.api import OpenCodeGivenUp, UnknownThread
+from kimaki_tui.core.api import OpenCodeGivenUp, SandboxGone, UnknownThread
 from kimaki_tui.errors import KimakiError, describe
 from kimaki_tui.opencode.errors import OpenCodeError, OpenCodeHTTPError, OpenCodeTimeout, OpenCodeUnavailable
 
@@ -25,7 +25,7 @@ APOLOGY_TEXT = "Sorry — something went wrong on kimaki's side. It was logged."
 
 def explain(error: BaseException) -> str | None:
     """The text for a failure users can understand; None for a bug (log it, apologise)."""
-    if isinstance(error, OpenCodeGivenUp):
+    if isinstance(error, OpenCodeGivenUp | SandboxGone):
         return f"⚠️ {error}\n{error.hint}"[:1900]
     if isinstance(error, OpenCodeUnavailable | OpenCodeTimeout):
         return UNREACHABLE_TEXT

@@ -39,6 +39,7 @@ from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import ModelRef, SessionInfo
 from kimaki_tui.opencode.status import ServerStatus
+from kimaki_tui.sandbox.api import SandboxGone as SandboxGone  # said in the thread, not as a bug
 from kimaki_tui.settings.tree import SandboxMode, Verbosity
 from kimaki_tui.store.db import DatabaseBusy as DatabaseBusy  # what front ends retry on
 from kimaki_tui.store.outbox import Delivery, NewDelivery

@@ -180,7 +180,9 @@ class SandboxService:
 
     async def _destroy(self, key: str) -> None:
         assert self._registry is not None and self._client is not None
-        self._client.forget(key)  # first: no call may reach a sandbox being destroyed
+        minutes = f"{self._settings.ttl_minutes:g}"
+        reason = f"This thread's sandbox was removed after {minutes} minutes paused, with its session."
+        self._client.retire(key, reason)  # first: no call may reach a sandbox being destroyed
         outcome = await self._registry.destroy(key)
         self._paused_at.pop(key, None)
         self.destroyed.append(outcome)
@@ -188,6 +190,8 @@ class SandboxService:
             log.info("sandbox %s destroyed with its worktree", key)
         else:
             log.warning("sandbox %s destroyed; its worktree is kept: %s", key, outcome.kept_reason)
+            kept = f" Its worktree is kept at {self._directories[key]} ({outcome.kept_reason})."
+            self._client.retire_directory(self._directories[key], reason + kept)
 
     async def _connect(self, key: str, server: RunningServer) -> None:
         await self._disconnect(key)

@@ -42,7 +42,7 @@ from kimaki_tui.core.prompts import FileInput, PromptInput, SubmitResult
 from kimaki_tui.core.session_setup import SessionSetup
 from kimaki_tui.core.shell import SHELL_BUSY, ShellResult, run_shell
 from kimaki_tui.core.workflows import split_command
-from kimaki_tui.errors import KimakiError
+from kimaki_tui.errors import KimakiError, one_line
 from kimaki_tui.logs import log_context
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeError, SessionNotFound
@@ -485,8 +485,8 @@ class SessionRuntime:
                 self._awaiting_turn = False
                 self._idle.set()
                 self._errored = True
-                self._publish(SessionFailed(self.session_id, type(exc).__name__, str(exc)))
-                return SubmitResult("failed", message=str(exc))
+                self._publish(SessionFailed(self.session_id, type(exc).__name__, one_line(exc)))
+                return SubmitResult("failed", message=one_line(exc))
             break
         if command is None:  # a command's text is OpenCode's template: notes wait for a prompt
             self._context.sent(prompt)

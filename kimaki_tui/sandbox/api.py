@@ -20,12 +20,20 @@ from typing import Protocol
 
 from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.opencode.errors import OpenCodeError
 
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
 class SandboxError(KimakiError):
     """A sandbox could not be created, started or removed; `hint` says what to do."""
+
+
+class SandboxGone(SandboxError, OpenCodeError):
+    """A call about a thread whose sandbox was destroyed: its server and sessions are gone, and
+    the shared server must not quietly take over a thread that was meant to be isolated."""
+
+    hint = "Start a new thread in the channel (a message there, or /new-session) to go on."
 
 
 class SandboxState(StrEnum):

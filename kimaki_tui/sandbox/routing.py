@@ -5,6 +5,8 @@ anything else → the shared server).
 Every call the core makes names the session's directory, so routing by directory needs no change
 in the core. Listing what is pending or running in a paused sandbox answers "nothing" instead of
 resuming it, and releasing a paused sandbox's project is a no-op: only real work wakes a sandbox.
+A destroyed sandbox's directory is retired: listings answer "nothing", anything else raises
+SandboxGone (never the shared server, which would run the thread unsandboxed).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.sandbox.api import SandboxGone
 from kimaki_tui.sandbox.registry import ServerRegistry
 
 ResumingCallback = Callable[[str], Awaitable[None]]
@@ -28,6 +31,7 @@ class RoutedClient(OpenCodeClient):
         self._timeout = 30.0  # health()'s default
         self._registry = registry
         self._keys: dict[str, str] = {}  # sandboxed worktree → sandbox key
+        self._retired: dict[str, str] = {}  # a destroyed sandbox's worktree → why it is gone
         self.on_resuming: list[ResumingCallback] = []
 
     def route(self, directory: str | Path, key: str) -> None:
@@ -35,6 +39,15 @@ class RoutedClient(OpenCodeClient):
 
     def forget(self, key: str) -> None:
         self._keys = {d: k for d, k in self._keys.items() if k != key}
+
+    def retire(self, key: str, reason: str) -> None:
+        """The sandbox `key` is being destroyed: calls about its directory fail with `reason`."""
+        for directory in [d for d, k in self._keys.items() if k == key]:
+            self.retire_directory(directory, reason)
+        self.forget(key)
+
+    def retire_directory(self, directory: str | Path, reason: str) -> None:
+        self._retired[str(directory)] = reason
 
     def key_of(self, directory: str | Path | None) -> str | None:
         return None if directory is None else self._keys.get(str(directory))
@@ -63,6 +76,10 @@ class RoutedClient(OpenCodeClient):
     ) -> Any:
         key = self.key_of(directory)
         if key is None:
+            if directory is not None and (reason := self._retired.get(str(directory))):
+                if method == "GET" and path in _IDLE_ANSWERS:
+                    return _IDLE_ANSWERS[path]
+                raise SandboxGone(reason)
             return await self._shared._request(method, path, directory=directory, **kw)
         if self._registry.running(key) is None:
             if method == "GET" and path in _IDLE_ANSWERS:

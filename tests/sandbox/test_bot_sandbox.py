@@ -91,6 +91,13 @@ async def test_a_sandboxed_thread_runs_pauses_resumes_and_expires(
         assert outcome.data_removed
         assert outcome.worktree_removed or outcome.kept_reason
 
+        # A message after that is refused in the thread: the shared server never takes it over.
+        shared_before = {s.id for s in await opencode_client.list_sessions(worktree)}
+        await rig.user_says("owner", "REPLY: anyone there?", thread)
+        gone = await rig.wait_bot_message(thread, lambda m: "sandbox was removed" in m.content)
+        assert "Start a new thread" in gone.content
+        assert {s.id for s in await opencode_client.list_sessions(worktree)} == shared_before
+
 
 async def test_a_channel_can_keep_its_new_threads_on_the_shared_server(
     opencode_client: OpenCodeClient, tmp_path: Path, backend: BwrapBackend
