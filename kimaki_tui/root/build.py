@@ -178,10 +178,14 @@ class Services:
     # -- sandboxes --------------------------------------------------------------------------------
 
     def _core_client(self, settings: Settings, supervisor: OpenCodeSupervisor) -> OpenCodeClient:
-        """The shared server's client, or (sandbox mode) one routing each worktree to its sandbox."""
-        if settings.sandbox.mode == "none":
+        """The shared server's client, or one routing each sandboxed worktree to its sandbox: with
+        `--sandbox bwrap`, and with `none` too where bubblewrap is installed, so `/sandbox bwrap`
+        can sandbox one channel's new threads (routing adds nothing to other calls)."""
+        import shutil
+
+        if settings.sandbox.mode == "none" and shutil.which("bwrap") is None:
             return supervisor.client
-        if settings.sandbox.mode != "bwrap":
+        if settings.sandbox.mode not in ("none", "bwrap"):
             raise KimakiError(
                 f"--sandbox {settings.sandbox.mode} is not wired into the bot yet.", "Use --sandbox bwrap."
             )

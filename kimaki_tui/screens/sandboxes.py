@@ -19,8 +19,14 @@ from kimaki_tui.core.api import SandboxRow
 from kimaki_tui.screens.base import KimakiScreen
 from kimaki_tui.screens.format import clip, home_relative
 
-OFF = "Sandbox mode is off: every thread runs on the one OpenCode server. Start kimaki with --sandbox bwrap."
-NONE = "No sandboxed threads yet: a new thread in a sandboxed channel gets one."
+OFF = (
+    "Sandbox mode is off: every thread runs on the one OpenCode server. Install bubblewrap "
+    "(apt-get install bubblewrap), then start kimaki with --sandbox bwrap or use /sandbox bwrap in a channel."
+)
+NONE = (
+    "No sandboxed threads yet: new threads get one in channels set with /sandbox bwrap, or everywhere "
+    "with --sandbox bwrap."
+)
 STYLES = {"running": "green", "paused": "yellow", "destroyed": "dim"}
 REREAD_SECONDS = 2.0
 

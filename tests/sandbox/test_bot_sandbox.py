@@ -5,6 +5,7 @@ resumes it with the history intact; paused past its TTL, it is destroyed with it
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,13 @@ from kimaki_tui.core.api import SandboxRow
 from kimaki_tui.core.events import SandboxResuming, TurnFinished
 from kimaki_tui.core.sandboxes import SandboxService
 from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 from kimaki_tui.presentation.render import RESUMING_NOTICE
+from kimaki_tui.root.build import Services
+from kimaki_tui.root.offline import open_secrets
 from kimaki_tui.sandbox.api import SandboxState
 from kimaki_tui.sandbox.bwrap import BwrapBackend
-from kimaki_tui.settings import SandboxSettings
+from kimaki_tui.settings import SandboxSettings, Settings
 from kimaki_tui.testing.discord_twin import Channel
 from tests.bot.rig import BotRig, bot_rig_context, custom_ids, is_footer
 from tests.core_rig import CoreRig
@@ -119,6 +123,35 @@ async def test_a_channel_can_keep_its_new_threads_on_the_shared_server(
 
         back = await (await owner.slash(channel, "sandbox", mode="default")).wait_response(15)
         assert "each in its own bwrap sandbox** (the global default)" in back.content
+
+
+async def test_one_channel_sandboxes_its_threads_while_the_default_is_the_shared_server(
+    opencode_client: OpenCodeClient, tmp_path: Path, backend: BwrapBackend
+) -> None:
+    project = git_init(tmp_path / "repo")
+    sandbox = (SandboxSettings(mode="none"), backend)
+    async with bot_rig_context(opencode_client, project, tmp_path, sandbox=sandbox) as rig:
+        sandboxes = rig.core_rig.sandboxes
+        assert sandboxes is not None
+        reply = await (await rig.users.owner.slash(rig.channel, "sandbox", mode="bwrap")).wait_response(15)
+        assert "each in its own bwrap sandbox**" in reply.content
+        await rig.user_says("owner", "REPLY: in this channel's sandbox")
+        thread = await rig.wait_thread()
+        await rig.wait_bot_message(thread, is_footer)
+        await rig.wait_idle(thread)
+        runtime = rig.core.conversations.runtime(str(thread.id))
+        assert Path(runtime.directory).name == f"sandbox-{thread.id}"
+        assert [row.state for row in await sandboxes.rows()] == [SandboxState.RUNNING]
+
+
+def test_the_root_can_sandbox_a_channel_where_bubblewrap_is_installed(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")  # --sandbox none, the default
+    supervisor = OpenCodeSupervisor(binary="/bin/true")
+    services = Services(settings, open_secrets(settings, env={}), supervisor)
+    try:
+        assert services.core.sandboxes.available == (shutil.which("bwrap") is not None)
+    finally:
+        services.store.close()
 
 
 async def run_bash_approving(rig: BotRig, command: str) -> Channel:

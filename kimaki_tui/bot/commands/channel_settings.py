@@ -82,7 +82,11 @@ class ChannelSettingsCog(commands.Cog):
         bot, place = entered
         sandboxes = bot.core.sandboxes
         if mode == "bwrap" and not sandboxes.available:
-            await say(interaction, "Sandboxes are off in this kimaki: start it with `--sandbox bwrap`.")
+            await say(
+                interaction,
+                "Sandboxes need bubblewrap on the machine kimaki runs on (`apt-get install bubblewrap`), "
+                "then a restart of kimaki.",
+            )
             return
         sandboxes.set_mode(place.channel_id, None if mode == "default" else mode)
         now = sandboxes.mode(place.channel_id)
