@@ -20,7 +20,7 @@ from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.api import SessionSetup, SetupError
 from kimaki_tui.core.prompts import FileInput, PromptInput
-from kimaki_tui.errors import KimakiError
+from kimaki_tui.errors import KimakiError, one_line
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.presentation.notices import submit_notice
 from kimaki_tui.presentation.split import MESSAGE_LIMIT
@@ -52,11 +52,15 @@ async def start_thread(
     `text` and `files` (the prompt with attachments prepared) replace the request's bare prompt."""
     setup = await _setup(starter, request)
     name = thread_name(request.name or request.prompt)
+    if request.worktree is not None or request.cwd:
+        await _not_sandboxed(bot, starter, channel)
     if request.worktree is not None:
         directory, mark = await _worktree(bot, starter, directory, request.worktree or name)
         name = thread_name(mark + name)
     elif request.cwd:
         directory = await _subfolder(starter, directory, request.cwd)
+    else:
+        directory = await _placed(bot, starter, channel, directory)
     try:
         thread = await starter.create_thread(name=name, auto_archive_duration=1440)
     except discord.HTTPException as exc:
@@ -68,6 +72,32 @@ async def start_thread(
     if not request.notify_only:
         await submit(bot, starter, thread_id, request, remember=True, text=text, files=files)
     return thread_id
+
+
+async def _not_sandboxed(bot: KimakiBot, starter: discord.Message, channel: discord.TextChannel) -> None:
+    """--worktree and --cwd pick a folder themselves: not in a channel whose threads each get a
+    sandbox over a worktree of their own (they would run outside it)."""
+    sandboxes = bot.core.sandboxes
+    if sandboxes.available and sandboxes.mode(str(channel.id)) != "none":
+        problem = (
+            f"#{channel.name} runs each new thread in its own sandbox over its own worktree: "
+            "--worktree and --cwd cannot be used there"
+        )
+        await _refuse(starter, problem)
+        raise SendFailed(problem)
+
+
+async def _placed(
+    bot: KimakiBot, starter: discord.Message, channel: discord.TextChannel, directory: str
+) -> str:
+    """Where the thread runs: `directory`, or (a sandboxed channel) its sandbox's worktree. A
+    thread started from a message has the message's id."""
+    try:
+        return await bot.core.sandboxes.place(str(starter.id), str(channel.id), directory)
+    except KimakiError as exc:
+        problem = f"could not start a sandbox for this thread: {one_line(exc)}"
+        await _refuse(starter, problem)
+        raise SendFailed(problem) from None
 
 
 async def _setup(starter: discord.Message, request: SendRequest) -> SessionSetup:

@@ -209,6 +209,9 @@ async def send(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     async with discord_rest(settings) as rest:
         target = await resolve_target(args, settings, rest)
+        if (args.worktree is not None or args.cwd) and target.kind == "channel":
+            flag = "--worktree" if args.worktree is not None else "--cwd"
+            _check_not_sandboxed(settings, target.channel_id, flag)
         user = _USER.match(args.user.strip()) if args.user else None
         request = SendRequest(
             target.kind,  # type: ignore[arg-type]
@@ -261,6 +264,20 @@ def read_files(paths: list[str], request: SendRequest) -> tuple[tuple[str, bytes
         except OSError as exc:
             raise CliError(f"--file {raw}: {exc.strerror or exc}", 2) from None
     return tuple(files)
+
+
+def _check_not_sandboxed(settings: Settings, channel_id: str, flag: str) -> None:
+    """--worktree and --cwd choose a folder themselves; a sandboxed channel gives each thread its own.
+    Checked here when the channel's choice is known on this machine (/sandbox, config); the running
+    bot refuses the rest (a `--sandbox` flag given to it)."""
+    with open_core(settings) as core:
+        mode = core.sandbox_mode(channel_id, settings.sandbox.mode)
+    if mode != "none":
+        raise CliError(
+            f"{flag} cannot be used in channel {channel_id}: it runs each new thread in its own {mode} "
+            "sandbox over its own worktree (send without it, or use /sandbox none in that channel)",
+            2,
+        )
 
 
 def _working_folder(settings: Settings, cwd: str, target: Target) -> str:

@@ -18,11 +18,13 @@ from typing import Any, Protocol, Self
 
 from kimaki_tui.core.guilds import GuildAccess
 from kimaki_tui.core.project_service import ProjectService
+from kimaki_tui.core.sandbox_mode import channel_sandbox_mode
 from kimaki_tui.core.tasks import TaskService
 from kimaki_tui.opencode.catalog import Project as OpenCodeProject
 from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.pending import SessionStatusInfo
 from kimaki_tui.opencode.schema import SessionInfo
+from kimaki_tui.settings.tree import SandboxMode
 from kimaki_tui.store.db import StoreError
 from kimaki_tui.store.records import ThreadSession
 from kimaki_tui.store.repo import Store
@@ -100,6 +102,10 @@ class OfflineCore:
     def threads(self, directory: str | None = None) -> list[ThreadSession]:
         """Threads and their sessions, most recently updated first."""
         return self._store.list_threads(directory)
+
+    def sandbox_mode(self, channel_id: str, default: SandboxMode) -> SandboxMode:
+        """Where the channel's new threads run (its /sandbox choice, else `default`)."""
+        return channel_sandbox_mode(self._store, channel_id, default)
 
 
 @asynccontextmanager

@@ -15,9 +15,9 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import get_args
 
 from kimaki_tui.core.api import SandboxRow
+from kimaki_tui.core.sandbox_mode import SANDBOX_KEY, channel_sandbox_mode
 from kimaki_tui.core.worktrees import create_worktree
 from kimaki_tui.opencode.events import Event
 from kimaki_tui.opencode.stream import EventStream
@@ -29,8 +29,6 @@ from kimaki_tui.store.repo import Store
 
 log = logging.getLogger(__name__)
 
-_SANDBOX = "sandbox"
-SANDBOX_MODES: tuple[SandboxMode, ...] = get_args(SandboxMode)
 WIRED_MODES = frozenset({"none", "bwrap"})
 
 
@@ -85,12 +83,11 @@ class SandboxService:
 
     # -- per channel ------------------------------------------------------------------------------
     def mode(self, channel_id: str) -> SandboxMode:
-        value = self._store.get_channel_setting(channel_id, _SANDBOX)
-        return value if value in SANDBOX_MODES else self._settings.mode
+        return channel_sandbox_mode(self._store, channel_id, self._settings.mode)
 
     def set_mode(self, channel_id: str, mode: SandboxMode | None) -> None:
         """Set the channel's sandbox mode for its new threads, persisted; None: the global default."""
-        self._store.set_channel_setting(channel_id, _SANDBOX, mode)
+        self._store.set_channel_setting(channel_id, SANDBOX_KEY, mode)
 
     # -- new threads ------------------------------------------------------------------------------
     async def place(self, thread_id: str, channel_id: str, directory: str) -> str:

@@ -30,7 +30,9 @@ from kimaki_tui.opencode.injection_guard import guard_files
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 from kimaki_tui.root.offline import open_secrets
 from kimaki_tui.root.task_gate import CoreTaskGate
+from kimaki_tui.sandbox.api import SandboxBackend
 from kimaki_tui.scheduling.scheduler import TaskScheduler
+from kimaki_tui.settings import SandboxSettings
 from kimaki_tui.store.repo import Store
 from kimaki_tui.testing.discord_twin import DiscordTwin
 from tests.bot.rig import TOKEN, BotRig, ErrorLog, build_guild, rig_settings
@@ -131,6 +133,7 @@ async def automation_rig(
     monkeypatch: pytest.MonkeyPatch,
     *,
     scheduler: bool = True,
+    sandbox: tuple[SandboxSettings, SandboxBackend] | None = None,
     **bot_options: Any,
 ) -> AsyncIterator[AutomationRig]:
     errors = ErrorLog()
@@ -149,7 +152,7 @@ async def automation_rig(
             settings = rig_settings(data_dir, tmp_path, **bot_options)
             guard = guard_files(server.environment)  # as the composition root does
             database = data_dir / "discord-sessions.db"
-            async with CoreRig(server.client, database, injection_guard=guard) as core_rig:
+            async with CoreRig(server.client, database, injection_guard=guard, sandbox=sandbox) as core_rig:
                 core_rig.core.projects.link(str(channel.id), str(guild.id), str(project_dir))
                 secrets = open_secrets(settings)
                 bot = BotRig(twin, core_rig, guild, category, channel, users, project_dir, settings, secrets)
