@@ -9,6 +9,7 @@ import logging
 from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.catalog import AuthMethod, McpServer, OAuthStart, ProviderEntry
 from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.opencode.errors import OpenCodeBadRequest
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,15 @@ class IntegrationService:
         return await self._client.oauth_authorize(provider_id, method, directory)
 
     async def finish_oauth(self, directory: str, provider_id: str, method: int, code: str | None) -> bool:
-        done = await self._client.oauth_callback(
-            provider_id, method, directory, code.strip() if code else None
-        )
+        """True once OpenCode stored the login; False when the provider refused (a wrong code can
+        be pasted again: the flow stays open)."""
+        try:
+            done = await self._client.oauth_callback(
+                provider_id, method, directory, code.strip() if code else None
+            )
+        except OpenCodeBadRequest as exc:
+            if exc.name != "ProviderAuthOauthCallbackFailed":
+                raise
+            done = False
         log.info("OAuth login to %s %s", provider_id, "finished" if done else "was refused")
         return done

@@ -442,13 +442,12 @@ class SessionRuntime:
             assert self.session_id is not None
             model, agent = self._model_and_agent(prompt)
             command = await self._command_of(prompt.text)
-            parts: list[dict[str, Any]] = [
+            context: list[dict[str, Any]] = [
                 *self._context.prompt_parts(prompt),
                 *(text_part(note) for note in self._notes),
                 *self._memory.prompt_parts(self.directory),
-                text_part(prompt.text),
-                *(f.to_part() for f in prompt.files),
             ]
+            parts = [*context, text_part(prompt.text), *(f.to_part() for f in prompt.files)]
             if not self.busy:
                 self.turn_started_at = time.time()
             self._awaiting_turn = True
@@ -457,10 +456,11 @@ class SessionRuntime:
             self._idle.clear()
             self._errored = False
             try:
-                # A command's request lasts its whole turn: only the session is checked here (a
-                # vanished one is replaced as for a prompt), then the command runs on its own.
+                # A command's request lasts its whole turn, and its text is OpenCode's template: the
+                # context goes first as a message of its own (noReply), which also checks the session
+                # (a vanished one is replaced as for a prompt); then the command runs on its own.
                 sending: Awaitable[object] = (
-                    self._deps.client.get_session(self.session_id, self.directory)
+                    self._send_context(context, agent=agent, model=model)
                     if command is not None
                     else self._deps.client.prompt_async(
                         self.session_id, self.directory, parts, agent=agent, model=model
@@ -488,10 +488,9 @@ class SessionRuntime:
                 self._publish(SessionFailed(self.session_id, type(exc).__name__, one_line(exc)))
                 return SubmitResult("failed", message=one_line(exc))
             break
-        if command is None:  # a command's text is OpenCode's template: notes wait for a prompt
-            self._context.sent(prompt)
-            self._memory.sent()
-            self._notes.clear()
+        self._context.sent(prompt)
+        self._memory.sent()
+        self._notes.clear()
         self.last_activity = time.time()
         assert self.session_id is not None
         # The first prompt of a thread created its session after the log context was bound.
@@ -501,6 +500,19 @@ class SessionRuntime:
             PromptDispatched(self.session_id, prompt.text, prompt.author_name, prompt.origin, from_queue)
         )
         return SubmitResult("sent")
+
+    async def _send_context(
+        self, context: list[dict[str, Any]], *, agent: str | None, model: ModelRef | None
+    ) -> None:
+        """Store the context before a command as a message the model does not answer (noReply).
+        The blocking route returns once it is stored, so the command's turn sees it."""
+        assert self.session_id is not None
+        if not context:
+            await self._deps.client.get_session(self.session_id, self.directory)
+            return
+        await self._deps.client.prompt(
+            self.session_id, self.directory, context, agent=agent, model=model, no_reply=True
+        )
 
     async def _command_of(self, text: str) -> tuple[str, str] | None:
         """(name, arguments) when the text starts with `/name` of an OpenCode command of this

@@ -1,12 +1,14 @@
 """/mcp and /login with real OpenCode, the real bot and the Discord twin: the project's MCP server is
 listed with its status and disconnected / connected again from its button (OpenCode's status
 follows); an admin saves a provider's API key through the modal (OpenCode stores it; the key is
-never shown or logged); people without the rights get a private "no"."""
+never shown or logged) or logs in through a provider's OAuth "code" flow (offered by a test plugin:
+offline OpenCode has no OAuth provider); people without the rights get a private "no"."""
 
 from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -104,3 +106,50 @@ async def test_an_admin_saves_an_api_key_that_opencode_keeps(
         assert json.loads(stored.read_text())["fake"] == {"type": "api", "key": secret}
         assert secret not in caplog.text
         assert all(secret not in m.content for m in rig.twin.messages(rig.channel))
+
+
+async def _pick_provider(rig: BotRig, provider: str) -> Message:
+    picker = (await (await rig.users.admin.slash(rig.channel, "login")).wait_response(timeout=30)).message
+    assert picker is not None
+    await (await rig.users.admin.select(picker, "kimaki:login:p", [provider])).wait_callback(30)
+    await rig.twin.wait_until(
+        lambda: f"kimaki:login:key:{provider}" in custom_ids(_fresh(rig, picker)), 30, "methods"
+    )
+    return _fresh(rig, picker)
+
+
+async def test_an_admin_logs_in_through_a_providers_oauth_code_flow(
+    own_server: OpenCodeSupervisor, spare_opencode_env: dict[str, str], project_dir: Path, tmp_path: Path
+) -> None:
+    # A project plugin offers the OAuth method (offline OpenCode has no provider with one).
+    (project_dir / ".opencode/plugin").mkdir(parents=True)
+    shutil.copy(FIXTURES / "plugins/fake_login.js", project_dir / ".opencode/plugin/fake_login.js")
+    async with bot_rig_context(own_server.client, project_dir, tmp_path) as rig:
+        methods = await _pick_provider(rig, "fake")
+        assert custom_ids(methods) == ["kimaki:login:oauth:0:fake", "kimaki:login:key:fake"]
+        assert "Log in with Fake" in str(methods.components)
+        started = await (await rig.users.admin.click(methods, "kimaki:login:oauth:0:fake")).wait_response(30)
+        assert started.ephemeral
+        assert "<http://127.0.0.1:9/fake/authorize?client=kimaki-test>" in started.content
+        assert "Paste the code the Fake page shows" in started.content
+        link = started.message
+        assert link is not None and custom_ids(link) == ["kimaki:login:code:0:fake"]
+
+        async def paste(code: str) -> str:
+            click = await rig.users.admin.click(link, "kimaki:login:code:0:fake")
+            submitted = await rig.users.admin.submit_modal(click, values={"code": code})
+            return str((await submitted.wait_response(timeout=30)).content)
+
+        stored = Path(spare_opencode_env["XDG_DATA_HOME"]) / "opencode/auth.json"
+        before = stored.read_text() if stored.exists() else None  # the spare servers share it
+        try:
+            assert await paste("wrong-code") == "OpenCode refused that code."
+            assert (stored.read_text() if stored.exists() else None) == before  # nothing saved
+            assert await paste("good-code") == "✅ Logged in to `fake`."  # the flow stayed open
+            saved = json.loads(stored.read_text())["fake"]
+            assert saved["type"] == "oauth" and saved["access"] == "fake-access"
+        finally:
+            if before is None:
+                stored.unlink(missing_ok=True)
+            else:
+                stored.write_text(before)
