@@ -99,7 +99,8 @@ __all__ = [
 
 AnswerStatus = Literal["answered", "already_answered", "unknown", "failed"]
 PreferenceKind = Literal["model", "agent"]
-PreferenceScope = Literal["session", "channel"]
+# "global": the default of every channel (for models; a session's or channel's own choice wins).
+PreferenceScope = Literal["session", "channel", "global"]
 ConversationState = Literal["idle", "busy", "waiting", "error"]
 EventCallback = Callable[[object], None]
 
@@ -524,7 +525,12 @@ class Preferences(Protocol):
         thread_id: str | None = None,
     ) -> PreferenceScope:
         """Store the choice; "session" applies to the thread's session (created if needed) and falls
-        back to the channel outside a conversation. Returns the scope that was used."""
+        back to the channel outside a conversation; "global" (models) also clears the channel's own.
+        Returns the scope that was used."""
+        ...
+
+    def clear_model(self, scope: PreferenceScope, *, channel_id: str, thread_id: str | None = None) -> None:
+        """Forget the model chosen at `scope` (the next one down the cascade applies again)."""
         ...
 
     def mention_mode(self, channel_id: str, *, default: bool) -> bool:

@@ -48,6 +48,7 @@ from kimaki_tui.opencode.errors import OpenCodeError, SessionNotFound
 from kimaki_tui.opencode.events import Event, PermissionReplied, QuestionRejected, QuestionReplied
 from kimaki_tui.opencode.schema import ModelRef, text_part
 from kimaki_tui.settings import SessionSettings
+from kimaki_tui.store.channel_settings import EVERY_CHANNEL, GLOBAL_MODEL
 from kimaki_tui.store.db import DatabaseBusy
 from kimaki_tui.store.records import QueuedRow, ThreadOrigin
 from kimaki_tui.store.repo import Store
@@ -400,12 +401,16 @@ class SessionRuntime:
         store = self._deps.store
         session_pref = store.get_session_pref(self.session_id) if self.session_id else None
         channel_pref = store.get_channel_pref(self.channel_id)
-        model = prompt.model or _pick(session_pref, channel_pref, "model")
+        model = (
+            prompt.model
+            or _pick(session_pref, channel_pref, "model")
+            or store.get_channel_setting(EVERY_CHANNEL, GLOBAL_MODEL)
+        )
         agent = prompt.agent or _pick(session_pref, channel_pref, "agent")
         return (ModelRef.parse(model) if model else None), agent
 
     def preferences(self) -> tuple[ModelRef | None, str | None]:
-        """The model and agent the next prompt will ask for (session, then channel preferences)."""
+        """The model and agent the next prompt will ask for (session, channel, then global preferences)."""
         return self._model_and_agent(PromptInput(""))
 
     async def _send(self, prompt: PromptInput, *, from_queue: bool) -> SubmitResult:
