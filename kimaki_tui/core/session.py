@@ -127,6 +127,7 @@ class SessionRuntime:
         self._memory = MemoryNotes(deps.clock, deps.options.memory_idle_gap)
         self._context = SessionContext(thread_id=thread_id, channel_id=channel_id)
         self._notes: list[str] = []  # context held while a turn runs, sent with the next prompt
+        self._last_prompt: PromptInput | None = None  # what `rerun` sends again
         self._command_tasks: set[asyncio.Task[None]] = set()  # OpenCode commands being run
 
     # ---- state -------------------------------------------------------------------------
@@ -231,6 +232,18 @@ class SessionRuntime:
             self._publish(TurnAborted(self.session_id, by, origin))
         self._schedule_drain()
         return was_busy
+
+    async def rerun(self, *, by: str, origin: str) -> bool:
+        """A new model chosen while a turn runs: stop the turn and send its prompt again, with the
+        preferences now in force. False (nothing done) when no prompt of this runtime is running."""
+        self._cancel_interrupt()
+        async with self._lock:
+            prompt = self._last_prompt
+            if not self.busy or prompt is None:
+                return False
+            await self._stop_turn(by=by, origin=origin)
+            await self._send(dataclasses.replace(prompt, model=None), from_queue=False)
+        return True
 
     def remove_queued(self, item_id: int) -> bool:
         removed = self._deps.store.remove_queued(item_id)
@@ -471,6 +484,7 @@ class SessionRuntime:
                 return SubmitResult("failed", message=str(exc))
             break
         if command is None:  # a command's text is OpenCode's template: notes wait for a prompt
+            self._last_prompt = prompt
             self._context.sent(prompt)
             self._memory.sent()
             self._notes.clear()

@@ -17,6 +17,7 @@ import pytest
 from kimaki_tui.testing.discord_twin import Channel, Message
 from kimaki_tui.testing.scripted_model import ScriptedModel, latest_user_text, message_text
 from tests.bot.rig import BotRig, is_footer
+from tests.harness import texts
 
 pytestmark = pytest.mark.opencode
 
@@ -183,3 +184,44 @@ async def test_agent_for_this_channel(bot_rig: BotRig, scripted_model: ScriptedM
     assert done.content == "✅ Agent `build` for this session — the next message uses it."
     await ask(bot_rig, thread, f"REPLY: built-{marker}")
     assert "REVIEWER-" not in system_prompt(request_for(scripted_model, f"REPLY: built-{marker}"))
+
+
+def model_runs(model: ScriptedModel, text: str) -> list[str]:
+    """The models of the turns (tool-carrying requests) whose newest user text is `text`."""
+    return [
+        str(b["model"])
+        for b in model.requests
+        if b.get("tools") and latest_user_text(b.get("messages", [])) == text
+    ]
+
+
+async def test_a_model_chosen_while_a_turn_runs_reruns_its_prompt(
+    bot_rig: BotRig, scripted_model: ScriptedModel
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    await project_config(bot_rig, marker)
+    slow = f"SLOW:8 long-{marker}"
+    await bot_rig.user_says("owner", slow)
+    thread = await bot_rig.wait_thread(predicate=lambda t: t.name == slow)
+    runtime = bot_rig.core.conversations.runtime(str(thread.id))
+    await bot_rig.twin.wait_until(
+        lambda: model_runs(scripted_model, slow) == ["fake-model"], 30, "the slow turn"
+    )
+
+    done = await choose_model(bot_rig, thread, "fake/extra-00", "session")
+    assert done.content == (
+        "✅ Model `fake/extra-00` for this session.\n"
+        "⏩ The running answer was stopped; its prompt runs again with this model."
+    )
+    # The same prompt ran again, now on the chosen model, to its end.
+    await bot_rig.twin.wait_until(
+        lambda: model_runs(scripted_model, slow) == ["fake-model", "extra-00"],
+        30,
+        "the rerun on the new model",
+    )
+    await bot_rig.wait_bot_message(thread, is_footer, timeout=60)
+    await bot_rig.wait_idle(thread)
+    assert runtime.session_id is not None
+    received = await bot_rig.core.client.messages(runtime.session_id, runtime.directory)
+    users = [m for m in received if m.role == "user"]
+    assert [(m.info.model_id, " ".join(texts(m))) for m in users][-1] == ("extra-00", slow)

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 SCOPE_PREFIX = {"model": "kimaki:model:scope:", "agent": "kimaki:agent:scope:"}
 NO_PROVIDER_TEXT = "No AI provider is connected in OpenCode; connect one (`opencode auth login`) first."
 QUIET = discord.AllowedMentions.none()
+RERUN_TEXT = "⏩ The running answer was stopped; its prompt runs again with this model."
 
 
 # ---- what OpenCode offers ------------------------------------------------------------------------
@@ -83,11 +84,31 @@ def agent_choices(agents: list[Agent]) -> list[Choice]:
 
 
 async def apply_choice(bot: KimakiBot, place: Place, kind: Kind, value: str, scope: PreferenceScope) -> str:
-    """Store the preference and say what changed."""
+    """Store the preference and say what changed. A model that changes what this thread's
+    running turn uses stops that turn and runs its prompt again with the new model."""
+    before = current(bot, place, kind)
     used = await bot.core.preferences.choose(
         kind, value, scope, channel_id=place.channel_id, thread_id=place.thread_id
     )
+    thread_id = place.thread_id
+    conversations = bot.core.conversations
+    rerun = (
+        kind == "model"
+        and current(bot, place, kind) != before
+        and thread_id is not None
+        and conversations.get(thread_id) is not None
+        and await conversations.rerun(thread_id, by="a model change", origin="discord")
+    )
+    return _applied_text(place, kind, value, used, rerun)
+
+
+def _applied_text(place: Place, kind: Kind, value: str, used: PreferenceScope, rerun: bool) -> str:
     what = f"{'Model' if kind == 'model' else 'Agent'} `{value}`"
+    if rerun:
+        where = (
+            "this session" if used == "session" else "every channel" if used == "global" else "this channel"
+        )
+        return f"✅ {what} for {where}.\n{RERUN_TEXT}"
     if used == "session":
         return f"✅ {what} for this session — the next message uses it."
     if used == "global":
