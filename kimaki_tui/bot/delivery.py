@@ -108,6 +108,13 @@ class ThreadSender:
     async def _attempt(self, delivery: Delivery) -> str | None:
         if delivery.action == "edit_prompt":
             return await self._edit_prompt(delivery)
+        if delivery.action == "edit_notice":
+            shown = self.bot.core.outbox.notice_message_id(self.thread_id, delivery.request_id or "")
+            if shown is not None:
+                message = self.channel.get_partial_message(int(shown))
+                await message.edit(content=delivery.content, allowed_mentions=QUIET)
+                return shown
+            # Never shown (refused for good): the new text is posted instead.
         view = self._view(delivery)
         silent = not delivery.notify
         if view is None:

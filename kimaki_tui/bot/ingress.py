@@ -50,8 +50,9 @@ log = logging.getLogger(__name__)
 _HANDLED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 _STORE_ATTEMPTS = 8  # with SQLite's own 5 s wait each: about two and a half minutes in all
 _THREAD_EXISTS = 160004  # "A thread has already been created for this message"
-QUEUED_EDIT_TEXT = "✏️ The queued message was edited: its new text will be sent."
-QUEUED_DELETE_TEXT = "🗑️ A queued message was deleted: it was removed from the queue."
+# What a message's "Queued" notice becomes when the message is edited or deleted while it waits.
+QUEUED_EDIT_TEXT = "✏️ Queued, edited — its new text is sent when the turns before it end."
+QUEUED_DELETE_TEXT = "🗑️ The queued message was deleted: it was removed from the queue."
 NOT_LINKED_TEXT = (
     "This channel is not linked to a project. Use `/add-project` to create a channel for a project "
     "directory, or `/create-new-project` to start a new one; then write there."
@@ -153,8 +154,8 @@ class IngressCog(commands.Cog):
             edited = self.core.conversations.edit_queued_message(
                 str(thread.id), str(after.id), after.clean_content
             )
-        if edited:
-            self._say(str(thread.id), QUEUED_EDIT_TEXT)
+        if edited and self.bot.output is not None:
+            self.bot.output.reword(str(thread.id), _queued_key(str(after.id)), QUEUED_EDIT_TEXT)
         else:
             log.info("message %s in thread %s edited after it was sent: ignored", after.id, thread.id)
 
@@ -165,8 +166,8 @@ class IngressCog(commands.Cog):
             return
         async with self.order.hold(thread_id):
             removed = self.core.conversations.remove_queued_message(thread_id, str(payload.message_id))
-        if removed:
-            self._say(thread_id, QUEUED_DELETE_TEXT)
+        if removed and self.bot.output is not None:
+            self.bot.output.reword(thread_id, _queued_key(str(payload.message_id)), QUEUED_DELETE_TEXT)
 
     async def _handle(self, message: discord.Message, late: bool = False) -> None:
         channel = message.channel
@@ -433,7 +434,9 @@ class IngressCog(commands.Cog):
             return
         notice = submit_notice(result.outcome, result.position)
         if notice:
-            self._say(thread_id, notice)
+            # A "Queued" notice is keyed by the message, so that editing or deleting it rewrites it.
+            key = _queued_key(str(message.id)) if result.outcome == "queued" else None
+            self._say(thread_id, notice, key)
 
     async def _shell(self, thread_id: str, command: str) -> None:
         """`!command`: run it in the session's directory and post what it printed."""
@@ -444,9 +447,9 @@ class IngressCog(commands.Cog):
             return
         self._say(thread_id, shell_report(command, result))
 
-    def _say(self, thread_id: str, text: str) -> None:
+    def _say(self, thread_id: str, text: str, key: str | None = None) -> None:
         if self.bot.output is not None:
-            self.bot.output.say(thread_id, text[:MESSAGE_LIMIT])
+            self.bot.output.say(thread_id, text[:MESSAGE_LIMIT], key)
 
 
 def _left_out(prepared: attachments.Prepared) -> str:
@@ -468,3 +471,8 @@ def thread_message(message: discord.Message, me: discord.ClientUser | None) -> T
     others = {str(my_id)} | ({str(own_role.id)} if own_role is not None else set())
     addressed_elsewhere = first is not None and first.group(1) not in others
     return ThreadMessage(_MENTION.sub("", message.content), mentions_bot, addressed_elsewhere)
+
+
+def _queued_key(message_id: str) -> str:
+    """The key of the "Queued" notice answering a thread message, for rewording it later."""
+    return f"queued:{message_id}"

@@ -64,9 +64,12 @@ _NOT_POSTED = (TextDelta, QueueChanged, TitleChanged)
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """A short message from the bot itself (queue notices, attachment problems)."""
+    """A short message from the bot itself (queue notices, attachment problems). With a `key`, a
+    later note with `edit` set and the same key rewrites it instead of posting a new message."""
 
     text: str
+    key: str | None = None
+    edit: bool = False
 
 
 Item = DomainEvent | Note
@@ -111,9 +114,14 @@ class OutputRouter:
             return
         self._thread(event.thread_id).put(event)
 
-    def say(self, thread_id: str, text: str) -> None:
-        """Post a bot notice in the thread, after whatever is already queued there."""
-        self._thread(thread_id).put(Note(text))
+    def say(self, thread_id: str, text: str, key: str | None = None) -> None:
+        """Post a bot notice in the thread, after whatever is already queued there; `key` lets
+        `reword` change it later."""
+        self._thread(thread_id).put(Note(text, key))
+
+    def reword(self, thread_id: str, key: str, text: str) -> None:
+        """Rewrite the notice posted with `key` (posted anew if it never was)."""
+        self._thread(thread_id).put(Note(text, key, edit=True))
 
     def _thread(self, thread_id: str) -> ThreadOutput | _Closed:
         if self._closed:
@@ -214,8 +222,10 @@ class ThreadOutput:
                 self.queue.task_done()
 
     async def _handle(self, item: Item) -> None:
-        if isinstance(item, Note):
-            self._post(NewDelivery(item.text))
+        if isinstance(item, Note) and item.edit:
+            self._post(NewDelivery(item.text, action="edit_notice", request_id=item.key))
+        elif isinstance(item, Note):
+            self._post(NewDelivery(item.text, request_id=item.key))
         elif isinstance(item, StatusChanged):
             await self._status(item)
         elif isinstance(item, PartCompleted | ToolStarted):

@@ -67,6 +67,8 @@ async def start_thread(
         raise SendFailed(f"could not start a thread in #{channel.name}: {exc.text or exc}") from None
     thread_id = str(thread.id)
     bot.core.conversations.open(thread_id, str(channel.id), directory, setup=setup)
+    if not request.name and bot.output is not None:
+        bot.output.titles.follow(thread_id)  # named from its prompt: the session's title wins
     if request.user_id:
         await _add_member(thread, request.user_id)
     if not request.notify_only:

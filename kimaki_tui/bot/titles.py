@@ -1,7 +1,8 @@
 """Thread names follow the session's title: when OpenCode titles a session, its thread is renamed
 (keeping the ⬦ worktree mark), within Discord's rename budget (core.renames): titles that come
 faster wait, and only the newest is applied. Only threads named automatically (from their first
-message) follow; a name someone chose (`kimaki send --name`, a task's name) stays."""
+message or prompt: a channel message, /session, a nameless `kimaki send`) follow; a name someone
+chose (`kimaki send --name`, a task's name) stays, and so does a `btw:` thread's."""
 
 from __future__ import annotations
 

@@ -100,7 +100,8 @@ __all__ = [
 
 AnswerStatus = Literal["answered", "already_answered", "unknown", "failed"]
 PreferenceKind = Literal["model", "agent"]
-PreferenceScope = Literal["session", "channel"]
+# "global": the default of every channel (for models; a session's or channel's own choice wins).
+PreferenceScope = Literal["session", "channel", "global"]
 ConversationState = Literal["idle", "busy", "waiting", "error"]
 EventCallback = Callable[[object], None]
 
@@ -272,6 +273,11 @@ class Conversations(Protocol):
         front end is told with a TurnAborted event."""
         ...
 
+    async def rerun(self, thread_id: str, *, by: str, origin: str) -> bool:
+        """Stop the running turn and send its prompt again with the preferences now in force
+        (a model just chosen); True if a turn was running."""
+        ...
+
     def queue(self, thread_id: str) -> tuple[QueuedItem, ...]: ...
 
     def remove_queued(self, thread_id: str, item_id: int) -> bool: ...
@@ -352,6 +358,8 @@ class Deliveries(Protocol):
     def threads_waiting(self) -> list[str]: ...
 
     def prompt_message_id(self, request_id: str) -> str | None: ...
+
+    def notice_message_id(self, thread_id: str, key: str) -> str | None: ...
 
     def delivered(self, delivery: Delivery, external_message_id: str | None) -> None: ...
 
@@ -523,7 +531,12 @@ class Preferences(Protocol):
         thread_id: str | None = None,
     ) -> PreferenceScope:
         """Store the choice; "session" applies to the thread's session (created if needed) and falls
-        back to the channel outside a conversation. Returns the scope that was used."""
+        back to the channel outside a conversation; "global" (models) also clears the channel's own.
+        Returns the scope that was used."""
+        ...
+
+    def clear_model(self, scope: PreferenceScope, *, channel_id: str, thread_id: str | None = None) -> None:
+        """Forget the model chosen at `scope` (the next one down the cascade applies again)."""
         ...
 
     def mention_mode(self, channel_id: str, *, default: bool) -> bool:

@@ -94,6 +94,9 @@ class ConversationService:
     async def abort(self, thread_id: str, *, by: str, origin: str) -> bool:
         return await self.runtime(thread_id).abort(by=by, origin=origin)
 
+    async def rerun(self, thread_id: str, *, by: str, origin: str) -> bool:
+        return await self.runtime(thread_id).rerun(by=by, origin=origin)
+
     async def ensure_session(self, thread_id: str) -> str:
         self._check_server()
         return await self.runtime(thread_id).ensure_session()

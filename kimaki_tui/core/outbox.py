@@ -54,6 +54,10 @@ class Outbox:
         shown = self._approvals.prompt_message(request_id)
         return None if shown is None else shown.external_message_id
 
+    def notice_message_id(self, thread_id: str, key: str) -> str | None:
+        """The message showing the notice posted with `key`, for an `edit_notice` delivery."""
+        return self._store.notice_message_id(thread_id, key)
+
     def delivered(self, delivery: Delivery, external_message_id: str | None) -> None:
         self._store.mark_delivered(delivery, external_message_id)
         if delivery.view is not None and delivery.request_id and external_message_id:

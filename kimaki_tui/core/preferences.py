@@ -1,6 +1,6 @@
 """Which model and agent a prompt asks OpenCode for: the session's choice, else the channel's,
-else OpenCode's default; and a channel's own mention mode and verbosity. Choices are kept in the store; the
-menus offer what OpenCode has."""
+else (models) the global default, else OpenCode's default; and a channel's own mention mode and
+verbosity. Choices are kept in the store; the menus offer what OpenCode has."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from kimaki_tui.core.sessions import SessionRegistry
 from kimaki_tui.opencode.catalog import Agent, ProviderCatalog
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.settings.tree import Verbosity
+from kimaki_tui.store.channel_settings import EVERY_CHANNEL, GLOBAL_MODEL
 from kimaki_tui.store.repo import Store
 
 _MENTION_MODE = "mention_mode"
@@ -37,7 +38,9 @@ class PreferenceService:
             model, agent = runtime.preferences()
             return (str(model) if model else None) if kind == "model" else agent
         prefs = self._store.get_channel_pref(channel_id)
-        return prefs.model if kind == "model" else prefs.agent
+        if kind == "model":
+            return prefs.model or self._store.get_channel_setting(EVERY_CHANNEL, GLOBAL_MODEL)
+        return prefs.agent
 
     async def choose(
         self,
@@ -57,10 +60,25 @@ class PreferenceService:
                 self._store.set_session_pref(session_id, agent=value)
             return "session"
         if kind == "model":
+            if scope == "global":  # the channel it was chosen in follows it (its own choice goes)
+                self._store.set_channel_setting(EVERY_CHANNEL, GLOBAL_MODEL, value)
+                self._store.set_channel_pref(channel_id, model=None)
+                return "global"
             self._store.set_channel_pref(channel_id, model=value)
         else:
             self._store.set_channel_pref(channel_id, agent=value)
         return "channel"
+
+    def clear_model(self, scope: PreferenceScope, *, channel_id: str, thread_id: str | None = None) -> None:
+        """Forget the model chosen at `scope`; the next one down the cascade applies again."""
+        runtime = self._sessions.get(thread_id) if thread_id else None
+        if scope == "session":
+            if runtime is not None and runtime.session_id is not None:
+                self._store.set_session_pref(runtime.session_id, model=None)
+        elif scope == "channel":
+            self._store.set_channel_pref(channel_id, model=None)
+        else:
+            self._store.set_channel_setting(EVERY_CHANNEL, GLOBAL_MODEL, None)
 
     def mention_mode(self, channel_id: str, *, default: bool) -> bool:
         """Whether only mentions (and `!`) start threads in the channel: its own choice, else `default`."""

@@ -50,6 +50,7 @@ from kimaki_tui.opencode.events import Event, PermissionReplied, QuestionRejecte
 from kimaki_tui.opencode.injection_guard import GuardFiles
 from kimaki_tui.opencode.schema import ModelRef, text_part
 from kimaki_tui.settings import SessionSettings
+from kimaki_tui.store.channel_settings import EVERY_CHANNEL, GLOBAL_MODEL
 from kimaki_tui.store.db import DatabaseBusy
 from kimaki_tui.store.records import QueuedRow, ThreadOrigin
 from kimaki_tui.store.repo import Store
@@ -129,6 +130,7 @@ class SessionRuntime:
         self._memory = MemoryNotes(deps.clock, deps.options.memory_idle_gap)
         self._context = SessionContext(thread_id=thread_id, channel_id=channel_id)
         self._notes: list[str] = []  # context held while a turn runs, sent with the next prompt
+        self._last_prompt: PromptInput | None = None  # what `rerun` sends again
         self._command_tasks: set[asyncio.Task[None]] = set()  # OpenCode commands being run
 
     # ---- state -------------------------------------------------------------------------
@@ -233,6 +235,18 @@ class SessionRuntime:
             self._publish(TurnAborted(self.session_id, by, origin))
         self._schedule_drain()
         return was_busy
+
+    async def rerun(self, *, by: str, origin: str) -> bool:
+        """A new model chosen while a turn runs: stop the turn and send its prompt again, with the
+        preferences now in force. False (nothing done) when no prompt of this runtime is running."""
+        self._cancel_interrupt()
+        async with self._lock:
+            prompt = self._last_prompt
+            if not self.busy or prompt is None:
+                return False
+            await self._stop_turn(by=by, origin=origin)
+            await self._send(dataclasses.replace(prompt, model=None), from_queue=False)
+        return True
 
     def remove_queued(self, item_id: int) -> bool:
         removed = self._deps.store.remove_queued(item_id)
@@ -423,12 +437,16 @@ class SessionRuntime:
         store = self._deps.store
         session_pref = store.get_session_pref(self.session_id) if self.session_id else None
         channel_pref = store.get_channel_pref(self.channel_id)
-        model = prompt.model or _pick(session_pref, channel_pref, "model")
+        model = (
+            prompt.model
+            or _pick(session_pref, channel_pref, "model")
+            or store.get_channel_setting(EVERY_CHANNEL, GLOBAL_MODEL)
+        )
         agent = prompt.agent or _pick(session_pref, channel_pref, "agent")
         return (ModelRef.parse(model) if model else None), agent
 
     def preferences(self) -> tuple[ModelRef | None, str | None]:
-        """The model and agent the next prompt will ask for (session, then channel preferences)."""
+        """The model and agent the next prompt will ask for (session, channel, then global preferences)."""
         return self._model_and_agent(PromptInput(""))
 
     async def _send(self, prompt: PromptInput, *, from_queue: bool) -> SubmitResult:
@@ -488,6 +506,7 @@ class SessionRuntime:
                 self._publish(SessionFailed(self.session_id, type(exc).__name__, one_line(exc)))
                 return SubmitResult("failed", message=one_line(exc))
             break
+        self._last_prompt = prompt
         self._context.sent(prompt)
         self._memory.sent()
         self._notes.clear()

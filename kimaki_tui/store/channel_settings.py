@@ -7,6 +7,10 @@ from kimaki_tui.store.base import StoreBase, utc_now
 from kimaki_tui.store.migrations import run_sql
 from kimaki_tui.store.models import utc_text
 
+# The rows under this channel id hold the defaults of every channel (the global scope of /model).
+EVERY_CHANNEL = "*"
+GLOBAL_MODEL = "model"  # its setting naming the default model, `provider/model`
+
 
 class ChannelSettingsMixin(StoreBase):
     def set_channel_setting(self, channel_id: str, name: str, value: str | None) -> None:

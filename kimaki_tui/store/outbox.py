@@ -20,7 +20,8 @@ from kimaki_tui.store.base import StoreBase, utc_now
 from kimaki_tui.store.migrations import run_sql
 from kimaki_tui.store.models import utc_text
 
-DeliveryAction = Literal["send", "edit_prompt"]
+# "edit_notice": rewrite the earlier notice posted with the same request_id (a key of the front end's).
+DeliveryAction = Literal["send", "edit_prompt", "edit_notice"]
 DeliveryView = Literal["permission", "question"]
 
 _COLUMNS = "id, thread_id, action, content, notify, view, request_id, part_id, nonce, attempts"
@@ -131,6 +132,18 @@ class OutboxMixin(StoreBase):
                     t.posted.update(message_ids_json=records.dump_json(ids)).where(
                         t.posted.part_id == delivery.part_id
                     ).execute()
+
+    def notice_message_id(self, thread_id: str, key: str) -> str | None:
+        """The chat message of the newest notice posted in the thread with `key` as its request_id."""
+        with self._read():
+            row = run_sql(
+                self._database,
+                "SELECT external_message_id FROM outbox WHERE thread_id = ? AND request_id = ?"
+                " AND action IN ('send', 'edit_notice') AND external_message_id IS NOT NULL"
+                " ORDER BY id DESC LIMIT 1",
+                (thread_id, key),
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     def mark_undeliverable(self, delivery: Delivery, reason: str) -> None:
         """The chat service refused it for good (a deleted thread, a lost permission)."""

@@ -73,6 +73,23 @@ async def test_a_due_channel_task_is_answered_in_its_new_thread(auto_rig: Automa
     assert done is not None and done.status == "done"
 
 
+async def test_a_due_task_without_a_name_takes_the_session_title(auto_rig: AutomationRig) -> None:
+    """Like `kimaki send` without --name: the thread is named from the prompt, then after the
+    session's title (a chosen name, as in the test above, stays)."""
+    rig = auto_rig
+    prompt = "REPLY: a nameless task becomes titled soon"
+    request = SendRequest("channel", str(rig.bot.channel.id), prompt)
+    rig.store.add_task(due_now(), request, channel_id=str(rig.bot.channel.id))
+    assert rig.scheduler is not None
+    await rig.scheduler.sync()
+    thread = await rig.bot.wait_thread(timeout=15)
+    await rig.twin.wait_until(lambda: thread.name == "REPLY: a nameless task becomes", 30, "the title")
+    runtime = rig.bot.core.conversations.runtime(str(thread.id))
+    assert runtime.session_id is not None
+    info = await rig.server.client.get_session(runtime.session_id, runtime.directory)
+    assert info.title == thread.name
+
+
 async def test_a_due_thread_task_prompts_the_threads_session(auto_rig: AutomationRig) -> None:
     rig = auto_rig
     await rig.bot.user_says("owner", "REPLY: first answer")

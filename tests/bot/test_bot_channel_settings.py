@@ -207,15 +207,31 @@ async def test_editing_or_deleting_a_queued_message_changes_the_queue(make_bot_r
         first = await rig.user_says("owner", "REPLY: old text", thread)
         second = await rig.user_says("owner", "REPLY: gone", thread)
         await rig.twin.wait_until(lambda: len(runtime.queue()) == 2, 10, "both messages queued")
+        first_notice = await rig.wait_bot_message(thread, lambda m: m.content.startswith("⏳ Queued —"))
+        second_notice = await rig.wait_bot_message(thread, lambda m: m.content.startswith("⏳ Queued at"))
+        posted = len(rig.bot_messages(thread))
+        shown = rig.twin.world.messages
+        # Each message's own "Queued" notice is edited in place; no new message is posted.
         await owner.edit(first, "REPLY: new text")
-        await rig.wait_bot_message(thread, lambda m: m.content.startswith("✏️ The queued message was edited"))
+        await rig.twin.wait_until(
+            lambda: shown[first_notice.id].content.startswith("✏️ Queued, edited"), 10, "the edited notice"
+        )
         await owner.delete(second)
-        await rig.wait_bot_message(thread, lambda m: m.content.startswith("🗑️ A queued message was deleted"))
+        await rig.twin.wait_until(
+            lambda: shown[second_notice.id].content.startswith("🗑️ The queued message was deleted"),
+            10,
+            "the deleted notice",
+        )
+        assert len(rig.bot_messages(thread)) == posted
         answer = await rig.wait_bot_message(thread, lambda m: m.content == "⬥ new text", timeout=40)
         await rig.wait_bot_message(thread, is_footer, after=answer)
         await rig.wait_idle(thread)
         answers = [m.content for m in rig.bot_messages(thread) if m.content.startswith("⬥")]
         assert "⬥ old text" not in answers and "⬥ gone" not in answers
+        assert runtime.session_id is not None
+        received = await rig.core.client.messages(runtime.session_id, runtime.directory)
+        prompts = [" ".join(texts(m)) for m in received if m.role == "user"]
+        assert prompts[1:] == ["REPLY: new text"]  # after the warm-up: the edited text only
 
         # An edit of a message already sent changes nothing (it is only logged).
         await owner.edit(first, "REPLY: too late")

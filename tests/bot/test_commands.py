@@ -127,6 +127,20 @@ async def test_session_command_starts_a_thread_with_the_answer(bot_rig: BotRig) 
     await bot_rig.wait_bot_message(second, is_footer)
 
 
+async def test_a_session_command_thread_takes_the_session_title(bot_rig: BotRig) -> None:
+    prompt = "REPLY: please rename this thread after its session"
+    inter = await bot_rig.users.owner.slash(bot_rig.channel, "session", prompt=prompt)
+    await inter.wait_response(15)
+    thread = await bot_rig.wait_thread()
+    assert thread.name == prompt  # named from the prompt first …
+    # … then after the title OpenCode gave the session (the scripted model: its first five words).
+    await bot_rig.twin.wait_until(lambda: thread.name == "REPLY: please rename this thread", 30, "the title")
+    session = bot_rig.core.conversations.runtime(str(thread.id)).session_id
+    assert session is not None
+    info = await bot_rig.core.client.get_session(session, str(bot_rig.project_dir))
+    assert info.title == thread.name
+
+
 async def test_resume_replays_the_session_and_continues_it(
     make_bot_rig: Callable[..., AbstractAsyncContextManager[BotRig]],
 ) -> None:

@@ -1,10 +1,12 @@
-"""/model and /agent: pick what the next prompts use, for this session or this whole channel.
+"""/model and /agent: pick what the next prompts use, for this session, this channel or (models)
+every channel.
 
-/model: provider → model → scope; /agent: agent → scope (OpenCode's primary, visible agents).
-In a project channel (no session) the choice applies to the channel directly. The core keeps the
-choices (`core.preferences`) and reads them for every prompt (session first). The menus
+/model: provider → model → scope (session, channel, global default); /agent: agent → scope
+(OpenCode's primary, visible agents). In a project channel (no session) an agent applies to the
+channel directly. A model's confirmation carries a button that clears the choice again. The core
+keeps the choices (`core.preferences`) and reads them for every prompt (session first). The menus
 are persistent components: custom_ids `kimaki:model:p`, `kimaki:model:m:<provider>`,
-`kimaki:agent:a`, `kimaki:<model|agent>:scope:<value>`.
+`kimaki:agent:a`, `kimaki:<model|agent>:scope:<value>`, `kimaki:model:clear:<scope>`.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 SCOPE_PREFIX = {"model": "kimaki:model:scope:", "agent": "kimaki:agent:scope:"}
 NO_PROVIDER_TEXT = "No AI provider is connected in OpenCode; connect one (`opencode auth login`) first."
 QUIET = discord.AllowedMentions.none()
+RERUN_TEXT = "⏩ The running answer was stopped; its prompt runs again with this model."
 
 
 # ---- what OpenCode offers ------------------------------------------------------------------------
@@ -81,26 +84,61 @@ def agent_choices(agents: list[Agent]) -> list[Choice]:
 
 
 async def apply_choice(bot: KimakiBot, place: Place, kind: Kind, value: str, scope: PreferenceScope) -> str:
-    """Store the preference and say what changed."""
+    """Store the preference and say what changed. A model that changes what this thread's
+    running turn uses stops that turn and runs its prompt again with the new model."""
+    before = current(bot, place, kind)
     used = await bot.core.preferences.choose(
         kind, value, scope, channel_id=place.channel_id, thread_id=place.thread_id
     )
+    thread_id = place.thread_id
+    conversations = bot.core.conversations
+    rerun = (
+        kind == "model"
+        and current(bot, place, kind) != before
+        and thread_id is not None
+        and conversations.get(thread_id) is not None
+        and await conversations.rerun(thread_id, by="a model change", origin="discord")
+    )
+    return _applied_text(place, kind, value, used, rerun)
+
+
+def _applied_text(place: Place, kind: Kind, value: str, used: PreferenceScope, rerun: bool) -> str:
     what = f"{'Model' if kind == 'model' else 'Agent'} `{value}`"
+    if rerun:
+        where = (
+            "this session" if used == "session" else "every channel" if used == "global" else "this channel"
+        )
+        return f"✅ {what} for {where}.\n{RERUN_TEXT}"
     if used == "session":
         return f"✅ {what} for this session — the next message uses it."
+    if used == "global":
+        return f"✅ {what} by default in every channel — unless a channel or session has its own."
     return f"✅ {what} for <#{place.channel_id}> — new messages there use it (unless a session has its own)."
 
 
-def scope_view(kind: Kind, value: str) -> discord.ui.View:
-    menu: discord.ui.Select[Any] = discord.ui.Select(
-        custom_id=SCOPE_PREFIX[kind] + value,
-        placeholder="Use it for…",
-        options=[
-            discord.SelectOption(label="This session", value="session", description="Only this thread"),
+def done_view(kind: Kind, used: PreferenceScope) -> discord.ui.View | None:
+    """A model's confirmation offers to clear the choice again."""
+    return one_item_view(ClearModelButton(used)) if kind == "model" else None
+
+
+def scope_view(kind: Kind, value: str, in_session: bool) -> discord.ui.View:
+    options = [
+        discord.SelectOption(
+            label="This channel", value="channel", description="New threads in this project channel"
+        )
+    ]
+    if in_session:
+        options.insert(
+            0, discord.SelectOption(label="This session", value="session", description="Only this thread")
+        )
+    if kind == "model":
+        options.append(
             discord.SelectOption(
-                label="This channel", value="channel", description="New threads in this project channel"
-            ),
-        ],
+                label="Global default", value="global", description="Every channel without its own"
+            )
+        )
+    menu: discord.ui.Select[Any] = discord.ui.Select(
+        custom_id=SCOPE_PREFIX[kind] + value, placeholder="Use it for…", options=options
     )
     return one_item_view(ScopeSelect(menu, kind, value))
 
@@ -108,11 +146,12 @@ def scope_view(kind: Kind, value: str) -> discord.ui.View:
 async def choose_scope(
     interaction: discord.Interaction, bot: KimakiBot, place: Place, kind: Kind, value: str
 ) -> None:
-    """In a session thread, ask where the choice applies; in the channel, apply it there.
+    """Ask where the choice applies (an agent picked in a channel applies there at once).
     (The menu's interaction was deferred: the message is edited through it.)"""
-    if place.thread_id is not None and bot.core.conversations.get(place.thread_id) is not None:
-        text = f"Use {kind} `{value}` for this session or for the whole channel?"
-        await interaction.edit_original_response(content=text, view=scope_view(kind, value))
+    in_session = place.thread_id is not None and bot.core.conversations.get(place.thread_id) is not None
+    if in_session or kind == "model":
+        text = f"Where should {kind} `{value}` apply?"
+        await interaction.edit_original_response(content=text, view=scope_view(kind, value, in_session))
         return
     done = await apply_choice(bot, place, kind, value, "channel")
     await interaction.edit_original_response(content=done, view=None)
@@ -224,9 +263,49 @@ class ScopeSelect(
 
     async def _picked(self, interaction: discord.Interaction, bot: KimakiBot, place: Place) -> None:
         await interaction.response.defer()
-        scope: PreferenceScope = "session" if self.item.values[0] == "session" else "channel"
+        picked = self.item.values[0]
+        scope: PreferenceScope = (
+            "session" if picked == "session" else "global" if picked == "global" else "channel"
+        )
         done = await apply_choice(bot, place, self.kind, self.value, scope)
-        await interaction.edit_original_response(content=done, view=None)
+        await interaction.edit_original_response(content=done, view=done_view(self.kind, scope))
+
+
+CLEAR_LABEL = {
+    "session": "Clear session override",
+    "channel": "Clear channel override",
+    "global": "Clear global default",
+}
+
+
+class ClearModelButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"kimaki:model:clear:(?P<scope>session|channel|global)",
+):
+    def __init__(self, scope: PreferenceScope) -> None:
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label=CLEAR_LABEL[scope],
+            style=discord.ButtonStyle.secondary,
+            custom_id=f"kimaki:model:clear:{scope}",
+        )
+        super().__init__(button)
+        self.scope: PreferenceScope = scope
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ClearModelButton:
+        return cls(cast(PreferenceScope, match["scope"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, lambda bot, place: self._clicked(interaction, bot, place))
+
+    async def _clicked(self, interaction: discord.Interaction, bot: KimakiBot, place: Place) -> None:
+        preferences = bot.core.preferences
+        preferences.clear_model(self.scope, channel_id=place.channel_id, thread_id=place.thread_id)
+        cleared = CLEAR_LABEL[self.scope].replace("Clear", "Cleared", 1)
+        text = f"🧹 {cleared} — the model now: {current(bot, place, 'model')}."
+        await interaction.response.edit_message(content=text, view=None)
 
 
 def provider_view(providers: ProviderCatalog, page: int) -> discord.ui.View:
@@ -248,6 +327,7 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     ModelSelect,
     AgentSelect,
     ScopeSelect,
+    ClearModelButton,
 )
 
 

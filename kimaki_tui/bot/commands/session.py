@@ -75,6 +75,8 @@ async def open_thread(
     )
     thread = await starter.create_thread(name=thread_name(prompt), auto_archive_duration=1440)
     bot.core.conversations.open(str(thread.id), place.channel_id, place.directory)
+    if bot.output is not None:
+        bot.output.titles.follow(str(thread.id))  # named from the prompt: the session's title wins
     return thread
 
 
