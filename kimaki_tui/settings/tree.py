@@ -136,9 +136,9 @@ class SessionSettings:
     memory_idle_gap: float = setting(
         600.0, "After this many idle seconds, the next prompt reminds the agent of MEMORY.md.", minimum=0
     )
-    approval_timeout: float = setting(
-        600.0, "Seconds a permission or question prompt waits for an answer before it is declined "
-        "(0: wait forever).", minimum=0,
+    permission_timeout_minutes: float = setting(
+        10.0, "Minutes a permission prompt waits for an answer before it is rejected (0: wait "
+        "forever). Questions the agent asks never time out.", minimum=0,
     )  # fmt: skip
     disable_sync: bool = setting(
         False, "Do not give Discord threads to sessions started outside kimaki (e.g. `opencode` in a "
