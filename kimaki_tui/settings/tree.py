@@ -44,6 +44,11 @@ class OpenCodeSettings:
         "WARN", "OpenCode's own log level (its output goes to kimaki's log).",
         flag="--opencode-log-level", env="KIMAKI_OPENCODE_LOG_LEVEL",
     )  # fmt: skip
+    restrict_directories: bool = setting(
+        False, "Outside its project the agent may use only the temporary directory, OpenCode's "
+        "config and kimaki's data dir without asking; any other folder needs a permission answer "
+        "(default: it may use any folder).", flag="--restrict-directories", env="KIMAKI_RESTRICT_DIRECTORIES",
+    )  # fmt: skip
     release_idle_after: float = setting(
         1800.0, "Seconds a project's conversations must all be idle before OpenCode's in-memory "
         "instance of it is released (it holds one of the user's inotify instances; sessions stay on "
