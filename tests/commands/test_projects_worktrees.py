@@ -128,3 +128,32 @@ async def test_worktree_conflict_asks_the_agent(bot_rig: BotRig, scripted_model:
     assert thread.name.startswith("⬦")
     still = await (await owner.slash(thread, "merge-worktree")).wait_response(20)
     assert "rebase is still in progress" in still.content
+
+
+async def test_new_worktree_from_a_base_branch_with_autocomplete(bot_rig: BotRig) -> None:
+    owner, project = bot_rig.users.owner, bot_rig.project_dir
+    main = run_git(project, "symbolic-ref", "--short", "HEAD")
+    run_git(project, "checkout", "-q", "-b", "feature-x")
+    (project / "feature.txt").write_text("only on feature-x")
+    commit_all(project, "feature work")
+    run_git(project, "checkout", "-q", main)
+
+    choices = await owner.autocomplete(bot_rig.channel, "new-worktree", "base-branch", "feat", name="x")
+    assert [c["value"] for c in choices] == ["feature-x"]
+    every = await owner.autocomplete(bot_rig.channel, "new-worktree", "base-branch", "", name="x")
+    assert {c["value"] for c in every} == {"feature-x", main}
+
+    options = {"name": "On Feature", "base-branch": "feature-x"}
+    reply = await (await owner.slash(bot_rig.channel, "new-worktree", **options)).wait_response(20)
+    thread = await bot_rig.wait_thread(predicate=lambda t: t.name.startswith("⬦"))
+    assert reply.content == f"Created <#{thread.id}> on branch `kimaki/on-feature`."
+    intro = bot_rig.bot_messages(thread)[0].content
+    assert intro.startswith("🌳 **Worktree ready** — branch `kimaki/on-feature` (from `feature-x`)")
+    worktree = Path(bot_rig.core.conversations.runtime(str(thread.id)).directory)
+    assert (worktree / "feature.txt").read_text() == "only on feature-x"
+    assert not (project / "feature.txt").exists()
+
+    bad = {"name": "nowhere", "base-branch": "no-such"}
+    refused = await (await owner.slash(bot_rig.channel, "new-worktree", **bad)).wait_response(20)
+    assert refused.content == "The project has no branch `no-such`; pick one of its branches."
+    assert run_git(project, "branch", "--list", "kimaki/nowhere") == ""
