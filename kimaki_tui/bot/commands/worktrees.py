@@ -150,4 +150,7 @@ class WorktreesCog(commands.Cog):
 
 
 async def setup(bot: KimakiBot) -> None:
+    from kimaki_tui.bot.commands import worktree_list
+
     await bot.add_cog(WorktreesCog(bot))
+    await worktree_list.setup(bot)
