@@ -85,6 +85,10 @@ class DiscordSettings:
         False, "Default for channels without their own /mention-mode: in a project channel only "
         "messages that mention the bot (or its role) or start with `!` start a thread."
     )  # fmt: skip
+    use_worktrees: bool = setting(
+        False, "Default for channels without their own /auto-worktrees: each new thread started by a "
+        "channel message gets its own git worktree (branch `kimaki/<name>`, thread marked ⬦)."
+    )  # fmt: skip
     turn_routing: TurnRouting = setting(
         "off", "Which messages in a bot thread get an answer: off (all) or heuristic (not \"thanks!\", "
         "not messages that start by mentioning someone else; those reach the session as context)."

@@ -8,6 +8,7 @@ worktree; /merge-worktree finds the branch and the project checkout from that di
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import discord
@@ -40,6 +41,13 @@ CHOICES_MAX = 25  # Discord's limit on autocomplete choices
 def unmarked(name: str) -> str:
     """The thread name without the ⬦ worktree mark (shown once the branch is merged)."""
     return name[len(WORKTREE_MARK) :] if name.startswith(WORKTREE_MARK) else name
+
+
+async def auto_worktree(directory: str, name: str, thread_id: str, data_dir: Path) -> tuple[str, str]:
+    """A new thread's own worktree (--use-worktrees, /auto-worktrees): (its directory, the thread's
+    name with the ⬦ mark). The branch is named after the thread, plus the end of its id to stay unique."""
+    worktree = await create_worktree(directory, f"{name[:30]} {thread_id[-6:]}", data_dir)
+    return str(worktree.path), thread_name(WORKTREE_MARK + name)
 
 
 class WorktreesCog(commands.Cog):
