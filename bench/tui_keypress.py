@@ -145,7 +145,7 @@ def build_model(tmp: Path, log_lines: int = LOG_LINES) -> ControlCenterModel:
         store=store,
         bus=EventBus(),
         wait_stream=_never,
-        options=SessionSettings(approval_timeout=0),
+        options=SessionSettings(permission_timeout_minutes=0),
     )
     core.start()
     ring = RingHandler(capacity=log_lines)

@@ -276,7 +276,7 @@ async def test_burst_interrupts_only_the_turn_it_arrived_during(
 async def test_permission_expires_after_timeout(
     opencode_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 ) -> None:
-    expiring = SessionSettings(approval_timeout=1.0)
+    expiring = SessionSettings(permission_timeout_minutes=1 / 60)
     async with CoreRig(opencode_client, tmp_path / "db.sqlite", options=expiring) as rig:
         thread = rig.thread(project_dir)
         await rig.core.conversations.submit(thread.thread_id, rig.prompt("RUN_BASH: echo never > never.txt"))

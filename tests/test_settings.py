@@ -45,14 +45,14 @@ def test_flags_beat_env_beat_config_beat_defaults(tmp_path: Path) -> None:
     assert settings.sessions.busy_policy == "interrupt"  # the environment over config.toml
     assert settings.discord.allow_all_users is True and settings.log_level == "DEBUG"  # config.toml
     assert settings.discord.typing_interval == 2.0 and settings.sessions.interrupt_delay == 1.5
-    assert settings.sessions.approval_timeout == 600.0  # the default
+    assert settings.sessions.permission_timeout_minutes == 10.0  # the default
 
 
 def test_environment_text_becomes_the_fields_type(tmp_path: Path) -> None:
     env = {
         "KIMAKI_ALLOW_ALL_USERS": "yes",
         "KIMAKI_LOCK_PORT": "41234",
-        "KIMAKI_APPROVAL_TIMEOUT": "30",
+        "KIMAKI_PERMISSION_TIMEOUT_MINUTES": "30",
         "KIMAKI_LOG_LEVEL": "debug",
         "KIMAKI_PROJECTS_DIR": str(tmp_path / "p"),
         "OPENCODE_PATH": "/opt/opencode",
@@ -63,7 +63,7 @@ def test_environment_text_becomes_the_fields_type(tmp_path: Path) -> None:
     }
     settings = load_settings({"data_dir": str(tmp_path / "d")}, env)
     assert settings.discord.allow_all_users is True and settings.lock_port == 41234
-    assert settings.sessions.approval_timeout == 30.0 and settings.log_level == "DEBUG"
+    assert settings.sessions.permission_timeout_minutes == 30.0 and settings.log_level == "DEBUG"
     assert settings.projects_path == tmp_path / "p" and settings.opencode.path == "/opt/opencode"
     assert settings.discord.api_url == "http://127.0.0.1:9/api/v10"
     assert settings.voice.gemini_base_url == "http://127.0.0.1:8"
@@ -74,7 +74,10 @@ CONFIG = "config.toml"
 MISFITS = [
     ({}, {"KIMAKI_VERBOSITY": "loud"}, "", ["'loud'", "discord.verbosity", "KIMAKI_VERBOSITY", "text_only"]),
     ({}, {}, "[sessions]\ninterrupt_delay = -1\n", ["sessions.interrupt_delay", CONFIG, "at least 0"]),
-    ({"sessions.approval_timeout": "-5"}, {}, "", ["approval_timeout", "--approval-timeout", "at least 0"]),
+    (
+        {"sessions.permission_timeout_minutes": "-5"}, {}, "",
+        ["permission_timeout_minutes", "--permission-timeout-minutes", "at least 0"],
+    ),
     ({}, {"KIMAKI_LOCK_PORT": "99999"}, "", ["lock_port", "KIMAKI_LOCK_PORT", "from 1 to 65535"]),
     ({}, {"KIMAKI_TYPING_INTERVAL": "soon"}, "", ["typing_interval", "KIMAKI_TYPING_INTERVAL", "number"]),
     ({}, {"KIMAKI_ALLOW_ALL_USERS": "maybe"}, "", ["allow_all_users", "true or false"]),
@@ -108,7 +111,7 @@ def test_every_setting_has_its_own_flag_and_variable_and_documented_choices() ->
         "data_dir", "projects_dir", "no_tui", "log_level", "lock_port", "secrets_file", "opencode.path",
         "discord.verbosity", "discord.allow_all_users", "discord.api_url", "discord.gateway_url",
         "discord.typing_interval", "discord.max_inline_text", "discord.max_attachment",
-        "sessions.busy_policy", "sessions.interrupt_delay", "sessions.approval_timeout",
+        "sessions.busy_policy", "sessions.interrupt_delay", "sessions.permission_timeout_minutes",
         "voice.gemini_model", "voice.transcription_timeout", "voice.max_voice_seconds",
     ):  # fmt: skip
         assert key in keys

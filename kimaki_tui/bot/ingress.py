@@ -22,6 +22,7 @@ from kimaki_tui.bot import attachments, cli_ingress, voice
 from kimaki_tui.bot.access import check, display_name, in_scope
 from kimaki_tui.bot.catchup import CatchUp
 from kimaki_tui.bot.commands import btw
+from kimaki_tui.bot.commands.worktrees import auto_worktree
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.retry import retrying
 from kimaki_tui.bot.threads import thread_name
@@ -244,11 +245,20 @@ class IngressCog(commands.Cog):
         name = voice.PENDING_THREAD_NAME if pending else thread_name(message.content or first_file)
         thread_id = str(message.id)
         try:
-            directory = await self.core.sandboxes.place(thread_id, str(channel.id), directory)
+            placed = await self.core.sandboxes.place(thread_id, str(channel.id), directory)
         except KimakiError as exc:
             refusal = f"Could not start a sandbox for this thread: {one_line(exc)}"
             await message.reply(refusal, mention_author=False)
             return
+        if placed == directory and self._auto_worktree(channel):
+            try:
+                placed, name = await auto_worktree(directory, name, thread_id, self.bot.settings.data_dir)
+            except KimakiError as exc:
+                await message.reply(
+                    f"Could not make a worktree for this thread: {one_line(exc)}", mention_author=False
+                )
+                return
+        directory = placed
         if self.bot.output is not None and not pending:
             # Named from the message: the session's title wins. A voice thread keeps its transcript
             # (the session's title would describe the transcription wrapper instead).
@@ -271,6 +281,10 @@ class IngressCog(commands.Cog):
             task = asyncio.create_task(finishing, name=f"kimaki-open-{thread_id}")
             self._opening.add(task)
             task.add_done_callback(self._opening.discard)
+
+    def _auto_worktree(self, channel: discord.TextChannel) -> bool:
+        default = self.bot.settings.discord.use_worktrees
+        return self.core.preferences.worktrees(str(channel.id), default=default)
 
     async def _finish_opening(self, thread_id: str, creating: asyncio.Future[discord.Thread | None]) -> None:
         thread = await creating

@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="stop the kimaki already running for this data dir and take over",
     )
+    parser.add_argument(
+        "--install-url",
+        action="store_true",
+        help="print the link that adds the bot to a server and exit (as `kimaki bot install-url`)",
+    )
     parser.add_argument("--restart-onboarding", action="store_true", help="run the setup wizard again")
     parser.add_argument("--add-channels", action="store_true", help="open the wizard at the project step")
     parser.add_argument(
@@ -109,6 +114,9 @@ def add_setting_flags(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = getattr(args, "handler", None)
+    if handler is None and args.install_url:
+        args.app_id = None  # the token's application, as `kimaki bot install-url` without --app-id
+        handler = bot_cmd.run_install_url
     try:
         return int(handler(args)) if handler is not None else _run_app(args)
     except Exception as exc:  # the command's boundary: a failure the user can fix is one line

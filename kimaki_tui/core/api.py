@@ -547,6 +547,14 @@ class Preferences(Protocol):
         """Set the channel's mention mode, persisted; None forgets it (the global default applies)."""
         ...
 
+    def worktrees(self, channel_id: str, *, default: bool) -> bool:
+        """Whether the channel's new threads each get a git worktree: its own choice, else `default`."""
+        ...
+
+    def set_worktrees(self, channel_id: str, on: bool | None) -> None:
+        """Set the channel's automatic worktrees, persisted; None forgets it (the global default applies)."""
+        ...
+
     def verbosity(self, channel_id: str, *, default: Verbosity) -> Verbosity:
         """Which tool lines the channel's threads show: its own choice, else `default`."""
         ...

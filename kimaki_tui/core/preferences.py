@@ -16,6 +16,7 @@ from kimaki_tui.store.repo import Store
 
 _MENTION_MODE = "mention_mode"
 _VERBOSITY = "verbosity"
+_WORKTREES = "worktrees"
 VERBOSITIES: tuple[Verbosity, ...] = get_args(Verbosity)
 
 
@@ -89,6 +90,16 @@ class PreferenceService:
         """Set the channel's mention mode; None forgets it (the global default applies)."""
         value = None if on is None else ("on" if on else "off")
         self._store.set_channel_setting(channel_id, _MENTION_MODE, value)
+
+    def worktrees(self, channel_id: str, *, default: bool) -> bool:
+        """Whether the channel's new threads each get a git worktree: its own choice, else `default`."""
+        value = self._store.get_channel_setting(channel_id, _WORKTREES)
+        return default if value is None else value == "on"
+
+    def set_worktrees(self, channel_id: str, on: bool | None) -> None:
+        """Set the channel's automatic worktrees; None forgets it (the global default applies)."""
+        value = None if on is None else ("on" if on else "off")
+        self._store.set_channel_setting(channel_id, _WORKTREES, value)
 
     def verbosity(self, channel_id: str, *, default: Verbosity) -> Verbosity:
         """Which tool lines the channel's threads show: its own choice, else `default`. Read for

@@ -69,8 +69,10 @@ class Core:
         self.client = client
         self.store = store
         self.bus = bus
-        self.permissions = PermissionBroker(client, bus, store, timeout=options.approval_timeout)
-        self.questions = QuestionBroker(client, bus, store, timeout=options.approval_timeout)
+        permission_timeout = options.permission_timeout_minutes * 60
+        self.permissions = PermissionBroker(client, bus, store, timeout=permission_timeout)
+        # As in kimaki, a question waits for its answer however long it takes.
+        self.questions = QuestionBroker(client, bus, store, timeout=0)
         self.facts = ServerFacts(client)
         self.chat_delivery = ChatDelivery()
         deps = CoreDeps(

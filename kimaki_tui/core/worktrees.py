@@ -103,8 +103,19 @@ async def _out(cwd: str | Path, *args: str) -> str | None:
     return result.out.strip() if result.ok else None
 
 
-async def create_worktree(project: str | Path, name: str, data_dir: str | Path) -> Worktree:
-    """`git worktree add -b kimaki/<slug> <path> HEAD` for the project's checkout."""
+async def project_branches(project: str | Path) -> list[str]:
+    """The project's local branches, most recently committed first (empty outside a repository)."""
+    listed = await _out(
+        project, "for-each-ref", "--sort=-committerdate", "--format=%(refname:short)", "refs/heads"
+    )
+    return listed.splitlines() if listed else []
+
+
+async def create_worktree(
+    project: str | Path, name: str, data_dir: str | Path, base_branch: str | None = None
+) -> Worktree:
+    """`git worktree add -b kimaki/<slug> <path> <base>` for the project's checkout; the base is
+    `base_branch` when given, else what the project has checked out."""
     slug = worktree_slug(name)
     top = await _out(project, "rev-parse", "--show-toplevel")
     if top is None:
@@ -112,6 +123,11 @@ async def create_worktree(project: str | Path, name: str, data_dir: str | Path) 
     root = _resolved(top)
     if await _out(root, "rev-parse", "--verify", "--quiet", "HEAD") is None:
         raise WorktreeError("The project has no commits yet; commit something first to branch from.")
+    base = "HEAD"
+    if base_branch:
+        if base_branch not in await project_branches(root):
+            raise WorktreeError(f"The project has no branch `{base_branch}`; pick one of its branches.")
+        base = f"refs/heads/{base_branch}"
     branch = BRANCH_PREFIX + slug
     path = worktree_path(data_dir, root, slug)
     branch_taken = await _out(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}") is not None
@@ -119,7 +135,7 @@ async def create_worktree(project: str | Path, name: str, data_dir: str | Path) 
         taken = f"A worktree named `{slug}` (branch `{branch}`) exists already; pick another name."
         raise WorktreeError(taken)
     _resolved(path.parent).mkdir(parents=True, exist_ok=True)
-    result = await git(root, "worktree", "add", "-q", "-b", branch, str(path), "HEAD")
+    result = await git(root, "worktree", "add", "-q", "-b", branch, str(path), base)
     if not result.ok:
         raise WorktreeError(f"`git worktree add` failed: {result.detail()}")
     return Worktree(slug, branch, path, root)

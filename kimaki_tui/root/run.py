@@ -19,6 +19,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from kimaki_tui.settings import Settings
@@ -89,6 +90,7 @@ async def serve(settings: Settings, secrets: SecretStore, token: str | None, lau
     SIGUSR2 ended it."""
     from kimaki_tui.control_api import ControlActions
     from kimaki_tui.instance import InstanceLock
+    from kimaki_tui.opencode.directory_rules import with_directory_rule
     from kimaki_tui.opencode.injection_guard import with_injection_guard
     from kimaki_tui.root.agent_tools import AgentEndpoint, tool_limits
 
@@ -97,6 +99,7 @@ async def serve(settings: Settings, secrets: SecretStore, token: str | None, lau
         endpoint.opencode_env(launch.opencode_env, tool_limits(settings.agent_tools)),
         settings.injection_guard_dir,
     )
+    opencode_env = with_directory_rule(opencode_env, directory_rule(settings))
     supervisor = await _spawn_opencode(settings, opencode_env)
     stop, restart = _install_signals()
     lock = InstanceLock(settings.data_dir, port=settings.lock_port, actions=ControlActions(shutdown=stop.set))
@@ -118,6 +121,18 @@ async def serve(settings: Settings, secrets: SecretStore, token: str | None, lau
     finally:
         await lock.release()
     return RESTART if restart.is_set() else code
+
+
+def directory_rule(settings: Settings) -> dict[str, str]:
+    """The external_directory permission for kimaki's OpenCode server (--restrict-directories)."""
+    import tempfile
+
+    from kimaki_tui.opencode.directory_rules import external_directory_rule, safe_directories
+
+    safe = safe_directories(
+        data_dir=settings.data_dir, home=Path.home(), temp_dir=Path(tempfile.gettempdir())
+    )
+    return external_directory_rule(settings.opencode.restrict_directories, safe)
 
 
 async def _spawn_opencode(settings: Settings, env: Mapping[str, str] | None) -> OpenCodeSupervisor:

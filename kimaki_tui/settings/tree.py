@@ -44,6 +44,11 @@ class OpenCodeSettings:
         "WARN", "OpenCode's own log level (its output goes to kimaki's log).",
         flag="--opencode-log-level", env="KIMAKI_OPENCODE_LOG_LEVEL",
     )  # fmt: skip
+    restrict_directories: bool = setting(
+        False, "Outside its project the agent may use only the temporary directory, OpenCode's "
+        "config and kimaki's data dir without asking; any other folder needs a permission answer "
+        "(default: it may use any folder).", flag="--restrict-directories", env="KIMAKI_RESTRICT_DIRECTORIES",
+    )  # fmt: skip
     release_idle_after: float = setting(
         1800.0, "Seconds a project's conversations must all be idle before OpenCode's in-memory "
         "instance of it is released (it holds one of the user's inotify instances; sessions stay on "
@@ -79,6 +84,10 @@ class DiscordSettings:
     mention_mode: bool = setting(
         False, "Default for channels without their own /mention-mode: in a project channel only "
         "messages that mention the bot (or its role) or start with `!` start a thread."
+    )  # fmt: skip
+    use_worktrees: bool = setting(
+        False, "Default for channels without their own /auto-worktrees: each new thread started by a "
+        "channel message gets its own git worktree (branch `kimaki/<name>`, thread marked ⬦)."
     )  # fmt: skip
     turn_routing: TurnRouting = setting(
         "off", "Which messages in a bot thread get an answer: off (all) or heuristic (not \"thanks!\", "
@@ -136,9 +145,9 @@ class SessionSettings:
     memory_idle_gap: float = setting(
         600.0, "After this many idle seconds, the next prompt reminds the agent of MEMORY.md.", minimum=0
     )
-    approval_timeout: float = setting(
-        600.0, "Seconds a permission or question prompt waits for an answer before it is declined "
-        "(0: wait forever).", minimum=0,
+    permission_timeout_minutes: float = setting(
+        10.0, "Minutes a permission prompt waits for an answer before it is rejected (0: wait "
+        "forever). Questions the agent asks never time out.", minimum=0,
     )  # fmt: skip
     disable_sync: bool = setting(
         False, "Do not give Discord threads to sessions started outside kimaki (e.g. `opencode` in a "

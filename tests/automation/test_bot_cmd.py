@@ -26,6 +26,13 @@ async def test_install_url_names_the_bot_application(auto_rig: AutomationRig) ->
     assert bad.code == 2 and "--app-id abc is not an application id" in bad.err
 
 
+async def test_the_install_url_flag_prints_the_link_and_exits(auto_rig: AutomationRig) -> None:
+    result = await auto_rig.cli("--install-url")
+    assert result.code == 0, result.err
+    assert result.out.strip() == (await auto_rig.cli("bot", "install-url")).out.strip()
+    assert f"client_id={auto_rig.twin.app_id}" in result.out and result.out.count("\n") == 1
+
+
 async def test_status_set_shows_at_once_survives_a_restart_and_clears(auto_rig: AutomationRig) -> None:
     rig = auto_rig
     world = rig.twin.world

@@ -3,14 +3,19 @@ end editing the prompt, refusals for users without access, and clicks after a bo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
 
+from kimaki_tui.settings import SessionSettings
 from kimaki_tui.testing.discord_twin import Channel, Message
 from tests.bot.rig import BotRig, custom_ids, is_footer
 
 pytestmark = pytest.mark.opencode
+
+MakeRig = Callable[..., AbstractAsyncContextManager[BotRig]]
 
 
 def is_permission_prompt(message: Message) -> bool:
@@ -152,3 +157,22 @@ async def test_a_question_is_answered_by_typing_in_the_thread(bot_rig: BotRig) -
     # The typed text answered the question; it did not start another turn.
     assert bot_rig.core.store.queue_items(str(thread.id)) == []
     assert sum(is_footer(m) for m in bot_rig.bot_messages(thread)) == 1
+
+
+async def test_a_permission_expires_after_the_timeout_but_a_question_waits(make_bot_rig: MakeRig) -> None:
+    # --permission-timeout-minutes: a permission prompt nobody answers is rejected when it runs out;
+    # a question asked before it, in another thread, is still open afterwards (questions never expire).
+    async with make_bot_rig(sessions=SessionSettings(permission_timeout_minutes=1 / 60)) as rig:
+        question_thread, question, question_id = await ask_question(rig)
+        await rig.user_says("owner", "RUN_BASH: echo late > late.txt")
+        thread = await rig.wait_thread(predicate=lambda t: t.id != question_thread.id)
+        prompt = await rig.wait_bot_message(thread, lambda m: is_permission_prompt(m))
+        await rig.twin.wait_until(lambda: prompt.components == [], 15, "the prompt to expire")
+        assert prompt.content.startswith("⌛ Expired — no answer within 1 minute")
+        await rig.wait_idle(thread)
+        assert [q.request_id for q in rig.core.approvals.pending_questions()] == [question_id]
+        assert question.components and question.content.startswith("❓")
+        pick = await rig.users.owner.select(question, f"kimaki:q:{question_id}:0", ["2"])
+        assert await pick.wait_callback() == 6
+        await rig.twin.wait_until(lambda: question.components == [], 10, "the question to be answered")
+        assert question.content.startswith("✅ **Color** — Blue")

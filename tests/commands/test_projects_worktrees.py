@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from kimaki_tui.bot.commands.new_project import INIT_PROMPT
 from kimaki_tui.testing.discord_twin import Channel
 from kimaki_tui.testing.scripted_model import ScriptedModel, latest_user_text
-from tests.bot.rig import BotRig, is_footer
+from tests.bot.rig import BotRig, custom_ids, is_footer
 
 pytestmark = pytest.mark.opencode
 
@@ -128,3 +129,78 @@ async def test_worktree_conflict_asks_the_agent(bot_rig: BotRig, scripted_model:
     assert thread.name.startswith("⬦")
     still = await (await owner.slash(thread, "merge-worktree")).wait_response(20)
     assert "rebase is still in progress" in still.content
+
+
+async def test_new_worktree_from_a_base_branch_with_autocomplete(bot_rig: BotRig) -> None:
+    owner, project = bot_rig.users.owner, bot_rig.project_dir
+    main = run_git(project, "symbolic-ref", "--short", "HEAD")
+    run_git(project, "checkout", "-q", "-b", "feature-x")
+    (project / "feature.txt").write_text("only on feature-x")
+    commit_all(project, "feature work")
+    run_git(project, "checkout", "-q", main)
+
+    choices = await owner.autocomplete(bot_rig.channel, "new-worktree", "base-branch", "feat", name="x")
+    assert [c["value"] for c in choices] == ["feature-x"]
+    every = await owner.autocomplete(bot_rig.channel, "new-worktree", "base-branch", "", name="x")
+    assert {c["value"] for c in every} == {"feature-x", main}
+
+    options = {"name": "On Feature", "base-branch": "feature-x"}
+    reply = await (await owner.slash(bot_rig.channel, "new-worktree", **options)).wait_response(20)
+    thread = await bot_rig.wait_thread(predicate=lambda t: t.name.startswith("⬦"))
+    assert reply.content == f"Created <#{thread.id}> on branch `kimaki/on-feature`."
+    intro = bot_rig.bot_messages(thread)[0].content
+    assert intro.startswith("🌳 **Worktree ready** — branch `kimaki/on-feature` (from `feature-x`)")
+    worktree = Path(bot_rig.core.conversations.runtime(str(thread.id)).directory)
+    assert (worktree / "feature.txt").read_text() == "only on feature-x"
+    assert not (project / "feature.txt").exists()
+
+    bad = {"name": "nowhere", "base-branch": "no-such"}
+    refused = await (await owner.slash(bot_rig.channel, "new-worktree", **bad)).wait_response(20)
+    assert refused.content == "The project has no branch `no-such`; pick one of its branches."
+    assert run_git(project, "branch", "--list", "kimaki/nowhere") == ""
+
+
+def named(name: str) -> Callable[[Channel], bool]:
+    return lambda thread: thread.name == name
+
+
+async def test_worktrees_lists_state_and_deletes_only_what_holds_no_work(bot_rig: BotRig) -> None:
+    owner, project = bot_rig.users.owner, bot_rig.project_dir
+    paths: dict[str, Path] = {}
+    for name in ("clean", "busy", "ahead"):
+        await (await owner.slash(bot_rig.channel, "new-worktree", name=name)).wait_response(20)
+        thread = await bot_rig.wait_thread(predicate=named(f"⬦ worktree: {name}"))
+        paths[name] = Path(bot_rig.core.conversations.runtime(str(thread.id)).directory)
+    (paths["busy"] / "draft.txt").write_text("not committed")
+    (paths["ahead"] / "done.txt").write_text("committed")
+    commit_all(paths["ahead"], "work on ahead")
+
+    await (await owner.slash(bot_rig.channel, "worktrees")).wait_response(20)
+    listing = await bot_rig.wait_bot_message(
+        bot_rig.channel, lambda m: m.content.startswith("🌳 **Worktrees**")
+    )
+    assert listing.content.splitlines() == [
+        "🌳 **Worktrees** (3)",
+        "- `ahead` — branch `kimaki/ahead`, clean, 1 unmerged commit",
+        "- `busy` — branch `kimaki/busy`, ✏️ 1 uncommitted file",
+        "- `clean` — branch `kimaki/clean`, clean",
+    ]
+    assert custom_ids(listing) == [f"kimaki:wtdel:{n}" for n in ("ahead", "busy", "clean")]
+
+    busy = await (await owner.click(listing, "kimaki:wtdel:busy")).wait_response()
+    assert busy.ephemeral and busy.content.startswith(
+        "⚠️ Not deleted: worktree `busy` has uncommitted changes (`draft.txt`)."
+    )
+    ahead = await (await owner.click(listing, "kimaki:wtdel:ahead")).wait_response()
+    assert ahead.content.startswith(
+        "⚠️ Not deleted: branch `kimaki/ahead` has 1 commit the project does not have."
+    )
+    assert (paths["busy"] / "draft.txt").exists() and (paths["ahead"] / "done.txt").exists()
+
+    clean = await (await owner.click(listing, "kimaki:wtdel:clean")).wait_response()
+    assert clean.content == (
+        f"🗑️ Deleted worktree `clean` (`{paths['clean']}`) and its branch `kimaki/clean`."
+    )
+    assert not paths["clean"].exists() and run_git(project, "branch", "--list", "kimaki/clean") == ""
+    await bot_rig.twin.wait_until(lambda: "(2)" in listing.content, 10, "the list to be redrawn")
+    assert custom_ids(listing) == ["kimaki:wtdel:ahead", "kimaki:wtdel:busy"]

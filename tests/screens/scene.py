@@ -56,7 +56,7 @@ def offline_model(
         store=store,
         bus=EventBus(),
         wait_stream=_never,
-        options=SessionSettings(approval_timeout=0),  # no expiry timers in frames
+        options=SessionSettings(permission_timeout_minutes=0),  # no expiry timers in frames
     )
     core.start()
     fields.setdefault("clock", lambda: NOW)

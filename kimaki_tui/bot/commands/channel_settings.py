@@ -57,6 +57,29 @@ class ChannelSettingsCog(commands.Cog):
         on = preferences.mention_mode(place.channel_id, default=bot.settings.discord.mention_mode)
         await say(interaction, mention_mode_text(on, own=mode != "default"), ephemeral=False)
 
+    @app_commands.command(
+        name="auto-worktrees", description="Give each new thread in this channel its own git worktree"
+    )
+    @app_commands.describe(mode="on, off, or default (the global --use-worktrees)")
+    @app_commands.guild_only()
+    async def auto_worktrees(self, interaction: discord.Interaction, mode: MentionChoice) -> None:
+        entered = await enter(interaction)
+        if entered is None:
+            return
+        bot, place = entered
+        preferences = bot.core.preferences
+        preferences.set_worktrees(place.channel_id, None if mode == "default" else mode == "on")
+        on = preferences.worktrees(place.channel_id, default=bot.settings.discord.use_worktrees)
+        source = "" if mode != "default" else " (the global default)"
+        if on:
+            text = (
+                f"Automatic worktrees are **on** here{source}: each new thread works in its own git "
+                "worktree (branch `kimaki/…`, thread marked ⬦); /merge-worktree merges it back."
+            )
+        else:
+            text = f"Automatic worktrees are **off** here{source}: new threads work in the project folder."
+        await say(interaction, text, ephemeral=False)
+
     @app_commands.command(name="verbosity", description="Which tool lines this channel's threads show")
     @app_commands.describe(level="How much to show; default: follow --verbosity")
     @app_commands.guild_only()

@@ -8,6 +8,7 @@ worktree; /merge-worktree finds the branch and the project checkout from that di
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import discord
@@ -15,7 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from kimaki_tui.bot.access import display_name
-from kimaki_tui.bot.commands.common import enter, enter_session_thread, say
+from kimaki_tui.bot.commands.common import bot_of, enter, enter_session_thread, locate, permitted, say
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.core.worktrees import (
@@ -24,6 +25,7 @@ from kimaki_tui.core.worktrees import (
     conflict_prompt,
     create_worktree,
     merge_worktree,
+    project_branches,
 )
 
 if TYPE_CHECKING:
@@ -33,11 +35,19 @@ log = logging.getLogger(__name__)
 
 WORKTREE_MARK = "⬦ "
 QUIET = discord.AllowedMentions.none()
+CHOICES_MAX = 25  # Discord's limit on autocomplete choices
 
 
 def unmarked(name: str) -> str:
     """The thread name without the ⬦ worktree mark (shown once the branch is merged)."""
     return name[len(WORKTREE_MARK) :] if name.startswith(WORKTREE_MARK) else name
+
+
+async def auto_worktree(directory: str, name: str, thread_id: str, data_dir: Path) -> tuple[str, str]:
+    """A new thread's own worktree (--use-worktrees, /auto-worktrees): (its directory, the thread's
+    name with the ⬦ mark). The branch is named after the thread, plus the end of its id to stay unique."""
+    worktree = await create_worktree(directory, f"{name[:30]} {thread_id[-6:]}", data_dir)
+    return str(worktree.path), thread_name(WORKTREE_MARK + name)
 
 
 class WorktreesCog(commands.Cog):
@@ -47,13 +57,19 @@ class WorktreesCog(commands.Cog):
     @app_commands.command(
         name="new-worktree", description="Start a session in a new git worktree (own branch) in a new thread"
     )
-    @app_commands.describe(name="Name of the worktree and its branch (kimaki/<name>)", prompt="First message")
+    @app_commands.describe(
+        name="Name of the worktree and its branch (kimaki/<name>)",
+        prompt="First message",
+        base_branch="The branch to start from (default: the project's checked-out branch)",
+    )
+    @app_commands.rename(base_branch="base-branch")
     @app_commands.guild_only()
     async def new_worktree(
         self,
         interaction: discord.Interaction,
         name: app_commands.Range[str, 1, 60],
         prompt: app_commands.Range[str, 1, 6000] | None = None,
+        base_branch: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
         entered = await enter(interaction)
         if entered is None:
@@ -65,7 +81,7 @@ class WorktreesCog(commands.Cog):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            worktree = await create_worktree(project, name, bot.settings.data_dir)
+            worktree = await create_worktree(project, name, bot.settings.data_dir, base_branch)
         except WorktreeError as exc:
             await say(interaction, str(exc))
             return
@@ -79,8 +95,9 @@ class WorktreesCog(commands.Cog):
         bot.core.conversations.open(thread_id, place.channel_id, str(worktree.path))
         if bot.output is not None:
             bot.output.titles.follow(thread_id)  # "⬦ worktree: …" until the session has a title
+        based = f" (from `{base_branch}`)" if base_branch else ""
         await thread.send(
-            f"🌳 **Worktree ready** — branch `{worktree.branch}` in `{worktree.path}`.\n"
+            f"🌳 **Worktree ready** — branch `{worktree.branch}`{based} in `{worktree.path}`.\n"
             "Messages in this thread run there. /merge-worktree merges the branch into the project.",
             allowed_mentions=QUIET,
         )
@@ -90,6 +107,19 @@ class WorktreesCog(commands.Cog):
                 thread_id, PromptInput(prompt, str(user.id), display_name(user), origin="discord")
             )
         await say(interaction, f"Created {thread.mention} on branch `{worktree.branch}`.")
+
+    @new_worktree.autocomplete("base_branch")
+    async def base_branch_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        bot = bot_of(interaction)
+        place = locate(bot, interaction.channel)
+        if place is None or permitted(bot, interaction.user) is not None:
+            return []
+        project = bot.core.projects.directory_of(place.channel_id) or place.directory
+        typed = current.strip().lower()
+        matching = [b for b in await project_branches(project) if typed in b.lower()]
+        return [app_commands.Choice(name=b[:100], value=b) for b in matching[:CHOICES_MAX]]
 
     @app_commands.command(
         name="merge-worktree",
@@ -128,4 +158,7 @@ class WorktreesCog(commands.Cog):
 
 
 async def setup(bot: KimakiBot) -> None:
+    from kimaki_tui.bot.commands import worktree_list
+
     await bot.add_cog(WorktreesCog(bot))
+    await worktree_list.setup(bot)
