@@ -18,6 +18,7 @@ from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.core.sandboxes import SandboxService
 from kimaki_tui.core.service import Core
 from kimaki_tui.core.session import SessionRuntime
+from kimaki_tui.core.turn_routing import JudgeOptions
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.injection_guard import GuardFiles
 from kimaki_tui.opencode.stream import EventStream
@@ -42,6 +43,7 @@ class CoreRig:
         chat_expected: bool = False,
         sandbox: tuple[SandboxSettings, SandboxBackend] | None = None,
         injection_guard: GuardFiles | None = None,
+        turn_judge: JudgeOptions | None = None,
     ) -> None:
         self.client = client
         self._chat_expected = chat_expected  # as the root when a bot will start
@@ -67,6 +69,7 @@ class CoreRig:
             clock=clock or time.monotonic,
             sandboxes=self.sandboxes,
             injection_guard=injection_guard,
+            turn_judge=turn_judge,
         )
         self.stream = EventStream(client, self.core.handle_event, on_connect=self.core.resync)
         self._task: asyncio.Task[None] | None = None

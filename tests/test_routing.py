@@ -12,6 +12,7 @@ from kimaki_tui.core.routing import (
     needs_answer,
     queue_suffix,
 )
+from kimaki_tui.core.turn_routing import verdict
 
 
 @pytest.mark.parametrize(
@@ -79,3 +80,20 @@ def test_a_queue_suffix_waits_for_the_running_turn(text: str, expected: tuple[st
 )
 def test_a_btw_suffix_asks_aside(text: str, expected: tuple[str, bool]) -> None:
     assert btw_suffix(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "respond"),
+    [
+        ("RESPOND", True),
+        ("SKIP", False),
+        ("skip.", False),
+        ("**SKIP**", False),
+        ("Skip: that is for Bob", False),
+        ("respond", True),
+        ("", True),  # no verdict: answer rather than lose a prompt
+        ("I think you should skip it", True),  # only a leading SKIP counts
+    ],
+)
+def test_the_models_routing_verdict(answer: str, respond: bool) -> None:
+    assert verdict(answer) is respond

@@ -161,3 +161,13 @@ def test_the_agent_tools_limits_come_from_the_settings(tmp_path: Path) -> None:
     assert limits.longest_sleep == timedelta(days=2)
     with pytest.raises(SettingsError, match="max_send_file"):
         load_settings({"data_dir": str(tmp_path / "d")}, {"KIMAKI_MAX_SEND_FILE": str(26 * 1024 * 1024)})
+
+
+def test_a_turn_routing_model_must_name_its_provider(tmp_path: Path) -> None:
+    data = _config(tmp_path / "d", '[discord]\nturn_routing = "ai"\nturn_routing_model = "haiku"\n')
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"data_dir": str(data)}, {})
+    assert "provider/model" in str(raised.value) and "'haiku'" in str(raised.value) and raised.value.hint
+    fine = _config(tmp_path / "e", '[discord]\nturn_routing_model = "anthropic/claude-haiku-4-5"\n')
+    model = load_settings({"data_dir": str(fine)}, {}).discord.turn_routing_model
+    assert model == "anthropic/claude-haiku-4-5"

@@ -334,20 +334,26 @@ class IngressCog(commands.Cog):
         if audio is not None:
             await self._voice(message, audio, thread, prepared, rename=False)
             return
-        if self._is_context(thread_message(message, self.bot.user), thread_id):
+        if await self._is_context(thread_message(message, self.bot.user), thread_id):
             await self.core.conversations.note(thread_id, self._prompt(message, prepared))
             return
         await self._submit(message, thread_id, prepared)
 
-    def _is_context(self, read: ThreadMessage, thread_id: str) -> bool:
-        """Context for the session rather than a prompt: by turn routing, or in mention mode a
-        message addressed to someone else."""
-        if self.bot.settings.discord.turn_routing == "heuristic" and not needs_answer(read):
-            return True
+    async def _is_context(self, read: ThreadMessage, thread_id: str) -> bool:
+        """Context for the session rather than a prompt: by the channel's turn routing, or in mention
+        mode a message addressed to someone else."""
+        settings = self.bot.settings.discord
         view = self.core.conversations.get(thread_id)
-        default = self.bot.settings.discord.mention_mode
-        preferences = self.core.preferences
-        mention_mode = view is not None and preferences.mention_mode(view.channel_id, default=default)
+        if view is None:  # not started yet: only the flags apply
+            return settings.turn_routing != "off" and not needs_answer(read)
+        # The question goes to the project's folder: a thread's own worktree or sandbox may be asleep.
+        directory = self.core.projects.directory_of(view.channel_id) or view.directory
+        routing = self.core.routing
+        if not await routing.needs_answer(
+            read, channel_id=view.channel_id, directory=directory, default=settings.turn_routing
+        ):
+            return True
+        mention_mode = self.core.preferences.mention_mode(view.channel_id, default=settings.mention_mode)
         return is_context(read, mention_mode=mention_mode)
 
     async def _voice(
@@ -484,7 +490,13 @@ def thread_message(message: discord.Message, me: discord.ClientUser | None) -> T
     first = _MENTION.match(message.content.lstrip())
     others = {str(my_id)} | ({str(own_role.id)} if own_role is not None else set())
     addressed_elsewhere = first is not None and first.group(1) not in others
-    return ThreadMessage(_MENTION.sub("", message.content), mentions_bot, addressed_elsewhere)
+    return ThreadMessage(
+        _MENTION.sub("", message.content),
+        mentions_bot,
+        addressed_elsewhere,
+        author=message.author.display_name,
+        shown=message.clean_content,
+    )
 
 
 def _queued_key(message_id: str) -> str:

@@ -22,6 +22,7 @@ from kimaki_tui.core.events import (
     QueuedItem,
 )
 from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
+from kimaki_tui.core.routing import ThreadMessage
 from kimaki_tui.core.session_setup import PermissionRule, SessionSetup, SetupError
 from kimaki_tui.core.shell import ShellResult
 from kimaki_tui.errors import KimakiError
@@ -40,7 +41,7 @@ from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import ModelRef, SessionInfo
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.sandbox.api import SandboxGone as SandboxGone  # said in the thread, not as a bug
-from kimaki_tui.settings.tree import SandboxMode, Verbosity
+from kimaki_tui.settings.tree import SandboxMode, TurnRouting, Verbosity
 from kimaki_tui.store.db import DatabaseBusy as DatabaseBusy  # what front ends retry on
 from kimaki_tui.store.outbox import Delivery, NewDelivery
 from kimaki_tui.store.records import (
@@ -564,6 +565,25 @@ class Preferences(Protocol):
         ...
 
 
+class Routing(Protocol):
+    """Turn routing (`core.turn_routing`): whether a thread message gets an answer."""
+
+    def mode(self, channel_id: str | None, *, default: TurnRouting) -> TurnRouting:
+        """The channel's own /turn-routing choice, else `default`."""
+        ...
+
+    def set_mode(self, channel_id: str, mode: TurnRouting | None) -> None:
+        """Set the channel's turn routing, persisted; None forgets it (the global default applies)."""
+        ...
+
+    async def needs_answer(
+        self, message: ThreadMessage, *, channel_id: str | None, directory: str, default: TurnRouting
+    ) -> bool:
+        """False when the message is only context for the session (by the channel's mode). Never
+        raises: when the model cannot decide, the message is answered."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class SandboxRow:
     """One sandboxed thread as the control center lists it: `state` is running, paused or
@@ -745,6 +765,9 @@ class CoreApi(Protocol):
 
     @property
     def sandboxes(self) -> Sandboxes: ...
+
+    @property
+    def routing(self) -> Routing: ...
 
     @property
     def server(self) -> Server: ...

@@ -33,9 +33,11 @@ _ACKNOWLEDGEMENT = re.compile(
 class ThreadMessage:
     """What the heuristic reads of a message (the bot adapts Discord's message to this)."""
 
-    text: str
+    text: str  # without mentions
     mentions_bot: bool = False
     starts_with_other_mention: bool = False
+    author: str = ""
+    shown: str = ""  # as people read it, mentions as @names (what `ai` routing asks about)
 
 
 def needs_answer(message: ThreadMessage) -> bool:

@@ -39,6 +39,7 @@ from kimaki_tui.core.server_info import ServerFacts
 from kimaki_tui.core.session import CoreDeps
 from kimaki_tui.core.sessions import SessionRegistry
 from kimaki_tui.core.tasks import TaskService
+from kimaki_tui.core.turn_routing import JudgeOptions, TurnRouter
 from kimaki_tui.core.turns import TurnLedger
 from kimaki_tui.core.workflows import SkillFilter, WorkflowService
 from kimaki_tui.opencode.client import OpenCodeClient
@@ -64,6 +65,7 @@ class Core:
         skills: SkillFilter | None = None,
         sandboxes: SandboxService | None = None,
         injection_guard: GuardFiles | None = None,
+        turn_judge: JudgeOptions | None = None,
     ) -> None:
         options = options or SessionSettings()
         self.client = client
@@ -103,6 +105,7 @@ class Core:
         self.resume = ResumeService(client, store, self.sessions)
         self.projects = ProjectService(store, client, bus)
         self.preferences = PreferenceService(client, store, self.sessions)
+        self.routing = TurnRouter(client, store, turn_judge)
         self.tasks = TaskService(store)
         self.guilds = GuildAccess(store, bus)
         self.insight = InsightService(client, self.sessions, self.facts)

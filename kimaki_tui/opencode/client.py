@@ -312,9 +312,11 @@ class OpenCodeClient:
         system: str | None,
         no_reply: bool,
         message_id: str | None,
+        tools: Mapping[str, bool] | None = None,
     ) -> dict[str, Any]:
         return _drop_none(
             {
+                "tools": dict(tools) if tools is not None else None,
                 "parts": list(parts),
                 "agent": agent,
                 "model": model.to_json() if model else None,
@@ -353,10 +355,12 @@ class OpenCodeClient:
         no_reply: bool = False,
         message_id: str | None = None,
         timeout: float | None = None,
+        tools: Mapping[str, bool] | None = None,
     ) -> Message:
-        """Prompt and wait for the whole agent loop (permission waits included): the last answer."""
+        """Prompt and wait for the whole agent loop (permission waits included): the last answer.
+        `tools` turns tools on or off by name (`{"*": False}`: none)."""
         path = f"/session/{_check_session_id(session_id)}/message"
-        body = self._prompt_body(parts, agent, model, system, no_reply, message_id)
+        body = self._prompt_body(parts, agent, model, system, no_reply, message_id, tools)
         return Message.from_json(
             await self._request("POST", path, directory=directory, json=body, timeout=timeout)
         )

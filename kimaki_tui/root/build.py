@@ -20,10 +20,12 @@ from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.events import ChatStatus
 from kimaki_tui.core.sandboxes import SandboxService
 from kimaki_tui.core.service import Core
+from kimaki_tui.core.turn_routing import JudgeOptions
 from kimaki_tui.core.workflows import SkillFilter
 from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.injection_guard import guard_files
+from kimaki_tui.opencode.schema import ModelRef
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.opencode.stream import EventStream
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
@@ -81,6 +83,7 @@ class Services:
             ),
             sandboxes=self._sandboxes,
             injection_guard=guard_files(supervisor.environment),
+            turn_judge=turn_judge_options(settings),
         )
         self.core.server.use_restart(supervisor.restart)
         self.core.server.report(self.server_status)
@@ -328,3 +331,10 @@ async def _finish(task: asyncio.Task[None] | None, what: str) -> None:
         pass
     except Exception:  # shutting down: report it, and close the rest
         log.exception("%s failed", what)
+
+
+def turn_judge_options(settings: Settings) -> JudgeOptions:
+    """What `ai` turn routing asks, from the settings (the model was checked when they loaded)."""
+    discord = settings.discord
+    model = ModelRef.parse(discord.turn_routing_model) if discord.turn_routing_model else None
+    return JudgeOptions(model=model, timeout=discord.turn_routing_timeout)

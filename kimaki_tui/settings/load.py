@@ -107,12 +107,19 @@ def load_settings(
             "See the settings table in the README for the keys kimaki knows.",
         )
     settings: Settings = _build(Settings, values)
-    _check_exclusive(settings)
+    _check_values(settings)
     return settings
 
 
-def _check_exclusive(settings: Settings) -> None:
+def _check_values(settings: Settings) -> None:
     discord = settings.discord
+    if discord.turn_routing_model is not None:
+        provider, _, model = discord.turn_routing_model.partition("/")
+        if not provider or not model:
+            raise SettingsError(
+                f"--turn-routing-model must name provider/model, not {discord.turn_routing_model!r}.",
+                "For example --turn-routing-model anthropic/claude-haiku-4-5 (see /model for the names).",
+            )
     if discord.enable_skill and discord.disable_skill:
         raise SettingsError(
             "--enable-skill and --disable-skill cannot be used together.",

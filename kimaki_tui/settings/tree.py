@@ -14,7 +14,7 @@ CONFIG_FILE = "config.toml"
 
 Verbosity = Literal["tools_and_text", "text_and_essential_tools", "text_only"]
 BusyPolicy = Literal["interrupt", "queue"]
-TurnRouting = Literal["off", "heuristic"]
+TurnRouting = Literal["off", "heuristic", "ai"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LogFormat = Literal["text", "json"]
 SandboxMode = Literal["none", "bwrap", "podman"]
@@ -90,8 +90,18 @@ class DiscordSettings:
         "channel message gets its own git worktree (branch `kimaki/<name>`, thread marked ⬦)."
     )  # fmt: skip
     turn_routing: TurnRouting = setting(
-        "off", "Which messages in a bot thread get an answer: off (all) or heuristic (not \"thanks!\", "
-        "not messages that start by mentioning someone else; those reach the session as context)."
+        "off", "Default for channels without their own /turn-routing: which messages in a bot thread "
+        "get an answer: off (all), heuristic (not \"thanks!\", not messages that start by mentioning "
+        "someone else), or ai (the heuristic, then a small model asked whether the rest is for the "
+        "agent). Skipped messages reach the session as context."
+    )  # fmt: skip
+    turn_routing_model: str | None = setting(
+        None, "The model (provider/model) `ai` turn routing asks; default: OpenCode's default model. "
+        "A small, fast one keeps replies quick."
+    )  # fmt: skip
+    turn_routing_timeout: float = setting(
+        8.0, "Seconds `ai` turn routing waits for the model's verdict; then the message is answered.",
+        minimum=0.5,
     )  # fmt: skip
     verbosity: Verbosity = setting(
         "text_and_essential_tools", "Which tool lines the bot posts: tools_and_text, "

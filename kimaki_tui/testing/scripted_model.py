@@ -4,6 +4,8 @@ OpenCode talks to it as provider "fake". What it answers depends on keywords in 
 user message, so one shared server serves every test:
 
 - tool-less request whose system prompt mentions "title" → a short title from the user text;
+- tool-less request whose system prompt asks for "RESPOND or SKIP" (turn routing) → `SKIP` when the
+  user text has `ROUTE:SKIP`, `RESPOND` after 15 s with `ROUTE:WAIT`, else `RESPOND`;
 - last message is a tool result → "Tool said: <first line of the tool output (or task result)>",
   followed by an answer of about n characters (prose, a list, a short code block) when the user
   text has `ANSWER:<n>`;
@@ -181,8 +183,19 @@ def _tool_gist(output: str) -> str:
     return lines[0].strip() if lines else "(no output)"
 
 
+def _routing_reply(messages: Sequence[JSON]) -> Reply:
+    text = latest_user_text(messages)
+    if "ROUTE:SKIP" in text:
+        return Reply(chunks=["SKIP"])
+    if "ROUTE:WAIT" in text:  # slower than any test's routing timeout
+        return Reply(chunks=["RE", "SPOND"], delay=15.0)
+    return Reply(chunks=["RESPOND"])
+
+
 def choose_reply(body: JSON) -> Reply:
     messages: Sequence[JSON] = body.get("messages") or []
+    if not body.get("tools") and "RESPOND or SKIP" in _system_text(messages):
+        return _routing_reply(messages)
     if not body.get("tools") and "title" in _system_text(messages).lower():
         return _title_reply(messages)
     if messages and messages[-1].get("role") == "tool":

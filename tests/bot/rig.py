@@ -16,6 +16,7 @@ from typing import Any
 from kimaki_tui.bot.client import KimakiBot
 from kimaki_tui.core.service import Core
 from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.root.build import turn_judge_options
 from kimaki_tui.root.offline import open_secrets
 from kimaki_tui.sandbox.api import SandboxBackend
 from kimaki_tui.secrets import SecretStore
@@ -248,7 +249,9 @@ async def bot_rig_context(
             settings = rig_settings(tmp_path / "data", tmp_path, **bot_settings)
             secrets = open_secrets(settings)
             database = tmp_path / "bot.sqlite"
-            async with CoreRig(client, database, options=sessions, sandbox=sandbox) as core_rig:
+            judge = turn_judge_options(settings)
+            core = CoreRig(client, database, options=sessions, sandbox=sandbox, turn_judge=judge)
+            async with core as core_rig:
                 core_rig.core.projects.link(str(channel.id), str(guild.id), str(project_dir))
                 rig = BotRig(twin, core_rig, guild, category, channel, users, project_dir, settings, secrets)
                 try:

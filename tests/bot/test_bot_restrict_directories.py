@@ -49,8 +49,9 @@ async def test_only_safe_folders_are_used_without_asking(
 
         await rig.user_says("owner", f"WRITE_FILE: {elsewhere}/notes.txt unsafe", thread)
         prompt = await rig.wait_bot_message(thread, lambda m: "Permission needed" in m.content)
-        assert "external\\_directory" in prompt.content and f"`{elsewhere}/*`" in prompt.content
+        assert "external\\_directory" in prompt.content  # the long path itself may be shortened
         [request] = rig.core.approvals.pending_permissions()
+        assert request.kind == "external_directory" and f"{elsewhere}/*" in request.always
         await rig.users.owner.click(prompt, f"kimaki:perm:reject:{request.request_id}")
         await rig.twin.wait_until(lambda: prompt.content.startswith("❌ Denied by owner"), 10, "the denial")
         await rig.wait_idle(thread)

@@ -1,8 +1,10 @@
-"""/mention-mode, /verbosity and /sandbox: the project channel's own setting, kept by the core (in a thread
-they set the thread's channel); "default" forgets the channel's choice (the flag applies).
-Mention mode on: only messages that mention the bot or start with `!` start a thread there.
-Verbosity: which tool lines its threads show, running answers included. Sandbox: whether its new
-threads run on the shared OpenCode server or each in a sandbox of its own."""
+"""/mention-mode, /verbosity, /turn-routing, /auto-worktrees and /sandbox: the project channel's
+own setting, kept by the core (in a thread they set the thread's channel); "default" forgets the
+channel's choice (the flag applies). Mention mode on: only messages that mention the bot or start
+with `!` start a thread there. Verbosity: which tool lines its threads show, running answers
+included. Turn routing: which messages in its threads get an answer (the rest is context for the
+session). Auto-worktrees: whether each new thread gets its own git worktree. Sandbox: whether its
+new threads run on the shared OpenCode server or each in a sandbox of its own."""
 
 from __future__ import annotations
 
@@ -19,6 +21,12 @@ if TYPE_CHECKING:
 
 MentionChoice = Literal["on", "off", "default"]
 SandboxChoice = Literal["none", "bwrap", "default"]
+RoutingChoice = Literal["off", "heuristic", "ai", "default"]
+ROUTING_MEANING = {
+    "off": "every message in its threads gets an answer",
+    "heuristic": "thanks and messages addressed to someone else are context for the session, not prompts",
+    "ai": "thanks and messages addressed to someone else are context; a small model decides about the rest",
+}
 VerbosityChoice = Literal["tools_and_text", "text_and_essential_tools", "text_only", "default"]
 VERBOSITY_MEANING = {
     "tools_and_text": "every tool line, and thinking",
@@ -93,6 +101,24 @@ class ChannelSettingsCog(commands.Cog):
         now = preferences.verbosity(place.channel_id, default=bot.settings.discord.verbosity)
         source = " (the global default)" if level == "default" else ""
         text = f"Verbosity here is **{now}**{source}: {VERBOSITY_MEANING[now]}. Running answers follow it."
+        await say(interaction, text, ephemeral=False)
+
+    @app_commands.command(
+        name="turn-routing", description="Which messages in this channel's threads get an answer"
+    )
+    @app_commands.describe(mode="off (all), heuristic, ai, or default (the global --turn-routing)")
+    @app_commands.guild_only()
+    async def turn_routing(self, interaction: discord.Interaction, mode: RoutingChoice) -> None:
+        entered = await enter(interaction)
+        if entered is None:
+            return
+        bot, place = entered
+        routing = bot.core.routing
+        routing.set_mode(place.channel_id, None if mode == "default" else mode)
+        now = routing.mode(place.channel_id, default=bot.settings.discord.turn_routing)
+        source = " (the global default)" if mode == "default" else ""
+        meaning = ROUTING_MEANING[now]
+        text = f"Turn routing here is **{now}**{source}: {meaning}. A mention of me is always answered."
         await say(interaction, text, ephemeral=False)
 
     @app_commands.command(name="sandbox", description="Where this channel's new threads run")
