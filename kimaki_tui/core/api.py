@@ -603,6 +603,11 @@ class Sandboxes(Protocol):
         """Whether this run can sandbox threads at all (started with --sandbox other than none)."""
         ...
 
+    @property
+    def backend(self) -> str | None:
+        """The one backend this run sandboxes threads with ("bwrap", "podman"), or None."""
+        ...
+
     def mode(self, channel_id: str) -> SandboxMode:
         """The channel's own sandbox mode, else the global `--sandbox`."""
         ...

@@ -81,6 +81,11 @@ class SandboxService:
     def available(self) -> bool:
         return self._registry is not None
 
+    @property
+    def backend(self) -> str | None:
+        """What sandboxes threads here ("bwrap", "podman"); None when nothing can."""
+        return self._registry.backend.name if self._registry is not None else None
+
     # -- per channel ------------------------------------------------------------------------------
     def mode(self, channel_id: str) -> SandboxMode:
         return channel_sandbox_mode(self._store, channel_id, self._settings.mode)

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from kimaki_tui.bot.runner import BotWorker
     from kimaki_tui.opencode.events import Event
     from kimaki_tui.root.agent_tools import AgentEndpoint
+    from kimaki_tui.sandbox.api import SandboxBackend
     from kimaki_tui.scheduling.request import PostedStarter, SendRequest
 
 log = logging.getLogger(__name__)
@@ -182,23 +183,14 @@ class Services:
 
     def _core_client(self, settings: Settings, supervisor: OpenCodeSupervisor) -> OpenCodeClient:
         """The shared server's client, or one routing each sandboxed worktree to its sandbox: with
-        `--sandbox bwrap`, and with `none` too where bubblewrap is installed, so `/sandbox bwrap`
-        can sandbox one channel's new threads (routing adds nothing to other calls)."""
-        import shutil
-
-        if settings.sandbox.mode == "none" and shutil.which("bwrap") is None:
-            return supervisor.client
-        if settings.sandbox.mode not in ("none", "bwrap"):
-            raise KimakiError(
-                f"--sandbox {settings.sandbox.mode} is not wired into the bot yet.", "Use --sandbox bwrap."
-            )
-        from kimaki_tui.sandbox.bwrap import BwrapBackend
+        `--sandbox bwrap` or `podman`, and with `none` too where bubblewrap is installed, so
+        `/sandbox bwrap` can sandbox one channel's new threads (routing adds nothing to other calls)."""
         from kimaki_tui.sandbox.registry import ServerRegistry
         from kimaki_tui.sandbox.routing import RoutedClient
 
-        backend = BwrapBackend(
-            binary=supervisor.binary, env=supervisor.environment, log_level=settings.opencode.log_level
-        )
+        backend = sandbox_backend(settings, supervisor)
+        if backend is None:
+            return supervisor.client
         registry = ServerRegistry(backend)
         client = RoutedClient(supervisor.client, registry)
         self._sandboxes = SandboxService(
@@ -338,3 +330,26 @@ def turn_judge_options(settings: Settings) -> JudgeOptions:
     discord = settings.discord
     model = ModelRef.parse(discord.turn_routing_model) if discord.turn_routing_model else None
     return JudgeOptions(model=model, timeout=discord.turn_routing_timeout)
+
+
+def sandbox_backend(settings: Settings, supervisor: OpenCodeSupervisor) -> SandboxBackend | None:
+    """The machine's one sandbox backend: podman with `--sandbox podman` (which must be installed),
+    else bubblewrap where it is installed (or asked for: its absence is then said per thread)."""
+    import shutil
+
+    env, log_level = supervisor.environment, settings.opencode.log_level
+    if settings.sandbox.mode == "podman":
+        from kimaki_tui.sandbox.podman import CONTAINERFILE, PodmanBackend
+
+        if shutil.which("podman") is None:
+            raise KimakiError(
+                "--sandbox podman needs podman, which is not installed here.",
+                f"Install podman and build the image: podman build -t {settings.sandbox.image} "
+                f"-f {CONTAINERFILE} . — or use --sandbox bwrap.",
+            )
+        return PodmanBackend(image=settings.sandbox.image, env=env, log_level=log_level)
+    if settings.sandbox.mode == "none" and shutil.which("bwrap") is None:
+        return None
+    from kimaki_tui.sandbox.bwrap import BwrapBackend
+
+    return BwrapBackend(binary=supervisor.binary, env=env, log_level=log_level)

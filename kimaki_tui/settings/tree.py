@@ -211,8 +211,14 @@ class SandboxSettings:
 
     mode: SandboxMode = setting(
         "none", "none: every thread on the one shared OpenCode server; bwrap: each new thread gets "
-        "its own `opencode serve` in a bubblewrap sandbox over its own git worktree (podman: not "
-        "wired yet). A channel may override it with /sandbox.", flag="--sandbox", env="KIMAKI_SANDBOX",
+        "its own `opencode serve` in a bubblewrap sandbox over its own git worktree; podman: the same "
+        "in a podman container (see --sandbox-image). A channel may override it with /sandbox.",
+        flag="--sandbox", env="KIMAKI_SANDBOX",
+    )  # fmt: skip
+    image: str = setting(
+        "localhost/kimaki-opencode:1.18.33", "The image podman sandboxes run (OpenCode, git, rg; "
+        "build it from kimaki_tui/sandbox/Containerfile).", flag="--sandbox-image",
+        env="KIMAKI_SANDBOX_IMAGE",
     )  # fmt: skip
     network: Literal["on", "off"] = setting(
         "on", "off: sandboxed servers get an empty network namespace (kimaki reaches them through a "

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from kimaki_tui.bot.commands.channel_settings import SandboxChoice, sandbox_refusal
 from kimaki_tui.core.api import SandboxRow
 from kimaki_tui.core.events import SandboxResuming, TurnFinished
 from kimaki_tui.core.sandboxes import SandboxService
+from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 from kimaki_tui.presentation.render import RESUMING_NOTICE
@@ -152,6 +154,42 @@ def test_the_root_can_sandbox_a_channel_where_bubblewrap_is_installed(tmp_path: 
         assert services.core.sandboxes.available == (shutil.which("bwrap") is not None)
     finally:
         services.store.close()
+
+
+def test_the_root_runs_podman_sandboxes_or_says_podman_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", sandbox=SandboxSettings(mode="podman"))
+    supervisor = OpenCodeSupervisor(binary="/bin/true")
+    if shutil.which("podman") is not None:
+        services = Services(settings, open_secrets(settings, env={}), supervisor)
+        try:
+            assert services.core.sandboxes.backend == "podman"
+        finally:
+            services.store.close()
+        monkeypatch.setenv("PATH", str(tmp_path))  # then check the refusal too, without podman
+    with pytest.raises(KimakiError) as raised:
+        Services(settings, open_secrets(settings, env={}), supervisor)
+    assert "--sandbox podman needs podman" in str(raised.value)
+    assert "podman build -t localhost/kimaki-opencode:1.18.33" in (raised.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("mode", "backend", "refused"),
+    [
+        ("bwrap", "bwrap", None),
+        ("none", None, None),
+        ("default", "podman", None),
+        ("podman", "bwrap", "This kimaki sandboxes threads with bwrap; start it with `--sandbox podman`"),
+        ("bwrap", None, "Sandboxes need bubblewrap on the machine"),
+        ("podman", None, "Podman sandboxes need kimaki started with `--sandbox podman`"),
+    ],
+)
+def test_a_channel_asks_for_a_sandbox_this_run_has_or_is_told_why_not(
+    mode: SandboxChoice, backend: str | None, refused: str | None
+) -> None:
+    said = sandbox_refusal(mode, backend)
+    assert said is None if refused is None else said is not None and said.startswith(refused)
 
 
 async def run_bash_approving(rig: BotRig, command: str) -> Channel:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
 
 MentionChoice = Literal["on", "off", "default"]
-SandboxChoice = Literal["none", "bwrap", "default"]
+SandboxChoice = Literal["none", "bwrap", "podman", "default"]
 RoutingChoice = Literal["off", "heuristic", "ai", "default"]
 ROUTING_MEANING = {
     "off": "every message in its threads gets an answer",
@@ -43,6 +43,20 @@ def mention_mode_text(on: bool, *, own: bool) -> str:
             "start a thread."
         )
     return f"Mention mode is **off** here{source}: every message starts a thread."
+
+
+def sandbox_refusal(mode: SandboxChoice, backend: str | None) -> str | None:
+    """Why a channel cannot have that sandbox mode here (this run sandboxes with one backend)."""
+    if mode in ("none", "default") or mode == backend:
+        return None
+    if backend is not None:
+        return f"This kimaki sandboxes threads with {backend}; start it with `--sandbox {mode}` for {mode}."
+    if mode == "bwrap":
+        return (
+            "Sandboxes need bubblewrap on the machine kimaki runs on (`apt-get install bubblewrap`), "
+            "then a restart of kimaki."
+        )
+    return "Podman sandboxes need kimaki started with `--sandbox podman` (see the README, Sandboxes)."
 
 
 class ChannelSettingsCog(commands.Cog):
@@ -122,7 +136,9 @@ class ChannelSettingsCog(commands.Cog):
         await say(interaction, text, ephemeral=False)
 
     @app_commands.command(name="sandbox", description="Where this channel's new threads run")
-    @app_commands.describe(mode="none (the shared server), bwrap (a sandbox each), or default (--sandbox)")
+    @app_commands.describe(
+        mode="none (the shared server), bwrap or podman (a sandbox each), or default (--sandbox)"
+    )
     @app_commands.guild_only()
     async def sandbox(self, interaction: discord.Interaction, mode: SandboxChoice) -> None:
         entered = await enter(interaction)
@@ -130,12 +146,9 @@ class ChannelSettingsCog(commands.Cog):
             return
         bot, place = entered
         sandboxes = bot.core.sandboxes
-        if mode == "bwrap" and not sandboxes.available:
-            await say(
-                interaction,
-                "Sandboxes need bubblewrap on the machine kimaki runs on (`apt-get install bubblewrap`), "
-                "then a restart of kimaki.",
-            )
+        refusal = sandbox_refusal(mode, sandboxes.backend)
+        if refusal is not None:
+            await say(interaction, refusal)
             return
         sandboxes.set_mode(place.channel_id, None if mode == "default" else mode)
         now = sandboxes.mode(place.channel_id)
