@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.sandbox.api import SandboxSpec, SandboxState
 from kimaki_tui.sandbox.podman import CONTAINERFILE, DEFAULT_IMAGE, PodmanBackend
+from kimaki_tui.settings import SandboxSettings
+from tests.bot.rig import bot_rig_context, is_footer
 from tests.harness import git_init
 from tests.sandbox.conftest import git
 
@@ -55,3 +58,26 @@ async def test_a_container_answers_and_pauses(
         assert any(m.info.is_assistant for m in await resumed.client.messages(session.id, worktree))
     finally:
         await backend.aclose()
+
+
+async def test_a_discord_thread_runs_in_a_podman_container(
+    podman: str, opencode_client: OpenCodeClient, sandbox_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`--sandbox podman` through the bot: the thread's session lives in its container's server."""
+    backend = PodmanBackend(
+        podman=podman, env=sandbox_env, home_template=Path(sandbox_env["HOME"]), health_timeout=120
+    )
+    project = git_init(tmp_path / "repo")
+    settings = SandboxSettings(mode="podman")
+    async with bot_rig_context(opencode_client, project, tmp_path, sandbox=(settings, backend)) as rig:
+        sandboxes = rig.core_rig.sandboxes
+        assert sandboxes is not None and sandboxes.backend == "podman"
+        await rig.user_says("owner", "REPLY: hello from a container")
+        thread = await rig.wait_thread()
+        await rig.wait_bot_message(thread, is_footer)
+        await rig.wait_idle(thread)
+        assert "hello from a container" in rig.transcript(thread)
+        runtime = rig.core.conversations.runtime(str(thread.id))
+        assert Path(runtime.directory).name == f"sandbox-{thread.id}"
+        assert runtime.session_id not in {s.id for s in await opencode_client.list_sessions(project)}
+        assert [row.state for row in await sandboxes.rows()] == [SandboxState.RUNNING]
