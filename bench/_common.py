@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
     from kimaki_tui.settings import Settings
     from kimaki_tui.testing.discord_twin import Actor, Channel, DiscordTwin, Guild
-    from kimaki_tui.testing.scripted_model import ScriptedModel
 
 
 def venv_bin(name: str) -> Path:
@@ -54,11 +53,36 @@ def opencode_binary() -> str:
     return os.environ.get("OPENCODE_PATH") or str(DEFAULT_OPENCODE)
 
 
+class ModelProcess:
+    """The scripted model in a process of its own: parsing OpenCode's large request bodies in the
+    bench's process fragmented its heap, which counted against kimaki's RSS. It keeps no requests."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    async def start(self) -> None:
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "kimaki_tui.testing.scripted_model", stdout=asyncio.subprocess.PIPE
+        )
+        assert self._process.stdout is not None
+        self.port = int(await self._process.stdout.readline())
+
+    async def stop(self) -> None:
+        if self._process is not None and self._process.returncode is None:
+            self._process.kill()
+            await self._process.wait()
+
+
 @dataclass
 class OpenCodeParts:
     """The scripted model and a real `opencode serve` in an isolated home, plus a git project."""
 
-    model: ScriptedModel
+    model: ModelProcess
     supervisor: OpenCodeSupervisor
     env: dict[str, str]
     project: Path
@@ -70,12 +94,12 @@ def merge_config(path: Path, config: dict[str, Any]) -> None:
 
 @contextlib.asynccontextmanager
 async def opencode_parts(tmp: Path, config: dict[str, Any] | None = None) -> AsyncIterator[OpenCodeParts]:
-    """Start the scripted model and OpenCode (`config` is merged into OpenCode's config file)."""
+    """Start the scripted model (in its own process) and OpenCode (`config` is merged into
+    OpenCode's config file)."""
     from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
-    from kimaki_tui.testing.scripted_model import ScriptedModel
     from tests.harness import git_init, make_opencode_env
 
-    model = ScriptedModel()
+    model = ModelProcess()
     await model.start()
     env = make_opencode_env(tmp / "opencode", model.base_url)
     if config:

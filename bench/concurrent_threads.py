@@ -18,7 +18,7 @@ creating a new thread's session, reported apart) median and p99; wall time again
 floor (the least time Discord's limits allow for the posts the bot made, a thread's posts no
 earlier than its creation could be accepted) and against OpenCode alone
 doing the same 500 turns (the real bound on 2 cores); the twin's 429s; peak RSS of this process
-(kimaki's core and bot, plus the twin and the scripted model).
+(kimaki's core and bot, plus the twin; the scripted model runs in a process of its own).
 """
 
 from __future__ import annotations
@@ -253,7 +253,7 @@ async def run_bot(tmp: Path, oc: OpenCodeParts, threads: int, messages: int, tim
             report(place, opened, messages, clock, wall, twin, first_request, limits)
             result("rss_before_kimaki", before_kimaki, "MB", "reference")
             result("rss_peak", sampler.peak, "MB", "<=150")
-            # This process also holds the twin and the scripted model: kimaki's part is at most this.
+            # This process also holds the twin: kimaki's part is at most this.
             result("rss_peak_above_before_kimaki", sampler.peak - before_kimaki, "MB", "report")
     return wall
 

@@ -11,8 +11,9 @@ Reported: RSS of this process at start, after warm-up (100 answers), after 500 a
 (goal: growth after warm-up ≤ 10 MB); open file descriptors and asyncio tasks at the end against
 the warm-up baseline (goal: back to it), both read once the threads have been quiet for longer
 than the bot keeps a quiet thread's workers; every message answered once and in order. The twin
-and the scripted model run in this process too: the answers they keep are checked and then
-dropped at each quiet moment, so their memory does not count. `--quick` runs ~300 messages.
+runs in this process too: the answers and gateway history it keeps are checked and then dropped at
+each quiet moment, so its memory does not count; the scripted model runs in a process of its own.
+`--quick` runs ~300 messages.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-from _common import DiscordPlace, discord_place, opencode_binary, result
+from _common import DiscordPlace, ModelProcess, discord_place, opencode_binary, result
 
 from kimaki_tui.bot.output import OutputRouter
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
@@ -35,7 +36,6 @@ from kimaki_tui.root.build import Services
 from kimaki_tui.root.offline import open_secrets
 from kimaki_tui.settings import DiscordSettings, Settings
 from kimaki_tui.testing.discord_twin import Channel, DiscordTwin
-from kimaki_tui.testing.scripted_model import ScriptedModel
 from tests.harness import git_init, make_opencode_env
 
 RELEASE_AFTER = 5.0  # the bot's idle-thread release, shortened so the run can wait it out
@@ -56,7 +56,6 @@ class Plan:
 class Soak:
     place: DiscordPlace
     services: Services
-    model: ScriptedModel
     plan: Plan
     sent: int = 0
     answered: int = 0
@@ -65,7 +64,7 @@ class Soak:
     threads: dict[int, Channel] = field(default_factory=dict)
     checked: dict[int, int] = field(default_factory=dict)  # answers verified (and dropped) so far
     faults: list[str] = field(default_factory=list)
-    infra_ports: set[int] = field(default_factory=set)  # the twin's and the model's servers
+    infra_ports: set[int] = field(default_factory=set)  # the twin's server
 
     def more(self) -> bool:
         return self.sent < self.plan.total and time.monotonic() < self.plan.deadline
@@ -107,8 +106,8 @@ class Soak:
         self.forget_checked()
 
     def forget_checked(self) -> None:
-        """Check each thread's new answers (once each, in order), then let the twin and the
-        scripted model forget what they kept, so only kimaki's memory is measured."""
+        """Check each thread's new answers (once each, in order), then let the
+        twin forget what it kept, so only kimaki's memory is measured."""
         world = self.place.twin.world
         for t, thread in self.threads.items():
             log = world.channel_log(thread.id)
@@ -126,12 +125,11 @@ class Soak:
             for message in log:
                 world.messages.pop(message.id, None)
             log.clear()
-        world.requests.clear()
-        self.model.requests.clear()
+        self.place.twin.forget_history()
 
 
 def _infra(task: asyncio.Task[object]) -> bool:
-    """Tasks of the twin, the scripted model and this bench (they share the loop with kimaki)."""
+    """Tasks of the twin and this bench (they share the loop with kimaki)."""
     coro = task.get_coro()
     code = getattr(coro, "cr_code", None)
     path = code.co_filename if code is not None else ""
@@ -140,7 +138,7 @@ def _infra(task: asyncio.Task[object]) -> bool:
 
 
 def sample(infra_ports: set[int]) -> tuple[float, int, int]:
-    """RSS (MB), kimaki's file descriptors (all but the twin's and the model's accepted
+    """RSS (MB), kimaki's file descriptors (all but the twin's accepted
     connections) and kimaki's asyncio tasks."""
     gc.collect()
     process = psutil.Process()
@@ -191,7 +189,7 @@ async def drive(soak: Soak) -> dict[str, tuple[float, int, int]]:
 
 async def run(tmp: Path, plan: Plan) -> None:
     OutputRouter.release_after = RELEASE_AFTER
-    model = ScriptedModel()
+    model = ModelProcess()
     await model.start()
     env = make_opencode_env(tmp / "opencode", model.base_url)
     project = git_init(tmp / "project")
@@ -207,8 +205,8 @@ async def run(tmp: Path, plan: Plan) -> None:
                 with twin.patch_discord():
                     services.start_bot(twin.bot_token)
                     await twin.wait_until(lambda: services.discord_status.state == "connected", 60, "the bot")
-                    soak = Soak(place, services, model, plan)
-                    soak.infra_ports = {int(twin.api_url.split(":")[2].split("/")[0]), model.port or 0}
+                    soak = Soak(place, services, plan)
+                    soak.infra_ports = {int(twin.api_url.split(":")[2].split("/")[0])}
                     started = time.monotonic()
                     samples = await drive(soak)
                     elapsed = time.monotonic() - started

@@ -330,3 +330,19 @@ class ScriptedModel:
             ],
             "usage": self._usage(body, reply),
         }
+
+
+async def serve_alone() -> None:
+    """Serve on a free port until killed, printing the port first and keeping no request bodies:
+    for runs that measure a process's memory without the model's in it."""
+    model = ScriptedModel()
+    await model.start()
+    print(model.port, flush=True)
+    forget = model.requests.clear
+    while True:
+        await asyncio.sleep(1.0)
+        forget()
+
+
+if __name__ == "__main__":
+    asyncio.run(serve_alone())

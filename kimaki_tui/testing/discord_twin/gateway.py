@@ -128,6 +128,15 @@ class Gateway:
                 payload = intents.blank_content(data, self.world.bot_user.id)
             self._send(session, event, payload)
 
+    def forget_delivered(self) -> None:
+        """Drop what no resume can ask for any more: sessions that can never resume, and the
+        replay log of connected ones (for long runs that measure the bot's memory, not the twin's)."""
+        for key, session in list(self.sessions.items()):
+            if session.invalid:
+                del self.sessions[key]
+            elif session.conn is not None:
+                session.frames.clear()
+
     def has_session(self) -> bool:
         return any(not s.invalid for s in self.sessions.values())
 

@@ -282,6 +282,14 @@ class DiscordTwin:
     def request_reconnect(self) -> None:
         self.gateway.request_reconnect()
 
+    def forget_history(self) -> None:
+        """Let the twin forget what it kept of the past — the gateway's replay logs, typing events,
+        request log and nonces — so a long run measures the bot's memory, not the twin's."""
+        self.gateway.forget_delivered()
+        self.world.typing.clear()
+        self.world.requests.clear()
+        self.world.nonces.clear()
+
     def gateway_outage(self, *, resumable: bool = True) -> AbstractAsyncContextManager[None]:
         """Inside the block the bot is disconnected and cannot reconnect; it resumes after (or,
         not `resumable`, starts a new session that never receives the events of the gap)."""
