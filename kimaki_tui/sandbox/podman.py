@@ -2,11 +2,12 @@
 
 The image (built from the Containerfile next to this module) brings OpenCode, git, rg and
 python3; the container sees only the image and, mounted at their host paths, the worktree and
-the repository's shared git dir and the sandbox's data dir (read-write), OPENCODE_CONFIG and
-the spec's extra binds. Its root file system is read-only, every capability is dropped, and
-it cannot gain privileges. Network on shares the host's network (the model on 127.0.0.1
-stays reachable); off is `--network none`, reached through the same unix-socket bridge as
-bubblewrap. Memory, processes, CPUs, open files and file size are all enforced by podman.
+the repository's shared git dir and the sandbox's data dir (read-write), OPENCODE_CONFIG, the
+injection guard's plugin and patterns (read-only) and the spec's extra binds. Its root file system
+is read-only, every capability is dropped, and it cannot gain privileges. Network on shares the
+host's network (the model on 127.0.0.1 stays reachable); off is `--network none`, reached through
+the same unix-socket bridge as bubblewrap. Memory, processes, CPUs, open files and file size are
+all enforced by podman.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from kimaki_tui.opencode.launcher import GracefulStop, LaunchCommand
 from kimaki_tui.sandbox.api import Bind, Limits, SandboxError, SandboxHandle
-from kimaki_tui.sandbox.bwrap import HOST_ONLY_VARIABLES, RUNTIME_INSIDE, shim_command
+from kimaki_tui.sandbox.bwrap import HOST_ONLY_VARIABLES, RUNTIME_INSIDE, guard_binds, shim_command
 from kimaki_tui.sandbox.local import SANDBOX_PORT, SOCKET_NAME, LaunchContext, LocalBackend
 
 DEFAULT_IMAGE = "localhost/kimaki-opencode:1.18.33"
@@ -103,6 +104,7 @@ class PodmanLauncher:
         config = env.get("OPENCODE_CONFIG")
         if config and os.path.exists(config):
             binds.append(Bind(Path(config)))
+        binds += guard_binds(env)  # read-only, at their host paths, as the config names them
         if context.runtime_dir is not None:
             binds.append(Bind(context.runtime_dir, RUNTIME_INSIDE, writable=True))
             binds.append(Bind(Path(__file__).with_name("netshim.py"), SHIM_INSIDE))

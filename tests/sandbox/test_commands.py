@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from kimaki_tui.opencode.injection_guard import GUARD_DIR_ENV, PLUGIN_FILE
 from kimaki_tui.sandbox.api import Bind, Limits, SandboxError, SandboxSpec
 from kimaki_tui.sandbox.bwrap import BwrapBackend, BwrapLauncher, system_args
 from kimaki_tui.sandbox.local import SANDBOX_PORT, LaunchContext
@@ -185,3 +186,15 @@ async def test_shared_server_refuses_isolation_it_cannot_give(tmp_path: Path) ->
     for changes in ({"network": False}, {"limits": Limits(open_files=10)}):
         with pytest.raises(SandboxError, match="shared OpenCode server cannot"):
             await backend.create(spec(tmp_path, **changes))
+
+
+def test_podman_mounts_the_injection_guard_read_only(tmp_path: Path) -> None:
+    """A guarded session in a container reads its plugin and patterns where the config names them."""
+    guard_dir = tmp_path / "guard"
+    context = LaunchContext(spec(tmp_path), None, None, None)
+    launcher = PodmanLauncher(context, podman="podman", image="img", rootless=False)
+    argv = list(launcher.command("opencode", SERVE, {GUARD_DIR_ENV: str(guard_dir)}, None).argv)
+    volumes = [argv[i + 1] for i, a in enumerate(argv) if a == "--volume"]
+    plugin = PLUGIN_FILE.resolve()
+    assert f"{plugin}:{plugin}:ro" in volumes and f"{guard_dir}:{guard_dir}:ro" in volumes
+    assert GUARD_DIR_ENV in [argv[i + 1] for i, a in enumerate(argv) if a == "--env"]
