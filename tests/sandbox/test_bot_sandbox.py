@@ -27,6 +27,7 @@ from kimaki_tui.testing.discord_twin import Channel
 from tests.bot.rig import BotRig, bot_rig_context, custom_ids, is_footer
 from tests.core_rig import CoreRig
 from tests.harness import git_init, tool_parts, wait_until
+from tests.sandbox.conftest import git
 
 pytestmark = pytest.mark.opencode
 
@@ -125,6 +126,29 @@ async def test_a_channel_can_keep_its_new_threads_on_the_shared_server(
 
         back = await (await owner.slash(channel, "sandbox", mode="default")).wait_response(15)
         assert "each in its own bwrap sandbox** (the global default)" in back.content
+
+
+async def test_new_worktree_and_other_sandbox_kinds_are_refused_in_a_sandboxed_channel(
+    opencode_client: OpenCodeClient, tmp_path: Path, backend: BwrapBackend
+) -> None:
+    project = git_init(tmp_path / "repo")
+    sandbox = (SandboxSettings(mode="bwrap"), backend)
+    async with bot_rig_context(opencode_client, project, tmp_path, sandbox=sandbox) as rig:
+        owner, channel = rig.users.owner, rig.channel
+        refused = await (await owner.slash(channel, "new-worktree", name="outside")).wait_response(15)
+        assert "would run outside one" in refused.content and "/sandbox none" in refused.content
+        branches = git(project, "branch", "--list", "kimaki/*")
+        assert "kimaki/outside" not in branches and rig.twin.threads(channel) == []
+
+        other = await (await owner.slash(channel, "sandbox", mode="podman")).wait_response(15)
+        assert "sandboxes threads with bwrap; start it with `--sandbox podman`" in other.content
+        assert rig.core.sandboxes.mode(str(channel.id)) == "bwrap"  # unchanged
+
+        await (await owner.slash(channel, "sandbox", mode="none")).wait_response(15)
+        await (await owner.slash(channel, "new-worktree", name="outside")).wait_response(15)
+        thread = await rig.wait_thread(predicate=lambda t: "outside" in t.name)
+        assert "kimaki/outside" in git(project, "branch", "--list", "kimaki/*")
+        assert rig.core.conversations.get(str(thread.id)) is not None  # a thread on the worktree
 
 
 async def test_one_channel_sandboxes_its_threads_while_the_default_is_the_shared_server(

@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 WORKTREE_MARK = "⬦ "
 QUIET = discord.AllowedMentions.none()
 CHOICES_MAX = 25  # Discord's limit on autocomplete choices
+SANDBOXED_CHANNEL = (
+    "This channel's threads run in sandboxes, each already on a git worktree of its own (branch "
+    "`kimaki/sandbox-<thread id>`), and a /new-worktree thread would run outside one. Start a thread "
+    "with a message instead, or set `/sandbox none` for this channel first."
+)
 
 
 def unmarked(name: str) -> str:
@@ -78,6 +83,10 @@ class WorktreesCog(commands.Cog):
         project = bot.core.projects.directory_of(place.channel_id)
         if place.channel is None or project is None:
             await say(interaction, "I cannot find this project's channel.")
+            return
+        if bot.core.sandboxes.available and bot.core.sandboxes.mode(place.channel_id) != "none":
+            # Its thread would run on the shared server, outside any sandbox.
+            await say(interaction, SANDBOXED_CHANNEL)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
