@@ -15,6 +15,7 @@ from discord.ext import commands
 from kimaki_tui.bot import errors
 from kimaki_tui.bot.agent_requests import DYNAMIC_TOOL_ITEMS, AgentRequests
 from kimaki_tui.bot.external_sync import ExternalSync
+from kimaki_tui.bot.global_limit import install_global_limit_guard
 from kimaki_tui.bot.guilds import GuildKeeper, install_gate
 from kimaki_tui.bot.opening import OpeningThreads
 from kimaki_tui.bot.outgoing import install_outgoing_filter, use_masking_webhooks
@@ -65,6 +66,7 @@ class KimakiBot(commands.Bot):
         self.external_sync = ExternalSync(self)  # threads for sessions started outside kimaki
         install_gate(self._connection, core.guilds.allowed)
         install_outgoing_filter(self)
+        install_global_limit_guard(self.http)
 
     async def setup_hook(self) -> None:
         from kimaki_tui.bot import commands as slash_commands
