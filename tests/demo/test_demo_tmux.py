@@ -97,7 +97,8 @@ async def test_kimaki_demo_at_80x24_approve_abort_queue(opencode_binary: str, tm
 
     try:
         await wait_until(lambda: "Message # sample-project" in screen(), 60, 0.3, "the Discord view")
-        assert "6 Discord" in screen()
+        # At first the header may show the data dir instead of the last tabs.
+        await wait_until(lambda: "6 Discord" in screen(), 30, 0.3, "every tab in the header")
         tmux(socket, "send-keys", "m")
         say("RUN_BASH: echo small > small.txt")
         await wait_until(lambda: "Permission needed" in screen(), 90, 0.3, "the permission prompt")
@@ -110,8 +111,12 @@ async def test_kimaki_demo_at_80x24_approve_abort_queue(opencode_binary: str, tm
         tmux(socket, "send-keys", "6")
         await wait_until(lambda: "Accepted once by" in screen(), 60, 0.3, "the edited prompt")
         await wait_until(lambda: "Tool said" in screen(), 60, 0.3, "the rest of the turn")
+        await wait_until(lambda: "m Message" in screen(), 30, 0.3, "the chat to have the focus again")
         tmux(socket, "send-keys", "m")
+        await wait_until(lambda: "esc Read" in screen(), 30, 0.3, "the message box to have the focus")
         say("SLOW:30")
+        # The first turn's typing line may still show: wait for this message, then for typing.
+        await wait_until(lambda: "SLOW:30" in screen(), 60, 0.3, "the slow prompt in the thread")
         await wait_until(lambda: "is typing" in screen(), 60, 0.3, "the slow answer to start")
         say("/queue message=REPLY: queued at 80 columns")
         await wait_until(lambda: "Queued (position 1)" in screen(), 60, 0.3, "the queue reply")
