@@ -21,7 +21,7 @@ import discord
 from kimaki_tui.bot.delivery import ThreadSender
 from kimaki_tui.bot.threads import TypingPulse
 from kimaki_tui.bot.titles import ThreadTitles
-from kimaki_tui.core.api import NewDelivery
+from kimaki_tui.core.api import NewDelivery, until_stored_async
 from kimaki_tui.core.events import (
     DomainEvent,
     PartCompleted,
@@ -214,8 +214,9 @@ class ThreadOutput:
                     await self.sender.close()
                     return
                 continue
-            try:
-                await self._handle(item)
+            try:  # a locked database delays the item (retried), never drops it
+                handle = functools.partial(self._handle, item)
+                await until_stored_async(handle, f"a post in thread {self.thread_id}")
             except Exception:  # the thread's post worker must outlive one bad item
                 log.exception("could not queue %s for thread %s", type(item).__name__, self.thread_id)
             finally:

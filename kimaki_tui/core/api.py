@@ -24,6 +24,8 @@ from kimaki_tui.core.events import (
 from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
 from kimaki_tui.core.session_setup import PermissionRule, SessionSetup, SetupError
 from kimaki_tui.core.shell import ShellResult
+from kimaki_tui.core.stored import until_stored as until_stored  # what front ends retry with
+from kimaki_tui.core.stored import until_stored_async as until_stored_async
 from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.catalog import (
     Agent,

@@ -44,6 +44,10 @@ PRAGMAS: dict[str, str | int] = {
     "busy_timeout": 5000,
     "foreign_keys": 1,
 }
+# The running kimaki's connection (on its event loop) waits this long for another program's lock;
+# busy_timeout blocks the calling thread, so the loop stalls at most this long per statement, and
+# the caller retries later (core.stored). Long enough for another kimaki command's short writes.
+LOOP_LOCK_WAIT_MS = 50
 
 
 class StoreError(KimakiError):
