@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -24,11 +26,27 @@ T = TypeVar("T")
 FIRST_DELAY = 0.1
 MAX_DELAY = 2.0
 _LOG_EVERY = 30  # attempts between repeated warnings while a lock lasts (about a minute)
+# Right after one writer met the lock, the others wait before trying: each try can block the loop
+# for LOOP_LOCK_WAIT_MS, and a dozen tries in one turn of the loop would add up.
+_QUIET = 0.05
+
+
+class _LockSeen:
+    at = -_QUIET  # time.monotonic() when a writer last met the lock
+
+
+_seen = _LockSeen()
 
 
 def busy_delay(attempt: int) -> float:
-    """Seconds to wait after the `attempt`-th DatabaseBusy in a row (1-based)."""
-    return min(MAX_DELAY, FIRST_DELAY * 2.0 ** max(0, attempt - 1))
+    """Seconds to wait after the `attempt`-th DatabaseBusy in a row (1-based). Jittered: writers
+    that met the lock together must not all try again in the same turn of the loop (each try can
+    block it for LOOP_LOCK_WAIT_MS)."""
+    return min(MAX_DELAY, FIRST_DELAY * 2.0 ** max(0, attempt - 1)) * random.uniform(0.5, 1.0)
+
+
+def _recently_locked() -> bool:
+    return time.monotonic() - _seen.at < _QUIET
 
 
 async def until_stored(step: Callable[[], T], what: str) -> T:
@@ -44,13 +62,17 @@ async def until_stored_async(step: Callable[[], Awaitable[T]], what: str) -> T:
     """Await `step()` until it does not raise DatabaseBusy; other errors pass."""
     attempt = 0
     while True:
+        if _recently_locked():
+            await asyncio.sleep(_QUIET * random.uniform(0.5, 1.0))
+            continue
         try:
             return await step()
         except DatabaseBusy as exc:
+            _seen.at = time.monotonic()
             attempt += 1
             delay = busy_delay(attempt)
             if attempt % _LOG_EVERY == 1:
-                log.warning("%s waits for the database (%s); trying again in %.1f s", what, exc, delay)
+                log.warning("%s waits for the database (%s); trying again in %.2f s", what, exc, delay)
             await asyncio.sleep(delay)
 
 
@@ -65,12 +87,12 @@ class WriteBehind:
         self._task: asyncio.Task[None] | None = None
 
     def write(self, step: Callable[[], object]) -> None:
-        if not self._waiting:
+        if not self._waiting and not _recently_locked():
             try:
                 step()
                 return
             except DatabaseBusy:
-                pass
+                _seen.at = time.monotonic()
         self._waiting.append(step)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._drain())
@@ -80,10 +102,9 @@ class WriteBehind:
             await until_stored(self._waiting[0], self._what)
             self._waiting.pop(0)
 
-    async def close(self) -> None:
+    def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
         if self._waiting:
             left = len(self._waiting)
             log.error("%s: %d writes were not stored (the database stayed locked)", self._what, left)

@@ -32,8 +32,8 @@ class TurnLedger:
             ended = event.thread_id
             self._writes.write(lambda: self._store.close_turn(ended))
 
-    async def close(self) -> None:
-        await self._writes.close()
+    def close(self) -> None:
+        self._writes.close()
 
     def take_interrupted(self) -> list[str]:
         """Threads whose turn the previous run left unfinished (each handed out once)."""

@@ -46,8 +46,8 @@ PRAGMAS: dict[str, str | int] = {
 }
 # The running kimaki's connection (on its event loop) waits this long for another program's lock;
 # busy_timeout blocks the calling thread, so the loop stalls at most this long per statement, and
-# the caller retries later (core.stored). Long enough for another kimaki command's short writes.
-LOOP_LOCK_WAIT_MS = 50
+# the caller retries later (core.stored). Enough for another kimaki command's short writes.
+LOOP_LOCK_WAIT_MS = 20
 
 
 class StoreError(KimakiError):
