@@ -102,9 +102,13 @@ class WriteBehind:
             await until_stored(self._waiting[0], self._what)
             self._waiting.pop(0)
 
+    @property
+    def waiting(self) -> int:
+        """How many writes wait for the lock to go."""
+        return len(self._waiting)
+
     def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
-        if self._waiting:
-            left = len(self._waiting)
-            log.error("%s: %d writes were not stored (the database stayed locked)", self._what, left)
+        if self.waiting:
+            log.error("%s: %d writes were not stored (the database stayed locked)", self._what, self.waiting)

@@ -174,3 +174,25 @@ async def test_a_queued_follow_up_drains_after_the_lock_is_gone(
         assert len(said) == 2 and said[0].startswith("⬥ tick 0") and said[1] == "⬥ second", said
         assert not rig.core.store.queue_items(str(thread.id))
     assert not [line for line in loop_errors.lines if "never retrieved" in line], loop_errors.lines
+
+
+async def test_a_permission_answered_while_the_database_is_locked_is_recorded_afterwards(
+    bot_rig: BotRig, loop_errors: Records, project_dir: Path
+) -> None:
+    await bot_rig.user_says("owner", "RUN_BASH: echo hi > out.txt")
+    thread = await bot_rig.wait_thread()
+    prompt = await bot_rig.wait_bot_message(
+        thread, lambda m: m.content.startswith("⚠️ **Permission needed**") and bool(m.components)
+    )
+    [request] = bot_rig.core.approvals.pending_permissions()
+    async with locked(bot_rig.core.store.path):
+        click = await bot_rig.users.admin.click(prompt, f"kimaki:perm:once:{request.request_id}")
+        assert await click.wait_callback() == 6
+        # The agent goes on at once (the answer reached OpenCode); its record waits for the lock.
+        await bot_rig.twin.wait_until((project_dir / "out.txt").exists, 60, "the approved command to run")
+    edited = lambda: prompt.content.startswith("✅ Accepted once by admin")  # noqa: E731
+    await bot_rig.twin.wait_until(edited, 60, "the prompt to say who answered")
+    await bot_rig.wait_idle(thread, timeout=60)
+    row = bot_rig.core.store.get_pending(request.request_id)
+    assert row is not None and row.answered_by == "admin" and row.external_message_id == str(prompt.id)
+    assert not loop_errors.lines, loop_errors.lines
