@@ -1,7 +1,7 @@
 """How long the event loop stalls while another program holds kimaki's database.
 
 A store opened as the running kimaki opens it (the short lock wait of `store.db.LOOP_LOCK_WAIT_MS`)
-gets writes from several tasks through `core.stored.until_stored` (as the ingress, the post worker
+gets writes from several tasks through `store.retry.until_stored` (as the ingress, the post worker
 and the queue drain do) while another process holds BEGIN EXCLUSIVE for a few seconds. A ticker
 task records the longest gap between its wake-ups (the loop stall). Then the same with SQLite's
 old 5 s wait, for comparison. Every write must be in the database afterwards (lost: 0).
@@ -21,9 +21,9 @@ from _common import ROOT, result
 
 sys.path.insert(0, str(ROOT))
 
-from kimaki_tui.core.stored import until_stored
 from kimaki_tui.store.db import LOOP_LOCK_WAIT_MS
 from kimaki_tui.store.repo import Store
+from kimaki_tui.store.retry import until_stored
 
 LOCKER = """
 import sqlite3, sys

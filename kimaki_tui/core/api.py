@@ -24,8 +24,6 @@ from kimaki_tui.core.events import (
 from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
 from kimaki_tui.core.session_setup import PermissionRule, SessionSetup, SetupError
 from kimaki_tui.core.shell import ShellResult
-from kimaki_tui.core.stored import until_stored as until_stored  # what front ends retry with
-from kimaki_tui.core.stored import until_stored_async as until_stored_async
 from kimaki_tui.errors import KimakiError
 from kimaki_tui.opencode.catalog import (
     Agent,
@@ -53,6 +51,8 @@ from kimaki_tui.store.records import (
     ScheduledTask,
     ThreadOrigin,
 )
+from kimaki_tui.store.retry import until_stored as until_stored  # what front ends retry with
+from kimaki_tui.store.retry import until_stored_async as until_stored_async
 
 if TYPE_CHECKING:  # the store's task slice pulls in peewee, which `kimaki --help` must not load
     from kimaki_tui.core.workflows import CommandPlan

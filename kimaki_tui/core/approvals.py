@@ -27,10 +27,10 @@ from kimaki_tui.core.events import (
     QuestionRequest,
     QuestionResolved,
 )
-from kimaki_tui.core.stored import WriteBehind
 from kimaki_tui.opencode.errors import OpenCodeError, OpenCodeNotFound
 from kimaki_tui.store.records import PendingKind, PendingStatus
 from kimaki_tui.store.repo import Store
+from kimaki_tui.store.retry import WriteBehind
 
 log = logging.getLogger(__name__)
 

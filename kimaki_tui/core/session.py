@@ -41,7 +41,6 @@ from kimaki_tui.core.memory import MemoryNotes
 from kimaki_tui.core.prompts import FileInput, PromptInput, SubmitResult
 from kimaki_tui.core.session_setup import SessionSetup
 from kimaki_tui.core.shell import SHELL_BUSY, ShellResult, run_shell
-from kimaki_tui.core.stored import until_stored, until_stored_async
 from kimaki_tui.core.workflows import split_command
 from kimaki_tui.errors import KimakiError, one_line
 from kimaki_tui.logs import log_context
@@ -54,6 +53,7 @@ from kimaki_tui.settings import SessionSettings
 from kimaki_tui.store.channel_settings import EVERY_CHANNEL, GLOBAL_MODEL
 from kimaki_tui.store.records import QueuedRow, ThreadOrigin
 from kimaki_tui.store.repo import Store
+from kimaki_tui.store.retry import until_stored, until_stored_async
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.events import PromptDispatched, SessionFailed, TurnAborted, TurnFinished
-from kimaki_tui.core.stored import WriteBehind
 from kimaki_tui.store.repo import Store
+from kimaki_tui.store.retry import WriteBehind
 
 _TURN_ENDS = (TurnFinished, TurnAborted, SessionFailed)
 

@@ -46,7 +46,7 @@ PRAGMAS: dict[str, str | int] = {
 }
 # The running kimaki's connection (on its event loop) waits this long for another program's lock;
 # busy_timeout blocks the calling thread, so the loop stalls at most this long per statement, and
-# the caller retries later (core.stored). Enough for another kimaki command's short writes.
+# the caller retries later (store.retry). Enough for another kimaki command's short writes.
 LOOP_LOCK_WAIT_MS = 20
 
 

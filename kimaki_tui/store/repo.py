@@ -3,8 +3,9 @@
 It returns frozen dataclasses (records.py), never peewee objects. Writes are small and
 synchronous, fine to call from the event loop: a store opened with `lock_wait_ms` (the running
 kimaki's, see LOOP_LOCK_WAIT_MS) waits only that long for another program's lock before raising
-DatabaseBusy, and its callers try again later (core.stored). Each Store owns its database and its own bound
-copies of the models (models.bind_tables), so several stores in one process stay independent.
+DatabaseBusy, and its callers try again later (store.retry). Each Store owns its database and its
+own bound copies of the models (models.bind_tables), so several stores in one process stay
+independent.
 peewee keeps one connection per thread; `close()` closes the calling thread's, so use a store
 from one thread (the loop's) apart from short `asyncio.to_thread` bulk jobs.
 """

@@ -49,7 +49,7 @@ class Records(logging.Handler):
 def waits() -> Iterator[Records]:
     """The warnings of store work waiting for the lock."""
     handler = Records(logging.WARNING)
-    logger = logging.getLogger("kimaki_tui.core.stored")
+    logger = logging.getLogger("kimaki_tui.store.retry")
     logger.addHandler(handler)
     yield handler
     logger.removeHandler(handler)

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from kimaki_tui.core.stored import WriteBehind, until_stored
 from kimaki_tui.store.db import LOOP_LOCK_WAIT_MS, DatabaseBusy
 from kimaki_tui.store.repo import Store
+from kimaki_tui.store.retry import WriteBehind, until_stored
 from tests.harness import wait_until
 
 LOCKER = """
