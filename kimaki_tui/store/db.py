@@ -98,9 +98,10 @@ class DatabaseUnwritable(StoreError):
 
 
 class DatabaseBusy(StoreError):
-    """Another program held the database's write lock for longer than busy_timeout."""
+    """Another program held the database's write lock for longer than busy_timeout. Messages,
+    posts, the queue, approvals and tasks wait for it (store.retry); a command that meets it says so."""
 
-    hint = "kimaki tries again; if it lasts, close the program that keeps the database open for writing."
+    hint = "Try again in a moment; if it lasts, close the program that keeps the database open for writing."
 
 
 def database_error(exc: BaseException, path: Path | str) -> StoreError:
