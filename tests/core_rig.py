@@ -26,6 +26,7 @@ from kimaki_tui.sandbox.api import SandboxBackend
 from kimaki_tui.sandbox.registry import ServerRegistry
 from kimaki_tui.sandbox.routing import RoutedClient
 from kimaki_tui.settings import SandboxSettings, SessionSettings
+from kimaki_tui.store.db import LOOP_LOCK_WAIT_MS
 from kimaki_tui.store.repo import Store
 from tests.harness import wait_until
 
@@ -47,7 +48,7 @@ class CoreRig:
     ) -> None:
         self.client = client
         self._chat_expected = chat_expected  # as the root when a bot will start
-        self.store = Store.open(db_path)
+        self.store = Store.open(db_path, lock_wait_ms=LOOP_LOCK_WAIT_MS)  # as the root
         self.bus = EventBus()
         self.events: list[Any] = []
         self.bus.add_callback(self.events.append)

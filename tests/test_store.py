@@ -286,6 +286,23 @@ def test_pop_next_takes_items_in_order_then_none(store: Store) -> None:
     assert prompts(store, "t2") == ["elsewhere"]
 
 
+def test_put_back_queues_a_popped_item_again_first(store: Store) -> None:
+    files = [{"filename": "a.png", "url": "https://cdn.example/a.png", "size": 3, "voice": False}]
+    store.enqueue("t1", "one", "u1", "ann", "discord", files=files, session_id="s1", external_message_id="m1")
+    for text in ("two", "three"):
+        store.enqueue("t1", text, "u", "n", "discord")
+    popped = store.pop_next("t1")
+    assert popped is not None
+    back = store.put_back(popped)
+    assert prompts(store, "t1") == ["one", "two", "three"]
+    assert (back.files, back.session_id, back.external_message_id) == (tuple(files), "s1", "m1")
+    again = store.pop_next("t1")
+    assert again is not None and again.prompt == "one"
+    store.put_back(again)
+    assert store.move_queued(store.queue_items("t1")[0].id, 1)
+    assert prompts(store, "t1") == ["two", "one", "three"]
+
+
 def test_the_queue_survives_a_restart_in_order(path: Path) -> None:
     with Store.open(path) as before:
         for text in ("a", "b", "c", "d"):

@@ -83,7 +83,7 @@ class KimakiBot(commands.Bot):
         self.add_dynamic_items(*DYNAMIC_ITEMS, *DYNAMIC_TOOL_ITEMS)
         self.tree.error(errors.on_app_command_error)
         self.output = OutputRouter(self)
-        self.output.start()
+        await self.output.start()
         self.external_sync.start()
         await self.guild_keeper.start(self.application or await self.application_info())
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ import aiohttp
 import discord
 
 from kimaki_tui.bot.views import permission_view, question_view
-from kimaki_tui.core.api import Delivery
+from kimaki_tui.core.api import DatabaseBusy, Delivery, until_stored, until_stored_async
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
@@ -56,6 +57,10 @@ class ThreadSender:
         await self._idle.wait()
 
     @property
+    def _what(self) -> str:
+        return f"the outbox of thread {self.thread_id}"
+
+    @property
     def is_idle(self) -> bool:
         return self._idle.is_set() and not self._wake.is_set()
 
@@ -66,21 +71,24 @@ class ThreadSender:
             await self._task
 
     async def _run(self) -> None:
-        outbox = self.bot.core.outbox
         while True:
             await self._wake.wait()
             self._wake.clear()
             try:
                 created = await self.bot.opening_threads.wait(self.thread_id)
-                for delivery in outbox.waiting(self.thread_id):
-                    if created:
-                        await self._deliver(delivery)
-                    else:
-                        outbox.undeliverable(delivery, "the thread could not be created")
+                await until_stored_async(functools.partial(self._deliver_waiting, created), self._what)
             except Exception:  # the store failed: keep the rows, try again on the next wake
                 log.exception("could not deliver the outbox of thread %s", self.thread_id)
             if not self._wake.is_set():
                 self._idle.set()
+
+    async def _deliver_waiting(self, created: bool) -> None:
+        outbox = self.bot.core.outbox
+        for delivery in outbox.waiting(self.thread_id):
+            if created:
+                await self._deliver(delivery)
+            else:
+                outbox.undeliverable(delivery, "the thread could not be created")
 
     async def _deliver(self, delivery: Delivery) -> None:
         outbox = self.bot.core.outbox
@@ -88,20 +96,25 @@ class ThreadSender:
         while True:
             try:
                 message_id = await self._attempt(delivery)
+            except DatabaseBusy:
+                raise  # not Discord's refusal: the whole step is tried again (_run)
             except Exception as exc:
                 if not is_transient(exc):
                     log.warning("Discord refused a post in thread %s for good: %s", self.thread_id, exc)
-                    outbox.undeliverable(delivery, str(exc)[:500])
+                    reason = str(exc)[:500]
+                    await until_stored(functools.partial(outbox.undeliverable, delivery, reason), self._what)
                     return
                 attempt += 1
-                delay = outbox.failed_attempt(delivery, attempt)
+                count = functools.partial(outbox.failed_attempt, delivery, attempt)
+                delay = await until_stored(count, self._what)
                 level = logging.WARNING if attempt == 1 else logging.DEBUG
                 log.log(level, "post in thread %s failed (%r), retrying in %.2fs", self.thread_id, exc, delay)
                 await asyncio.sleep(delay)
                 continue
             if attempt:
                 log.info("post in thread %s delivered after %d retries", self.thread_id, attempt)
-            outbox.delivered(delivery, message_id)
+            # Recorded before anything else: a post sent but not marked would be sent again.
+            await until_stored(functools.partial(outbox.delivered, delivery, message_id), self._what)
             self._on_sent()
             return
 

@@ -11,6 +11,7 @@ routing rules are the core's (core.routing).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from typing import TYPE_CHECKING
@@ -26,7 +27,7 @@ from kimaki_tui.bot.commands.worktrees import auto_worktree
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.retry import retrying
 from kimaki_tui.bot.threads import thread_name
-from kimaki_tui.core.api import DatabaseBusy, HistoryError
+from kimaki_tui.core.api import HistoryError, until_stored_async
 from kimaki_tui.core.ordering import ArrivalOrder
 from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.core.routing import (
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _HANDLED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
-_STORE_ATTEMPTS = 8  # with SQLite's own 5 s wait each: about two and a half minutes in all
 _THREAD_EXISTS = 160004  # "A thread has already been created for this message"
 # What a message's "Queued" notice becomes when the message is edited or deleted while it waits.
 QUEUED_EDIT_TEXT = "✏️ Queued, edited — its new text is sent when the turns before it end."
@@ -119,18 +119,8 @@ class IngressCog(commands.Cog):
                 handled.handled(watched, message.id)
 
     async def _handle_until_stored(self, message: discord.Message, late: bool) -> None:
-        """Handle the message, again while another program holds the database: a delay, not a drop
-        (unless the lock outlasts every attempt, which is logged as an error)."""
-        for attempt in range(1, _STORE_ATTEMPTS + 1):
-            try:
-                await self._handle(message, late)
-                return
-            except DatabaseBusy as exc:
-                delay = min(30.0, 2.0**attempt)
-                log.warning("message %s waits for the database (%s); trying again in %.0f s",
-                            message.id, exc, delay)  # fmt: skip
-                await asyncio.sleep(delay)
-        log.error("message %s was not handled: the database stayed locked", message.id)
+        """Handle the message, again while another program holds the database: a delay, not a drop."""
+        await until_stored_async(functools.partial(self._handle, message, late), f"message {message.id}")
 
     def _watched(self, channel: object) -> str | None:
         """The channel whose watermark a message counts for: linked channels and their threads."""

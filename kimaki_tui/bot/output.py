@@ -21,7 +21,7 @@ import discord
 from kimaki_tui.bot.delivery import ThreadSender
 from kimaki_tui.bot.threads import TypingPulse
 from kimaki_tui.bot.titles import ThreadTitles
-from kimaki_tui.core.api import NewDelivery
+from kimaki_tui.core.api import NewDelivery, until_stored, until_stored_async
 from kimaki_tui.core.events import (
     DomainEvent,
     PartCompleted,
@@ -87,19 +87,22 @@ class OutputRouter:
         self._unsubscribe: Callable[[], None] | None = None
         self._closed = False
 
-    def start(self) -> None:
+    async def start(self) -> None:
         """Listen to the core; send what a previous run left in the outbox, take the buttons off
-        the prompts whose requests it left unanswered, and tell the threads whose turn it cut off."""
+        the prompts whose requests it left unanswered, and tell the threads whose turn it cut off.
+        A locked database delays this (each write waits on its own), it does not lose it."""
         self._unsubscribe = self.bot.core.subscribe(self._on_event)
         self.bot.core.chat_delivery.listening()
         outbox = self.bot.core.outbox
-        outbox.prune()
+        what = "the outbox left by the previous run"
+        await until_stored(outbox.prune, what)
         for left in self.bot.core.approvals.take_left_over():
             text = render_left_over_outcome(left.request)
-            request_id = left.request.request_id
-            outbox.post(left.thread_id, [NewDelivery(text, action="edit_prompt", request_id=request_id)])
+            edit = NewDelivery(text, action="edit_prompt", request_id=left.request.request_id)
+            await until_stored(functools.partial(outbox.post, left.thread_id, [edit]), what)
         for thread_id in self.bot.core.turns.take_interrupted():
-            outbox.post(thread_id, [NewDelivery(INTERRUPTED_NOTICE)])
+            notice = NewDelivery(INTERRUPTED_NOTICE)
+            await until_stored(functools.partial(outbox.post, thread_id, [notice]), what)
         for thread_id in outbox.threads_waiting():
             output = self._thread(thread_id)
             if isinstance(output, ThreadOutput):
@@ -214,8 +217,9 @@ class ThreadOutput:
                     await self.sender.close()
                     return
                 continue
-            try:
-                await self._handle(item)
+            try:  # a locked database delays the item (retried), never drops it
+                handle = functools.partial(self._handle, item)
+                await until_stored_async(handle, f"a post in thread {self.thread_id}")
             except Exception:  # the thread's post worker must outlive one bad item
                 log.exception("could not queue %s for thread %s", type(item).__name__, self.thread_id)
             finally:

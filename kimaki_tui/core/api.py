@@ -52,6 +52,8 @@ from kimaki_tui.store.records import (
     ScheduledTask,
     ThreadOrigin,
 )
+from kimaki_tui.store.retry import until_stored as until_stored  # what front ends retry with
+from kimaki_tui.store.retry import until_stored_async as until_stored_async
 
 if TYPE_CHECKING:  # the store's task slice pulls in peewee, which `kimaki --help` must not load
     from kimaki_tui.core.workflows import CommandPlan

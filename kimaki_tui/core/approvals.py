@@ -10,6 +10,7 @@ longer knows.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,7 @@ from kimaki_tui.core.events import (
 from kimaki_tui.opencode.errors import OpenCodeError, OpenCodeNotFound
 from kimaki_tui.store.records import PendingKind, PendingStatus
 from kimaki_tui.store.repo import Store
+from kimaki_tui.store.retry import WriteBehind
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ class _Broker(Generic[RequestT]):
         self._pending: dict[str, _Pending[RequestT]] = {}
         # session -> its pending request ids: a session's view asks on every redraw of a big list.
         self._by_session: dict[str, set[str]] = {}
+        self._writes = WriteBehind(f"the {self.kind} records")  # a locked database delays them
 
     def _add(self, entry: _Pending[RequestT]) -> None:
         request = entry.request
@@ -92,7 +95,8 @@ class _Broker(Generic[RequestT]):
             )
         self._add(entry)
         if self._store is not None:
-            self._store.save_pending(
+            save = functools.partial(
+                self._store.save_pending,
                 request.request_id,
                 self.kind,
                 request.session_id,
@@ -100,6 +104,7 @@ class _Broker(Generic[RequestT]):
                 thread_id=thread_id,
                 asked_at=datetime.fromtimestamp(request.asked_at, UTC),
             )
+            self._writes.write(save)
         return True
 
     def pending(self, session_id: str | None = None) -> list[RequestT]:
@@ -140,7 +145,7 @@ class _Broker(Generic[RequestT]):
 
     def _record(self, request_id: str, status: PendingStatus, answer: Any, by: str) -> None:
         if self._store is not None:
-            self._store.resolve_pending(request_id, status, answer, by)
+            self._writes.write(functools.partial(self._store.resolve_pending, request_id, status, answer, by))
 
     async def _answer(
         self,
@@ -181,6 +186,7 @@ class _Broker(Generic[RequestT]):
         return entry.thread_id or self.thread_of(entry.request.request_id) or ""
 
     def close(self) -> None:
+        self._writes.close()
         for entry in self._pending.values():
             if entry.timer is not None:
                 entry.timer.cancel()

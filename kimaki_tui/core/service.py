@@ -134,6 +134,7 @@ class Core:
         self.questions.close()
         await self.external.close()
         await self.sessions.close()
+        self.turns.close()
 
     # ---- wiring for the event stream and the supervisor ---------------------------------------
     def handle_event(self, event: Event) -> None:

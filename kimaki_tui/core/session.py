@@ -51,13 +51,12 @@ from kimaki_tui.opencode.injection_guard import GuardFiles
 from kimaki_tui.opencode.schema import ModelRef, text_part
 from kimaki_tui.settings import SessionSettings
 from kimaki_tui.store.channel_settings import EVERY_CHANNEL, GLOBAL_MODEL
-from kimaki_tui.store.db import DatabaseBusy
 from kimaki_tui.store.records import QueuedRow, ThreadOrigin
 from kimaki_tui.store.repo import Store
+from kimaki_tui.store.retry import until_stored, until_stored_async
 
 log = logging.getLogger(__name__)
 
-_STORE_RETRY = 2.0  # seconds before a drain blocked by a locked database tries again
 
 
 class ServerInfo(Protocol):
@@ -407,8 +406,13 @@ class SessionRuntime:
         )
         if setup.injection_guard:
             self._guard(info.id, setup.injection_guard)
-        # Stored first: if that fails (a locked database) this runtime has no half-made session.
-        self._deps.store.map_thread(self.thread_id, info.id, self.channel_id, self.directory, self.origin)
+        # Mapped before the runtime uses the session; a locked database delays this (the session
+        # exists in OpenCode now: dropping the mapping would leave it orphaned).
+        store = self._deps.store
+        await until_stored(
+            lambda: store.map_thread(self.thread_id, info.id, self.channel_id, self.directory, self.origin),
+            f"the session of thread {self.thread_id}",
+        )
         self.session_id = info.id
         self._state = reducer.initial_state(info.id)
         self._memory.session_created()
@@ -606,11 +610,7 @@ class SessionRuntime:
     async def _drain_when_stored(self) -> None:
         """Drain; while another program holds the database, try again later instead of dying."""
         await self._deps.chat.wait()  # until the chat listens, its answer would be posted nowhere
-        try:
-            await self._drain()
-        except DatabaseBusy as exc:
-            log.warning("the queue of thread %s waits for the database: %s", self.thread_id, exc)
-            asyncio.get_running_loop().call_later(_STORE_RETRY, self._schedule_drain)
+        await until_stored_async(self._drain, f"the queue of thread {self.thread_id}")
 
     async def _drain(self) -> None:
         async with self._lock:
@@ -624,12 +624,8 @@ class SessionRuntime:
                 return
             self._publish_queue()
             result = await self._send(_prompt(row), from_queue=True)
-            if result.outcome != "sent":
-                back = store.enqueue(
-                    row.thread_id, row.prompt, row.author_id, row.author_name, row.origin,
-                    files=row.files, session_id=row.session_id, external_message_id=row.external_message_id,
-                )  # fmt: skip
-                store.move_queued(back.id, -len(store.queue_items(self.thread_id)))
+            if result.outcome != "sent":  # put back at the head; a locked database delays that
+                await until_stored(lambda: store.put_back(row), f"the queue of thread {self.thread_id}")
                 self._publish_queue()
 
     def _schedule_interrupt(self) -> None:

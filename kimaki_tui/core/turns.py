@@ -7,6 +7,7 @@ from __future__ import annotations
 from kimaki_tui.core.bus import EventBus
 from kimaki_tui.core.events import PromptDispatched, SessionFailed, TurnAborted, TurnFinished
 from kimaki_tui.store.repo import Store
+from kimaki_tui.store.retry import WriteBehind
 
 _TURN_ENDS = (TurnFinished, TurnAborted, SessionFailed)
 
@@ -16,6 +17,7 @@ class TurnLedger:
         self._store = store
         self._bus = bus
         self._interrupted: list[str] = []
+        self._writes = WriteBehind("the record of open turns")  # a locked database delays them
 
     def start(self) -> None:
         """Collect the turns a previous run left open, then follow this run's turns."""
@@ -24,9 +26,14 @@ class TurnLedger:
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, PromptDispatched) and event.thread_id:
-            self._store.open_turn(event.thread_id, event.session_id)
+            thread_id, session_id = event.thread_id, event.session_id
+            self._writes.write(lambda: self._store.open_turn(thread_id, session_id))
         elif isinstance(event, _TURN_ENDS) and event.thread_id:
-            self._store.close_turn(event.thread_id)
+            ended = event.thread_id
+            self._writes.write(lambda: self._store.close_turn(ended))
+
+    def close(self) -> None:
+        self._writes.close()
 
     def take_interrupted(self) -> list[str]:
         """Threads whose turn the previous run left unfinished (each handed out once)."""

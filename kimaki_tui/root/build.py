@@ -33,6 +33,7 @@ from kimaki_tui.root.task_gate import CoreTaskGate
 from kimaki_tui.scheduling.scheduler import TaskScheduler
 from kimaki_tui.secrets import SecretStore
 from kimaki_tui.settings import Settings
+from kimaki_tui.store.db import LOOP_LOCK_WAIT_MS
 from kimaki_tui.store.repo import Store
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class Services:
         self.supervisor = supervisor
         self.stop = stop or asyncio.Event()  # set: the run ends (a signal, the control API, the TUI)
         self.bus = EventBus()
-        self.store = Store.open(settings.db_path)
+        self.store = Store.open(settings.db_path, lock_wait_ms=LOOP_LOCK_WAIT_MS)
         self.server_status = supervisor.status
         supervisor.add_status_listener(self._on_server_status)
         self._sweep_task: asyncio.Task[None] | None = None

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from kimaki_tui.scheduling.cron import CronError, parse_cron
 from kimaki_tui.scheduling.pre_run import run_pre, with_output
 from kimaki_tui.scheduling.request import PostedStarter, SendRequest
+from kimaki_tui.store.retry import until_stored
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -216,39 +218,50 @@ class TaskScheduler:
         return posted
 
     async def _run(self, task: ScheduledTask, now: datetime, slot: datetime | None = None) -> bool:
-        if not self.store.claim_task(task.id):
+        # A locked database delays each write (claim, run, settle) on its own: a post that went
+        # out is recorded later, never sent again.
+        if not await until_stored(functools.partial(self.store.claim_task, task.id), f"task {task.id}"):
             return False
         slot = slot or task.next_run_at or now
         if now - slot > self.grace:
             log.warning("task %s was due at %s, more than %s ago: skipped", task.id, slot, self.grace)
-            self.store.add_task_run(task.id, slot, "missed")
-            self._after(task, now, "missed", error=f"missed: due at {slot:%Y-%m-%d %H:%M} UTC")
+            run = functools.partial(self.store.add_task_run, task.id, slot, "missed")
+            await self._settle(task, run, now, "missed", f"missed: due at {slot:%Y-%m-%d %H:%M} UTC")
             return False
         try:
             request = SendRequest.from_json(task.payload)
         except ValueError as exc:
-            self.store.add_task_run(task.id, slot, "failed", error=str(exc))
-            self._after(task, now, "failed", error=str(exc))
+            run = functools.partial(self.store.add_task_run, task.id, slot, "failed", error=str(exc))
+            await self._settle(task, run, now, "failed", str(exc))
             return False
         request, skip = await self._hold_back(task, request)
         if skip is not None:
             log.info("task %s skipped: %s", task.id, skip)
-            self.store.add_task_run(task.id, slot, "skipped", error=skip)
-            self._after(task, now, "missed", error=f"skipped: {skip}")
+            run = functools.partial(self.store.add_task_run, task.id, slot, "skipped", error=skip)
+            await self._settle(task, run, now, "missed", f"skipped: {skip}")
             return False
         try:
             posted = await self._submitter.submit_task(request)
         except Exception as exc:  # the task records any failure; the scheduler keeps going
             log.warning("task %s failed: %s", task.id, exc)
-            self.store.add_task_run(task.id, slot, "failed", error=str(exc))
-            self._after(task, now, "failed", error=str(exc))
+            run = functools.partial(self.store.add_task_run, task.id, slot, "failed", error=str(exc))
+            await self._settle(task, run, now, "failed", str(exc))
             return False
         log.info("task %s posted message %s in %s", task.id, posted.message_id, posted.channel_id)
-        self.store.add_task_run(
-            task.id, slot, "posted", message_id=posted.message_id, thread_id=posted.thread_id
-        )
-        self._after(task, now, "done")
+        run = functools.partial(
+            self.store.add_task_run, task.id, slot, "posted", message_id=posted.message_id,
+            thread_id=posted.thread_id,
+        )  # fmt: skip
+        await self._settle(task, run, now, "done", None)
         return True
+
+    async def _settle(
+        self, task: ScheduledTask, run: Callable[[], object], now: datetime, outcome: Outcome,
+        error: str | None,
+    ) -> None:  # fmt: skip
+        """Record the run, then move the task on (each retried alone while the database is locked)."""
+        await until_stored(run, f"task {task.id}")
+        await until_stored(functools.partial(self._after, task, now, outcome, error), f"task {task.id}")
 
     async def _hold_back(self, task: ScheduledTask, request: SendRequest) -> tuple[SendRequest, str | None]:
         """(the request to send, None) or (request, why this run is skipped)."""

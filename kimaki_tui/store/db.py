@@ -44,6 +44,10 @@ PRAGMAS: dict[str, str | int] = {
     "busy_timeout": 5000,
     "foreign_keys": 1,
 }
+# The running kimaki's connection (on its event loop) waits this long for another program's lock;
+# busy_timeout blocks the calling thread, so the loop stalls at most this long per statement, and
+# the caller retries later (store.retry). Enough for another kimaki command's short writes.
+LOOP_LOCK_WAIT_MS = 20
 
 
 class StoreError(KimakiError):
@@ -94,9 +98,10 @@ class DatabaseUnwritable(StoreError):
 
 
 class DatabaseBusy(StoreError):
-    """Another program held the database's write lock for longer than busy_timeout."""
+    """Another program held the database's write lock for longer than busy_timeout. Messages,
+    posts, the queue, approvals and tasks wait for it (store.retry); a command that meets it says so."""
 
-    hint = "kimaki tries again; if it lasts, close the program that keeps the database open for writing."
+    hint = "Try again in a moment; if it lasts, close the program that keeps the database open for writing."
 
 
 def database_error(exc: BaseException, path: Path | str) -> StoreError:

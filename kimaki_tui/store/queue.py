@@ -52,6 +52,21 @@ class QueueMixin(StoreBase):
             )
             return records.queued(row)
 
+    def put_back(self, item: QueuedRow) -> QueuedRow:
+        """Queue a popped item again at the head of its thread's queue (its send failed), in one
+        transaction: a retried call never leaves it queued twice."""
+        files_json = records.dump_json([dict(entry) for entry in item.files])
+        with self._write() as t:
+            mine = t.queue.thread_id == item.thread_id
+            first = t.queue.select(fn.MIN(t.queue.position)).where(mine).scalar()
+            row = t.queue.create(
+                thread_id=item.thread_id, session_id=item.session_id,
+                position=0 if first is None else int(first) - 1, prompt=item.prompt,
+                author_id=item.author_id, author_name=item.author_name, source=item.origin,
+                files_json=files_json, external_message_id=item.external_message_id, created_at=utc_now(),
+            )  # fmt: skip
+            return records.queued(row)
+
     def queue_items(self, thread_id: str) -> list[QueuedRow]:
         with self._read() as t:
             return [records.queued(row) for row in _ordered(t.queue, thread_id)]

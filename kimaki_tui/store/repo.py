@@ -1,8 +1,11 @@
 """`Store`: the one API over the SQLite file that the core, the bot and the control center use.
 
 It returns frozen dataclasses (records.py), never peewee objects. Writes are small and
-synchronous, fine to call from the event loop. Each Store owns its database and its own bound
-copies of the models (models.bind_tables), so several stores in one process stay independent.
+synchronous, fine to call from the event loop: a store opened with `lock_wait_ms` (the running
+kimaki's, see LOOP_LOCK_WAIT_MS) waits only that long for another program's lock before raising
+DatabaseBusy, and its callers try again later (store.retry). Each Store owns its database and its
+own bound copies of the models (models.bind_tables), so several stores in one process stay
+independent.
 peewee keeps one connection per thread; `close()` closes the calling thread's, so use a store
 from one thread (the loop's) apart from short `asyncio.to_thread` bulk jobs.
 """
@@ -66,8 +69,12 @@ class Store(
         self.path = path
 
     @classmethod
-    def open(cls, path: str | Path) -> Self:
+    def open(cls, path: str | Path, *, lock_wait_ms: int | None = None) -> Self:
         """Open or create the file, migrating it to the current schema.
+
+        Opening and migrating wait for a lock as long as any connection (db.PRAGMAS); afterwards
+        this thread's connection waits only `lock_wait_ms` when given (the event loop's: a lock
+        held by another program must not freeze it).
 
         Raises SchemaTooNewError (leaving the file untouched) if a newer kimaki-tui wrote it,
         EmptyDatabaseError / CorruptDatabaseError (file untouched) for a zero-byte, damaged or
@@ -75,7 +82,10 @@ class Store(
         for anything else SQLite refuses.
         """
         file = Path(path)
-        return cls(migrations.open_migrated(file), file)
+        database = migrations.open_migrated(file)
+        if lock_wait_ms is not None:
+            database.pragma("busy_timeout", lock_wait_ms)  # this connection only, not permanent
+        return cls(database, file)
 
     def close(self) -> None:
         """Close the connection; later calls raise StoreClosedError. Closing twice is fine."""

@@ -93,7 +93,7 @@ async def test_posts_waiting_when_the_outbox_stops_are_sent_once_after_a_restart
     await bot.output.close(timeout=0.1)  # the outbox's sender stops with both rows unsent
     bot_rig.twin.refuse_rest(0)
     router = bot.output = OutputRouter(bot)
-    router.start()
+    await router.start()
     footer = await bot_rig.wait_bot_message(thread, is_footer, after=first_footer)
     await router.drain()
     after = [m.content for m in bot_rig.bot_messages(thread) if m.id > first_footer.id]
