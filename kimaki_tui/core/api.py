@@ -539,6 +539,23 @@ class Preferences(Protocol):
         """Forget the model chosen at `scope` (the next one down the cascade applies again)."""
         ...
 
+    def variant(self, *, channel_id: str, thread_id: str | None = None) -> str | None:
+        """The thinking level (model variant) the next prompt there asks for (None: the model's own)."""
+        ...
+
+    async def variants(
+        self, directory: str, *, channel_id: str, thread_id: str | None = None
+    ) -> tuple[str, ...]:
+        """The thinking levels the model the next prompt there uses offers (none: it has none)."""
+        ...
+
+    async def choose_variant(
+        self, variant: str | None, scope: PreferenceScope, *, channel_id: str, thread_id: str | None = None
+    ) -> PreferenceScope:
+        """Store the thinking level at `scope` (None: the model's own level, which wins over a wider
+        scope's), scopes as for `choose`; returns the scope used."""
+        ...
+
     def mention_mode(self, channel_id: str, *, default: bool) -> bool:
         """Whether only mentions (and `!`) start threads in the channel: its own choice, else `default`."""
         ...

@@ -459,6 +459,7 @@ class SessionRuntime:
             await self.ensure_session()
             assert self.session_id is not None
             model, agent = self._model_and_agent(prompt)
+            variant = self._deps.store.variant(self.channel_id, self.thread_id)
             command = await self._command_of(prompt.text)
             context: list[dict[str, Any]] = [
                 *self._context.prompt_parts(prompt),
@@ -481,7 +482,7 @@ class SessionRuntime:
                     self._send_context(context, agent=agent, model=model)
                     if command is not None
                     else self._deps.client.prompt_async(
-                        self.session_id, self.directory, parts, agent=agent, model=model
+                        self.session_id, self.directory, parts, agent=agent, model=model, variant=variant
                     )
                 )
                 # The footer's branch and context limit are refreshed alongside, not before, the prompt.

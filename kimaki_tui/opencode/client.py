@@ -312,12 +312,14 @@ class OpenCodeClient:
         system: str | None,
         no_reply: bool,
         message_id: str | None,
+        variant: str | None = None,
     ) -> dict[str, Any]:
         return _drop_none(
             {
                 "parts": list(parts),
                 "agent": agent,
                 "model": model.to_json() if model else None,
+                "variant": variant,
                 "system": system,
                 "noReply": True if no_reply else None,
                 "messageID": message_id,
@@ -335,10 +337,12 @@ class OpenCodeClient:
         system: str | None = None,
         no_reply: bool = False,
         message_id: str | None = None,
+        variant: str | None = None,
     ) -> None:
-        """Queue a prompt and return at once (204); progress arrives on the event stream."""
+        """Queue a prompt and return at once (204); progress arrives on the event stream.
+        `variant` names the model's thinking level (OpenCode ignores one the model lacks)."""
         path = f"/session/{_check_session_id(session_id)}/prompt_async"
-        body = self._prompt_body(parts, agent, model, system, no_reply, message_id)
+        body = self._prompt_body(parts, agent, model, system, no_reply, message_id, variant)
         await self._request("POST", path, directory=directory, json=body)
 
     async def prompt(
@@ -353,10 +357,11 @@ class OpenCodeClient:
         no_reply: bool = False,
         message_id: str | None = None,
         timeout: float | None = None,
+        variant: str | None = None,
     ) -> Message:
         """Prompt and wait for the whole agent loop (permission waits included): the last answer."""
         path = f"/session/{_check_session_id(session_id)}/message"
-        body = self._prompt_body(parts, agent, model, system, no_reply, message_id)
+        body = self._prompt_body(parts, agent, model, system, no_reply, message_id, variant)
         return Message.from_json(
             await self._request("POST", path, directory=directory, json=body, timeout=timeout)
         )
