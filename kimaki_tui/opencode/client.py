@@ -417,6 +417,16 @@ class OpenCodeClient:
         body = _drop_none({"messageID": message_id})
         return SessionInfo.from_json(await self._request("POST", path, directory=directory, json=body))
 
+    async def move_session(self, session_id: str, directory: str | Path) -> None:
+        """Move a session to another directory of its project (e.g. a git worktree): its next turns
+        run there. OpenCode's experimental control plane (1.18); local changes stay where they are."""
+        body = {
+            "sessionID": _check_session_id(session_id),
+            "destination": {"directory": str(directory)},
+            "moveChanges": False,
+        }
+        await self._request("POST", "/experimental/control-plane/move-session", json=body)
+
     async def revert(
         self, session_id: str, directory: str | Path | None, message_id: str, part_id: str | None = None
     ) -> SessionInfo:

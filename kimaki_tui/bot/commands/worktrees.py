@@ -2,7 +2,9 @@
 marked ⬦, and merging that branch back into the project (rebase, then fast-forward).
 
 The thread maps to the worktree's directory, so everything the agent does there happens in the
-worktree; /merge-worktree finds the branch and the project checkout from that directory.
+worktree. Run in a thread, /new-worktree forks that thread's session and moves the copy into the
+worktree, so the new thread goes on from the conversation. /merge-worktree finds the branch and
+the project checkout from the thread's directory.
 """
 
 from __future__ import annotations
@@ -16,8 +18,17 @@ from discord import app_commands
 from discord.ext import commands
 
 from kimaki_tui.bot.access import display_name
-from kimaki_tui.bot.commands.common import bot_of, enter, enter_session_thread, locate, permitted, say
+from kimaki_tui.bot.commands.common import (
+    Place,
+    bot_of,
+    enter,
+    enter_session_thread,
+    locate,
+    permitted,
+    say,
+)
 from kimaki_tui.bot.threads import thread_name
+from kimaki_tui.core.api import HistoryError
 from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.core.worktrees import (
     RebaseConflict,
@@ -50,6 +61,12 @@ async def auto_worktree(directory: str, name: str, thread_id: str, data_dir: Pat
     return str(worktree.path), thread_name(WORKTREE_MARK + name)
 
 
+def _forked_thread(bot: KimakiBot, place: Place) -> str | None:
+    """In a thread whose session exists: that thread (its session is forked into the worktree)."""
+    view = bot.core.conversations.get(place.thread_id) if place.thread_id else None
+    return place.thread_id if view is not None and view.session_id else None
+
+
 class WorktreesCog(commands.Cog):
     def __init__(self, bot: KimakiBot) -> None:
         self.bot = bot
@@ -79,10 +96,12 @@ class WorktreesCog(commands.Cog):
         if place.channel is None or project is None:
             await say(interaction, "I cannot find this project's channel.")
             return
+        source = _forked_thread(bot, place)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             worktree = await create_worktree(project, name, bot.settings.data_dir, base_branch)
-        except WorktreeError as exc:
+            plan = await bot.core.history.fork_into(source, str(worktree.path)) if source else None
+        except (WorktreeError, HistoryError) as exc:
             await say(interaction, str(exc))
             return
         thread = await place.channel.create_thread(
@@ -92,12 +111,16 @@ class WorktreesCog(commands.Cog):
         )
         await thread.add_user(interaction.user)
         thread_id = str(thread.id)
-        bot.core.conversations.open(thread_id, place.channel_id, str(worktree.path))
+        if plan is not None:
+            bot.core.resume.bind(thread_id, place.channel_id, plan, origin="fork")
+        else:
+            bot.core.conversations.open(thread_id, place.channel_id, str(worktree.path))
         if bot.output is not None:
             bot.output.titles.follow(thread_id)  # "⬦ worktree: …" until the session has a title
         based = f" (from `{base_branch}`)" if base_branch else ""
+        forked = f"\nForked from <#{source}>: the session goes on from its conversation." if source else ""
         await thread.send(
-            f"🌳 **Worktree ready** — branch `{worktree.branch}`{based} in `{worktree.path}`.\n"
+            f"🌳 **Worktree ready** — branch `{worktree.branch}`{based} in `{worktree.path}`.{forked}\n"
             "Messages in this thread run there. /merge-worktree merges the branch into the project.",
             allowed_mentions=QUIET,
         )
