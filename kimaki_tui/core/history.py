@@ -16,13 +16,7 @@ from kimaki_tui.core.session import SessionRuntime
 from kimaki_tui.core.sessions import SessionRegistry
 from kimaki_tui.errors import one_line
 from kimaki_tui.opencode.client import OpenCodeClient
-from kimaki_tui.opencode.errors import (
-    OpenCodeBadRequest,
-    OpenCodeBusy,
-    OpenCodeError,
-    OpenCodeHTTPError,
-    OpenCodeNotFound,
-)
+from kimaki_tui.opencode.errors import OpenCodeBusy, OpenCodeError, OpenCodeHTTPError
 from kimaki_tui.opencode.models import Message
 from kimaki_tui.opencode.schema import ModelRef, Revert, SessionInfo
 
@@ -178,7 +172,7 @@ class HistoryService:
         info = await self._client.fork(_session(runtime), runtime.directory, None)
         try:
             await self._client.move_session(info.id, directory)
-        except (OpenCodeNotFound, OpenCodeBadRequest) as exc:
+        except OpenCodeHTTPError as exc:  # 1.2 has no such route (it answers 500, not 404)
             await self._client.delete_session(info.id, runtime.directory)
             raise HistoryError(
                 "This OpenCode cannot move a session into a worktree (it needs OpenCode 1.18 or "
