@@ -28,10 +28,12 @@ from kimaki_tui.bot.commands.common import (
     say,
 )
 from kimaki_tui.bot.threads import thread_name
-from kimaki_tui.core.api import HistoryError
+from kimaki_tui.core.api import HistoryError, ResumePlan
 from kimaki_tui.core.prompts import PromptInput
+from kimaki_tui.core.worktree_admin import delete_worktree
 from kimaki_tui.core.worktrees import (
     RebaseConflict,
+    Worktree,
     WorktreeError,
     conflict_prompt,
     create_worktree,
@@ -67,6 +69,39 @@ def _forked_thread(bot: KimakiBot, place: Place) -> str | None:
     return place.thread_id if view is not None and view.session_id else None
 
 
+async def _drop_new_worktree(worktree: Worktree) -> None:
+    """Remove a worktree made for a fork that failed (kept if it holds commits the project lacks,
+    as one made from another base branch does)."""
+    try:
+        await delete_worktree(worktree.project, worktree.name)
+    except WorktreeError as exc:
+        log.info("kept worktree %s after a failed fork: %s", worktree.path, exc)
+
+
+async def _worktree_thread(
+    bot: KimakiBot,
+    channel: discord.TextChannel,
+    worktree: Worktree,
+    plan: ResumePlan | None,
+    user: discord.User | discord.Member,
+) -> discord.Thread:
+    """The worktree's ⬦ thread, showing the forked session `plan` or a new one in the worktree."""
+    thread = await channel.create_thread(
+        name=thread_name(f"{WORKTREE_MARK}worktree: {worktree.name}"),
+        type=discord.ChannelType.public_thread,
+        auto_archive_duration=1440,
+    )
+    await thread.add_user(user)
+    thread_id, channel_id = str(thread.id), str(channel.id)
+    if plan is not None:
+        bot.core.resume.bind(thread_id, channel_id, plan, origin="fork")
+    else:
+        bot.core.conversations.open(thread_id, channel_id, str(worktree.path))
+    if bot.output is not None:
+        bot.output.titles.follow(thread_id)  # "⬦ worktree: …" until the session has a title
+    return thread
+
+
 class WorktreesCog(commands.Cog):
     def __init__(self, bot: KimakiBot) -> None:
         self.bot = bot
@@ -100,23 +135,17 @@ class WorktreesCog(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             worktree = await create_worktree(project, name, bot.settings.data_dir, base_branch)
-            plan = await bot.core.history.fork_into(source, str(worktree.path)) if source else None
-        except (WorktreeError, HistoryError) as exc:
+        except WorktreeError as exc:
             await say(interaction, str(exc))
             return
-        thread = await place.channel.create_thread(
-            name=thread_name(f"{WORKTREE_MARK}worktree: {worktree.name}"),
-            type=discord.ChannelType.public_thread,
-            auto_archive_duration=1440,
-        )
-        await thread.add_user(interaction.user)
+        try:
+            plan = await bot.core.history.fork_into(source, str(worktree.path)) if source else None
+        except HistoryError as exc:
+            await _drop_new_worktree(worktree)
+            await say(interaction, str(exc))
+            return
+        thread = await _worktree_thread(bot, place.channel, worktree, plan, interaction.user)
         thread_id = str(thread.id)
-        if plan is not None:
-            bot.core.resume.bind(thread_id, place.channel_id, plan, origin="fork")
-        else:
-            bot.core.conversations.open(thread_id, place.channel_id, str(worktree.path))
-        if bot.output is not None:
-            bot.output.titles.follow(thread_id)  # "⬦ worktree: …" until the session has a title
         based = f" (from `{base_branch}`)" if base_branch else ""
         forked = f"\nForked from <#{source}>: the session goes on from its conversation." if source else ""
         await thread.send(
