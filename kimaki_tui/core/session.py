@@ -488,7 +488,7 @@ class SessionRuntime:
                 # The footer's branch and context limit are refreshed alongside, not before, the prompt.
                 await asyncio.gather(sending, self._deps.server.refresh(self.directory))
                 if command is not None:
-                    self._start_command(self.session_id, *command, agent=agent, model=model)
+                    self._start_command(self.session_id, *command, agent=agent, model=model, variant=variant)
             except SessionNotFound:
                 # The stored session vanished on the server: start a fresh one for this thread.
                 self._awaiting_turn = False
@@ -548,22 +548,44 @@ class SessionRuntime:
         return wanted if wanted[0] in known else None
 
     def _start_command(
-        self, session_id: str, name: str, arguments: str, *, agent: str | None, model: ModelRef | None
+        self,
+        session_id: str,
+        name: str,
+        arguments: str,
+        *,
+        agent: str | None,
+        model: ModelRef | None,
+        variant: str | None,
     ) -> None:
         """OpenCode's command route answers only when the whole turn is over; the turn is
         followed through the event stream like a prompt's, so the request runs on its own."""
-        task = asyncio.ensure_future(self._run_command(session_id, name, arguments, agent=agent, model=model))
+        run = self._run_command(session_id, name, arguments, agent=agent, model=model, variant=variant)
+        task = asyncio.ensure_future(run)
         self._command_tasks.add(task)
         task.add_done_callback(self._command_tasks.discard)
 
     async def _run_command(
-        self, session_id: str, name: str, arguments: str, *, agent: str | None, model: ModelRef | None
+        self,
+        session_id: str,
+        name: str,
+        arguments: str,
+        *,
+        agent: str | None,
+        model: ModelRef | None,
+        variant: str | None,
     ) -> None:
         with log_context(thread_id=self.thread_id, session_id=session_id):
             log.info("running OpenCode command /%s", name)
             try:
                 await self._deps.client.command(
-                    session_id, self.directory, name, arguments, agent=agent, model=model, timeout=None
+                    session_id,
+                    self.directory,
+                    name,
+                    arguments,
+                    agent=agent,
+                    model=model,
+                    timeout=None,
+                    variant=variant,
                 )
             except OpenCodeError as exc:
                 log.warning("OpenCode command /%s failed: %s", name, exc)

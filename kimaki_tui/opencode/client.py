@@ -380,12 +380,21 @@ class OpenCodeClient:
         agent: str | None = None,
         model: ModelRef | str | None = None,
         timeout: float | None = None,
+        variant: str | None = None,
     ) -> Message:
         """Run a slash command (`init`, `review`, custom ones) and wait for its reply."""
         path = f"/session/{_check_session_id(session_id)}/command"
         # This route takes the model as one "provider/model" string, unlike prompts.
         model_name = str(model) if model else None
-        body = _drop_none({"command": command, "arguments": arguments, "agent": agent, "model": model_name})
+        body = _drop_none(
+            {
+                "command": command,
+                "arguments": arguments,
+                "agent": agent,
+                "model": model_name,
+                "variant": variant,
+            }
+        )
         return Message.from_json(
             await self._request("POST", path, directory=directory, json=body, timeout=timeout)
         )

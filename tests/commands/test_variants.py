@@ -12,8 +12,8 @@ import uuid
 
 import pytest
 
-from kimaki_tui.testing.scripted_model import ScriptedModel
-from tests.bot.rig import BotRig
+from kimaki_tui.testing.scripted_model import ScriptedModel, latest_user_text
+from tests.bot.rig import BotRig, is_footer
 from tests.commands.test_prefs import ask, option_values, pick, request_for
 
 pytestmark = pytest.mark.opencode
@@ -82,3 +82,42 @@ async def test_levels_from_model_and_model_variant(bot_rig: BotRig, scripted_mod
     assert done.content.startswith("✅ Thinking level the model's default for this session")
     await ask(bot_rig, thread, f"REPLY: plain-{marker}")
     assert "reasoning_effort" not in request_for(scripted_model, f"REPLY: plain-{marker}")
+
+
+def efforts(model: ScriptedModel, text: str) -> list[str | None]:
+    """The levels of the turns (tool-carrying requests) whose newest user text is `text`."""
+    return [
+        b.get("reasoning_effort")
+        for b in model.requests
+        if b.get("tools") and latest_user_text(b.get("messages", [])) == text
+    ]
+
+
+async def test_a_level_chosen_while_a_turn_runs_reruns_its_prompt(
+    bot_rig: BotRig, scripted_model: ScriptedModel
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    await add_thinker(bot_rig)
+    reply = await (await bot_rig.users.owner.slash(bot_rig.channel, "model")).wait_response(15)
+    assert reply.message is not None
+    menu = await pick(bot_rig, reply.message, "kimaki:model:p", "fake")
+    menu = await pick(bot_rig, menu, "kimaki:model:m:fake", "fake/fake-thinker")
+    menu = await pick(bot_rig, menu, "kimaki:model:v:fake/fake-thinker", "low")
+    await pick(bot_rig, menu, "kimaki:model:vs:low:fake/fake-thinker", "channel")
+
+    slow = f"SLOW:8 long-{marker}"
+    await bot_rig.user_says("owner", slow)
+    thread = await bot_rig.wait_thread(predicate=lambda t: t.name == slow)
+    await bot_rig.twin.wait_until(lambda: efforts(scripted_model, slow) == ["low"], 30, "the slow turn")
+    reply = await (await bot_rig.users.owner.slash(thread, "model-variant")).wait_response(15)
+    assert reply.message is not None
+    scope = await pick(bot_rig, reply.message, "kimaki:variant:v", "high")
+    done = await pick(bot_rig, scope, "kimaki:variant:scope:high", "session")
+    assert done.content == (
+        "✅ Thinking level `high` for this session.\n"
+        "⏩ The running answer was stopped; its prompt runs again at this level."
+    )
+    await bot_rig.twin.wait_until(
+        lambda: efforts(scripted_model, slow) == ["low", "high"], 30, "the rerun at the new level"
+    )
+    await bot_rig.wait_bot_message(thread, is_footer, timeout=60)
