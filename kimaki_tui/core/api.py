@@ -422,6 +422,11 @@ class History(Protocol):
         """A copy of the whole session for a side question (`btw`): nothing to replay."""
         ...
 
+    async def fork_into(self, thread_id: str, directory: str) -> ResumePlan:
+        """A copy of the whole session whose next turns run in `directory` (a worktree of the same
+        project): /new-worktree from a thread. HistoryError when this OpenCode cannot move it."""
+        ...
+
     async def undo(self, thread_id: str, *, by: str, origin: str) -> RevertResult: ...
 
     async def redo(self, thread_id: str) -> RevertResult: ...
@@ -540,6 +545,23 @@ class Preferences(Protocol):
 
     def clear_model(self, scope: PreferenceScope, *, channel_id: str, thread_id: str | None = None) -> None:
         """Forget the model chosen at `scope` (the next one down the cascade applies again)."""
+        ...
+
+    def variant(self, *, channel_id: str, thread_id: str | None = None) -> str | None:
+        """The thinking level (model variant) the next prompt there asks for (None: the model's own)."""
+        ...
+
+    async def variants(
+        self, directory: str, *, channel_id: str, thread_id: str | None = None
+    ) -> tuple[str, ...]:
+        """The thinking levels the model the next prompt there uses offers (none: it has none)."""
+        ...
+
+    async def choose_variant(
+        self, variant: str | None, scope: PreferenceScope, *, channel_id: str, thread_id: str | None = None
+    ) -> PreferenceScope:
+        """Store the thinking level at `scope` (None: the model's own level, which wins over a wider
+        scope's), scopes as for `choose`; returns the scope used."""
         ...
 
     def mention_mode(self, channel_id: str, *, default: bool) -> bool:

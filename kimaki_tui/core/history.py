@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from kimaki_tui.core.api import HistoryError, ReplayPart, ResumePlan, RevertResult, UnknownThread, UserTurn
 from kimaki_tui.core.session import SessionRuntime
 from kimaki_tui.core.sessions import SessionRegistry
+from kimaki_tui.errors import one_line
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.errors import OpenCodeBusy, OpenCodeError, OpenCodeHTTPError
 from kimaki_tui.opencode.models import Message
@@ -162,6 +163,23 @@ class HistoryService:
         runtime = self._runtime(thread_id)
         info = await self._client.fork(_session(runtime), runtime.directory, None)
         return ResumePlan(info, runtime.directory, ())
+
+    async def fork_into(self, thread_id: str, directory: str) -> ResumePlan:
+        """A copy of the whole session, moved to `directory` (a git worktree: same OpenCode
+        project). A fork keeps its parent's directory and a prompt's `?directory=` does not change
+        where tools run, so the copy is moved with OpenCode's move-session route."""
+        runtime = self._runtime(thread_id)
+        info = await self._client.fork(_session(runtime), runtime.directory, None)
+        try:
+            await self._client.move_session(info.id, directory)
+        except OpenCodeHTTPError as exc:  # 1.2 has no such route (it answers 500, not 404)
+            await self._client.delete_session(info.id, runtime.directory)
+            raise HistoryError(
+                "This OpenCode cannot move a session into a worktree (it needs OpenCode 1.18 or "
+                f"newer: {one_line(exc)}). Run /new-worktree in the channel to start fresh there."
+            ) from None
+        moved = await self._client.get_session(info.id, directory)
+        return ResumePlan(moved, directory, ())
 
     async def compact(self, thread_id: str) -> ModelRef:
         """Summarize the session with its current model; returns the model used."""

@@ -463,6 +463,7 @@ class SessionRuntime:
             await self.ensure_session()
             assert self.session_id is not None
             model, agent = self._model_and_agent(prompt)
+            variant = self._deps.store.variant(self.channel_id, self.thread_id)
             command = await self._command_of(prompt.text)
             context: list[dict[str, Any]] = [
                 *self._context.prompt_parts(prompt),
@@ -485,13 +486,13 @@ class SessionRuntime:
                     self._send_context(context, agent=agent, model=model)
                     if command is not None
                     else self._deps.client.prompt_async(
-                        self.session_id, self.directory, parts, agent=agent, model=model
+                        self.session_id, self.directory, parts, agent=agent, model=model, variant=variant
                     )
                 )
                 # The footer's branch and context limit are refreshed alongside, not before, the prompt.
                 await asyncio.gather(sending, self._deps.server.refresh(self.directory))
                 if command is not None:
-                    self._start_command(self.session_id, *command, agent=agent, model=model)
+                    self._start_command(self.session_id, *command, agent=agent, model=model, variant=variant)
             except SessionNotFound:
                 # The stored session vanished on the server: start a fresh one for this thread.
                 self._awaiting_turn = False
@@ -551,22 +552,44 @@ class SessionRuntime:
         return wanted if wanted[0] in known else None
 
     def _start_command(
-        self, session_id: str, name: str, arguments: str, *, agent: str | None, model: ModelRef | None
+        self,
+        session_id: str,
+        name: str,
+        arguments: str,
+        *,
+        agent: str | None,
+        model: ModelRef | None,
+        variant: str | None,
     ) -> None:
         """OpenCode's command route answers only when the whole turn is over; the turn is
         followed through the event stream like a prompt's, so the request runs on its own."""
-        task = asyncio.ensure_future(self._run_command(session_id, name, arguments, agent=agent, model=model))
+        run = self._run_command(session_id, name, arguments, agent=agent, model=model, variant=variant)
+        task = asyncio.ensure_future(run)
         self._command_tasks.add(task)
         task.add_done_callback(self._command_tasks.discard)
 
     async def _run_command(
-        self, session_id: str, name: str, arguments: str, *, agent: str | None, model: ModelRef | None
+        self,
+        session_id: str,
+        name: str,
+        arguments: str,
+        *,
+        agent: str | None,
+        model: ModelRef | None,
+        variant: str | None,
     ) -> None:
         with log_context(thread_id=self.thread_id, session_id=session_id):
             log.info("running OpenCode command /%s", name)
             try:
                 await self._deps.client.command(
-                    session_id, self.directory, name, arguments, agent=agent, model=model, timeout=None
+                    session_id,
+                    self.directory,
+                    name,
+                    arguments,
+                    agent=agent,
+                    model=model,
+                    timeout=None,
+                    variant=variant,
                 )
             except OpenCodeError as exc:
                 log.warning("OpenCode command /%s failed: %s", name, exc)

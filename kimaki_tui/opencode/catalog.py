@@ -131,17 +131,24 @@ class ProviderModel:
     context_limit: int = 0
     input_limit: int = 0
     output_limit: int = 0
+    # Thinking levels (OpenCode's `variants`, e.g. low/high) a prompt may name; older OpenCode
+    # and models without reasoning options have none. Disabled ones are left out.
+    variants: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, model_id: str, data: object) -> ProviderModel:
         raw = f.as_json(data)
         limit = f.obj(raw, "limit")
+        variants = f.obj(raw, "variants")
         return cls(
             id=model_id,
             name=f.text(raw, "name"),
             context_limit=f.integer(limit, "context"),
             input_limit=f.integer(limit, "input"),
             output_limit=f.integer(limit, "output"),
+            variants=tuple(
+                str(key) for key, value in variants.items() if not f.flag(f.as_json(value), "disabled")
+            ),
         )
 
 
@@ -175,6 +182,12 @@ class ProviderCatalog:
 
     def provider(self, provider_id: str) -> Provider | None:
         return next((p for p in self.providers if p.id == provider_id), None)
+
+    def model(self, ref: str) -> ProviderModel | None:
+        """The model a "provider/model" names, if OpenCode offers it."""
+        provider_id, _, model_id = ref.partition("/")
+        provider = self.provider(provider_id)
+        return next((m for m in provider.models if m.id == model_id), None) if provider else None
 
     def default_model(self, provider_id: str) -> str | None:
         value = self.defaults.get(provider_id)

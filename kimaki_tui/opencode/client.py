@@ -312,6 +312,7 @@ class OpenCodeClient:
         system: str | None,
         no_reply: bool,
         message_id: str | None,
+        variant: str | None = None,
         tools: Mapping[str, bool] | None = None,
     ) -> dict[str, Any]:
         return _drop_none(
@@ -320,6 +321,7 @@ class OpenCodeClient:
                 "parts": list(parts),
                 "agent": agent,
                 "model": model.to_json() if model else None,
+                "variant": variant,
                 "system": system,
                 "noReply": True if no_reply else None,
                 "messageID": message_id,
@@ -337,10 +339,12 @@ class OpenCodeClient:
         system: str | None = None,
         no_reply: bool = False,
         message_id: str | None = None,
+        variant: str | None = None,
     ) -> None:
-        """Queue a prompt and return at once (204); progress arrives on the event stream."""
+        """Queue a prompt and return at once (204); progress arrives on the event stream.
+        `variant` names the model's thinking level (OpenCode ignores one the model lacks)."""
         path = f"/session/{_check_session_id(session_id)}/prompt_async"
-        body = self._prompt_body(parts, agent, model, system, no_reply, message_id)
+        body = self._prompt_body(parts, agent, model, system, no_reply, message_id, variant)
         await self._request("POST", path, directory=directory, json=body)
 
     async def prompt(
@@ -355,12 +359,13 @@ class OpenCodeClient:
         no_reply: bool = False,
         message_id: str | None = None,
         timeout: float | None = None,
+        variant: str | None = None,
         tools: Mapping[str, bool] | None = None,
     ) -> Message:
         """Prompt and wait for the whole agent loop (permission waits included): the last answer.
         `tools` turns tools on or off by name (`{"*": False}`: none)."""
         path = f"/session/{_check_session_id(session_id)}/message"
-        body = self._prompt_body(parts, agent, model, system, no_reply, message_id, tools)
+        body = self._prompt_body(parts, agent, model, system, no_reply, message_id, variant, tools)
         return Message.from_json(
             await self._request("POST", path, directory=directory, json=body, timeout=timeout)
         )
@@ -379,12 +384,21 @@ class OpenCodeClient:
         agent: str | None = None,
         model: ModelRef | str | None = None,
         timeout: float | None = None,
+        variant: str | None = None,
     ) -> Message:
         """Run a slash command (`init`, `review`, custom ones) and wait for its reply."""
         path = f"/session/{_check_session_id(session_id)}/command"
         # This route takes the model as one "provider/model" string, unlike prompts.
         model_name = str(model) if model else None
-        body = _drop_none({"command": command, "arguments": arguments, "agent": agent, "model": model_name})
+        body = _drop_none(
+            {
+                "command": command,
+                "arguments": arguments,
+                "agent": agent,
+                "model": model_name,
+                "variant": variant,
+            }
+        )
         return Message.from_json(
             await self._request("POST", path, directory=directory, json=body, timeout=timeout)
         )
@@ -415,6 +429,16 @@ class OpenCodeClient:
         path = f"/session/{_check_session_id(session_id)}/fork"
         body = _drop_none({"messageID": message_id})
         return SessionInfo.from_json(await self._request("POST", path, directory=directory, json=body))
+
+    async def move_session(self, session_id: str, directory: str | Path) -> None:
+        """Move a session to another directory of its project (e.g. a git worktree): its next turns
+        run there. OpenCode's experimental control plane (1.18); local changes stay where they are."""
+        body = {
+            "sessionID": _check_session_id(session_id),
+            "destination": {"directory": str(directory)},
+            "moveChanges": False,
+        }
+        await self._request("POST", "/experimental/control-plane/move-session", json=body)
 
     async def revert(
         self, session_id: str, directory: str | Path | None, message_id: str, part_id: str | None = None

@@ -10,6 +10,10 @@ from kimaki_tui.store.models import utc_text
 # The rows under this channel id hold the defaults of every channel (the global scope of /model).
 EVERY_CHANNEL = "*"
 GLOBAL_MODEL = "model"  # its setting naming the default model, `provider/model`
+# A thinking level (OpenCode model variant) chosen for a thread (its session), a channel or, under
+# EVERY_CHANNEL, every channel. It sits beside the model choice of the same scope.
+VARIANT = "variant"
+MODEL_DEFAULT_VARIANT = "-"  # a scope's explicit "no level": the model's own default wins there
 
 
 class ChannelSettingsMixin(StoreBase):
@@ -38,3 +42,12 @@ class ChannelSettingsMixin(StoreBase):
                 (channel_id, name),
             ).fetchone()
         return None if row is None else str(row[0])
+
+    def variant(self, channel_id: str, thread_id: str | None = None) -> str | None:
+        """The thinking level prompts there ask for: the thread's, else the channel's, else the
+        global one (None: the model's own default)."""
+        for scope in (thread_id, channel_id, EVERY_CHANNEL):
+            value = self.get_channel_setting(scope, VARIANT) if scope else None
+            if value:
+                return None if value == MODEL_DEFAULT_VARIANT else value
+        return None

@@ -204,3 +204,39 @@ async def test_worktrees_lists_state_and_deletes_only_what_holds_no_work(bot_rig
     assert not paths["clean"].exists() and run_git(project, "branch", "--list", "kimaki/clean") == ""
     await bot_rig.twin.wait_until(lambda: "(2)" in listing.content, 10, "the list to be redrawn")
     assert custom_ids(listing) == ["kimaki:wtdel:ahead", "kimaki:wtdel:busy"]
+
+
+async def test_new_worktree_in_a_thread_forks_its_session_there(
+    bot_rig: BotRig, scripted_model: ScriptedModel
+) -> None:
+    owner, project, marker = bot_rig.users.owner, bot_rig.project_dir, uuid.uuid4().hex[:8]
+    said = f"REPLY: the password is PINEAPPLE-{marker}"
+    await bot_rig.user_says("owner", said)
+    source = await bot_rig.wait_thread(predicate=lambda t: t.name == said)
+    await bot_rig.wait_bot_message(source, is_footer, timeout=60)
+    source_session = bot_rig.core.conversations.runtime(str(source.id)).session_id
+
+    reply = await (await owner.slash(source, "new-worktree", name=f"side {marker}")).wait_response(20)
+    thread = await bot_rig.wait_thread(predicate=lambda t: t.name == f"⬦ worktree: side-{marker}")
+    assert reply.content == f"Created <#{thread.id}> on branch `kimaki/side-{marker}`."
+    runtime = bot_rig.core.conversations.runtime(str(thread.id))
+    worktree = Path(runtime.directory)
+    assert worktree.parent.parent == bot_rig.settings.data_dir / "worktrees"
+    assert runtime.session_id not in (None, source_session)
+    intro = bot_rig.bot_messages(thread)[0].content
+    assert f"Forked from <#{source.id}>" in intro
+
+    # The agent there sees the earlier conversation, and what it writes lands in the worktree.
+    await say_and_wait(bot_rig, thread, f"WRITE_FILE: fork-{marker}.txt forked")
+    asked = [
+        b
+        for b in scripted_model.requests
+        if b.get("tools")
+        and latest_user_text(b.get("messages", [])) == f"WRITE_FILE: fork-{marker}.txt forked"
+    ]
+    assert asked and f"PINEAPPLE-{marker}" in str(asked[0]["messages"])
+    assert (worktree / f"fork-{marker}.txt").read_text() == "forked"
+    assert not (project / f"fork-{marker}.txt").exists()
+    # The source thread goes on in the project, in its own session.
+    assert bot_rig.core.conversations.runtime(str(source.id)).session_id == source_session
+    assert bot_rig.core.conversations.runtime(str(source.id)).directory == str(project)

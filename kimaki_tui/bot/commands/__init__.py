@@ -32,6 +32,7 @@ async def register(bot: KimakiBot) -> None:
         session,
         shell,
         tasks,
+        variants,
         workflows,
         worktrees,
     )
@@ -45,7 +46,7 @@ async def register(bot: KimakiBot) -> None:
     setattr(bot.tree, "interaction_check", gate)  # noqa: B010
     for module in (session, resume, abort, queue, projects):
         await module.setup(bot)
-    for module in (new_project, worktrees, prefs, history, btw, server, insight, shell):
+    for module in (new_project, worktrees, prefs, variants, history, btw, server, insight, shell):
         await module.setup(bot)
     await channel_settings.setup(bot)
     await tasks.setup(bot)

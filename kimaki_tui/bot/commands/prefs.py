@@ -1,7 +1,8 @@
 """/model and /agent: pick what the next prompts use, for this session, this channel or (models)
 every channel.
 
-/model: provider → model → scope (session, channel, global default); /agent: agent → scope
+/model: provider → model → thinking level (when the model has levels, `commands.variants`) →
+scope (session, channel, global default); /agent: agent → scope
 (OpenCode's primary, visible agents). In a project channel (no session) an agent applies to the
 channel directly. A model's confirmation carries a button that clears the choice again. The core
 keeps the choices (`core.preferences`) and reads them for every prompt (session first). The menus
@@ -83,27 +84,53 @@ def agent_choices(agents: list[Agent]) -> list[Choice]:
 # ---- applying a choice ---------------------------------------------------------------------------
 
 
-async def apply_choice(bot: KimakiBot, place: Place, kind: Kind, value: str, scope: PreferenceScope) -> str:
-    """Store the preference and say what changed. A model that changes what this thread's
-    running turn uses stops that turn and runs its prompt again with the new model."""
-    before = current(bot, place, kind)
-    used = await bot.core.preferences.choose(
+async def apply_choice(
+    bot: KimakiBot,
+    place: Place,
+    kind: Kind,
+    value: str,
+    scope: PreferenceScope,
+    *,
+    level_step: bool = False,
+    variant: str | None = None,
+) -> str:
+    """Store the preference and say what changed; after /model's level step, the model's thinking
+    level `variant` too (None: the model's own). A model that changes what this thread's running
+    turn uses stops that turn and runs its prompt again with the new model."""
+    preferences = bot.core.preferences
+    before = (
+        current(bot, place, kind),
+        preferences.variant(channel_id=place.channel_id, thread_id=place.thread_id),
+    )
+    used = await preferences.choose(
         kind, value, scope, channel_id=place.channel_id, thread_id=place.thread_id
     )
+    if kind == "model" and level_step:
+        await preferences.choose_variant(
+            variant, used, channel_id=place.channel_id, thread_id=place.thread_id
+        )
     thread_id = place.thread_id
     conversations = bot.core.conversations
     rerun = (
         kind == "model"
-        and current(bot, place, kind) != before
+        and (
+            current(bot, place, kind),
+            preferences.variant(channel_id=place.channel_id, thread_id=place.thread_id),
+        )
+        != before
         and thread_id is not None
         and conversations.get(thread_id) is not None
         and await conversations.rerun(thread_id, by="a model change", origin="discord")
     )
-    return _applied_text(place, kind, value, used, rerun)
+    return _applied_text(place, kind, value, used, rerun, variant)
 
 
-def _applied_text(place: Place, kind: Kind, value: str, used: PreferenceScope, rerun: bool) -> str:
-    what = f"{'Model' if kind == 'model' else 'Agent'} `{value}`"
+def _applied_text(
+    place: Place, kind: Kind, value: str, used: PreferenceScope, rerun: bool, variant: str | None = None
+) -> str:
+    what = f"{'Model' if kind == 'model' else 'Agent'} `{value}`" + (
+        f" (thinking `{variant}`)" if variant else ""
+    )
     if rerun:
         where = (
             "this session" if used == "session" else "every channel" if used == "global" else "this channel"
@@ -122,6 +149,16 @@ def done_view(kind: Kind, used: PreferenceScope) -> discord.ui.View | None:
 
 
 def scope_view(kind: Kind, value: str, in_session: bool) -> discord.ui.View:
+    menu: discord.ui.Select[Any] = discord.ui.Select(
+        custom_id=SCOPE_PREFIX[kind] + value,
+        placeholder="Use it for…",
+        options=scope_options(kind, in_session),
+    )
+    return one_item_view(ScopeSelect(menu, kind, value))
+
+
+def scope_options(kind: Kind, in_session: bool) -> list[discord.SelectOption]:
+    """Where a choice may apply: this session (in one), this channel, every channel (models)."""
     options = [
         discord.SelectOption(
             label="This channel", value="channel", description="New threads in this project channel"
@@ -137,10 +174,7 @@ def scope_view(kind: Kind, value: str, in_session: bool) -> discord.ui.View:
                 label="Global default", value="global", description="Every channel without its own"
             )
         )
-    menu: discord.ui.Select[Any] = discord.ui.Select(
-        custom_id=SCOPE_PREFIX[kind] + value, placeholder="Use it for…", options=options
-    )
-    return one_item_view(ScopeSelect(menu, kind, value))
+    return options
 
 
 async def choose_scope(
@@ -216,7 +250,11 @@ class ModelSelect(
             providers = await bot.core.preferences.providers(place.directory)
             await interaction.edit_original_response(view=model_view(providers, self.provider, page))
             return
-        await choose_scope(interaction, bot, place, "model", value)
+        # Imported here: the level step's menus apply their choice through this module.
+        from kimaki_tui.bot.commands.variants import offer_levels
+
+        if not await offer_levels(interaction, bot, place, value):
+            await choose_scope(interaction, bot, place, "model", value)
 
 
 class AgentSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"kimaki:agent:a"):

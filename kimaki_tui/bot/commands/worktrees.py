@@ -2,7 +2,9 @@
 marked ⬦, and merging that branch back into the project (rebase, then fast-forward).
 
 The thread maps to the worktree's directory, so everything the agent does there happens in the
-worktree; /merge-worktree finds the branch and the project checkout from that directory.
+worktree. Run in a thread, /new-worktree forks that thread's session and moves the copy into the
+worktree, so the new thread goes on from the conversation. /merge-worktree finds the branch and
+the project checkout from the thread's directory.
 """
 
 from __future__ import annotations
@@ -16,11 +18,22 @@ from discord import app_commands
 from discord.ext import commands
 
 from kimaki_tui.bot.access import display_name
-from kimaki_tui.bot.commands.common import bot_of, enter, enter_session_thread, locate, permitted, say
+from kimaki_tui.bot.commands.common import (
+    Place,
+    bot_of,
+    enter,
+    enter_session_thread,
+    locate,
+    permitted,
+    say,
+)
 from kimaki_tui.bot.threads import thread_name
+from kimaki_tui.core.api import HistoryError, ResumePlan
 from kimaki_tui.core.prompts import PromptInput
+from kimaki_tui.core.worktree_admin import delete_worktree
 from kimaki_tui.core.worktrees import (
     RebaseConflict,
+    Worktree,
     WorktreeError,
     conflict_prompt,
     create_worktree,
@@ -53,6 +66,45 @@ async def auto_worktree(directory: str, name: str, thread_id: str, data_dir: Pat
     name with the ⬦ mark). The branch is named after the thread, plus the end of its id to stay unique."""
     worktree = await create_worktree(directory, f"{name[:30]} {thread_id[-6:]}", data_dir)
     return str(worktree.path), thread_name(WORKTREE_MARK + name)
+
+
+def _forked_thread(bot: KimakiBot, place: Place) -> str | None:
+    """In a thread whose session exists: that thread (its session is forked into the worktree)."""
+    view = bot.core.conversations.get(place.thread_id) if place.thread_id else None
+    return place.thread_id if view is not None and view.session_id else None
+
+
+async def _drop_new_worktree(worktree: Worktree) -> None:
+    """Remove a worktree made for a fork that failed (kept if it holds commits the project lacks,
+    as one made from another base branch does)."""
+    try:
+        await delete_worktree(worktree.project, worktree.name)
+    except WorktreeError as exc:
+        log.info("kept worktree %s after a failed fork: %s", worktree.path, exc)
+
+
+async def _worktree_thread(
+    bot: KimakiBot,
+    channel: discord.TextChannel,
+    worktree: Worktree,
+    plan: ResumePlan | None,
+    user: discord.User | discord.Member,
+) -> discord.Thread:
+    """The worktree's ⬦ thread, showing the forked session `plan` or a new one in the worktree."""
+    thread = await channel.create_thread(
+        name=thread_name(f"{WORKTREE_MARK}worktree: {worktree.name}"),
+        type=discord.ChannelType.public_thread,
+        auto_archive_duration=1440,
+    )
+    await thread.add_user(user)
+    thread_id, channel_id = str(thread.id), str(channel.id)
+    if plan is not None:
+        bot.core.resume.bind(thread_id, channel_id, plan, origin="fork")
+    else:
+        bot.core.conversations.open(thread_id, channel_id, str(worktree.path))
+    if bot.output is not None:
+        bot.output.titles.follow(thread_id)  # "⬦ worktree: …" until the session has a title
+    return thread
 
 
 class WorktreesCog(commands.Cog):
@@ -88,25 +140,25 @@ class WorktreesCog(commands.Cog):
             # Its thread would run on the shared server, outside any sandbox.
             await say(interaction, SANDBOXED_CHANNEL)
             return
+        source = _forked_thread(bot, place)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             worktree = await create_worktree(project, name, bot.settings.data_dir, base_branch)
         except WorktreeError as exc:
             await say(interaction, str(exc))
             return
-        thread = await place.channel.create_thread(
-            name=thread_name(f"{WORKTREE_MARK}worktree: {worktree.name}"),
-            type=discord.ChannelType.public_thread,
-            auto_archive_duration=1440,
-        )
-        await thread.add_user(interaction.user)
+        try:
+            plan = await bot.core.history.fork_into(source, str(worktree.path)) if source else None
+        except HistoryError as exc:
+            await _drop_new_worktree(worktree)
+            await say(interaction, str(exc))
+            return
+        thread = await _worktree_thread(bot, place.channel, worktree, plan, interaction.user)
         thread_id = str(thread.id)
-        bot.core.conversations.open(thread_id, place.channel_id, str(worktree.path))
-        if bot.output is not None:
-            bot.output.titles.follow(thread_id)  # "⬦ worktree: …" until the session has a title
         based = f" (from `{base_branch}`)" if base_branch else ""
+        forked = f"\nForked from <#{source}>: the session goes on from its conversation." if source else ""
         await thread.send(
-            f"🌳 **Worktree ready** — branch `{worktree.branch}`{based} in `{worktree.path}`.\n"
+            f"🌳 **Worktree ready** — branch `{worktree.branch}`{based} in `{worktree.path}`.{forked}\n"
             "Messages in this thread run there. /merge-worktree merges the branch into the project.",
             allowed_mentions=QUIET,
         )
