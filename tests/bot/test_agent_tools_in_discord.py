@@ -23,10 +23,14 @@ from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.stream import EventStream
 from kimaki_tui.root.agent_tools import WAKE_TASK_NAME, AgentEndpoint, build_agent_tools, wake_prompt
 from kimaki_tui.scheduling.scheduler import TaskScheduler
+from kimaki_tui.screens.app import KimakiApp
+from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.testing.discord_twin import Channel, Message
 from kimaki_tui.testing.scripted_model import ScriptedModel
 from tests.bot.rig import BotRig, custom_ids, is_footer
 from tests.harness import wait_until
+from tests.screens.conftest import SIZE, until
+from tests.screens.test_approvals import rows
 
 pytestmark = pytest.mark.opencode
 
@@ -133,6 +137,7 @@ async def test_sleep_is_a_stored_wake_that_a_restarted_scheduler_fires(
     assert await later.run_due(task.run_at + timedelta(seconds=1)) == [task.id]
     wake = wake_prompt("check the deploy")
     await rig.twin.wait_for_message(thread, lambda m: m.content.endswith(wake), 10)
+
     def model_got_it() -> bool:
         return any(wake in json.dumps(r.get("messages"), ensure_ascii=False) for r in scripted_model.requests)
 
@@ -169,3 +174,39 @@ async def test_send_starts_a_session_in_another_project_channel_of_the_server(
     await rig.wait_bot_message(started, lambda m: m.content == "⬥ hello from afar")
     missing = await tools.call("kimaki_send", {"channel": "nowhere", "prompt": "hi"})
     assert (await tools.answer(missing)).startswith("No project channel 'nowhere' in this server")
+
+
+async def test_buttons_answered_in_the_control_center_settle_the_thread(tools: Tools) -> None:
+    """The same request shows in Approvals; a click there is the tool result, and the thread's
+    message loses its buttons and says who chose what, from where."""
+    rig = tools.rig
+    app = KimakiApp(ControlCenterModel(core=rig.core, settings=rig.settings))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        ship = {"prompt": "Ship it?", "buttons": ["Ship", "Wait"]}
+        thread = await tools.call("kimaki_action_buttons", ship)
+        shown = await tools.tool_message(thread, "Ship it?")
+        await until(pilot, lambda: len(rows(app)) == 1, "the request in Approvals")
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(app.screen.query("#tool-choice-1")), "the request's buttons")
+        await pilot.click("#tool-choice-1")
+        assert await tools.answer(thread) == "The user clicked: Wait"
+        await rig.twin.wait_until(lambda: shown.components == [], 10, "the thread's buttons to go")
+        assert "chose **Wait** (from the kimaki control center)" in shown.content
+        await until(pilot, lambda: rows(app) == [], "the row to go")
+        await rig.wait_bot_message(thread, is_footer)
+
+
+async def test_buttons_answered_in_discord_leave_the_control_center(tools: Tools) -> None:
+    rig = tools.rig
+    app = KimakiApp(ControlCenterModel(core=rig.core, settings=rig.settings))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        thread = await tools.call("kimaki_action_buttons", {"prompt": "Deploy?", "buttons": ["Yes", "No"]})
+        shown = await tools.tool_message(thread, "Deploy?")
+        await until(pilot, lambda: len(rows(app)) == 1, "the request in Approvals")
+        await rig.users.owner.click(shown, custom_ids(shown)[0])
+        assert await tools.answer(thread) == "The user clicked: Yes"
+        await until(pilot, lambda: rows(app) == [], "the row to go after the Discord click")
+        assert rig.core.tool_requests.pending() == []
+        await rig.wait_bot_message(thread, is_footer)
