@@ -25,7 +25,7 @@ from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.state import Request
 from kimaki_tui.screens.widgets.question_form import QuestionForm
 from kimaki_tui.screens.widgets.request_detail import PermissionDetail, request_title
-from kimaki_tui.screens.widgets.tool_request_form import ToolRequestForm
+from kimaki_tui.screens.widgets.tool_request_form import ToolRequestForm, answer
 
 NOTHING = (
     "Nothing is waiting for an answer. ✓\n\nPermission prompts, questions and the agent's buttons and file\n"
@@ -203,17 +203,10 @@ class ApprovalsScreen(KimakiScreen):
 
     @on(ToolRequestForm.Chosen)
     def _chosen(self, event: ToolRequestForm.Chosen) -> None:
-        model, tool_requests = self.model, self.model.core.tool_requests
-        if event.label is not None:
-            result = tool_requests.choose(
-                event.request_id, event.label, by=model.user_name, origin=model.origin
-            )
-        else:
-            typed = event.paths.split()
-            result = tool_requests.give_local_files(
-                event.request_id, typed, by=model.user_name, origin=model.origin
-            )
-        self._after(result, "Answer sent.")
+        model = self.model
+        self._after(
+            answer(model.core.tool_requests, event, by=model.user_name, origin=model.origin), "Answer sent."
+        )
 
     @work(name="answer-permission", group="answers")
     async def _reply_permission(self, request_id: str, reply: PermissionReply) -> None:

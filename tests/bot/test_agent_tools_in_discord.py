@@ -210,3 +210,21 @@ async def test_buttons_answered_in_discord_leave_the_control_center(tools: Tools
         await until(pilot, lambda: rows(app) == [], "the row to go after the Discord click")
         assert rig.core.tool_requests.pending() == []
         await rig.wait_bot_message(thread, is_footer)
+
+
+async def test_buttons_show_and_are_answered_on_the_session_screen(tools: Tools) -> None:
+    rig = tools.rig
+    app = KimakiApp(ControlCenterModel(core=rig.core, settings=rig.settings))
+    async with app.run_test(size=SIZE) as pilot:
+        thread = await tools.call("kimaki_action_buttons", {"prompt": "Merge?", "buttons": ["Merge", "Hold"]})
+        shown = await tools.tool_message(thread, "Merge?")
+        await app.open_session(str(thread.id))
+        await until(
+            pilot, lambda: bool(app.screen.query("#tool-choice-0")), "the buttons on the Session screen"
+        )
+        await pilot.click("#tool-choice-0")
+        assert await tools.answer(thread) == "The user clicked: Merge"
+        await rig.twin.wait_until(lambda: shown.components == [], 10, "the thread's buttons to go")
+        assert "chose **Merge** (from the kimaki control center)" in shown.content
+        await until(pilot, lambda: not app.screen.query("#tool-choice-0"), "the buttons to go")
+        await rig.wait_bot_message(thread, is_footer)

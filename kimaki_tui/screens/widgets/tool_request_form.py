@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Static
 
+from kimaki_tui.core.api import AnswerResult, ToolRequestsApi
 from kimaki_tui.core.events import ToolRequest
 
 
@@ -61,3 +62,12 @@ class ToolRequestForm(Vertical):
         event.stop()
         if event.value.strip():
             self.post_message(self.Chosen(self.request.request_id, None, event.value))
+
+
+def answer(
+    requests: ToolRequestsApi, chosen: ToolRequestForm.Chosen, *, by: str, origin: str
+) -> AnswerResult:
+    """Answer the core's request with what the form said (a label, or typed file paths)."""
+    if chosen.label is not None:
+        return requests.choose(chosen.request_id, chosen.label, by=by, origin=origin)
+    return requests.give_local_files(chosen.request_id, chosen.paths.split(), by=by, origin=origin)
