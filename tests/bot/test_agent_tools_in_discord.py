@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from kimaki_tui.agent_tools.opencode_config import server_entry
 from kimaki_tui.agent_tools.server import AgentToolServer
@@ -227,4 +228,34 @@ async def test_buttons_show_and_are_answered_on_the_session_screen(tools: Tools)
         await rig.twin.wait_until(lambda: shown.components == [], 10, "the thread's buttons to go")
         assert "chose **Merge** (from the kimaki control center)" in shown.content
         await until(pilot, lambda: not app.screen.query("#tool-choice-0"), "the buttons to go")
+        await rig.wait_bot_message(thread, is_footer)
+
+
+async def test_files_typed_as_local_paths_in_the_control_center_are_the_upload(
+    tools: Tools, tmp_path: Path
+) -> None:
+    rig = tools.rig
+    local = tmp_path / "notes.txt"
+    local.write_text("from the terminal\n")
+    app = KimakiApp(ControlCenterModel(core=rig.core, settings=rig.settings))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        thread = await tools.call("kimaki_file_upload", {"prompt": "Send the notes", "max_files": 1})
+        shown = await tools.tool_message(thread, "📎 Send the notes")
+        await until(pilot, lambda: len(rows(app)) == 1, "the request in Approvals")
+        await pilot.press("enter")
+        # A path that is no file is refused; the request keeps waiting.
+        await pilot.press(*str(tmp_path / "missing.txt"), "enter")
+        await until(
+            pilot, lambda: any("Not a file" in str(n.message) for n in app._notifications), "the refusal"
+        )
+        assert len(rig.core.tool_requests.pending()) == 1 and shown.components
+        app.screen.query_one("#tool-paths", Input).value = str(local)
+        await pilot.press("enter")
+        saved = rig.project_dir / "uploads" / "notes.txt"
+        answer = await tools.answer(thread)
+        assert answer.startswith("The user uploaded 1 file(s)")
+        assert saved.read_text() == "from the terminal\n"
+        await rig.twin.wait_until(lambda: shown.components == [], 10, "the upload button to go")
+        assert "uploaded notes.txt (from the kimaki control center)" in shown.content
         await rig.wait_bot_message(thread, is_footer)
