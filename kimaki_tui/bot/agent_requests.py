@@ -1,32 +1,31 @@
-"""The bot's side of the agent's Discord tools: the buttons, upload prompts and files an agent asks
-for in its session's thread, and the waits for a person's answer.
+"""The bot's side of the agent's Discord tools: the buttons and upload prompts an agent asks for in
+its session's thread, and the files it posts there.
 
-Each waiting request has a short token; its components carry it in namespaced custom_ids:
-`kimaki:tool:<token>:b<index>` (a button), `kimaki:tool:<token>:up` (the "Upload files" button,
-which opens a modal with a file field) and `kimaki:tool:<token>:modal` (that modal). The first
-answer from someone with access wins; the message then says who chose what and loses its buttons.
-Waits live in memory only: after a restart OpenCode's tool call is gone too, so a click on a
-leftover button just says the request expired. Plain values cross back to the caller (a label, a
-list of saved paths, None for "nobody answered in time"); the composition root turns them into
-the agent tools' results.
+The requests themselves live in the core (core.tool_requests), which the control center answers
+too; each shows here as a message whose components carry the request id in namespaced custom_ids:
+`kimaki:tool:<id>:b<index>` (a button), `kimaki:tool:<id>:up` (the "Upload files" button, which
+opens a modal with a file field) and `kimaki:tool:<id>:modal` (that modal). A click from someone
+with access answers the core's request; the first answer wins, wherever it came from. When the
+request ends some other way (answered in the control center, expired, the agent stopped waiting),
+`settle` edits the message to say so and takes its buttons down. After a restart the core has
+forgotten the request (OpenCode's tool call is gone too), so a leftover button says it expired.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import logging
 import re
-import secrets
-from collections.abc import Sequence
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
 from kimaki_tui.bot import errors
 from kimaki_tui.bot.access import check, display_name
+from kimaki_tui.core.events import ToolRequest, ToolRequestResolved
+from kimaki_tui.core.tool_requests import upload_target
 from kimaki_tui.errors import KimakiError
 from kimaki_tui.private_files import write_private
 
@@ -35,58 +34,59 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-UPLOAD_DIR = "uploads"  # inside the project: where files the agent asked for land
 EXPIRED_TEXT = "This request has expired or was already answered."
 _TOKEN = r"[A-Za-z0-9_\-]{6,32}"
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._\-]+")
 
 
 class RequestFailed(KimakiError):
     """Discord refused to show the request (the thread is gone, no permission...): the agent is told."""
 
 
-class _Waiting:
-    """One request waiting for a person: what it offers and the future its answer resolves."""
+def request_text(request: ToolRequest) -> str:
+    if request.kind == "files":
+        return f"📎 {request.prompt}\n-# Up to {request.max_files} file(s)."
+    return request.prompt
 
-    def __init__(self, labels: Sequence[str], directory: Path | None, max_files: int) -> None:
-        self.labels = tuple(labels)
-        self.directory = directory
-        self.max_files = max_files
-        self.answer: asyncio.Future[str | list[Path]] = asyncio.get_running_loop().create_future()
+
+def settled_text(resolved: ToolRequestResolved) -> str:
+    """The request's message once it ended: who answered what, or why nobody did."""
+    text = request_text(resolved.request)
+    if resolved.outcome == "expired":
+        return f"{text}\n-# ⌛ Expired: nobody answered in time."
+    if resolved.outcome == "cancelled":
+        return f"{text}\n-# The agent stopped waiting."
+    where = " (from the kimaki control center)" if resolved.origin == "control-center" else ""
+    if resolved.label is not None:
+        return f"{text}\n-# ✓ {resolved.by} chose **{resolved.label}**{where}"
+    names = ", ".join(Path(p).name for p in resolved.paths)
+    return f"{text}\n-# ✓ {resolved.by} uploaded {names}{where}"
 
 
 class AgentRequests:
-    """The requests one bot has shown and not yet seen answered, by token."""
+    """Shows the core's tool requests in a thread and settles their messages."""
 
     def __init__(self, bot: KimakiBot) -> None:
         self._bot = bot
-        self._waiting: dict[str, _Waiting] = {}
 
-    def get(self, token: str) -> _Waiting | None:
-        waiting = self._waiting.get(token)
-        return waiting if waiting is not None and not waiting.answer.done() else None
-
-    async def offer_buttons(
-        self, thread_id: str, prompt: str, labels: Sequence[str], timeout: float
-    ) -> str | None:
-        """The label a person clicked, or None when `timeout` passed first."""
-        token, waiting = self._new(labels, None, 0)
+    async def show(self, request: ToolRequest) -> discord.Message:
+        """Post the request's message with its buttons (RequestFailed when Discord refuses)."""
         view = discord.ui.View(timeout=None)
-        for index, label in enumerate(labels):
-            view.add_item(ToolButton(token, f"b{index}", label))
-        answer = await self._show_and_wait(thread_id, token, waiting, prompt, view, timeout)
-        return answer if isinstance(answer, str) else None
+        if request.kind == "files":
+            view.add_item(ToolButton(request.request_id, "up", "Upload files"))
+        else:
+            for index, label in enumerate(request.labels):
+                view.add_item(ToolButton(request.request_id, f"b{index}", label))
+        thread = await self._thread(request.thread_id)
+        try:
+            return await thread.send(request_text(request), view=view)
+        except discord.HTTPException as exc:
+            raise RequestFailed(f"Discord refused the request: {exc.text or exc}") from None
 
-    async def ask_files(
-        self, thread_id: str, directory: Path, prompt: str, max_files: int, timeout: float
-    ) -> list[Path] | None:
-        """The files a person uploaded, saved under <directory>/uploads/, or None after `timeout`."""
-        token, waiting = self._new((), directory, max_files)
-        view = discord.ui.View(timeout=None)
-        view.add_item(ToolButton(token, "up", "Upload files"))
-        text = f"📎 {prompt}\n-# Up to {max_files} file(s)."
-        answer = await self._show_and_wait(thread_id, token, waiting, text, view, timeout)
-        return answer if isinstance(answer, list) else None
+    async def settle(self, message: discord.Message, resolved: ToolRequestResolved) -> None:
+        """Take the buttons down and say how the request ended (a Discord answer edited it already)."""
+        if resolved.outcome == "answered" and resolved.origin == "discord":
+            return
+        await _close(message, settled_text(resolved))
 
     async def send_file(self, thread_id: str, name: str, data: bytes, caption: str) -> None:
         thread = await self._thread(thread_id)
@@ -94,32 +94,6 @@ class AgentRequests:
             await thread.send(caption or None, file=discord.File(io.BytesIO(data), filename=name))
         except discord.HTTPException as exc:
             raise RequestFailed(f"Discord refused the file: {exc.text or exc}") from None
-
-    def _new(self, labels: Sequence[str], directory: Path | None, max_files: int) -> tuple[str, _Waiting]:
-        token = secrets.token_urlsafe(9)
-        waiting = self._waiting[token] = _Waiting(labels, directory, max_files)
-        return token, waiting
-
-    async def _show_and_wait(
-        self, thread_id: str, token: str, waiting: _Waiting, text: str, view: discord.ui.View, timeout: float
-    ) -> str | list[Path] | None:
-        try:
-            thread = await self._thread(thread_id)
-            try:
-                message = await thread.send(text, view=view)
-            except discord.HTTPException as exc:
-                raise RequestFailed(f"Discord refused the request: {exc.text or exc}") from None
-            try:
-                async with asyncio.timeout(timeout):
-                    return await asyncio.shield(waiting.answer)
-            except TimeoutError:
-                await _close(message, f"{text}\n-# ⌛ Expired: nobody answered in time.")
-                return None
-            except asyncio.CancelledError:
-                await _close(message, f"{text}\n-# The agent stopped waiting.")
-                raise
-        finally:
-            self._waiting.pop(token, None)
 
     async def _thread(self, thread_id: str) -> discord.Thread:
         channel = self._bot.get_channel(int(thread_id))
@@ -139,8 +113,8 @@ async def _close(message: discord.Message, text: str) -> None:
         await message.edit(content=text[:2000], view=None)
 
 
-def _requests(interaction: discord.Interaction) -> AgentRequests:
-    return cast("KimakiBot", interaction.client).agent_requests
+def _pending(interaction: discord.Interaction, request_id: str) -> ToolRequest | None:
+    return cast("KimakiBot", interaction.client).core.tool_requests.get(request_id)
 
 
 async def _allowed(interaction: discord.Interaction) -> bool:
@@ -175,25 +149,28 @@ class ToolButton(
         try:
             if not await _allowed(interaction):
                 return
-            waiting = _requests(interaction).get(self.token)
-            if waiting is None:
+            request = _pending(interaction, self.token)
+            if request is None:
                 await interaction.response.send_message(EXPIRED_TEXT, ephemeral=True)
             elif self.what == "up":
-                await interaction.response.send_modal(UploadModal(self.token, waiting.max_files))
+                await interaction.response.send_modal(UploadModal(self.token, request.max_files))
             else:
-                await self._clicked(interaction, waiting)
+                await self._clicked(interaction, request)
         except Exception as exc:  # a component's boundary: the one handler explains it or logs the bug
             await errors.report(interaction, exc)
 
-    async def _clicked(self, interaction: discord.Interaction, waiting: _Waiting) -> None:
+    async def _clicked(self, interaction: discord.Interaction, request: ToolRequest) -> None:
         index = int(self.what[1:])
-        if index >= len(waiting.labels):
+        if index >= len(request.labels):
             await interaction.response.send_message(EXPIRED_TEXT, ephemeral=True)
             return
-        label = waiting.labels[index]
-        waiting.answer.set_result(label)
-        content = interaction.message.content if interaction.message is not None else ""
-        chosen = f"{content}\n-# ✓ {display_name(interaction.user)} chose **{label}**"
+        label, by = request.labels[index], display_name(interaction.user)
+        core = cast("KimakiBot", interaction.client).core
+        result = core.tool_requests.choose(request.request_id, label, by=by, origin="discord")
+        if not result.ok:
+            await interaction.response.send_message(result.message or EXPIRED_TEXT, ephemeral=True)
+            return
+        chosen = f"{request_text(request)}\n-# ✓ {by} chose **{label}**"
         await interaction.response.edit_message(content=chosen[:2000], view=None)
 
 
@@ -215,31 +192,29 @@ class UploadModal(discord.ui.Modal):
             await errors.report(interaction, exc)
 
     async def _submitted(self, interaction: discord.Interaction) -> None:
-        waiting = _requests(interaction).get(self.token)
-        if waiting is None or waiting.directory is None:
+        request = _pending(interaction, self.token)
+        if request is None:
             await interaction.response.send_message(EXPIRED_TEXT, ephemeral=True)
             return
         await interaction.response.defer()
-        saved = [await _save(a, waiting.directory) for a in self.files.values[: waiting.max_files]]
-        if not waiting.answer.done():
-            waiting.answer.set_result(saved)
-        names = ", ".join(p.name for p in saved)
+        directory = Path(request.directory)
+        saved = [await _save(a, directory) for a in self.files.values[: request.max_files]]
+        by = display_name(interaction.user)
+        core = cast("KimakiBot", interaction.client).core
+        result = core.tool_requests.give_files(request.request_id, saved, by=by, origin="discord")
+        if not result.ok:
+            await interaction.followup.send(result.message or EXPIRED_TEXT, ephemeral=True)
+            return
         if interaction.message is not None:
-            content = f"{interaction.message.content}\n-# ✓ {display_name(interaction.user)} uploaded {names}"
-            await _close(interaction.message, content)
+            names = ", ".join(p.name for p in saved)
+            await _close(interaction.message, f"{request_text(request)}\n-# ✓ {by} uploaded {names}")
 
 
 async def _save(attachment: discord.Attachment, directory: Path) -> Path:
     """Save an upload under <project>/uploads/ with a safe, unused name; the absolute path."""
-    folder = directory / UPLOAD_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = _SAFE_NAME.sub("_", PurePath(attachment.filename).name).strip("._") or "upload"
-    target = folder / stem
-    counter = 1
-    while target.exists():
-        counter += 1
-        target = folder / f"{PurePath(stem).stem}-{counter}{PurePath(stem).suffix}"
-    write_private(target, await attachment.read())
+    data = await attachment.read()
+    target = upload_target(directory, attachment.filename)
+    write_private(target, data)
     return target.resolve()
 
 

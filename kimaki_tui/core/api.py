@@ -20,6 +20,7 @@ from kimaki_tui.core.events import (
     PermissionRequest,
     QuestionRequest,
     QueuedItem,
+    ToolRequest,
 )
 from kimaki_tui.core.prompts import PromptInput, SayResult, SubmitResult
 from kimaki_tui.core.routing import ThreadMessage
@@ -334,6 +335,26 @@ class Approvals(Protocol):
 
     def take_left_over(self) -> list[LeftOverPrompt]:
         """The prompts expired at start that a front end still shows (each handed out once)."""
+        ...
+
+
+class ToolRequestsApi(Protocol):
+    """The agent's tool requests waiting for a person (buttons, files); the first answer wins."""
+
+    def pending(self, session_id: str | None = None) -> list[ToolRequest]: ...
+
+    def get(self, request_id: str) -> ToolRequest | None: ...
+
+    def choose(self, request_id: str, label: str, *, by: str, origin: str) -> AnswerResult: ...
+
+    def give_files(self, request_id: str, paths: Sequence[Path], *, by: str, origin: str) -> AnswerResult:
+        """Files a front end already saved in the project (the answer to a files request)."""
+        ...
+
+    def give_local_files(
+        self, request_id: str, typed: Sequence[str], *, by: str, origin: str
+    ) -> AnswerResult:
+        """Copy files named by local paths into the project's uploads folder, as the answer."""
         ...
 
 
@@ -761,6 +782,9 @@ class CoreApi(Protocol):
 
     @property
     def approvals(self) -> Approvals: ...
+
+    @property
+    def tool_requests(self) -> ToolRequestsApi: ...
 
     @property
     def posts(self) -> Posts: ...

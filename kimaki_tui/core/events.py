@@ -174,6 +174,40 @@ class QuestionAskedEvent(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class ToolRequest:
+    """The agent waits for a person through one of kimaki's tools: a click on one of `labels`
+    (`kind` "buttons") or up to `max_files` files saved in `directory`/uploads (`kind` "files")."""
+
+    request_id: str
+    session_id: str
+    thread_id: str
+    kind: Literal["buttons", "files"]
+    prompt: str
+    labels: tuple[str, ...]
+    max_files: int
+    directory: str
+    asked_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ToolRequestAsked(DomainEvent):
+    request: ToolRequest
+
+
+@dataclass(frozen=True, slots=True)
+class ToolRequestResolved(DomainEvent):
+    """`label` (buttons) or `paths` (files) when someone answered; `outcome` says how it ended:
+    "answered", "expired" (nobody answered in time) or "cancelled" (the agent stopped waiting)."""
+
+    request: ToolRequest
+    outcome: Literal["answered", "expired", "cancelled"]
+    by: str
+    origin: str
+    label: str | None = None
+    paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class QuestionResolved(DomainEvent):
     """`answers` is None when the question was rejected, dismissed or expired."""
 

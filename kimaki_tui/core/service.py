@@ -39,6 +39,7 @@ from kimaki_tui.core.server_info import ServerFacts
 from kimaki_tui.core.session import CoreDeps
 from kimaki_tui.core.sessions import SessionRegistry
 from kimaki_tui.core.tasks import TaskService
+from kimaki_tui.core.tool_requests import ToolRequests
 from kimaki_tui.core.turn_routing import JudgeOptions, TurnRouter
 from kimaki_tui.core.turns import TurnLedger
 from kimaki_tui.core.workflows import SkillFilter, WorkflowService
@@ -95,6 +96,7 @@ class Core:
         bus.add_callback(self.instances.on_event)
         # The services of core.api.CoreApi.
         self.approvals = ApprovalService(self.permissions, self.questions, store, bus)
+        self.tool_requests = ToolRequests(bus)
         self.server = ServerControl(bus)
         self.conversations = ConversationService(self.sessions, self.approvals, self.server)
         self.posts = PostLedger(store)

@@ -2,8 +2,9 @@
 core, scheduler and Discord bot, and the MCP server built on them.
 
 - `CoreLocator`: a session's thread and directory, from the core's conversations.
-- `BotThreadActions`: buttons, upload prompts and files in the thread, through the bot that is
-  connected at the time of the call (discord.py is imported only when a tool runs).
+- `SharedThreadActions`: buttons and upload prompts as core requests that the thread (through the
+  bot connected at the time of the call) and the control center both show, first answer wins;
+  files posted to the thread (discord.py is imported only when a tool runs).
 - `TaskWakes`: `kimaki_sleep` as a one-shot scheduled task that prompts the thread, so the wake
   is in the database and survives a restart; a newer sleep of the same thread replaces it.
 - `BotSessionStarter`: `kimaki_send` starts a thread in a project channel of the same server.
@@ -11,6 +12,7 @@ core, scheduler and Discord bot, and the MCP server built on them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -19,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from kimaki_tui.agent_tools.calls import CallTracker
 from kimaki_tui.agent_tools.opencode_config import with_agent_tools
@@ -34,7 +36,9 @@ from kimaki_tui.agent_tools.ports import (
 )
 from kimaki_tui.agent_tools.server import PATH, AgentToolServer, reserve_listener
 from kimaki_tui.agent_tools.toolkit import SERVER_NAME, AgentToolkit, ToolLimits
+from kimaki_tui.core.events import ToolRequestResolved
 from kimaki_tui.core.service import Core
+from kimaki_tui.core.tool_requests import ToolRequestPlace
 from kimaki_tui.opencode.config_content import CONFIG_CONTENT
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.scheduling.request import SendRequest
@@ -121,8 +125,13 @@ class CoreLocator:
         return self._parents[session_id]
 
 
-class BotThreadActions:
-    def __init__(self, current_bot: CurrentBot) -> None:
+class SharedThreadActions:
+    """Buttons and upload prompts are core requests (core.tool_requests) that the Discord thread and
+    the control center both show; the first answer from either resolves the tool call, and the
+    thread's message is settled however the request ended."""
+
+    def __init__(self, core: Core, current_bot: CurrentBot) -> None:
+        self._core = core
         self._current_bot = current_bot
 
     def _requests(self) -> AgentRequests:
@@ -134,25 +143,53 @@ class BotThreadActions:
     async def ask_files(
         self, place: SessionPlace, prompt: str, max_files: int, timeout: float
     ) -> Uploaded | NoAnswer:
-        from kimaki_tui.bot.agent_requests import RequestFailed
-
-        try:
-            requests = self._requests()
-            paths = await requests.ask_files(place.thread_id, place.directory, prompt, max_files, timeout)
-        except RequestFailed as exc:
-            raise ToolRefused(str(exc)) from None
-        return NoAnswer("timeout") if paths is None else Uploaded(tuple(paths))
+        resolved = await self._wait(place, "files", prompt, (), max_files, timeout)
+        if resolved is None:
+            return NoAnswer("timeout")
+        return Uploaded(tuple(Path(p) for p in resolved.paths))
 
     async def offer_buttons(
         self, place: SessionPlace, prompt: str, labels: Sequence[str], timeout: float
     ) -> Clicked | NoAnswer:
+        resolved = await self._wait(place, "buttons", prompt, labels, 0, timeout)
+        if resolved is None or resolved.label is None:
+            return NoAnswer("timeout")
+        return Clicked(resolved.label)
+
+    async def _wait(
+        self,
+        place: SessionPlace,
+        kind: Literal["buttons", "files"],
+        prompt: str,
+        labels: Sequence[str],
+        max_files: int,
+        timeout: float,
+    ) -> ToolRequestResolved | None:
+        """Open the request, show it in the thread, and wait for its first answer (None: timeout)."""
         from kimaki_tui.bot.agent_requests import RequestFailed
 
+        requests = self._requests()
+        where = ToolRequestPlace(place.session_id, place.thread_id, str(place.directory))
+        registry = self._core.tool_requests
+        opened = registry.open(where, kind, prompt, labels=labels, max_files=max_files)
+        request_id = opened.request.request_id
         try:
-            label = await self._requests().offer_buttons(place.thread_id, prompt, labels, timeout)
+            message = await requests.show(opened.request)
         except RequestFailed as exc:
+            registry.close(request_id, "cancelled")
             raise ToolRefused(str(exc)) from None
-        return NoAnswer("timeout") if label is None else Clicked(label)
+        try:
+            async with asyncio.timeout(timeout):
+                await asyncio.shield(opened.resolved)
+        except TimeoutError:
+            registry.close(request_id, "expired")
+        except asyncio.CancelledError:
+            registry.close(request_id, "cancelled")
+            await requests.settle(message, opened.resolved.result())
+            raise
+        resolved = opened.resolved.result()  # an answer that beat the timeout by a hair still counts
+        await requests.settle(message, resolved)
+        return resolved if resolved.outcome == "answered" else None
 
     async def send_file(self, place: SessionPlace, file: OutgoingFile) -> None:
         from kimaki_tui.bot.agent_requests import RequestFailed
@@ -231,7 +268,7 @@ def build_agent_tools(
     tracker = CallTracker(f"{SERVER_NAME}_")
     toolkit = AgentToolkit(
         locator=CoreLocator(core),
-        actions=BotThreadActions(current_bot),
+        actions=SharedThreadActions(core, current_bot),
         wakes=TaskWakes(core, scheduler),
         starter=BotSessionStarter(core, current_bot),
         calls=tracker,

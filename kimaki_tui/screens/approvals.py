@@ -18,16 +18,18 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
 from kimaki_tui.core.api import AnswerResult
-from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest
+from kimaki_tui.core.events import PermissionReply, PermissionRequest, QuestionRequest, ToolRequest
 from kimaki_tui.screens.base import KimakiScreen
 from kimaki_tui.screens.format import age, clip
 from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.state import Request
 from kimaki_tui.screens.widgets.question_form import QuestionForm
 from kimaki_tui.screens.widgets.request_detail import PermissionDetail, request_title
+from kimaki_tui.screens.widgets.tool_request_form import ToolRequestForm, answer
 
 NOTHING = (
-    "Nothing is waiting for an answer. ✓\n\nPermission prompts and questions from every session appear here."
+    "Nothing is waiting for an answer. ✓\n\nPermission prompts, questions and the agent's buttons and file\n"
+    "requests from every session appear here."
 )
 
 
@@ -37,6 +39,8 @@ def what(request: Request, directory: str = "") -> str:
         summary = request.summary
         prefix = directory.rstrip("/") + "/"
         return summary[len(prefix) :] if directory and summary.startswith(prefix) else summary
+    if isinstance(request, ToolRequest):
+        return request.prompt
     return " / ".join(str(q.get("question") or q.get("header") or "") for q in request.questions)
 
 
@@ -111,7 +115,7 @@ class ApprovalsScreen(KimakiScreen):
         for request in pending:
             project, _ = self.session_label(request.session_id)
             view = conversations.for_session(request.session_id)
-            kind = request.kind if isinstance(request, PermissionRequest) else "question"
+            kind = "question" if isinstance(request, QuestionRequest) else request.kind
             table.add_row(
                 Text(age(now - request.asked_at), style="dim"),
                 Text(kind, style="bold"),
@@ -142,7 +146,7 @@ class ApprovalsScreen(KimakiScreen):
         detail.remove_children()
         self._shown = request.request_id if request else None
         table = self.table
-        table.answerable = isinstance(request, QuestionRequest)
+        table.answerable = isinstance(request, QuestionRequest | ToolRequest)
         table.refresh_bindings()
         self.refresh_bindings()
         if request is None:
@@ -153,6 +157,9 @@ class ApprovalsScreen(KimakiScreen):
         if isinstance(request, PermissionRequest):
             title = request_title(request.kind, project, session, asked, palette.busy)
             detail.mount(PermissionDetail(request, title, self.screen.styles.background.hex))
+        elif isinstance(request, ToolRequest):
+            detail.mount(Static(request_title(request.kind, project, session, asked, palette.waiting)))
+            detail.mount(ToolRequestForm(request))
         else:
             title = request_title("question", project, session, asked, palette.waiting)
             detail.mount(Static(title, classes="request-title"))
@@ -177,11 +184,15 @@ class ApprovalsScreen(KimakiScreen):
             self._reply_permission(request.request_id, "reject")
         elif isinstance(request, QuestionRequest):
             self._dismiss_question(request.request_id)
+        elif isinstance(request, ToolRequest):
+            self.notify("The agent waits for this answer; it expires by itself.", severity="warning")
 
     @on(DataTable.RowSelected, "#requests")
     def _answer(self) -> None:
         for form in self.query(QuestionForm):
             form.focus_first()
+        for tool_form in self.query(ToolRequestForm):
+            tool_form.focus_first()
 
     def action_back_to_list(self) -> None:
         self.table.focus()
@@ -189,6 +200,13 @@ class ApprovalsScreen(KimakiScreen):
     @on(QuestionForm.Answer)
     def _answered(self, event: QuestionForm.Answer) -> None:
         self._answer_question(event.request_id, event.answers)
+
+    @on(ToolRequestForm.Chosen)
+    def _chosen(self, event: ToolRequestForm.Chosen) -> None:
+        model = self.model
+        self._after(
+            answer(model.core.tool_requests, event, by=model.user_name, origin=model.origin), "Answer sent."
+        )
 
     @work(name="answer-permission", group="answers")
     async def _reply_permission(self, request_id: str, reply: PermissionReply) -> None:

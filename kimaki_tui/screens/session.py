@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
 from kimaki_tui.core.api import ConversationView
-from kimaki_tui.core.events import DomainEvent
+from kimaki_tui.core.events import DomainEvent, ToolRequest
 from kimaki_tui.core.prompts import PromptInput
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.presentation.render import Verbosity
@@ -30,6 +30,7 @@ from kimaki_tui.screens.messages import AbortSession
 from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.screens.transcript import TranscriptBook
 from kimaki_tui.screens.widgets.queue_table import QueueTable
+from kimaki_tui.screens.widgets.tool_request_form import ToolRequestForm, answer
 from kimaki_tui.screens.widgets.transcript_view import TranscriptView
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,7 @@ class SessionScreen(KimakiScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", tooltip="Leave the message box; else back to the dashboard"),
         Binding("m", "message", "Message", tooltip="Type a message to this session (Enter sends)"),
-        Binding(
-            "c", "copy", "Copy", tooltip="Copy the selected block (↑/↓), else the transcript (OSC 52)"
-        ),
+        Binding("c", "copy", "Copy", tooltip="Copy the selected block (↑/↓), else the transcript (OSC 52)"),
         Binding("ctrl+b", "abort", "Abort", tooltip="Abort the running turn (pending approvals are denied)"),
         # Priority: the prompt box would take these keys to scroll itself.
         Binding("pageup", "scroll(-1)", "Up", tooltip="Scroll the transcript up", priority=True),
@@ -69,6 +68,8 @@ class SessionScreen(KimakiScreen):
         yield self.nav_bar()
         self.header = Static(id="session-header")
         yield self.header
+        self.tool_requests = Vertical(id="session-tool-requests")
+        yield self.tool_requests
         with Horizontal(id="session-body"):
             self.transcript = TranscriptView(self.palette, id="transcript")
             yield self.transcript
@@ -88,12 +89,14 @@ class SessionScreen(KimakiScreen):
         self.transcript.focus()
         self.watch(self.app, "sessions", lambda _: self._show_header())
         self.watch(self.app, "queues", lambda _: self._show_queue())
+        self.watch(self.app, "requests", lambda _: self._show_tool_requests())
         view = self.conversation
         if view is not None and view.session_id and self.book.needs_history(view.session_id):
             self._load_history(view.session_id)
 
     def sync(self) -> None:
         self._show_header()
+        self._show_tool_requests()
         self._show_queue()
         self._show_transcript()
 
@@ -118,6 +121,26 @@ class SessionScreen(KimakiScreen):
         details.append(snap.directory)
         text.append("   " + " · ".join(details), style=self.palette.muted)
         header.update(text)
+
+    def _show_tool_requests(self) -> None:
+        """The agent's buttons or file request waiting in this session, answerable here."""
+        waiting = [
+            r for r in self.app_state.requests if isinstance(r, ToolRequest) and r.thread_id == self.thread_id
+        ]
+        panel = self.tool_requests
+        if [f.request for f in panel.query(ToolRequestForm)] != waiting:
+            panel.remove_children()
+            panel.mount_all(ToolRequestForm(r) for r in waiting)
+        panel.display = bool(waiting)
+
+    @on(ToolRequestForm.Chosen)
+    def _chosen(self, event: ToolRequestForm.Chosen) -> None:
+        model = self.model
+        result = answer(model.core.tool_requests, event, by=model.user_name, origin=model.origin)
+        if result.ok:
+            self.notify("Answer sent.", timeout=2)
+        else:
+            self.notify(result.message, severity="error" if result.status == "failed" else "warning")
 
     def _show_queue(self) -> None:
         items = self.app_state.queues.get(self.thread_id)

@@ -24,6 +24,9 @@ from kimaki_tui.core.events import (
     QuestionResolved,
     QueuedItem,
     TextDelta,
+    ToolRequest,
+    ToolRequestAsked,
+    ToolRequestResolved,
     ToolStarted,
 )
 from kimaki_tui.opencode.status import ServerStatus
@@ -32,16 +35,24 @@ if TYPE_CHECKING:
     from kimaki_tui.core.api import ScheduledTask
     from kimaki_tui.screens.activity import ActivityLine
 
-Request = PermissionRequest | QuestionRequest
-APPROVAL_EVENTS = (PermissionAskedEvent, PermissionResolved, QuestionAskedEvent, QuestionResolved)
+Request = PermissionRequest | QuestionRequest | ToolRequest
+APPROVAL_EVENTS = (
+    PermissionAskedEvent,
+    PermissionResolved,
+    QuestionAskedEvent,
+    QuestionResolved,
+    ToolRequestAsked,
+    ToolRequestResolved,
+)
 # Streamed output changes only the transcript (and the age, which the dashboard's clock moves).
 _TRANSCRIPT_ONLY = (TextDelta, PartCompleted, ToolStarted)
 
 
 def read_requests(core: CoreApi) -> tuple[Request, ...]:
-    """Every pending permission and question, newest first."""
+    """Every pending permission, question and agent tool request, newest first."""
     approvals = core.approvals
     pending: list[Request] = [*approvals.pending_permissions(), *approvals.pending_questions()]
+    pending += core.tool_requests.pending()
     pending.sort(key=lambda r: r.asked_at, reverse=True)
     return tuple(pending)
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from kimaki_tui.agent_tools.opencode_config import server_entry
 from kimaki_tui.agent_tools.server import AgentToolServer
@@ -23,10 +24,14 @@ from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.stream import EventStream
 from kimaki_tui.root.agent_tools import WAKE_TASK_NAME, AgentEndpoint, build_agent_tools, wake_prompt
 from kimaki_tui.scheduling.scheduler import TaskScheduler
+from kimaki_tui.screens.app import KimakiApp
+from kimaki_tui.screens.model import ControlCenterModel
 from kimaki_tui.testing.discord_twin import Channel, Message
 from kimaki_tui.testing.scripted_model import ScriptedModel
 from tests.bot.rig import BotRig, custom_ids, is_footer
 from tests.harness import wait_until
+from tests.screens.conftest import SIZE, until
+from tests.screens.test_approvals import rows
 
 pytestmark = pytest.mark.opencode
 
@@ -133,6 +138,7 @@ async def test_sleep_is_a_stored_wake_that_a_restarted_scheduler_fires(
     assert await later.run_due(task.run_at + timedelta(seconds=1)) == [task.id]
     wake = wake_prompt("check the deploy")
     await rig.twin.wait_for_message(thread, lambda m: m.content.endswith(wake), 10)
+
     def model_got_it() -> bool:
         return any(wake in json.dumps(r.get("messages"), ensure_ascii=False) for r in scripted_model.requests)
 
@@ -169,3 +175,87 @@ async def test_send_starts_a_session_in_another_project_channel_of_the_server(
     await rig.wait_bot_message(started, lambda m: m.content == "⬥ hello from afar")
     missing = await tools.call("kimaki_send", {"channel": "nowhere", "prompt": "hi"})
     assert (await tools.answer(missing)).startswith("No project channel 'nowhere' in this server")
+
+
+async def test_buttons_answered_in_the_control_center_settle_the_thread(tools: Tools) -> None:
+    """The same request shows in Approvals; a click there is the tool result, and the thread's
+    message loses its buttons and says who chose what, from where."""
+    rig = tools.rig
+    app = KimakiApp(ControlCenterModel(core=rig.core, settings=rig.settings))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        ship = {"prompt": "Ship it?", "buttons": ["Ship", "Wait"]}
+        thread = await tools.call("kimaki_action_buttons", ship)
+        shown = await tools.tool_message(thread, "Ship it?")
+        await until(pilot, lambda: len(rows(app)) == 1, "the request in Approvals")
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(app.screen.query("#tool-choice-1")), "the request's buttons")
+        await pilot.click("#tool-choice-1")
+        assert await tools.answer(thread) == "The user clicked: Wait"
+        await rig.twin.wait_until(lambda: shown.components == [], 10, "the thread's buttons to go")
+        assert "chose **Wait** (from the kimaki control center)" in shown.content
+        await until(pilot, lambda: rows(app) == [], "the row to go")
+        await rig.wait_bot_message(thread, is_footer)
+
+
+async def test_buttons_answered_in_discord_leave_the_control_center(tools: Tools) -> None:
+    rig = tools.rig
+    app = KimakiApp(ControlCenterModel(core=rig.core, settings=rig.settings))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        thread = await tools.call("kimaki_action_buttons", {"prompt": "Deploy?", "buttons": ["Yes", "No"]})
+        shown = await tools.tool_message(thread, "Deploy?")
+        await until(pilot, lambda: len(rows(app)) == 1, "the request in Approvals")
+        await rig.users.owner.click(shown, custom_ids(shown)[0])
+        assert await tools.answer(thread) == "The user clicked: Yes"
+        await until(pilot, lambda: rows(app) == [], "the row to go after the Discord click")
+        assert rig.core.tool_requests.pending() == []
+        await rig.wait_bot_message(thread, is_footer)
+
+
+async def test_buttons_show_and_are_answered_on_the_session_screen(tools: Tools) -> None:
+    rig = tools.rig
+    app = KimakiApp(ControlCenterModel(core=rig.core, settings=rig.settings))
+    async with app.run_test(size=SIZE) as pilot:
+        thread = await tools.call("kimaki_action_buttons", {"prompt": "Merge?", "buttons": ["Merge", "Hold"]})
+        shown = await tools.tool_message(thread, "Merge?")
+        await app.open_session(str(thread.id))
+        await until(
+            pilot, lambda: bool(app.screen.query("#tool-choice-0")), "the buttons on the Session screen"
+        )
+        await pilot.click("#tool-choice-0")
+        assert await tools.answer(thread) == "The user clicked: Merge"
+        await rig.twin.wait_until(lambda: shown.components == [], 10, "the thread's buttons to go")
+        assert "chose **Merge** (from the kimaki control center)" in shown.content
+        await until(pilot, lambda: not app.screen.query("#tool-choice-0"), "the buttons to go")
+        await rig.wait_bot_message(thread, is_footer)
+
+
+async def test_files_typed_as_local_paths_in_the_control_center_are_the_upload(
+    tools: Tools, tmp_path: Path
+) -> None:
+    rig = tools.rig
+    local = tmp_path / "notes.txt"
+    local.write_text("from the terminal\n")
+    app = KimakiApp(ControlCenterModel(core=rig.core, settings=rig.settings))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        thread = await tools.call("kimaki_file_upload", {"prompt": "Send the notes", "max_files": 1})
+        shown = await tools.tool_message(thread, "📎 Send the notes")
+        await until(pilot, lambda: len(rows(app)) == 1, "the request in Approvals")
+        await pilot.press("enter")
+        # A path that is no file is refused; the request keeps waiting.
+        await pilot.press(*str(tmp_path / "missing.txt"), "enter")
+        await until(
+            pilot, lambda: any("Not a file" in str(n.message) for n in app._notifications), "the refusal"
+        )
+        assert len(rig.core.tool_requests.pending()) == 1 and shown.components
+        app.screen.query_one("#tool-paths", Input).value = str(local)
+        await pilot.press("enter")
+        saved = rig.project_dir / "uploads" / "notes.txt"
+        answer = await tools.answer(thread)
+        assert answer.startswith("The user uploaded 1 file(s)")
+        assert saved.read_text() == "from the terminal\n"
+        await rig.twin.wait_until(lambda: shown.components == [], 10, "the upload button to go")
+        assert "uploaded notes.txt (from the kimaki control center)" in shown.content
+        await rig.wait_bot_message(thread, is_footer)

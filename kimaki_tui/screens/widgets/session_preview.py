@@ -16,7 +16,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from kimaki_tui.core.api import ConversationView
-from kimaki_tui.core.events import PermissionRequest
+from kimaki_tui.core.events import PermissionRequest, ToolRequest
 from kimaki_tui.screens.format import Palette, clip, elapsed, inline_markdown, project_name, status_text
 from kimaki_tui.screens.state import AppState, Request
 from kimaki_tui.screens.transcript import Entry, TranscriptBook
@@ -60,6 +60,11 @@ def request_text(request: Request, palette: Palette) -> Text:
     if isinstance(request, PermissionRequest):
         text.append(f"⚠ Permission — {request.kind}: {request.summary}\n", style=f"bold {palette.waiting}")
         text.append("o approve once · a always · d deny", style=palette.muted)
+    elif isinstance(request, ToolRequest):
+        text.append(
+            f"? The agent asks: {request.prompt} — answer it on Approvals (2)",
+            style=f"bold {palette.waiting}",
+        )
     else:
         text.append("? A question waits — answer it on Approvals (2)", style=f"bold {palette.waiting}")
     return text

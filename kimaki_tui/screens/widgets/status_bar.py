@@ -54,9 +54,7 @@ def _discord_details(status: ChatStatus) -> list[str]:
     return details
 
 
-def server_text(
-    status: ServerStatus, rss: int | None, palette: Palette, *, compact: bool = False
-) -> Text:
+def server_text(status: ServerStatus, rss: int | None, palette: Palette, *, compact: bool = False) -> Text:
     text = _lamp("OpenCode", status.state, _SERVER.get(status.state, _OFF), palette)
     details: list[str] = []
     if status.port is not None and not compact:

@@ -125,9 +125,7 @@ class WizardScreen(Screen[SetupResult]):
 
     def _show(self) -> None:
         number, total = self.setup.position
-        self.title_line.update(
-            f"Kimaki setup · step {number} of {total} · {self.setup.title}"
-        )
+        self.title_line.update(f"Kimaki setup · step {number} of {total} · {self.setup.title}")
         self.steps.current = self.setup.step.value
         self._pane(self.setup.step).entered()
 
