@@ -234,6 +234,8 @@ def report(soak: Soak, samples: dict[str, tuple[float, int, int]], elapsed: floa
             result(f"rss_{name.replace(' ', '_')}", rss, "MB", "report")
     result("rss_end", end[0], "MB", "report")
     result("rss_growth_after_warm_up", end[0] - warm[0], "MB", "<=10")
+    if "after 500" in samples:  # the checkpoints: start, after 500, after 2,000
+        result("rss_growth_from_500_to_end", end[0] - samples["after 500"][0], "MB", "<=10")
     result("fds_after_warm_up", warm[1], "count", "reference")
     result("fds_over_warm_up", end[1] - warm[1], "count", "<=0")
     result("asyncio_tasks_before_any_thread", samples["start"][2], "count", "reference")
