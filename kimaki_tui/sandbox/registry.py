@@ -52,6 +52,11 @@ class ServerRegistry:
         """The thread's server if it runs now (never starts one)."""
         return self._servers.get(key)
 
+    def touch(self, key: str) -> None:
+        """Count `key`'s sandbox as used now (someone is writing in its thread): not idle yet."""
+        if key in self._handles:
+            self.last_used[key] = time.monotonic()
+
     async def server(self, key: str) -> RunningServer:
         """The thread's running server, started or resumed first if needed."""
         self.last_used[key] = time.monotonic()
@@ -67,6 +72,8 @@ class ServerRegistry:
                 await callback(key, server)
             except Exception:
                 log.exception("on_started callback for sandbox %s failed", key)
+        # Again: a start can outlast the idle time, and the caller has not used its server yet.
+        self.last_used[key] = time.monotonic()
         return server
 
     async def pause(self, key: str) -> None:
