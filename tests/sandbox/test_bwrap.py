@@ -132,6 +132,8 @@ async def test_pause_and_resume_keep_the_session(rig: SandboxRig) -> None:
     await wait_until(lambda: gone(pids), 10, 0.05, "the paused sandbox's processes to end")
 
     resumed = await registry.server("a")
+    # Its start took longer than a second, but the caller has not used the server yet.
+    assert not await registry.pause_if_idle("a", 1.0)
     assert started == ["a", "a"]
     history = await resumed.client.messages(session_id, handle.spec.worktree)
     assert "remembered across a pause" in assistant_text(history)
