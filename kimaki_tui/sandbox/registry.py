@@ -38,6 +38,7 @@ class ServerRegistry:
         self._servers: dict[str, RunningServer] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.last_used: dict[str, float] = {}  # monotonic time of the last `server()` per key
+        self._callers: dict[str, int] = {}  # `server()` calls under way per key
 
     async def open(self, spec: SandboxSpec) -> SandboxHandle:
         """Create (or adopt, after a restart) the sandbox for `spec.key`; nothing starts yet."""
@@ -60,6 +61,16 @@ class ServerRegistry:
     async def server(self, key: str) -> RunningServer:
         """The thread's running server, started or resumed first if needed."""
         self.last_used[key] = time.monotonic()
+        # Until its caller has it, the server is not idle, however long its start and the
+        # on_started callbacks take (pause_if_idle checks this under the key's lock).
+        self._callers[key] = self._callers.get(key, 0) + 1
+        try:
+            return await self._server(key)
+        finally:
+            self._callers[key] -= 1
+            self.last_used[key] = time.monotonic()
+
+    async def _server(self, key: str) -> RunningServer:
         async with self._lock(key):
             handle = self._handle(key)
             server = self._servers.get(key)
@@ -72,8 +83,6 @@ class ServerRegistry:
                 await callback(key, server)
             except Exception:
                 log.exception("on_started callback for sandbox %s failed", key)
-        # Again: a start can outlast the idle time, and the caller has not used its server yet.
-        self.last_used[key] = time.monotonic()
         return server
 
     async def pause(self, key: str) -> None:
@@ -87,7 +96,9 @@ class ServerRegistry:
         """Pause the thread's server if nothing asked for it in the last `idle` seconds; checked
         under the key's lock, so a `server()` just asked for is never stopped under its caller."""
         async with self._lock(key):
-            if self._servers.get(key) is None or time.monotonic() - self.last_used.get(key, 0.0) < idle:
+            if self._servers.get(key) is None or self._callers.get(key, 0) > 0:
+                return False
+            if time.monotonic() - self.last_used.get(key, 0.0) < idle:
                 return False
             self._servers.pop(key)
             await self._stopping(key)
