@@ -152,7 +152,9 @@ async def measure_bot(tmp: Path) -> BotFigures:
     await model.start()
     binary = os.environ.get("OPENCODE_PATH") or str(DEFAULT_OPENCODE)
     env = make_opencode_env(tmp / "opencode", model.base_url)
-    backend = BwrapBackend(binary=binary, env=env, home_template=Path(env["HOME"]))
+    # The sandboxes' HOME template is a HOME no server uses (as in the tests).
+    template = make_opencode_env(tmp / "template", model.base_url)
+    backend = BwrapBackend(binary=binary, env=template, home_template=Path(template["HOME"]))
     shared = OpenCodeSupervisor(binary=binary, env=env, cwd=tmp, health_timeout=60)
     project = git_init(tmp / "project")
     settings = SandboxSettings(mode="bwrap", idle_minutes=IDLE_MINUTES, ttl_minutes=600)
