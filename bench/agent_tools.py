@@ -51,7 +51,7 @@ class Ports:
     def __init__(self, place: Any) -> None:
         self.place = place
 
-    def locate(self, session_id: str) -> Any:
+    async def locate(self, session_id: str) -> Any:
         return self.place
 
     async def send_file(self, place: Any, file: Any) -> None:

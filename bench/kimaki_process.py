@@ -5,7 +5,7 @@
 - RSS of `kimaki --no-tui` (OpenCode excluded) right after start and after 10 answered messages;
   kimaki: 146 MB and 204 MB. Targets ≤ 100 MB and ≤ 120 MB.
 - `kimaki` (control center, in tmux) cold start → dashboard drawn. Target ≤ 1.5 s.
-- RSS of the whole process (control center + bot) with 50 sessions loaded. Target ≤ 150 MB.
+- RSS of the whole process (control center + bot) with 50 sessions loaded. Target ≤ 100 MB (issue 14).
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ async def bench_tui(world: World) -> None:
         draws.append(drawn)
     result("tui_cold_start_to_dashboard", median(draws), "s", "<=1.5")
     _, rss = await tui_start(world, 50)
-    result("tui_and_bot_rss_50_sessions", rss, "MB", "<=150")
+    result("tui_and_bot_rss_50_sessions", rss, "MB", "<=100")
     result("tui_and_bot_rss_vs_kimaki_bot_ratio", rss / KIMAKI_RSS_10, "x", "<1")
 
 

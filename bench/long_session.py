@@ -12,6 +12,9 @@ answer (headings, tables, code) streamed in 40-character deltas, in OpenCode 1.1
   twin thread; ms per posted message over the first 100 messages and the last 100 (the long
   answer's chunks). Goal: linear, i.e. ratio ≤ 1.5. OpenCode is not involved: the events are fed
   to the core as the event stream would.
+- The long answer (thousands of lines with tables and code) as Discord messages: the gap between
+  consecutive chunks, median and p99 — the bot's overhead per message plus the twin's handling.
+  Goal ≤ 50 ms.
 
 Each timing is the best window mean over several runs (the machine is shared). `--steps` and
 `--answer` shrink the session for a quick look.
@@ -54,6 +57,7 @@ class Session:
     part_marks: dict[int, int]  # parts so far -> index of the first event after them
     answer_start: int
     answer_deltas: int
+    answer_lines: int
 
 
 def build_session(steps: int, answer_chars: int) -> Session:
@@ -69,7 +73,7 @@ def build_session(steps: int, answer_chars: int) -> Session:
     text = markdown_answer(answer_chars)
     events += parsed(s.answer_step(parent, text, 40))
     events += parsed(s.turn_end())
-    return Session(s.sid, events, marks, answer_start, -(-len(text) // 40))
+    return Session(s.sid, events, marks, answer_start, -(-len(text) // 40), text.count("\n") + 1)
 
 
 class TuiRenderer:
@@ -208,6 +212,12 @@ def report_posting(messages: list, steps: int) -> None:  # type: ignore[type-arg
     result("posting_cost_ratio_late_vs_early", late / early, "x", "<=1.5")
     if chunks > 1:
         result("posting_ms_per_answer_chunk", per_message(short + 1, short + chunks), "ms", "report")
+        # Issue 16's figure: the long markdown answer (tables, code) as Discord messages. A chunk's
+        # gap after the previous one is what the bot spends on it plus the twin's own handling: an
+        # upper bound of the bot's overhead per message.
+        gaps = sorted(times[i] - times[i - 1] for i in range(short + 1, short + chunks))
+        result("markdown_answer_overhead_median", statistics.median(gaps), "ms", "<=50")
+        result("markdown_answer_overhead_p99", gaps[min(len(gaps) - 1, int(len(gaps) * 0.99))], "ms", "<=50")
 
 
 def main() -> None:
@@ -219,7 +229,8 @@ def main() -> None:
     args = parser.parse_args()
     session = build_session(args.steps, args.answer)
     print(
-        f"session: {len(session.events)} events, {args.steps * PARTS_PER_STEP} parts, {args.answer:,} chars"
+        f"session: {len(session.events)} events, {args.steps * PARTS_PER_STEP} parts, "
+        f"an answer of {args.answer:,} chars in {session.answer_lines:,} lines"
     )
     bench_pure(session, args.steps, args.runs)
     if not args.no_posting:

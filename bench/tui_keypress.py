@@ -260,8 +260,8 @@ def main() -> None:
         print(
             f"# {name}: n={len(values)} median={median(values):.1f} ms max={max(values):.1f} ms", flush=True
         )
-    result("tui_keypress_to_frame_ms", median(navigation), "ms", "<=100")
-    result("tui_keypress_to_frame_p95_ms", p95(navigation), "ms", "<=100")
+    result("tui_keypress_to_frame_ms", median(navigation), "ms", "<=16")
+    result("tui_keypress_to_frame_p95_ms", p95(navigation), "ms", "<=50")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,13 @@ def tmux(socket: str, *args: str) -> str:
     return done.stdout
 
 
+def seen(screen: str, data: Path) -> str:
+    """What a timed-out wait saw: the screen and the end of kimaki's log."""
+    log = data / "kimaki.log"
+    tail = log.read_text().splitlines()[-40:] if log.exists() else ["(no log)"]
+    return "screen:\n" + screen + "\nkimaki.log (end):\n" + "\n".join(tail)
+
+
 async def test_dashboard_in_tmux_shows_discord_and_a_session(
     opencode_binary: str, spare_opencode_env: dict[str, str], project_dir: Path, tmp_path: Path
 ) -> None:
@@ -60,12 +67,15 @@ async def test_dashboard_in_tmux_shows_discord_and_a_session(
             def screen() -> str:
                 return tmux(socket, "capture-pane", "-p")
 
-            await wait_until(
-                lambda: "connected" in screen().lower() and "healthy" in screen().lower(),
-                60,
-                0.5,
-                "the dashboard to show Discord connected and OpenCode healthy",
-            )
+            try:
+                await wait_until(
+                    lambda: "connected" in screen().lower() and "healthy" in screen().lower(),
+                    60,
+                    0.5,
+                    "the dashboard to show Discord connected and OpenCode healthy",
+                )
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\n{seen(screen(), data)}") from None
             await owner.send(channel, "REPLY: hello from tmux")
             thread = await twin.wait_for_thread(channel, timeout=30)
             await twin.wait_for_message(thread, lambda m: "hello from tmux" in m.content, timeout=60)

@@ -25,6 +25,7 @@ from kimaki_tui.bot.catchup import CatchUp
 from kimaki_tui.bot.commands import btw
 from kimaki_tui.bot.commands.worktrees import auto_worktree
 from kimaki_tui.bot.errors import explain
+from kimaki_tui.bot.message_context import has_more_than_text, message_context, with_context
 from kimaki_tui.bot.retry import retrying
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.api import HistoryError, until_stored_async
@@ -180,8 +181,8 @@ class IngressCog(commands.Cog):
             if decision.reply:
                 await message.reply(decision.reply, mention_author=False, silent=True)
             return
-        if not message.content and not message.attachments:
-            return  # stickers, polls, embeds only: nothing to prompt with
+        if not message.content and not message.attachments and not has_more_than_text(message):
+            return  # stickers only: nothing to prompt with
         if isinstance(channel, discord.Thread):
             command = shell_command(message.content)
             if late:
@@ -232,7 +233,8 @@ class IngressCog(commands.Cog):
             return
         first_file = message.attachments[0].filename if message.attachments else ""
         pending = audio is not None and not message.content.strip()  # named after the transcript later
-        name = voice.PENDING_THREAD_NAME if pending else thread_name(message.content or first_file)
+        said = message.content or first_file or prepared.text  # a forward or poll: its context
+        name = voice.PENDING_THREAD_NAME if pending else thread_name(said)
         thread_id = str(message.id)
         try:
             placed = await self.core.sandboxes.place(thread_id, str(channel.id), directory)
@@ -412,7 +414,7 @@ class IngressCog(commands.Cog):
         settings = self.bot.settings
         return await attachments.prepare(
             message,
-            message.clean_content,
+            with_context(message.clean_content, await message_context(message)),
             save_dir=settings.attachments_dir / thread_id,
             max_inline=settings.discord.max_inline_text,
             max_size=settings.discord.max_attachment,

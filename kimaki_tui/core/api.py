@@ -345,6 +345,10 @@ class ToolRequestsApi(Protocol):
 
     def get(self, request_id: str) -> ToolRequest | None: ...
 
+    def attend(self) -> Callable[[], None]:
+        """This front end shows and answers requests until the returned callable is called."""
+        ...
+
     def choose(self, request_id: str, label: str, *, by: str, origin: str) -> AnswerResult: ...
 
     def give_files(self, request_id: str, paths: Sequence[Path], *, by: str, origin: str) -> AnswerResult:

@@ -56,6 +56,25 @@ class ToolRequests:
         self._bus = bus
         self._clock = clock
         self._pending: dict[str, tuple[ToolRequest, asyncio.Future[ToolRequestResolved]]] = {}
+        self._attending = 0
+
+    def attend(self) -> Callable[[], None]:
+        """A front end besides the chat (the control center) lists and answers requests until the
+        returned callable is called: the agent may ask while the chat is disconnected."""
+        self._attending += 1
+        left = False
+
+        def leave() -> None:
+            nonlocal left
+            if not left:
+                left, self._attending = True, self._attending - 1
+
+        return leave
+
+    @property
+    def attended(self) -> bool:
+        """Whether a front end besides the chat shows requests right now."""
+        return self._attending > 0
 
     def open(
         self,

@@ -3,7 +3,8 @@ core, scheduler and Discord bot, and the MCP server built on them.
 
 - `CoreLocator`: a session's thread and directory, from the core's conversations.
 - `SharedThreadActions`: buttons and upload prompts as core requests that the thread (through the
-  bot connected at the time of the call) and the control center both show, first answer wins;
+  bot connected at the time of the call) and the control center both show, first answer wins
+  (while Discord is down, the control center alone; refused only when nobody could answer);
   files posted to the thread (discord.py is imported only when a tool runs).
 - `TaskWakes`: `kimaki_sleep` as a one-shot scheduled task that prompts the thread, so the wake
   is in the database and survives a restart; a newer sleep of the same thread replaces it.
@@ -134,11 +135,15 @@ class SharedThreadActions:
         self._core = core
         self._current_bot = current_bot
 
-    def _requests(self) -> AgentRequests:
+    def _requests(self) -> AgentRequests | None:
+        """The bot's side of the requests; None while Discord is down and the control center
+        alone shows them; refused when nobody could answer."""
         bot = self._current_bot()
-        if bot is None or not bot.is_ready():
-            raise ToolRefused(NOT_CONNECTED)
-        return bot.agent_requests
+        if bot is not None and bot.is_ready():
+            return bot.agent_requests
+        if self._core.tool_requests.attended:
+            return None
+        raise ToolRefused(NOT_CONNECTED)
 
     async def ask_files(
         self, place: SessionPlace, prompt: str, max_files: int, timeout: float
@@ -173,8 +178,10 @@ class SharedThreadActions:
         registry = self._core.tool_requests
         opened = registry.open(where, kind, prompt, labels=labels, max_files=max_files)
         request_id = opened.request.request_id
+        message = None
         try:
-            message = await requests.show(opened.request)
+            if requests is not None:
+                message = await requests.show(opened.request)
         except RequestFailed as exc:
             registry.close(request_id, "cancelled")
             raise ToolRefused(str(exc)) from None
@@ -185,17 +192,22 @@ class SharedThreadActions:
             registry.close(request_id, "expired")
         except asyncio.CancelledError:
             registry.close(request_id, "cancelled")
-            await requests.settle(message, opened.resolved.result())
+            if requests is not None and message is not None:
+                await requests.settle(message, opened.resolved.result())
             raise
         resolved = opened.resolved.result()  # an answer that beat the timeout by a hair still counts
-        await requests.settle(message, resolved)
+        if requests is not None and message is not None:
+            await requests.settle(message, resolved)
         return resolved if resolved.outcome == "answered" else None
 
     async def send_file(self, place: SessionPlace, file: OutgoingFile) -> None:
         from kimaki_tui.bot.agent_requests import RequestFailed
 
+        requests = self._requests()
+        if requests is None:
+            raise ToolRefused(NOT_CONNECTED)
         try:
-            await self._requests().send_file(place.thread_id, file.name, file.data, file.caption)
+            await requests.send_file(place.thread_id, file.name, file.data, file.caption)
         except RequestFailed as exc:
             raise ToolRefused(str(exc)) from None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -106,6 +106,7 @@ class KimakiApp(App[None]):
         self.logbook = LogBook(model.log_capacity)
         self.bridge = Bridge(self.post_message, model.core.subscribe, model.log_ring)
         self._modes_made: list[KimakiScreen] = []
+        self._stop_attending: Callable[[], None] = lambda: None
         self.add_mode("dashboard", lambda: self._made(DashboardScreen(model, self.transcripts)))
         self.add_mode("approvals", lambda: self._made(ApprovalsScreen(model)))
         self.add_mode("logs", lambda: self._made(LogsScreen(model, self.logbook)))
@@ -124,12 +125,15 @@ class KimakiApp(App[None]):
         if self.model.log_ring is not None:
             self.logbook.extend(self.model.log_ring.lines())
         self.bridge.start()
+        # The agent's buttons and file requests are answered here too, even while Discord is down.
+        self._stop_attending = self.model.core.tool_requests.attend()
         self.read_state()
         self.set_interval(STATE_INTERVAL, self.read_state)
         self.switch_mode("discord" if self.model.chat is not None else "dashboard")
         self._maybe_setup()
 
     def on_unmount(self) -> None:
+        self._stop_attending()
         self.bridge.stop()
 
     # ---- the bridge's batches -------------------------------------------------------------------

@@ -115,12 +115,23 @@ class SessionScreen(KimakiScreen):
         text = Text(project_name(snap.directory), style="bold")
         text.append(f"  {snap.title or 'thread ' + snap.thread_id}  ")
         text.append_text(status_text(snap.state, self.palette))
-        details = [d for d in (snap.model, snap.agent) if d]
+        details = [d for d in (self._model_text(snap), snap.agent) if d]
         if snap.tokens:
             details.append(f"{tokens(snap.tokens)} tokens")
         details.append(snap.directory)
         text.append("   " + " · ".join(details), style=self.palette.muted)
         header.update(text)
+
+    def _model_text(self, snap: ConversationView) -> str:
+        """The last turn's model (or, before one, the model chosen for the next prompt) and the
+        thinking level the next prompt asks for, when one was chosen."""
+        preferences = self.model.core.preferences
+        channel, thread = snap.channel_id, snap.thread_id
+        model = snap.model or preferences.current("model", channel_id=channel, thread_id=thread)
+        level = preferences.variant(channel_id=channel, thread_id=thread)
+        if level is None:
+            return model or ""
+        return f"{model or 'default model'} · thinking {level}"
 
     def _show_tool_requests(self) -> None:
         """The agent's buttons or file request waiting in this session, answerable here."""

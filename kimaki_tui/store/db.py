@@ -104,6 +104,16 @@ class DatabaseBusy(StoreError):
     hint = "Try again in a moment; if it lasts, close the program that keeps the database open for writing."
 
 
+class DatabaseFull(DatabaseUnwritable, DatabaseBusy):
+    """The disk is full. At start-up that ends the run like any unwritable data dir; while kimaki
+    runs, what it has to store waits for room exactly as it waits for a lock (store.retry)."""
+
+    hint = (
+        "Free some space on that disk: kimaki stores what it held back once there is room "
+        "(or start it with --data-dir on another disk)."
+    )
+
+
 def database_error(exc: BaseException, path: Path | str) -> StoreError:
     """The store's error for a failure SQLite reported on `path`, with a hint when we know one.
 
@@ -115,7 +125,7 @@ def database_error(exc: BaseException, path: Path | str) -> StoreError:
     lowered = " | ".join(texts).lower()
     if "disk is full" in lowered or (_AMBIGUOUS_IO in lowered and _nearly_full(file.parent)):
         full = disk_full(file.parent, "database or disk is full")
-        return DatabaseUnwritable(str(full), full.hint)
+        return DatabaseFull(str(full))
     if "readonly" in lowered or "read-only" in lowered or "unable to open database file" in lowered:
         denied = read_only(file.parent, texts[0])
         return DatabaseUnwritable(str(denied), denied.hint)

@@ -1,10 +1,11 @@
-"""Retry store work while another program holds the database: a delay, never a drop.
+"""Retry store work while another program holds the database or its disk is full: a delay, never
+a drop.
 
 The running kimaki's store waits only briefly for a lock (store.db.LOOP_LOCK_WAIT_MS), so a lock
 held by another program raises DatabaseBusy at once instead of freezing the event loop. The async
 paths that write (ingress, the post worker, the outbox sender, the queue drain) run their step
 through `until_stored` / `until_stored_async`, which sleep (yielding the loop) and try again until
-the lock is gone.
+the lock is gone. A full disk raises DatabaseFull, a DatabaseBusy: the same paths wait for room.
 A step retried here must change nothing before its store call fails, or be idempotent.
 """
 

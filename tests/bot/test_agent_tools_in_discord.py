@@ -43,6 +43,7 @@ class Tools:
     rig: BotRig
     server: AgentToolServer
     scheduler: TaskScheduler
+    discord_up: bool = True  # False: the tools find no connected bot, as while Discord is down
 
     async def call(self, tool: str, arguments: Mapping[str, object]) -> Channel:
         """A new thread whose first prompt makes the scripted model call `tool`."""
@@ -62,8 +63,13 @@ class Tools:
 async def tools(bot_rig: BotRig, opencode_client: OpenCodeClient) -> AsyncIterator[Tools]:
     scheduler = TaskScheduler(bot_rig.core_rig.store, BotTaskSubmitter(lambda: bot_rig.bot))
     bot_rig.core.tasks.use_timers(scheduler)
+    tools: Tools | None = None
     server, tracker = build_agent_tools(
-        bot_rig.core, scheduler, lambda: bot_rig.bot, AgentEndpoint.reserve(), LIMITS
+        bot_rig.core,
+        scheduler,
+        lambda: bot_rig.bot if tools is None or tools.discord_up else None,
+        AgentEndpoint.reserve(),
+        LIMITS,
     )
     stream = EventStream(opencode_client, tracker.observe)
     streaming = asyncio.create_task(stream.run())
@@ -74,7 +80,8 @@ async def tools(bot_rig: BotRig, opencode_client: OpenCodeClient) -> AsyncIterat
         # see test_agent_tools_spawn.py): add it to this project's instance instead.
         entry = server_entry(server.url, server.headers, LIMITS)
         await opencode_client.add_mcp_server(SERVER_NAME, entry, bot_rig.project_dir)
-        yield Tools(bot_rig, server, scheduler)
+        tools = Tools(bot_rig, server, scheduler)
+        yield tools
     finally:
         await scheduler.stop()
         await server.stop()
@@ -259,3 +266,29 @@ async def test_files_typed_as_local_paths_in_the_control_center_are_the_upload(
         await rig.twin.wait_until(lambda: shown.components == [], 10, "the upload button to go")
         assert "uploaded notes.txt (from the kimaki control center)" in shown.content
         await rig.wait_bot_message(thread, is_footer)
+
+
+async def test_while_discord_is_down_the_control_center_alone_answers_the_buttons(tools: Tools) -> None:
+    rig = tools.rig
+    tools.discord_up = False
+    app = KimakiApp(ControlCenterModel(core=rig.core, settings=rig.settings))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        thread = await tools.call("kimaki_action_buttons", {"prompt": "Roll back?", "buttons": ["Yes", "No"]})
+        await until(pilot, lambda: len(rows(app)) == 1, "the request in Approvals")
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(app.screen.query("#tool-choice-0")), "the request's buttons")
+        await pilot.click("#tool-choice-0")
+        assert await tools.answer(thread) == "The user clicked: Yes"
+        await until(pilot, lambda: rows(app) == [], "the row to go")
+        await rig.wait_bot_message(thread, is_footer)
+    # The thread never showed the request: the bot was not there to post it.
+    assert not [m for m in rig.bot_messages(thread) if m.content.startswith("Roll back?")]
+
+
+async def test_with_discord_down_and_no_control_center_the_agent_is_told(tools: Tools) -> None:
+    tools.discord_up = False
+    thread = await tools.call("kimaki_action_buttons", {"prompt": "Roll back?", "buttons": ["Yes", "No"]})
+    assert await tools.answer(thread) == "Discord is not connected right now; try again later."
+    assert tools.rig.core.tool_requests.pending() == []
+    await tools.rig.wait_bot_message(thread, is_footer)

@@ -1,8 +1,8 @@
 """/mcp and /login with real OpenCode, the real bot and the Discord twin: the project's MCP server is
 listed with its status and disconnected / connected again from its button (OpenCode's status
 follows); an admin saves a provider's API key through the modal (OpenCode stores it; the key is
-never shown or logged) or logs in through a provider's OAuth "code" flow (offered by a test plugin:
-offline OpenCode has no OAuth provider); people without the rights get a private "no"."""
+never shown or logged) or logs in through a provider's OAuth "code" or "auto" flow (offered by a test
+plugin: offline OpenCode has no OAuth provider); people without the rights get a private "no"."""
 
 from __future__ import annotations
 
@@ -126,7 +126,11 @@ async def test_an_admin_logs_in_through_a_providers_oauth_code_flow(
     shutil.copy(FIXTURES / "plugins/fake_login.js", project_dir / ".opencode/plugin/fake_login.js")
     async with bot_rig_context(own_server.client, project_dir, tmp_path) as rig:
         methods = await _pick_provider(rig, "fake")
-        assert custom_ids(methods) == ["kimaki:login:oauth:0:fake", "kimaki:login:key:fake"]
+        assert custom_ids(methods) == [
+            "kimaki:login:oauth:0:fake",
+            "kimaki:login:oauth:1:fake",
+            "kimaki:login:key:fake",
+        ]
         assert "Log in with Fake" in str(methods.components)
         started = await (await rig.users.admin.click(methods, "kimaki:login:oauth:0:fake")).wait_response(30)
         assert started.ephemeral
@@ -148,6 +152,38 @@ async def test_an_admin_logs_in_through_a_providers_oauth_code_flow(
             assert await paste("good-code") == "✅ Logged in to `fake`."  # the flow stayed open
             saved = json.loads(stored.read_text())["fake"]
             assert saved["type"] == "oauth" and saved["access"] == "fake-access"
+        finally:
+            if before is None:
+                stored.unlink(missing_ok=True)
+            else:
+                stored.write_text(before)
+
+
+async def test_an_admin_logs_in_through_a_providers_oauth_auto_flow(
+    own_server: OpenCodeSupervisor, spare_opencode_env: dict[str, str], project_dir: Path, tmp_path: Path
+) -> None:
+    """The "auto" flow: kimaki shows the link, then waits for OpenCode to hear back from the browser
+    (the test plugin waits for a file the test writes) and says when the login is stored."""
+    (project_dir / ".opencode/plugin").mkdir(parents=True)
+    shutil.copy(FIXTURES / "plugins/fake_login.js", project_dir / ".opencode/plugin/fake_login.js")
+    stored = Path(spare_opencode_env["XDG_DATA_HOME"]) / "opencode/auth.json"
+    before = stored.read_text() if stored.exists() else None  # the spare servers share it
+    async with bot_rig_context(own_server.client, project_dir, tmp_path) as rig:
+        methods = await _pick_provider(rig, "fake")
+        assert "Log in with Fake in the browser" in str(methods.components)
+        click = await rig.users.admin.click(methods, "kimaki:login:oauth:1:fake")
+        started = await click.wait_response(30)
+        assert started.ephemeral and "<http://127.0.0.1:9/fake/device?client=kimaki-test>" in started.content
+        assert "Approve kimaki on the Fake page" in started.content
+        assert started.message is not None and custom_ids(started.message) == []  # nothing to paste
+        assert not stored.exists() or "fake-auto-access" not in stored.read_text()  # kimaki waits
+        try:
+            (project_dir / ".fake-login-approved").touch()  # the user approved in the browser
+            finished = lambda: next((m for m in click.followups if m.content.startswith("✅")), None)  # noqa: E731
+            done = await rig.twin.wait_until(finished, 60, "the login to finish")
+            assert done.content == "✅ Logged in to `fake`." and done.ephemeral
+            saved = json.loads(stored.read_text())["fake"]
+            assert saved["type"] == "oauth" and saved["access"] == "fake-auto-access"
         finally:
             if before is None:
                 stored.unlink(missing_ok=True)

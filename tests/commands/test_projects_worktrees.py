@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from kimaki_tui.bot.commands.new_project import INIT_PROMPT
+from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 from kimaki_tui.testing.discord_twin import Channel
 from kimaki_tui.testing.scripted_model import ScriptedModel, latest_user_text
-from tests.bot.rig import BotRig, custom_ids, is_footer
+from tests.bot.rig import BotRig, bot_rig_context, custom_ids, is_footer
 
 pytestmark = pytest.mark.opencode
 
@@ -240,3 +241,22 @@ async def test_new_worktree_in_a_thread_forks_its_session_there(
     # The source thread goes on in the project, in its own session.
     assert bot_rig.core.conversations.runtime(str(source.id)).session_id == source_session
     assert bot_rig.core.conversations.runtime(str(source.id)).directory == str(project)
+
+
+async def test_new_worktree_in_a_thread_on_the_oldest_opencode_says_why_not(
+    old_opencode_server: OpenCodeSupervisor, project_dir: Path, tmp_path: Path
+) -> None:
+    """OpenCode 1.2 has no move-session route: the thread is told so, and nothing is left behind
+    (no new thread, no worktree, the source thread goes on)."""
+    async with bot_rig_context(old_opencode_server.client, project_dir, tmp_path) as rig:
+        said = "REPLY: on the oldest"
+        await rig.user_says("owner", said)
+        source = await rig.wait_thread(predicate=lambda t: t.name == said)
+        await rig.wait_bot_message(source, is_footer, timeout=60)
+        reply = await (await rig.users.owner.slash(source, "new-worktree", name="side")).wait_response(30)
+        assert "cannot move a session into a worktree" in reply.content, reply.content
+        assert "1.18" in reply.content
+        assert [t.name for t in rig.twin.threads(rig.channel)] == [said]
+        assert not any((rig.settings.data_dir / "worktrees").rglob("side*"))
+        await say_and_wait(rig, source, "REPLY: still here")
+        assert rig.bot_messages(source)[-2].content == "⬥ still here"

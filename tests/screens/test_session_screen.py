@@ -52,6 +52,14 @@ async def test_scene_transcript_header_and_queue(scene: ControlCenterModel) -> N
         assert texts[6] == "⚠ Permission needed — bash: rm -rf build && make"
         header = plain(app.screen.query_one("#session-header", Static))
         assert "Fix the flaky login test" in header and "waiting for approval" in header
+        assert "thinking" not in header
+        # A thinking level chosen for the channel (/model-variant) shows with the model.
+        await scene.core.preferences.choose_variant("high", "channel", channel_id="901", thread_id="1001")
+        await pilot.press("escape", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionScreen) and app.screen.thread_id == "1001"
+        assert "· thinking high" in plain(app.screen.query_one("#session-header", Static))
+        await pilot.press("escape")
         await pilot.press("escape", "down", "down", "enter")  # the site session has two queued
         table = app.screen.query_one(QueueTable)
         assert [str(table.get_row_at(i)[1]) for i in range(table.row_count)] == [

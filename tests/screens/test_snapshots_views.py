@@ -111,6 +111,12 @@ def test_servers_list(snap_compare: Compare, model: ControlCenterModel, size: Si
 
 
 @SIZES
+def test_sandboxes_screen(snap_compare: Compare, model: ControlCenterModel, size: Size) -> None:
+    """Projects → b with sandbox mode off: what it is and how to turn it on."""
+    assert snap_compare(KimakiApp(model), terminal_size=size, run_before=scene_then("4", "b"))
+
+
+@SIZES
 def test_keys_screen(snap_compare: Compare, model: ControlCenterModel, size: Size) -> None:
     """`?` on the dashboard: every key of the screen, with what it does."""
     assert snap_compare(KimakiApp(model), terminal_size=size, run_before=scene_then("question_mark"))

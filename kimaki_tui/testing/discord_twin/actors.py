@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import messaging, serialize, threads
@@ -51,8 +52,11 @@ class Actor:
         voice: bool = False,
         voice_duration: float = 2.0,
         reply_to: Message | None = None,
+        link_previews: list[JSON] | tuple[()] = (),
     ) -> Message:
-        """Post a message; `voice=True` sends the single attachment as a Discord voice message."""
+        """Post a message; `voice=True` sends the single attachment as a Discord voice message.
+        `link_previews`: the embeds Discord's link unfurling gives the message (people cannot send
+        embeds of their own)."""
         ch = self._channel(channel)
         needed = Perm.SEND_MESSAGES_IN_THREADS if ch.is_thread else Perm.SEND_MESSAGES
         needed |= Perm.ATTACH_FILES if attachments else 0
@@ -64,7 +68,7 @@ class Actor:
             raise ValueError("the Discord client does not send empty messages")
         if voice and (content or len(attachments) != 1):
             raise ValueError("a voice message is exactly one audio attachment and no text")
-        msg = messaging.new_message(self.world, ch, self.user, content=content)
+        msg = messaging.new_message(self.world, ch, self.user, content=content, embeds=list(link_previews))
         msg.attachments = [messaging.store_upload(self.world, ch.id, a) for a in attachments]
         if voice:
             msg.flags |= MessageFlag.IS_VOICE_MESSAGE
@@ -80,6 +84,51 @@ class Actor:
             }
         messaging.parse_mentions(self.world, msg)
         msg.pinged = list(msg.mentions)  # people's clients send no allowed_mentions
+        if ch.is_thread:
+            threads.add_member(self.world, ch, self.user)
+        messaging.post(self.world, ch, msg)
+        await asyncio.sleep(0)
+        return msg
+
+    async def forward(self, channel: Channel | int, message: Message) -> Message:
+        """Forward `message` here: a message of its own with no text, carrying a snapshot of the
+        original (its text, embeds and attachments) and a reference of type 1 (FORWARD)."""
+        ch = self._channel(channel)
+        self._require(ch, Perm.SEND_MESSAGES_IN_THREADS if ch.is_thread else Perm.SEND_MESSAGES, "forward")
+        msg = messaging.new_message(self.world, ch, self.user)
+        source = self._channel(message.channel_id)
+        msg.reference = {
+            "type": 1,
+            "message_id": str(message.id),
+            "channel_id": str(source.id),
+            "guild_id": str(source.guild_id),
+        }
+        original = serialize.message_json(self.world, message, nested=False)
+        kept = ("type", "content", "embeds", "attachments", "timestamp", "edited_timestamp", "flags")
+        snapshot = {k: original.get(k) for k in kept} | {"mentions": [], "mention_roles": []}
+        msg.snapshots = [{"message": snapshot}]
+        return await self._post(ch, msg)
+
+    async def send_poll(
+        self, channel: Channel | int, question: str, answers: list[str], *, multiple: bool = False
+    ) -> Message:
+        """Start a poll (24 h): a message with no text and a `poll` object, as the client sends."""
+        ch = self._channel(channel)
+        self._require(ch, Perm.SEND_MESSAGES_IN_THREADS if ch.is_thread else Perm.SEND_MESSAGES, "poll")
+        if not 1 <= len(answers) <= 10:
+            raise ValueError("a Discord poll has 1 to 10 answers")
+        msg = messaging.new_message(self.world, ch, self.user)
+        expiry = datetime.now(UTC) + timedelta(hours=24)
+        msg.poll = {
+            "question": {"text": question},
+            "answers": [{"answer_id": i + 1, "poll_media": {"text": a}} for i, a in enumerate(answers)],
+            "expiry": expiry.isoformat(),
+            "allow_multiselect": multiple,
+            "layout_type": 1,
+        }
+        return await self._post(ch, msg)
+
+    async def _post(self, ch: Channel, msg: Message) -> Message:
         if ch.is_thread:
             threads.add_member(self.world, ch, self.user)
         messaging.post(self.world, ch, msg)

@@ -57,4 +57,5 @@ def blank_content(message: JSON, bot_id: int) -> JSON:
     blanked = dict(message)
     blanked.update(content="", embeds=[], attachments=[], components=[])
     blanked.pop("poll", None)
+    blanked.pop("message_snapshots", None)
     return blanked

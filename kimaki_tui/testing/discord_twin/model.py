@@ -161,6 +161,8 @@ class Message:
     allowed_mentions: JSON | None = None
     pinged: list[int] = field(default_factory=list)
     reference: JSON | None = None
+    snapshots: list[JSON] = field(default_factory=list)  # message_snapshots: what a forward carries
+    poll: JSON | None = None
     webhook_id: int | None = None
     application_id: int | None = None
     interaction_metadata: JSON | None = None

@@ -253,6 +253,10 @@ def _add_optional(world: World, msg: Message, data: JSON, nested: bool) -> None:
             data["referenced_message"] = (
                 message_json(world, ref, nested=False) if ref is not None and not ref.deleted else None
             )
+    if msg.snapshots:
+        data["message_snapshots"] = msg.snapshots
+    if msg.poll is not None:
+        data["poll"] = msg.poll
     if msg.thread_id is not None and msg.thread_id in world.channels:
         data["thread"] = thread_json(world.channels[msg.thread_id])
 
