@@ -163,6 +163,8 @@ class SandboxService:
             await self._client.providers(directory)
         except (OpenCodeError, SandboxError) as exc:
             log.info("sandbox %s did not resume ahead of its message: %s", key, exc)
+        except Exception:  # a background task: its message will resume the sandbox itself
+            log.exception("resuming sandbox %s ahead of its message failed", key)
 
     # -- idle pause, TTL destroy ------------------------------------------------------------------
     async def sweep(self) -> None:
