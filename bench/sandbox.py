@@ -5,7 +5,13 @@ the first answer in a new session of a new worktree), the RSS of the server's pr
 after that answer, and a warm return to work: for a sandbox, resume-from-pause (start over
 the same data dir, then answer in the earlier session); for the shared server, the nearest
 thing, a restart followed by an answer in an earlier session. Medians of ROUNDS runs, then
-the sandbox/shared ratios. Goal: resume ≤ 2.5 s.
+the sandbox/shared ratios.
+
+Then the resume as a person sees it, through the real bot (discord.py against the Discord twin)
+and the core with `--sandbox bwrap`: a message in a thread whose sandbox the idle sweep paused →
+the answer visible in the thread; once on the message alone, once with the person typing
+TYPING_LEAD seconds before sending (Discord's typing signal starts the resume). BOT_ROUNDS each,
+alternating. Goal: resume ≤ 2.5 s.
 """
 
 from __future__ import annotations
@@ -18,20 +24,29 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
-from _common import ROOT, median, result
+from _common import ROOT, bot_settings, discord_place, median, result, running_bot
 
 sys.path.insert(0, str(ROOT))
 
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
-from kimaki_tui.sandbox.api import SandboxSpec
+from kimaki_tui.sandbox.api import SandboxSpec, SandboxState
 from kimaki_tui.sandbox.bwrap import BwrapBackend
+from kimaki_tui.settings import SandboxSettings
+from kimaki_tui.testing.discord_twin import DiscordTwin
 from kimaki_tui.testing.scripted_model import ScriptedModel
-from tests.harness import DEFAULT_OPENCODE, git_init, make_opencode_env
+from tests.core_rig import CoreRig
+from tests.harness import DEFAULT_OPENCODE, git_init, make_opencode_env, wait_until
 
 ROUNDS = 5
+BOT_ROUNDS = 3
+TYPING_LEAD = 3.0  # seconds between starting to type and sending: a short message
+# The sweep pauses a sandbox idle this long: longer than a resume, so one resumed by typing is
+# not paused again before its message.
+IDLE_MINUTES = 0.05
 
 
 @dataclass
@@ -125,9 +140,72 @@ async def measure(tmp: Path) -> tuple[Figures, Figures]:
     return box, plain
 
 
+@dataclass
+class BotFigures:
+    message_only: list[float] = field(default_factory=list)
+    after_typing: list[float] = field(default_factory=list)
+
+
+async def measure_bot(tmp: Path) -> BotFigures:
+    """Message → answer in a thread whose sandbox is paused, through the bot and the core."""
+    model = ScriptedModel()
+    await model.start()
+    binary = os.environ.get("OPENCODE_PATH") or str(DEFAULT_OPENCODE)
+    env = make_opencode_env(tmp / "opencode", model.base_url)
+    # The sandboxes' HOME template is a HOME no server uses (as in the tests).
+    template = make_opencode_env(tmp / "template", model.base_url)
+    backend = BwrapBackend(binary=binary, env=template, home_template=Path(template["HOME"]))
+    shared = OpenCodeSupervisor(binary=binary, env=env, cwd=tmp, health_timeout=60)
+    project = git_init(tmp / "project")
+    settings = SandboxSettings(mode="bwrap", idle_minutes=IDLE_MINUTES, ttl_minutes=600)
+    figures = BotFigures()
+    try:
+        await shared.start()
+        async with DiscordTwin(bot_token="bench-token") as twin:
+            place = discord_place(twin)
+            async with CoreRig(shared.client, tmp / "db.sqlite", sandbox=(settings, backend)) as rig:
+                rig.core.projects.link(str(place.channel.id), str(place.guild.id), str(project))
+                async with running_bot(rig.core, twin, bot_settings(tmp)):
+                    await bot_rounds(rig, place, figures)
+    finally:
+        await shared.aclose()
+        await model.stop()
+    return figures
+
+
+async def bot_rounds(rig: CoreRig, place: Any, figures: BotFigures) -> None:
+    twin, owner, bot_id = place.twin, place.owner, place.bot_id
+    sandboxes = rig.sandboxes
+    assert sandboxes is not None
+
+    async def answered(marker: str, channel: Any) -> None:
+        await twin.wait_for_message(channel, lambda m: marker in m.content and m.author.id == bot_id, 90)
+
+    async def paused() -> bool:
+        rows = await sandboxes.rows()
+        return bool(rows) and rows[0].state == SandboxState.PAUSED
+
+    await owner.send(place.channel, "REPLY: first")
+    thread = await twin.wait_for_thread(place.channel, 60)
+    await answered("first", thread)
+    for index in range(BOT_ROUNDS):
+        for typing_first, values in ((False, figures.message_only), (True, figures.after_typing)):
+            await wait_until(paused, 90, 0.05, "the sweep to pause the sandbox")
+            marker = f"back-{index}-{int(typing_first)}"
+            if typing_first:
+                await owner.start_typing(thread)
+                await asyncio.sleep(TYPING_LEAD)  # the person writing their message
+            began = time.perf_counter()
+            await owner.send(thread, f"REPLY: {marker}")
+            await answered(marker, thread)
+            values.append(time.perf_counter() - began)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kimaki-bench-") as tmp:
         box, plain = asyncio.run(measure(Path(tmp)))
+    with tempfile.TemporaryDirectory(prefix="kimaki-bench-") as tmp:
+        bot = asyncio.run(measure_bot(Path(tmp)))
     for name, figures in (("sandboxed (bwrap)", box), ("shared", plain)):
         rounded = {k: [round(v, 2) for v in getattr(figures, k)] for k in vars(figures)}
         print(f"{name}: {rounded}")
@@ -142,6 +220,10 @@ def main() -> None:
         # The shared server's "resume" is a restart and an answer in an earlier session.
         result(f"shared_{metric}", median(shared_values), unit, "info")
         result(f"sandbox_vs_shared_{metric}", median(sandbox_values) / median(shared_values), "x", "info")
+    print(f"through the bot: { {k: [round(v, 2) for v in getattr(bot, k)] for k in vars(bot)} }")
+    result("sandbox_bot_resume_first_answer", median(bot.message_only), "s", "<=2.5")
+    lead = f"{TYPING_LEAD:g}"
+    result(f"sandbox_bot_resume_first_answer_typing_{lead}s_ahead", median(bot.after_typing), "s", "<=2.5")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ def make_intents(options: DiscordSettings) -> discord.Intents:
     intents = discord.Intents.none()
     intents.guilds = True
     intents.guild_messages = True
+    # Typing in a session thread starts resuming its paused sandbox before the message (activity.py).
+    intents.guild_typing = True
     intents.message_content = True
     intents.members = options.members_intent
     return intents
@@ -70,6 +72,7 @@ class KimakiBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         from kimaki_tui.bot import commands as slash_commands
+        from kimaki_tui.bot.activity import ActivityCog
         from kimaki_tui.bot.ingress import IngressCog
         from kimaki_tui.bot.output import OutputRouter
         from kimaki_tui.bot.presence import show_bot_status
@@ -80,6 +83,7 @@ class KimakiBot(commands.Bot):
         use_masking_webhooks()  # interaction replies: see bot/outgoing.py
         await slash_commands.register(self)
         await self.add_cog(IngressCog(self))
+        await self.add_cog(ActivityCog(self))
         self.add_dynamic_items(*DYNAMIC_ITEMS, *DYNAMIC_TOOL_ITEMS)
         self.tree.error(errors.on_app_command_error)
         self.output = OutputRouter(self)

@@ -673,6 +673,11 @@ class Sandboxes(Protocol):
         """Every sandboxed thread of this run and the state of its sandbox."""
         ...
 
+    def activity(self, thread_id: str) -> None:
+        """Someone is writing in the thread (Discord's typing signal): a paused sandbox begins
+        resuming at once, so the message finds it running; nothing for other threads."""
+        ...
+
 
 class Tasks(Protocol):
     """Scheduled sends (`kimaki send --send-at`), read from the shared database each time."""

@@ -1,11 +1,14 @@
 """Threads in sandboxes: which channels sandbox their new threads, giving a new sandboxed thread its
-worktree and sandbox, one event stream per running sandbox, and pausing idle ones / destroying old
-paused ones.
+worktree and sandbox, one event stream per running sandbox, resuming a paused one as soon as someone
+writes in its thread, and pausing idle ones / destroying old paused ones.
 
 `place` turns a new thread's project directory into its own git worktree (branch
 `kimaki/sandbox-<thread>`) with a sandbox over it; the routed client then sends every call about
 that worktree to the sandbox's server. Each (re)started sandbox server gets its own event stream,
 connected before the call that started it goes on, feeding the same handler as the shared one.
+A resume takes seconds (OpenCode's start, then its first prompt loads the provider catalog):
+`activity` (someone is typing in the thread) begins it, and loads the catalog, before the message
+arrives.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from pathlib import Path
 from kimaki_tui.core.api import SandboxRow
 from kimaki_tui.core.sandbox_mode import SANDBOX_KEY, channel_sandbox_mode
 from kimaki_tui.core.worktrees import create_worktree
+from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.opencode.events import Event
 from kimaki_tui.opencode.stream import EventStream
-from kimaki_tui.sandbox.api import DestroyOutcome, RunningServer, SandboxSpec, SandboxState
+from kimaki_tui.sandbox.api import DestroyOutcome, RunningServer, SandboxError, SandboxSpec, SandboxState
 from kimaki_tui.sandbox.registry import ServerRegistry
 from kimaki_tui.sandbox.routing import RoutedClient
 from kimaki_tui.settings.tree import SandboxMode, SandboxSettings
@@ -53,6 +57,7 @@ class SandboxService:
         self._paused_at: dict[str, float] = {}
         self._paused: set[str] = set()  # paused by the sweep: starting them again is a resume
         self._directories: dict[str, str] = {}
+        self._waking: dict[str, asyncio.Task[None]] = {}  # resumes begun by activity in the thread
         self.destroyed: list[DestroyOutcome] = []
         self._on_event: Callable[[Event], None] = lambda event: None
         self._on_connect: Callable[[], Awaitable[None]] | None = None
@@ -132,6 +137,35 @@ class SandboxService:
         self._client.route(worktree, key)
         self._directories[key] = str(worktree)
 
+    # -- activity in a thread ---------------------------------------------------------------------
+    def activity(self, thread_id: str) -> None:
+        """Someone is writing in the thread: if its sandbox is paused, resume it now (in the
+        background) so the message finds it running; if it runs, it is not idle. Nothing for
+        other threads."""
+        key = f"t{thread_id}"
+        registry, directory = self._registry, self._directories.get(key)
+        if registry is None or directory is None or key in self._waking or registry.handle(key) is None:
+            return  # not sandboxed, already resuming, or destroyed
+        if registry.running(key) is not None:
+            registry.touch(key)
+            return
+        task = asyncio.create_task(self._wake(key, directory), name=f"sandbox-wake-{key}")
+        self._waking[key] = task
+        task.add_done_callback(lambda _: self._waking.pop(key, None))
+
+    async def _wake(self, key: str, directory: str) -> None:
+        assert self._client is not None  # a registry comes with its routed client
+        try:
+            # Through the routed client, as a message's first call would go: the same resume (one
+            # notice, one start, its event stream). The provider catalog is the slowest part of
+            # OpenCode's first prompt after a start (~1.5 s here); loading it now takes it off the
+            # message's path.
+            await self._client.providers(directory)
+        except (OpenCodeError, SandboxError) as exc:
+            log.info("sandbox %s did not resume ahead of its message: %s", key, exc)
+        except Exception:  # a background task: its message will resume the sandbox itself
+            log.exception("resuming sandbox %s ahead of its message failed", key)
+
     # -- idle pause, TTL destroy ------------------------------------------------------------------
     async def sweep(self) -> None:
         """Pause sandboxes idle longer than idle_minutes; destroy those paused longer than ttl_minutes."""
@@ -169,6 +203,9 @@ class SandboxService:
         return rows
 
     async def close(self) -> None:
+        for task in list(self._waking.values()):
+            task.cancel()
+        await asyncio.gather(*self._waking.values(), return_exceptions=True)
         if self._registry is not None:
             await self._registry.aclose()
         for key in list(self._streams):

@@ -38,6 +38,7 @@ class ServerRegistry:
         self._servers: dict[str, RunningServer] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.last_used: dict[str, float] = {}  # monotonic time of the last `server()` per key
+        self._callers: dict[str, int] = {}  # `server()` calls under way per key
 
     async def open(self, spec: SandboxSpec) -> SandboxHandle:
         """Create (or adopt, after a restart) the sandbox for `spec.key`; nothing starts yet."""
@@ -52,9 +53,24 @@ class ServerRegistry:
         """The thread's server if it runs now (never starts one)."""
         return self._servers.get(key)
 
+    def touch(self, key: str) -> None:
+        """Count `key`'s sandbox as used now (someone is writing in its thread): not idle yet."""
+        if key in self._handles:
+            self.last_used[key] = time.monotonic()
+
     async def server(self, key: str) -> RunningServer:
         """The thread's running server, started or resumed first if needed."""
         self.last_used[key] = time.monotonic()
+        # Until its caller has it, the server is not idle, however long its start and the
+        # on_started callbacks take (pause_if_idle checks this under the key's lock).
+        self._callers[key] = self._callers.get(key, 0) + 1
+        try:
+            return await self._server(key)
+        finally:
+            self._callers[key] -= 1
+            self.last_used[key] = time.monotonic()
+
+    async def _server(self, key: str) -> RunningServer:
         async with self._lock(key):
             handle = self._handle(key)
             server = self._servers.get(key)
@@ -80,7 +96,9 @@ class ServerRegistry:
         """Pause the thread's server if nothing asked for it in the last `idle` seconds; checked
         under the key's lock, so a `server()` just asked for is never stopped under its caller."""
         async with self._lock(key):
-            if self._servers.get(key) is None or time.monotonic() - self.last_used.get(key, 0.0) < idle:
+            if self._servers.get(key) is None or self._callers.get(key, 0) > 0:
+                return False
+            if time.monotonic() - self.last_used.get(key, 0.0) < idle:
                 return False
             self._servers.pop(key)
             await self._stopping(key)

@@ -106,6 +106,34 @@ async def test_a_sandboxed_thread_runs_pauses_resumes_and_expires(
         assert {s.id for s in await opencode_client.list_sessions(worktree)} == shared_before
 
 
+async def test_typing_in_a_paused_thread_resumes_its_sandbox_before_the_message(
+    opencode_client: OpenCodeClient, tmp_path: Path, backend: BwrapBackend
+) -> None:
+    project = git_init(tmp_path / "repo")
+    # Idle 6 s: long enough that the sandbox resumed by typing is not paused again before the message.
+    settings = SandboxSettings(mode="bwrap", idle_minutes=0.1, ttl_minutes=60)
+    async with bot_rig_context(opencode_client, project, tmp_path, sandbox=(settings, backend)) as rig:
+        sandboxes = rig.core_rig.sandboxes
+        assert sandboxes is not None
+        await rig.user_says("owner", "REPLY: before the pause")
+        thread = await rig.wait_thread()
+        await rig.wait_bot_message(thread, is_footer)
+        await rig.wait_idle(thread)
+        await wait_state(sandboxes, SandboxState.PAUSED)
+
+        await rig.users.owner.start_typing(thread)  # no message yet
+        await wait_state(sandboxes, SandboxState.RUNNING)
+        await rig.wait_bot_message(thread, lambda m: RESUMING_NOTICE in m.content, 60)
+
+        footers = len([m for m in rig.bot_messages(thread) if is_footer(m)])
+        await rig.user_says("owner", "REPLY: after typing", thread)
+        await rig.twin.wait_until(
+            lambda: len([m for m in rig.bot_messages(thread) if is_footer(m)]) > footers, 90, "the answer"
+        )
+        assert "after typing" in rig.transcript(thread)
+        assert rig.transcript(thread).count(RESUMING_NOTICE) == 1, rig.transcript(thread)
+
+
 async def test_a_channel_can_keep_its_new_threads_on_the_shared_server(
     opencode_client: OpenCodeClient, tmp_path: Path, backend: BwrapBackend
 ) -> None:

@@ -115,9 +115,12 @@ async def test_two_sandboxes_cannot_see_each_other_or_write_outside(rig: Sandbox
 async def test_pause_and_resume_keep_the_session(rig: SandboxRig) -> None:
     registry = ServerRegistry(rig.backend)
     started: list[str] = []
+    paused_under_caller: list[bool] = []
 
     async def on_started(key: str, server: RunningServer) -> None:
         started.append(key)
+        # The sweep cannot pause a server whose caller does not have it yet, however idle.
+        paused_under_caller.append(await registry.pause_if_idle(key, 0))
 
     registry.on_started.append(on_started)
     handle = await registry.open(rig.spec("a"))
@@ -132,7 +135,9 @@ async def test_pause_and_resume_keep_the_session(rig: SandboxRig) -> None:
     await wait_until(lambda: gone(pids), 10, 0.05, "the paused sandbox's processes to end")
 
     resumed = await registry.server("a")
-    assert started == ["a", "a"]
+    # Its start took longer than a second, but the caller has not used the server yet.
+    assert not await registry.pause_if_idle("a", 1.0)
+    assert started == ["a", "a"] and paused_under_caller == [False, False]
     history = await resumed.client.messages(session_id, handle.spec.worktree)
     assert "remembered across a pause" in assistant_text(history)
     again = await resumed.client.prompt(

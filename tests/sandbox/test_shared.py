@@ -39,3 +39,16 @@ async def test_threads_share_the_server_and_keep_the_checkout(
     assert await registry.state("t2") == SandboxState.DESTROYED
     with pytest.raises(SandboxError, match="no sandbox is open for t2"):
         await registry.server("t2")
+
+
+async def test_a_sandbox_someone_is_writing_in_is_not_idle(
+    opencode_server: OpenCodeSupervisor, project_dir: Path, tmp_path: Path
+) -> None:
+    registry = ServerRegistry(SharedBackend(opencode_server))
+    await registry.open(SandboxSpec("t1", project_dir, tmp_path / "unused"))
+    await registry.server("t1")
+    registry.last_used["t1"] -= 60  # its last call was a minute ago
+    registry.touch("t1")  # someone is typing in its thread now
+    assert not await registry.pause_if_idle("t1", 30)
+    registry.last_used["t1"] -= 60
+    assert await registry.pause_if_idle("t1", 30)

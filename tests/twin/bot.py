@@ -105,6 +105,7 @@ class TwinTestBot(commands.Bot):
         super().__init__(command_prefix="?", intents=intents, guild_ready_timeout=0.1, help_command=None)
         self.guild_id = guild_id
         self.seen: list[discord.Message] = []
+        self.typing: list[tuple[int, discord.abc.User]] = []  # (channel id, who) per on_typing
         self.ready_count = 0
         self._changed = asyncio.Event()
 
@@ -129,6 +130,9 @@ class TwinTestBot(commands.Bot):
     async def on_ready(self) -> None:
         self.ready_count += 1
         self._changed.set()
+
+    async def on_typing(self, channel: discord.abc.Messageable, user: discord.abc.User, when: object) -> None:
+        self.typing.append((getattr(channel, "id", 0), user))
 
     async def on_message(self, message: discord.Message) -> None:
         self.seen.append(message)

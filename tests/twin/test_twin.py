@@ -323,6 +323,20 @@ async def test_typing_and_bot_made_channels_and_roles(twin: DiscordTwin, scene: 
         assert len(twin.typing_events(project.id)) == 1
 
 
+async def test_a_person_typing_reaches_the_bot_as_a_member_in_that_channel(
+    twin: DiscordTwin, scene: Scene
+) -> None:
+    bot = TwinTestBot(scene.guild.id)
+    async with running(twin, bot):
+        await scene.alice.start_typing(scene.general)
+        channel_id, user = await twin.wait_until(lambda: next(iter(bot.typing), None))
+        assert channel_id == scene.general.id
+        assert isinstance(user, discord.Member) and user.id == scene.alice.id
+        assert [(t.channel_id, t.user_id) for t in twin.typing_events(scene.general)] == [
+            (scene.general.id, scene.alice.id)
+        ]
+
+
 async def test_voice_messages_and_guilds_joined_later(twin: DiscordTwin, scene: Scene) -> None:
     bot = TwinTestBot(scene.guild.id)
     async with running(twin, bot):

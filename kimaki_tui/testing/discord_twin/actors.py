@@ -1,5 +1,5 @@
-"""Twin users acting like people in the Discord client: send messages and files, click, pick, run
-slash commands, autocomplete and submit modals. Refuses what the Discord client would not allow.
+"""Twin users acting like people in the Discord client: type, send messages and files, click, pick,
+run slash commands, autocomplete and submit modals. Refuses what the Discord client would not allow.
 """
 
 from __future__ import annotations
@@ -134,6 +134,14 @@ class Actor:
         messaging.post(self.world, ch, msg)
         await asyncio.sleep(0)
         return msg
+
+    async def start_typing(self, channel: Channel | int) -> None:
+        """Start writing a message: the client tells Discord, which sends TYPING_START."""
+        ch = self._channel(channel)
+        needed = Perm.SEND_MESSAGES_IN_THREADS if ch.is_thread else Perm.SEND_MESSAGES
+        self._require(ch, needed, "type")
+        messaging.typing(self.world, ch, self.user, asyncio.get_running_loop().time())
+        await asyncio.sleep(0)
 
     async def edit(self, message: Message, content: str) -> Message:
         if message.author.id != self.id:

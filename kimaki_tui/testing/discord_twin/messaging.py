@@ -1,4 +1,5 @@
-"""Creating, editing, deleting and reacting to messages: shared by REST routes, interactions and actors."""
+"""Creating, editing, deleting and reacting to messages, and typing: shared by REST routes, interactions
+and actors."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from urllib.parse import quote
 from . import serialize
 from .errors import ApiError, invalid_form
 from .limits import check_message
-from .model import JSON, Attachment, Channel, Message, MessageFlag, Upload, User
+from .model import JSON, Attachment, Channel, Message, MessageFlag, TypingEvent, Upload, User
 from .snowflake import now_iso, snowflake_time
 
 # How long Discord remembers a nonce for `enforce_nonce` ("a few minutes").
@@ -183,6 +184,20 @@ def post(world: World, channel: Channel, msg: Message) -> Message:
     else:
         world.changes.notify()
     return msg
+
+
+def typing(world: World, channel: Channel, user: User, now: float) -> None:
+    """`user` started typing in `channel` (the bot's typing call, or a person in the client)."""
+    world.typing.append(TypingEvent(channel.id, user.id, now))
+    guild = world.guild_of(channel)
+    data = {
+        "channel_id": str(channel.id),
+        "guild_id": str(guild.id),
+        "user_id": str(user.id),
+        "timestamp": int(now),
+        "member": serialize.member_json(guild.members[user.id]),
+    }
+    world.emit("TYPING_START", data, guild_id=guild.id, channel_id=channel.id)
 
 
 def _unarchive(world: World, thread: Channel) -> None:

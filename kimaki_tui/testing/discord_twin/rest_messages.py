@@ -10,7 +10,7 @@ from aiohttp import web
 
 from . import messaging, serialize
 from .errors import ApiError, invalid_form, missing_permissions
-from .model import JSON, Channel, ChannelType, Message, TypingEvent
+from .model import JSON, Channel, ChannelType, Message
 from .permissions import Perm
 from .rest_app import API, json_response, no_content, path_id, read_draft, world_of
 from .world import World
@@ -176,17 +176,7 @@ async def trigger_typing(request: web.Request) -> web.Response:
     world = world_of(request)
     channel = _text_channel(world, request)
     world.require_bot(channel, Perm.VIEW_CHANNEL | _send_permission(channel), "typing")
-    now = asyncio.get_running_loop().time()
-    world.typing.append(TypingEvent(channel.id, world.bot_user.id, now))
-    guild = world.guild_of(channel)
-    data = {
-        "channel_id": str(channel.id),
-        "guild_id": str(guild.id),
-        "user_id": str(world.bot_user.id),
-        "timestamp": int(now),
-        "member": serialize.member_json(guild.bot_member),
-    }
-    world.emit("TYPING_START", data, guild_id=guild.id, channel_id=channel.id)
+    messaging.typing(world, channel, world.bot_user, asyncio.get_running_loop().time())
     return no_content()
 
 
