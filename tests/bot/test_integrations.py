@@ -6,11 +6,12 @@ plugin: offline OpenCode has no OAuth provider); people without the rights get a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
@@ -108,6 +109,19 @@ async def test_an_admin_saves_an_api_key_that_opencode_keeps(
         assert all(secret not in m.content for m in rig.twin.messages(rig.channel))
 
 
+@contextlib.contextmanager
+def restored(stored: Path) -> Iterator[str | None]:
+    """OpenCode's credentials file as it was before (the spare servers share it), put back after."""
+    before = stored.read_text() if stored.exists() else None
+    try:
+        yield before
+    finally:
+        if before is None:
+            stored.unlink(missing_ok=True)
+        else:
+            stored.write_text(before)
+
+
 async def _pick_provider(rig: BotRig, provider: str) -> Message:
     picker = (await (await rig.users.admin.slash(rig.channel, "login")).wait_response(timeout=30)).message
     assert picker is not None
@@ -145,18 +159,12 @@ async def test_an_admin_logs_in_through_a_providers_oauth_code_flow(
             return str((await submitted.wait_response(timeout=30)).content)
 
         stored = Path(spare_opencode_env["XDG_DATA_HOME"]) / "opencode/auth.json"
-        before = stored.read_text() if stored.exists() else None  # the spare servers share it
-        try:
+        with restored(stored) as before:
             assert await paste("wrong-code") == "OpenCode refused that code."
             assert (stored.read_text() if stored.exists() else None) == before  # nothing saved
             assert await paste("good-code") == "✅ Logged in to `fake`."  # the flow stayed open
             saved = json.loads(stored.read_text())["fake"]
             assert saved["type"] == "oauth" and saved["access"] == "fake-access"
-        finally:
-            if before is None:
-                stored.unlink(missing_ok=True)
-            else:
-                stored.write_text(before)
 
 
 async def test_an_admin_logs_in_through_a_providers_oauth_auto_flow(
@@ -167,7 +175,6 @@ async def test_an_admin_logs_in_through_a_providers_oauth_auto_flow(
     (project_dir / ".opencode/plugin").mkdir(parents=True)
     shutil.copy(FIXTURES / "plugins/fake_login.js", project_dir / ".opencode/plugin/fake_login.js")
     stored = Path(spare_opencode_env["XDG_DATA_HOME"]) / "opencode/auth.json"
-    before = stored.read_text() if stored.exists() else None  # the spare servers share it
     async with bot_rig_context(own_server.client, project_dir, tmp_path) as rig:
         methods = await _pick_provider(rig, "fake")
         assert "Log in with Fake in the browser" in str(methods.components)
@@ -177,15 +184,10 @@ async def test_an_admin_logs_in_through_a_providers_oauth_auto_flow(
         assert "Approve kimaki on the Fake page" in started.content
         assert started.message is not None and custom_ids(started.message) == []  # nothing to paste
         assert not stored.exists() or "fake-auto-access" not in stored.read_text()  # kimaki waits
-        try:
+        with restored(stored):
             (project_dir / ".fake-login-approved").touch()  # the user approved in the browser
             finished = lambda: next((m for m in click.followups if m.content.startswith("✅")), None)  # noqa: E731
             done = await rig.twin.wait_until(finished, 60, "the login to finish")
             assert done.content == "✅ Logged in to `fake`." and done.ephemeral
             saved = json.loads(stored.read_text())["fake"]
             assert saved["type"] == "oauth" and saved["access"] == "fake-auto-access"
-        finally:
-            if before is None:
-                stored.unlink(missing_ok=True)
-            else:
-                stored.write_text(before)
