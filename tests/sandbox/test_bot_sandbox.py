@@ -47,6 +47,14 @@ async def wait_state(sandboxes: SandboxService, state: SandboxState) -> SandboxR
     return await wait_until(reached, 60, 0.05, f"the sandbox to be {state}")
 
 
+async def say_and_wait_answer(rig: BotRig, thread: Channel, text: str) -> None:
+    """Send `text` in the thread and wait for its answer's footer (a resume can take a while)."""
+    footers = len([m for m in rig.bot_messages(thread) if is_footer(m)])
+    await rig.user_says("owner", text, thread)
+    more = lambda: len([m for m in rig.bot_messages(thread) if is_footer(m)]) > footers  # noqa: E731
+    await rig.twin.wait_until(more, 90, f"the answer to {text!r}")
+
+
 async def user_messages(rig: BotRig, thread_id: str) -> list[str]:
     runtime = rig.core.conversations.runtime(thread_id)
     assert runtime.session_id is not None
@@ -77,13 +85,7 @@ async def test_a_sandboxed_thread_runs_pauses_resumes_and_expires(
         assert runtime.session_id not in shared_ids
 
         await wait_state(sandboxes, SandboxState.PAUSED)
-        footers = len([m for m in rig.bot_messages(thread) if is_footer(m)])
-        await rig.user_says("owner", "REPLY: back again", thread)
-        await rig.twin.wait_until(
-            lambda: len([m for m in rig.bot_messages(thread) if is_footer(m)]) > footers,
-            90,
-            "the second answer",
-        )
+        await say_and_wait_answer(rig, thread, "REPLY: back again")
         await rig.wait_idle(thread)
         assert "back again" in rig.transcript(thread)
         assert rig.transcript(thread).count(RESUMING_NOTICE) == 1, rig.transcript(thread)
@@ -125,11 +127,7 @@ async def test_typing_in_a_paused_thread_resumes_its_sandbox_before_the_message(
         await wait_state(sandboxes, SandboxState.RUNNING)
         await rig.wait_bot_message(thread, lambda m: RESUMING_NOTICE in m.content, 60)
 
-        footers = len([m for m in rig.bot_messages(thread) if is_footer(m)])
-        await rig.user_says("owner", "REPLY: after typing", thread)
-        await rig.twin.wait_until(
-            lambda: len([m for m in rig.bot_messages(thread) if is_footer(m)]) > footers, 90, "the answer"
-        )
+        await say_and_wait_answer(rig, thread, "REPLY: after typing")
         assert "after typing" in rig.transcript(thread)
         assert rig.transcript(thread).count(RESUMING_NOTICE) == 1, rig.transcript(thread)
 
