@@ -359,7 +359,10 @@ async def test_add_channels_in_the_chosen_server(
         # Each key waits for the widget it is meant for: a key pressed before the list opened
         # would press the focused Create button (a channel in the wrong server).
         guilds = app.screen.query_one("#guild-select", Select)
-        await pilot.click("#guild-select")
+        # From the keyboard: a click landed nowhere once under load (the list never opened).
+        guilds.focus()
+        await until(pilot, lambda: guilds.has_focus)
+        await pilot.press("enter")
         await until(pilot, lambda: guilds.expanded)
         await pilot.press("down", "enter")
         await until(pilot, lambda: not guilds.expanded and guilds.value == str(work.id))
