@@ -196,7 +196,7 @@ class SharedThreadActions:
                 await requests.settle(message, opened.resolved.result())
             raise
         resolved = opened.resolved.result()  # an answer that beat the timeout by a hair still counts
-        if requests is not None and message is not None:
+        if requests is not None and message is not None:  # shown in the thread: take its buttons down
             await requests.settle(message, resolved)
         return resolved if resolved.outcome == "answered" else None
 

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from .world import World
 
 
+def _send_permission(channel: Channel) -> Perm:
+    """What writing in `channel` needs: a thread has its own permission."""
+    return Perm.SEND_MESSAGES_IN_THREADS if channel.is_thread else Perm.SEND_MESSAGES
+
+
 class Actor:
     """A (human) user of the twin. Methods mirror what someone does in the Discord app."""
 
@@ -58,7 +63,7 @@ class Actor:
         `link_previews`: the embeds Discord's link unfurling gives the message (people cannot send
         embeds of their own)."""
         ch = self._channel(channel)
-        needed = Perm.SEND_MESSAGES_IN_THREADS if ch.is_thread else Perm.SEND_MESSAGES
+        needed = _send_permission(ch)
         needed |= Perm.ATTACH_FILES if attachments else 0
         needed |= Perm.SEND_VOICE_MESSAGES if voice else 0
         self._require(ch, needed, "send a message")
@@ -84,17 +89,13 @@ class Actor:
             }
         messaging.parse_mentions(self.world, msg)
         msg.pinged = list(msg.mentions)  # people's clients send no allowed_mentions
-        if ch.is_thread:
-            threads.add_member(self.world, ch, self.user)
-        messaging.post(self.world, ch, msg)
-        await asyncio.sleep(0)
-        return msg
+        return await self._post(ch, msg)
 
     async def forward(self, channel: Channel | int, message: Message) -> Message:
         """Forward `message` here: a message of its own with no text, carrying a snapshot of the
         original (its text, embeds and attachments) and a reference of type 1 (FORWARD)."""
         ch = self._channel(channel)
-        self._require(ch, Perm.SEND_MESSAGES_IN_THREADS if ch.is_thread else Perm.SEND_MESSAGES, "forward")
+        self._require(ch, _send_permission(ch), "forward")
         msg = messaging.new_message(self.world, ch, self.user)
         source = self._channel(message.channel_id)
         msg.reference = {
@@ -114,7 +115,7 @@ class Actor:
     ) -> Message:
         """Start a poll (24 h): a message with no text and a `poll` object, as the client sends."""
         ch = self._channel(channel)
-        self._require(ch, Perm.SEND_MESSAGES_IN_THREADS if ch.is_thread else Perm.SEND_MESSAGES, "poll")
+        self._require(ch, _send_permission(ch), "send a poll")
         if not 1 <= len(answers) <= 10:
             raise ValueError("a Discord poll has 1 to 10 answers")
         msg = messaging.new_message(self.world, ch, self.user)
@@ -138,8 +139,7 @@ class Actor:
     async def start_typing(self, channel: Channel | int) -> None:
         """Start writing a message: the client tells Discord, which sends TYPING_START."""
         ch = self._channel(channel)
-        needed = Perm.SEND_MESSAGES_IN_THREADS if ch.is_thread else Perm.SEND_MESSAGES
-        self._require(ch, needed, "type")
+        self._require(ch, _send_permission(ch), "type")
         messaging.typing(self.world, ch, self.user, asyncio.get_running_loop().time())
         await asyncio.sleep(0)
 
