@@ -4,8 +4,9 @@ where Discord does not replay what was missed) read each linked channel's and co
 the ingress, in order, before any live message.
 
 Bounded by `discord.catch_up_messages` per channel (the newest ones) and `discord.catch_up_hours`.
-A channel or thread without a watermark (never read by this instance) starts at the session's
-READY; a thread the ingress starts gets one at once.
+A channel gets its watermark when it is linked (a message sent before the bot next connects is
+answered then); a channel or thread still without one (linked by an older kimaki) starts at the
+session's READY; a thread the ingress starts gets one at once.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ class CatchUp:
         self.gate.clear()
         # Messages from now on arrive live; a channel never read starts here.
         self._session_start = discord.utils.time_snowflake(datetime.now(UTC))
+
+    def sent_before_session(self, message: discord.Message) -> bool:
+        """Sent before this session began: it waited for kimaki (one sent since, read with the missed
+        ones, came in time; by this machine's clock, so near the start this only words a notice)."""
+        return message.id < self._session_start
 
     async def run(self, take: Take) -> int:
         """Queue the missed messages (`take` handles one, late), then open the gate; returns how many."""
@@ -133,8 +139,8 @@ class CatchUp:
         handled = self.bot.core.handled
         after = handled.watermark(str(channel.id))
         if after is None:
-            # Never read (a channel just linked, a thread from before watermarks): nothing to catch
-            # up on. A thread kimaki starts gets its watermark at once (the ingress).
+            # Never read (a channel or thread from before watermarks): nothing to catch up on. A
+            # channel gets its watermark when linked, a thread kimaki starts at once (the ingress).
             handled.start_from(str(channel.id), self._session_start - 1)
             return []
         newest_first = await retrying(lambda: _history(channel, limit), f"reading #{channel.name}")

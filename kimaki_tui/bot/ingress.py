@@ -85,7 +85,8 @@ class IngressCog(commands.Cog):
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         self._told_late.clear()
-        await self.catch_up.run(lambda message: self.take(message, late=True))
+        catch_up = self.catch_up
+        await catch_up.run(lambda message: self.take(message, late=catch_up.sent_before_session(message)))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

@@ -7,11 +7,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from kimaki_tui.store.db import StoreError
 from kimaki_tui.store.repo import Store
 
 log = logging.getLogger(__name__)
+
+_DISCORD_EPOCH = datetime.fromisoformat("2015-01-01T00:00:00+00:00")
+# A linked channel is read from a little before the link: this machine's clock may run ahead of
+# Discord's, and a message sent right after linking must not count as read.
+LINK_CLOCK_ALLOWANCE = timedelta(seconds=60)
+
+
+def snowflake_at(when: datetime) -> int:
+    """The smallest Discord id of a message sent at `when` (ids start with their time in ms)."""
+    return int((when - _DISCORD_EPOCH) / timedelta(milliseconds=1)) << 22
 
 
 @dataclass

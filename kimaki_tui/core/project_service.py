@@ -6,9 +6,11 @@ servers, or none yet. Paths are stored resolved, so one folder is one project.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kimaki_tui.core.bus import EventBus
+from kimaki_tui.core.catchup import LINK_CLOCK_ALLOWANCE, snowflake_at
 from kimaki_tui.core.events import ProjectLinksChanged
 from kimaki_tui.core.projects import create_project
 from kimaki_tui.opencode.catalog import Project as OpenCodeProject
@@ -31,6 +33,8 @@ class ProjectService:
 
     def link(self, channel_id: str, guild_id: str, directory: str, app_id: str | None = None) -> None:
         self._store.link_channel(channel_id, guild_id, resolved(directory), app_id)
+        # Read from the link on: a message sent before kimaki next connects is answered then.
+        self._store.start_watermark(channel_id, snowflake_at(datetime.now(UTC) - LINK_CLOCK_ALLOWANCE))
         self._changed(guild_id)
 
     def unlink(self, channel_id: str) -> bool:

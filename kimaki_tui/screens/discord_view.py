@@ -388,6 +388,14 @@ class DiscordScreen(KimakiScreen):
         hint.update(lines if matches else Text("No such command", style="dim"))
         hint.display = True
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer offers the way into the message box, or the way out of it, not both."""
+        if action == "focus_input":
+            return self.focused is not self.prompt
+        if action == "focus_chat":
+            return self.focused is not self.chat_log
+        return True
+
     def action_focus_input(self) -> None:
         self._to_prompt = True
         self.prompt.focus()

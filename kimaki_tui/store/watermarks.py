@@ -21,6 +21,16 @@ class WatermarksMixin(StoreBase):
                 (channel_id, str(message_id), utc_text(utc_now())),
             )
 
+    def start_watermark(self, channel_id: str, message_id: int) -> None:
+        """A channel never read starts at `message_id`; one that has a watermark keeps it."""
+        with self._write():
+            run_sql(
+                self._database,
+                "INSERT INTO watermarks (channel_id, message_id, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (channel_id) DO NOTHING",
+                (channel_id, str(message_id), utc_text(utc_now())),
+            )
+
     def watermark(self, channel_id: str) -> int | None:
         """The newest message handled in `channel_id`; None when none ever was."""
         with self._read():

@@ -16,6 +16,7 @@ from kimaki_tui.presentation.notices import LATE_NOTICE
 from kimaki_tui.settings.tree import SessionSettings
 from kimaki_tui.testing.discord_twin.model import Channel
 from tests.bot.rig import BotRig
+from tests.core_rig import CoreRig
 from tests.faults.restart import after_a_crash
 
 pytestmark = pytest.mark.opencode
@@ -144,3 +145,27 @@ async def test_threads_from_before_watermarks_existed_are_not_answered_again(
             await rig.wait_idle(thread, timeout=60)
         assert answers(rig, thread) == ["⬥ before", "⬥ in the thread", "⬥ after"]
         assert late_notices(rig, thread) == 0
+
+
+async def test_a_message_in_a_channel_linked_while_the_bot_was_away_is_answered_when_it_connects(
+    make_bot_rig: Callable[..., AbstractAsyncContextManager[BotRig]], opencode_client: OpenCodeClient
+) -> None:
+    """`kimaki add-channel` (or the wizard, or the demo) links a channel before the bot connects,
+    and someone posts there at once: the first connection reads the channel from its link on."""
+    async with make_bot_rig(sessions=QUEUE) as rig:
+        await answered_thread(rig, "before")
+        new = rig.guild.add_text_channel("linked-later", category=rig.category)
+
+        async def link_then_post(core: CoreRig) -> None:
+            core.core.projects.link(str(new.id), str(rig.guild.id), str(rig.project_dir))
+            await rig.user_says("owner", "REPLY: sent right after the link", new)
+
+        async with after_a_crash(rig, opencode_client, options=QUEUE, before_the_bot=link_then_post):
+            thread = await rig.wait_thread(
+                new, predicate=lambda c: c.name == "REPLY: sent right after the link"
+            )
+            await rig.wait_bot_message(
+                thread, lambda m: m.content == "⬥ sent right after the link", timeout=60
+            )
+            await rig.wait_idle(thread, timeout=60)
+            assert late_notices(rig, thread) == 1
