@@ -89,11 +89,13 @@ class CatchUp:
         return missed
 
     async def _channels(self) -> list[discord.TextChannel | discord.Thread]:
-        """The linked channels this bot sees, and their active threads that are conversations."""
+        """The linked channels this bot sees in servers it serves, and their active threads that
+        are conversations (a server waiting for approval is read by nobody: the gateway's gate
+        drops its live messages, and the catch-up must not bring them in another way)."""
         core = self.bot.core
         linked = [self.bot.get_channel(int(link.channel_id)) for link in core.projects.links()]
         channels: list[discord.TextChannel | discord.Thread] = [
-            c for c in linked if isinstance(c, discord.TextChannel)
+            c for c in linked if isinstance(c, discord.TextChannel) and core.guilds.allowed(str(c.guild.id))
         ]
         for guild in {c.guild for c in channels}:
             try:
