@@ -36,7 +36,7 @@ from kimaki_tui.core.resume import ResumeService
 from kimaki_tui.core.sandboxes import SandboxService
 from kimaki_tui.core.server import ServerControl
 from kimaki_tui.core.server_info import ServerFacts
-from kimaki_tui.core.session import CoreDeps
+from kimaki_tui.core.session_deps import CoreDeps
 from kimaki_tui.core.sessions import SessionRegistry
 from kimaki_tui.core.tasks import TaskService
 from kimaki_tui.core.tool_requests import ToolRequests

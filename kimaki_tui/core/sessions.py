@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from typing import cast
 
 from kimaki_tui.core.events import BY_SERVER_RESTART, PermissionResolved, QuestionResolved
-from kimaki_tui.core.session import CoreDeps, SessionRuntime
+from kimaki_tui.core.session import SessionRuntime
+from kimaki_tui.core.session_deps import CoreDeps
 from kimaki_tui.core.session_setup import SessionSetup
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.opencode.events import Event, SessionIdle, SessionStatus, parse_event
