@@ -1,11 +1,14 @@
 """Cached facts from the OpenCode server that turn footers need: context limits and git branch.
 
 Looked up once per directory (limits) or at each prompt (branch), off the event path, so the
-reducer's output can be completed synchronously. Failures leave the cache as it was.
+reducer's output can be completed synchronously. Prompts sent together in one directory share one
+lookup (a burst of a hundred threads is one request, not a hundred). Failures leave the cache as
+it was.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from kimaki_tui.opencode.catalog import ProviderCatalog
@@ -21,6 +24,7 @@ class ServerFacts:
         self._limits: dict[tuple[str, str], int] = {}
         self._limit_dirs: set[str] = set()
         self._branches: dict[str, str] = {}
+        self._refreshing: dict[str, asyncio.Task[None]] = {}
 
     def context_limit(self, provider_id: str, model_id: str) -> int | None:
         return self._limits.get((provider_id, model_id))
@@ -29,6 +33,20 @@ class ServerFacts:
         return self._branches.get(directory, "")
 
     async def refresh(self, directory: str) -> None:
+        """Look the directory's facts up, or wait for the lookup already under way there."""
+        running = self._refreshing.get(directory)
+        if running is None:
+            running = asyncio.create_task(self._refresh(directory), name="kimaki-server-facts")
+            self._refreshing[directory] = running
+            running.add_done_callback(lambda done: self._finished(directory, done))
+        # Shared: one caller cancelled (its prompt failed) must not cancel the others' lookup.
+        await asyncio.shield(running)
+
+    def _finished(self, directory: str, done: asyncio.Task[None]) -> None:
+        if self._refreshing.get(directory) is done:
+            del self._refreshing[directory]
+
+    async def _refresh(self, directory: str) -> None:
         try:
             if directory not in self._limit_dirs:
                 self._limits.update(_limits(await self._client.providers(directory)))

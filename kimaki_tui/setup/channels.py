@@ -22,7 +22,7 @@ from kimaki_tui.setup.models import CreatedChannel
 
 log = logging.getLogger(__name__)
 
-# (channel_id, guild_id, directory, app_id): e.g. core.projects.link (or the store's link_channel).
+# (channel_id, guild_id, directory, app_id): core.projects.link (which also starts the channel's watermark).
 LinkChannel = Callable[[str, str, str, str | None], object]
 
 
