@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kimaki_tui.core.server_info import ServerFacts
+from kimaki_tui.core.server_info import FRESH_FOR, ServerFacts
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 
@@ -29,11 +29,16 @@ async def test_lookups_at_once_in_a_directory_share_one_request(
 
     async with OpenCodeClient(str(opencode_server.base_url), opencode_server.password) as client:
         client._http.event_hooks["request"].append(noted)
-        facts = ServerFacts(client)
+        now = [100.0]
+        facts = ServerFacts(client, clock=lambda: now[0])
         await asyncio.gather(*(facts.refresh(str(project_dir)) for _ in range(20)))
         assert facts.branch(str(project_dir)) == "feature/facts"
         assert facts.context_limit("fake", "fake-model") == 128000
         assert paths.count("/vcs") == 1 and paths.count("/config/providers") == 1
-        # A later prompt looks again (the agent may have switched branches meanwhile).
+        # Right after, the lookup is reused; a second later it is made again (the agent may have
+        # switched branches meanwhile).
+        await facts.refresh(str(project_dir))
+        assert paths.count("/vcs") == 1
+        now[0] += FRESH_FOR
         await facts.refresh(str(project_dir))
         assert paths.count("/vcs") == 2 and paths.count("/config/providers") == 1

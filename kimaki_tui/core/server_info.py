@@ -2,14 +2,16 @@
 
 Looked up once per directory (limits) or at each prompt (branch), off the event path, so the
 reducer's output can be completed synchronously. Prompts sent together in one directory share one
-lookup (a burst of a hundred threads is one request, not a hundred). Failures leave the cache as
-it was.
+lookup, and one made in the last FRESH_FOR seconds is reused (a burst of a hundred threads is a
+few requests, not a hundred). Failures leave the cache as it was.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 
 from kimaki_tui.opencode.catalog import ProviderCatalog
 from kimaki_tui.opencode.client import OpenCodeClient
@@ -17,10 +19,14 @@ from kimaki_tui.opencode.errors import OpenCodeError
 
 log = logging.getLogger(__name__)
 
+FRESH_FOR = 1.0  # seconds
+
 
 class ServerFacts:
-    def __init__(self, client: OpenCodeClient) -> None:
+    def __init__(self, client: OpenCodeClient, clock: Callable[[], float] = time.monotonic) -> None:
         self._client = client
+        self._clock = clock
+        self._looked_up: dict[str, float] = {}  # directory → when its last lookup began
         self._limits: dict[tuple[str, str], int] = {}
         self._limit_dirs: set[str] = set()
         self._branches: dict[str, str] = {}
@@ -36,6 +42,10 @@ class ServerFacts:
         """Look the directory's facts up, or wait for the lookup already under way there."""
         running = self._refreshing.get(directory)
         if running is None:
+            began = self._looked_up.get(directory)
+            if began is not None and self._clock() - began < FRESH_FOR:
+                return
+            self._looked_up[directory] = self._clock()
             running = asyncio.create_task(self._refresh(directory), name="kimaki-server-facts")
             self._refreshing[directory] = running
             running.add_done_callback(lambda done: self._finished(directory, done))
@@ -58,6 +68,7 @@ class ServerFacts:
     def forget(self) -> None:
         """The server restarted: its configuration may have changed."""
         self._limit_dirs.clear()
+        self._looked_up.clear()
 
 
 def _limits(catalog: ProviderCatalog) -> dict[tuple[str, str], int]:

@@ -2,19 +2,39 @@
 
 Order within a thread is `position`, then `id`. New items go after the last one; `pop_next`
 takes the first and deletes it in one write transaction, so two callers never get the same item.
+What every message does (add, read the thread's queue, take the next) is plain SQL: peewee's
+query building was most of its cost when a hundred threads talk at once.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from peewee import fn
 
 from kimaki_tui.store import records
 from kimaki_tui.store.base import StoreBase, utc_now
-from kimaki_tui.store.models import QueuedModel
+from kimaki_tui.store.migrations import run_sql
+from kimaki_tui.store.models import QueuedModel, utc_text
 from kimaki_tui.store.records import QueuedRow
+
+_COLUMNS = (
+    "id, thread_id, session_id, position, prompt, author_id, author_name, source, files_json,"
+    " external_message_id, created_at"
+)
+_IN_ORDER = f"SELECT {_COLUMNS} FROM queued_messages WHERE thread_id = ? ORDER BY position, id"
+
+
+def _queued(row: tuple[Any, ...]) -> QueuedRow:
+    id_, thread, session, position, prompt, author_id, author_name, origin, files, message, created = row
+    return QueuedRow(
+        id=int(id_), thread_id=thread, session_id=session, position=int(position), prompt=prompt,
+        author_id=author_id, author_name=author_name, origin=origin, files=tuple(json.loads(files)),
+        external_message_id=message, created_at=datetime.fromisoformat(created).astimezone(UTC),
+    )  # fmt: skip
 
 
 def _ordered(table: type[QueuedModel], thread_id: str) -> list[QueuedModel]:
@@ -36,21 +56,20 @@ class QueueMixin(StoreBase):
     ) -> QueuedRow:
         """Append a prompt to the thread's queue. `files` are JSON-able attachment descriptors."""
         files_json = records.dump_json([dict(item) for item in files])
-        with self._write() as t:
-            last = t.queue.select(fn.MAX(t.queue.position)).where(t.queue.thread_id == thread_id).scalar()
-            row = t.queue.create(
-                thread_id=thread_id,
-                session_id=session_id,
-                position=0 if last is None else int(last) + 1,
-                prompt=prompt,
-                author_id=author_id,
-                author_name=author_name,
-                source=origin,
-                files_json=files_json,
-                external_message_id=external_message_id,
-                created_at=utc_now(),
-            )
-            return records.queued(row)
+        with self._write():
+            cursor = run_sql(
+                self._database,
+                "INSERT INTO queued_messages (thread_id, session_id, position, prompt, author_id,"
+                " author_name, source, files_json, external_message_id, created_at) VALUES (?, ?, (SELECT"
+                " COALESCE(MAX(position) + 1, 0) FROM queued_messages WHERE thread_id = ?),"
+                " ?, ?, ?, ?, ?, ?, ?)",
+                (thread_id, session_id, thread_id, prompt, author_id, author_name, origin, files_json,
+                 external_message_id, utc_text(utc_now())),
+            )  # fmt: skip
+            row = run_sql(
+                self._database, f"SELECT {_COLUMNS} FROM queued_messages WHERE id = ?", (cursor.lastrowid,)
+            ).fetchone()
+        return _queued(row)
 
     def put_back(self, item: QueuedRow) -> QueuedRow:
         """Queue a popped item again at the head of its thread's queue (its send failed), in one
@@ -68,8 +87,8 @@ class QueueMixin(StoreBase):
             return records.queued(row)
 
     def queue_items(self, thread_id: str) -> list[QueuedRow]:
-        with self._read() as t:
-            return [records.queued(row) for row in _ordered(t.queue, thread_id)]
+        with self._read():
+            return [_queued(row) for row in run_sql(self._database, _IN_ORDER, (thread_id,))]
 
     def queue_lengths(self) -> dict[str, int]:
         """How many items each thread with a non-empty queue holds (one indexed query)."""
@@ -86,14 +105,12 @@ class QueueMixin(StoreBase):
 
     def pop_next(self, thread_id: str) -> QueuedRow | None:
         """Remove and return the thread's first item, or None when its queue is empty."""
-        with self._write() as t:
-            first = t.queue.select().where(t.queue.thread_id == thread_id).order_by(
-                t.queue.position, t.queue.id
-            ).first()
+        with self._write():
+            first = run_sql(self._database, f"{_IN_ORDER} LIMIT 1", (thread_id,)).fetchone()
             if first is None:
                 return None
-            t.queue.delete().where(t.queue.id == first.id).execute()
-            return records.queued(first)
+            run_sql(self._database, "DELETE FROM queued_messages WHERE id = ?", (first[0],))
+        return _queued(first)
 
     def remove_queued(self, item_id: int) -> bool:
         with self._write() as t:
