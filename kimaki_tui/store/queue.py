@@ -18,7 +18,7 @@ from peewee import fn
 from kimaki_tui.store import records
 from kimaki_tui.store.base import StoreBase, utc_now
 from kimaki_tui.store.migrations import run_sql
-from kimaki_tui.store.models import QueuedModel, utc_text
+from kimaki_tui.store.models import utc_text
 from kimaki_tui.store.records import QueuedRow
 
 _COLUMNS = (
@@ -37,11 +37,6 @@ def _queued(row: tuple[Any, ...]) -> QueuedRow:
     )  # fmt: skip
 
 
-def _ordered(table: type[QueuedModel], thread_id: str) -> list[QueuedModel]:
-    query = table.select().where(table.thread_id == thread_id).order_by(table.position, table.id)
-    return list(query)
-
-
 class QueueMixin(StoreBase):
     def enqueue(
         self,
@@ -55,14 +50,37 @@ class QueueMixin(StoreBase):
         external_message_id: str | None = None,
     ) -> QueuedRow:
         """Append a prompt to the thread's queue. `files` are JSON-able attachment descriptors."""
+        item = (thread_id, session_id, prompt, author_id, author_name, origin, files, external_message_id)
+        return self._insert("COALESCE(MAX(position) + 1, 0)", *item)
+
+    def put_back(self, item: QueuedRow) -> QueuedRow:
+        """Queue a popped item again at the head of its thread's queue (its send failed), in one
+        transaction: a retried call never leaves it queued twice."""
+        return self._insert(
+            "COALESCE(MIN(position) - 1, 0)", item.thread_id, item.session_id, item.prompt,
+            item.author_id, item.author_name, item.origin, item.files, item.external_message_id,
+        )  # fmt: skip
+
+    def _insert(
+        self,
+        position: str,
+        thread_id: str,
+        session_id: str | None,
+        prompt: str,
+        author_id: str,
+        author_name: str,
+        origin: str,
+        files: Sequence[Mapping[str, Any]],
+        external_message_id: str | None,
+    ) -> QueuedRow:
+        """Insert one item at `position` (SQL over the thread's rows: after the last, before the first)."""
         files_json = records.dump_json([dict(item) for item in files])
         with self._write():
             cursor = run_sql(
                 self._database,
                 "INSERT INTO queued_messages (thread_id, session_id, position, prompt, author_id,"
-                " author_name, source, files_json, external_message_id, created_at) VALUES (?, ?, (SELECT"
-                " COALESCE(MAX(position) + 1, 0) FROM queued_messages WHERE thread_id = ?),"
-                " ?, ?, ?, ?, ?, ?, ?)",
+                f" author_name, source, files_json, external_message_id, created_at) VALUES (?, ?, (SELECT"
+                f" {position} FROM queued_messages WHERE thread_id = ?), ?, ?, ?, ?, ?, ?, ?)",
                 (thread_id, session_id, thread_id, prompt, author_id, author_name, origin, files_json,
                  external_message_id, utc_text(utc_now())),
             )  # fmt: skip
@@ -70,21 +88,6 @@ class QueueMixin(StoreBase):
                 self._database, f"SELECT {_COLUMNS} FROM queued_messages WHERE id = ?", (cursor.lastrowid,)
             ).fetchone()
         return _queued(row)
-
-    def put_back(self, item: QueuedRow) -> QueuedRow:
-        """Queue a popped item again at the head of its thread's queue (its send failed), in one
-        transaction: a retried call never leaves it queued twice."""
-        files_json = records.dump_json([dict(entry) for entry in item.files])
-        with self._write() as t:
-            mine = t.queue.thread_id == item.thread_id
-            first = t.queue.select(fn.MIN(t.queue.position)).where(mine).scalar()
-            row = t.queue.create(
-                thread_id=item.thread_id, session_id=item.session_id,
-                position=0 if first is None else int(first) - 1, prompt=item.prompt,
-                author_id=item.author_id, author_name=item.author_name, source=item.origin,
-                files_json=files_json, external_message_id=item.external_message_id, created_at=utc_now(),
-            )  # fmt: skip
-            return records.queued(row)
 
     def queue_items(self, thread_id: str) -> list[QueuedRow]:
         with self._read():
@@ -99,9 +102,9 @@ class QueueMixin(StoreBase):
 
     def all_queued(self) -> list[QueuedRow]:
         """Every queued item, grouped by thread, each thread in queue order (for the dashboard)."""
-        with self._read() as t:
-            query = t.queue.select().order_by(t.queue.thread_id, t.queue.position, t.queue.id)
-            return [records.queued(row) for row in query]
+        with self._read():
+            query = f"SELECT {_COLUMNS} FROM queued_messages ORDER BY thread_id, position, id"
+            return [_queued(row) for row in run_sql(self._database, query)]
 
     def pop_next(self, thread_id: str) -> QueuedRow | None:
         """Remove and return the thread's first item, or None when its queue is empty."""
@@ -130,7 +133,7 @@ class QueueMixin(StoreBase):
             item = t.queue.get_or_none(t.queue.id == item_id)
             if item is None:
                 return False
-            rows = _ordered(t.queue, item.thread_id)
+            rows = [_queued(row) for row in run_sql(self._database, _IN_ORDER, (item.thread_id,))]
             old = next(index for index, row in enumerate(rows) if row.id == item_id)
             new = min(max(old + delta, 0), len(rows) - 1)
             if new == old:

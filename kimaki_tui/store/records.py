@@ -20,7 +20,6 @@ from kimaki_tui.store.models import (
     PendingModel,
     PostedPartModel,
     ProjectModel,
-    QueuedModel,
     ScheduledTaskModel,
     TaskRunModel,
     ThreadModel,
@@ -203,22 +202,6 @@ def thread(row: ThreadModel) -> ThreadSession:
         origin=row.source,
         created_at=row.created_at,
         updated_at=row.updated_at,
-    )
-
-
-def queued(row: QueuedModel) -> QueuedRow:
-    return QueuedRow(
-        id=row.id,
-        thread_id=row.thread_id,
-        session_id=row.session_id,
-        position=row.position,
-        prompt=row.prompt,
-        author_id=row.author_id,
-        author_name=row.author_name,
-        origin=row.source,
-        files=tuple(json.loads(row.files_json)),
-        external_message_id=row.external_message_id,
-        created_at=row.created_at,
     )
 
 
