@@ -146,12 +146,22 @@ def bot_settings(tmp: Path) -> Settings:
 @contextlib.asynccontextmanager
 async def running_bot(core: Core, twin: DiscordTwin, settings: Settings) -> AsyncIterator[KimakiBot]:
     """The real KimakiBot (discord.py) on `core`, connected to the twin until the block ends."""
+    async with running_bot_at(core, twin.bot_token, twin.api_url, twin.gateway_url, settings) as bot:
+        yield bot
+
+
+@contextlib.asynccontextmanager
+async def running_bot_at(
+    core: Core, token: str, api_url: str, gateway_url: str, settings: Settings
+) -> AsyncIterator[KimakiBot]:
+    """The real KimakiBot on `core`, connected to a twin at these addresses (in any process)."""
     from kimaki_tui.root.offline import open_secrets
+    from kimaki_tui.testing.discord_twin.patch import point_discord_at
     from tests.bot.rig import TestBot
 
     bot = TestBot(core, settings=settings, secrets=open_secrets(settings, env={}))
-    with twin.patch_discord():
-        task = asyncio.create_task(bot.start(twin.bot_token))
+    with point_discord_at(api_url, gateway_url):
+        task = asyncio.create_task(bot.start(token))
         try:
             await asyncio.wait_for(bot.wait_until_ready(), 30)
             yield bot

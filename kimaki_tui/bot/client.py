@@ -16,6 +16,7 @@ from kimaki_tui.bot import errors
 from kimaki_tui.bot.agent_requests import DYNAMIC_TOOL_ITEMS, AgentRequests
 from kimaki_tui.bot.external_sync import ExternalSync
 from kimaki_tui.bot.global_limit import install_global_limit_guard
+from kimaki_tui.bot.global_pace import GlobalPace, pace_trace
 from kimaki_tui.bot.guilds import GuildKeeper, install_gate
 from kimaki_tui.bot.opening import OpeningThreads
 from kimaki_tui.bot.outgoing import install_outgoing_filter, use_masking_webhooks
@@ -56,6 +57,10 @@ class KimakiBot(commands.Bot):
             # No bot message may ping anyone (a prompt or an echo can contain <@id>); a send or an
             # edit that passes allowed_mentions itself must pass AllowedMentions.none() too.
             allowed_mentions=discord.AllowedMentions.none(),
+            # No message cache: edits and deletions come from the raw events, and discord.py's
+            # default keeps the last 1,000 messages (several MB) that kimaki never reads again.
+            max_messages=None,
+            http_trace=pace_trace(GlobalPace()),
         )
         self.core = core
         self.settings = settings

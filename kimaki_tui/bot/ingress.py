@@ -136,21 +136,19 @@ class IngressCog(commands.Cog):
         return None
 
     @commands.Cog.listener()
-    async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
-        """A queued message edited: the queued prompt follows. One already sent: logged only."""
-        thread = after.channel
-        if not isinstance(thread, discord.Thread) or self.core.conversations.get(str(thread.id)) is None:
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """A queued message edited: the queued prompt follows. One already sent: logged only.
+        Raw, because the bot keeps no message cache (an edit after a restart counts too)."""
+        thread_id, message_id = str(payload.channel_id), str(payload.message_id)
+        if self.core.conversations.get(thread_id) is None or not _text_edited(payload):
             return
-        if before.content == after.content:
-            return  # an embed or pin change, not an edit of the text
-        async with self.order.hold(str(thread.id)):
-            edited = self.core.conversations.edit_queued_message(
-                str(thread.id), str(after.id), after.clean_content
-            )
+        text = payload.message.clean_content
+        async with self.order.hold(thread_id):
+            edited = self.core.conversations.edit_queued_message(thread_id, message_id, text)
         if edited and self.bot.output is not None:
-            self.bot.output.reword(str(thread.id), _queued_key(str(after.id)), QUEUED_EDIT_TEXT)
+            self.bot.output.reword(thread_id, _queued_key(message_id), QUEUED_EDIT_TEXT)
         else:
-            log.info("message %s in thread %s edited after it was sent: ignored", after.id, thread.id)
+            log.info("message %s in thread %s edited after it was sent: ignored", message_id, thread_id)
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
@@ -490,6 +488,15 @@ def thread_message(message: discord.Message, me: discord.ClientUser | None) -> T
         author=message.author.display_name,
         shown=message.clean_content,
     )
+
+
+def _text_edited(payload: discord.RawMessageUpdateEvent) -> bool:
+    """Whether the update changed the text: an embed or pin change also sends MESSAGE_UPDATE, and
+    only a person's edit stamps `edited_timestamp`."""
+    before = payload.cached_message
+    if before is not None:
+        return before.content != payload.message.content
+    return payload.message.edited_at is not None
 
 
 def _queued_key(message_id: str) -> str:

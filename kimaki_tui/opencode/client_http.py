@@ -1,6 +1,11 @@
 """The connection to one OpenCode server: one httpx.AsyncClient, its address and password, and the
 one request path every call of the client goes through.
 
+The client sends through aiohttp (`httpx-aiohttp`'s transport) rather than httpcore: a hundred
+threads starting at once keep a hundred requests in flight, and httpcore's pool re-scans every
+connection against every other each time one finishes (its CPU per request grew fivefold at that
+concurrency, most of the bot's loop in such a burst); aiohttp's connector does not.
+
 Every httpx failure is translated into the `errors` tree here, and every answer is decoded here
 (4xx/5xx become typed errors). Requests are scoped to a project with `?directory=`. The supervisor
 `rebind`s the connection after a restart (new port, new password); the event stream opens through
@@ -15,7 +20,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+import aiohttp
 import httpx
+from httpx_aiohttp import AiohttpTransport
 from httpx_sse import SSEError, aconnect_sse
 
 from kimaki_tui.opencode.errors import (
@@ -35,6 +42,15 @@ def check_session_id(session_id: str) -> str:
     if not session_id.startswith("ses"):
         raise SessionNotFound(404, "NotFoundError", f"Session not found: {session_id}")
     return session_id
+
+
+def timed_out(exc: httpx.TransportError) -> bool:
+    """A timeout, not a refused or dropped connection: the aiohttp transport reports both of those
+    as httpx.ConnectTimeout, with aiohttp's own error as the cause."""
+    cause = exc.__cause__
+    if isinstance(cause, aiohttp.ClientError):
+        return isinstance(cause, TimeoutError)
+    return isinstance(exc, httpx.TimeoutException)
 
 
 def drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -59,7 +75,7 @@ class HttpTransport:
     ) -> None:
         self._username = username
         self._timeout = timeout
-        self._http = httpx.AsyncClient(timeout=timeout)
+        self._http = httpx.AsyncClient(timeout=timeout, transport=AiohttpTransport())
         self.rebind(base_url, password)
 
     @property
@@ -103,9 +119,9 @@ class HttpTransport:
             kwargs["timeout"] = timeout
         try:
             response = await self._http.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise OpenCodeTimeout(f"{method} {path} timed out") from exc
         except httpx.TransportError as exc:
+            if timed_out(exc):
+                raise OpenCodeTimeout(f"{method} {path} timed out") from exc
             raise OpenCodeUnavailable(f"OpenCode is unreachable at {self.base_url}: {exc}") from exc
         except httpx.HTTPError as exc:
             raise OpenCodeError(f"{method} {path} failed: {exc}") from exc
@@ -137,9 +153,9 @@ class HttpTransport:
                         yield sse.data
 
                 yield data()
-        except httpx.TimeoutException as exc:
-            raise OpenCodeTimeout(f"event stream {path} timed out") from exc
         except httpx.TransportError as exc:
+            if timed_out(exc):
+                raise OpenCodeTimeout(f"event stream {path} timed out") from exc
             raise OpenCodeUnavailable(f"event stream {path} lost: {exc}") from exc
         except (httpx.HTTPError, SSEError) as exc:
             raise OpenCodeError(f"event stream {path} failed: {exc}") from exc

@@ -22,7 +22,6 @@ from kimaki_tui.store.models import (
     ProjectModel,
     ScheduledTaskModel,
     TaskRunModel,
-    ThreadModel,
 )
 
 ThreadOrigin = Literal["discord", "cli", "resume", "fork", "control-center", "external"]
@@ -190,18 +189,6 @@ def channel(row: ChannelModel) -> ChannelLink:
         directory=row.directory,
         app_id=row.app_id,
         created_at=row.created_at,
-    )
-
-
-def thread(row: ThreadModel) -> ThreadSession:
-    return ThreadSession(
-        thread_id=row.thread_id,
-        session_id=row.session_id,
-        channel_id=row.channel_id,
-        directory=row.directory,
-        origin=row.source,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
     )
 
 

@@ -13,6 +13,7 @@ from one thread (the loop's) apart from short `asyncio.to_thread` bulk jobs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Self, cast
@@ -23,7 +24,8 @@ from kimaki_tui.store import migrations, records
 from kimaki_tui.store.base import utc_now
 from kimaki_tui.store.channel_settings import ChannelSettingsMixin
 from kimaki_tui.store.guilds import GuildMixin
-from kimaki_tui.store.models import ChannelPrefModel, SessionPrefModel, bind_tables
+from kimaki_tui.store.migrations import run_sql
+from kimaki_tui.store.models import ChannelPrefModel, SessionPrefModel, bind_tables, utc_text
 from kimaki_tui.store.outbox import OutboxMixin
 from kimaki_tui.store.pending import PendingMixin
 from kimaki_tui.store.queue import QueueMixin
@@ -43,9 +45,25 @@ from kimaki_tui.store.turns import TurnsMixin
 from kimaki_tui.store.watermarks import WatermarksMixin
 
 _PrefTable = type[ChannelPrefModel] | type[SessionPrefModel]
+_PREF_READS = {
+    "channel_prefs": "SELECT model, agent FROM channel_prefs WHERE channel_id = ?",
+    "session_prefs": "SELECT model, agent FROM session_prefs WHERE session_id = ?",
+}
+_THREAD_COLUMNS = "thread_id, session_id, channel_id, directory, source, created_at, updated_at"
+_THREADS = f"SELECT {_THREAD_COLUMNS} FROM thread_sessions"
+_THREAD_BY_ID = f"{_THREADS} WHERE thread_id = ?"
 _ID_BATCH = 500  # ids per `IN (...)`: well under SQLite's limit on bound parameters
 # An argument left out keeps the stored value (UNSET); None clears it.
 _Pref = str | Unset | None
+
+
+def _thread(row: tuple[str, ...]) -> ThreadSession:
+    thread_id, session_id, channel_id, directory, origin, created, updated = row
+    return ThreadSession(
+        thread_id=thread_id, session_id=session_id, channel_id=channel_id, directory=directory,
+        origin=cast("ThreadOrigin", origin), created_at=datetime.fromisoformat(created).astimezone(UTC),
+        updated_at=datetime.fromisoformat(updated).astimezone(UTC),
+    )  # fmt: skip
 
 
 def _check_model(model: _Pref) -> None:
@@ -149,9 +167,10 @@ class Store(
             return bool(t.channels.delete().where(t.channels.channel_id == channel_id).execute())
 
     def channel_directory(self, channel_id: str) -> str | None:
-        with self._read() as t:
-            row = t.channels.get_or_none(t.channels.channel_id == channel_id)
-            return None if row is None else row.directory
+        with self._read():
+            sql = "SELECT directory FROM channel_projects WHERE channel_id = ?"
+            row = run_sql(self._database, sql, (channel_id,)).fetchone()
+            return None if row is None else str(row[0])
 
     def channels_for(self, directory: str) -> list[ChannelLink]:
         with self._read() as t:
@@ -176,35 +195,29 @@ class Store(
         """Map a thread to a session (remapping keeps `created_at` and bumps `updated_at`)."""
         if origin not in THREAD_ORIGINS:
             raise ValueError(f"unknown thread origin {origin!r}; expected one of {sorted(THREAD_ORIGINS)}")
-        with self._write() as t:
-            now = utc_now()
-            t.threads.insert(
-                thread_id=thread_id, session_id=session_id, channel_id=channel_id, directory=directory,
-                source=origin, created_at=now, updated_at=now,
-            ).on_conflict(
-                conflict_target=[t.threads.thread_id],
-                update={
-                    t.threads.session_id: session_id,
-                    t.threads.channel_id: channel_id,
-                    t.threads.directory: directory,
-                    t.threads.source: origin,
-                    t.threads.updated_at: now,
-                },
-            ).execute()
-            return records.thread(t.threads.get(t.threads.thread_id == thread_id))
+        with self._write():
+            now = utc_text(utc_now())
+            run_sql(
+                self._database,
+                f"INSERT INTO thread_sessions ({_THREAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (thread_id) DO UPDATE SET session_id = excluded.session_id,"
+                " channel_id = excluded.channel_id, directory = excluded.directory,"
+                " source = excluded.source, updated_at = excluded.updated_at",
+                (thread_id, session_id, channel_id, directory, origin, now, now),
+            )
+            return _thread(run_sql(self._database, _THREAD_BY_ID, (thread_id,)).fetchone())
 
     def session_for_thread(self, thread_id: str) -> ThreadSession | None:
-        with self._read() as t:
-            row = t.threads.get_or_none(t.threads.thread_id == thread_id)
-            return None if row is None else records.thread(row)
+        with self._read():
+            row = run_sql(self._database, _THREAD_BY_ID, (thread_id,)).fetchone()
+            return None if row is None else _thread(row)
 
     def thread_for_session(self, session_id: str) -> ThreadSession | None:
         """The thread showing a session; the most recently mapped one if several do (resume)."""
-        with self._read() as t:
-            row = t.threads.select().where(t.threads.session_id == session_id).order_by(
-                t.threads.updated_at.desc(), t.threads.thread_id
-            ).first()
-            return None if row is None else records.thread(row)
+        with self._read():
+            sql = f"{_THREADS} WHERE session_id = ? ORDER BY updated_at DESC, thread_id LIMIT 1"
+            row = run_sql(self._database, sql, (session_id,)).fetchone()
+            return None if row is None else _thread(row)
 
     def bound_sessions(self, session_ids: Iterable[str]) -> set[str]:
         """Which of `session_ids` a thread shows (indexed lookups, in batches SQLite accepts)."""
@@ -219,11 +232,10 @@ class Store(
 
     def list_threads(self, directory: str | None = None) -> list[ThreadSession]:
         """Mapped threads, most recently updated first."""
-        with self._read() as t:
-            query = t.threads.select().order_by(t.threads.updated_at.desc(), t.threads.thread_id)
-            if directory is not None:
-                query = query.where(t.threads.directory == directory)
-            return [records.thread(row) for row in query]
+        where, params = ("WHERE directory = ?", (directory,)) if directory is not None else ("", ())
+        with self._read():
+            sql = f"{_THREADS} {where} ORDER BY updated_at DESC, thread_id"
+            return [_thread(row) for row in run_sql(self._database, sql, params)]
 
     def unmap_thread(self, thread_id: str) -> bool:
         with self._write() as t:
@@ -239,8 +251,8 @@ class Store(
             return self._set_pref(t.channel_prefs, t.channel_prefs.channel_id, channel_id, model, agent)
 
     def get_channel_pref(self, channel_id: str) -> Prefs:
-        with self._read() as t:
-            return self._get_pref(t.channel_prefs, t.channel_prefs.channel_id, channel_id)
+        with self._read():
+            return self._get_pref(ChannelPrefModel, channel_id)
 
     def set_session_pref(
         self, session_id: str, *, model: _Pref = UNSET, agent: _Pref = UNSET
@@ -250,19 +262,18 @@ class Store(
             return self._set_pref(t.session_prefs, t.session_prefs.session_id, session_id, model, agent)
 
     def get_session_pref(self, session_id: str) -> Prefs:
-        with self._read() as t:
-            return self._get_pref(t.session_prefs, t.session_prefs.session_id, session_id)
+        with self._read():
+            return self._get_pref(SessionPrefModel, session_id)
 
-    @staticmethod
-    def _get_pref(table: _PrefTable, key: peewee.Field[str], value: str) -> Prefs:
-        row = table.select(table.model, table.agent).where(key == value).first()
-        return Prefs() if row is None else Prefs(model=row.model, agent=row.agent)
+    def _get_pref(self, table: _PrefTable, value: str) -> Prefs:
+        row = run_sql(self._database, _PREF_READS[table._meta.table_name], (value,)).fetchone()
+        return Prefs() if row is None else Prefs(model=row[0], agent=row[1])
 
     def _set_pref(
         self, table: _PrefTable, key: peewee.Field[str], value: str, model: _Pref, agent: _Pref
     ) -> Prefs:
         _check_model(model)
-        old = self._get_pref(table, key, value)
+        old = self._get_pref(table, value)
         new = Prefs(
             model=old.model if isinstance(model, Unset) else model,
             agent=old.agent if isinstance(agent, Unset) else agent,

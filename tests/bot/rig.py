@@ -22,6 +22,7 @@ from kimaki_tui.sandbox.api import SandboxBackend
 from kimaki_tui.secrets import SecretStore
 from kimaki_tui.settings import DiscordSettings, SandboxSettings, SessionSettings, Settings, VoiceSettings
 from kimaki_tui.testing.discord_twin import Actor, Channel, DiscordTwin, Guild, Message, Perm, Role
+from kimaki_tui.testing.discord_twin.rate_limits import RateLimits
 from tests.core_rig import CoreRig
 
 TOKEN = "bot-rig-token"
@@ -236,13 +237,15 @@ async def bot_rig_context(
     sessions: SessionSettings | None = None,
     start: bool = True,
     sandbox: tuple[SandboxSettings, SandboxBackend] | None = None,
+    discord_limits: RateLimits | None = None,
     **bot_settings: Any,
 ) -> Any:
-    """`bot_settings` are fields of the `discord` or `voice` settings (`allow_all_users=True`)."""
+    """`bot_settings` are fields of the `discord` or `voice` settings (`allow_all_users=True`);
+    `discord_limits` makes the twin enforce Discord's rate limits."""
     errors = ErrorLog()
     errors.install()
     try:
-        async with DiscordTwin(bot_token=TOKEN, bot_name="Kimaki") as twin:
+        async with DiscordTwin(bot_token=TOKEN, bot_name="Kimaki", discord_limits=discord_limits) as twin:
             guild, users = build_guild(twin)
             category = guild.add_category("Kimaki")
             channel = guild.add_text_channel(project_dir.name, category=category)

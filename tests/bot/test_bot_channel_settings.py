@@ -239,3 +239,27 @@ async def test_editing_or_deleting_a_queued_message_changes_the_queue(make_bot_r
         last = await rig.wait_bot_message(thread, lambda m: m.content == "⬥ last", after=answer)
         await rig.wait_bot_message(thread, is_footer, after=last)
         assert "⬥ too late" not in [m.content for m in rig.bot_messages(thread)]
+
+
+async def test_an_edit_after_a_bot_restart_still_changes_the_queue(make_bot_rig: MakeRig) -> None:
+    # The bot keeps no message cache, so the edit of a message it saw before a restart (or never
+    # had cached) is read from the raw event like any other.
+    async with make_bot_rig(sessions=SessionSettings(busy_policy="queue")) as rig:
+        await rig.user_says("owner", "SLOW:8 warm up")
+        thread = await rig.wait_thread()
+        runtime = rig.core.conversations.runtime(str(thread.id))
+        await rig.twin.wait_until(lambda: runtime.busy, 10, "the first turn to run")
+        queued = await rig.user_says("owner", "REPLY: old text", thread)
+        notice = await rig.wait_bot_message(thread, lambda m: m.content.startswith("⏳ Queued"))
+        await rig.restart_bot()
+        assert rig.bot is not None and rig.bot._connection._messages is None  # no cache to lean on
+        await rig.users.owner.edit(queued, "REPLY: new text")
+        shown = rig.twin.world.messages
+        await rig.twin.wait_until(
+            lambda: shown[notice.id].content.startswith("✏️ Queued, edited"), 10, "the edited notice"
+        )
+        answer = await rig.wait_bot_message(thread, lambda m: m.content == "⬥ new text", timeout=40)
+        await rig.wait_bot_message(thread, is_footer, after=answer)
+        assert runtime.session_id is not None
+        received = await rig.core.client.messages(runtime.session_id, runtime.directory)
+        assert [" ".join(texts(m)) for m in received if m.role == "user"][1:] == ["REPLY: new text"]
