@@ -86,8 +86,10 @@ class Soak:
                 )
             else:
                 await owner.send(self.threads[t], f"REPLY: {marker}")
+            # The answer itself: the bot also echoes a prompt sent after an interrupt ("» owner: …").
+            answer = f"⬥ {marker}"
             await twin.wait_for_message(
-                self.threads[t], lambda m, k=marker: k in m.content and m.author.id == self.place.bot_id, 300
+                self.threads[t], lambda m, a=answer: m.content == a and m.author.id == self.place.bot_id, 300
             )
             self.answered += 1
             n += 1
