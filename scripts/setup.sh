@@ -40,7 +40,8 @@ fi
 # 2. Python venv with the package (and the dev tools for --dev).
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 extra=""; [ "$DEV" = 1 ] && extra="[dev]"
-stamp=".tools/pip-$(sha1sum pyproject.toml | cut -c1-12)$DEV"
+# The stamp lives in the venv: a venv made anew (or another checkout sharing .tools) installs again.
+stamp=".venv/pip-$(sha1sum pyproject.toml | cut -c1-12)$DEV"
 if [ ! -f "$stamp" ]; then
   log "installing Python packages"
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
