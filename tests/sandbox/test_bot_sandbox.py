@@ -73,7 +73,9 @@ async def test_a_sandboxed_thread_runs_pauses_resumes_and_expires(
         assert sandboxes is not None
         await rig.user_says("owner", "REPLY: hello from the sandbox")
         thread = await rig.wait_thread()
-        await rig.wait_bot_message(thread, is_footer)
+        # The first sandbox of the pass starts OpenCode cold inside bwrap: a loaded machine once
+        # took longer than the default 30 s here.
+        await rig.wait_bot_message(thread, is_footer, timeout=90)
         await rig.wait_idle(thread)
         assert "hello from the sandbox" in rig.transcript(thread)
         runtime = rig.core.conversations.runtime(str(thread.id))
