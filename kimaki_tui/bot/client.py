@@ -81,13 +81,16 @@ class KimakiBot(commands.Bot):
         from kimaki_tui.bot.ingress import IngressCog
         from kimaki_tui.bot.output import OutputRouter
         from kimaki_tui.bot.presence import show_bot_status
+        from kimaki_tui.bot.queued_edits import QueuedEditsCog
         from kimaki_tui.bot.views import DYNAMIC_ITEMS
 
         await show_bot_status(self)  # before connecting: IDENTIFY carries it
 
         use_masking_webhooks()  # interaction replies: see bot/outgoing.py
         await slash_commands.register(self)
-        await self.add_cog(IngressCog(self))
+        ingress = IngressCog(self)
+        await self.add_cog(ingress)
+        await self.add_cog(QueuedEditsCog(self, ingress.order))  # in the threads' arrival order
         await self.add_cog(ActivityCog(self))
         self.add_dynamic_items(*DYNAMIC_ITEMS, *DYNAMIC_TOOL_ITEMS)
         self.tree.error(errors.on_app_command_error)

@@ -26,6 +26,7 @@ from kimaki_tui.bot.commands import btw
 from kimaki_tui.bot.commands.worktrees import auto_worktree
 from kimaki_tui.bot.errors import explain
 from kimaki_tui.bot.message_context import has_more_than_text, message_context, with_context
+from kimaki_tui.bot.queued_edits import queued_key
 from kimaki_tui.bot.retry import retrying
 from kimaki_tui.bot.threads import thread_name
 from kimaki_tui.core.api import HistoryError, until_stored_async
@@ -52,9 +53,6 @@ log = logging.getLogger(__name__)
 
 _HANDLED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 _THREAD_EXISTS = 160004  # "A thread has already been created for this message"
-# What a message's "Queued" notice becomes when the message is edited or deleted while it waits.
-QUEUED_EDIT_TEXT = "✏️ Queued, edited — its new text is sent when the turns before it end."
-QUEUED_DELETE_TEXT = "🗑️ The queued message was deleted: it was removed from the queue."
 NOT_LINKED_TEXT = (
     "This channel is not linked to a project. Use `/add-project` to create a channel for a project "
     "directory, or `/create-new-project` to start a new one; then write there."
@@ -134,31 +132,6 @@ class IngressCog(commands.Cog):
             known = self.core.conversations.get(str(channel.id)) is not None
             return str(channel.id) if known or projects.directory_of(parent) is not None else None
         return None
-
-    @commands.Cog.listener()
-    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
-        """A queued message edited: the queued prompt follows. One already sent: logged only.
-        Raw, because the bot keeps no message cache (an edit after a restart counts too)."""
-        thread_id, message_id = str(payload.channel_id), str(payload.message_id)
-        if self.core.conversations.get(thread_id) is None or not _text_edited(payload):
-            return
-        text = payload.message.clean_content
-        async with self.order.hold(thread_id):
-            edited = self.core.conversations.edit_queued_message(thread_id, message_id, text)
-        if edited and self.bot.output is not None:
-            self.bot.output.reword(thread_id, _queued_key(message_id), QUEUED_EDIT_TEXT)
-        else:
-            log.info("message %s in thread %s edited after it was sent: ignored", message_id, thread_id)
-
-    @commands.Cog.listener()
-    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        thread_id = str(payload.channel_id)
-        if self.core.conversations.get(thread_id) is None:
-            return
-        async with self.order.hold(thread_id):
-            removed = self.core.conversations.remove_queued_message(thread_id, str(payload.message_id))
-        if removed and self.bot.output is not None:
-            self.bot.output.reword(thread_id, _queued_key(str(payload.message_id)), QUEUED_DELETE_TEXT)
 
     async def _handle(self, message: discord.Message, late: bool = False) -> None:
         channel = message.channel
@@ -446,7 +419,7 @@ class IngressCog(commands.Cog):
         notice = submit_notice(result.outcome, result.position)
         if notice:
             # A "Queued" notice is keyed by the message, so that editing or deleting it rewrites it.
-            key = _queued_key(str(message.id)) if result.outcome == "queued" else None
+            key = queued_key(str(message.id)) if result.outcome == "queued" else None
             self._say(thread_id, notice, key)
 
     async def _shell(self, thread_id: str, command: str) -> None:
@@ -488,17 +461,3 @@ def thread_message(message: discord.Message, me: discord.ClientUser | None) -> T
         author=message.author.display_name,
         shown=message.clean_content,
     )
-
-
-def _text_edited(payload: discord.RawMessageUpdateEvent) -> bool:
-    """Whether the update changed the text: an embed or pin change also sends MESSAGE_UPDATE, and
-    only a person's edit stamps `edited_timestamp`."""
-    before = payload.cached_message
-    if before is not None:
-        return before.content != payload.message.content
-    return payload.message.edited_at is not None
-
-
-def _queued_key(message_id: str) -> str:
-    """The key of the "Queued" notice answering a thread message, for rewording it later."""
-    return f"queued:{message_id}"
