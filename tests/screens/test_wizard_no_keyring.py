@@ -43,11 +43,16 @@ def text_of(app: KimakiApp, selector: str) -> str:
     return " ".join(" ".join(str(part.render()) for part in parts).split())
 
 
-async def click_at(pilot: Pilot[None], step: Step, selector: str) -> None:
-    """Click `selector` once the wizard shows `step` (a hidden step's buttons still exist)."""
-    screen = pilot.app.screen
+async def click_at(pilot: Pilot[None], step: Step, selector: str, *, settled: str = "") -> None:
+    """Click `selector` once the wizard shows `step` (a hidden step's buttons still exist) and,
+    given `settled`, once that widget has focus: a step that loads something moves its buttons
+    when the load lands, and a click aimed before that hits whatever took the button's place."""
+    app = pilot.app
+    screen = app.screen
     assert isinstance(screen, WizardScreen)
     await wait_until(lambda: screen.setup.step is step, 30, message=f"the {step} step")
+    if settled:
+        await wait_until(lambda: app.focused is not None and app.focused.id == settled, 30, message=settled)
     await pilot.pause()
     await pilot.click(selector)
 
@@ -81,7 +86,7 @@ async def test_first_run_without_a_keyring_reaches_discord_without_a_restart(
                 assert str(secrets.file_path) in text_of(app, "#token-ok")
                 await pilot.click("#token-next")
                 await click_at(pilot, Step.INSTALL, "#install-next")
-                await click_at(pilot, Step.PROJECTS, "#projects-skip")
+                await click_at(pilot, Step.PROJECTS, "#projects-skip", settled="projects-list")
                 await click_at(pilot, Step.GEMINI, "#gemini-skip")
                 await wait_until(lambda: "Token stored in: file" in text_of(app, "#done-summary"), 30)
                 await pilot.click("#done-finish")
