@@ -26,6 +26,7 @@ from kimaki_tui.opencode.errors import OpenCodeNotInstalled
 from kimaki_tui.opencode.injection_guard import with_injection_guard
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor, find_opencode
 from kimaki_tui.testing.scripted_model import ScriptedModel
+from tests import memory_guard
 from tests.harness import (
     DEFAULT_OPENCODE,
     OLD_OPENCODE,
@@ -38,6 +39,19 @@ SKIP_OLD_OPENCODE = "KIMAKI_SKIP_OPENCODE_1_2"
 
 # The shared servers started so far in this session (see release_project_instances).
 _SHARED_SERVERS: list[OpenCodeSupervisor] = []
+_GUARDS: list[memory_guard.MemoryGuard] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    guard = memory_guard.from_environment()
+    if guard is not None:
+        guard.start()
+        _GUARDS.append(guard)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _GUARDS:
+        _GUARDS.pop().stop()
 
 
 @pytest.fixture(autouse=True)
