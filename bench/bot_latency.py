@@ -22,11 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 from _common import ROOT, median, result
 
 sys.path.insert(0, str(ROOT))
 
+from kimaki_tui.opencode.client_http import Exchange
 from kimaki_tui.opencode.events import Event, PartUpdated
 from kimaki_tui.opencode.stream import EventStream
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
@@ -94,13 +94,13 @@ class DirectClient:
 
 
 class PromptTimes:
-    """httpx hook: when each prompt request leaves for OpenCode."""
+    """Watches the client: when each prompt request leaves for OpenCode."""
 
     def __init__(self) -> None:
         self.sent: list[float] = []
 
-    async def hook(self, request: httpx.Request) -> None:
-        if request.url.path.endswith("/prompt_async"):
+    def hook(self, exchange: Exchange) -> None:
+        if not exchange.status and exchange.path.endswith("/prompt_async"):
             self.sent.append(time.perf_counter())
 
 
@@ -112,7 +112,7 @@ async def run(tmp: Path) -> None:
     supervisor = OpenCodeSupervisor(binary=str(DEFAULT_OPENCODE), env=env, cwd=tmp)
     await supervisor.start()
     prompts = PromptTimes()
-    supervisor.client._http.event_hooks["request"].append(prompts.hook)
+    supervisor.client.watchers.append(prompts.hook)
     try:
         async with DiscordTwin(bot_token="bench-token") as twin:
             await bench_bot(twin, supervisor, project, tmp, prompts)

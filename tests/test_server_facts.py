@@ -7,11 +7,11 @@ import asyncio
 import subprocess
 from pathlib import Path
 
-import httpx
 import pytest
 
 from kimaki_tui.core.server_info import FRESH_FOR, ServerFacts
 from kimaki_tui.opencode.client import OpenCodeClient
+from kimaki_tui.opencode.client_http import Exchange
 from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
 
 pytestmark = pytest.mark.opencode
@@ -24,11 +24,12 @@ async def test_lookups_at_once_in_a_directory_share_one_request(
     await asyncio.to_thread(subprocess.run, branch, check=True)
     paths: list[str] = []
 
-    async def noted(request: httpx.Request) -> None:
-        paths.append(request.url.path)
+    def noted(exchange: Exchange) -> None:
+        if not exchange.status:
+            paths.append(exchange.path)
 
     async with OpenCodeClient(str(opencode_server.base_url), opencode_server.password) as client:
-        client._http.event_hooks["request"].append(noted)
+        client.watchers.append(noted)
         now = [100.0]
         facts = ServerFacts(client, clock=lambda: now[0])
         await asyncio.gather(*(facts.refresh(str(project_dir)) for _ in range(20)))

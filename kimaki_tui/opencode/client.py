@@ -1,10 +1,10 @@
 """Typed async client for the OpenCode HTTP API: `OpenCodeClient`, every route kimaki uses over one
-httpx.AsyncClient.
+connection (`client_http`).
 
 The routes are grouped by area, one module each: the server and projects' configuration
 (`client_server`), sessions and their history (`client_sessions`), and what drives a turn
 (`client_turns`); all share the connection and its one request path (`client_http`), where every
-httpx failure is translated into the `errors` tree. Requests are scoped to a project with
+transport failure is translated into the `errors` tree. Requests are scoped to a project with
 `?directory=`. The supervisor `rebind`s the client after a restart (new port, new password); the
 event stream opens through `open_event_stream`.
 """

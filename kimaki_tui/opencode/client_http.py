@@ -1,28 +1,30 @@
-"""The connection to one OpenCode server: one httpx.AsyncClient, its address and password, and the
-one request path every call of the client goes through.
+"""The connection to one OpenCode server: its address and password, the one request path every
+call of the client goes through, and the event stream.
 
-The client sends through aiohttp (`httpx-aiohttp`'s transport) rather than httpcore: a hundred
-threads starting at once keep a hundred requests in flight, and httpcore's pool re-scans every
-connection against every other each time one finishes (its CPU per request grew fivefold at that
-concurrency, most of the bot's loop in such a burst); aiohttp's connector does not.
+Requests go through one aiohttp session (aiohttp is already here for discord.py). A hundred threads
+starting at once keep a hundred requests in flight, and the client's CPU per request is what the
+last of them waits behind: httpx on httpcore cost 3.3–5.4 ms a request at that concurrency (its pool
+re-scans every connection against every other), httpx on aiohttp's connector 0.8–1.0 ms, aiohttp
+alone 0.25–0.4 ms. The event stream, one long-lived connection, stays on httpx and httpx-sse.
 
-Every httpx failure is translated into the `errors` tree here, and every answer is decoded here
+Every transport failure is translated into the `errors` tree here, and every answer is decoded here
 (4xx/5xx become typed errors). Requests are scoped to a project with `?directory=`. The supervisor
-`rebind`s the connection after a restart (new port, new password); the event stream opens through
-`open_event_stream`.
+`rebind`s the connection after a restart (new port, new password). Tests and benchmarks watch
+requests through `watchers` (each `Exchange` is seen when it leaves and again when answered).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import json as jsonlib
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 import aiohttp
 import httpx
-from httpx_aiohttp import AiohttpTransport
 from httpx_sse import SSEError, aconnect_sse
 
 from kimaki_tui.opencode.errors import (
@@ -44,15 +46,6 @@ def check_session_id(session_id: str) -> str:
     return session_id
 
 
-def timed_out(exc: httpx.TransportError) -> bool:
-    """A timeout, not a refused or dropped connection: the aiohttp transport reports both of those
-    as httpx.ConnectTimeout, with aiohttp's own error as the cause."""
-    cause = exc.__cause__
-    if isinstance(cause, aiohttp.ClientError):
-        return isinstance(cause, TimeoutError)
-    return isinstance(exc, httpx.TimeoutException)
-
-
 def drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
@@ -60,6 +53,26 @@ def drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
 def items_of(body: Any) -> list[Any]:
     """A list answer's items (an empty list for anything else)."""
     return list(body) if isinstance(body, list) else []
+
+
+def phase_timeouts(seconds: float | None) -> aiohttp.ClientTimeout:
+    """`seconds` for each phase (waiting for a connection, connecting, each read), none for the
+    whole request: a long answer that keeps arriving is not cut (httpx's meaning, kept)."""
+    return aiohttp.ClientTimeout(total=None, connect=seconds, sock_connect=seconds, sock_read=seconds)
+
+
+@dataclass
+class Exchange:
+    """One request to OpenCode as watchers see it: `status` is 0 until it is answered."""
+
+    method: str
+    path: str
+    sent: Any = None
+    status: int = 0
+    answer: Any = None
+
+
+Watcher = Callable[[Exchange], None]
 
 
 class HttpTransport:
@@ -75,21 +88,28 @@ class HttpTransport:
     ) -> None:
         self._username = username
         self._timeout = timeout
-        self._http = httpx.AsyncClient(timeout=timeout, transport=AiohttpTransport())
+        self._phases = phase_timeouts(timeout)
+        self._session: aiohttp.ClientSession | None = None  # made in the loop, at the first request
+        self._events = httpx.AsyncClient(timeout=timeout)
+        self.watchers: list[Watcher] = []
         self.rebind(base_url, password)
 
     @property
     def base_url(self) -> str:
-        return str(self._http.base_url).rstrip("/")
+        return self._base_url
 
     def rebind(self, base_url: str, password: str | None) -> None:
         """Point at a (re)started server: new port, new password."""
-        self._http.base_url = httpx.URL(base_url)
-        # A bare httpx.Auth passes requests through unchanged (no password, no auth header).
-        self._http.auth = httpx.BasicAuth(self._username, password) if password else httpx.Auth()
+        self._base_url = base_url.rstrip("/")
+        basic = aiohttp.encode_basic_auth(self._username, password) if password else None
+        self._headers = {"Authorization": basic} if basic else {}
+        self._events.base_url = httpx.URL(self._base_url)
+        self._events.auth = httpx.BasicAuth(self._username, password) if password else httpx.Auth()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._session is not None:
+            await self._session.close()
+        await self._events.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -98,6 +118,12 @@ class HttpTransport:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            # Idle connections close after 5 s, as httpx's did: a quiet kimaki holds none.
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(keepalive_timeout=5))
+        return self._session
 
     async def _request(
         self,
@@ -109,53 +135,61 @@ class HttpTransport:
         json: Any = _UNSET,
         timeout: Any = _UNSET,
     ) -> Any:
-        query = drop_none(params or {})
+        query = {key: str(value) for key, value in drop_none(params or {}).items()}
         if directory is not None:
             query["directory"] = str(directory)
-        kwargs: dict[str, Any] = {"params": query}
-        if json is not _UNSET:
-            kwargs["json"] = json
-        if timeout is not _UNSET:
-            kwargs["timeout"] = timeout
+        exchange = Exchange(method, path, None if json is _UNSET else json)
+        for watcher in self.watchers:
+            watcher(exchange)
+        phases = self._phases if timeout is _UNSET else phase_timeouts(timeout)
+        data = None if json is _UNSET else jsonlib.dumps(json).encode()
+        headers = self._headers if data is None else {**self._headers, "Content-Type": "application/json"}
         try:
-            response = await self._http.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            if timed_out(exc):
-                raise OpenCodeTimeout(f"{method} {path} timed out") from exc
+            async with self._open_session().request(
+                method, self._base_url + path, params=query, data=data, headers=headers, timeout=phases
+            ) as response:
+                status, raw = response.status, await response.read()
+        except TimeoutError as exc:
+            raise OpenCodeTimeout(f"{method} {path} timed out") from exc
+        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:  # refused, or dropped
             raise OpenCodeUnavailable(f"OpenCode is unreachable at {self.base_url}: {exc}") from exc
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             raise OpenCodeError(f"{method} {path} failed: {exc}") from exc
-        return self._decode(response, path)
-
-    @staticmethod
-    def _decode(response: httpx.Response, path: str) -> Any:
-        body: Any
-        try:
-            body = response.json() if response.content else None
-        except ValueError:
-            body = response.text
-        if response.status_code >= 400:
-            raise error_from_response(response.status_code, body, path)
-        return body
+        exchange.status, exchange.answer = status, decode(raw)
+        for watcher in self.watchers:
+            watcher(exchange)
+        if status >= 400:
+            raise error_from_response(status, exchange.answer, path)
+        return exchange.answer
 
     @asynccontextmanager
     async def open_event_stream(self, path: str = "/global/event") -> AsyncIterator[AsyncIterator[str]]:
         """One SSE connection (no read timeout); yields an iterator of each event's data string."""
         timeout = httpx.Timeout(self._timeout, read=None)
         try:
-            async with aconnect_sse(self._http, "GET", path, timeout=timeout) as source:
+            async with aconnect_sse(self._events, "GET", path, timeout=timeout) as source:
                 if source.response.status_code >= 400:
-                    await source.response.aread()
-                    self._decode(source.response, path)  # raises the typed error
+                    answer = decode(await source.response.aread())
+                    raise error_from_response(source.response.status_code, answer, path)
 
                 async def data() -> AsyncIterator[str]:
                     async for sse in source.aiter_sse():
                         yield sse.data
 
                 yield data()
+        except httpx.TimeoutException as exc:
+            raise OpenCodeTimeout(f"event stream {path} timed out") from exc
         except httpx.TransportError as exc:
-            if timed_out(exc):
-                raise OpenCodeTimeout(f"event stream {path} timed out") from exc
             raise OpenCodeUnavailable(f"event stream {path} lost: {exc}") from exc
         except (httpx.HTTPError, SSEError) as exc:
             raise OpenCodeError(f"event stream {path} failed: {exc}") from exc
+
+
+def decode(raw: bytes) -> Any:
+    """An answer's JSON; its text when it is not JSON; None when empty."""
+    if not raw:
+        return None
+    try:
+        return jsonlib.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", errors="replace")

@@ -1,6 +1,6 @@
 """The OpenCode access layer's error tree: every failure the client or supervisor raises.
 
-httpx exceptions never leave `kimaki_tui.opencode`: the client translates them here
+aiohttp and httpx exceptions never leave `kimaki_tui.opencode`: the client translates them here
 (`raise ... from exc`), so callers catch one family and can show `.hint` to the user.
 """
 
