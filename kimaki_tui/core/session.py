@@ -243,8 +243,16 @@ class SessionRuntime(SessionState):
                         self.session_id, self.directory, parts, agent=agent, model=model, variant=variant
                     )
                 )
-                # The footer's branch and context limit are refreshed alongside, not before, the prompt.
-                await asyncio.gather(sending, self._deps.server.refresh(self.directory))
+                # The footer's branch and context limit are refreshed alongside, not before, the
+                # prompt; the prompt itself leaves at once (gathered, it waited a whole loop round,
+                # behind every other thread's work in a burst).
+                refreshing = asyncio.ensure_future(self._deps.server.refresh(self.directory))
+                try:
+                    await sending
+                except BaseException:
+                    refreshing.cancel()  # this caller's wait only: the lookup is shared, shielded
+                    raise
+                await refreshing
                 if command is not None:
                     self._commands.start(self.session_id, *command, agent=agent, model=model, variant=variant)
             except SessionNotFound:

@@ -51,6 +51,10 @@ class EventStream:
 
     async def wait_connected(self, timeout: float | None = None) -> bool:
         """True once the server's `server.connected` arrived, False if `timeout` passed first."""
+        if self.connected.is_set():
+            # Every prompt asks; wait_for would hand the loop round (a task, a timer) each time,
+            # and in a burst each round trip waits behind every other thread's work.
+            return True
         try:
             await asyncio.wait_for(self.connected.wait(), timeout)
         except TimeoutError:
