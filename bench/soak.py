@@ -39,6 +39,9 @@ from kimaki_tui.testing.discord_twin import Channel, DiscordTwin
 from tests.harness import git_init, make_opencode_env
 
 RELEASE_AFTER = 5.0  # the bot's idle-thread release, shortened so the run can wait it out
+# aiohttp closes an idle connection to OpenCode on a timer, 5-10 s after its last use: a sample
+# taken sooner counts the last burst's open connections as descriptors kept.
+IDLE_CONNECTIONS_CLOSED_AFTER = 10.0
 
 
 @dataclass
@@ -150,9 +153,10 @@ def sample(infra_ports: set[int]) -> tuple[float, int, int]:
 
 
 async def settle_and_sample(soak: Soak) -> tuple[float, int, int]:
-    """Quiet, then wait past the bot's idle-thread release, then read RSS, fds and tasks."""
+    """Quiet, then wait past the bot's idle-thread release and the idle connections' close, then
+    read RSS, fds and tasks."""
     await soak.quiet()
-    await asyncio.sleep(RELEASE_AFTER + 1.0)
+    await asyncio.sleep(max(RELEASE_AFTER, IDLE_CONNECTIONS_CLOSED_AFTER) + 1.0)
     return sample(soak.infra_ports)
 
 
