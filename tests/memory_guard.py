@@ -16,13 +16,9 @@ import tempfile
 import threading
 from pathlib import Path
 
+import psutil
+
 LIMIT_ENV = "KIMAKI_TEST_MEMORY_LIMIT_MB"
-_PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def resident_mb() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * _PAGE / 2**20
 
 
 class MemoryGuard:
@@ -34,6 +30,7 @@ class MemoryGuard:
         self.report = Path(tempfile.gettempdir()) / f"kimaki-test-memory-{os.getpid()}.txt"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="kimaki-memory-guard", daemon=True)
+        self._process = psutil.Process()
 
     def start(self) -> None:
         self._thread.start()
@@ -44,7 +41,7 @@ class MemoryGuard:
 
     def _watch(self) -> None:
         while not self._stop.wait(self.interval):
-            used = resident_mb()
+            used = self._process.memory_info().rss / 2**20
             if used > self.limit_mb:
                 self._give_up(used)
 
