@@ -227,3 +227,31 @@ async def test_known_projects_from_a_short_lived_server(
     after = {p.pid for p in psutil.Process().children(recursive=True)}
     assert after <= before, "the short-lived server is gone"
     assert await opencode_projects_from_new_server({}, binary="/nonexistent/opencode") == []
+
+
+async def test_a_stray_loop_error_during_a_question_goes_to_the_log(
+    tmp_path: Path,
+    twin: DiscordTwin,
+    pipe: PipeInput,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An error some other task leaves on the loop while a question waits (here: reported just as
+    the token question opens) is logged; prompt_toolkit's own handler would print it and ask for
+    Enter on the real terminal instead, and on a closed stdin ask again without end."""
+    setup = controller(tmp_path, twin, [], Links(), start=Step.TOKEN)
+    loop = asyncio.get_running_loop()
+    said: list[str] = []
+
+    def echo(line: str) -> None:
+        said.append(line)
+        if "Step" in line:  # the heading: the question opens in this same loop round
+            loop.call_soon(loop.call_exception_handler, {"message": "stray error from elsewhere"})
+            pipe.send_text("\x03")
+
+    with caplog.at_level("ERROR", logger="asyncio"):
+        result = await setup_cmd.run_prompts(setup, echo=echo, input=pipe, output=DummyOutput())
+    assert not result.completed and "Setup cancelled." in said
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == ["stray error from elsewhere"]
+    assert "Unhandled exception" not in capsys.readouterr().out
+    assert not [t for t in asyncio.all_tasks() if "in_term" in repr(t.get_coro())]

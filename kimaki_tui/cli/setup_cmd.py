@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from prompt_toolkit.input import Input
     from prompt_toolkit.output import Output
+    from questionary import Question
 
     from kimaki_tui.secrets import SecretStore
     from kimaki_tui.settings import Settings
@@ -136,7 +137,7 @@ async def _run(
 
     if has_token and not (restart or add_channels):
         question = "A bot token is already saved. Run the whole setup again?"
-        if not await questionary.confirm(question, default=False, **prompt_io).unsafe_ask_async():
+        if not await answer(questionary.confirm(question, default=False, **prompt_io)):
             echo("Nothing changed. (`kimaki setup --add-channels` adds project channels.)")
             return 0
 
@@ -162,6 +163,21 @@ async def _run(
         await setup.aclose()
         core.close()
     return 0 if result.completed else 1
+
+
+async def answer(question: Question) -> Any:
+    """Ask one question in its own prompt_toolkit session, leaving the loop's exception handler alone.
+
+    By default prompt_toolkit takes over the loop's handler while a question waits and answers a
+    stray error from any other task with "Press ENTER to continue" on the real terminal (on a closed
+    stdin: again and again, without end); here such errors go to the log like every other. Its own
+    session keeps two wizards in two threads from sharing prompt_toolkit's one global "current app".
+    """
+    from prompt_toolkit.application import create_app_session
+
+    app = question.application
+    with create_app_session(input=app.input, output=app.output):
+        return await app.run_async(set_exception_handler=False)
 
 
 def _prompt_io(input: Input | None, output: Output | None) -> dict[str, Any]:
@@ -266,7 +282,7 @@ class Prompter:
 
         self.echo(f"\n── Moving from kimaki ──\n{self.setup.kimaki_offer}")
         question = "Import its bot token, channels, threads, scheduled tasks and preferences now?"
-        if not await questionary.confirm(question, default=True, **self.io).unsafe_ask_async():
+        if not await answer(questionary.confirm(question, default=True, **self.io)):
             self.echo("Not imported (`kimaki import-kimaki` does it later).")
             return
         try:
@@ -278,7 +294,7 @@ class Prompter:
         import questionary
 
         self.say(text)
-        await questionary.press_any_key_to_continue("Press any key when done…", **self.io).unsafe_ask_async()
+        await answer(questionary.press_any_key_to_continue("Press any key when done…", **self.io))
         return True
 
     async def _token(self) -> bool:
@@ -290,13 +306,13 @@ class Prompter:
 
         self.say(self.setup.token_page_text())
         while True:
-            raw = await questionary.password("Bot token:", **self.io).unsafe_ask_async()
+            raw = await answer(questionary.password("Bot token:", **self.io))
             try:
                 identity = await self.setup.submit_token(raw or "")
             except TokenNotStored as exc:
                 self.echo(f"✗ {exc}")
                 keep = questionary.confirm(f"Keep it in {self.setup.secrets.file_path}?", **self.io)
-                if not await keep.unsafe_ask_async():
+                if not await answer(keep):
                     return False
                 self.setup.store_token_in_file()
                 identity = self.setup.checked_identity()
@@ -321,7 +337,7 @@ class Prompter:
         opener = self.open_url or (open_in_browser if can_open_browser() else None)
         if opener is not None:
             question = questionary.confirm("Open it in your browser now?", default=True, **self.io)
-            if await question.unsafe_ask_async():
+            if await answer(question):
                 opener(url)
         return True
 
@@ -338,7 +354,7 @@ class Prompter:
                 )
             except TimeoutError:
                 again = questionary.confirm("The bot has not joined a server yet. Keep waiting?", **self.io)
-                if not await again.unsafe_ask_async():
+                if not await answer(again):
                     return False
                 continue
             self.echo("✓ The bot is in: " + ", ".join(g.name for g in guilds))
@@ -360,16 +376,18 @@ class Prompter:
             question = questionary.checkbox(
                 "Projects to create channels for (space selects, enter confirms):", choices=choices, **self.io
             )
-            selected = list(await question.unsafe_ask_async() or [])
+            selected = list(await answer(question) or [])
         else:
             self.echo("OpenCode knows no projects yet; type their directories instead.")
         while True:
-            extra = await questionary.text(
-                "Another project directory (enter to finish):",
-                validate=self._valid_directory,
-                validate_while_typing=False,  # a half-typed path "does not exist" yet
-                **self.io,
-            ).unsafe_ask_async()
+            extra = await answer(
+                questionary.text(
+                    "Another project directory (enter to finish):",
+                    validate=self._valid_directory,
+                    validate_while_typing=False,  # a half-typed path "does not exist" yet
+                    **self.io,
+                )
+            )
             if not (extra or "").strip():
                 break
             selected.append(self.setup.check_directory(extra))
@@ -401,7 +419,7 @@ class Prompter:
         if len(guilds) == 1:
             return guilds[0].id
         choices = [questionary.Choice(g.name, value=g.id) for g in guilds]
-        picked = await questionary.select("Which server?", choices=choices, **self.io).unsafe_ask_async()
+        picked = await answer(questionary.select("Which server?", choices=choices, **self.io))
         return str(picked)
 
     async def _gemini(self) -> bool:
@@ -411,7 +429,7 @@ class Prompter:
 
         self.say(guide.GEMINI)
         while True:
-            key = await questionary.password("Gemini API key (enter to skip):", **self.io).unsafe_ask_async()
+            key = await answer(questionary.password("Gemini API key (enter to skip):", **self.io))
             try:
                 self.setup.save_gemini_key(key or "")
             except SetupError as exc:
