@@ -36,6 +36,7 @@ class BurstDiscord:
         self.place: DiscordPlace = discord_place(twin)
         self.opened: dict[int, Channel] = {}
         self.first_request = 0
+        self.began = 0.0
 
     def hello(self) -> dict[str, Any]:
         return {
@@ -60,7 +61,7 @@ class BurstDiscord:
         """Every thread's first message in the channel, the rest into each thread as soon as the
         bot has opened it; then wait until every message is answered."""
         twin, owner = self.twin, self.place.owner
-        self.first_request = len(twin.requests)
+        self.first_request, self.began = len(twin.requests), time.monotonic()
         sent: list[tuple[int, int, float]] = []
 
         async def fill(t: int, first: int) -> None:
@@ -103,16 +104,23 @@ class BurstDiscord:
     async def report(self) -> dict[str, Any]:
         """Each thread's answers, the bot's posts since the burst began (for Discord's floor), when
         the last one was accepted, and the 429s the twin answered."""
-        posts = [
-            (r.method, r.path[len(API) :])
+        accepted = [
+            r
             for r in self.twin.requests[self.first_request :]
             if r.status < 400 and r.method == "POST" and not r.path.endswith("/typing")
         ]
+        posts = [(r.method, r.path[len(API) :]) for r in accepted]
+        # When Discord accepted each thread's creation and the thread's last post (s after the burst).
+        at = {id(r): r.answered_at - self.began for r in accepted}
+        created = {r.path.split("/")[-2]: at[id(r)] for r in accepted if r.path.endswith("/threads")}
+        last_post = {t: max(at[id(r)] for r in accepted if f"/channels/{t}/" in r.path) for t in created}
         last = max(posted_ms(m.id) for thread in self.opened.values() for m in self.twin.messages(thread))
         answers = {t: self.answers(t) for t in self.opened}
         return {
             "answers": answers,
             "posts": posts,
+            "thread_created_s": created,
+            "thread_last_post_s": last_post,
             "last_posted_ms": last,
             "refused": list(self.limits.refused),
         }

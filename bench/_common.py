@@ -164,6 +164,7 @@ async def running_bot_at(
     core: Core, token: str, api_url: str, gateway_url: str, settings: Settings
 ) -> AsyncIterator[KimakiBot]:
     """The real KimakiBot on `core`, connected to a twin at these addresses (in any process)."""
+    from kimaki_tui.root.heap import set_start_up_objects_aside
     from kimaki_tui.root.offline import open_secrets
     from kimaki_tui.testing.discord_twin.patch import point_discord_at
     from tests.bot.rig import TestBot
@@ -173,6 +174,7 @@ async def running_bot_at(
         task = asyncio.create_task(bot.start(token))
         try:
             await asyncio.wait_for(bot.wait_until_ready(), 30)
+            set_start_up_objects_aside()  # as kimaki does when Discord first connects
             yield bot
         finally:
             await bot.close()

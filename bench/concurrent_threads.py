@@ -289,11 +289,30 @@ def report(burst: dict[str, Any], seen: dict[str, Any], messages: int, clock: Cl
     result("discord_floor", floor, "s", "reference")
     result("wall", wall, "s", "report")
     result("wall_vs_discord_floor", wall / floor if floor else 0.0, "x", "<=1.2")
+    where_the_wall_went(posts, seen["thread_created_s"], seen["thread_last_post_s"])
     # discord.py learns a bucket's limit from the first answer, so a burst can overrun it once.
     refused = seen["refused"]
     result("discord_429s", len(refused), "count", "report")
     by_route = Counter(refusal.split(":", 1)[0].split(" ", 1)[0] for refusal in refused)
     print("429s by route:", ", ".join(f"{route} {n}" for route, n in by_route.most_common()))
+
+
+def where_the_wall_went(
+    posts: list[tuple[str, str]], created: dict[str, float], last: dict[str, float]
+) -> None:
+    """The wall's two parts: opening the threads (one channel's thread-create bucket) and, for
+    the thread that finished last, its own turns and posts after Discord created it; each next
+    to the least time Discord's limits allow for it."""
+    if not created:
+        return
+    openings = [p for p in posts if p[1].endswith("/threads")]
+    result("threads_all_opened", max(created.values()), "s", "reference")
+    result("threads_all_opened_discord_floor", floor_seconds(openings), "s", "reference")
+    final = max(last, key=last.__getitem__)
+    own = [p for p in posts if p[1].startswith(f"/channels/{final}/")]
+    print(f"last to finish: thread {final}, opened at {created[final]:.1f} s, {len(own)} posts")
+    result("last_thread_open_to_done", last[final] - created[final], "s", "reference")
+    result("last_thread_discord_floor", floor_seconds(own), "s", "reference")
 
 
 async def run_direct(oc: OpenCodeParts, threads: int, messages: int) -> float:

@@ -16,7 +16,7 @@ import pytest
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from kimaki_tui.cli import setup_cmd
+from kimaki_tui.cli import setup_prompts
 from kimaki_tui.database_file import KIMAKI_DB_NAME, OWN_DB_NAME
 from kimaki_tui.discord_rest import DiscordRest
 from kimaki_tui.migrate_kimaki import KimakiOffer
@@ -130,7 +130,7 @@ async def test_the_wizard_offers_the_import_and_skips_to_the_server(
         said: list[str] = []
         try:
             result = await asyncio.wait_for(
-                setup_cmd.run_prompts(setup, echo=said.append, input=pipe, output=DummyOutput()), 60
+                setup_prompts.run_prompts(setup, echo=said.append, input=pipe, output=DummyOutput()), 60
             )
         finally:
             await setup.aclose()
@@ -172,7 +172,7 @@ async def test_declining_the_offer_runs_the_usual_wizard(world: KimakiWorld, pip
         pipe.send_text("\x03")  # then leave the wizard at its first step
         said: list[str] = []
         try:
-            await setup_cmd.run_prompts(setup, echo=said.append, input=pipe, output=DummyOutput())
+            await setup_prompts.run_prompts(setup, echo=said.append, input=pipe, output=DummyOutput())
         finally:
             await setup.aclose()
             await late.aclose()

@@ -12,7 +12,7 @@ import pytest
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from kimaki_tui.cli import setup_cmd
+from kimaki_tui.cli import setup_cmd, setup_prompts
 from kimaki_tui.core.offline import opencode_projects_from_new_server
 from kimaki_tui.opencode.client import OpenCodeClient
 from kimaki_tui.secrets import SecretStore
@@ -88,7 +88,7 @@ async def test_cli_wizard_end_to_end(
     asyncio.get_running_loop().call_later(0.5, lambda: twin.add_guild("Home"))
 
     result = await asyncio.wait_for(
-        setup_cmd.run_prompts(
+        setup_prompts.run_prompts(
             setup,
             echo=said.append,
             open_url=open_url,
@@ -123,7 +123,7 @@ async def test_ctrl_c_cancels_without_saving(
     setup = controller(tmp_path, twin, [], Links(), start=Step.TOKEN)
     pipe.send_text("\x03")
     said: list[str] = []
-    result = await setup_cmd.run_prompts(setup, echo=said.append, input=pipe, output=DummyOutput())
+    result = await setup_prompts.run_prompts(setup, echo=said.append, input=pipe, output=DummyOutput())
     assert not result.completed and "Setup cancelled." in said
     assert memory_keyring.values == {}
 
@@ -250,7 +250,7 @@ async def test_a_stray_loop_error_during_a_question_goes_to_the_log(
             pipe.send_text("\x03")
 
     with caplog.at_level("ERROR", logger="asyncio"):
-        result = await setup_cmd.run_prompts(setup, echo=echo, input=pipe, output=DummyOutput())
+        result = await setup_prompts.run_prompts(setup, echo=echo, input=pipe, output=DummyOutput())
     assert not result.completed and "Setup cancelled." in said
     assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == ["stray error from elsewhere"]
     assert "Unhandled exception" not in capsys.readouterr().out

@@ -179,6 +179,7 @@ def _build_services(
     """The services (they open the database). Only now that this process holds the lock port may
     `--reset-database` move the database aside: no other kimaki is using it."""
     from kimaki_tui.root.build import Services
+    from kimaki_tui.root.heap import set_start_up_objects_aside
     from kimaki_tui.store.db import set_database_aside
 
     if reset_database:
@@ -186,8 +187,9 @@ def _build_services(
         if aside is not None:
             tell(f"kimaki: moved the database aside to {aside}; starting with an empty one.")
     return Services(
-        settings, secrets, supervisor, stop=stop, agent_endpoint=endpoint, chat_expected=chat_expected
-    )
+        settings, secrets, supervisor, stop=stop, agent_endpoint=endpoint, chat_expected=chat_expected,
+        settle_heap=set_start_up_objects_aside,
+    )  # fmt: skip
 
 
 async def _run_front(services: Services, token: str | None, launch: Launch) -> int:

@@ -17,6 +17,7 @@ import pytest
 from kimaki_tui.store.repo import Store
 from kimaki_tui.testing.discord_twin import DiscordTwin
 from tests.automation.rig import free_port
+from tests.harness import wait_until
 
 pytestmark = pytest.mark.opencode
 
@@ -68,6 +69,9 @@ async def test_scheduled_send_and_wait_with_the_real_kimaki(
         try:
             assert proc.stderr is not None
             await read_until(proc.stderr, "kimaki: ready", 60)
+            # Start-up is over: what it left alive is out of the garbage collector's full passes.
+            log = data / "kimaki.log"
+            await wait_until(lambda: "start-up objects set aside" in log.read_text(), 10)
             when = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             code, out, err = await kimaki(
                 env, "send", "--data-dir", str(data), "-c", str(channel.id),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,3 +112,4 @@ class RequestRecord:
     method: str
     path: str
     status: int
+    answered_at: float = field(default_factory=time.monotonic)  # when the twin answered it
