@@ -62,9 +62,11 @@ class Services:
         chat_expected: bool = False,
         settle_heap: Callable[[], None] | None = None,
     ) -> None:
-        """`settle_heap`: called once, when Discord first connects (start-up is over by then)."""
+        """`settle_heap`: called each time Discord (re)connects: start-up, or a reconnection's
+        rebuilt caches, is over by then."""
         self.settings = settings
         self._settle_heap = settle_heap
+        self._discord_online = False
         self._chat_expected = chat_expected  # a bot will start: queues left over wait for it
         self.secrets = secrets
         self.supervisor = supervisor
@@ -309,9 +311,9 @@ class Services:
         if not isinstance(event, ChatStatus):
             return
         online = event.state == "connected"
-        if online and self._settle_heap is not None:
-            settle, self._settle_heap = self._settle_heap, None
-            settle()
+        if online and not self._discord_online and self._settle_heap is not None:
+            self._settle_heap()
+        self._discord_online = online
         if online != self.scheduler.online:
             task = asyncio.create_task(self.scheduler.set_online(online))
             self._pending.add(task)

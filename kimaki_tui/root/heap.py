@@ -5,7 +5,10 @@ Once started, the process holds over 100,000 long-lived objects (its modules, di
 and Textual's, the bot's caches). A full collection walked them all with the event loop
 stopped: 50–75 ms, which in a burst of new threads landed as a 60–95 ms delay on the messages
 waiting behind it. `gc.freeze()` moves everything alive into a generation no collection scans;
-later passes see only what came after. Reference counting still frees those objects as usual.
+later passes see only what came after. Reference counting still frees those objects as usual,
+but one that dies in a reference cycle waits for the next settling: it runs again at each
+reconnection to Discord (which also rebuilds discord.py's caches), after putting back what the
+last one set aside.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ log = logging.getLogger(__name__)
 
 
 def set_start_up_objects_aside() -> None:
-    """Collect once (so no garbage is set aside with the rest), then freeze what is left."""
+    """Take back what was set aside, collect once (no garbage is set aside), freeze what is left."""
     began = time.perf_counter()
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
     took = (time.perf_counter() - began) * 1000
