@@ -218,6 +218,34 @@ async def test_a_late_end_signal_does_not_end_the_queued_turn_just_sent(
     assert user_texts(scripted_model, marker) == [f"{marker} {w}" for w in ("zero", "one", "two", "three")]
 
 
+async def test_a_queued_prompt_follows_the_footer_of_the_turn_before_it(
+    versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path
+) -> None:
+    """OpenCode reports the session idle, then ends the turn (session.idle: the footer). Under load
+    the queue sent its next prompt in between, and the thread showed the next prompt's line above
+    the last turn's footer. Here the end is held back a moment, which makes that gap certain."""
+    marker = uuid.uuid4().hex[:8]
+    rig = CoreRig(versioned_client, tmp_path / "db.sqlite")
+    loop = asyncio.get_running_loop()
+
+    def deliver(event: Event) -> None:
+        if event.type == "session.idle" and rig.store.queue_items("1000"):
+            loop.call_later(0.3, rig.core.handle_event, event)  # the turn's end, a moment late
+            return
+        rig.core.handle_event(event)
+
+    rig.stream = EventStream(versioned_client, deliver, on_connect=rig.core.resync)
+    async with rig:
+        thread = rig.thread(project_dir)
+        await rig.core.conversations.submit(thread.thread_id, rig.prompt(f"REPLY: {marker} first"))
+        await rig.core.conversations.enqueue(thread.thread_id, rig.prompt(f"REPLY: {marker} second"))
+        await rig.wait_count(TurnFinished, 2, timeout=60)
+    shown = [e for e in rig.events if isinstance(e, TurnFinished | PromptDispatched)]
+    assert [type(e).__name__ for e in shown] == [
+        "PromptDispatched", "TurnFinished", "PromptDispatched", "TurnFinished"
+    ]  # fmt: skip
+
+
 async def test_a_message_queued_behind_an_aborted_turn_is_answered(
     versioned_client: OpenCodeClient, project_dir: Path, tmp_path: Path
 ) -> None:

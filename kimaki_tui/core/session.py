@@ -39,6 +39,9 @@ from kimaki_tui.store.retry import until_stored_async
 
 log = logging.getLogger(__name__)
 
+# OpenCode's turn end follows its "idle" within milliseconds; one that never comes holds no queue.
+TURN_END_WAIT = 2.0
+
 
 class SessionRuntime(SessionState):
     def __init__(
@@ -345,6 +348,8 @@ class SessionRuntime(SessionState):
         await until_stored_async(self._drain, f"the queue of thread {self.thread_id}")
 
     async def _drain(self) -> None:
+        # The thread shows the last turn's footer before the next prompt's line.
+        await self.wait_turn_closed(TURN_END_WAIT)
         async with self._lock:
             if self.busy:
                 return

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import dataclasses
 import time
 
@@ -67,6 +68,8 @@ class SessionState(abc.ABC):
         self._idle.set()
         self._settled = asyncio.Event()  # clear while OpenCode still settles an abort
         self._settled.set()
+        self._turn_closed = asyncio.Event()  # clear from a turn's first event to its end
+        self._turn_closed.set()
         self._last_turn: TurnFinished | None = None
         self._errored = False
         self._memory = MemoryNotes(deps.clock, deps.options.memory_idle_gap)
@@ -149,6 +152,20 @@ class SessionState(abc.ABC):
             self._deps.questions.resolved_elsewhere(event.request_id, None)
         for output in outputs:
             self._on_output(output)
+        self._note_turn_closed()
+
+    def _note_turn_closed(self) -> None:
+        if self._state.turn_open:
+            self._turn_closed.clear()
+        else:
+            self._turn_closed.set()
+
+    async def wait_turn_closed(self, timeout: float) -> None:
+        """Until OpenCode has ended the turn (its TurnFinished, the footer, is out), at most
+        `timeout` s: it reports the session idle first, and the end follows."""
+        if not self._turn_closed.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._turn_closed.wait(), timeout)
 
     def _on_output(self, output: DomainEvent) -> None:
         if isinstance(output, PermissionAskedEvent):
@@ -207,6 +224,7 @@ class SessionState(abc.ABC):
         self._settled.set()
         self._publish(SessionFailed(self.session_id, name, message))
         self._on_output(TurnFinished(self.session_id, False, 0.0, 0, 0, 0, 0, None, "", "", ""))
+        self._note_turn_closed()
 
     def _announce_queue(self, items: tuple[QueuedItem, ...]) -> None:
         """Tell every front end what is queued now."""

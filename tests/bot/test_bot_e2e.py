@@ -192,7 +192,8 @@ async def test_messages_sent_as_soon_as_the_thread_appears_are_answered_in_order
         thread = await rig.wait_thread()
         for n in (1, 2):
             await rig.user_says("owner", f"REPLY: answer {n}", thread)
-        last = await rig.wait_bot_message(thread, lambda m: "answer 2" in m.content)
+        # The answer itself: a queued prompt's "» owner: REPLY: answer 2" echo also says "answer 2".
+        last = await rig.wait_bot_message(thread, lambda m: m.content == "⬥ answer 2")
         await rig.wait_bot_message(thread, is_footer, after=last)
         answers = [m.content for m in rig.bot_messages(thread) if m.content.startswith("⬥ answer")]
         assert answers == ["⬥ answer zero", "⬥ answer 1", "⬥ answer 2"]
