@@ -331,7 +331,7 @@ class SessionRuntime(SessionState):
             self._state = reducer.abandon_turn(self._state)
             self._awaiting_turn = False
             self._idle.set()
-            self._settled.set()
+            self.follow_state()
             return
         # The next prompt waits until OpenCode has closed the aborted message: 1.2 goes idle
         # first and would abort a prompt sent before that too.

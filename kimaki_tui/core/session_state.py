@@ -139,10 +139,6 @@ class SessionState(abc.ABC):
             self.turn_started_at = time.time()
         if reducer.is_busy(self._state):
             self._turn_started = True
-        if reducer.settling(self._state):
-            self._settled.clear()
-        else:
-            self._settled.set()
         self.last_activity = time.time()
         if isinstance(event, PermissionReplied):
             self._deps.permissions.replied_elsewhere(event.request_id, event.reply)
@@ -152,13 +148,18 @@ class SessionState(abc.ABC):
             self._deps.questions.resolved_elsewhere(event.request_id, None)
         for output in outputs:
             self._on_output(output)
-        self._note_turn_closed()
+        self.follow_state()
 
-    def _note_turn_closed(self) -> None:
-        if self._state.turn_open:
-            self._turn_closed.clear()
-        else:
-            self._turn_closed.set()
+    def follow_state(self) -> None:
+        """Set or clear what waiters watch, from the reducer's state (after each change to it)."""
+        for event, open_ in (
+            (self._settled, reducer.settling(self._state)),
+            (self._turn_closed, self._state.turn_open),
+        ):
+            if open_:
+                event.clear()
+            else:
+                event.set()
 
     async def wait_turn_closed(self, timeout: float) -> None:
         """Until OpenCode has ended the turn (its TurnFinished, the footer, is out), at most
@@ -221,10 +222,9 @@ class SessionState(abc.ABC):
         if not self.busy or self.session_id is None:
             return
         self._state = reducer.abandon_turn(self._state)
-        self._settled.set()
+        self.follow_state()
         self._publish(SessionFailed(self.session_id, name, message))
         self._on_output(TurnFinished(self.session_id, False, 0.0, 0, 0, 0, 0, None, "", "", ""))
-        self._note_turn_closed()
 
     def _announce_queue(self, items: tuple[QueuedItem, ...]) -> None:
         """Tell every front end what is queued now."""
