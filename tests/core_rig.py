@@ -53,9 +53,10 @@ class CoreRig:
         self.events: list[Any] = []
         self.bus.add_callback(self.events.append)
         self.sandboxes: SandboxService | None = None
+        self.registry: ServerRegistry | None = None
         core_client = client
         if sandbox is not None:  # wired as the composition root wires it
-            registry = ServerRegistry(sandbox[1])
+            registry = self.registry = ServerRegistry(sandbox[1])
             core_client = RoutedClient(client, registry)
             data_dir = db_path.parent / "data"
             self.sandboxes = SandboxService(
