@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 if TYPE_CHECKING:
     from kimaki_tui.bot.client import KimakiBot
+    from kimaki_tui.bot.global_pace import GlobalPace
     from kimaki_tui.core.service import Core
     from kimaki_tui.opencode.supervisor import OpenCodeSupervisor
     from kimaki_tui.settings import Settings
@@ -153,23 +154,33 @@ def bot_settings(tmp: Path) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(core: Core, twin: DiscordTwin, settings: Settings) -> AsyncIterator[KimakiBot]:
+async def running_bot(
+    core: Core, twin: DiscordTwin, settings: Settings, pace: GlobalPace | None = None
+) -> AsyncIterator[KimakiBot]:
     """The real KimakiBot (discord.py) on `core`, connected to the twin until the block ends."""
-    async with running_bot_at(core, twin.bot_token, twin.api_url, twin.gateway_url, settings) as bot:
+    address = (twin.bot_token, twin.api_url, twin.gateway_url)
+    async with running_bot_at(core, *address, settings, pace=pace) as bot:
         yield bot
 
 
 @contextlib.asynccontextmanager
 async def running_bot_at(
-    core: Core, token: str, api_url: str, gateway_url: str, settings: Settings
+    core: Core,
+    token: str,
+    api_url: str,
+    gateway_url: str,
+    settings: Settings,
+    *,
+    pace: GlobalPace | None = None,
 ) -> AsyncIterator[KimakiBot]:
-    """The real KimakiBot on `core`, connected to a twin at these addresses (in any process)."""
+    """The real KimakiBot on `core`, connected to a twin at these addresses (in any process);
+    `pace`: its own pace under Discord's global limit instead of the real one."""
     from kimaki_tui.root.heap import set_start_up_objects_aside
     from kimaki_tui.root.offline import open_secrets
     from kimaki_tui.testing.discord_twin.patch import point_discord_at
     from tests.bot.rig import TestBot
 
-    bot = TestBot(core, settings=settings, secrets=open_secrets(settings, env={}))
+    bot = TestBot(core, settings=settings, secrets=open_secrets(settings, env={}), pace=pace)
     with point_discord_at(api_url, gateway_url):
         task = asyncio.create_task(bot.start(token))
         try:

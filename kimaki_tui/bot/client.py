@@ -44,10 +44,16 @@ def make_intents(options: DiscordSettings) -> discord.Intents:
 class KimakiBot(commands.Bot):
     """`settings` is the run's whole tree (the bot reads `discord`, `voice` and the paths); `secrets`
     the run's one SecretStore (a Gemini key set from Discord goes there); `app_id` this bot's
-    application (from its token)."""
+    application (from its token); `pace` keeps its REST requests under Discord's global limit."""
 
     def __init__(
-        self, core: CoreApi, *, settings: Settings, secrets: SecretStore, app_id: str | None = None
+        self,
+        core: CoreApi,
+        *,
+        settings: Settings,
+        secrets: SecretStore,
+        app_id: str | None = None,
+        pace: GlobalPace | None = None,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -60,7 +66,7 @@ class KimakiBot(commands.Bot):
             # No message cache: edits and deletions come from the raw events, and discord.py's
             # default keeps the last 1,000 messages (several MB) that kimaki never reads again.
             max_messages=None,
-            http_trace=pace_trace(GlobalPace()),
+            http_trace=pace_trace(pace or GlobalPace()),
         )
         self.core = core
         self.settings = settings
