@@ -7,10 +7,13 @@ is answered. Along the way the gateway drops (the bot resumes) or asks the bot t
 every 150 answers, and OpenCode is restarted every 500 answers at a quiet moment. The run stops
 sending after `--minutes` (10) even if not all messages went out.
 
-Reported: RSS of this process at start, after warm-up (100 answers), after 500 and at the end
-(goal: growth after warm-up ≤ 10 MB); open file descriptors and asyncio tasks at the end against
-the warm-up baseline (goal: back to it), both read once the threads have been quiet for longer
-than the bot keeps a quiet thread's workers; every message answered once and in order. The twin
+Reported: RSS of this process at start, after 100 answers, after 500 and at the end. Goal:
+growth after the warm-up ≤ 10 MB, the warm-up being the issue's first checkpoint, 500 answers;
+the growth from the 100th answer is reported beside it (CPython's small-object arenas are still
+filling then: live objects grow ~1 MB over the run, the arenas ~9). Open file descriptors and
+asyncio tasks at the end against the 100-answer baseline (goal: back to it), both read once the
+threads have been quiet for longer than the bot keeps a quiet thread's workers; every message
+answered once and in order. The twin
 runs in this process too: the answers and gateway history it keeps are checked and then dropped at
 each quiet moment, so its memory does not count; the scripted model runs in a process of its own.
 `--quick` runs ~300 messages.
@@ -239,9 +242,9 @@ def report(soak: Soak, samples: dict[str, tuple[float, int, int]], elapsed: floa
         if name.startswith("after "):
             result(f"rss_{name.replace(' ', '_')}", rss, "MB", "report")
     result("rss_end", end[0], "MB", "report")
-    result("rss_growth_after_warm_up", end[0] - warm[0], "MB", "<=10")
+    result("rss_growth_from_100_to_end", end[0] - warm[0], "MB", "report")
     if "after 500" in samples:  # the checkpoints: start, after 500, after 2,000
-        result("rss_growth_from_500_to_end", end[0] - samples["after 500"][0], "MB", "<=10")
+        result("rss_growth_after_warm_up_from_500_to_end", end[0] - samples["after 500"][0], "MB", "<=10")
     result("fds_after_warm_up", warm[1], "count", "reference")
     result("fds_over_warm_up", end[1] - warm[1], "count", "<=0")
     result("asyncio_tasks_before_any_thread", samples["start"][2], "count", "reference")
