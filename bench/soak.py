@@ -13,10 +13,9 @@ the growth from the 100th answer is reported beside it (CPython's small-object a
 filling then: live objects grow ~1 MB over the run, the arenas ~9). Open file descriptors and
 asyncio tasks at the end against the 100-answer baseline (goal: back to it), both read once the
 threads have been quiet for longer than the bot keeps a quiet thread's workers; every message
-answered once and in order. The twin
-runs in this process too: the answers and gateway history it keeps are checked and then dropped at
-each quiet moment, so its memory does not count; the scripted model runs in a process of its own.
-`--quick` runs ~300 messages.
+answered once and in order. The twin runs in this process too: the answers and gateway history
+it keeps are checked and then dropped at each quiet moment, so its memory does not count; the
+scripted model runs in a process of its own. `--quick` runs ~300 messages.
 """
 
 from __future__ import annotations
