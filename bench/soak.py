@@ -236,7 +236,7 @@ def report(soak: Soak, samples: dict[str, tuple[float, int, int]], elapsed: floa
     result("messages_answered", soak.answered, "count", f"={soak.sent} sent")
     result("answers_checked_in_order", sum(soak.checked.values()), "count", f"={soak.answered}")
     result("rss_start", samples["start"][0], "MB", "report")
-    result("rss_after_warm_up", warm[0], "MB", "report")
+    result("rss_after_100", warm[0], "MB", "report")
     for name, (rss, _, _) in samples.items():
         if name.startswith("after "):
             result(f"rss_{name.replace(' ', '_')}", rss, "MB", "report")
@@ -244,8 +244,8 @@ def report(soak: Soak, samples: dict[str, tuple[float, int, int]], elapsed: floa
     result("rss_growth_from_100_to_end", end[0] - warm[0], "MB", "report")
     if "after 500" in samples:  # the checkpoints: start, after 500, after 2,000
         result("rss_growth_after_warm_up_from_500_to_end", end[0] - samples["after 500"][0], "MB", "<=10")
-    result("fds_after_warm_up", warm[1], "count", "reference")
-    result("fds_over_warm_up", end[1] - warm[1], "count", "<=0")
+    result("fds_after_100", warm[1], "count", "reference")
+    result("fds_over_100", end[1] - warm[1], "count", "<=0")
     result("asyncio_tasks_before_any_thread", samples["start"][2], "count", "reference")
     result("asyncio_tasks_over_start", end[2] - samples["start"][2], "count", "<=0")
 
