@@ -3,10 +3,10 @@
 The server listens on a free loopback port with a fresh password per run; the supervisor
 rebinds its `client` whenever that changes and tells `on_restarted` callbacks so the core can
 reconnect. Each start checks OpenCode's version (see `version.py`): too old is a start error,
-newer than tested a warning in the log and in `status`. The child gets its own process group
-and PR_SET_PDEATHSIG (it dies even if this process is SIGKILLed); stopping also ends the tool
-processes it started. A `ServeLauncher` (launcher.py) decides what is spawned: `opencode serve`
-itself by default, or the same command wrapped in a sandbox (kimaki_tui/sandbox/).
+newer than tested a warning in the log and in `status`. The child itself (serve_process.py) gets
+its own process group and PR_SET_PDEATHSIG (it dies even if this process is SIGKILLed); stopping
+also ends the tool processes it started. A `ServeLauncher` (launcher.py) decides what is spawned:
+`opencode serve` itself by default, or the same command wrapped in a sandbox (kimaki_tui/sandbox/).
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ import asyncio
 import contextlib
 import logging
 import os
-import re
 import secrets
 import shutil
-import signal
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -36,26 +34,15 @@ from kimaki_tui.opencode.errors import (
     OpenCodeStartError,
     OpenCodeTooOld,
     OpenCodeUnavailable,
-    strip_ansi,
 )
 from kimaki_tui.opencode.launcher import DirectLauncher, ServeLauncher
-from kimaki_tui.opencode.process import (
-    RUN_MARK,
-    child_setup,
-    descendants,
-    end_marked,
-    end_orphaned,
-    new_run_mark,
-    signal_group,
-    signal_tree,
-)
+from kimaki_tui.opencode.process import RUN_MARK, end_marked, end_orphaned, new_run_mark
+from kimaki_tui.opencode.serve_process import ServeProcess
 from kimaki_tui.opencode.status import ServerStatus
 from kimaki_tui.opencode.version import VersionCheck, judge_version
 
 log = logging.getLogger(__name__)
 
-_LISTENING = re.compile(r"listening on (https?://\S+)")
-_READ_LIMIT = 1 << 20
 _SERVE_ARGS = ("serve", "--hostname", "127.0.0.1", "--port", "0", "--print-logs")
 
 RestartCallback = Callable[[], Awaitable[None]]
@@ -109,9 +96,8 @@ class OpenCodeSupervisor:
         self.client = client or OpenCodeClient("http://127.0.0.1:1")
         self.on_restarted: list[RestartCallback] = []
         self.output: deque[str] = deque(maxlen=200)
-        self._proc: asyncio.subprocess.Process | None = None
+        self._proc: ServeProcess | None = None
         self._run_mark = ""  # in the environment of the server and every tool it starts
-        self._readers: list[asyncio.Task[None]] = []
         self._start_task: asyncio.Task[None] | None = None
         self._watch_task: asyncio.Task[None] | None = None
         self._crashes: deque[float] = deque()
@@ -205,24 +191,23 @@ class OpenCodeSupervisor:
             raise
         self._became_healthy(proc)
 
-    def _became_healthy(self, proc: asyncio.subprocess.Process) -> None:
+    def _became_healthy(self, proc: ServeProcess) -> None:
         self.healthy = True
         self._publish("healthy")
         self._watch_task = asyncio.create_task(self._watch(proc), name="opencode-watch")
 
-    async def _start_once(self) -> asyncio.subprocess.Process:
+    async def _start_once(self) -> ServeProcess:
         """Spawn, read the port from stdout, poll health; kill the process on any failure."""
         deadline = time.monotonic() + self._health_timeout
-        listening: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        proc = await self._spawn(listening)
+        proc = await self._spawn()
         try:
-            url = self._launcher.public_url(await self._wait_listening(proc, listening, deadline))
+            url = self._launcher.public_url(await proc.wait_listening(deadline, self._health_timeout))
             self.port = int(url.rsplit(":", 1)[1].strip("/"))
             self.client.rebind(url, self.password)
             health = await self._poll_health(proc, deadline)
             await self._check_version(health.version or None)
         except BaseException as exc:
-            await self._kill(proc)
+            await proc.kill()
             if isinstance(exc, asyncio.CancelledError | OpenCodeTooOld):
                 raise
             # A release too old to serve kimaki's API often fails this way: say so instead.
@@ -233,7 +218,7 @@ class OpenCodeSupervisor:
         log.info("opencode %s healthy on port %s (pid %s)", self._binary, self.port, proc.pid)
         return proc
 
-    async def _spawn(self, listening: asyncio.Future[str]) -> asyncio.subprocess.Process:
+    async def _spawn(self) -> ServeProcess:
         # Checked at each spawn: a configured path that is not (or no longer) a binary is named.
         binary = self._binary = find_opencode(self._binary, {**os.environ, **self._env})
         self.password = secrets.token_urlsafe(24)
@@ -247,66 +232,9 @@ class OpenCodeSupervisor:
         launch = self._launcher.command(binary, args, env, self._cwd)
         self.output.clear()
         self.healthy, self.port = False, None
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                *launch.argv,
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, env=dict(launch.env), cwd=launch.cwd,
-                start_new_session=True, preexec_fn=child_setup(), limit=_READ_LIMIT,
-            )  # fmt: skip
-        except (FileNotFoundError, PermissionError) as exc:
-            raise OpenCodeNotInstalled(f"cannot run {launch.argv[0]}: {exc}.") from exc
-        self._proc = proc
-        assert proc.stdout is not None and proc.stderr is not None  # both are PIPEs
-
-        def on_stdout(line: str) -> None:
-            match = _LISTENING.search(line)
-            if match and not listening.done():
-                listening.set_result(match.group(1))
-
-        self._readers = [
-            asyncio.create_task(self._drain(proc.stdout, "stdout", on_stdout)),
-            asyncio.create_task(self._drain(proc.stderr, "stderr", None)),
-        ]
-        return proc
-
-    async def _drain(
-        self, stream: asyncio.StreamReader, name: str, on_line: Callable[[str], None] | None
-    ) -> None:
-        """Read a pipe to its end so it never fills; keep the last lines for error messages."""
-        while True:
-            try:
-                raw = await stream.readline()
-            except ValueError:  # a line longer than the limit: drop the rest of it
-                raw = await stream.read(_READ_LIMIT)
-            if not raw:
-                return
-            line = strip_ansi(raw.decode(errors="replace")).rstrip()
-            self.output.append(line)
-            log.debug("opencode %s: %s", name, line)
-            if on_line is not None:
-                on_line(line)
-
-    async def _wait_listening(
-        self, proc: asyncio.subprocess.Process, listening: asyncio.Future[str], deadline: float
-    ) -> str:
-        exited = asyncio.ensure_future(proc.wait())
-        waiters: set[asyncio.Future[Any]] = {listening, exited}
-        try:
-            timeout = max(deadline - time.monotonic(), 0)
-            done, _ = await asyncio.wait(waiters, timeout=timeout, return_when="FIRST_COMPLETED")
-        finally:
-            exited.cancel()
-        if listening in done:
-            return listening.result()
-        if proc.returncode is not None:
-            await self._join_readers()
-            raise OpenCodeStartError(
-                f"OpenCode exited with code {proc.returncode} while starting.", self.output
-            )
-        raise OpenCodeStartError(
-            f"OpenCode did not report a listening port within {self._health_timeout:g} s.", self.output
-        )
+        graceful = self._launcher.graceful_stop
+        self._proc = await ServeProcess.spawn(launch, self.output, graceful, self._run_mark)
+        return self._proc
 
     async def _check_version(self, reported: object, *, failure: BaseException | None = None) -> None:
         """Raise OpenCodeTooOld for a version kimaki cannot work with (chained to `failure`, the
@@ -321,11 +249,11 @@ class OpenCodeSupervisor:
         if not result.ok:
             raise OpenCodeTooOld(result.message) from failure
 
-    async def _poll_health(self, proc: asyncio.subprocess.Process, deadline: float) -> Health:
+    async def _poll_health(self, proc: ServeProcess, deadline: float) -> Health:
         last: Exception | None = None
         while time.monotonic() < deadline:
             if proc.returncode is not None:
-                await self._join_readers()
+                await proc.join_readers()
                 raise OpenCodeStartError(
                     f"OpenCode exited with code {proc.returncode} while starting.", self.output
                 )
@@ -343,10 +271,10 @@ class OpenCodeSupervisor:
 
     # -- watching and restarting ----------------------------------------------------------
 
-    async def _watch(self, proc: asyncio.subprocess.Process) -> None:
+    async def _watch(self, proc: ServeProcess) -> None:
         while True:
             code = await proc.wait()
-            await self._join_readers()
+            await proc.join_readers()
             self.healthy = False
             log.warning("opencode (pid %s) exited unexpectedly with code %s", proc.pid, code)
             # Its tools were reparented when it died: they must not outlive it.
@@ -358,7 +286,7 @@ class OpenCodeSupervisor:
             proc = restarted
             await self._run_restarted()
 
-    async def _recover(self, reason: str) -> asyncio.subprocess.Process | None:
+    async def _recover(self, reason: str) -> ServeProcess | None:
         """Restart with backoff until healthy; None when the crash budget is spent."""
         while True:
             now = time.monotonic()
@@ -404,38 +332,9 @@ class OpenCodeSupervisor:
                     await task
         self._start_task = self._watch_task = None
         if self._proc is not None:
-            await self._kill(self._proc, grace=self._stop_timeout)
+            await self._proc.kill(grace=self._stop_timeout)
         self.healthy, self.port = False, None
         self._notify()
-
-    async def _kill(self, proc: asyncio.subprocess.Process, grace: float = 0.0) -> None:
-        """SIGTERM the process group, SIGKILL after `grace`, then reap the leader and its pipes."""
-        # Snapshot first: once the server exits, its detached tools are reparented and lost.
-        tree = descendants(proc.pid)
-        if proc.returncode is None:
-            first = signal.SIGTERM if grace else signal.SIGKILL
-            # A sandbox wrapper would die at once on SIGTERM and take the server down with
-            # SIGKILL; the server under it gets the SIGTERM instead, and the wrapper follows.
-            if first == signal.SIGKILL or self._launcher.graceful_stop == "leader":
-                signal_group(proc.pid, first)
-            signal_tree(tree, first)
-            try:
-                await asyncio.wait_for(proc.wait(), grace or None)
-            except TimeoutError:
-                log.warning("opencode (pid %s) ignored SIGTERM for %g s; killing it", proc.pid, grace)
-                signal_group(proc.pid, signal.SIGKILL)
-                await proc.wait()
-        signal_group(proc.pid, signal.SIGKILL)
-        signal_tree(tree, signal.SIGKILL)
-        end_marked(self._run_mark)  # any that left the tree before the snapshot
-        await self._join_readers()
-
-    async def _join_readers(self) -> None:
-        readers, self._readers = self._readers, []
-        if readers:
-            _, pending = await asyncio.wait(readers, timeout=2.0)
-            for task in pending:
-                task.cancel()
 
     # -- status ---------------------------------------------------------------------------
 
