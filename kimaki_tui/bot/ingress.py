@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 from typing import TYPE_CHECKING
 
 import discord
@@ -29,17 +28,11 @@ from kimaki_tui.bot.message_context import has_more_than_text, message_context, 
 from kimaki_tui.bot.queued_edits import queued_key
 from kimaki_tui.bot.retry import retrying
 from kimaki_tui.bot.threads import thread_name
+from kimaki_tui.bot.turn_reading import is_context_for, thread_message
 from kimaki_tui.core.api import HistoryError, until_stored_async
 from kimaki_tui.core.ordering import ArrivalOrder
 from kimaki_tui.core.prompts import PromptInput
-from kimaki_tui.core.routing import (
-    ThreadMessage,
-    btw_suffix,
-    channel_action,
-    is_context,
-    needs_answer,
-    queue_suffix,
-)
+from kimaki_tui.core.routing import btw_suffix, channel_action, queue_suffix
 from kimaki_tui.errors import KimakiError, one_line
 from kimaki_tui.opencode.errors import OpenCodeError
 from kimaki_tui.presentation.notices import LATE_NOTICE, submit_notice
@@ -298,27 +291,10 @@ class IngressCog(commands.Cog):
         if audio is not None:
             await self._voice(message, audio, thread, prepared, rename=False)
             return
-        if await self._is_context(thread_message(message, self.bot.user), thread_id):
+        if await is_context_for(self.bot, thread_message(message, self.bot.user), thread_id):
             await self.core.conversations.note(thread_id, self._prompt(message, prepared))
             return
         await self._submit(message, thread_id, prepared)
-
-    async def _is_context(self, read: ThreadMessage, thread_id: str) -> bool:
-        """Context for the session rather than a prompt: by the channel's turn routing, or in mention
-        mode a message addressed to someone else."""
-        settings = self.bot.settings.discord
-        view = self.core.conversations.get(thread_id)
-        if view is None:  # not started yet: only the flags apply
-            return settings.turn_routing != "off" and not needs_answer(read)
-        # The question goes to the project's folder: a thread's own worktree or sandbox may be asleep.
-        directory = self.core.projects.directory_of(view.channel_id) or view.directory
-        routing = self.core.routing
-        if not await routing.needs_answer(
-            read, channel_id=view.channel_id, directory=directory, default=settings.turn_routing
-        ):
-            return True
-        mention_mode = self.core.preferences.mention_mode(view.channel_id, default=settings.mention_mode)
-        return is_context(read, mention_mode=mention_mode)
 
     async def _voice(
         self,
@@ -438,26 +414,3 @@ class IngressCog(commands.Cog):
 
 def _left_out(prepared: attachments.Prepared) -> str:
     return ("⚠️ Left out: " + "; ".join(prepared.problems))[:MESSAGE_LIMIT]
-
-
-_MENTION = re.compile(r"<@[!&]?(\d+)>")
-
-
-def thread_message(message: discord.Message, me: discord.ClientUser | None) -> ThreadMessage:
-    """What turn routing reads of a message: is the bot (or its role) mentioned, does the message
-    start by addressing someone else, and its words without the mentions."""
-    my_id = me.id if me is not None else None
-    own_role = message.guild.self_role if message.guild is not None else None
-    mentions_bot = any(u.id == my_id for u in message.mentions) or (
-        own_role is not None and own_role in message.role_mentions
-    )
-    first = _MENTION.match(message.content.lstrip())
-    others = {str(my_id)} | ({str(own_role.id)} if own_role is not None else set())
-    addressed_elsewhere = first is not None and first.group(1) not in others
-    return ThreadMessage(
-        _MENTION.sub("", message.content),
-        mentions_bot,
-        addressed_elsewhere,
-        author=message.author.display_name,
-        shown=message.clean_content,
-    )
