@@ -17,7 +17,8 @@ answer (headings, tables, code) streamed in 40-character deltas, in OpenCode 1.1
   Goal ≤ 50 ms.
 - These posting figures are kimaki's own cost, so the twin enforces no Discord limits and the
   bot's pace under Discord's global limit (bot/global_pace.py, 48 requests a second) is set out
-  of the way; a second run with the real pace shows the posting rate it allows against the limit.
+  of the way; a second run with the real pace reports its posting time against the least the
+  limit allows.
 
 Each timing is the best window mean over several runs (the machine is shared). `--steps` and
 `--answer` shrink the session for a quick look.
