@@ -13,9 +13,9 @@ the end. Goal: growth after the warm-up ≤ 10 MB, the warm-up being the issue's
 arenas are still filling then: live objects grow ~1 MB over the run, the arenas ~9). Open file
 descriptors and asyncio tasks at the end against the first checkpoint (goal: back to it), both
 read once the threads have been quiet for longer than the bot keeps a quiet thread's workers;
-every message answered once and in order. The twin runs in this process too: the answers and gateway history
-it keeps are checked and then dropped at each quiet moment, so its memory does not count; the
-scripted model runs in a process of its own. `--quick` runs ~300 messages.
+every message answered once and in order. The twin runs in this process too: the answers and
+gateway history it keeps are checked and then dropped at each quiet moment, so its memory does
+not count; the scripted model runs in a process of its own. `--quick` runs ~300 messages.
 """
 
 from __future__ import annotations
